@@ -1,0 +1,80 @@
+"""The event log: inspections, joins, brokering refusals, orphans and other happenings.
+
+Events are recorded in batches of arrays (one batch per phase call), not one Python object
+per event, so logging thousands of inspections a term costs a few array copies. At the end
+of a run the batches become one tidy table, one row per event, with these columns:
+
+| column | meaning |
+|---|---|
+| term, year | when (term counts from 0; year is the academic year it falls in) |
+| kind | inspection, join, brokering_refusal, orphan, academy_order, rebrokering_ordered, head_replaced |
+| urn | the school |
+| trust_id | the trust involved (the refusing trust for refusals; the new trust for joins) |
+| old_trust_id | for joins, the trust the school left (null if none) |
+| old_grade, new_grade | for inspections: the grade before and after |
+| rule | for refusals: the due-diligence rule that refused |
+| wait_terms | for joins and orphans: terms the school has waited for a sponsor |
+| detail | for joins: how the school came to join (sponsored, converted, rebrokered, ...) |
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+COLUMNS = ("term", "kind", "school", "trust", "old_trust", "old_grade", "new_grade", "rule",
+           "wait_terms", "detail")
+
+
+class EventLog:
+    """Collects events as column batches."""
+
+    def __init__(self) -> None:
+        self._batches: list[dict[str, np.ndarray]] = []
+
+    def record(self, kind: str, term: int, *, school: np.ndarray, **columns: np.ndarray) -> None:
+        """Record one event per entry of `school`; other columns align with it."""
+        school = np.asarray(school)
+        if len(school) == 0:
+            return
+        unknown = set(columns) - set(COLUMNS)
+        if unknown:
+            raise ValueError(f"unknown event columns {sorted(unknown)}")
+        batch = {"term": np.full(len(school), term, dtype=np.int32),
+                 "kind": np.full(len(school), kind, dtype=object), "school": school}
+        batch.update({name: np.asarray(values) for name, values in columns.items()})
+        self._batches.append(batch)
+
+    def count(self, kind: str) -> int:
+        return sum(len(b["school"]) for b in self._batches if b["kind"][0] == kind)
+
+    def to_frame(self, urn: np.ndarray, trust_id: np.ndarray, start_year: int) -> pd.DataFrame:
+        """One row per event, schools and trusts named by their stable identifiers."""
+        n = sum(len(b["school"]) for b in self._batches)
+        frame = pd.DataFrame({
+            "term": np.concatenate([b["term"] for b in self._batches]) if n else np.zeros(0, np.int32),
+            "kind": pd.Categorical(
+                np.concatenate([b["kind"] for b in self._batches]) if n else [])})
+        frame["year"] = (start_year + frame["term"] // 3).astype(np.int32)
+        schools = np.concatenate([b["school"] for b in self._batches]) if n else np.zeros(0, int)
+        frame["urn"] = urn[schools.astype(np.int64)]
+
+        def column(name: str, missing: object, dtype: object) -> np.ndarray:
+            parts = [np.asarray(b[name], dtype=dtype) if name in b
+                     else np.full(len(b["school"]), missing, dtype=dtype) for b in self._batches]
+            return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+        # Integer columns use -1 for "not applicable", which becomes a null.
+        for name, target in (("trust", "trust_id"), ("old_trust", "old_trust_id")):
+            rows = column(name, -1, np.int64)
+            ids = np.where(rows >= 0, trust_id[np.maximum(rows, 0)], -1)
+            frame[target] = pd.array(np.where(ids >= 0, ids, 0), dtype="Int64")
+            frame.loc[ids < 0, target] = pd.NA
+        for name in ("old_grade", "new_grade", "wait_terms"):
+            values = column(name, -1, np.int64)
+            frame[name] = pd.array(np.where(values >= 0, values, 0), dtype="Int64")
+            frame.loc[values < 0, name] = pd.NA
+        for name in ("rule", "detail"):
+            frame[name] = pd.array(column(name, None, object), dtype="string")
+        return frame[["term", "year", "kind", "urn", "trust_id", "old_trust_id", "old_grade",
+                      "new_grade", "rule", "wait_terms", "detail"]]

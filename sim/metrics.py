@@ -1,0 +1,145 @@
+"""Phase 7, record: model-level measures every term and a yearly panel of every school.
+
+The measures are those DESIGN.md section 5 lists. Rates of teacher flows are annualised
+(a term's flow times three) so they read like the published yearly statistics. Every
+measure is a named function of the model's arrays; none loops over schools.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from sim.phases.capacity import giver_taker_ratios
+from sim.state import GOVERNANCE_NAMES, Grade, Phase, TrustKind
+
+if TYPE_CHECKING:
+    from sim.model import SchoolSystemModel
+
+TERMS_PER_YEAR = 3
+
+
+def share(mask: np.ndarray, within: np.ndarray | None = None) -> float:
+    if within is not None:
+        mask = mask[within]
+    return float(mask.mean()) if len(mask) else float("nan")
+
+
+def disadvantage_gap(effectiveness: np.ndarray, fsm_share: np.ndarray) -> float:
+    """Mean effectiveness of the least disadvantaged fifth minus the most disadvantaged fifth."""
+    low, high = np.quantile(fsm_share, [0.2, 0.8])
+    return float(effectiveness[fsm_share <= low].mean() - effectiveness[fsm_share >= high].mean())
+
+
+def term_measures(model: SchoolSystemModel) -> dict[str, float | int]:
+    schools, trusts = model.schools, model.trusts
+    grade = schools.grade
+    primary = schools.phase == Phase.PRIMARY
+    secondary = schools.phase == Phase.SECONDARY
+    good_or_better = grade <= Grade.GOOD
+    teachers = max(int(schools.teachers.sum()), 1)
+    at_risk = max(int(schools.teachers_at_risk.sum()), 1)
+    posts = max(int(schools.establishment.sum()), 1)
+    ect1 = max(int(schools.early_career_year1_at_risk.sum()), 1)
+    leavers = int(schools.leavers.sum()) + model.unplaced_movers
+    movers = int(schools.movers.sum()) - model.unplaced_movers
+    _, takers, ratio = giver_taker_ratios(model)
+    mats = trusts.active & (trusts.kind == TrustKind.MULTI_ACADEMY_TRUST)
+    mats_with_takers = mats & (takers > 0)
+    waiting = schools.awaiting_sponsor
+    waits = model.term - schools.awaiting_sponsor_since_term[waiting]
+    spending = model.spending
+    measures: dict[str, float | int] = {
+        "term": model.term,
+        "year": model.parameters.scenario.start_year + model.term // TERMS_PER_YEAR,
+        "term_of_year": model.term % TERMS_PER_YEAR,
+        "n_schools": schools.n,
+        "share_outstanding": share(grade == Grade.OUTSTANDING),
+        "share_good": share(grade == Grade.GOOD),
+        "share_requires_improvement": share(grade == Grade.REQUIRES_IMPROVEMENT),
+        "share_inadequate": share(grade == Grade.INADEQUATE),
+        "share_good_or_better": share(good_or_better),
+        "share_good_or_better_primary": share(good_or_better, primary),
+        "share_good_or_better_secondary": share(good_or_better, secondary),
+        "effectiveness_mean": float(schools.effectiveness.mean()),
+        "effectiveness_sd": float(schools.effectiveness.std()),
+        "disadvantage_gap": disadvantage_gap(schools.effectiveness, schools.fsm_share),
+        "teachers": teachers,
+        "teacher_leaving_rate": leavers / at_risk * TERMS_PER_YEAR,
+        "teacher_moving_rate": movers / at_risk * TERMS_PER_YEAR,
+        "early_career_year1_leaving_rate":
+            float(schools.early_career_year1_leavers.sum()) / ect1 * TERMS_PER_YEAR,
+        "vacancy_rate": float(schools.vacancies.sum()) / posts,
+        "early_career_share":
+            float((schools.early_career_year1 + schools.early_career_year2).sum()) / teachers,
+        "workload_mean": float(schools.workload.mean()),
+        "n_givers": int(schools.is_giver.sum()),
+        "n_takers": int(schools.is_taker.sum()),
+        "giver_taker_ratio_median":
+            float(np.median(ratio[mats_with_takers])) if mats_with_takers.any() else float("nan"),
+        "share_trusts_below_threshold":
+            share(ratio < trusts.giver_taker_threshold, mats_with_takers)
+            if mats_with_takers.any() else 0.0,
+        "support_per_taker_fte":
+            float(schools.support_received[schools.is_taker].mean()) if schools.is_taker.any() else 0.0,
+        "n_orphans": int(waiting.sum()),
+        "orphan_wait_mean_terms": float(waits.mean()) if len(waits) else 0.0,
+        "active_contracts": 0,
+        "academy_share_primary": share(schools.is_academy, primary),
+        "academy_share_secondary": share(schools.is_academy, secondary),
+        "n_multi_academy_trusts": int(mats.sum()),
+        "n_single_academy_trusts":
+            int((trusts.active & (trusts.kind == TrustKind.SINGLE_ACADEMY_TRUST)).sum()),
+        "spending_central_teams_gbp": spending["central_teams"],
+        "spending_local_authority_gbp": spending["local_authority"],
+        "spending_school_to_school_gbp": spending["school_to_school"],
+        "spending_policy_gbp": spending["policy"],
+    }
+    measures["spending_total_gbp"] = sum(spending.values())
+    return measures
+
+
+def school_panel(model: SchoolSystemModel) -> dict[str, np.ndarray]:
+    """One row per school, a snapshot taken at the end of each year."""
+    schools, trusts = model.schools, model.trusts
+    in_trust = schools.trust >= 0
+    trust_id = np.where(in_trust, trusts.trust_id[np.maximum(schools.trust, 0)], -1)
+    n = schools.n
+    return {
+        "year": np.full(n, model.parameters.scenario.start_year + model.term // TERMS_PER_YEAR,
+                        dtype=np.int32),
+        "urn": schools.urn,
+        "phase": schools.phase,
+        "local_authority": schools.local_authority,
+        "fsm_share": schools.fsm_share,
+        "governance": schools.governance,
+        "trust_id": trust_id,
+        "effectiveness": schools.effectiveness.copy(),
+        "grade": schools.grade.copy(),
+        "leadership": schools.leadership.copy(),
+        "behaviour": schools.behaviour.copy(),
+        "self_assessment_accuracy": schools.self_assessment_accuracy.copy(),
+        "workload": schools.workload.copy(),
+        "teachers": schools.teachers.copy(),
+        "vacancies": schools.vacancies,
+        "early_career_teachers": schools.early_career_year1 + schools.early_career_year2,
+        "support_received_fte": model.support_this_year.copy(),
+        "awaiting_sponsor": schools.awaiting_sponsor,
+    }
+
+
+def panel_frame(snapshots: list[dict[str, np.ndarray]], model: SchoolSystemModel) -> pd.DataFrame:
+    columns = {name: np.concatenate([s[name] for s in snapshots]) for name in snapshots[0]}
+    frame = pd.DataFrame(columns)
+    frame["phase"] = pd.Categorical.from_codes(
+        frame["phase"], categories=[p.name.lower() for p in Phase])
+    frame["governance"] = pd.Categorical.from_codes(
+        frame["governance"], categories=list(GOVERNANCE_NAMES.values()))
+    frame["local_authority"] = pd.Categorical.from_codes(
+        frame["local_authority"], categories=model.local_authority_names)
+    no_trust = frame["trust_id"] < 0
+    frame["trust_id"] = frame["trust_id"].astype("Int64")
+    frame.loc[no_trust, "trust_id"] = pd.NA
+    return frame

@@ -1,0 +1,226 @@
+"""The school-system model: set-up, the order of a term, and what a run produces.
+
+A term runs these phases in order (DESIGN.md section 3); each is its own module:
+
+1. workforce (`sim.phases.workforce`): teachers leave, move and are recruited;
+2. diagnosis (`sim.phases.diagnosis`): each school's perceived need; who seeks support;
+3. capacity (`sim.phases.capacity`): givers, central teams, local authorities and peers
+   supply support; overloaded trusts drain their givers;
+4. improvement (`sim.phases.improvement`): effectiveness and behaviour move;
+5. inspection (`sim.phases.inspection`): Ofsted grades the schools that are due;
+6. structure (`sim.phases.structure`), after the summer term only: heads, academy orders,
+   brokering and orphans, rebrokering, conversions, trust growth and mergers;
+7. record (`sim.metrics`): model-level measures every term, the school panel yearly.
+
+Randomness: Mesa's `rng=` seeds the model; every phase draws from its own numpy stream
+spawned from the same seed (`RandomStreams`), and most phases draw a fixed number of
+values per term whatever happens. So two policies run with one seed see the same schools,
+teachers and shocks (common random numbers), and differences come from the policy.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from sim import metrics
+from sim.agents import School, Trust
+from sim.events import EventLog
+from sim.network import PartnershipNetwork
+from sim.phases import capacity, diagnosis, improvement, inspection, structure, workforce
+from sim.policies import PolicyEffects, make_policy
+from sim.population import build_population
+from sim.population.synthetic import new_trust_values
+from sim.state import Governance, TrustKind
+
+log = logging.getLogger(__name__)
+
+TERMS_PER_YEAR = 3
+STREAMS = ("population", "workforce", "diagnosis", "improvement", "inspection", "structure",
+           "policy", "warm_up")
+WARM_UP_TERMS = 6
+
+
+class RandomStreams:
+    """One numpy Generator per phase, all spawned from the run's seed."""
+
+    def __init__(self, seed: int) -> None:
+        children = np.random.SeedSequence(seed).spawn(len(STREAMS))
+        for name, child in zip(STREAMS, children, strict=True):
+            setattr(self, name, np.random.default_rng(child))
+
+
+@dataclass
+class SimulationResult:
+    """Everything a run produces, as tidy tables and headline scalars."""
+
+    timeseries: pd.DataFrame
+    schools: pd.DataFrame | None
+    events: pd.DataFrame
+    summary: dict[str, object]
+
+
+class SchoolSystemModel(mesa.Model):
+    """Schools and trusts on a partnership graph, stepped one term at a time."""
+
+    def __init__(self, parameters: SimpleNamespace) -> None:
+        super().__init__(rng=parameters.seed)
+        self.parameters = parameters
+        self.streams = RandomStreams(parameters.seed)
+        population = build_population(parameters, self.streams.population)
+        self.schools = population.schools
+        self.trusts = population.trusts
+        self.hubs = population.hubs
+        self.local_authority_names = population.local_authority_names
+        self.n_areas = len(self.local_authority_names)
+        self.network = PartnershipNetwork(self.schools, self.trusts,
+                                          population.partnership_clusters)
+        self.policy = make_policy(parameters.policy)
+        self.policy_effects = PolicyEffects()
+        self.events = EventLog()
+        self.term = 0
+        schools = self.schools
+        # Where a school's behaviour and self-assessment drift back to.
+        self.usual_behaviour = schools.behaviour.copy()
+        self.usual_accuracy = schools.self_assessment_accuracy.copy()
+        # Local-authority capacity is sized on the maintained schools it had at the start.
+        self.maintained_at_start_by_area = np.bincount(
+            schools.local_authority, weights=schools.governance == Governance.MAINTAINED,
+            minlength=self.n_areas)
+        self.distance_to_area_centre_km = np.hypot(
+            schools.x_km - population.local_authority_x_km[schools.local_authority],
+            schools.y_km - population.local_authority_y_km[schools.local_authority])
+        self.spending = {"central_teams": 0.0, "local_authority": 0.0,
+                         "school_to_school": 0.0, "policy": 0.0}
+        self.unplaced_movers = 0
+        self.trust_moves_this_year = 0
+        self.trust_moves_by_year: list[int] = []
+        self.academies_by_year: list[int] = []
+        self.support_this_year = np.zeros(schools.n)
+        self.rebuild_structure()
+        # Let the labour market settle, then start the status quo in equilibrium.
+        workforce.warm_up(self, WARM_UP_TERMS)
+        improvement.equilibrate_potential(self)
+
+        self.school_agents = [School(self, row) for row in range(schools.n)]
+        self.trust_agents = [Trust(self, row) for row in range(self.trusts.n)]
+        self._timeseries: list[dict[str, float | int]] = []
+        self._panel: list[dict[str, np.ndarray]] = []
+
+    # -- structure ---------------------------------------------------------------------
+
+    @property
+    def horizon_terms(self) -> int:
+        years = self.parameters.horizon_years or self.parameters.scenario.horizon_years
+        return int(years) * TERMS_PER_YEAR
+
+    def rebuild_structure(self) -> None:
+        """Refresh the sparse matrices after the structure changed (yearly)."""
+        self.network.rebuild_matrices(self.schools, self.trusts, self.hubs,
+                                      self.parameters.model.capacity.distance_decay_km)
+
+    def create_trust(self, kind: TrustKind, hub_school: int) -> int:
+        """Found a trust with one hub at a school's location; returns its row."""
+        values = new_trust_values(kind, 1, self.parameters.model, self.streams.structure,
+                                  self.term, self.parameters.scenario.trust_strength,
+                                  trust_id=self.trusts.n + 1)
+        row = self.trusts.append(**values)
+        self.hubs.add(row, self.schools.x_km[hub_school], self.schools.y_km[hub_school])
+        self.network.add_trust(row)
+        self.trust_agents.append(Trust(self, row))
+        return row
+
+    def close_trust(self, row: int) -> None:
+        """A trust with no schools left closes; its row and hubs stay for the record."""
+        self.trusts.active[row] = False
+        self.trust_agents[row].remove()
+
+    # -- time --------------------------------------------------------------------------
+
+    def step(self) -> None:
+        """One term: phases 1-5, the yearly phase after the summer term, then record."""
+        in_force = self.policy.in_force(self.term)
+        self.policy_effects = self.policy.effects(self) if in_force else PolicyEffects()
+        workforce.run_term(self)
+        diagnosis.run_term(self)
+        capacity.run_term(self)
+        improvement.run_term(self)
+        inspection.run_term(self)
+        self.support_this_year += self.schools.support_received
+        end_of_year = self.term % TERMS_PER_YEAR == TERMS_PER_YEAR - 1
+        if end_of_year:
+            structure.run_year(self)
+            if in_force:
+                self.policy.run_year(self)
+            self.trust_moves_by_year.append(self.trust_moves_this_year)
+            self.academies_by_year.append(int(self.schools.is_academy.sum()))
+        self._timeseries.append(metrics.term_measures(self))
+        if end_of_year:
+            if self.parameters.output.school_panel:
+                self._panel.append(metrics.school_panel(self))
+            self.support_this_year = np.zeros(self.schools.n)
+        self.term += 1
+
+    def run(self, progress: bool = False) -> None:
+        """Step to the horizon, logging a line of headline measures each year if asked."""
+        for _ in range(self.horizon_terms):
+            self.step()
+            if progress and self.term % TERMS_PER_YEAR == 0:
+                row = self._timeseries[-1]
+                log.info("year %d/%d: good or better %.1f%%, orphans %d, teacher leaving %.1f%%",
+                         self.term // TERMS_PER_YEAR, self.horizon_terms // TERMS_PER_YEAR,
+                         100 * row["share_good_or_better"], row["n_orphans"],
+                         100 * row["teacher_leaving_rate"])
+
+    # -- results -----------------------------------------------------------------------
+
+    def results(self) -> SimulationResult:
+        timeseries = pd.DataFrame(self._timeseries)
+        events = self.events.to_frame(self.schools.urn, self.trusts.trust_id,
+                                      self.parameters.scenario.start_year)
+        panel = metrics.panel_frame(self._panel, self) if self._panel else None
+        return SimulationResult(timeseries, panel, events, self.summary(timeseries, events))
+
+    def summary(self, timeseries: pd.DataFrame, events: pd.DataFrame) -> dict[str, object]:
+        """Headline scalars for sweeps (DESIGN.md section 5)."""
+        first, last = timeseries.iloc[0], timeseries.iloc[-1]
+        inspections = events[events["kind"] == "inspection"]
+        change = (inspections["old_grade"] - inspections["new_grade"]).astype(float)
+        grades_gained = float(change.sum())
+        spending = float(timeseries["spending_total_gbp"].sum())
+        joins = events[(events["kind"] == "join") & events["detail"].isin(["sponsored", "rebrokered"])]
+        academies = np.asarray(self.academies_by_year, dtype=float)
+        moves = np.asarray(self.trust_moves_by_year, dtype=float)
+        return {
+            "scenario": self.parameters.scenario.name,
+            "policy": self.parameters.policy.name,
+            "seed": int(self.parameters.seed),
+            "horizon_years": self.horizon_terms // TERMS_PER_YEAR,
+            "n_schools": int(self.schools.n),
+            "good_or_better_start": float(first["share_good_or_better"]),
+            "good_or_better_final": float(last["share_good_or_better"]),
+            "good_or_better_change": float(last["share_good_or_better"]
+                                           - first["share_good_or_better"]),
+            "share_inspections_improving": float((change > 0).mean()) if len(change) else None,
+            "share_requires_improvement_improving":
+                float((change[inspections["old_grade"] == 3] > 0).mean())
+                if (inspections["old_grade"] == 3).any() else None,
+            "disadvantage_gap_start": float(first["disadvantage_gap"]),
+            "disadvantage_gap_final": float(last["disadvantage_gap"]),
+            "teacher_leaving_rate_mean": float(timeseries["teacher_leaving_rate"].mean()),
+            "vacancy_rate_mean": float(timeseries["vacancy_rate"].mean()),
+            "orphan_terms": int(timeseries["n_orphans"].sum()),
+            "orphans_final": int(last["n_orphans"]),
+            "orphan_wait_mean_terms_at_placement":
+                float(joins["wait_terms"].mean()) if len(joins) else None,
+            "academies_moving_trust_per_year":
+                float(np.mean(moves / np.maximum(academies, 1))) if len(moves) else None,
+            "spending_total_gbp": spending,
+            "grades_gained": grades_gained,
+            "cost_per_grade_gained_gbp": spending / grades_gained if grades_gained > 0 else None,
+        }

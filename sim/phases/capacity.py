@@ -1,0 +1,181 @@
+"""Phase 3, capacity: who gives support, who receives it, and each trust's giver:taker ratio.
+
+Sources of support, each discounted by distance (seed 000: collaboration is easier and
+cheaper within a geographic hub):
+- **givers in the same MAT**: schools graded good or better, with a head in post for at
+  least `giver_min_head_tenure_terms`, that do not seek support themselves. Each offers
+  `giver_capacity_fte` (more if outstanding, scaled by its head's capacity), shared
+  evenly among its trust's takers;
+- **the MAT's central team**: `central_team_fte` shared among the trust's takers in
+  proportion to their perceived need, discounted by distance from the nearest hub;
+- **the local authority**: a pool per authority for maintained takers and for schools
+  waiting for a sponsor, shrinking each year (`local_authority_capacity_change_per_year`);
+- **peer-cluster partners**: givers offer `peer_support_share` of their capacity to takers
+  in their cluster (seed 003);
+- **policies**: targeted capacity a policy adds (`policy_effects.extra_support_fte`).
+
+The giver:taker ratio of a MAT is its givers over its takers (Greany 2018, seed 004: a
+3:1 or 4:1 rule of thumb). When it is below the trust's threshold the support is spread
+thin, because givers' capacity is shared among more takers, and the givers are drained:
+each loses `giver_drain_rate x (1 - ratio / threshold)` effectiveness per term (seed 003:
+proven MATs fear weak schools "will compromise their educational ... performance").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy import sparse
+
+from sim.state import Governance, Grade, TrustArrays, TrustKind
+
+if TYPE_CHECKING:
+    from sim.model import SchoolSystemModel
+
+TERMS_PER_YEAR = 3
+
+
+@dataclass
+class SupportBySource:
+    """Support (FTE) each school received this term, one array per source."""
+
+    trust_givers: np.ndarray
+    central_team: np.ndarray
+    local_authority: np.ndarray
+    peers: np.ndarray
+    policy: np.ndarray
+
+    @property
+    def total(self) -> np.ndarray:
+        return (self.trust_givers + self.central_team + self.local_authority + self.peers
+                + self.policy)
+
+
+def count_by_trust(mask: np.ndarray, trust: np.ndarray, n_trusts: int) -> np.ndarray:
+    """How many schools in each trust satisfy `mask`."""
+    member = mask & (trust >= 0)
+    return np.bincount(trust[member], minlength=n_trusts).astype(np.float64)
+
+
+def giver_taker_ratios(model: SchoolSystemModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Givers, takers and giver:taker ratio of every trust (ratio is inf with no takers)."""
+    schools, n_trusts = model.schools, model.trusts.n
+    givers = count_by_trust(schools.is_giver, schools.trust, n_trusts)
+    takers = count_by_trust(schools.is_taker, schools.trust, n_trusts)
+    ratio = np.divide(givers, takers, out=np.full(n_trusts, np.inf), where=takers > 0)
+    return givers, takers, ratio
+
+
+def local_authority_capacity_fte(model: SchoolSystemModel) -> np.ndarray:
+    """Improvement capacity (FTE) of each local authority this term."""
+    p = model.parameters.model.capacity
+    years = model.term / TERMS_PER_YEAR
+    factor = (1.0 + p.local_authority_capacity_change_per_year) ** years
+    return (p.local_authority_fte_per_maintained_school * model.maintained_at_start_by_area
+            * model.parameters.scenario.local_authority_capacity * factor
+            * model.policy_effects.local_authority_capacity_factor)
+
+
+def run_term(model: SchoolSystemModel) -> None:
+    schools, trusts, network = model.schools, model.trusts, model.network
+    p = model.parameters.model.capacity
+    n = schools.n
+
+    # Givers: good or better, stable leadership, not seeking support themselves.
+    schools.is_giver = ((schools.grade <= Grade.GOOD)
+                        & (schools.head_tenure_terms >= p.giver_min_head_tenure_terms)
+                        & ~schools.is_taker & ~schools.awaiting_sponsor)
+    capacity = np.where(
+        schools.is_giver,
+        p.giver_capacity_fte * (schools.leadership / 0.6)
+        * (1.0 + p.outstanding_giver_bonus * (schools.grade == Grade.OUTSTANDING)),
+        0.0)
+    in_cluster = network.cluster_of_school >= 0
+    peer_capacity = np.where(in_cluster, capacity * p.peer_support_share, 0.0)
+    trust_capacity = capacity - peer_capacity
+
+    givers, takers, ratio = giver_taker_ratios(model)
+    taker = schools.is_taker
+    trust = schools.trust
+    in_trust = trust >= 0
+    takers_in_own_trust = np.where(in_trust, takers[np.maximum(trust, 0)], 0.0)
+
+    # Givers in the same MAT share their capacity evenly among the trust's takers.
+    reach = network.same_trust_decay @ trust_capacity
+    from_givers = np.where(taker & (takers_in_own_trust > 0),
+                           reach / np.maximum(takers_in_own_trust, 1), 0.0)
+
+    # The central team is shared among takers by perceived need, weakened by distance.
+    is_mat_member = in_trust & (trusts.kind[np.maximum(trust, 0)] == TrustKind.MULTI_ACADEMY_TRUST)
+    weight = np.where(taker & is_mat_member, schools.perceived_need + 0.05, 0.0)
+    weight_by_trust = np.bincount(trust[is_mat_member], weights=weight[is_mat_member],
+                                  minlength=trusts.n)
+    share = np.divide(weight, weight_by_trust[np.maximum(trust, 0)],
+                      out=np.zeros(n), where=weight > 0)
+    from_central = share * trusts.central_team_fte[np.maximum(trust, 0)] * network.hub_decay
+
+    # The local authority supports maintained takers and schools waiting for a sponsor.
+    area = schools.local_authority
+    eligible = taker & ((schools.governance == Governance.MAINTAINED) | schools.awaiting_sponsor)
+    la_weight = np.where(eligible, schools.perceived_need + 0.05, 0.0)
+    la_total_weight = np.bincount(area, weights=la_weight, minlength=model.n_areas)
+    la_capacity = local_authority_capacity_fte(model)
+    from_local_authority = np.divide(la_weight * la_capacity[area], la_total_weight[area],
+                                     out=np.zeros(n), where=la_weight > 0)
+    from_local_authority *= np.exp(-model.distance_to_area_centre_km / p.distance_decay_km)
+
+    # Peer-cluster partners.
+    cluster = network.cluster_of_school
+    takers_in_cluster = np.bincount(cluster[in_cluster], weights=taker[in_cluster],
+                                    minlength=max(1, cluster.max() + 1))
+    own_cluster_takers = np.where(in_cluster, takers_in_cluster[np.maximum(cluster, 0)], 0.0)
+    from_peers = np.where(taker & (own_cluster_takers > 0),
+                          (network.partner_decay @ peer_capacity)
+                          / np.maximum(own_cluster_takers, 1), 0.0)
+
+    model.support = SupportBySource(
+        trust_givers=from_givers, central_team=from_central,
+        local_authority=from_local_authority, peers=from_peers,
+        policy=model.policy_effects.extra_support_fte * taker)
+    schools.support_received = model.support.total
+
+    # Overloaded trusts drain their givers.
+    threshold = trusts.giver_taker_threshold
+    shortfall = np.where(np.isfinite(ratio), np.clip(1.0 - ratio / threshold, 0.0, 1.0), 0.0)
+    schools.giver_drain = np.where(schools.is_giver & in_trust,
+                                   p.giver_drain_rate * shortfall[np.maximum(trust, 0)], 0.0)
+
+    # The school-to-school flow matrix is only built if someone reads the graph's support edges.
+    same_trust, partners = network.same_trust_decay, network.partner_decay
+    network.set_support(lambda: _support_matrix(
+        taker, same_trust, partners, trust_capacity, takers_in_own_trust, peer_capacity,
+        own_cluster_takers))
+    _record_spending(model, trusts, la_capacity, from_givers + from_peers)
+
+
+def _support_matrix(taker: np.ndarray, same_trust_decay: sparse.csr_matrix,
+                    partner_decay: sparse.csr_matrix, trust_capacity: np.ndarray,
+                    takers_in_own_trust: np.ndarray, peer_capacity: np.ndarray,
+                    own_cluster_takers: np.ndarray) -> sparse.csr_matrix:
+    """support[taker, giver] in FTE: the school-to-school flows behind `support` edges."""
+    row_scale_trust = np.where(taker, 1.0 / np.maximum(takers_in_own_trust, 1), 0.0)
+    row_scale_peer = np.where(taker, 1.0 / np.maximum(own_cluster_takers, 1), 0.0)
+    flows = (sparse.diags(row_scale_trust) @ same_trust_decay @ sparse.diags(trust_capacity)
+             + sparse.diags(row_scale_peer) @ partner_decay @ sparse.diags(peer_capacity))
+    flows.eliminate_zeros()
+    return flows.tocsr()
+
+
+def _record_spending(model: SchoolSystemModel, trusts: TrustArrays, la_capacity: np.ndarray,
+                     school_to_school_fte: np.ndarray) -> None:
+    """Spending this term, in pounds, by source."""
+    cost_per_term = model.parameters.model.capacity.improvement_fte_cost_gbp_per_year / TERMS_PER_YEAR
+    active_mats = trusts.active & (trusts.kind == TrustKind.MULTI_ACADEMY_TRUST)
+    model.spending = {
+        "central_teams": float(trusts.central_team_fte[active_mats].sum() * cost_per_term),
+        "local_authority": float(la_capacity.sum() * cost_per_term),
+        "school_to_school": float(school_to_school_fte.sum() * cost_per_term),
+        "policy": float(model.support.policy.sum() * cost_per_term),
+    }

@@ -1,0 +1,40 @@
+"""Phase 2, diagnosis: each school's perceived need, and who seeks support.
+
+A school's true need is the gap between its effectiveness and the goal of a secure good
+(`goal_effectiveness`). It sees its own effectiveness with an error whose spread shrinks
+with its self-assessment accuracy, and perceives its need as the gap from that view (seed 003: peer review validates self-assessment). A local
+measuring system, when a policy provides one, narrows the error further through
+`policy_effects.diagnosis_error_factor` (seed 003, "getting governance right").
+
+Schools whose perceived need passes `taker_need_threshold`, or whose latest grade is below
+good, are capacity takers this term. Self-assessment accuracy drifts back towards the
+school's usual level each year and is refreshed by inspection feedback (see
+`sim.phases.inspection`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.state import Grade
+
+if TYPE_CHECKING:
+    from sim.model import SchoolSystemModel
+
+
+def true_need(effectiveness: np.ndarray, goal: float) -> np.ndarray:
+    return np.maximum(0.0, goal - effectiveness)
+
+
+def run_term(model: SchoolSystemModel) -> None:
+    schools, p = model.schools, model.parameters.model.diagnosis
+    # One draw per school every term, whatever the policy: common random numbers.
+    error = model.streams.diagnosis.standard_normal(schools.n)
+    error_sd = p.error_sd * (1.0 - schools.self_assessment_accuracy)
+    error_sd = error_sd * model.policy_effects.diagnosis_error_factor
+    seen_effectiveness = schools.effectiveness + error_sd * error
+    schools.perceived_need = true_need(seen_effectiveness, p.goal_effectiveness)
+    schools.is_taker = (schools.perceived_need > p.taker_need_threshold) | (
+        schools.grade >= Grade.REQUIRES_IMPROVEMENT)

@@ -1,0 +1,161 @@
+"""Phase 4, improvement: how effectiveness, behaviour and leadership tenure change in a term.
+
+Effectiveness moves by (DESIGN.md section 3, phase 4):
+- **own improvement** toward the school's potential, at a rate that grows with its head's
+  capacity, its self-assessment accuracy and its behaviour climate. The potential is the
+  school's context (phase, place, disadvantage) plus what its head adds;
+- **support received x fit x buy-in**: support closes part of the gap to the goal of a
+  secure good. Fit is how well the source's prescriptiveness matches the school's need:
+  weak schools gain from prescription, strong ones from autonomy (seed 004 finding 2;
+  seed 002: "there is no exact blueprint"). Buy-in discounts a trust's support in schools
+  that resist shared practice (seed 004 finding 5). Support works through behaviour:
+  a school with a poor climate for learning gains less;
+- **staff churn, vacancies and early-career share** above a typical school's;
+- **giver drain** from an overloaded trust (see `sim.phases.capacity`);
+- **shocks**: small termly ones and rare major setbacks (seed 002: staff "have illnesses.
+  They suffer tragedies. Pupil and family cohorts change").
+
+Behaviour improves first in weak schools under prescriptive support (seed 004 finding 3)
+and otherwise drifts back to the school's usual climate; churn erodes it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.phases import capacity
+from sim.phases.diagnosis import true_need
+from sim.phases.workforce import expected_turnover, per_term, update_workload
+
+if TYPE_CHECKING:
+    from sim.model import SchoolSystemModel
+
+TYPICAL_LEADERSHIP = 0.6
+TYPICAL_BEHAVIOUR = 0.7
+TERMS_PER_YEAR = 3
+
+
+def potential(model: SchoolSystemModel) -> np.ndarray:
+    """Level each school tends to: its context plus what its head adds."""
+    schools = model.schools
+    weight = model.parameters.model.improvement.leadership_weight
+    return schools.context_potential + weight * (schools.leadership - TYPICAL_LEADERSHIP)
+
+
+def fit(prescriptiveness: np.ndarray | float, need_level: np.ndarray, fit_weight: float) -> np.ndarray:
+    """How well support of a given prescriptiveness suits a school's need (0-1)."""
+    return np.clip(1.0 - fit_weight * np.abs(prescriptiveness - need_level), 0.0, 1.0)
+
+
+def effective_support(model: SchoolSystemModel, need_level: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Support weighted by fit and buy-in, and the prescriptive part of it (FTE)."""
+    schools, trusts = model.schools, model.trusts
+    capacity_parameters = model.parameters.model.capacity
+    fit_weight = model.parameters.model.improvement.fit_weight
+    support = model.support
+    in_trust = schools.trust >= 0
+    trust_prescriptiveness = np.where(
+        in_trust, trusts.prescriptiveness[np.maximum(schools.trust, 0)], 0.5)
+    trust_support = (support.trust_givers + support.central_team) * schools.buy_in
+    la_prescriptiveness = capacity_parameters.local_authority_prescriptiveness
+    peer_prescriptiveness = capacity_parameters.peer_prescriptiveness
+    policy_prescriptiveness = model.policy_effects.extra_support_prescriptiveness
+    effective = (
+        trust_support * fit(trust_prescriptiveness, need_level, fit_weight)
+        + support.local_authority * fit(la_prescriptiveness, need_level, fit_weight)
+        + support.peers * fit(peer_prescriptiveness, need_level, fit_weight)
+        + support.policy * fit(policy_prescriptiveness, need_level, fit_weight)
+    )
+    prescriptive = (trust_support * trust_prescriptiveness
+                    + support.local_authority * la_prescriptiveness
+                    + support.peers * peer_prescriptiveness
+                    + support.policy * policy_prescriptiveness)
+    return effective, prescriptive
+
+
+def own_improvement_rate(model: SchoolSystemModel) -> np.ndarray:
+    """Share of the gap to potential each school closes in a term on its own."""
+    schools, p = model.schools, model.parameters.model.improvement
+    return np.clip(
+        p.own_improvement_rate
+        * (schools.leadership / TYPICAL_LEADERSHIP)
+        * ((0.5 + schools.self_assessment_accuracy) / 1.1)
+        * (schools.behaviour / TYPICAL_BEHAVIOUR), 0.01, 0.5)
+
+
+def support_gain(model: SchoolSystemModel, need: np.ndarray, effective: np.ndarray) -> np.ndarray:
+    """Effectiveness gained from support: a share of the gap to the goal."""
+    p = model.parameters.model.improvement
+    behaviour_factor = model.schools.behaviour / TYPICAL_BEHAVIOUR
+    return need * (1.0 - np.exp(-p.support_effect * effective * behaviour_factor))
+
+
+def staffing_loss(model: SchoolSystemModel, yearly_turnover: np.ndarray) -> np.ndarray:
+    """Effectiveness lost to turnover, vacancies and early-career share above typical."""
+    schools, p = model.schools, model.parameters.model.improvement
+    teachers = np.maximum(schools.teachers, 1)
+    vacancy_rate = schools.vacancies / np.maximum(schools.establishment, 1)
+    early_career_share = (schools.early_career_year1 + schools.early_career_year2) / teachers
+    return (p.churn_penalty * (yearly_turnover - p.reference_turnover) / TERMS_PER_YEAR
+            + p.vacancy_penalty * (vacancy_rate - p.reference_vacancy_rate)
+            + p.early_career_penalty * (early_career_share - p.reference_early_career_share))
+
+
+def equilibrate_potential(model: SchoolSystemModel) -> None:
+    """Start the status quo in equilibrium.
+
+    Each school's context potential is shifted so that, with the support, staffing and
+    giver drain it faces at the start, its expected change of effectiveness is zero.
+    Without this, support to weak schools (which the observed starting grades already
+    reflect) would lift the whole system in the first years of every run, and the status
+    quo would drift away from the published grade shares for no reason in the world.
+    Policies and structural change then move schools away from this balance.
+    """
+    schools = model.schools
+    goal = model.parameters.model.diagnosis.goal_effectiveness
+    need = true_need(schools.effectiveness, goal)
+    update_workload(model)
+    # Takers and givers as the school would see itself without error.
+    schools.perceived_need = need
+    schools.is_taker = (need > model.parameters.model.diagnosis.taker_need_threshold) | (
+        schools.grade >= 3)
+    capacity.run_term(model)
+    need_level = np.clip(need / model.parameters.model.improvement.need_scale, 0.0, 1.0)
+    effective, _ = effective_support(model, need_level)
+    expected_change = (support_gain(model, need, effective)
+                       - staffing_loss(model, expected_turnover(model)) - schools.giver_drain)
+    shift = np.clip(expected_change / own_improvement_rate(model), -1.0, 1.0)
+    schools.context_potential -= shift
+
+
+def run_term(model: SchoolSystemModel) -> None:
+    schools, p = model.schools, model.parameters.model.improvement
+    goal = model.parameters.model.diagnosis.goal_effectiveness
+    rng = model.streams.improvement
+    n = schools.n
+    # Fixed draws per term whatever the policy (common random numbers).
+    termly_shock = rng.standard_normal(n)
+    major = rng.random(n) < per_term(p.major_shock_probability_per_year)
+
+    need = true_need(schools.effectiveness, goal)
+    need_level = np.clip(need / p.need_scale, 0.0, 1.0)
+    effective, prescriptive = effective_support(model, need_level)
+    schools.effective_support = effective
+
+    own = own_improvement_rate(model) * (potential(model) - schools.effectiveness)
+    from_support = support_gain(model, need, effective)
+    turnover = (schools.leavers + schools.movers) / np.maximum(schools.teachers, 1) * TERMS_PER_YEAR
+    staffing = staffing_loss(model, turnover)
+
+    schools.effectiveness = (schools.effectiveness + own + from_support - staffing
+                             - schools.giver_drain + p.shock_sd * termly_shock
+                             - p.major_shock_size * major)
+
+    # Behaviour: prescriptive support stabilises weak schools first; churn erodes it.
+    gain = p.behaviour_gain * prescriptive * need_level * (1.0 - schools.behaviour)
+    drift = per_term(p.behaviour_drift_per_year) * (model.usual_behaviour - schools.behaviour)
+    erosion = 0.1 * np.maximum(turnover - p.reference_turnover, 0.0) / TERMS_PER_YEAR
+    schools.behaviour = np.clip(schools.behaviour + gain + drift - erosion, 0.0, 1.0)
+    schools.head_tenure_terms += 1

@@ -1,0 +1,72 @@
+"""Phase 5, inspection: Ofsted grades schools on its cadence, with noise.
+
+A school is inspected when it is due: about four years after a good or outstanding grade,
+within 30 months after requires improvement, and within about one to two years after
+inadequate (Ofsted school inspection handbook 2019; `interval_years_by_grade`), falling
+up to `interval_jitter_years` early. A risk signal, effectiveness well below the school's
+grade, brings an inspection forward with `risk_inspection_probability_per_term`.
+
+The grade is cut points on effectiveness plus inspector noise. Feedback from an inspection
+sharpens the school's self-assessment accuracy; a weak grade raises accountability
+pressure (workload, see `sim.phases.workforce`) and leads to structural action in the
+yearly phase (academy orders, rebrokering, head replacement).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.population.synthetic import grade_from_effectiveness
+
+if TYPE_CHECKING:
+    from sim.model import SchoolSystemModel
+
+TERMS_PER_YEAR = 3
+
+
+def lower_cut_point(grade: np.ndarray, cut_points: list[float]) -> np.ndarray:
+    """Effectiveness below which a school no longer merits its grade."""
+    lower = np.array([cut_points[2], cut_points[1], cut_points[0], -np.inf])
+    return lower[grade - 1]
+
+
+def schedule_next(model: SchoolSystemModel, inspected: np.ndarray, jitter: np.ndarray) -> None:
+    """Set the term of the next inspection for the schools just inspected."""
+    schools, p = model.schools, model.parameters.model.inspection
+    interval = np.asarray(p.interval_years_by_grade)[schools.grade[inspected] - 1]
+    early = p.interval_jitter_years * jitter
+    terms = np.maximum(1, np.round((interval - early) * TERMS_PER_YEAR)).astype(np.int32)
+    schools.inspection_due_term[inspected] = model.term + terms
+
+
+def run_term(model: SchoolSystemModel) -> None:
+    schools, p = model.schools, model.parameters.model.inspection
+    rng = model.streams.inspection
+    n = schools.n
+    # Fixed draws per term whatever the policy (common random numbers).
+    noise = rng.standard_normal(n) * p.noise_sd
+    risk_draw = rng.random(n)
+    jitter = rng.random(n)
+
+    due = model.term >= schools.inspection_due_term
+    risk = schools.effectiveness < lower_cut_point(schools.grade, p.cut_points) - p.risk_margin
+    inspected = np.flatnonzero(due | (risk & (risk_draw < p.risk_inspection_probability_per_term)))
+    if len(inspected) == 0:
+        return
+    old_grade = schools.grade[inspected].copy()
+    new_grade = grade_from_effectiveness(schools.effectiveness[inspected] + noise[inspected],
+                                         p.cut_points)
+    schools.previous_grade[inspected] = old_grade
+    schools.grade[inspected] = new_grade
+    schools.last_inspection_term[inspected] = model.term
+    schedule_next(model, inspected, jitter[inspected])
+
+    gain = model.parameters.model.diagnosis.accuracy_gain_from_inspection
+    accuracy = schools.self_assessment_accuracy
+    accuracy[inspected] += gain * (1.0 - accuracy[inspected])
+
+    model.events.record(
+        "inspection", model.term, school=inspected, old_grade=old_grade, new_grade=new_grade,
+        trust=schools.trust[inspected])

@@ -1,0 +1,369 @@
+"""Build a synthetic population of schools and trusts from config and a seed.
+
+DESIGN.md section 6: schools are placed around towns inside local authorities, with the
+phase mix, pupil numbers and disadvantage of England (or of the scenario's place); free
+school meals (FSM) correlate with weaker effectiveness; grades come from latent
+effectiveness through the same noisy inspection the model uses later, so starting grade
+shares match the targets when the cut points do; multi-academy trusts (MATs) get a skewed
+size distribution and hold geographically clustered schools around hubs (seed 000: trusts
+grow by geographical hubs).
+
+`build_synthetic_population` is a pure function: the same config and generator state give
+the same population, whatever policy is run afterwards (common random numbers).
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from sim.state import (
+    NEVER,
+    NO_TRUST,
+    Governance,
+    Hubs,
+    Phase,
+    Population,
+    SchoolArrays,
+    TrustArrays,
+    TrustKind,
+)
+
+TERMS_PER_YEAR = 3
+ENGLAND_FSM_MEAN = 0.17
+
+
+def grade_from_effectiveness(observed: np.ndarray, cut_points: list[float]) -> np.ndarray:
+    """Ofsted grade (1-4) from observed effectiveness and ascending cut points 4|3|2|1."""
+    return (4 - np.searchsorted(np.asarray(cut_points), observed, side="right")).astype(np.int8)
+
+
+def scaled_count(count: int, scale: float, minimum: int = 1) -> int:
+    return max(minimum, round(count * scale))
+
+
+def build_synthetic_population(
+    scenario: SimpleNamespace,
+    population: SimpleNamespace,
+    model: SimpleNamespace,
+    rng: np.random.Generator,
+) -> Population:
+    """Build schools, trusts, hubs and peer clusters for a scenario."""
+    n_schools = scaled_count(scenario.n_schools, scenario.scale, minimum=10)
+    n_areas = scaled_count(scenario.n_local_authorities, scenario.scale)
+    places = _place_schools(n_schools, n_areas, scenario, population, rng)
+    schools = _draw_schools(places, scenario, population, model, rng)
+    trusts, hubs = _form_trusts(schools, scenario, population, model, rng)
+    clusters = _form_partnership_clusters(schools, population, rng)
+    return Population(
+        schools=schools,
+        trusts=trusts,
+        hubs=hubs,
+        local_authority_names=places.area_names,
+        local_authority_x_km=places.area_x_km,
+        local_authority_y_km=places.area_y_km,
+        partnership_clusters=clusters,
+        notes={"builder": "synthetic"},
+    )
+
+
+def _place_schools(
+    n_schools: int, n_areas: int, scenario: SimpleNamespace, population: SimpleNamespace,
+    rng: np.random.Generator,
+) -> SimpleNamespace:
+    """Local authorities, their towns, and a location for every school."""
+    width_km, height_km = scenario.region_km
+    area_x = rng.uniform(0, width_km, n_areas) if n_areas > 1 else np.array([width_km / 2])
+    area_y = rng.uniform(0, height_km, n_areas) if n_areas > 1 else np.array([height_km / 2])
+    # Local authorities differ a lot in size (Rutland to Kent): log-normal shares, at least 5.
+    weights = rng.lognormal(0.0, population.local_authority_size_sd, n_areas)
+    minimum = min(5, n_schools // n_areas)
+    area_sizes = minimum + rng.multinomial(n_schools - minimum * n_areas, weights / weights.sum())
+    area_of_school = np.repeat(np.arange(n_areas, dtype=np.int32), area_sizes)
+
+    # Towns sit within an area's own patch; schools cluster round their town.
+    low, high = population.towns_per_local_authority
+    towns_per_area = rng.integers(low, high + 1, n_areas)
+    patch_km = np.sqrt(width_km * height_km / n_areas) / 2.5
+    town_area = np.repeat(np.arange(n_areas), towns_per_area)
+    town_x = area_x[town_area] + rng.normal(0, patch_km, len(town_area))
+    town_y = area_y[town_area] + rng.normal(0, patch_km, len(town_area))
+    town_weight = rng.lognormal(0, 0.7, len(town_area))
+    # Each school picks one of its area's towns with probability proportional to town size.
+    first_town = np.concatenate([[0], np.cumsum(towns_per_area)[:-1]])
+    cumulative = np.cumsum(town_weight)
+    start = np.where(first_town > 0, cumulative[first_town - 1], 0.0)
+    end = cumulative[first_town + towns_per_area - 1]
+    pick = start[area_of_school] + rng.random(n_schools) * (end - start)[area_of_school]
+    town_of_school = np.minimum(np.searchsorted(cumulative, pick, side="right"),
+                                first_town[area_of_school] + towns_per_area[area_of_school] - 1)
+    spread = population.town_spread_km
+    x_km = np.clip(town_x[town_of_school] + rng.normal(0, spread, n_schools), 0, width_km)
+    y_km = np.clip(town_y[town_of_school] + rng.normal(0, spread, n_schools), 0, height_km)
+    names = (
+        [f"{scenario.name.replace('_', ' ').title()}"] if n_areas == 1
+        else [f"Local Authority {i + 1:03d}" for i in range(n_areas)]
+    )
+    return SimpleNamespace(
+        n=n_schools, area=area_of_school, town=town_of_school.astype(np.int32),
+        x_km=x_km, y_km=y_km, area_names=names, area_x_km=area_x, area_y_km=area_y,
+    )
+
+
+def _draw_schools(
+    places: SimpleNamespace, scenario: SimpleNamespace, population: SimpleNamespace,
+    model: SimpleNamespace, rng: np.random.Generator,
+) -> SchoolArrays:
+    n = places.n
+    phase_counts = rng.multinomial(n, np.asarray(scenario.phase_shares) / sum(scenario.phase_shares))
+    phase = rng.permutation(np.repeat(np.arange(4, dtype=np.int8), phase_counts))
+
+    pupils_mean = np.asarray(population.pupils_mean, dtype=float)[phase]
+    log_sd = np.asarray(population.pupils_log_sd)[phase]
+    pupils = np.maximum(10, rng.lognormal(np.log(pupils_mean) - log_sd**2 / 2, log_sd)).astype(np.int32)
+    establishment = np.maximum(2, np.round(pupils / np.asarray(population.pupil_teacher_ratio)[phase]))
+    establishment = establishment.astype(np.int32)
+
+    # Disadvantage: areas differ, and schools differ within areas (Beta around the area mean).
+    n_areas = len(places.area_names)
+    area_fsm = np.clip(rng.normal(scenario.fsm_mean, scenario.fsm_spread_between_areas, n_areas),
+                       0.03, 0.6)
+    mean = area_fsm[places.area]
+    concentration = population.fsm_concentration
+    fsm_share = rng.beta(mean * concentration, (1 - mean) * concentration)
+
+    # Effectiveness: context (phase, area baseline, disadvantage, the rest) + the head.
+    leadership = _beta_from_mean_sd(population.leadership_mean, population.leadership_sd, n, rng)
+    context_potential = (
+        np.asarray(population.effectiveness_by_phase)[phase]
+        + scenario.effectiveness_offset
+        - population.disadvantage_effect * (fsm_share - ENGLAND_FSM_MEAN)
+        + rng.normal(0, population.context_sd, n)
+    )
+    potential = context_potential + model.improvement.leadership_weight * (
+        leadership - population.leadership_mean)
+    effectiveness = potential + rng.normal(0, population.deviation_sd, n)
+
+    # Starting grades: the last inspection saw the school through the same noisy lens.
+    inspection = model.inspection
+    grade = grade_from_effectiveness(effectiveness + rng.normal(0, inspection.noise_sd, n),
+                                     inspection.cut_points)
+    drift = rng.normal(0, 0.35, n)  # the school was somewhat different at the inspection before
+    previous_grade = grade_from_effectiveness(
+        effectiveness + drift + rng.normal(0, inspection.noise_sd, n), inspection.cut_points)
+    interval_terms = np.asarray(inspection.interval_years_by_grade)[grade - 1] * TERMS_PER_YEAR
+    last_inspection_term = -np.floor(rng.random(n) * interval_terms).astype(np.int32) - 1
+    inspection_due_term = (last_inspection_term + np.round(interval_terms)).astype(np.int32)
+
+    behaviour = np.clip(population.behaviour_mean + 0.12 * (effectiveness - effectiveness.mean())
+                        + rng.normal(0, 0.08, n), 0.05, 1.0)
+    accuracy = _beta_from_mean_sd(population.self_assessment_accuracy_mean, 0.15, n, rng)
+    resistant = rng.random(n) < population.resistant_academy_share
+    buy_in = np.where(resistant, rng.uniform(0.1, 0.4, n), rng.beta(8, 2, n))
+
+    vacancies = rng.binomial(establishment, population.starting_vacancy_rate)
+    teachers = (establishment - vacancies).astype(np.int32)
+    ect1 = rng.binomial(teachers, population.early_career_year1_share).astype(np.int32)
+    ect2 = rng.binomial(teachers - ect1, population.early_career_year2_share).astype(np.int32)
+
+    phase_names = ["Primary", "Secondary", "Special", "Alternative Provision"]
+    names = np.array([f"Town {t + 1} {phase_names[p]} School {i + 1}"
+                      for i, (t, p) in enumerate(zip(places.town, phase, strict=True))],
+                     dtype=object)
+    return SchoolArrays(
+        urn=100000 + np.arange(n, dtype=np.int64),
+        name=names,
+        phase=phase,
+        local_authority=places.area,
+        x_km=places.x_km,
+        y_km=places.y_km,
+        pupils=pupils,
+        fsm_share=fsm_share,
+        context_potential=context_potential,
+        effectiveness=effectiveness,
+        leadership=leadership,
+        head_tenure_terms=rng.integers(0, 8 * TERMS_PER_YEAR, n).astype(np.int32),
+        behaviour=behaviour,
+        self_assessment_accuracy=accuracy,
+        workload=np.ones(n),
+        buy_in=buy_in,
+        establishment=establishment,
+        teachers=teachers,
+        early_career_year1=ect1,
+        early_career_year2=ect2,
+        grade=grade,
+        previous_grade=previous_grade,
+        last_inspection_term=last_inspection_term,
+        inspection_due_term=inspection_due_term,
+        governance=np.full(n, Governance.MAINTAINED, dtype=np.int8),
+        trust=np.full(n, NO_TRUST, dtype=np.int32),
+        awaiting_sponsor_since_term=np.full(n, NEVER, dtype=np.int32),
+    )
+
+
+def _beta_from_mean_sd(mean: float, sd: float, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Beta draws with a given mean and standard deviation (method of moments)."""
+    common = mean * (1 - mean) / sd**2 - 1
+    return rng.beta(mean * common, (1 - mean) * common, size)
+
+
+def empty_trusts() -> TrustArrays:
+    return TrustArrays(
+        trust_id=np.zeros(0, np.int64), name=np.zeros(0, object), kind=np.zeros(0, np.int8),
+        active=np.zeros(0, bool), founded_term=np.zeros(0, np.int32),
+        central_team_fte=np.zeros(0), prescriptiveness=np.zeros(0),
+        giver_taker_threshold=np.zeros(0), hub_radius_km=np.zeros(0),
+        growth_cap_per_year=np.zeros(0, np.int32), risk_appetite=np.zeros(0),
+        data_reporting_intensity=np.zeros(0), leadership_pool=np.zeros(0),
+        joins_this_year=np.zeros(0, np.int32), reputation=np.zeros(0),
+    )
+
+
+def new_trust_values(
+    kind: TrustKind, n_members: int, model: SimpleNamespace, rng: np.random.Generator,
+    founded_term: int, trust_strength: float, trust_id: int,
+) -> dict[str, object]:
+    """Attributes of one new trust, drawn around the configured defaults (seed 004)."""
+    rules = model.trusts
+    is_mat = kind == TrustKind.MULTI_ACADEMY_TRUST
+    capacity = model.capacity
+    return {
+        "trust_id": trust_id,
+        "name": f"{'Multi' if is_mat else 'Single'} Academy Trust {trust_id}",
+        "kind": int(kind),
+        "active": True,
+        "founded_term": founded_term,
+        "central_team_fte": (capacity.central_team_base_fte
+                             + capacity.central_team_fte_per_school * n_members) if is_mat else 0.0,
+        "prescriptiveness": float(np.clip(rng.normal(rules.prescriptiveness_mean, 0.15), 0, 1)),
+        "giver_taker_threshold": rules.giver_taker_threshold,
+        "hub_radius_km": rules.hub_radius_km,
+        "growth_cap_per_year": rules.growth_cap_per_year,
+        "risk_appetite": float(np.clip(rng.normal(rules.risk_appetite_mean, 0.15), 0, 1)),
+        "data_reporting_intensity": (rules.data_reporting_intensity if is_mat
+                                     else rules.single_academy_trust_data_reporting),
+        "leadership_pool": trust_strength + (rules.leadership_pool_bonus if is_mat else 0.0),
+        "joins_this_year": 0,
+        "reputation": 2.0,
+    }
+
+
+def _form_trusts(
+    schools: SchoolArrays, scenario: SimpleNamespace, population: SimpleNamespace,
+    model: SimpleNamespace, rng: np.random.Generator,
+) -> tuple[TrustArrays, Hubs]:
+    """Pick the academies, then group them into MATs around hubs and single-academy trusts."""
+    n = schools.n
+    academy = rng.random(n) < np.asarray(scenario.academy_share)[schools.phase]
+    academies = np.flatnonzero(academy)
+    n_sats = min(scaled_count(scenario.n_single_academy_trusts, scenario.scale, 0), len(academies))
+    # Most single-academy trusts are secondary converters.
+    weight = np.where(schools.phase[academies] == Phase.SECONDARY, population.sat_secondary_weight, 1.0)
+    sat_schools = rng.choice(academies, size=n_sats, replace=False, p=weight / weight.sum())
+    mat_schools = np.setdiff1d(academies, sat_schools)
+    n_mats = min(scaled_count(scenario.n_multi_academy_trusts, scenario.scale, 0),
+                 len(mat_schools) // 2)
+
+    trusts = empty_trusts()
+    hubs = Hubs(trust=np.zeros(0, np.int32), x_km=np.zeros(0), y_km=np.zeros(0))
+    if n_mats:
+        # Skewed sizes: every MAT has two schools; the rest are shared by log-normal weights.
+        weights = rng.lognormal(0, population.mat_size_log_sd, n_mats)
+        sizes = 2 + rng.multinomial(len(mat_schools) - 2 * n_mats, weights / weights.sum())
+        # Leftover MAT schools (if any) become single-academy trusts below.
+        unassigned = np.zeros(n, dtype=bool)
+        unassigned[mat_schools] = True
+        tree = cKDTree(np.column_stack([schools.x_km, schools.y_km]))
+        for size in sorted(sizes, reverse=True):
+            members = _take_nearby_schools(size, unassigned, tree, population.schools_per_hub, rng)
+            if len(members) == 0:
+                break
+            row = trusts.append(**new_trust_values(
+                TrustKind.MULTI_ACADEMY_TRUST, len(members), model, rng, 0,
+                scenario.trust_strength, trust_id=trusts.n + 1))
+            schools.trust[members] = row
+            schools.governance[members] = Governance.MULTI_ACADEMY_TRUST
+            for hub_school in members[: max(1, int(np.ceil(len(members) / population.schools_per_hub)))]:
+                hubs.add(row, schools.x_km[hub_school], schools.y_km[hub_school])
+        sat_schools = np.concatenate([sat_schools, np.flatnonzero(unassigned)])
+    for school in np.sort(sat_schools):
+        row = trusts.append(**new_trust_values(
+            TrustKind.SINGLE_ACADEMY_TRUST, 1, model, rng, 0, scenario.trust_strength,
+            trust_id=trusts.n + 1))
+        schools.trust[school] = row
+        schools.governance[school] = Governance.SINGLE_ACADEMY_TRUST
+        hubs.add(row, schools.x_km[school], schools.y_km[school])
+    return trusts, hubs
+
+
+def _take_nearby_schools(
+    size: int, unassigned: np.ndarray, tree: cKDTree, schools_per_hub: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Mark and return `size` unassigned schools grouped round one or more hub schools.
+
+    The first school of each hub is listed first, so callers can read the hubs off the
+    front of the result.
+    """
+    n_hubs = max(1, int(np.ceil(size / schools_per_hub)))
+    hub_schools: list[int] = []
+    others: list[int] = []
+    per_hub = np.full(n_hubs, size // n_hubs)
+    per_hub[: size % n_hubs] += 1
+    for wanted in per_hub:
+        candidates = np.flatnonzero(unassigned)
+        if len(candidates) == 0:
+            break
+        hub = int(rng.choice(candidates))
+        k = min(len(unassigned), max(4 * int(wanted), 16))
+        while True:
+            _, nearest = tree.query(tree.data[hub], k=k)
+            nearest = np.atleast_1d(nearest)
+            free = nearest[unassigned[nearest]][: int(wanted)]
+            if len(free) == wanted or k >= len(unassigned):
+                break
+            k = min(len(unassigned), k * 4)
+        unassigned[free] = False
+        hub_schools.append(int(free[0]))
+        others.extend(int(s) for s in free[1:])
+    return np.asarray(hub_schools + others, dtype=np.int64)
+
+
+def _form_partnership_clusters(
+    schools: SchoolArrays, population: SimpleNamespace, rng: np.random.Generator,
+) -> list[np.ndarray]:
+    """Peer clusters of 3-7 nearby maintained schools (Teaching School Alliances and the like).
+
+    Chosen schools are ordered along a space-filling (Morton) curve within their local
+    authority so that consecutive schools are near each other, then cut into clusters.
+    """
+    maintained = np.flatnonzero(schools.governance == Governance.MAINTAINED)
+    chosen = maintained[rng.random(len(maintained)) < population.cluster_share_of_maintained]
+    if len(chosen) < population.cluster_size[0]:
+        return []
+    order = np.lexsort((_morton_code(schools.x_km[chosen], schools.y_km[chosen]),
+                        schools.local_authority[chosen]))
+    chosen = chosen[order]
+    low, high = population.cluster_size
+    clusters = []
+    start = 0
+    while len(chosen) - start >= low:
+        size = int(rng.integers(low, high + 1))
+        if len(chosen) - start - size < low:
+            size = len(chosen) - start if len(chosen) - start <= high else size
+        clusters.append(chosen[start:start + size])
+        start += size
+    return clusters
+
+
+def _morton_code(x_km: np.ndarray, y_km: np.ndarray, cell_km: float = 1.0) -> np.ndarray:
+    """Interleave the bits of grid coordinates, so nearby points get nearby codes."""
+    ix = (x_km / cell_km).astype(np.uint64)
+    iy = (y_km / cell_km).astype(np.uint64)
+    code = np.zeros_like(ix)
+    for bit in range(16):
+        code |= ((ix >> np.uint64(bit)) & np.uint64(1)) << np.uint64(2 * bit)
+        code |= ((iy >> np.uint64(bit)) & np.uint64(1)) << np.uint64(2 * bit + 1)
+    return code

@@ -1,0 +1,234 @@
+"""Per-school and per-trust state as a struct of numpy arrays.
+
+Every number a school has lives in one array with one row per school; every number a trust
+has lives in one array with one row per trust. Mechanisms work on whole arrays at once
+(masks and vectorised arithmetic), which is what keeps a term of England, about 22,000
+schools, to a few milliseconds. The Mesa agents in `sim.agents` are thin views onto rows of
+these arrays (DESIGN.md section 7).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from enum import IntEnum
+
+import numpy as np
+
+
+class Phase(IntEnum):
+    """Phase of education, as Get Information about Schools names them."""
+
+    PRIMARY = 0
+    SECONDARY = 1
+    SPECIAL = 2
+    ALTERNATIVE_PROVISION = 3
+
+
+class Grade(IntEnum):
+    """Ofsted overall effectiveness grade (1 is best)."""
+
+    OUTSTANDING = 1
+    GOOD = 2
+    REQUIRES_IMPROVEMENT = 3
+    INADEQUATE = 4
+
+
+class Governance(IntEnum):
+    """Who runs the school."""
+
+    MAINTAINED = 0  # maintained by the local authority
+    SINGLE_ACADEMY_TRUST = 1
+    MULTI_ACADEMY_TRUST = 2
+
+
+class TrustKind(IntEnum):
+    """Single-academy trusts hold one school; multi-academy trusts (MATs) hold several."""
+
+    SINGLE_ACADEMY_TRUST = 1
+    MULTI_ACADEMY_TRUST = 2
+
+
+NO_TRUST = -1
+NEVER = -(10**6)  # a term index that stands for "never happened"
+
+GRADE_NAMES = {
+    Grade.OUTSTANDING: "outstanding",
+    Grade.GOOD: "good",
+    Grade.REQUIRES_IMPROVEMENT: "requires_improvement",
+    Grade.INADEQUATE: "inadequate",
+}
+PHASE_NAMES = {
+    Phase.PRIMARY: "primary",
+    Phase.SECONDARY: "secondary",
+    Phase.SPECIAL: "special",
+    Phase.ALTERNATIVE_PROVISION: "alternative_provision",
+}
+GOVERNANCE_NAMES = {
+    Governance.MAINTAINED: "maintained",
+    Governance.SINGLE_ACADEMY_TRUST: "single_academy_trust",
+    Governance.MULTI_ACADEMY_TRUST: "multi_academy_trust",
+}
+
+
+_PER_TERM = {
+    "leavers", "movers", "early_career_year1_leavers", "early_career_year1_at_risk",
+    "teachers_at_risk", "recruits", "perceived_need",
+    "is_giver", "is_taker", "support_received", "effective_support", "giver_drain",
+}
+
+
+@dataclass
+class SchoolArrays:
+    """State of every school, one row per school.
+
+    Teachers are counted, not simulated one by one: `teachers` is the headcount in post,
+    of whom `early_career_year1` and `early_career_year2` are early-career teachers in
+    their first and second year; the rest are experienced. Posts not filled are
+    `establishment - teachers`.
+    """
+
+    # identity and place
+    urn: np.ndarray  # int64, unique reference number
+    name: np.ndarray  # object (str)
+    phase: np.ndarray  # int8, Phase
+    local_authority: np.ndarray  # int32, index into Population.local_authority_names
+    x_km: np.ndarray  # float64, easting in km
+    y_km: np.ndarray  # float64, northing in km
+    pupils: np.ndarray  # int32
+    fsm_share: np.ndarray  # float64, share of pupils eligible for free school meals
+    # quality
+    context_potential: np.ndarray  # float64, level the school tends to with a typical head
+    effectiveness: np.ndarray  # float64, latent quality that inspection measures
+    leadership: np.ndarray  # float64 in [0, 1], capacity of the head and senior team
+    head_tenure_terms: np.ndarray  # int32, terms since the head started
+    behaviour: np.ndarray  # float64 in [0, 1], climate for learning
+    self_assessment_accuracy: np.ndarray  # float64 in [0, 1]
+    workload: np.ndarray  # float64, 1.0 is a typical school
+    buy_in: np.ndarray  # float64 in [0, 1], buy-in to its trust's shared practice
+    # workforce
+    establishment: np.ndarray  # int32, teaching posts
+    teachers: np.ndarray  # int32, teachers in post
+    early_career_year1: np.ndarray  # int32
+    early_career_year2: np.ndarray  # int32
+    # inspection
+    grade: np.ndarray  # int8, Grade of the latest inspection
+    previous_grade: np.ndarray  # int8, Grade of the one before (0 if none)
+    last_inspection_term: np.ndarray  # int32, can be negative (before the run started)
+    inspection_due_term: np.ndarray  # int32
+    # governance
+    governance: np.ndarray  # int8, Governance
+    trust: np.ndarray  # int32, trust row or NO_TRUST
+    awaiting_sponsor_since_term: np.ndarray  # int32, NEVER if not waiting for a sponsor
+    # flows and per-term derived values, rewritten every term (zero until the first term)
+    leavers: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    movers: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    early_career_year1_leavers: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    early_career_year1_at_risk: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    teachers_at_risk: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    recruits: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    perceived_need: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    is_giver: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    is_taker: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    support_received: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    effective_support: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    giver_drain: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def __post_init__(self) -> None:
+        n = len(self.urn)
+        for column in fields(self):
+            array = getattr(self, column.name)
+            if column.name in _PER_TERM and len(array) == 0:
+                setattr(self, column.name, np.zeros(n, dtype=array.dtype))
+            elif len(array) != n:
+                raise ValueError(f"school array {column.name!r} has {len(array)} rows, not {n}")
+
+    @property
+    def n(self) -> int:
+        return len(self.urn)
+
+    @property
+    def vacancies(self) -> np.ndarray:
+        return self.establishment - self.teachers
+
+    @property
+    def experienced(self) -> np.ndarray:
+        return self.teachers - self.early_career_year1 - self.early_career_year2
+
+    @property
+    def is_academy(self) -> np.ndarray:
+        return self.governance != Governance.MAINTAINED
+
+    @property
+    def awaiting_sponsor(self) -> np.ndarray:
+        return self.awaiting_sponsor_since_term != NEVER
+
+
+@dataclass
+class TrustArrays:
+    """State of every trust that ever existed, one row per trust.
+
+    Trusts are appended when they form and marked inactive when they close (a merger),
+    so a row index is a stable trust identity for the whole run.
+    """
+
+    trust_id: np.ndarray  # int64, stable identifier written to outputs
+    name: np.ndarray  # object (str)
+    kind: np.ndarray  # int8, TrustKind
+    active: np.ndarray  # bool
+    founded_term: np.ndarray  # int32
+    central_team_fte: np.ndarray  # float64
+    prescriptiveness: np.ndarray  # float64 in [0, 1]
+    giver_taker_threshold: np.ndarray  # float64, due-diligence minimum ratio
+    hub_radius_km: np.ndarray  # float64, due-diligence maximum distance from a hub
+    growth_cap_per_year: np.ndarray  # int32
+    risk_appetite: np.ndarray  # float64 in [0, 1]
+    data_reporting_intensity: np.ndarray  # float64, extra workload from data requests
+    leadership_pool: np.ndarray  # float64, mean quality of heads it appoints
+    joins_this_year: np.ndarray  # int32
+    reputation: np.ndarray  # float64, mean grade score of its schools (1 best)
+
+    @property
+    def n(self) -> int:
+        return len(self.trust_id)
+
+    def append(self, **values: object) -> int:
+        """Add one trust; every field must be given. Returns its row."""
+        missing = {f.name for f in fields(self)} - set(values)
+        if missing:
+            raise ValueError(f"new trust is missing {sorted(missing)}")
+        for column in fields(self):
+            array = getattr(self, column.name)
+            setattr(self, column.name, np.append(array, np.asarray([values[column.name]],
+                                                                   dtype=array.dtype)))
+        return self.n - 1
+
+
+@dataclass
+class Hubs:
+    """Geographic hubs of trusts (seed 000: trusts grow by geographical hubs)."""
+
+    trust: np.ndarray  # int32, trust row
+    x_km: np.ndarray  # float64
+    y_km: np.ndarray  # float64
+
+    def add(self, trust: int, x_km: float, y_km: float) -> None:
+        self.trust = np.append(self.trust, np.int32(trust))
+        self.x_km = np.append(self.x_km, x_km)
+        self.y_km = np.append(self.y_km, y_km)
+
+    def of_trust(self, trust: int) -> np.ndarray:
+        return np.flatnonzero(self.trust == trust)
+
+
+@dataclass
+class Population:
+    """Everything a population builder produces: the schools, trusts, hubs and clusters."""
+
+    schools: SchoolArrays
+    trusts: TrustArrays
+    hubs: Hubs
+    local_authority_names: list[str]
+    local_authority_x_km: np.ndarray
+    local_authority_y_km: np.ndarray
+    partnership_clusters: list[np.ndarray]  # school rows of each peer cluster
+    notes: dict[str, object] = field(default_factory=dict)
