@@ -44,13 +44,19 @@ TERMS_PER_YEAR = 3
 STREAMS = ("population", "workforce", "diagnosis", "improvement", "inspection", "structure",
            "policy", "warm_up")
 WARM_UP_TERMS = 6
+SPIN_UP_TERMS = 12
+SPIN_UP_PURPOSE = 0x5350494E
 
 
 class RandomStreams:
-    """One numpy Generator per phase, all spawned from the run's seed."""
+    """One numpy Generator per phase, all spawned from the run's seed.
 
-    def __init__(self, seed: int) -> None:
-        children = np.random.SeedSequence(seed).spawn(len(STREAMS))
+    `purpose` separates the streams of the spin-up before the run from the run's own.
+    """
+
+    def __init__(self, seed: int, purpose: int = 0) -> None:
+        entropy = seed if purpose == 0 else [seed, purpose]
+        children = np.random.SeedSequence(entropy).spawn(len(STREAMS))
         for name, child in zip(STREAMS, children, strict=True):
             setattr(self, name, np.random.default_rng(child))
 
@@ -103,14 +109,46 @@ class SchoolSystemModel(mesa.Model):
         self.academies_by_year: list[int] = []
         self.support_this_year = np.zeros(schools.n)
         self.rebuild_structure()
-        # Let the labour market settle, then start the status quo in equilibrium.
+        # Let the labour market settle, start the status quo in equilibrium, then let the
+        # inspection cycle run once so that grades are as stale as real ones.
         workforce.warm_up(self, WARM_UP_TERMS)
         improvement.equilibrate_potential(self)
+        self._spin_up(SPIN_UP_TERMS)
 
         self.school_agents = [School(self, row) for row in range(schools.n)]
         self.trust_agents = [Trust(self, row) for row in range(self.trusts.n)]
         self._timeseries: list[dict[str, float | int]] = []
         self._panel: list[dict[str, np.ndarray]] = []
+
+    def _spin_up(self, terms: int) -> None:
+        """Run phases 1-5 and head turnover for `terms` before term 0; keep nothing.
+
+        Below-good schools are inspected more often than good ones, so the share of each
+        grade in a system at rest is not the share a snapshot of effectiveness gives.
+        Running one inspection cycle (four years) before the start lets grades reach the
+        model's own stationary state; events, flows and spending of the spin-up are
+        discarded and the run's random streams are untouched (common random numbers).
+        """
+        run_streams, run_events = self.streams, self.events
+        self.streams = RandomStreams(self.parameters.seed, purpose=SPIN_UP_PURPOSE)
+        self.events = EventLog()
+        schools = self.schools
+        schools.last_inspection_term -= terms
+        schools.inspection_due_term -= terms
+        for term in range(-terms, 0):
+            self.term = term
+            workforce.run_term(self)
+            diagnosis.run_term(self)
+            capacity.run_term(self)
+            improvement.run_term(self)
+            inspection.run_term(self)
+            if term % TERMS_PER_YEAR == TERMS_PER_YEAR - 1:
+                # Heads come and go at rest too; structural reform waits for the run.
+                structure.replace_heads(self, term - (TERMS_PER_YEAR - 1))
+                structure.drift_accuracy(self)
+        self.term = 0
+        self.streams, self.events = run_streams, run_events
+        self.support_this_year = np.zeros(schools.n)
 
     # -- structure ---------------------------------------------------------------------
 

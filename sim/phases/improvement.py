@@ -92,12 +92,20 @@ def support_gain(model: SchoolSystemModel, need: np.ndarray, effective: np.ndarr
     return need * (1.0 - np.exp(-p.support_effect * effective * behaviour_factor))
 
 
-def staffing_loss(model: SchoolSystemModel, yearly_turnover: np.ndarray) -> np.ndarray:
-    """Effectiveness lost to turnover, vacancies and early-career share above typical."""
+def staffing_loss(model: SchoolSystemModel, yearly_turnover: np.ndarray, *,
+                  expected: bool = False) -> np.ndarray:
+    """Effectiveness lost to turnover, vacancies and early-career share above typical.
+
+    With `expected`, vacancies and early-career share are taken at their typical levels:
+    in a small school one vacancy or two new teachers is chance, not a lasting condition.
+    """
     schools, p = model.schools, model.parameters.model.improvement
     teachers = np.maximum(schools.teachers, 1)
-    vacancy_rate = schools.vacancies / np.maximum(schools.establishment, 1)
-    early_career_share = (schools.early_career_year1 + schools.early_career_year2) / teachers
+    if expected:
+        vacancy_rate, early_career_share = p.reference_vacancy_rate, p.reference_early_career_share
+    else:
+        vacancy_rate = schools.vacancies / np.maximum(schools.establishment, 1)
+        early_career_share = (schools.early_career_year1 + schools.early_career_year2) / teachers
     return (p.churn_penalty * (yearly_turnover - p.reference_turnover) / TERMS_PER_YEAR
             + p.vacancy_penalty * (vacancy_rate - p.reference_vacancy_rate)
             + p.early_career_penalty * (early_career_share - p.reference_early_career_share))
@@ -106,8 +114,8 @@ def staffing_loss(model: SchoolSystemModel, yearly_turnover: np.ndarray) -> np.n
 def equilibrate_potential(model: SchoolSystemModel) -> None:
     """Start the status quo in equilibrium.
 
-    Each school's context potential is shifted so that, with the support, staffing and
-    giver drain it faces at the start, its expected change of effectiveness is zero.
+    Each school's context potential is shifted so that, with the support and staffing it
+    faces at the start, its expected change of effectiveness is zero.
     Without this, support to weak schools (which the observed starting grades already
     reflect) would lift the whole system in the first years of every run, and the status
     quo would drift away from the published grade shares for no reason in the world.
@@ -124,8 +132,10 @@ def equilibrate_potential(model: SchoolSystemModel) -> None:
     capacity.run_term(model)
     need_level = np.clip(need / model.parameters.model.improvement.need_scale, 0.0, 1.0)
     effective, _ = effective_support(model, need_level)
+    # Giver drain is left out on purpose: it comes and goes as trusts' ratios change, and
+    # balancing it would leave givers floating upward whenever their trust recovers.
     expected_change = (support_gain(model, need, effective)
-                       - staffing_loss(model, expected_turnover(model)) - schools.giver_drain)
+                       - staffing_loss(model, expected_turnover(model), expected=True))
     shift = np.clip(expected_change / own_improvement_rate(model), -1.0, 1.0)
     schools.context_potential -= shift
 

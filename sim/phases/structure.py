@@ -19,7 +19,9 @@ In order:
    is an **orphan** and waits for next year's round. Refusals are logged with the rule.
 5. **Voluntary conversions**: good or better maintained schools convert; most join a
    nearby MAT, some found a new MAT with neighbours, the rest become single-academy trusts.
-6. **Single-academy trusts join MATs**, and **small MATs merge** into nearby larger ones.
+6. **Single-academy trusts join MATs**, a few MAT academies **transfer voluntarily** to
+   another nearby MAT that accepts them (DfE academy transfers data counts these with
+   rebrokering), and **small MATs merge** into nearby larger ones.
 7. **Trusts update**: central teams follow size, reputation is refreshed, a MAT that takes
    a school far from its hubs opens a new hub (seed 000: growth by geographical hubs).
 """
@@ -53,6 +55,7 @@ def run_year(model: SchoolSystemModel) -> None:
     broker.place_waiting_schools()
     convert_voluntarily(model, broker)
     single_academy_trusts_join(model, broker)
+    transfer_voluntarily(model, broker)
     merge_small_trusts(model, broker)
     update_trusts(model)
     model.rebuild_structure()
@@ -324,6 +327,18 @@ def single_academy_trusts_join(model: SchoolSystemModel, broker: Broker) -> None
         if target >= 0:
             broker.join(int(members[0]), target, "single_academy_trust_joined")
             model.close_trust(int(trust))
+
+
+def transfer_voluntarily(model: SchoolSystemModel, broker: Broker) -> None:
+    schools = model.schools
+    rate = model.parameters.model.structure.voluntary_transfer_rate
+    draw = model.streams.structure.random(schools.n)
+    movers = np.flatnonzero((schools.governance == Governance.MULTI_ACADEMY_TRUST)
+                            & ~schools.awaiting_sponsor & (draw < rate))
+    for school in movers:
+        target = broker.find_trust(int(school), exclude=int(schools.trust[school]), log=False)
+        if target >= 0:
+            broker.join(int(school), target, "voluntary_transfer")
 
 
 def merge_small_trusts(model: SchoolSystemModel, broker: Broker) -> None:

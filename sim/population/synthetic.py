@@ -144,22 +144,44 @@ def _draw_schools(
     )
     potential = context_potential + model.improvement.leadership_weight * (
         leadership - population.leadership_mean)
-    effectiveness = potential + rng.normal(0, population.deviation_sd, n)
+    accuracy = _beta_from_mean_sd(population.self_assessment_accuracy_mean, 0.15, n, rng)
+    # Each school starts at its own stationary spread around its potential: a school that
+    # improves slowly on its own (weak head, poor self-knowledge) wanders further. For a
+    # mean-reverting path the spread scales as 1 / sqrt(rate x (2 - rate)).
+    typical_rate = model.improvement.own_improvement_rate
+    own_rate = np.clip(typical_rate * (leadership / population.leadership_mean)
+                       * ((0.5 + accuracy) / (0.5 + population.self_assessment_accuracy_mean)),
+                       0.01, 0.5)
+    spread = population.deviation_sd * np.sqrt(
+        typical_rate * (2 - typical_rate) / (own_rate * (2 - own_rate)))
+    effectiveness = potential + rng.normal(0, 1, n) * np.clip(spread, 0.5 * population.deviation_sd,
+                                                              2.5 * population.deviation_sd)
 
-    # Starting grades: the last inspection saw the school through the same noisy lens.
+    # Starting grades come from effectiveness as it was at the school's last inspection,
+    # up to four years ago: walk each school back along its own mean-reverting path
+    # (correlation (1 - rate)^terms with its past self), then inspect with noise. Grades
+    # drawn from today's effectiveness would be fresher than real grades ever are.
     inspection = model.inspection
-    grade = grade_from_effectiveness(effectiveness + rng.normal(0, inspection.noise_sd, n),
+    rate = model.improvement.own_improvement_rate
+    interval_terms = np.full(n, np.asarray(inspection.interval_years_by_grade)[1] * TERMS_PER_YEAR)
+    terms_since = np.floor(rng.random(n) * interval_terms).astype(np.int32) + 1
+    walked = np.sqrt(2 * population.deviation_sd**2 * (1 - (1 - rate) ** terms_since))
+    then = effectiveness + rng.normal(0, 1, n) * walked
+    grade = grade_from_effectiveness(then + rng.normal(0, inspection.noise_sd, n),
                                      inspection.cut_points)
-    drift = rng.normal(0, 0.35, n)  # the school was somewhat different at the inspection before
-    previous_grade = grade_from_effectiveness(
-        effectiveness + drift + rng.normal(0, inspection.noise_sd, n), inspection.cut_points)
-    interval_terms = np.asarray(inspection.interval_years_by_grade)[grade - 1] * TERMS_PER_YEAR
-    last_inspection_term = -np.floor(rng.random(n) * interval_terms).astype(np.int32) - 1
-    inspection_due_term = (last_inspection_term + np.round(interval_terms)).astype(np.int32)
+    before = then + rng.normal(0, 1, n) * population.deviation_sd * 0.9
+    previous_grade = grade_from_effectiveness(before + rng.normal(0, inspection.noise_sd, n),
+                                              inspection.cut_points)
+    # Schools graded below good are seen again sooner: fold their time since inspection
+    # into their own shorter interval.
+    own_interval = np.asarray(inspection.interval_years_by_grade)[grade - 1] * TERMS_PER_YEAR
+    terms_since = np.minimum(terms_since, np.maximum(1, np.floor(
+        rng.random(n) * own_interval))).astype(np.int32)
+    last_inspection_term = -terms_since
+    inspection_due_term = (last_inspection_term + np.round(own_interval)).astype(np.int32)
 
     behaviour = np.clip(population.behaviour_mean + 0.12 * (effectiveness - effectiveness.mean())
                         + rng.normal(0, 0.08, n), 0.05, 1.0)
-    accuracy = _beta_from_mean_sd(population.self_assessment_accuracy_mean, 0.15, n, rng)
     resistant = rng.random(n) < population.resistant_academy_share
     buy_in = np.where(resistant, rng.uniform(0.1, 0.4, n), rng.beta(8, 2, n))
 
