@@ -1,0 +1,130 @@
+"""The summary figure of a run, drawn from its result files (never from the model).
+
+`summary.png` has four panels:
+1. grade shares over time (share of schools at each latest Ofsted grade);
+2. mean effectiveness by disadvantage fifth (schools ranked by FSM share), per year;
+3. teacher flows: leaving, moving and first-year early-career leaving (per year), and the
+   vacancy rate;
+4. orphan schools waiting for a sponsor, and the median giver:taker ratio of MATs that
+   have takers, against the trusts' threshold.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+GRADE_COLOURS = {"share_outstanding": "#1a9850", "share_good": "#91cf60",
+                 "share_requires_improvement": "#fc8d59", "share_inadequate": "#d73027"}
+GRADE_LABELS = {"share_outstanding": "Outstanding", "share_good": "Good",
+                "share_requires_improvement": "Requires improvement",
+                "share_inadequate": "Inadequate"}
+
+
+def _time_axis(timeseries: pd.DataFrame) -> pd.Series:
+    """Years as decimals: the end of each term (autumn of 2018 is 2018.33)."""
+    return timeseries["year"] + (timeseries["term_of_year"] + 1) / 3
+
+
+def plot_run(directory: Path) -> Path:
+    """Draw `summary.png` in a run folder from its Parquet files; returns its path."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sim.outputs import write_atomically
+
+    directory = Path(directory)
+    timeseries = pd.read_parquet(directory / "timeseries.parquet")
+    panel_path = directory / "schools.parquet"
+    panel = pd.read_parquet(panel_path) if panel_path.exists() else None
+    summary = json.loads((directory / "summary.json").read_text())
+    threshold = _threshold(directory)
+    time = _time_axis(timeseries)
+
+    figure, axes = plt.subplots(2, 2, figsize=(12, 8.5), constrained_layout=True)
+    title = (f"{summary['scenario'].replace('_', ' ').title()} under "
+             f"{summary['policy'].replace('_', ' ')}, seed {summary['seed']}: "
+             f"{summary['n_schools']:,} schools, {summary['horizon_years']} years")
+    figure.suptitle(title, fontsize=13)
+
+    grades = axes[0, 0]
+    grades.stackplot(time, *[timeseries[c] * 100 for c in GRADE_COLOURS],
+                     labels=list(GRADE_LABELS.values()), colors=list(GRADE_COLOURS.values()),
+                     alpha=0.9)
+    grades.set(title="Latest Ofsted grade", ylabel="Share of schools (%)", ylim=(0, 100))
+    grades.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=4, fontsize=8,
+                  frameon=False)
+
+    fifths = axes[0, 1]
+    if panel is not None:
+        ranked = panel.assign(fifth=panel.groupby("year")["fsm_share"].transform(
+            lambda s: pd.qcut(s.rank(method="first"), 5, labels=False)) + 1)
+        means = ranked.groupby(["year", "fifth"])["effectiveness"].mean().unstack("fifth")
+        colours = plt.get_cmap("viridis")
+        for fifth in means.columns:
+            label = {1: "1 (least disadvantaged)", 5: "5 (most disadvantaged)"}.get(
+                int(fifth), str(int(fifth)))
+            fifths.plot(means.index + 1, means[fifth], marker="o", markersize=3,
+                        color=colours((fifth - 1) / 4), label=label)
+        fifths.legend(title="FSM fifth", fontsize=8, title_fontsize=8)
+        fifths.set(ylabel="Mean effectiveness (effectiveness units)")
+    else:
+        fifths.plot(time, timeseries["disadvantage_gap"], color="#5e3c99")
+        fifths.set(ylabel="Least minus most disadvantaged fifth (effectiveness units)")
+    fifths.set(title="Effectiveness by disadvantage fifth (end of each year)", xlabel="Year")
+    fifths.xaxis.get_major_locator().set_params(integer=True)
+
+    flows = axes[1, 0]
+    for column, label, colour in (
+            ("teacher_leaving_rate", "Leaving state schools", "#d95f02"),
+            ("teacher_moving_rate", "Moving school", "#7570b3"),
+            ("early_career_year1_leaving_rate", "Early-career, first year, leaving", "#e7298a")):
+        flows.plot(time, timeseries[column] * 100, label=label, color=colour)
+    flows.set(title="Teacher flows", ylabel="Teachers per year (%)", xlabel="Year")
+    flows.set_ylim(bottom=0)
+    vacancies = flows.twinx()
+    vacancies.plot(time, timeseries["vacancy_rate"] * 100, color="#666666", linestyle="--",
+                   label="Vacancy rate (right)")
+    vacancies.set(ylabel="Posts vacant (%)")
+    vacancies.set_ylim(bottom=0)
+    handles = flows.get_legend_handles_labels()
+    extra = vacancies.get_legend_handles_labels()
+    flows.legend(handles[0] + extra[0], handles[1] + extra[1], fontsize=8, loc="lower left")
+
+    orphans = axes[1, 1]
+    orphans.bar(time, timeseries["n_orphans"], width=0.3, color="#b2182b", alpha=0.7,
+                label="Orphan schools (left)")
+    orphans.set(title="Orphan schools and giver:taker ratios", xlabel="Year",
+                ylabel="Schools waiting for a sponsor")
+    ratios = orphans.twinx()
+    ratios.plot(time, timeseries["giver_taker_ratio_median"], color="#2166ac",
+                label="Median MAT giver:taker ratio (right)")
+    if threshold is not None:
+        ratios.axhline(threshold, color="#2166ac", linestyle=":",
+                       label=f"Due-diligence threshold {threshold:g}:1")
+    ratios.set(ylabel="Givers per taker")
+    ratios.set_ylim(bottom=0)
+    handles = orphans.get_legend_handles_labels()
+    extra = ratios.get_legend_handles_labels()
+    orphans.legend(handles[0] + extra[0], handles[1] + extra[1], fontsize=8, loc="upper left")
+
+    path = directory / "summary.png"
+    # Fixed metadata keeps the file byte-identical between identical runs.
+    write_atomically(path, lambda temporary: figure.savefig(
+        temporary, format="png", dpi=110, metadata={"Software": None}))
+    plt.close(figure)
+    return path
+
+
+def _threshold(directory: Path) -> float | None:
+    import yaml
+
+    config_path = directory / "config.yaml"
+    if not config_path.exists():
+        return None
+    config = yaml.safe_load(config_path.read_text())
+    return float(config["model"]["trusts"]["giver_taker_threshold"])

@@ -1,0 +1,37 @@
+"""Shared helpers: compose the real configs, shrink them, build and run models."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sim.config import compose, job_config, to_namespace
+from sim.model import SchoolSystemModel
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+
+
+def make_config(*overrides: str) -> dict[str, Any]:
+    """The resolved job config for these overrides, with no panel and no progress log."""
+    return job_config(compose(["output.progress=false", *overrides]))
+
+
+def make_model(*overrides: str) -> SchoolSystemModel:
+    return SchoolSystemModel(to_namespace(make_config(*overrides)))
+
+
+def run_cli(*arguments: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run `python -m sim` as a user would, in a given folder."""
+    environment = {**os.environ, "PYTHONPATH": str(REPOSITORY)}
+    return subprocess.run([sys.executable, "-m", "sim", *arguments], cwd=cwd, text=True,
+                          capture_output=True, env=environment, timeout=300)
+
+
+@pytest.fixture
+def opportunity_area() -> SchoolSystemModel:
+    return make_model("scenario=opportunity_area", "seed=1")

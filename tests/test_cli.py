@@ -1,0 +1,68 @@
+"""The command line as a user meets it: run as a subprocess, in a fresh folder."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from sim.outputs import OUTPUT_FILES
+from tests.conftest import run_cli
+
+
+@pytest.mark.parametrize(("override", "expected"), [
+    ("model.workforce.leavng_rate_experienced=0.1",
+     "unknown parameter 'model.workforce.leavng_rate_experienced'; did you mean "
+     "'model.workforce.leaving_rate_experienced'?"),
+    ("model.workforce.moving_rate=1.5", "model.workforce.moving_rate must be a number from 0"),
+    ("seed=abc", "seed must be a whole number"),
+    ("scenario=atlantis", "unknown scenario 'atlantis': choose one of national, opportunity_area"),
+    ("horizon_years=[1,2]", "horizon_years must be a whole number"),
+    ("seed", "cannot read the override 'seed'"),
+])
+def test_bad_override_gives_one_clean_line_and_no_run_directory(tmp_path, override, expected):
+    result = run_cli(override, "output.root=out", cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("sim: error: ")
+    assert expected in lines[0]
+    assert "Traceback" not in result.stderr + result.stdout
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_bad_value_in_a_sweep_is_caught_before_any_job_runs(tmp_path):
+    result = run_cli("-m", "seed=1,2,-3", "output.root=out", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "seed=-3 is not allowed" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_default_run_writes_every_output_and_says_where(tmp_path):
+    result = run_cli("horizon_years=2", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    runs = list((tmp_path / "results" / "runs" / "opportunity_area" / "status_quo").iterdir())
+    assert len(runs) == 1
+    run = runs[0]
+    for name in OUTPUT_FILES:
+        assert (run / name).stat().st_size > 0, name
+    assert str(run.relative_to(tmp_path)) in result.stderr + result.stdout
+    assert not (tmp_path / "results" / ".incomplete").exists()
+    timeseries = pd.read_parquet(run / "timeseries.parquet")
+    assert len(timeseries) == 6
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["scenario"] == "opportunity_area" and summary["horizon_years"] == 2
+    assert (run / "summary.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_same_seed_gives_byte_identical_files_and_another_seed_does_not(tmp_path):
+    arguments = ("horizon_years=2", "seed=11", "output.root=out")
+    for _ in range(2):
+        assert run_cli(*arguments, cwd=tmp_path).returncode == 0
+    first, second = sorted((tmp_path / "out" / "runs" / "opportunity_area" / "status_quo").iterdir())
+    for name in OUTPUT_FILES:
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+    assert run_cli("horizon_years=2", "seed=12", "output.root=other", cwd=tmp_path).returncode == 0
+    (third,) = (tmp_path / "other" / "runs" / "opportunity_area" / "status_quo").iterdir()
+    assert (third / "timeseries.parquet").read_bytes() != (first / "timeseries.parquet").read_bytes()

@@ -1,0 +1,41 @@
+"""The synthetic population: counts, mix and the correlations DESIGN.md section 6 asks for."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.state import Governance, Phase, TrustKind
+from tests.conftest import make_model
+
+
+def test_national_population_has_englands_structure():
+    model = make_model("scenario=national", "scenario.scale=0.2", "seed=1")
+    schools, trusts = model.schools, model.trusts
+    assert schools.n == round(21750 * 0.2)
+    phase_share = np.bincount(schools.phase, minlength=4) / schools.n
+    assert abs(phase_share[Phase.PRIMARY] - 0.773) < 0.02
+    assert abs(phase_share[Phase.SECONDARY] - 0.159) < 0.02
+    mats = (trusts.kind == TrustKind.MULTI_ACADEMY_TRUST).sum()
+    sats = (trusts.kind == TrustKind.SINGLE_ACADEMY_TRUST).sum()
+    assert abs(mats - 250) <= 5 and abs(sats - 230) <= 5
+    primary = schools.phase == Phase.PRIMARY
+    assert abs(schools.is_academy[primary].mean() - 0.28) < 0.03
+    teachers_per_school = schools.teachers.sum() / schools.n
+    assert 19 < teachers_per_school < 23  # 468,000 FTE over about 22,000 schools
+
+
+def test_disadvantage_goes_with_weaker_effectiveness():
+    model = make_model("scenario=national", "scenario.scale=0.2", "seed=1")
+    correlation = np.corrcoef(model.schools.fsm_share, model.schools.effectiveness)[0, 1]
+    assert correlation < -0.2
+
+
+def test_mat_sizes_are_skewed_and_schools_cluster_round_hubs():
+    model = make_model("scenario=national", "scenario.scale=0.2", "seed=1")
+    schools, network = model.schools, model.network
+    member = schools.governance == Governance.MULTI_ACADEMY_TRUST
+    sizes = np.bincount(schools.trust[member])
+    sizes = sizes[sizes > 0]
+    assert sizes.min() >= 2 and sizes.max() > 4 * np.median(sizes)
+    # Members sit far closer to their own hubs than to a random point of England.
+    assert np.median(network.nearest_hub_km[member]) < 20
