@@ -12,7 +12,6 @@ from __future__ import annotations
 import difflib
 import logging
 import sys
-
 from typing import Any
 
 from sim.config import CONFIG_DIR, compose, job_config, register_resolvers

@@ -18,6 +18,7 @@ Files of a run folder:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -82,7 +83,5 @@ def discard(staging: Path) -> None:
 
 def _remove_if_empty(folder: Path) -> None:
     if folder.name == ".incomplete":
-        try:
+        with contextlib.suppress(OSError):  # not empty: another run is still staging
             folder.rmdir()
-        except OSError:
-            pass

@@ -8,6 +8,7 @@ have a rule here (a test checks), and `check_config` applies them.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -266,7 +267,7 @@ def _problem(rule: Rule, value: Any) -> str | None:
         for item in value:
             if _problem(rule.item, item) is not None:
                 return ""
-        if rule.increasing and any(b <= a for a, b in zip(value, value[1:], strict=False)):
+        if rule.increasing and any(b <= a for a, b in itertools.pairwise(value)):
             return ""
         if rule.ordered_pair and value[0] > value[1]:
             return ""

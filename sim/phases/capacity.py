@@ -96,7 +96,7 @@ def run_term(model: SchoolSystemModel) -> None:
     peer_capacity = np.where(in_cluster, capacity * p.peer_support_share, 0.0)
     trust_capacity = capacity - peer_capacity
 
-    givers, takers, ratio = giver_taker_ratios(model)
+    _, takers, ratio = giver_taker_ratios(model)
     taker = schools.is_taker
     trust = schools.trust
     in_trust = trust >= 0

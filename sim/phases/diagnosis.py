@@ -2,8 +2,9 @@
 
 A school's true need is the gap between its effectiveness and the goal of a secure good
 (`goal_effectiveness`). It sees its own effectiveness with an error whose spread shrinks
-with its self-assessment accuracy, and perceives its need as the gap from that view (seed 003: peer review validates self-assessment). A local
-measuring system, when a policy provides one, narrows the error further through
+with its self-assessment accuracy, and perceives its need as the gap from that view
+(seed 003: peer review validates self-assessment). A local measuring system, when a
+policy provides one, narrows the error further through
 `policy_effects.diagnosis_error_factor` (seed 003, "getting governance right").
 
 Schools whose perceived need passes `taker_need_threshold`, or whose latest grade is below
