@@ -7,13 +7,14 @@ of a run the batches become one tidy table, one row per event, with these column
 | column | meaning |
 |---|---|
 | term, year | when (term counts from 0; year is the academic year it falls in) |
-| kind | inspection, join, brokering_refusal, orphan, academy_order, rebrokering_ordered, head_replaced |
+| kind | inspection, join, brokering_refusal, orphan, academy_order, head_replaced, and for |
+| | academies: rebrokering_ordered, rebrokering_wait, rebrokering_withdrawn |
 | urn | the school |
 | trust_id | the trust involved (the refusing trust for refusals; the new trust for joins) |
 | old_trust_id | for joins, the trust the school left (null if none) |
 | old_grade, new_grade | for inspections: the grade before and after |
 | rule | for refusals: the due-diligence rule that refused |
-| wait_terms | for joins and orphans: terms the school has waited for a sponsor |
+| wait_terms | for joins, orphans and rebrokering waits: terms the school has waited for a new trust |
 | detail | for joins: how the school came to join (sponsored, converted, rebrokered, ...) |
 """
 

@@ -48,8 +48,11 @@ def term_measures(model: SchoolSystemModel) -> dict[str, float | int]:
     _, takers, ratio = giver_taker_ratios(model)
     mats = trusts.active & (trusts.kind == TrustKind.MULTI_ACADEMY_TRUST)
     mats_with_takers = mats & (takers > 0)
-    waiting = schools.awaiting_sponsor
+    # Orphans: schools under an academy order that no trust has taken. Academies waiting
+    # to be rebrokered still have a trust and are counted apart.
+    waiting = schools.awaiting_sponsor & ~schools.is_academy
     waits = model.term - schools.awaiting_sponsor_since_term[waiting]
+    rebrokering = schools.awaiting_sponsor & schools.is_academy
     spending = model.spending
     measures: dict[str, float | int] = {
         "term": model.term,
@@ -86,6 +89,7 @@ def term_measures(model: SchoolSystemModel) -> dict[str, float | int]:
             float(schools.support_received[schools.is_taker].mean()) if schools.is_taker.any() else 0.0,
         "n_orphans": int(waiting.sum()),
         "orphan_wait_mean_terms": float(waits.mean()) if len(waits) else 0.0,
+        "n_awaiting_rebrokering": int(rebrokering.sum()),
         "active_contracts": 0,
         "academy_share_primary": share(schools.is_academy, primary),
         "academy_share_secondary": share(schools.is_academy, secondary),

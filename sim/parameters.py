@@ -137,6 +137,7 @@ RULES: dict[str, Rule] = {
     "population.mat_size_log_sd": number(0.0, 3.0),
     "population.schools_per_hub": integer(1, 1_000),
     "population.sat_secondary_weight": number(0.0, 100.0),
+    "population.academy_weight_by_grade": listing(number(0.0, 100.0), BY_GRADE),
     # policy
     "policy.name": TEXT,
     "policy.start_year": integer(0, 100),

@@ -331,6 +331,8 @@ def test_a_school_no_trust_accepts_is_an_orphan_and_waits():
     schools = model.schools
     school = int(np.flatnonzero(schools.governance == Governance.MAINTAINED)[0])
     schools.grade[school] = Grade.INADEQUATE
+    schools.context_potential[school] = schools.effectiveness[school] = -6.0  # stays inadequate
+    schools.awaiting_sponsor_since_term[school] = 0  # under an academy order from the start
     model.run()  # five years: no trust can ever meet a 100:1 ratio
     assert schools.awaiting_sponsor[school]
     assert schools.governance[school] == Governance.MAINTAINED

@@ -8,13 +8,15 @@ In order:
 2. **Academy orders**: inadequate maintained schools are ordered to become sponsored
    academies and wait for a sponsor.
 3. **Rebrokering**: academies with two grades below good in a row, the latest from this
-   year, are moved to a new trust with `rebrokering_probability`.
+   year, are moved to a new trust with `rebrokering_probability`; an academy graded good
+   again while it waits is let off.
 4. **Brokering**: the regional commissioner asks the trusts with a hub within
    `search_radius_km` to sponsor each waiting school. Each trust applies its due
    diligence (seed 004 finding 4: trusts have become "more disciplined"), in this order:
    `hub_distance` (the school must be within the trust's `hub_radius_km` of a hub; seed
-   000), `growth_cap` (schools taken on this year), `giver_taker_ratio` (its ratio after
-   taking the school on must stay at or above its threshold) and `risk_appetite`. The
+   000), `growth_cap` (schools taken on this year), `giver_taker_ratio` (its givers over its
+   members graded below good, counting a weak newcomer, must stay at or above its
+   threshold) and `risk_appetite`. The
    school goes to the accepting trust with the best reputation; a school no trust accepts
    is an **orphan** and waits for next year's round. Refusals are logged with the rule.
 5. **Voluntary conversions**: good or better maintained schools convert; most join a
@@ -104,7 +106,13 @@ def issue_academy_orders(model: SchoolSystemModel) -> None:
 
 
 def flag_for_rebrokering(model: SchoolSystemModel, year_start: int) -> None:
+    """Two-below-good academies are flagged; those graded good again are let off."""
     schools = model.schools
+    recovered = np.flatnonzero(schools.is_academy & schools.awaiting_sponsor
+                               & (schools.grade <= Grade.GOOD))
+    schools.awaiting_sponsor_since_term[recovered] = NEVER
+    model.events.record("rebrokering_withdrawn", model.term, school=recovered,
+                        trust=schools.trust[recovered], new_grade=schools.grade[recovered])
     draw = model.streams.structure.random(schools.n)
     flagged = np.flatnonzero(
         schools.is_academy & ~schools.awaiting_sponsor
@@ -123,8 +131,11 @@ class Broker:
     def __init__(self, model: SchoolSystemModel) -> None:
         self.model = model
         schools, trusts = model.schools, model.trusts
+        # A trust judges its capacity from what it knows: which members give support, and
+        # which are graded below good (the schools "needing help", seed 004).
         self.givers = count_by_trust(schools.is_giver, schools.trust, trusts.n)
-        self.takers = count_by_trust(schools.is_taker, schools.trust, trusts.n)
+        self.takers = count_by_trust(schools.grade >= Grade.REQUIRES_IMPROVEMENT,
+                                     schools.trust, trusts.n)
         self.sizes = count_by_trust(np.ones(schools.n, bool), schools.trust, trusts.n)
         self._index_hubs()
 
@@ -194,7 +205,7 @@ class Broker:
         candidates, distance = candidates[keep], distance[keep]
         if len(candidates) == 0:
             return -1
-        weak = bool(model.schools.is_taker[school] or model.schools.grade[school] >= 3)
+        weak = bool(model.schools.grade[school] >= Grade.REQUIRES_IMPROVEMENT)
         refusal = self.due_diligence(school, candidates, distance, weak=weak)
         accepted = np.flatnonzero(refusal == "")
         if log:
@@ -217,17 +228,18 @@ class Broker:
         old = int(schools.trust[school])
         waited = model.term - schools.awaiting_sponsor_since_term[school] \
             if schools.awaiting_sponsor[school] else 0
+        weak = schools.grade[school] >= Grade.REQUIRES_IMPROVEMENT
         if old >= 0:
             self.sizes[old] -= 1
             self.givers[old] -= schools.is_giver[school]
-            self.takers[old] -= schools.is_taker[school]
+            self.takers[old] -= weak
             model.trust_moves_this_year += 1
         model.network.set_trust(schools, school, trust)
         schools.governance[school] = Governance.MULTI_ACADEMY_TRUST
         schools.awaiting_sponsor_since_term[school] = NEVER
         self.sizes[trust] += 1
         self.givers[trust] += schools.is_giver[school]
-        self.takers[trust] += schools.is_taker[school] or schools.grade[school] >= 3
+        self.takers[trust] += weak
         trusts.joins_this_year[trust] += 1
         self._maybe_open_hub(school, trust)
         model.events.record("join", model.term, school=np.array([school]),
@@ -258,8 +270,9 @@ class Broker:
             if trust >= 0:
                 self.join(school, trust, reason)
             else:
+                kind = "rebrokering_wait" if schools.is_academy[school] else "orphan"
                 model.events.record(
-                    "orphan", model.term, school=np.array([school]),
+                    kind, model.term, school=np.array([school]),
                     wait_terms=np.array([model.term - schools.awaiting_sponsor_since_term[school]]),
                     old_grade=np.array([schools.grade[school]]))
 

@@ -278,8 +278,18 @@ def _form_trusts(
 ) -> tuple[TrustArrays, Hubs]:
     """Pick the academies, then group them into MATs around hubs and single-academy trusts."""
     n = schools.n
-    academy = rng.random(n) < np.asarray(scenario.academy_share)[schools.phase]
-    academies = np.flatnonzero(academy)
+    # Sponsored academies were the weak schools: weight academy status by grade, keeping
+    # each phase's academy share. Otherwise inadequate maintained schools would be as common
+    # as anywhere, and every one would get an academy order in the first year at once.
+    weight = np.asarray(population.academy_weight_by_grade, dtype=float)[schools.grade - 1]
+    chosen = []
+    for phase in range(len(scenario.academy_share)):
+        in_phase = np.flatnonzero(schools.phase == phase)
+        count = round(scenario.academy_share[phase] * len(in_phase))
+        if count and weight[in_phase].sum() > 0:
+            chosen.append(rng.choice(in_phase, size=count, replace=False,
+                                     p=weight[in_phase] / weight[in_phase].sum()))
+    academies = np.sort(np.concatenate(chosen)) if chosen else np.zeros(0, np.int64)
     n_sats = min(scaled_count(scenario.n_single_academy_trusts, scenario.scale, 0), len(academies))
     # Most single-academy trusts are secondary converters.
     weight = np.where(schools.phase[academies] == Phase.SECONDARY, population.sat_secondary_weight, 1.0)
