@@ -51,8 +51,14 @@ fi
 wanted="$(sha256sum "$repo_root/pyproject.toml" | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
     echo "sim: installing the project and its dependencies (first run only, about a minute)" >&2
-    "$venv_dir/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
-    "$venv_dir/bin/python" -m pip install --quiet --disable-pip-version-check -e "$repo_root[dev]" >&2
+    log="$venv_dir/install.log"
+    if ! { "$venv_dir/bin/python" -m pip install --disable-pip-version-check --upgrade pip &&
+           "$venv_dir/bin/python" -m pip install --disable-pip-version-check -e "$repo_root[dev]"; } \
+           > "$log" 2>&1; then
+        tail -n 30 "$log" >&2
+        echo "sim: error: installing the dependencies failed; the full log is in $log" >&2
+        exit 1
+    fi
     echo "$wanted" > "$stamp"
 fi
 echo "$venv_dir"
