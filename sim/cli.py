@@ -15,7 +15,7 @@ import sys
 from typing import Any
 
 from sim.config import CONFIG_DIR, compose, job_config, register_resolvers
-from sim.parameters import RULES, ConfigError, check_config, check_value
+from sim.parameters import RULES, ConfigError, check_config, check_value, format_value
 
 log = logging.getLogger("sim")
 
@@ -114,25 +114,13 @@ def check_command_line(argv: list[str]) -> None:
 
     # Finally compose once with the first value of every sweep, for rules that span keys.
     first_values = group_choices + [
-        f"{o.get_key_element()}={_as_override_text(_values(o)[0])}" for o in value_overrides
+        f"{o.get_key_element()}={format_value(_values(o)[0], quote_text=True)}" for o in value_overrides
         if _values(o)]
     try:
         config = job_config(compose(first_values))
     except Exception as error:  # Hydra's own message, shortened to its first line
         raise ConfigError(str(error).strip().splitlines()[0]) from error
     check_config(config)
-
-
-def _as_override_text(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, list | tuple):
-        return "[" + ",".join(_as_override_text(v) for v in value) + "]"
-    if isinstance(value, str):
-        return "'" + value.replace("'", "\\'") + "'"
-    return repr(value)
 
 
 def main() -> None:

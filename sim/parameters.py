@@ -247,7 +247,7 @@ def check_value(key: str, value: Any) -> None:
         raise ConfigError(f"'{key}' has no validation rule; add one to sim/parameters.py")
     problem = _problem(rule, value)
     if problem is not None:
-        raise ConfigError(f"{key}={_format(value)} is not allowed: {key} must be "
+        raise ConfigError(f"{key}={format_value(value)} is not allowed: {key} must be "
                           f"{rule.describe()}{problem}")
 
 
@@ -282,13 +282,16 @@ def _problem(rule: Rule, value: Any) -> str | None:
     return None
 
 
-def _format(value: Any) -> str:
+def format_value(value: Any, quote_text: bool = False) -> str:
+    """A value as it is written in a Hydra override (text quoted if `quote_text`)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, list | tuple):
-        return "[" + ",".join(_format(v) for v in value) + "]"
+        return "[" + ",".join(format_value(v, quote_text) for v in value) + "]"
+    if isinstance(value, str) and quote_text:
+        return "'" + value.replace("'", "\\'") + "'"
     return str(value)
 
 
