@@ -11,18 +11,22 @@ import logging
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omegaconf import DictConfig
 
 from sim.config import job_config, to_namespace
 from sim.parameters import ConfigError, check_config
 
+if TYPE_CHECKING:
+    from sim.model import SimulationResult
+
 log = logging.getLogger("sim")
 
 
-def simulate(config: dict[str, Any], progress: bool = False):  # -> SimulationResult
+def simulate(config: dict[str, Any], progress: bool = False) -> SimulationResult:
     """Build the model from a resolved job config and run it to the horizon."""
+    # Imported here so that `python -m sim --help` and config errors stay fast.
     from sim.model import SchoolSystemModel
 
     model = SchoolSystemModel(to_namespace(config))
