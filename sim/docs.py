@@ -19,10 +19,16 @@ from sim.config import CONFIG_DIR
 
 ODD = CONFIG_DIR.parent / "docs" / "ODD.md"
 START, END = "<!-- parameter tables: start -->", "<!-- parameter tables: end -->"
-FILES = [("Main config", "config.yaml"), ("Scenario: opportunity_area",
-         "scenario/opportunity_area.yaml"), ("Scenario: national", "scenario/national.yaml"),
-         ("Population: synthetic", "population/synthetic.yaml"),
-         ("Policy: status_quo", "policy/status_quo.yaml"), ("Model", "model/default.yaml")]
+GROUP_ORDER = ("scenario", "population", "policy", "model")
+
+
+def config_files() -> list[tuple[str, str]]:
+    """(title, path relative to configs/) of the main config and every group option."""
+    files = [("Main config", "config.yaml")]
+    for group in GROUP_ORDER:
+        for path in sorted((CONFIG_DIR / group).glob("*.yaml")):
+            files.append((f"{group.title()}: {path.stem}", f"{group}/{path.name}"))
+    return files
 LINE = re.compile(r"^(?P<indent>\s*)(?P<key>[a-z_0-9]+):\s*(?P<value>[^#]*?)\s*(#\s*(?P<doc>.*))?$")
 
 
@@ -52,7 +58,7 @@ def rows(path: Path) -> list[tuple[str, str, str]]:
 
 def tables() -> str:
     parts = []
-    for title, name in FILES:
+    for title, name in config_files():
         parts.append(f"#### {title} (`configs/{name}`)\n")
         parts.append("| parameter | default | meaning and source |\n|---|---|---|")
         prefix = f"{name.split('/')[0]}." if "/" in name else ""

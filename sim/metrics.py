@@ -50,10 +50,12 @@ def term_measures(model: SchoolSystemModel) -> dict[str, float | int]:
     mats_with_takers = mats & (takers > 0)
     # Orphans: schools under an academy order that no trust has taken. Academies waiting
     # to be rebrokered still have a trust and are counted apart.
-    waiting = schools.awaiting_sponsor & ~schools.is_academy
+    waiting = schools.awaiting_sponsor & ~schools.is_academy & ~schools.under_contract
     waits = model.term - schools.awaiting_sponsor_since_term[waiting]
     rebrokering = schools.awaiting_sponsor & schools.is_academy
     spending = model.spending
+    goal = model.parameters.model.diagnosis.goal_effectiveness
+    need = np.maximum(0.0, goal - schools.effectiveness)
     measures: dict[str, float | int] = {
         "term": model.term,
         "year": model.parameters.scenario.start_year + model.term // TERMS_PER_YEAR,
@@ -78,6 +80,8 @@ def term_measures(model: SchoolSystemModel) -> dict[str, float | int]:
         "early_career_share":
             float((schools.early_career_year1 + schools.early_career_year2).sum()) / teachers,
         "workload_mean": float(schools.workload.mean()),
+        "self_assessment_accuracy_mean": float(schools.self_assessment_accuracy.mean()),
+        "buy_in_mean": float(schools.buy_in.mean()),
         "n_givers": int(schools.is_giver.sum()),
         "n_takers": int(schools.is_taker.sum()),
         "giver_taker_ratio_median":
@@ -87,22 +91,39 @@ def term_measures(model: SchoolSystemModel) -> dict[str, float | int]:
             if mats_with_takers.any() else 0.0,
         "support_per_taker_fte":
             float(schools.support_received[schools.is_taker].mean()) if schools.is_taker.any() else 0.0,
+        "targeting_correlation": correlation(schools.support_received, need),
         "n_orphans": int(waiting.sum()),
         "orphan_wait_mean_terms": float(waits.mean()) if len(waits) else 0.0,
         "n_awaiting_rebrokering": int(rebrokering.sum()),
-        "active_contracts": 0,
+        "active_contracts": int(schools.under_contract.sum()),
         "academy_share_primary": share(schools.is_academy, primary),
         "academy_share_secondary": share(schools.is_academy, secondary),
         "n_multi_academy_trusts": int(mats.sum()),
         "n_single_academy_trusts":
             int((trusts.active & (trusts.kind == TrustKind.SINGLE_ACADEMY_TRUST)).sum()),
-        "spending_central_teams_gbp": spending["central_teams"],
-        "spending_local_authority_gbp": spending["local_authority"],
-        "spending_school_to_school_gbp": spending["school_to_school"],
-        "spending_policy_gbp": spending["policy"],
     }
+    for source, pounds in spending.items():
+        measures[f"spending_{source}_gbp"] = pounds
     measures["spending_total_gbp"] = sum(spending.values())
+    measures["spending_to_date_gbp"] = model.spending_to_date
+    measures["grades_gained_to_date"] = model.grades_gained
+    measures["schools_moved_to_good_to_date"] = model.schools_moved_to_good
+    measures["cost_per_grade_gained_gbp"] = per_unit(model.spending_to_date, model.grades_gained)
+    measures["cost_per_school_moved_to_good_gbp"] = per_unit(model.spending_to_date,
+                                                             model.schools_moved_to_good)
     return measures
+
+
+def correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """Pearson correlation, or nan when either side does not vary."""
+    if a.std() == 0 or b.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def per_unit(pounds: float, units: float) -> float:
+    """Pounds per unit gained, or nan when nothing was gained."""
+    return pounds / units if units > 0 else float("nan")
 
 
 def school_panel(model: SchoolSystemModel) -> dict[str, np.ndarray]:

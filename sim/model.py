@@ -101,8 +101,10 @@ class SchoolSystemModel(mesa.Model):
         self.distance_to_area_centre_km = np.hypot(
             schools.x_km - population.local_authority_x_km[schools.local_authority],
             schools.y_km - population.local_authority_y_km[schools.local_authority])
-        self.spending = {"central_teams": 0.0, "local_authority": 0.0,
-                         "school_to_school": 0.0, "policy": 0.0}
+        self.spending = dict.fromkeys(capacity.SPENDING_SOURCES, 0.0)
+        self.grades_gained = 0  # net grades gained at inspections since term 0
+        self.schools_moved_to_good = 0  # net moves across the good line at inspections
+        self.spending_to_date = 0.0
         self.unplaced_movers = 0
         self.trust_moves_this_year = 0
         self.trust_moves_by_year: list[int] = []
@@ -149,6 +151,7 @@ class SchoolSystemModel(mesa.Model):
         self.term = 0
         self.streams, self.events = run_streams, run_events
         self.support_this_year = np.zeros(schools.n)
+        self.grades_gained = self.schools_moved_to_good = 0
 
     # -- structure ---------------------------------------------------------------------
 
@@ -190,11 +193,13 @@ class SchoolSystemModel(mesa.Model):
         improvement.run_term(self)
         inspection.run_term(self)
         self.support_this_year += self.schools.support_received
+        self.spending_to_date += sum(self.spending.values())
         end_of_year = self.term % TERMS_PER_YEAR == TERMS_PER_YEAR - 1
         if end_of_year:
             structure.run_year(self)
-            if in_force:
-                self.policy.run_year(self)
+            self.policy.run_year(self, in_force)
+            if self.policy.levers:
+                self.rebuild_structure()
             self.trust_moves_by_year.append(self.trust_moves_this_year)
             self.academies_by_year.append(int(self.schools.is_academy.sum()))
         self._timeseries.append(metrics.term_measures(self))
@@ -229,8 +234,8 @@ class SchoolSystemModel(mesa.Model):
         first, last = timeseries.iloc[0], timeseries.iloc[-1]
         inspections = events[events["kind"] == "inspection"]
         change = (inspections["old_grade"] - inspections["new_grade"]).astype(float)
-        grades_gained = float(change.sum())
         spending = float(timeseries["spending_total_gbp"].sum())
+        contracts = events[events["kind"] == "contract_end"]
         joins = events[(events["kind"] == "join") & events["detail"].isin(["sponsored", "rebrokered"])]
         academies = np.asarray(self.academies_by_year, dtype=float)
         moves = np.asarray(self.trust_moves_by_year, dtype=float)
@@ -258,7 +263,19 @@ class SchoolSystemModel(mesa.Model):
                 float(joins["wait_terms"].mean()) if len(joins) else None,
             "academies_moving_trust_per_year":
                 float(np.mean(moves / np.maximum(academies, 1))) if len(moves) else None,
+            "self_assessment_accuracy_final": float(last["self_assessment_accuracy_mean"]),
+            "targeting_correlation_mean": float(timeseries["targeting_correlation"].mean()),
+            "workload_mean": float(timeseries["workload_mean"].mean()),
+            "contracts_started": int((events["kind"] == "contract_start").sum()),
+            "contracts_succeeded": int((contracts["detail"] == "success").sum()),
+            "contracts_failed": int((contracts["detail"] == "failure").sum()),
             "spending_total_gbp": spending,
-            "grades_gained": grades_gained,
-            "cost_per_grade_gained_gbp": spending / grades_gained if grades_gained > 0 else None,
+            **{f"spending_{source}_gbp": float(timeseries[f"spending_{source}_gbp"].sum())
+               for source in capacity.SPENDING_SOURCES},
+            "grades_gained": self.grades_gained,
+            "schools_moved_to_good": self.schools_moved_to_good,
+            "cost_per_grade_gained_gbp":
+                spending / self.grades_gained if self.grades_gained > 0 else None,
+            "cost_per_school_moved_to_good_gbp":
+                spending / self.schools_moved_to_good if self.schools_moved_to_good > 0 else None,
         }

@@ -5,6 +5,7 @@ Nodes are schools, `("school", row)`, and trusts, `("trust", row)`. Edges carry 
 - `member`: school to its trust;
 - `partner`: school to school within a peer cluster (seed 003, the Schools Partnership
   Programme model);
+- `contract`: a MAT to a school it supports under a fixed-term contract (seed 003);
 - `support`: giver school to taker school, with the `intensity` (FTE) it gave in the
   latest term.
 
@@ -63,13 +64,10 @@ class PartnershipNetwork:
         self._graph.add_edges_from(
             (school_node(s), trust_node(schools.trust[s]), "member", {"kind": "member"})
             for s in members)
-        cluster_of_school = np.full(schools.n, -1, dtype=np.int32)
-        for number, cluster in enumerate(partnership_clusters):
-            cluster_of_school[cluster] = number
-            self._graph.add_edges_from(
-                (school_node(a), school_node(b), "partner", {"kind": "partner"})
-                for i, a in enumerate(cluster) for b in cluster[i + 1:])
-        self.cluster_of_school = cluster_of_school
+        self.cluster_of_school = np.full(schools.n, -1, dtype=np.int32)
+        self.n_clusters = 0
+        for cluster in partnership_clusters:
+            self.add_cluster(cluster)
         self._support_builder: Callable[[], sparse.csr_matrix] | None = None
         self._support: sparse.csr_matrix | None = None
         self._support_synced = True
@@ -95,6 +93,24 @@ class PartnershipNetwork:
         schools.trust[school] = trust
         if trust >= 0:
             self._graph.add_edge(school_node(school), trust_node(trust), "member", kind="member")
+
+    def add_cluster(self, members: np.ndarray) -> int:
+        """A new peer cluster of schools not yet in one; returns its number."""
+        number = self.n_clusters
+        self.cluster_of_school[members] = number
+        self._graph.add_edges_from(
+            (school_node(a), school_node(b), "partner", {"kind": "partner"})
+            for i, a in enumerate(members) for b in members[i + 1:])
+        self.n_clusters += 1
+        return number
+
+    def set_contract(self, school: int, trust: int) -> None:
+        """A fixed-term contract between a MAT and a school (seed 003)."""
+        self._graph.add_edge(school_node(school), trust_node(trust), "contract", kind="contract")
+
+    def end_contract(self, school: int, trust: int) -> None:
+        if self._graph.has_edge(school_node(school), trust_node(trust), "contract"):
+            self._graph.remove_edge(school_node(school), trust_node(trust), "contract")
 
     def partners_of(self, school: int) -> list[int]:
         return [node[1] for _, node, key in self._graph.edges(school_node(school), keys=True)

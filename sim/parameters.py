@@ -111,6 +111,7 @@ RULES: dict[str, Rule] = {
     "scenario.trust_strength": number(-0.5, 0.5),
     "scenario.teacher_supply": number(0.1, 3.0),
     "scenario.local_authority_capacity": number(0.0, 10.0),
+    "scenario.improvement_budget_gbp_per_year": number(0.0, 1e10),
     # population
     "population.name": TEXT,
     "population.towns_per_local_authority": listing(integer(1, 50), 2, ordered_pair=True),
@@ -178,6 +179,8 @@ RULES: dict[str, Rule] = {
     "model.capacity.peer_support_share": SHARE,
     "model.capacity.giver_drain_rate": number(0.0, 5.0),
     "model.capacity.improvement_fte_cost_gbp_per_year": number(0.0, 10_000_000.0),
+    "model.capacity.budget_fte_cost_gbp_per_year": number(1.0, 10_000_000.0),
+    "model.capacity.budget_prescriptiveness": SHARE,
     # improvement
     "model.improvement.own_improvement_rate": number(0.0, 1.0),
     "model.improvement.leadership_weight": number(0.0, 20.0),
@@ -228,6 +231,38 @@ RULES: dict[str, Rule] = {
     "model.trusts.data_reporting_intensity": number(0.0, 5.0),
     "model.trusts.single_academy_trust_data_reporting": number(0.0, 5.0),
     "model.trusts.leadership_pool_bonus": number(-0.5, 0.5),
+    "model.trusts.prescriptiveness_adaptation_per_year": SHARE,
+    "model.trusts.prescriptiveness_mix_slope": number(0.0, 10.0),
+    # universal partnership
+    "policy.universal_partnership.cluster_size": listing(integer(2, 50), 2, ordered_pair=True),
+    "policy.universal_partnership.include_single_academy_trusts": FLAG,
+    "policy.universal_partnership.review_accuracy_gain": SHARE,
+    "policy.universal_partnership.peer_support_share": SHARE,
+    "policy.universal_partnership.review_days_per_school": number(0.0, 100.0),
+    "policy.universal_partnership.staff_day_cost_gbp": number(0.0, 100_000.0),
+    "policy.universal_partnership.review_workload": number(0.0, 5.0),
+    # MAT contracting
+    "policy.mat_contracting.contract_length_years": integer(1, 20),
+    "policy.mat_contracting.target_grades": integer(0, 3),
+    "policy.mat_contracting.eligible_grades": listing(integer(1, 4)),
+    "policy.mat_contracting.proven_reputation": number(1.0, 4.0),
+    "policy.mat_contracting.minimum_supplier_record": SHARE,
+    "policy.mat_contracting.contract_giver_taker_threshold": number(0.0, 100.0),
+    "policy.mat_contracting.contract_distance_factor": number(0.0, 100.0),
+    "policy.mat_contracting.contracts_per_trust": integer(0, 1_000),
+    "policy.mat_contracting.contract_support_fte": number(0.0, 10.0),
+    "policy.mat_contracting.contract_fee_gbp_per_year": number(0.0, 1e8),
+    "policy.mat_contracting.conversion_on_success": SHARE,
+    "policy.mat_contracting.supplier_record_penalty": SHARE,
+    "policy.mat_contracting.supplier_record_gain": SHARE,
+    # local governance
+    "policy.local_governance.measurement_error_sd": POSITIVE,
+    "policy.local_governance.buy_in_gain_per_year": SHARE,
+    "policy.local_governance.data_burden_workload": number(0.0, 5.0),
+    "policy.local_governance.data_burden_cost_gbp_per_teacher_per_year": number(0.0, 1e6),
+    "policy.local_governance.workload_strategy": FLAG,
+    "policy.local_governance.workload_strategy_reduction": SHARE,
+    "policy.local_governance.measuring_system_cost_gbp_per_year": number(0.0, 1e9),
 }
 
 

@@ -70,10 +70,14 @@ GOVERNANCE_NAMES = {
 }
 
 
-_PER_TERM = {
-    "leavers", "movers", "early_career_year1_leavers", "early_career_year1_at_risk",
-    "teachers_at_risk", "recruits", "perceived_need",
-    "is_giver", "is_taker", "support_received", "effective_support", "giver_drain",
+# Arrays a population builder need not give, and what they start as.
+_FILLED: dict[str, object] = {
+    "contract_trust": -1, "contract_start_term": -(10**6), "contract_end_term": -(10**6),
+    "contract_start_grade": 0, "contract_support_fte": 0.0,
+    **dict.fromkeys(("leavers", "movers", "early_career_year1_leavers",
+                     "early_career_year1_at_risk", "teachers_at_risk", "recruits",
+                     "perceived_need", "area_view_of_need", "is_giver", "is_taker",
+                     "support_received", "effective_support", "giver_drain"), 0),
 }
 
 
@@ -119,6 +123,12 @@ class SchoolArrays:
     governance: np.ndarray  # int8, Governance
     trust: np.ndarray  # int32, trust row or NO_TRUST
     awaiting_sponsor_since_term: np.ndarray  # int32, NEVER if not waiting for a sponsor
+    # a fixed-term contract with a MAT (seed 003), filled in when one starts
+    contract_trust: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    contract_start_term: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    contract_end_term: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    contract_start_grade: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
+    contract_support_fte: np.ndarray = field(default_factory=lambda: np.zeros(0))
     # flows and per-term derived values, rewritten every term (zero until the first term)
     leavers: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     movers: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
@@ -127,6 +137,7 @@ class SchoolArrays:
     teachers_at_risk: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     recruits: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     perceived_need: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    area_view_of_need: np.ndarray = field(default_factory=lambda: np.zeros(0))
     is_giver: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     is_taker: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     support_received: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -137,8 +148,8 @@ class SchoolArrays:
         n = len(self.urn)
         for column in fields(self):
             array = getattr(self, column.name)
-            if column.name in _PER_TERM and len(array) == 0:
-                setattr(self, column.name, np.zeros(n, dtype=array.dtype))
+            if column.name in _FILLED and len(array) == 0:
+                setattr(self, column.name, np.full(n, _FILLED[column.name], dtype=array.dtype))
             elif len(array) != n:
                 raise ValueError(f"school array {column.name!r} has {len(array)} rows, not {n}")
 
@@ -161,6 +172,10 @@ class SchoolArrays:
     @property
     def awaiting_sponsor(self) -> np.ndarray:
         return self.awaiting_sponsor_since_term != NEVER
+
+    @property
+    def under_contract(self) -> np.ndarray:
+        return self.contract_trust >= 0
 
 
 @dataclass
@@ -185,7 +200,8 @@ class TrustArrays:
     data_reporting_intensity: np.ndarray  # float64, extra workload from data requests
     leadership_pool: np.ndarray  # float64, mean quality of heads it appoints
     joins_this_year: np.ndarray  # int32
-    reputation: np.ndarray  # float64, mean grade score of its schools (1 best)
+    reputation: np.ndarray  # float64, mean grade of the schools that count toward it (1 best)
+    supplier_record: np.ndarray  # float64 in [0, 1], record as a contracted supplier (seed 003)
 
     @property
     def n(self) -> int:

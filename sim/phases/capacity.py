@@ -12,7 +12,13 @@ cheaper within a geographic hub):
   waiting for a sponsor, shrinking each year (`local_authority_capacity_change_per_year`);
 - **peer-cluster partners**: givers offer `peer_support_share` of their capacity to takers
   in their cluster (seed 003);
-- **policies**: targeted capacity a policy adds (`policy_effects.extra_support_fte`).
+- **contracts**: a MAT under a fixed-term contract puts `contract_support_fte` into the
+  school (seed 003; see `sim.policies.mat_contracting`);
+- **the improvement budget** (`sim.phases.improvement_budget`): consultants and specialist
+  leaders bought with the place's improvement money, shared by the area's view of need.
+
+The local authority and the improvement budget share their capacity by the area's view of
+need (schools' own reports, or a local measuring system's view; see `sim.phases.diagnosis`).
 
 The giver:taker ratio of a MAT is its givers over its takers (Greany 2018, seed 004: a
 3:1 or 4:1 rule of thumb). When it is below the trust's threshold the support is spread
@@ -29,12 +35,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import sparse
 
+from sim.phases import improvement_budget
 from sim.state import Governance, Grade, TrustArrays, TrustKind
 
 if TYPE_CHECKING:
     from sim.model import SchoolSystemModel
 
 TERMS_PER_YEAR = 3
+# Where the money goes, in pounds per term (the record's spending_<source>_gbp columns).
+SPENDING_SOURCES = ("central_teams", "local_authority", "school_to_school",
+                    "improvement_budget", "contracts", "peer_review", "data_burden",
+                    "measuring_system")
 
 
 @dataclass
@@ -45,12 +56,13 @@ class SupportBySource:
     central_team: np.ndarray
     local_authority: np.ndarray
     peers: np.ndarray
-    policy: np.ndarray
+    contract: np.ndarray
+    budget: np.ndarray
 
     @property
     def total(self) -> np.ndarray:
         return (self.trust_givers + self.central_team + self.local_authority + self.peers
-                + self.policy)
+                + self.contract + self.budget)
 
 
 def count_by_trust(mask: np.ndarray, trust: np.ndarray, n_trusts: int) -> np.ndarray:
@@ -60,10 +72,14 @@ def count_by_trust(mask: np.ndarray, trust: np.ndarray, n_trusts: int) -> np.nda
 
 
 def giver_taker_ratios(model: SchoolSystemModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Givers, takers and giver:taker ratio of every trust (ratio is inf with no takers)."""
+    """Givers, takers and giver:taker ratio of every trust (ratio is inf with no takers).
+
+    Schools a MAT supports under contract count among its takers: they draw on its givers.
+    """
     schools, n_trusts = model.schools, model.trusts.n
     givers = count_by_trust(schools.is_giver, schools.trust, n_trusts)
     takers = count_by_trust(schools.is_taker, schools.trust, n_trusts)
+    takers += count_by_trust(schools.under_contract, schools.contract_trust, n_trusts)
     ratio = np.divide(givers, takers, out=np.full(n_trusts, np.inf), where=takers > 0)
     return givers, takers, ratio
 
@@ -93,7 +109,9 @@ def run_term(model: SchoolSystemModel) -> None:
         * (1.0 + p.outstanding_giver_bonus * (schools.grade == Grade.OUTSTANDING)),
         0.0)
     in_cluster = network.cluster_of_school >= 0
-    peer_capacity = np.where(in_cluster, capacity * p.peer_support_share, 0.0)
+    peer_share = model.policy_effects.peer_support_share
+    peer_share = p.peer_support_share if peer_share is None else peer_share
+    peer_capacity = np.where(in_cluster, capacity * peer_share, 0.0)
     trust_capacity = capacity - peer_capacity
 
     _, takers, ratio = giver_taker_ratios(model)
@@ -119,7 +137,7 @@ def run_term(model: SchoolSystemModel) -> None:
     # The local authority supports maintained takers and schools waiting for a sponsor.
     area = schools.local_authority
     eligible = taker & ((schools.governance == Governance.MAINTAINED) | schools.awaiting_sponsor)
-    la_weight = np.where(eligible, schools.perceived_need + 0.05, 0.0)
+    la_weight = np.where(eligible, schools.area_view_of_need + 0.05, 0.0)
     la_total_weight = np.bincount(area, weights=la_weight, minlength=model.n_areas)
     la_capacity = local_authority_capacity_fte(model)
     from_local_authority = np.divide(la_weight * la_capacity[area], la_total_weight[area],
@@ -138,7 +156,8 @@ def run_term(model: SchoolSystemModel) -> None:
     model.support = SupportBySource(
         trust_givers=from_givers, central_team=from_central,
         local_authority=from_local_authority, peers=from_peers,
-        policy=model.policy_effects.extra_support_fte * taker)
+        contract=schools.contract_support_fte.copy(),
+        budget=improvement_budget.allocate(model))
     schools.support_received = model.support.total
 
     # Overloaded trusts drain their givers.
@@ -153,6 +172,7 @@ def run_term(model: SchoolSystemModel) -> None:
         taker, same_trust, partners, trust_capacity, takers_in_own_trust, peer_capacity,
         own_cluster_takers))
     _record_spending(model, trusts, la_capacity, from_givers + from_peers)
+    model.spending.update(model.policy_effects.spending)
 
 
 def _support_matrix(taker: np.ndarray, same_trust_decay: sparse.csr_matrix,
@@ -173,9 +193,13 @@ def _record_spending(model: SchoolSystemModel, trusts: TrustArrays, la_capacity:
     """Spending this term, in pounds, by source."""
     cost_per_term = model.parameters.model.capacity.improvement_fte_cost_gbp_per_year / TERMS_PER_YEAR
     active_mats = trusts.active & (trusts.kind == TrustKind.MULTI_ACADEMY_TRUST)
-    model.spending = {
+    contracting = getattr(model.parameters.policy, "mat_contracting", None)
+    fee = contracting.contract_fee_gbp_per_year if contracting is not None else 0.0
+    model.spending = dict.fromkeys(SPENDING_SOURCES, 0.0)
+    model.spending.update({
         "central_teams": float(trusts.central_team_fte[active_mats].sum() * cost_per_term),
         "local_authority": float(la_capacity.sum() * cost_per_term),
         "school_to_school": float(school_to_school_fte.sum() * cost_per_term),
-        "policy": float(model.support.policy.sum() * cost_per_term),
-    }
+        "improvement_budget": improvement_budget.spending_per_term(model),
+        "contracts": float(model.schools.under_contract.sum() * fee / TERMS_PER_YEAR),
+    })

@@ -7,6 +7,11 @@ with its self-assessment accuracy, and perceives its need as the gap from that v
 policy provides one, narrows the error further through
 `policy_effects.diagnosis_error_factor` (seed 003, "getting governance right").
 
+The area (the local authority, and whoever spends an improvement budget) sees each
+school's need through the school's own report, unless a local measuring system gives it a
+view with error `policy_effects.area_view_error_sd` (seed 003: a measuring system that
+"must create rich data to help target support").
+
 Schools whose perceived need passes `taker_need_threshold`, or whose latest grade is below
 good, are capacity takers this term. Self-assessment accuracy drifts back towards the
 school's usual level each year and is refreshed by inspection feedback (see
@@ -33,9 +38,16 @@ def run_term(model: SchoolSystemModel) -> None:
     schools, p = model.schools, model.parameters.model.diagnosis
     # One draw per school every term, whatever the policy: common random numbers.
     error = model.streams.diagnosis.standard_normal(schools.n)
+    measurement_error = model.streams.diagnosis.standard_normal(schools.n)
     error_sd = p.error_sd * (1.0 - schools.self_assessment_accuracy)
     error_sd = error_sd * model.policy_effects.diagnosis_error_factor
     seen_effectiveness = schools.effectiveness + error_sd * error
     schools.perceived_need = true_need(seen_effectiveness, p.goal_effectiveness)
     schools.is_taker = (schools.perceived_need > p.taker_need_threshold) | (
         schools.grade >= Grade.REQUIRES_IMPROVEMENT)
+    area_error_sd = model.policy_effects.area_view_error_sd
+    if area_error_sd is None:
+        schools.area_view_of_need = schools.perceived_need
+    else:
+        schools.area_view_of_need = true_need(
+            schools.effectiveness + area_error_sd * measurement_error, p.goal_effectiveness)

@@ -7,9 +7,9 @@ Effectiveness moves by (DESIGN.md section 3, phase 4):
 - **support received x fit x buy-in**: support closes part of the gap to the goal of a
   secure good. Fit is how well the source's prescriptiveness matches the school's need:
   weak schools gain from prescription, strong ones from autonomy (seed 004 finding 2;
-  seed 002: "there is no exact blueprint"). Buy-in discounts a trust's support in schools
-  that resist shared practice (seed 004 finding 5). Support works through behaviour:
-  a school with a poor climate for learning gains less;
+  seed 002: "there is no exact blueprint"). Buy-in discounts support from a school's
+  trust, contractor and cluster where it resists shared practice (seed 004 finding 5).
+  Support works through behaviour: a school with a poor climate for learning gains less;
 - **staff churn, vacancies and early-career share** above a typical school's;
 - **giver drain** from an overloaded trust (see `sim.phases.capacity`);
 - **shocks**: small termly ones and rare major setbacks (seed 002: staff "have illnesses.
@@ -58,20 +58,24 @@ def effective_support(model: SchoolSystemModel, need_level: np.ndarray) -> tuple
     in_trust = schools.trust >= 0
     trust_prescriptiveness = np.where(
         in_trust, trusts.prescriptiveness[np.maximum(schools.trust, 0)], 0.5)
+    # Buy-in discounts support that asks a school to adopt shared practice: its trust's,
+    # a contractor's, and its cluster's (seed 004 finding 5; seed 003: collaboration).
     trust_support = (support.trust_givers + support.central_team) * schools.buy_in
-    la_prescriptiveness = capacity_parameters.local_authority_prescriptiveness
-    peer_prescriptiveness = capacity_parameters.peer_prescriptiveness
-    policy_prescriptiveness = model.policy_effects.extra_support_prescriptiveness
-    effective = (
-        trust_support * fit(trust_prescriptiveness, need_level, fit_weight)
-        + support.local_authority * fit(la_prescriptiveness, need_level, fit_weight)
-        + support.peers * fit(peer_prescriptiveness, need_level, fit_weight)
-        + support.policy * fit(policy_prescriptiveness, need_level, fit_weight)
+    contract_support = support.contract * schools.buy_in
+    peer_support = support.peers * schools.buy_in
+    contracted = schools.under_contract
+    contractor_prescriptiveness = np.where(
+        contracted, trusts.prescriptiveness[np.maximum(schools.contract_trust, 0)], 0.5)
+    sources = (
+        (trust_support, trust_prescriptiveness),
+        (contract_support, contractor_prescriptiveness),
+        (support.local_authority, capacity_parameters.local_authority_prescriptiveness),
+        (peer_support, capacity_parameters.peer_prescriptiveness),
+        (support.budget, capacity_parameters.budget_prescriptiveness),
     )
-    prescriptive = (trust_support * trust_prescriptiveness
-                    + support.local_authority * la_prescriptiveness
-                    + support.peers * peer_prescriptiveness
-                    + support.policy * policy_prescriptiveness)
+    effective = sum(amount * fit(prescription, need_level, fit_weight)
+                    for amount, prescription in sources)
+    prescriptive = sum(amount * prescription for amount, prescription in sources)
     return effective, prescriptive
 
 

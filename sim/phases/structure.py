@@ -24,8 +24,9 @@ In order:
 6. **Single-academy trusts join MATs**, a few MAT academies **transfer voluntarily** to
    another nearby MAT that accepts them (DfE academy transfers data counts these with
    rebrokering), and **small MATs merge** into nearby larger ones.
-7. **Trusts update**: central teams follow size, reputation is refreshed, a MAT that takes
-   a school far from its hubs opens a new hub (seed 000: growth by geographical hubs).
+7. **Trusts update**: central teams follow size, reputation is refreshed, prescriptiveness
+   adapts to the trust's mix of schools (seed 004 finding 2), and a MAT that takes a school
+   far from its hubs opens a new hub (seed 000: growth by geographical hubs).
 """
 
 from __future__ import annotations
@@ -261,7 +262,7 @@ class Broker:
         """One brokering round for every school waiting for a sponsor, longest wait first."""
         model = self.model
         schools = model.schools
-        waiting = np.flatnonzero(schools.awaiting_sponsor)
+        waiting = np.flatnonzero(schools.awaiting_sponsor & ~schools.under_contract)
         order = np.lexsort((schools.urn[waiting], schools.awaiting_sponsor_since_term[waiting]))
         for school in waiting[order]:
             exclude = int(schools.trust[school])
@@ -374,6 +375,25 @@ def merge_small_trusts(model: SchoolSystemModel, broker: Broker) -> None:
         broker._index_hubs()
 
 
+def adapt_prescriptiveness(model: SchoolSystemModel, sizes: np.ndarray) -> None:
+    """Trusts become more prescriptive the more weak schools they hold (seed 004 finding 2).
+
+    "Below average performing" trusts "working to stabilise underperforming schools tended
+    to be more prescriptive", while "above average performers" were "consciously resisting"
+    standardisation. Each MAT closes `prescriptiveness_adaptation_per_year` of the gap to
+    `prescriptiveness_mean + prescriptiveness_mix_slope x (share below good - 0.14)`.
+    """
+    schools, trusts, rules = model.schools, model.trusts, model.parameters.model.trusts
+    weak = count_by_trust(schools.grade >= Grade.REQUIRES_IMPROVEMENT, schools.trust, trusts.n)
+    weak_share = np.divide(weak, sizes, out=np.zeros(trusts.n), where=sizes > 0)
+    preferred = np.clip(rules.prescriptiveness_mean
+                        + rules.prescriptiveness_mix_slope * (weak_share - 0.14), 0.05, 0.95)
+    mats = trusts.active & (trusts.kind == TrustKind.MULTI_ACADEMY_TRUST)
+    trusts.prescriptiveness = np.where(
+        mats, trusts.prescriptiveness + rules.prescriptiveness_adaptation_per_year
+        * (preferred - trusts.prescriptiveness), trusts.prescriptiveness)
+
+
 def update_trusts(model: SchoolSystemModel) -> None:
     schools, trusts = model.schools, model.trusts
     capacity = model.parameters.model.capacity
@@ -385,6 +405,7 @@ def update_trusts(model: SchoolSystemModel) -> None:
     grade_sum = np.bincount(schools.trust[schools.trust >= 0],
                             weights=schools.grade[schools.trust >= 0], minlength=trusts.n)
     trusts.reputation = np.divide(grade_sum, sizes, out=np.full(trusts.n, 2.0), where=sizes > 0)
+    adapt_prescriptiveness(model, sizes)
     # A MAT left with no schools closes.
     for trust in np.flatnonzero(trusts.active & mat & (sizes == 0)):
         model.close_trust(int(trust))

@@ -240,6 +240,7 @@ def empty_trusts() -> TrustArrays:
         growth_cap_per_year=np.zeros(0, np.int32), risk_appetite=np.zeros(0),
         data_reporting_intensity=np.zeros(0), leadership_pool=np.zeros(0),
         joins_this_year=np.zeros(0, np.int32), reputation=np.zeros(0),
+        supplier_record=np.zeros(0),
     )
 
 
@@ -269,6 +270,7 @@ def new_trust_values(
         "leadership_pool": trust_strength + (rules.leadership_pool_bonus if is_mat else 0.0),
         "joins_this_year": 0,
         "reputation": 2.0,
+        "supplier_record": 1.0,
     }
 
 
@@ -366,26 +368,34 @@ def _take_nearby_schools(
 def _form_partnership_clusters(
     schools: SchoolArrays, population: SimpleNamespace, rng: np.random.Generator,
 ) -> list[np.ndarray]:
-    """Peer clusters of 3-7 nearby maintained schools (Teaching School Alliances and the like).
-
-    Chosen schools are ordered along a space-filling (Morton) curve within their local
-    authority so that consecutive schools are near each other, then cut into clusters.
-    """
+    """Peer clusters of nearby maintained schools (Teaching School Alliances and the like)."""
     maintained = np.flatnonzero(schools.governance == Governance.MAINTAINED)
     chosen = maintained[rng.random(len(maintained)) < population.cluster_share_of_maintained]
-    if len(chosen) < population.cluster_size[0]:
+    return form_clusters(chosen, schools, population.cluster_size, rng)
+
+
+def form_clusters(
+    rows: np.ndarray, schools: SchoolArrays, cluster_size: list[int], rng: np.random.Generator,
+) -> list[np.ndarray]:
+    """Cut schools into clusters of `cluster_size` (low, high) nearby schools.
+
+    The schools are ordered along a space-filling (Morton) curve within their local
+    authority, so that consecutive schools are near each other, then cut in order. Fewer
+    schools than the smallest cluster form none.
+    """
+    low, high = cluster_size
+    if len(rows) < low:
         return []
-    order = np.lexsort((_morton_code(schools.x_km[chosen], schools.y_km[chosen]),
-                        schools.local_authority[chosen]))
-    chosen = chosen[order]
-    low, high = population.cluster_size
+    order = np.lexsort((_morton_code(schools.x_km[rows], schools.y_km[rows]),
+                        schools.local_authority[rows]))
+    rows = rows[order]
     clusters = []
     start = 0
-    while len(chosen) - start >= low:
+    while len(rows) - start >= low:
         size = int(rng.integers(low, high + 1))
-        if len(chosen) - start - size < low:
-            size = len(chosen) - start if len(chosen) - start <= high else size
-        clusters.append(chosen[start:start + size])
+        if len(rows) - start - size < low:
+            size = len(rows) - start if len(rows) - start <= high else size
+        clusters.append(rows[start:start + size])
         start += size
     return clusters
 
