@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from sim.model import SchoolSystemModel
 
 TYPICAL_LEADERSHIP = 0.6
+TYPICAL_ACCURACY = 0.6
 TYPICAL_BEHAVIOUR = 0.7
 TERMS_PER_YEAR = 3
 
@@ -85,15 +86,24 @@ def own_improvement_rate(model: SchoolSystemModel) -> np.ndarray:
     return np.clip(
         p.own_improvement_rate
         * (schools.leadership / TYPICAL_LEADERSHIP)
-        * ((0.5 + schools.self_assessment_accuracy) / 1.1)
+        * (schools.self_assessment_accuracy / TYPICAL_ACCURACY)
         * (schools.behaviour / TYPICAL_BEHAVIOUR), 0.01, 0.5)
 
 
 def support_gain(model: SchoolSystemModel, need: np.ndarray, effective: np.ndarray) -> np.ndarray:
-    """Effectiveness gained from support: a share of the gap to the goal."""
+    """Effectiveness gained from support: a share of the gap to the goal.
+
+    Support works better in a calm school (behaviour) and in one that knows what to fix:
+    "forensic analysis of school improvement needs" is one of the five fundamentals (seed
+    004, finding 4), so self-assessment accuracy scales the effect as it scales own
+    improvement.
+    """
     p = model.parameters.model.improvement
-    behaviour_factor = model.schools.behaviour / TYPICAL_BEHAVIOUR
-    return need * (1.0 - np.exp(-p.support_effect * effective * behaviour_factor))
+    schools = model.schools
+    behaviour_factor = schools.behaviour / TYPICAL_BEHAVIOUR
+    diagnosis_factor = schools.self_assessment_accuracy / TYPICAL_ACCURACY
+    return need * (1.0 - np.exp(-p.support_effect * effective * behaviour_factor
+                                * diagnosis_factor))
 
 
 def staffing_loss(model: SchoolSystemModel, yearly_turnover: np.ndarray, *,

@@ -150,8 +150,7 @@ def _draw_schools(
     # mean-reverting path the spread scales as 1 / sqrt(rate x (2 - rate)).
     typical_rate = model.improvement.own_improvement_rate
     own_rate = np.clip(typical_rate * (leadership / population.leadership_mean)
-                       * ((0.5 + accuracy) / (0.5 + population.self_assessment_accuracy_mean)),
-                       0.01, 0.5)
+                       * (accuracy / population.self_assessment_accuracy_mean), 0.01, 0.5)
     spread = population.deviation_sd * np.sqrt(
         typical_rate * (2 - typical_rate) / (own_rate * (2 - own_rate)))
     effectiveness = potential + rng.normal(0, 1, n) * np.clip(spread, 0.5 * population.deviation_sd,
