@@ -111,19 +111,19 @@ class SchoolSystemModel(mesa.Model):
         self.academies_by_year: list[int] = []
         self.support_this_year = np.zeros(schools.n)
         self.rebuild_structure()
+        self.school_agents = [School(self, row) for row in range(schools.n)]
+        self.trust_agents = [Trust(self, row) for row in range(self.trusts.n)]
         # Let the labour market settle, start the status quo in equilibrium, then let the
         # inspection cycle run once so that grades are as stale as real ones.
         workforce.warm_up(self, WARM_UP_TERMS)
         improvement.equilibrate_potential(self)
         self._spin_up(SPIN_UP_TERMS)
 
-        self.school_agents = [School(self, row) for row in range(schools.n)]
-        self.trust_agents = [Trust(self, row) for row in range(self.trusts.n)]
         self._timeseries: list[dict[str, float | int]] = []
         self._panel: list[dict[str, np.ndarray]] = []
 
     def _spin_up(self, terms: int) -> None:
-        """Run phases 1-5 and head turnover for `terms` before term 0; keep nothing.
+        """Run phases 1-5 and yearly interventions for `terms` before term 0; keep nothing.
 
         Below-good schools are inspected more often than good ones, so the share of each
         grade in a system at rest is not the share a snapshot of effectiveness gives.
@@ -145,13 +145,14 @@ class SchoolSystemModel(mesa.Model):
             improvement.run_term(self)
             inspection.run_term(self)
             if term % TERMS_PER_YEAR == TERMS_PER_YEAR - 1:
-                # Heads come and go at rest too; structural reform waits for the run.
-                structure.replace_heads(self, term - (TERMS_PER_YEAR - 1))
-                structure.drift_accuracy(self)
+                # Heads come and go, and the commissioner intervenes in failing schools,
+                # at rest too; the trends (conversions, mergers) wait for the run.
+                structure.run_interventions(self, term - (TERMS_PER_YEAR - 1))
         self.term = 0
         self.streams, self.events = run_streams, run_events
         self.support_this_year = np.zeros(schools.n)
         self.grades_gained = self.schools_moved_to_good = 0
+        self.trust_moves_this_year = 0
 
     # -- structure ---------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from sim.model import SchoolSystemModel
 from sim.network import school_node, trust_node
 from sim.phases import capacity, diagnosis, improvement, inspection, structure, workforce
 from sim.population.synthetic import grade_from_effectiveness
-from sim.state import NEVER, Governance, Grade, TrustKind
+from sim.state import Governance, Grade, TrustKind
 from tests.conftest import make_model
 
 SEEDS = range(4)
@@ -411,6 +411,3 @@ def test_school_agents_are_views_onto_the_arrays(opportunity_area):
     trust_agent = next(t for t in model.trust_agents if t.kind == TrustKind.MULTI_ACADEMY_TRUST)
     assert all(member.trust is trust_agent for member in trust_agent.members)
 
-
-def test_never_waiting_is_the_default(opportunity_area):
-    assert (opportunity_area.schools.awaiting_sponsor_since_term == NEVER).all()

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.config import to_namespace
+from sim.network import PartnershipNetwork
+from sim.population import build_population
 from sim.state import Governance, Phase, TrustKind
-from tests.conftest import make_model
+from tests.conftest import make_config, make_model
 
 
 def test_national_population_has_englands_structure():
@@ -30,12 +33,25 @@ def test_disadvantage_goes_with_weaker_effectiveness():
     assert correlation < -0.2
 
 
-def test_mat_sizes_are_skewed_and_schools_cluster_round_hubs():
-    model = make_model("scenario=national", "scenario.scale=0.2", "seed=1")
-    schools, network = model.schools, model.network
+def test_the_builder_makes_skewed_mats_clustered_round_their_hubs():
+    parameters = to_namespace(make_config("scenario=national", "scenario.scale=0.2"))
+    population = build_population(parameters, np.random.default_rng(1))
+    schools, hubs = population.schools, population.hubs
     member = schools.governance == Governance.MULTI_ACADEMY_TRUST
     sizes = np.bincount(schools.trust[member])
     sizes = sizes[sizes > 0]
     assert sizes.min() >= 2 and sizes.max() > 4 * np.median(sizes)
     # Members sit far closer to their own hubs than to a random point of England.
+    network = PartnershipNetwork(schools, population.trusts, population.partnership_clusters)
+    network.rebuild_matrices(schools, population.trusts, hubs, distance_decay_km=15.0)
     assert np.median(network.nearest_hub_km[member]) < 20
+
+
+def test_the_builder_is_a_pure_function_of_config_and_seed():
+    parameters = to_namespace(make_config("scenario=opportunity_area"))
+    first = build_population(parameters, np.random.default_rng(5))
+    second = build_population(parameters, np.random.default_rng(5))
+    other = build_population(parameters, np.random.default_rng(6))
+    assert np.array_equal(first.schools.effectiveness, second.schools.effectiveness)
+    assert np.array_equal(first.schools.trust, second.schools.trust)
+    assert not np.array_equal(first.schools.effectiveness, other.schools.effectiveness)

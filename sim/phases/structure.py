@@ -64,6 +64,20 @@ def run_year(model: SchoolSystemModel) -> None:
     model.rebuild_structure()
 
 
+def run_interventions(model: SchoolSystemModel, year_start: int) -> None:
+    """The part of the yearly phase that keeps a system at rest: heads, academy orders,
+    rebrokering and brokering (used by the spin-up before the run starts)."""
+    model.trusts.joins_this_year[:] = 0
+    replace_heads(model, year_start)
+    drift_accuracy(model)
+    broker = Broker(model)
+    issue_academy_orders(model)
+    flag_for_rebrokering(model, year_start)
+    broker.place_waiting_schools()
+    update_trusts(model)
+    model.rebuild_structure()
+
+
 def replace_heads(model: SchoolSystemModel, year_start: int) -> None:
     schools, p = model.schools, model.parameters.model.structure
     rng = model.streams.structure
