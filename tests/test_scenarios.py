@@ -45,3 +45,29 @@ def test_opportunity_area_is_weaker_and_poorer_than_england():
     assert area.schools["fsm_share"].mean() > england.schools["fsm_share"].mean() + 0.05
     assert area.timeseries["vacancy_rate"].mean() > england.timeseries["vacancy_rate"].mean()
     assert 150 <= area.summary["n_schools"] <= 250
+
+
+POLICIES = ["status_quo", "universal_partnership", "mat_contracting", "local_governance",
+            "combined"]
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+@pytest.mark.parametrize("scenario", [("scenario=opportunity_area", "horizon_years=3"),
+                                      ("scenario=national", "scenario.scale=0.05",
+                                       "horizon_years=3")])
+def test_every_policy_runs_in_every_scenario(policy, scenario):
+    result = simulate(make_config(*scenario, f"policy={policy}", "seed=4"))
+    summary = result.summary
+    assert summary["policy"] == policy
+    spending = result.timeseries.filter(like="spending_").drop(
+        columns=["spending_total_gbp", "spending_to_date_gbp"])
+    assert np.allclose(spending.sum(axis=1), result.timeseries["spending_total_gbp"])
+    kinds = set(result.events["kind"])
+    if policy in ("universal_partnership", "combined"):
+        assert "peer_review" in kinds and summary["spending_peer_review_gbp"] > 0
+    if policy in ("local_governance", "combined"):
+        assert summary["spending_data_burden_gbp"] > 0
+    if policy in ("mat_contracting", "combined"):
+        assert summary["contracts_started"] > 0 and "contract_start" in kinds
+    if policy == "status_quo":
+        assert summary["spending_peer_review_gbp"] == summary["spending_contracts_gbp"] == 0
