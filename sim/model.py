@@ -147,12 +147,11 @@ class SchoolSystemModel(mesa.Model):
             if term % TERMS_PER_YEAR == TERMS_PER_YEAR - 1:
                 # Heads come and go, and the commissioner intervenes in failing schools,
                 # at rest too; the trends (conversions, mergers) wait for the run.
-                structure.run_interventions(self, term - (TERMS_PER_YEAR - 1))
+                structure.run_year(self, trends=False)
         self.term = 0
         self.streams, self.events = run_streams, run_events
         self.support_this_year = np.zeros(schools.n)
         self.grades_gained = self.schools_moved_to_good = 0
-        self.trust_moves_this_year = 0
 
     # -- structure ---------------------------------------------------------------------
 

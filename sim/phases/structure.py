@@ -46,7 +46,10 @@ TERMS_PER_YEAR = 3
 RULES = ("hub_distance", "growth_cap", "giver_taker_ratio", "risk_appetite")
 
 
-def run_year(model: SchoolSystemModel) -> None:
+def run_year(model: SchoolSystemModel, *, trends: bool = True) -> None:
+    """The yearly phase. Without `trends` (the spin-up before a run) only what keeps a
+    system at rest happens: heads, academy orders, rebrokering and brokering; conversions,
+    SAT joins, transfers and mergers wait for the run."""
     year_start = model.term - (TERMS_PER_YEAR - 1)
     model.trusts.joins_this_year[:] = 0
     model.trust_moves_this_year = 0
@@ -56,24 +59,11 @@ def run_year(model: SchoolSystemModel) -> None:
     issue_academy_orders(model)
     flag_for_rebrokering(model, year_start)
     broker.place_waiting_schools()
-    convert_voluntarily(model, broker)
-    single_academy_trusts_join(model, broker)
-    transfer_voluntarily(model, broker)
-    merge_small_trusts(model, broker)
-    update_trusts(model)
-    model.rebuild_structure()
-
-
-def run_interventions(model: SchoolSystemModel, year_start: int) -> None:
-    """The part of the yearly phase that keeps a system at rest: heads, academy orders,
-    rebrokering and brokering (used by the spin-up before the run starts)."""
-    model.trusts.joins_this_year[:] = 0
-    replace_heads(model, year_start)
-    drift_accuracy(model)
-    broker = Broker(model)
-    issue_academy_orders(model)
-    flag_for_rebrokering(model, year_start)
-    broker.place_waiting_schools()
+    if trends:
+        convert_voluntarily(model, broker)
+        single_academy_trusts_join(model, broker)
+        transfer_voluntarily(model, broker)
+        merge_small_trusts(model, broker)
     update_trusts(model)
     model.rebuild_structure()
 
