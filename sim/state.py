@@ -75,7 +75,7 @@ _FILLED: dict[str, object] = {
     "contract_trust": -1, "contract_start_term": -(10**6), "contract_end_term": -(10**6),
     "contract_start_grade": 0, "contract_support_fte": 0.0,
     **dict.fromkeys(("leavers", "movers", "early_career_year1_leavers",
-                     "early_career_year1_at_risk", "teachers_at_risk", "recruits",
+                     "early_career_year1_at_risk", "teachers_at_risk",
                      "perceived_need", "area_view_of_need", "is_giver", "is_taker",
                      "support_received", "effective_support", "giver_drain"), 0),
 }
@@ -135,7 +135,6 @@ class SchoolArrays:
     early_career_year1_leavers: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     early_career_year1_at_risk: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     teachers_at_risk: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
-    recruits: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     perceived_need: np.ndarray = field(default_factory=lambda: np.zeros(0))
     area_view_of_need: np.ndarray = field(default_factory=lambda: np.zeros(0))
     is_giver: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))

@@ -90,8 +90,7 @@ def local_authority_capacity_fte(model: SchoolSystemModel) -> np.ndarray:
     years = model.term / TERMS_PER_YEAR
     factor = (1.0 + p.local_authority_capacity_change_per_year) ** years
     return (p.local_authority_fte_per_maintained_school * model.maintained_at_start_by_area
-            * model.parameters.scenario.local_authority_capacity * factor
-            * model.policy_effects.local_authority_capacity_factor)
+            * model.parameters.scenario.local_authority_capacity * factor)
 
 
 def run_term(model: SchoolSystemModel) -> None:

@@ -3,9 +3,7 @@
 A school's true need is the gap between its effectiveness and the goal of a secure good
 (`goal_effectiveness`). It sees its own effectiveness with an error whose spread shrinks
 with its self-assessment accuracy, and perceives its need as the gap from that view
-(seed 003: peer review validates self-assessment). A local measuring system, when a
-policy provides one, narrows the error further through
-`policy_effects.diagnosis_error_factor` (seed 003, "getting governance right").
+(seed 003: peer review validates self-assessment).
 
 The area (the local authority, and whoever spends an improvement budget) sees each
 school's need through the school's own report, unless a local measuring system gives it a
@@ -40,7 +38,6 @@ def run_term(model: SchoolSystemModel) -> None:
     error = model.streams.diagnosis.standard_normal(schools.n)
     measurement_error = model.streams.diagnosis.standard_normal(schools.n)
     error_sd = p.error_sd * (1.0 - schools.self_assessment_accuracy)
-    error_sd = error_sd * model.policy_effects.diagnosis_error_factor
     seen_effectiveness = schools.effectiveness + error_sd * error
     schools.perceived_need = true_need(seen_effectiveness, p.goal_effectiveness)
     schools.is_taker = (schools.perceived_need > p.taker_need_threshold) | (

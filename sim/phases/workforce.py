@@ -112,7 +112,6 @@ def run_term(model: SchoolSystemModel, rng: np.random.Generator | None = None) -
     schools.leavers = ect1_leavers + ect2_leavers + experienced_leavers
     schools.early_career_year1_leavers = ect1_leavers
     schools.movers = movers
-    schools.recruits = placed_movers + new_early_career + new_experienced
     # Movers who found no post in their own local authority have left it: to the area they
     # are leavers. Counted per authority, reported in the model-level measures.
     model.unplaced_movers = int(movers.sum() - placed_movers.sum())
@@ -127,7 +126,7 @@ def _recruit(model: SchoolSystemModel, movers: np.ndarray,
     open_posts = np.maximum(schools.vacancies, 0)
     open_in_area = np.bincount(area, weights=open_posts, minlength=n_areas)
     movers_in_area = np.bincount(area, weights=movers, minlength=n_areas)
-    supply = model.parameters.scenario.teacher_supply * model.policy_effects.teacher_supply_factor
+    supply = model.parameters.scenario.teacher_supply
     entrants_in_area = np.maximum(0.0, np.round(supply * open_in_area - movers_in_area))
     applicants = movers_in_area + entrants_in_area
 

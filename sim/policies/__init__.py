@@ -23,10 +23,7 @@ Per-term effects reach the phases through `PolicyEffects`:
 | field | read by | status quo |
 |---|---|---|
 | extra_workload (per school) | workforce: added to workload | 0 |
-| teacher_supply_factor | workforce: multiplies teacher supply | 1 |
-| diagnosis_error_factor | diagnosis: multiplies the error of schools' own view of need | 1 |
 | area_view_error_sd | diagnosis: error of the area's view of need (none: schools' reports) | none |
-| local_authority_capacity_factor | capacity: multiplies local-authority capacity | 1 |
 | peer_support_share | capacity: share of givers' capacity offered to cluster partners | the model's |
 | spending | record: pounds spent this term by the policy, by source | none |
 """
@@ -50,10 +47,7 @@ class PolicyEffects:
     """Inputs of the mechanisms that a policy may change (status-quo values by default)."""
 
     extra_workload: float | np.ndarray = 0.0
-    teacher_supply_factor: float = 1.0
-    diagnosis_error_factor: float = 1.0
     area_view_error_sd: float | None = None
-    local_authority_capacity_factor: float = 1.0
     peer_support_share: float | None = None
     spending: dict[str, float] = field(default_factory=dict)
 
