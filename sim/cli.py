@@ -29,9 +29,12 @@ FLAGS_THAT_SKIP_CHECKS = {"--config-path", "-cp", "--config-name", "-cn", "--con
 
 
 def config_groups() -> dict[str, list[str]]:
-    """Each config group under configs/ and its options."""
-    return {folder.name: sorted(p.stem for p in folder.glob("*.yaml"))
-            for folder in sorted(CONFIG_DIR.iterdir()) if folder.is_dir()}
+    """Each config group (under configs/, and experiments/) and its options."""
+    folders = [folder for folder in sorted(CONFIG_DIR.iterdir()) if folder.is_dir()]
+    experiments = CONFIG_DIR.parent / "experiments"
+    if experiments.is_dir():
+        folders.append(experiments)
+    return {folder.name: sorted(p.stem for p in folder.glob("*.yaml")) for folder in folders}
 
 
 def split_arguments(argv: list[str]) -> tuple[list[str], list[str]]:
@@ -101,7 +104,8 @@ def check_command_line(argv: list[str]) -> None:
                 if option not in groups[key]:
                     raise ConfigError(f"unknown {key} '{option}': choose one of "
                                       f"{', '.join(groups[key])}")
-            group_choices.append(f"{key}={_values(override)[0]}")
+            prefix = "+" if override.is_add() else ""
+            group_choices.append(f"{prefix}{key}={_values(override)[0]}")
         else:
             value_overrides.append(override)
 

@@ -13,6 +13,9 @@ writes, into `--output` (by default the single sweep folder given, or a new fold
   deviation across seeds, 90% confidence interval and number of pairs; and the incremental
   cost per grade gained (mean extra spending over mean extra grades gained, empty when
   the group gains no grades over the baseline);
+- `missing.csv`: runs that have no partner on the other side of a comparison, and runs
+  that failed or were killed (left in `.incomplete/`), each named; they are also printed
+  as warnings, so fewer seeds are never averaged silently;
 - `comparison.png`: time series per group, the mean and a 90% band across seeds (the 5th
   to 95th percentile of runs);
 - `differences.png`: the paired differences from the baseline with their 90% intervals.
@@ -72,12 +75,64 @@ def find_runs(paths: list[Path]) -> list[Path]:
     return sorted(set(runs))
 
 
+def incomplete_runs(paths: list[Path]) -> list[str]:
+    """Runs that failed (recorded in .failed/) or were killed (left in .incomplete/)."""
+    found = set()
+    for path in paths:
+        if not path.is_dir():
+            continue
+        for item in path.rglob("*"):
+            if item.parent.name == ".incomplete" and item.is_dir():
+                found.add(f"killed or still running: {item}")
+            elif item.parent.name == ".failed" and item.suffix == ".txt":
+                found.add(f"failed: {item.stem} (see {item})")
+    return sorted(found)
+
+
+def unpaired_runs(table: pd.DataFrame, group: str, baseline: str) -> pd.DataFrame:
+    """Runs with no partner on the other side of a comparison, named by group and key.
+
+    A group that lacks a seed (or parameter setting) the baseline has, or the other way
+    round, is compared on fewer pairs; this says which, rather than averaging silently.
+    """
+    keys = ["scenario", "seed", *varying_parameters(table, group)]
+    labelled = table.assign(**{key: table[key].astype(str) for key in keys})
+    groups = labelled[group].astype(str)
+    base = set(map(tuple, labelled.loc[groups == baseline, keys].to_numpy()))
+    rows = []
+    for name in sorted(set(groups) - {baseline}):
+        mine = set(map(tuple, labelled.loc[groups == name, keys].to_numpy()))
+        for missing_from, missing in ((name, base - mine), (baseline, mine - base)):
+            for key in sorted(missing):
+                rows.append({group: missing_from, "compared_with": name if missing_from == baseline
+                             else baseline, "missing_run": ", ".join(
+                                 f"{k}={v}" for k, v in zip(keys, key, strict=True))})
+    return pd.DataFrame(rows, columns=[group, "compared_with", "missing_run"])
+
+
 def runs_table(runs: list[Path]) -> pd.DataFrame:
+    """One row per run: its headline scalars, then every parameter of its config."""
+    import yaml
+
+    from sim.parameters import leaves
+
     rows = []
     for run in runs:
         summary = json.loads((run / "summary.json").read_text())
-        rows.append({"run": str(run), **summary})
+        config = yaml.safe_load((run / "config.yaml").read_text())
+        parameters = {key: (str(value) if isinstance(value, list) else value)
+                      for key, value in leaves(config) if key not in ("seed",)}
+        rows.append({"run": str(run), **summary, **parameters})
     return pd.DataFrame(rows)
+
+
+def varying_parameters(table: pd.DataFrame, group: str) -> list[str]:
+    """Config parameters that differ between runs and that every run has, other than the
+    grouping one and those that belong to it (grouping by policy ignores policy.*)."""
+    own = f"{group}."  # a whole config group (policy, scenario) owns its parameters
+    dotted = [c for c in table.columns
+              if "." in c and c != group and not c.startswith(own) and table[c].notna().all()]
+    return [c for c in dotted if table[c].astype(str).nunique() > 1]
 
 
 def paired_differences(table: pd.DataFrame, group: str, baseline: str) -> pd.DataFrame:
@@ -88,7 +143,9 @@ def paired_differences(table: pd.DataFrame, group: str, baseline: str) -> pd.Dat
     if baseline not in set(table[group].astype(str)):
         raise CompareError(f"baseline '{baseline}' is not among the {group} values: "
                            f"{', '.join(sorted(table[group].astype(str).unique()))}")
-    keys = ["scenario", "seed"]
+    # Pair each run with the baseline run of the same seed and the same other parameters.
+    keys = ["scenario", "seed", *varying_parameters(table, group)]
+    table = table.assign(**{key: table[key].astype(str) for key in keys})
     base = table[table[group].astype(str) == baseline].set_index(keys)
     rows = []
     for name, runs in table.groupby(table[group].astype(str)):
@@ -182,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         runs = find_runs(args.paths)
         table = runs_table(runs)
         differences = paired_differences(table, args.group, args.baseline)
+        missing = unpaired_runs(table, args.group, args.baseline)
     except CompareError as error:
         print(f"sim.compare: error: {error}", file=sys.stderr)
         return 2
@@ -193,6 +251,14 @@ def main(argv: list[str] | None = None) -> int:
     table.to_parquet(output / "runs.parquet", index=False)
     table.to_csv(output / "runs.csv", index=False)
     differences.to_csv(output / "differences.csv", index=False)
+    failed = incomplete_runs(args.paths)
+    missing = pd.concat([missing, pd.DataFrame({
+        args.group: "", "compared_with": "", "missing_run": failed})])
+    missing.to_csv(output / "missing.csv", index=False)
+    for value, run in missing[[args.group, "missing_run"]].drop_duplicates().itertuples(
+            index=False):
+        what = run if value == "" else f"no run for {args.group}={value} with {run}"
+        print(f"sim.compare: warning: {what}; compared on fewer pairs", file=sys.stderr)
     plot_series(table, args.group, output / "comparison.png")
     plot_differences(differences, args.group, output / "differences.png")
     shown = differences.assign(

@@ -7,9 +7,12 @@ results into Hydra's staging folder, and renames the folder into place when comp
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import sys
 import time
+import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,15 +37,39 @@ def simulate(config: dict[str, Any], progress: bool = False) -> SimulationResult
     return model.results()
 
 
+def run_key(config: dict[str, Any]) -> str:
+    """A short hash of everything that determines a run's results (seed included, the
+    output options left out), so that a sweep can tell which of its runs are done."""
+    relevant = {key: value for key, value in config.items() if key != "output"}
+    text = json.dumps(relevant, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
 def final_directory(config: dict[str, Any], staging: Path, multirun: bool) -> Path:
-    """Where a finished run goes: results/runs/<scenario>/<policy>/<time>_seed<seed>, or
-    for a sweep job, beside its staging folder in the sweep folder."""
+    """Where a finished run goes: results/runs/<scenario>/<policy>/<time>_seed<seed>, or for
+    a sweep job, <sweep>/<policy>_seed<seed>_<key> (see `run_key`)."""
     if multirun:
-        return staging.parent.parent / staging.name
+        sweep = staging.parent.parent
+        return sweep / f"{config['policy']['name']}_seed{config['seed']}_{run_key(config)}"
     started = "_".join(staging.name.split("_")[:2])
     root = Path(config["output"]["root"])
     return (root / "runs" / config["scenario"]["name"] / config["policy"]["name"]
             / f"{started}_seed{config['seed']}")
+
+
+def record_failure(staging: Path, config: dict[str, Any], error: Exception) -> None:
+    """Name a failed sweep job in <sweep>/.failed/, with its overrides and the error."""
+    from hydra.core.hydra_config import HydraConfig
+
+    from sim.outputs import write_text
+
+    folder = staging.parent.parent / ".failed"
+    folder.mkdir(parents=True, exist_ok=True)
+    overrides = " ".join(HydraConfig.get().overrides.task)
+    name = f"{config['policy']['name']}_seed{config['seed']}_{run_key(config)}.txt"
+    write_text(folder / name, f"overrides: {overrides}\nerror: {error}\n\n"
+               + "".join(traceback.format_exception(error)))
+    log.error("run failed (%s): %s; recorded in %s", overrides, error, folder / name)
 
 
 def run_from_hydra(cfg: DictConfig) -> float | None:
@@ -55,8 +82,14 @@ def run_from_hydra(cfg: DictConfig) -> float | None:
     hydra_config = HydraConfig.get()
     staging = Path(hydra_config.runtime.output_dir)
     multirun = hydra_config.mode == RunMode.MULTIRUN
+    config = job_config(cfg)
+    if multirun:
+        done = final_directory(config, staging, multirun)
+        if (done / "summary.json").exists():
+            discard(staging)
+            log.info("already complete, skipped: %s", done)
+            return float(json.loads((done / "summary.json").read_text())["good_or_better_final"])
     try:
-        config = job_config(cfg)
         check_config(config)
         started = time.perf_counter()
         log.info("running %s under %s, seed %d", config["scenario"]["name"],
@@ -68,16 +101,18 @@ def run_from_hydra(cfg: DictConfig) -> float | None:
 
             plot_run(staging)
         final = finalise(staging, final_directory(config, staging, multirun))
-    except ConfigError as error:
-        discard(staging)
-        print(f"sim: error: {error}", file=sys.stderr)
-        sys.exit(2)
     except KeyboardInterrupt:
         discard(staging)
         print("sim: interrupted; nothing was written", file=sys.stderr)
         sys.exit(130)
-    except BaseException:
+    except Exception as error:
         discard(staging)
+        if multirun:  # the sweep carries on; the failure is named for sim.compare
+            record_failure(staging, config, error)
+            return None
+        if isinstance(error, ConfigError):
+            print(f"sim: error: {error}", file=sys.stderr)
+            sys.exit(2)
         raise
     log.info("finished in %.1f s: good or better %.1f%% -> %.1f%%; results in %s",
              time.perf_counter() - started, 100 * result.summary["good_or_better_start"],

@@ -66,3 +66,30 @@ def test_same_seed_gives_byte_identical_files_and_another_seed_does_not(tmp_path
     assert run_cli("horizon_years=2", "seed=12", "output.root=other", cwd=tmp_path).returncode == 0
     (third,) = (tmp_path / "other" / "runs" / "opportunity_area" / "status_quo").iterdir()
     assert (third / "timeseries.parquet").read_bytes() != (first / "timeseries.parquet").read_bytes()
+
+
+def test_a_sweep_resumes_skipping_completed_runs_and_carries_on_after_a_failure(tmp_path):
+    sweep = ("-m", "seed=1,2", "horizon_years=1", "output.plots=false",
+             "hydra.sweep.dir=out/sweep", "hydra.launcher.n_jobs=1")
+    first = run_cli(*sweep, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    runs = sorted(p for p in (tmp_path / "out" / "sweep").iterdir() if p.is_dir())
+    assert ["_seed1_" in runs[0].name, "_seed2_" in runs[1].name] == [True, True]
+    stamps = {p: (p / "summary.json").stat().st_mtime_ns for p in runs}
+    again = run_cli(*sweep, cwd=tmp_path)
+    assert again.returncode == 0
+    assert (again.stdout + again.stderr).count("already complete, skipped") == 2
+    assert {p: (p / "summary.json").stat().st_mtime_ns for p in runs} == stamps
+    assert not (tmp_path / "out" / "sweep" / ".incomplete").exists()
+    # The first combination is valid, the second breaks a rule that spans keys: it fails
+    # on its own, is recorded by name, leaves no output, and the sweep carries on.
+    broken = run_cli("-m", "seed=3", "policy.start_year=0,2", "policy.end_year=1",
+                     "horizon_years=1", "output.plots=false", "hydra.sweep.dir=out/sweep",
+                     "hydra.launcher.n_jobs=1", cwd=tmp_path)
+    assert broken.returncode == 0, broken.stderr
+    failed = list((tmp_path / "out" / "sweep" / ".failed").glob("*.txt"))
+    assert len(failed) == 1 and "end_year" in failed[0].read_text()
+    complete = [p for p in (tmp_path / "out" / "sweep").iterdir()
+                if p.is_dir() and (p / "summary.json").exists()]
+    assert len(complete) == 3
+    assert not (tmp_path / "out" / "sweep" / ".incomplete").exists()
