@@ -30,7 +30,8 @@ FLAGS_THAT_SKIP_CHECKS = {"--config-path", "-cp", "--config-name", "-cn", "--con
 
 def config_groups() -> dict[str, list[str]]:
     """Each config group (under configs/, and experiments/) and its options."""
-    folders = [folder for folder in sorted(CONFIG_DIR.iterdir()) if folder.is_dir()]
+    folders = [folder for folder in sorted(CONFIG_DIR.iterdir())
+               if folder.is_dir() and folder.name != "hydra"]  # Hydra's own groups are Hydra's
     experiments = CONFIG_DIR.parent / "experiments"
     if experiments.is_dir():
         folders.append(experiments)

@@ -18,7 +18,11 @@ writes, into `--output` (by default the single sweep folder given, or a new fold
   as warnings, so fewer seeds are never averaged silently;
 - `comparison.png`: time series per group, the mean and a 90% band across seeds (the 5th
   to 95th percentile of runs);
-- `differences.png`: the paired differences from the baseline with their 90% intervals.
+- `differences.png`: the paired differences from the baseline with their 90% intervals;
+- `outcomes.png`: the distribution of final outcomes per group (a box and each run);
+- `cost_effectiveness.png`: extra spending against extra grades gained, per group;
+- `heat_map.png`, for a sweep over two numeric parameters: the mean outcome on their grid.
+Every figure is written as PNG and SVG.
 
 Groups are the values of `--group` (a column of the runs table, `policy` by default).
 Like the rest of the project it reads result files and never imports the model.
@@ -173,6 +177,96 @@ def paired_differences(table: pd.DataFrame, group: str, baseline: str) -> pd.Dat
     return pd.DataFrame(rows)
 
 
+def save(figure: object, path: Path) -> None:
+    """Write a figure as PNG and SVG (no timestamps, so identical inputs give identical files)."""
+    figure.savefig(path.with_suffix(".png"), dpi=110, metadata={"Software": None})
+    figure.savefig(path.with_suffix(".svg"), metadata={"Date": None, "Creator": None})
+
+
+OUTCOMES = {  # headline scalar -> (label, scale)
+    "good_or_better_final": ("Good or better at the end (%)", 100),
+    "orphan_terms": ("Orphan-school terms", 1),
+    "teacher_leaving_rate_mean": ("Teacher leaving (% per year)", 100),
+    "spending_total_gbp": ("Spending (£ million)", 1e-6),
+}
+
+
+def plot_outcomes(runs: pd.DataFrame, group: str, path: Path) -> None:
+    """The distribution of final outcomes across seeds, one box per group."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = sorted(runs[group].astype(str).unique())
+    figure, axes = plt.subplots(1, len(OUTCOMES), figsize=(4 * len(OUTCOMES), 4.5),
+                                constrained_layout=True)
+    for axis, (column, (label, scale)) in zip(axes, OUTCOMES.items(), strict=True):
+        values = [pd.to_numeric(runs.loc[runs[group].astype(str) == n, column]).to_numpy() * scale
+                  for n in names]
+        axis.boxplot(values, orientation="horizontal", tick_labels=[n.replace("_", " ") for n in names])
+        for row, points in enumerate(values, start=1):
+            axis.plot(points, [row] * len(points), "o", color="#4c72b0", alpha=0.5, markersize=3)
+        axis.set(title=label, xlabel=label.split(" (")[-1].rstrip(")") if "(" in label else "")
+    figure.suptitle(f"Final outcomes by {group} (each dot a run)", fontsize=13)
+    save(figure, path)
+    plt.close(figure)
+
+
+def plot_cost_effectiveness(differences: pd.DataFrame, group: str, path: Path) -> None:
+    """Extra spending against extra grades gained, each group against the baseline."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    spend = differences[differences["measure"] == "spending_total_gbp"].set_index(group)
+    grades = differences[differences["measure"] == "grades_gained"].set_index(group)
+    figure, axis = plt.subplots(figsize=(7, 5.5), constrained_layout=True)
+    for name in spend.index:
+        x, y = grades.loc[name, "mean_difference"], spend.loc[name, "mean_difference"] / 1e6
+        axis.errorbar(x, y, xerr=[[x - grades.loc[name, "ci90_low"]],
+                                  [grades.loc[name, "ci90_high"] - x]],
+                      yerr=[[y - spend.loc[name, "ci90_low"] / 1e6],
+                            [spend.loc[name, "ci90_high"] / 1e6 - y]], fmt="o", capsize=3)
+        axis.annotate(str(name).replace("_", " "), (x, y), textcoords="offset points",
+                      xytext=(6, 6), fontsize=9)
+    axis.axhline(0, color="grey", linewidth=0.8)
+    axis.axvline(0, color="grey", linewidth=0.8)
+    baseline = differences["baseline"].iloc[0] if len(differences) else ""
+    axis.set(xlabel=f"Extra net grades gained at inspections (vs {baseline})",
+             ylabel=f"Extra spending (£ million, vs {baseline})",
+             title="Cost-effectiveness: mean and 90% intervals, paired by seed")
+    save(figure, path)
+    plt.close(figure)
+
+
+def plot_heat_map(runs: pd.DataFrame, parameters: list[str], path: Path) -> None:
+    """For a two-parameter sweep: the mean of each outcome over the grid of settings."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows, columns = parameters
+    figure, axes = plt.subplots(1, 2, figsize=(12, 4.8), constrained_layout=True)
+    for axis, (outcome, (label, scale)) in zip(
+            axes, [("good_or_better_change", ("Change in good or better (pp)", 100)),
+                   ("orphan_terms", ("Orphan-school terms", 1))], strict=True):
+        grid = (runs.assign(value=pd.to_numeric(runs[outcome]) * scale)
+                .pivot_table(index=rows, columns=columns, values="value", aggfunc="mean")
+                .sort_index().sort_index(axis=1))
+        image = axis.imshow(grid.to_numpy(), origin="lower", aspect="auto", cmap="viridis")
+        axis.set_xticks(range(grid.shape[1]), [f"{v:g}" for v in grid.columns])
+        axis.set_yticks(range(grid.shape[0]), [f"{v:g}" for v in grid.index])
+        for (i, j), value in np.ndenumerate(grid.to_numpy()):
+            axis.text(j, i, f"{value:.1f}", ha="center", va="center", color="white", fontsize=8)
+        axis.set(xlabel=columns, ylabel=rows, title=f"{label}, mean over seeds")
+        figure.colorbar(image, ax=axis)
+    save(figure, path)
+    plt.close(figure)
+
+
 def plot_series(runs: pd.DataFrame, group: str, path: Path) -> None:
     import matplotlib
 
@@ -193,7 +287,7 @@ def plot_series(runs: pd.DataFrame, group: str, path: Path) -> None:
             axis.set(title=title, ylabel=unit, xlabel="Year")
     axes[0, 0].legend(fontsize=8)
     figure.suptitle(f"Runs by {group}: mean and 90% band across seeds", fontsize=13)
-    figure.savefig(path, dpi=110, metadata={"Software": None})
+    save(figure, path)
     plt.close(figure)
 
 
@@ -221,9 +315,9 @@ def plot_differences(differences: pd.DataFrame, group: str, path: Path) -> None:
         label, unit = MEASURES[measure]
         axis.set(title=label, xlabel=f"difference from baseline ({unit})")
     baseline = differences["baseline"].iloc[0] if len(differences) else ""
-    figure.suptitle(f"Difference from {baseline.replace('_', ' ')}, paired by seed "
+    figure.suptitle(f"Difference from {str(baseline).replace('_', ' ')}, paired by seed "
                     f"(mean and 90% confidence interval)", fontsize=13)
-    figure.savefig(path, dpi=110, metadata={"Software": None})
+    save(figure, path)
     plt.close(figure)
 
 
@@ -261,6 +355,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"sim.compare: warning: {what}; compared on fewer pairs", file=sys.stderr)
     plot_series(table, args.group, output / "comparison.png")
     plot_differences(differences, args.group, output / "differences.png")
+    plot_outcomes(table, args.group, output / "outcomes.png")
+    plot_cost_effectiveness(differences, args.group, output / "cost_effectiveness.png")
+    swept = [args.group, *varying_parameters(table, args.group)] if "." in args.group \
+        else varying_parameters(table, args.group)
+    numeric = [p for p in swept if pd.to_numeric(table[p], errors="coerce").notna().all()]
+    if len(numeric) == 2:
+        plot_heat_map(table.assign(**{p: pd.to_numeric(table[p]) for p in numeric}), numeric,
+                      output / "heat_map.png")
     shown = differences.assign(
         mean=lambda d: d["mean_difference"].round(4),
         sd=lambda d: d["sd_across_seeds"].round(4))[[args.group, "measure", "pairs", "mean", "sd"]]
