@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Make sure the project's virtual environment exists and is up to date, then print its path.
-# Sourced by scripts/run and scripts/test; safe to run on its own.
+# Called by scripts/run and scripts/test; safe to run on its own. The first argument names
+# the extras to install (default "dev"; scripts/test adds the "ray" and "slurm" launchers).
 #
 # It looks for Python 3.12 or newer (python3.13, python3.12, then pyenv's 3.12 through the
 # repository's .python-version, then plain python3) and stops with a clear message when
@@ -10,7 +11,8 @@ set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv_dir="${SIM_VENV:-$repo_root/.venv}"
-stamp="$venv_dir/.installed-from"
+extras="${1:-dev}"
+stamp="$venv_dir/.installed-${extras//,/-}"
 
 python_is_new_enough() {
     "$@" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1
@@ -50,10 +52,10 @@ fi
 
 wanted="$(sha256sum "$repo_root/pyproject.toml" | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
-    echo "sim: installing the project and its dependencies (first run only, about a minute)" >&2
+    echo "sim: installing the project and its dependencies (first run only, one to two minutes)" >&2
     log="$venv_dir/install.log"
     if ! { "$venv_dir/bin/python" -m pip install --disable-pip-version-check --upgrade pip &&
-           "$venv_dir/bin/python" -m pip install --disable-pip-version-check -e "$repo_root[dev]"; } \
+           "$venv_dir/bin/python" -m pip install --disable-pip-version-check -e "$repo_root[$extras]"; } \
            > "$log" 2>&1; then
         tail -n 30 "$log" >&2
         echo "sim: error: installing the dependencies failed; the full log is in $log" >&2
