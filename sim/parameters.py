@@ -89,6 +89,8 @@ RULES: dict[str, Rule] = {
     "seed": integer(0, 2**32 - 1),
     "horizon_years": integer(1, 100, nullable=True),
     "output.root": TEXT,
+    "sensitivity.samples": Rule("text", nullable=True),
+    "sensitivity.index": integer(0, 10**9, nullable=True),
     "output.school_panel": FLAG,
     "output.plots": FLAG,
     "output.progress": FLAG,

@@ -37,6 +37,25 @@ def simulate(config: dict[str, Any], progress: bool = False) -> SimulationResult
     return model.results()
 
 
+def apply_sample(config: dict[str, Any]) -> dict[str, Any]:
+    """Set the parameters of one row of a sensitivity sample (see sim.sensitivity)."""
+    sample = config.get("sensitivity") or {}
+    if sample.get("samples") is None or sample.get("index") is None:
+        return config
+    import pandas as pd
+
+    from sim.parameters import RULES
+
+    row = pd.read_csv(sample["samples"]).iloc[int(sample["index"])]
+    for key, value in row.items():
+        *parents, leaf = str(key).split(".")
+        node = config
+        for parent in parents:
+            node = node[parent]
+        node[leaf] = round(float(value)) if RULES[str(key)].kind == "integer" else float(value)
+    return config
+
+
 def run_key(config: dict[str, Any]) -> str:
     """A short hash of everything that determines a run's results (seed included, the
     output options left out), so that a sweep can tell which of its runs are done."""
@@ -82,7 +101,7 @@ def run_from_hydra(cfg: DictConfig) -> float | None:
     hydra_config = HydraConfig.get()
     staging = Path(hydra_config.runtime.output_dir)
     multirun = hydra_config.mode == RunMode.MULTIRUN
-    config = job_config(cfg)
+    config = apply_sample(job_config(cfg))
     if multirun:
         done = final_directory(config, staging, multirun)
         if (done / "summary.json").exists():
