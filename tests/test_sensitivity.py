@@ -51,3 +51,14 @@ def test_bad_bounds_give_one_clean_line(tmp_path, capsys, change, message):
     assert main(["--config", write(tmp_path, {**TINY, **change})]) == 2
     error = capsys.readouterr().err.strip().splitlines()[-1]
     assert error.startswith("sim.sensitivity: error:") and message in error
+
+
+def test_sobol_indices_behind_a_flag(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    arguments = ["--config", write(tmp_path, TINY), "--sobol", "--samples", "2",
+                 "--launcher", "basic", "--output", "sobol"]
+    assert main(arguments) == 0
+    table = pd.read_csv(tmp_path / "sobol" / "importance.csv")
+    assert {"first_order", "total_order", "total_order_conf"} <= set(table.columns)
+    runs = [p for p in (tmp_path / "sobol" / "runs").iterdir() if (p / "summary.json").exists()]
+    assert len(runs) == 2 * (3 + 2)
