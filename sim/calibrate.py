@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-TERMS_PER_YEAR = 3
+from sim.state import TERMS_PER_YEAR
 
 
 @dataclass(frozen=True)

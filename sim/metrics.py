@@ -13,12 +13,11 @@ import numpy as np
 import pandas as pd
 
 from sim.phases.capacity import giver_taker_ratios
-from sim.state import GOVERNANCE_NAMES, Grade, Phase, TrustKind
+from sim.state import GOVERNANCE_NAMES, TERMS_PER_YEAR, Grade, Phase, TrustKind
 
 if TYPE_CHECKING:
     from sim.model import SchoolSystemModel
 
-TERMS_PER_YEAR = 3
 
 
 def share(mask: np.ndarray, within: np.ndarray | None = None) -> float:

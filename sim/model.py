@@ -36,11 +36,10 @@ from sim.phases import capacity, diagnosis, improvement, inspection, structure, 
 from sim.policies import PolicyEffects, make_policy
 from sim.population import build_population
 from sim.population.synthetic import new_trust_values
-from sim.state import Governance, TrustKind
+from sim.state import TERMS_PER_YEAR, Governance, TrustKind
 
 log = logging.getLogger(__name__)
 
-TERMS_PER_YEAR = 3
 STREAMS = ("population", "workforce", "diagnosis", "improvement", "inspection", "structure",
            "policy", "warm_up")
 WARM_UP_TERMS = 6

@@ -48,6 +48,10 @@ class TrustKind(IntEnum):
     MULTI_ACADEMY_TRUST = 2
 
 
+TERMS_PER_YEAR = 3  # a school year has three terms; yearly rates are converted per term
+ENGLAND_FSM_MEAN = 0.17  # mean share of pupils on free school meals in England's schools (DfE 2019)
+TYPICAL_LEADERSHIP = 0.6  # capacity of a typical head (the population's mean)
+
 NO_TRUST = -1
 NEVER = -(10**6)  # a term index that stands for "never happened"
 
@@ -246,4 +250,3 @@ class Population:
     local_authority_x_km: np.ndarray
     local_authority_y_km: np.ndarray
     partnership_clusters: list[np.ndarray]  # school rows of each peer cluster
-    notes: dict[str, object] = field(default_factory=dict)

@@ -36,12 +36,11 @@ import numpy as np
 from scipy import sparse
 
 from sim.phases import improvement_budget
-from sim.state import Governance, Grade, TrustArrays, TrustKind
+from sim.state import TERMS_PER_YEAR, TYPICAL_LEADERSHIP, Governance, Grade, TrustArrays, TrustKind
 
 if TYPE_CHECKING:
     from sim.model import SchoolSystemModel
 
-TERMS_PER_YEAR = 3
 # Where the money goes, in pounds per term (the record's spending_<source>_gbp columns).
 SPENDING_SOURCES = ("central_teams", "local_authority", "school_to_school",
                     "improvement_budget", "contracts", "peer_review", "data_burden",
@@ -104,7 +103,7 @@ def run_term(model: SchoolSystemModel) -> None:
                         & ~schools.is_taker & ~schools.awaiting_sponsor)
     capacity = np.where(
         schools.is_giver,
-        p.giver_capacity_fte * (schools.leadership / 0.6)
+        p.giver_capacity_fte * (schools.leadership / TYPICAL_LEADERSHIP)
         * (1.0 + p.outstanding_giver_bonus * (schools.grade == Grade.OUTSTANDING)),
         0.0)
     in_cluster = network.cluster_of_school >= 0

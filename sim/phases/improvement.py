@@ -28,14 +28,13 @@ import numpy as np
 from sim.phases import capacity
 from sim.phases.diagnosis import true_need
 from sim.phases.workforce import expected_turnover, per_term, update_workload
+from sim.state import TERMS_PER_YEAR, TYPICAL_LEADERSHIP
 
 if TYPE_CHECKING:
     from sim.model import SchoolSystemModel
 
-TYPICAL_LEADERSHIP = 0.6
 TYPICAL_ACCURACY = 0.6
 TYPICAL_BEHAVIOUR = 0.7
-TERMS_PER_YEAR = 3
 
 
 def potential(model: SchoolSystemModel) -> np.ndarray:

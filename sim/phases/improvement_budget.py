@@ -20,10 +20,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.state import TERMS_PER_YEAR
+
 if TYPE_CHECKING:
     from sim.model import SchoolSystemModel
 
-TERMS_PER_YEAR = 3
 
 
 def capacity_fte(model: SchoolSystemModel) -> float:

@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.population.synthetic import grade_from_effectiveness
+from sim.state import TERMS_PER_YEAR
 
 if TYPE_CHECKING:
     from sim.model import SchoolSystemModel
 
-TERMS_PER_YEAR = 3
 
 
 def lower_cut_point(grade: np.ndarray, cut_points: list[float]) -> np.ndarray:

@@ -37,12 +37,11 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from sim.phases.capacity import count_by_trust
-from sim.state import NEVER, Governance, Grade, TrustKind
+from sim.state import NEVER, TERMS_PER_YEAR, Governance, Grade, TrustKind
 
 if TYPE_CHECKING:
     from sim.model import SchoolSystemModel
 
-TERMS_PER_YEAR = 3
 RULES = ("hub_distance", "growth_cap", "giver_taker_ratio", "risk_appetite")
 
 

@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.state import ENGLAND_FSM_MEAN, TERMS_PER_YEAR
+
 if TYPE_CHECKING:
     from sim.model import SchoolSystemModel
 
-TERMS_PER_YEAR = 3
-ENGLAND_FSM_MEAN = 0.17
 
 
 def per_term(yearly_rate: float | np.ndarray) -> float | np.ndarray:

@@ -20,8 +20,10 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from sim.state import (
+    ENGLAND_FSM_MEAN,
     NEVER,
     NO_TRUST,
+    TERMS_PER_YEAR,
     Governance,
     Hubs,
     Phase,
@@ -30,9 +32,6 @@ from sim.state import (
     TrustArrays,
     TrustKind,
 )
-
-TERMS_PER_YEAR = 3
-ENGLAND_FSM_MEAN = 0.17
 
 
 def grade_from_effectiveness(observed: np.ndarray, cut_points: list[float]) -> np.ndarray:
@@ -65,7 +64,6 @@ def build_synthetic_population(
         local_authority_x_km=places.area_x_km,
         local_authority_y_km=places.area_y_km,
         partnership_clusters=clusters,
-        notes={"builder": "synthetic"},
     )
 
 
