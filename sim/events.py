@@ -27,30 +27,70 @@ COLUMNS = ("term", "kind", "school", "trust", "old_trust", "old_grade", "new_gra
            "wait_terms", "detail")
 
 
+# What a column holds for an event it does not apply to.
+NOT_APPLICABLE: dict[str, object] = {"trust": -1, "old_trust": -1, "old_grade": -1,
+                                     "new_grade": -1, "wait_terms": -1, "rule": None,
+                                     "detail": None}
+
+
 class EventLog:
-    """Collects events as column batches."""
+    """Collects events as column batches.
+
+    Single events (a school joining a trust) are kept as rows and turned into one batch
+    when the next batch arrives or the log is read, so that logging one costs a list
+    append, and events stay in the order they happened.
+    """
 
     def __init__(self) -> None:
         self._batches: list[dict[str, np.ndarray]] = []
+        self._pending: list[tuple[str, int, int, dict[str, object]]] = []
 
-    def record(self, kind: str, term: int, *, school: np.ndarray, **columns: np.ndarray) -> None:
-        """Record one event per entry of `school`; other columns align with it."""
+    def record_one(self, kind: str, term: int, *, school: int, **values: object) -> None:
+        """Record one event; columns not given are not applicable to it."""
+        unknown = set(values) - set(NOT_APPLICABLE)
+        if unknown:
+            raise ValueError(f"unknown event columns {sorted(unknown)}")
+        self._pending.append((kind, term, school, values))
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        named = sorted(set().union(*(values for *_, values in pending)))
+        batch = {"term": np.array([term for _, term, _, _ in pending], dtype=np.int32),
+                 "kind": np.array([kind for kind, *_ in pending], dtype=object),
+                 "school": np.array([school for _, _, school, _ in pending], dtype=np.int64)}
+        for name in named:
+            missing = NOT_APPLICABLE[name]
+            batch[name] = np.array([values.get(name, missing) for *_, values in pending],
+                                   dtype=object if missing is None else np.int64)
+        self._batches.append(batch)
+
+    def record(self, kind: str | np.ndarray, term: int, *, school: np.ndarray,
+               **columns: np.ndarray) -> None:
+        """Record one event per entry of `school`; other columns align with it. `kind` is
+        one kind for all, or one per event (a brokering round logs refusals and outcomes
+        school by school)."""
         school = np.asarray(school)
         if len(school) == 0:
             return
+        self._flush()
         unknown = set(columns) - set(COLUMNS)
         if unknown:
             raise ValueError(f"unknown event columns {sorted(unknown)}")
         batch = {"term": np.full(len(school), term, dtype=np.int32),
-                 "kind": np.full(len(school), kind, dtype=object), "school": school}
+                 "kind": np.broadcast_to(np.asarray(kind, dtype=object), len(school)),
+                 "school": school}
         batch.update({name: np.asarray(values) for name, values in columns.items()})
         self._batches.append(batch)
 
     def count(self, kind: str) -> int:
-        return sum(len(b["school"]) for b in self._batches if b["kind"][0] == kind)
+        self._flush()
+        return sum(int((b["kind"] == kind).sum()) for b in self._batches)
 
     def to_frame(self, urn: np.ndarray, trust_id: np.ndarray, start_year: int) -> pd.DataFrame:
         """One row per event, schools and trusts named by their stable identifiers."""
+        self._flush()
         n = sum(len(b["school"]) for b in self._batches)
         frame = pd.DataFrame({
             "term": np.concatenate([b["term"] for b in self._batches]) if n else np.zeros(0, np.int32),

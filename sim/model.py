@@ -20,6 +20,7 @@ teachers and shocks (common random numbers), and differences come from the polic
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -27,6 +28,7 @@ from types import SimpleNamespace
 import mesa
 import numpy as np
 import pandas as pd
+from scipy.spatial import cKDTree
 
 from sim import metrics
 from sim.agents import School, Trust
@@ -153,6 +155,11 @@ class SchoolSystemModel(mesa.Model):
         self.grades_gained = self.schools_moved_to_good = 0
 
     # -- structure ---------------------------------------------------------------------
+
+    @functools.cached_property
+    def school_tree(self) -> cKDTree:
+        """A k-d tree of school locations (schools do not move), for nearest-school searches."""
+        return cKDTree(np.column_stack([self.schools.x_km, self.schools.y_km]))
 
     @property
     def horizon_terms(self) -> int:

@@ -10,12 +10,13 @@ Nodes are schools, `("school", row)`, and trusts, `("trust", row)`. Edges carry 
   latest term.
 
 The graph is a networkx `MultiGraph` so that two schools can be partners and have a
-support edge at once. Structural edges (member, partner) change only in the yearly
-phase, through the methods here, which keep the graph and the per-school `trust` array in
-step. Per-term numeric work never walks the graph: it uses scipy sparse matrices rebuilt
-from the structure once a year (`rebuild_matrices`). Support edges are added to the
-graph from the latest term's sparse support matrix when the graph is read
-(`PartnershipNetwork.graph`), so recording support costs nothing unless someone looks.
+support edge at once. Structural edges (member, partner, contract) change only in the
+yearly phase. Numeric work never walks the graph: it uses the per-school `trust` array
+and scipy sparse matrices rebuilt from the structure once a year (`rebuild_matrices`).
+Edges that change often are brought into the graph when it is read
+(`PartnershipNetwork.graph`): member edges from the `trust` array, support edges from the
+latest term's sparse support matrix. So a school changing trust, or a term's support,
+costs an array write unless someone looks at the graph.
 """
 
 from __future__ import annotations
@@ -40,7 +41,10 @@ def trust_node(row: int) -> tuple[str, int]:
 def pairs_within_groups(
     items_a: np.ndarray, group_a: np.ndarray, items_b: np.ndarray, group_b: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Every (a, b) pair whose groups are equal, vectorised (no loop over groups)."""
+    """Every (a, b) pair whose groups are equal, vectorised (no loop over groups).
+
+    Pairs come in the order of `items_a`, and for each a in the order of `items_b`.
+    """
     order_b = np.argsort(group_b, kind="stable")
     items_b, group_b = items_b[order_b], group_b[order_b]
     first = np.searchsorted(group_b, group_a, side="left")
@@ -60,10 +64,8 @@ class PartnershipNetwork:
         self._graph = nx.MultiGraph()
         self._graph.add_nodes_from((school_node(i), {"kind": "school"}) for i in range(schools.n))
         self._graph.add_nodes_from((trust_node(t), {"kind": "trust"}) for t in range(trusts.n))
-        members = np.flatnonzero(schools.trust >= 0)
-        self._graph.add_edges_from(
-            (school_node(s), trust_node(schools.trust[s]), "member", {"kind": "member"})
-            for s in members)
+        self._schools = schools
+        self._trust_in_graph = np.full(schools.n, -1, dtype=np.int64)  # member edges drawn
         self.cluster_of_school = np.full(schools.n, -1, dtype=np.int32)
         self.n_clusters = 0
         for cluster in partnership_clusters:
@@ -74,6 +76,7 @@ class PartnershipNetwork:
         n = schools.n
         self.same_trust_decay = sparse.csr_matrix((n, n))
         self.partner_decay = sparse.csr_matrix((n, n))
+        self._partner_decay_clusters = -1  # clusters counted when partner_decay was built
         self.hub_decay = np.zeros(n)
         self.nearest_hub_km = np.full(n, np.inf)
 
@@ -82,17 +85,22 @@ class PartnershipNetwork:
     def add_trust(self, row: int) -> None:
         self._graph.add_node(trust_node(row), kind="trust")
 
-    def remove_trust(self, row: int) -> None:
-        self._graph.remove_node(trust_node(row))
-
     def set_trust(self, schools: SchoolArrays, school: int, trust: int) -> None:
-        """Move a school to a trust (or to none with -1), in the array and the graph."""
-        old = int(schools.trust[school])
-        if old >= 0 and self._graph.has_edge(school_node(school), trust_node(old), "member"):
-            self._graph.remove_edge(school_node(school), trust_node(old), "member")
+        """Move a school to a trust (or to none with -1); the graph follows when read."""
         schools.trust[school] = trust
-        if trust >= 0:
-            self._graph.add_edge(school_node(school), trust_node(trust), "member", kind="member")
+
+    def _sync_members(self) -> None:
+        """Bring member edges into line with the schools' `trust` array."""
+        trust = self._schools.trust
+        moved = np.flatnonzero(trust != self._trust_in_graph)
+        old, new = self._trust_in_graph[moved], trust[moved]
+        self._graph.remove_edges_from(
+            (school_node(s), trust_node(t), "member") for s, t in zip(moved, old, strict=True)
+            if t >= 0)
+        self._graph.add_edges_from(
+            (school_node(s), trust_node(t), "member", {"kind": "member"})
+            for s, t in zip(moved, new, strict=True) if t >= 0)
+        self._trust_in_graph[moved] = new
 
     def add_cluster(self, members: np.ndarray) -> int:
         """A new peer cluster of schools not yet in one; returns its number."""
@@ -113,11 +121,11 @@ class PartnershipNetwork:
             self._graph.remove_edge(school_node(school), trust_node(trust), "contract")
 
     def partners_of(self, school: int) -> list[int]:
-        return [node[1] for _, node, key in self._graph.edges(school_node(school), keys=True)
+        return [node[1] for _, node, key in self.graph.edges(school_node(school), keys=True)
                 if key == "partner"]
 
     def members_of(self, trust: int) -> list[int]:
-        return sorted(node[1] for _, node, key in self._graph.edges(trust_node(trust), keys=True)
+        return sorted(node[1] for _, node, key in self.graph.edges(trust_node(trust), keys=True)
                       if key == "member")
 
     # -- sparse views ----------------------------------------------------------------
@@ -143,10 +151,12 @@ class PartnershipNetwork:
                                          mat_schools, trust[mat_schools])
         self.same_trust_decay = self._decay_matrix(schools, rows, cols, n, distance_decay_km)
 
-        clustered = np.flatnonzero(self.cluster_of_school >= 0)
-        rows, cols = pairs_within_groups(clustered, self.cluster_of_school[clustered],
-                                         clustered, self.cluster_of_school[clustered])
-        self.partner_decay = self._decay_matrix(schools, rows, cols, n, distance_decay_km)
+        if self._partner_decay_clusters != self.n_clusters:  # clusters only ever grow
+            clustered = np.flatnonzero(self.cluster_of_school >= 0)
+            rows, cols = pairs_within_groups(clustered, self.cluster_of_school[clustered],
+                                             clustered, self.cluster_of_school[clustered])
+            self.partner_decay = self._decay_matrix(schools, rows, cols, n, distance_decay_km)
+            self._partner_decay_clusters = self.n_clusters
 
         members = np.flatnonzero(in_trust)
         school_side, hub_side = pairs_within_groups(members, trust[members],
@@ -154,18 +164,27 @@ class PartnershipNetwork:
         distance = np.hypot(schools.x_km[school_side] - hubs.x_km[hub_side],
                             schools.y_km[school_side] - hubs.y_km[hub_side])
         nearest = np.full(n, np.inf)
-        np.minimum.at(nearest, school_side, distance)
+        if len(school_side):  # pairs come grouped by school, in school order
+            first = np.flatnonzero(np.r_[True, school_side[1:] != school_side[:-1]])
+            nearest[school_side[first]] = np.minimum.reduceat(distance, first)
         self.nearest_hub_km = nearest
         self.hub_decay = np.where(np.isfinite(nearest), np.exp(-nearest / distance_decay_km), 0.0)
 
     @staticmethod
     def _decay_matrix(schools: SchoolArrays, rows: np.ndarray, cols: np.ndarray, n: int,
                       decay_km: float) -> sparse.csr_matrix:
+        """exp(-distance / decay) for each (row, col) pair but a school with itself.
+
+        The pairs come from `pairs_within_groups` sorted by row and, within a row, by
+        column, which is already the CSR layout: building it directly skips the sort.
+        """
         different = rows != cols
         rows, cols = rows[different], cols[different]
         distance = np.hypot(schools.x_km[rows] - schools.x_km[cols],
                             schools.y_km[rows] - schools.y_km[cols])
-        return sparse.csr_matrix((np.exp(-distance / decay_km), (rows, cols)), shape=(n, n))
+        row_start = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=n), out=row_start[1:])
+        return sparse.csr_matrix((np.exp(-distance / decay_km), cols, row_start), shape=(n, n))
 
     # -- support ---------------------------------------------------------------------
 
@@ -187,7 +206,9 @@ class PartnershipNetwork:
 
     @property
     def graph(self) -> nx.MultiGraph:
-        """The partnership graph, with support edges from the latest term."""
+        """The partnership graph, with member edges as the schools stand now and support
+        edges from the latest term."""
+        self._sync_members()
         if not self._support_synced:
             old = [(u, v, k) for u, v, k in self._graph.edges(keys=True) if k == "support"]
             self._graph.remove_edges_from(old)

@@ -212,14 +212,23 @@ class TrustArrays:
 
     def append(self, **values: object) -> int:
         """Add one trust; every field must be given. Returns its row."""
-        missing = {f.name for f in fields(self)} - set(values)
+        missing = set(_TRUST_COLUMNS) - set(values)
         if missing:
             raise ValueError(f"new trust is missing {sorted(missing)}")
-        for column in fields(self):
-            array = getattr(self, column.name)
-            setattr(self, column.name, np.append(array, np.asarray([values[column.name]],
-                                                                   dtype=array.dtype)))
+        for name in _TRUST_COLUMNS:
+            setattr(self, name, appended(getattr(self, name), values[name]))
         return self.n - 1
+
+
+_TRUST_COLUMNS = tuple(column.name for column in fields(TrustArrays))
+
+
+def appended(array: np.ndarray, value: object) -> np.ndarray:
+    """A copy of a 1-d array with one more value at the end, in the array's dtype."""
+    longer = np.empty(len(array) + 1, dtype=array.dtype)
+    longer[:-1] = array
+    longer[-1] = value
+    return longer
 
 
 @dataclass
@@ -231,9 +240,9 @@ class Hubs:
     y_km: np.ndarray  # float64
 
     def add(self, trust: int, x_km: float, y_km: float) -> None:
-        self.trust = np.append(self.trust, np.int32(trust))
-        self.x_km = np.append(self.x_km, x_km)
-        self.y_km = np.append(self.y_km, y_km)
+        self.trust = appended(self.trust, trust)
+        self.x_km = appended(self.x_km, x_km)
+        self.y_km = appended(self.y_km, y_km)
 
     def of_trust(self, trust: int) -> np.ndarray:
         return np.flatnonzero(self.trust == trust)

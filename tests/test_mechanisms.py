@@ -315,15 +315,114 @@ def test_due_diligence_names_the_rule_that_refused():
     broker = structure.Broker(model)
     school = int(np.flatnonzero(model.schools.governance == Governance.MAINTAINED)[0])
     model.schools.grade[school] = Grade.INADEQUATE
-    candidates, distance = broker.candidates(school, 1_000.0)
+    model.parameters.model.structure.search_radius_km = 1_000.0
+    candidates = broker.candidates(np.array([school]), 1_000.0).trust
     trusts = model.trusts
-    far, capped, overloaded = candidates[:3]
+    far, capped, overloaded, unwilling = candidates[:4]
     trusts.hub_radius_km[far] = 0.0
-    trusts.hub_radius_km[[capped, overloaded]] = 10_000.0
+    trusts.hub_radius_km[[capped, overloaded, unwilling]] = 10_000.0
     trusts.joins_this_year[capped] = trusts.growth_cap_per_year[capped]
     broker.givers[overloaded], broker.takers[overloaded] = 1, 5
-    refusal = broker.due_diligence(school, candidates[:3], distance[:3], weak=True)
-    assert refusal.tolist() == ["hub_distance", "growth_cap", "giver_taker_ratio"]
+    broker.givers[unwilling], broker.takers[unwilling] = 100, 0
+    trusts.risk_appetite[unwilling] = 0.0  # an inadequate school is accepted with this chance
+    brokering = structure.BrokeringRound(broker, np.array([school]), exclude=np.array([-1]))
+    brokering.decide(0)
+    refusal = np.asarray(("", *structure.RULES))[brokering.refusal[:4]]
+    assert refusal.tolist() == ["hub_distance", "growth_cap", "giver_taker_ratio", "risk_appetite"]
+
+
+def test_candidates_are_each_trusts_nearest_hub_nearest_first():
+    model = make_model("scenario=national", "scenario.scale=0.1", "seed=9")
+    hubs, trusts, schools = model.hubs, model.trusts, model.schools
+    # Two MATs with a hub on one spot: their tie goes by trust row.
+    mats = np.flatnonzero(trusts.active & (trusts.kind == TrustKind.MULTI_ACADEMY_TRUST))
+    hubs.add(int(mats[-1]), hubs.x_km[np.flatnonzero(hubs.trust == mats[0])[0]],
+             hubs.y_km[np.flatnonzero(hubs.trust == mats[0])[0]])
+    broker = structure.Broker(model)
+    asking = np.arange(0, schools.n, 7)
+    exclude = schools.trust[asking].astype(np.int64)
+    pairs = broker.candidates(asking, 30.0, exclude)
+    on_map = trusts.active[hubs.trust] & (trusts.kind[hubs.trust] == TrustKind.MULTI_ACADEMY_TRUST)
+    for position, school in enumerate(asking):
+        distance = np.hypot(hubs.x_km - schools.x_km[school], hubs.y_km - schools.y_km[school])
+        nearest: dict[int, float] = {}
+        for hub in np.flatnonzero(on_map & (distance <= 30.0)):
+            trust = int(hubs.trust[hub])
+            if trust != exclude[position]:
+                nearest[trust] = min(nearest.get(trust, np.inf), distance[hub])
+        expected = sorted(nearest, key=lambda trust: (nearest[trust], trust))
+        found = pairs.trust[pairs.of(position)].tolist()
+        assert found == expected
+        assert np.array_equal(pairs.distance_km[pairs.of(position)], [nearest[t] for t in expected])
+
+
+def _broker_one_at_a_time(model, broker, schools, exclude, draws):
+    """Reference: broker each school in turn with a per-school loop, as the round must."""
+    trusts = model.trusts
+    givers, takers, sizes = broker.givers.copy(), broker.takers.copy(), broker.sizes.copy()
+    joins = trusts.joins_this_year.copy()
+    pairs = broker.candidates(schools, model.parameters.model.structure.search_radius_km, exclude)
+    taken_by = []
+    for position, school in enumerate(schools):
+        rows = np.arange(pairs.start[position], pairs.start[position + 1])
+        grade = model.schools.grade[school]
+        weak = int(grade >= Grade.REQUIRES_IMPROVEMENT)
+        accepted = []
+        for row in rows:
+            trust = pairs.trust[row]
+            appetite = trusts.risk_appetite[trust]
+            probability = appetite if grade == Grade.INADEQUATE else (
+                (1 + appetite) / 2 if grade == Grade.REQUIRES_IMPROVEMENT else 1.0)
+            ratio = givers[trust] / (takers[trust] + weak) if takers[trust] + weak else np.inf
+            if (pairs.distance_km[row] <= trusts.hub_radius_km[trust]
+                    and joins[trust] < trusts.growth_cap_per_year[trust]
+                    and not (weak and ratio < trusts.giver_taker_threshold[trust])
+                    and draws[row] <= probability):
+                accepted.append(row)
+        if not accepted:
+            taken_by.append(-1)
+            continue
+        best = min(accepted, key=lambda row: (trusts.reputation[pairs.trust[row]],
+                                              pairs.distance_km[row]))
+        trust, old = pairs.trust[best], model.schools.trust[school]
+        giver = int(model.schools.is_giver[school])
+        if old >= 0:
+            sizes[old] -= 1
+            givers[old] -= giver
+            takers[old] -= weak
+        sizes[trust] += 1
+        givers[trust] += giver
+        takers[trust] += weak
+        joins[trust] += 1
+        taken_by.append(int(trust))
+    return taken_by
+
+
+def test_a_brokering_round_gives_what_brokering_one_school_at_a_time_gives():
+    """The round settles rules for all pairs at once and re-judges only changed trusts; it
+    must reach the decisions of the plain loop, joins changing counts as they happen."""
+    model = make_model("scenario=national", "scenario.scale=0.25", "seed=4")
+    schools, trusts = model.schools, model.trusts
+    trusts.growth_cap_per_year[:] = 2  # make the counts matter: joins close doors
+    broker = structure.Broker(model)
+    asking = np.random.default_rng(0).permutation(schools.n)[:400]
+    exclude = schools.trust[asking].astype(np.int64)
+    state = model.streams.structure.bit_generator.state
+    pairs_count = len(broker.candidates(
+        asking, model.parameters.model.structure.search_radius_km, exclude).trust)
+    draws = model.streams.structure.random(pairs_count)
+    model.streams.structure.bit_generator.state = state
+    expected = _broker_one_at_a_time(model, broker, asking, exclude, draws)
+
+    brokering = structure.BrokeringRound(broker, asking, exclude=exclude)
+    taken_by = [-1] * len(asking)
+    for position, trust in brokering.accepted_in_turn():
+        broker.join(int(asking[position]), trust, "sponsored")
+        taken_by[position] = trust
+    assert taken_by == expected
+    refused_at_turn = brokering.refusal
+    assert 20 < sum(t >= 0 for t in taken_by) < len(asking) - 20  # both outcomes occur
+    assert {2, 3} <= set(refused_at_turn.tolist())  # growth cap and ratio refused some
 
 
 def test_a_school_no_trust_accepts_is_an_orphan_and_waits():

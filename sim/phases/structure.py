@@ -31,6 +31,8 @@ In order:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -129,156 +131,317 @@ def flag_for_rebrokering(model: SchoolSystemModel, year_start: int) -> None:
                         trust=schools.trust[flagged], old_grade=schools.grade[flagged])
 
 
+@dataclass
+class Candidates:
+    """For each of a list of schools, the MATs with a hub near it, nearest first.
+
+    Flat arrays of (school, trust) pairs: the pairs of the school at `position` i are
+    `start[i]:start[i + 1]`, ordered by the distance to the trust's nearest hub, then by
+    trust row.
+    """
+
+    position: np.ndarray  # int64, index into the list of schools asked about
+    trust: np.ndarray  # int64, trust row
+    distance_km: np.ndarray  # float64, from the school to the trust's nearest hub
+    start: np.ndarray  # int64, one more entry than there are schools
+
+    def of(self, position: int) -> slice:
+        return slice(int(self.start[position]), int(self.start[position + 1]))
+
+
 class Broker:
-    """The commissioner's view of trusts this year: hubs, sizes, givers and takers."""
+    """The commissioner's view of trusts this year: the map of hubs, and each trust's size,
+    givers and takers.
+
+    The map is the MAT hubs as they stood when the yearly phase began: hubs opened and
+    MATs founded during the year join it next year, as the commissioner's annual round
+    works from one list of sponsors. A trust that closes during the year leaves it at once.
+    """
 
     def __init__(self, model: SchoolSystemModel) -> None:
         self.model = model
-        schools, trusts = model.schools, model.trusts
+        schools, trusts, hubs = model.schools, model.trusts, model.hubs
         # A trust judges its capacity from what it knows: which members give support, and
         # which are graded below good (the schools "needing help", seed 004).
         self.givers = count_by_trust(schools.is_giver, schools.trust, trusts.n)
         self.takers = count_by_trust(schools.grade >= Grade.REQUIRES_IMPROVEMENT,
                                      schools.trust, trusts.n)
         self.sizes = count_by_trust(np.ones(schools.n, bool), schools.trust, trusts.n)
-        self._index_hubs()
+        on_map = trusts.active[hubs.trust] & (trusts.kind[hubs.trust] == TrustKind.MULTI_ACADEMY_TRUST)
+        self.hub_rows = np.flatnonzero(on_map)
+        points = np.column_stack([hubs.x_km[self.hub_rows], hubs.y_km[self.hub_rows]])
+        self.tree = cKDTree(points) if len(points) else None
 
     def create_trust(self, kind: TrustKind, hub_school: int) -> int:
         """Found a trust with its hub at a school, and start counting it."""
         trust = self.model.create_trust(kind, hub_school=hub_school)
         for name in ("givers", "takers", "sizes"):
             setattr(self, name, np.append(getattr(self, name), 0.0))
-        self._index_hubs()
         return trust
 
-    def _index_hubs(self) -> None:
-        hubs, trusts = self.model.hubs, self.model.trusts
-        live = trusts.active[hubs.trust] & (trusts.kind[hubs.trust] == TrustKind.MULTI_ACADEMY_TRUST)
-        self.hub_rows = np.flatnonzero(live)
-        points = np.column_stack([hubs.x_km[self.hub_rows], hubs.y_km[self.hub_rows]])
-        self.tree = cKDTree(points) if len(points) else None
-
-    def candidates(self, school: int, radius_km: float) -> tuple[np.ndarray, np.ndarray]:
-        """MATs with a hub within `radius_km` of a school, nearest first, and that distance."""
-        if self.tree is None:
-            return np.zeros(0, np.int64), np.zeros(0)
-        schools, hubs = self.model.schools, self.model.hubs
-        point = (schools.x_km[school], schools.y_km[school])
-        found = self.tree.query_ball_point(point, radius_km)
-        if not found:
-            return np.zeros(0, np.int64), np.zeros(0)
-        rows = self.hub_rows[np.asarray(found)]
-        distance = np.hypot(hubs.x_km[rows] - point[0], hubs.y_km[rows] - point[1])
-        trust_of_hub = hubs.trust[rows]
-        order = np.lexsort((trust_of_hub, distance))
-        trust_sorted, first = np.unique(trust_of_hub[order], return_index=True)
-        nearest = distance[order][first]
-        by_distance = np.lexsort((trust_sorted, nearest))
-        return trust_sorted[by_distance].astype(np.int64), nearest[by_distance]
-
-    def due_diligence(self, school: int, candidates: np.ndarray, distance: np.ndarray,
-                      *, weak: bool) -> np.ndarray:
-        """The first rule each candidate trust refuses on, or '' where it accepts."""
-        trusts = self.model.trusts
-        grade = self.model.schools.grade[school]
-        appetite = trusts.risk_appetite[candidates]
-        accept_probability = np.where(grade >= Grade.INADEQUATE, appetite,
-                                      np.where(grade == Grade.REQUIRES_IMPROVEMENT,
-                                               (1 + appetite) / 2, 1.0))
-        draw = self.model.streams.structure.random(len(candidates))
-        takers_after = self.takers[candidates] + (1 if weak else 0)
-        ratio_after = np.divide(self.givers[candidates], takers_after,
-                                out=np.full(len(candidates), np.inf), where=takers_after > 0)
-        checks = [
-            distance > trusts.hub_radius_km[candidates],
-            trusts.joins_this_year[candidates] >= trusts.growth_cap_per_year[candidates],
-            weak & (ratio_after < trusts.giver_taker_threshold[candidates]),
-            draw > accept_probability,
-        ]
-        refusal = np.full(len(candidates), "", dtype=object)
-        for rule, failed in zip(RULES, checks, strict=True):
-            refusal[(refusal == "") & failed] = rule
-        return refusal
-
-    def find_trust(self, school: int, *, exclude: int = -1, log: bool = True) -> int:
-        """A trust that accepts the school after due diligence, or -1."""
+    def candidates(self, schools: np.ndarray, radius_km: float,
+                   exclude: np.ndarray | None = None) -> Candidates:
+        """Active MATs on the map with a hub within `radius_km` of each school, nearest
+        first, leaving out each school's `exclude` trust (its own, when moving)."""
         model = self.model
-        structure = model.parameters.model.structure
-        candidates, distance = self.candidates(school, structure.search_radius_km)
-        keep = candidates != exclude
-        candidates, distance = candidates[keep], distance[keep]
-        if len(candidates) == 0:
-            return -1
-        weak = bool(model.schools.grade[school] >= Grade.REQUIRES_IMPROVEMENT)
-        refusal = self.due_diligence(school, candidates, distance, weak=weak)
-        accepted = np.flatnonzero(refusal == "")
-        if log:
-            shown = np.flatnonzero(refusal != "")[: structure.candidates_logged]
-            if len(shown):
-                model.events.record(
-                    "brokering_refusal", model.term, school=np.full(len(shown), school),
-                    trust=candidates[shown], rule=refusal[shown],
-                    old_grade=np.full(len(shown), model.schools.grade[school]))
-        if len(accepted) == 0:
-            return -1
-        reputation = model.trusts.reputation[candidates[accepted]]
-        best = accepted[np.lexsort((distance[accepted], reputation))[0]]
-        return int(candidates[best])
+        hubs = model.hubs
+        schools = np.asarray(schools, dtype=np.int64)
+        if self.tree is None or len(schools) == 0:
+            empty = np.zeros(0, np.int64)
+            return Candidates(empty, empty, np.zeros(0), np.zeros(len(schools) + 1, np.int64))
+        x, y = model.schools.x_km[schools], model.schools.y_km[schools]
+        near = cKDTree(np.column_stack([x, y])).sparse_distance_matrix(
+            self.tree, radius_km, output_type="ndarray")
+        position = near["i"].astype(np.int64)
+        rows = self.hub_rows[near["j"]]
+        trust = hubs.trust[rows].astype(np.int64)
+        distance = np.hypot(hubs.x_km[rows] - x[position], hubs.y_km[rows] - y[position])
+        # Each trust's nearest hub to each school: group the (school, hub) pairs by
+        # (school, trust) and keep the least distance.
+        order = np.argsort(position * model.trusts.n + trust)
+        position, trust, distance = position[order], trust[order], distance[order]
+        first = np.flatnonzero(np.r_[True, (position[1:] != position[:-1])
+                                     | (trust[1:] != trust[:-1])])
+        distance = np.minimum.reduceat(distance, first) if len(first) else distance
+        position, trust = position[first], trust[first]
+        keep = model.trusts.active[trust]
+        if exclude is not None:
+            keep &= trust != exclude[position]
+        position, trust, distance = position[keep], trust[keep], distance[keep]
+        # Nearest first within each school, ties (two hubs on one spot) by trust row: one
+        # sort on an integer key (school, rank of distance, trust), much faster than a
+        # sort on three keys.
+        by_distance = np.argsort(distance)
+        rank = np.empty(len(distance), np.int64)
+        rank[by_distance] = np.cumsum(np.r_[0, np.diff(distance[by_distance]) != 0])
+        n_trusts = model.trusts.n
+        if len(schools) * (len(distance) + 1) * n_trusts < 2**62:
+            order = np.argsort((position * (len(distance) + 1) + rank) * n_trusts + trust)
+        else:  # the key would overflow
+            order = np.lexsort((trust, distance, position))
+        position, trust, distance = position[order], trust[order], distance[order]
+        start = np.searchsorted(position, np.arange(len(schools) + 1))
+        return Candidates(position, trust, distance, start)
 
-    def join(self, school: int, trust: int, reason: str) -> None:
+    def join(self, school: int, trust: int, reason: str, *, record: bool = True) -> None:
         """Move a school into a MAT, keeping counts, hubs and the graph in step."""
         model = self.model
         schools, trusts = model.schools, model.trusts
         old = int(schools.trust[school])
-        waited = model.term - schools.awaiting_sponsor_since_term[school] \
-            if schools.awaiting_sponsor[school] else 0
-        weak = schools.grade[school] >= Grade.REQUIRES_IMPROVEMENT
+        since = int(schools.awaiting_sponsor_since_term[school])
+        waited = model.term - since if since != NEVER else 0
+        weak = int(schools.grade[school] >= Grade.REQUIRES_IMPROVEMENT)
+        giver = int(schools.is_giver[school])
         if old >= 0:
             self.sizes[old] -= 1
-            self.givers[old] -= schools.is_giver[school]
+            self.givers[old] -= giver
             self.takers[old] -= weak
             model.trust_moves_this_year += 1
         model.network.set_trust(schools, school, trust)
         schools.governance[school] = Governance.MULTI_ACADEMY_TRUST
         schools.awaiting_sponsor_since_term[school] = NEVER
         self.sizes[trust] += 1
-        self.givers[trust] += schools.is_giver[school]
+        self.givers[trust] += giver
         self.takers[trust] += weak
         trusts.joins_this_year[trust] += 1
         self._maybe_open_hub(school, trust)
-        model.events.record("join", model.term, school=np.array([school]),
-                            trust=np.array([trust]), detail=np.array([reason], dtype=object),
-                            wait_terms=np.array([waited]), old_trust=np.array([old]))
+        if record:
+            model.events.record_one("join", model.term, school=school, trust=trust,
+                                    detail=reason, wait_terms=waited, old_trust=old)
 
     def _maybe_open_hub(self, school: int, trust: int) -> None:
         model = self.model
         hubs, schools = model.hubs, model.schools
+        if self.sizes[trust] < model.parameters.model.structure.new_hub_min_schools:
+            return
         own = hubs.of_trust(trust)
         distance = np.hypot(hubs.x_km[own] - schools.x_km[school],
                             hubs.y_km[own] - schools.y_km[school]).min() if len(own) else np.inf
-        big_enough = self.sizes[trust] >= model.parameters.model.structure.new_hub_min_schools
-        if distance > 0.6 * model.trusts.hub_radius_km[trust] and big_enough:
+        if distance > 0.6 * model.trusts.hub_radius_km[trust]:
             hubs.add(trust, schools.x_km[school], schools.y_km[school])
-            self._index_hubs()
 
     def place_waiting_schools(self) -> None:
         """One brokering round for every school waiting for a sponsor, longest wait first."""
         model = self.model
         schools = model.schools
         waiting = np.flatnonzero(schools.awaiting_sponsor & ~schools.under_contract)
-        order = np.lexsort((schools.urn[waiting], schools.awaiting_sponsor_since_term[waiting]))
-        for school in waiting[order]:
-            exclude = int(schools.trust[school])
-            trust = self.find_trust(school, exclude=exclude)
-            reason = "rebrokered" if schools.is_academy[school] else "sponsored"
-            if trust >= 0:
-                self.join(school, trust, reason)
-            else:
-                kind = "rebrokering_wait" if schools.is_academy[school] else "orphan"
-                model.events.record(
-                    kind, model.term, school=np.array([school]),
-                    wait_terms=np.array([model.term - schools.awaiting_sponsor_since_term[school]]),
-                    old_grade=np.array([schools.grade[school]]))
+        waiting = waiting[np.lexsort((schools.urn[waiting],
+                                      schools.awaiting_sponsor_since_term[waiting]))]
+        academy = schools.is_academy[waiting]
+        wait_terms = model.term - schools.awaiting_sponsor_since_term[waiting]
+        old_trust = schools.trust[waiting].copy()
+        brokering = BrokeringRound(self, waiting, exclude=old_trust)
+        taken_by = np.full(len(waiting), -1, np.int64)
+        for position, trust in brokering.accepted_in_turn():
+            reason = "rebrokered" if academy[position] else "sponsored"
+            self.join(int(waiting[position]), trust, reason, record=False)
+            taken_by[position] = trust
+        self._record_round(brokering, waiting, taken_by, academy, wait_terms, old_trust)
+
+    def _record_round(self, brokering: BrokeringRound, waiting: np.ndarray,
+                      taken_by: np.ndarray, academy: np.ndarray, wait_terms: np.ndarray,
+                      old_trust: np.ndarray) -> None:
+        """The round's events, school by school: the first refusals, then the outcome."""
+        model = self.model
+        grade = model.schools.grade[waiting]
+        refused = brokering.logged_refusals(model.parameters.model.structure.candidates_logged)
+        position = brokering.pairs.position[refused]
+        joined = taken_by >= 0
+        outcome = np.where(joined, "join",
+                           np.where(academy, "rebrokering_wait", "orphan")).astype(object)
+        n_refused, n_schools = len(refused), len(waiting)
+        order = np.argsort(np.concatenate([2 * position, 2 * np.arange(n_schools) + 1]),
+                           kind="stable")
+        none = np.full(n_refused, -1)
+
+        def both(refusal_column: np.ndarray, outcome_column: np.ndarray) -> np.ndarray:
+            return np.concatenate([refusal_column, outcome_column])[order]
+
+        model.events.record(
+            both(np.full(n_refused, "brokering_refusal", dtype=object), outcome), model.term,
+            school=both(waiting[position], waiting),
+            trust=both(brokering.pairs.trust[refused], taken_by),
+            rule=both(np.asarray(RULES, dtype=object)[brokering.refusal[refused] - 1],
+                      np.full(n_schools, None, dtype=object)),
+            old_grade=both(grade[position], np.where(joined, -1, grade)),
+            wait_terms=both(none, wait_terms),
+            old_trust=both(none, np.where(joined, old_trust, -1)),
+            detail=both(np.full(n_refused, None, dtype=object),
+                        np.where(joined, np.where(academy, "rebrokered", "sponsored"),
+                                 None).astype(object)))
+
+
+class BrokeringRound:
+    """Schools asking for a trust one after another, each judged on the counts the schools
+    before it left.
+
+    The result is what brokering the schools one at a time gives, but the work is done on
+    flat arrays of (school, candidate trust) pairs (`Broker.candidates`). The rules that do
+    not depend on counts, `hub_distance` and `risk_appetite` (one uniform draw per pair,
+    made up front), are settled for every pair at once. The rules that do, `growth_cap`
+    and `giver_taker_ratio`, come down to two yes-or-no facts about each trust (is it at
+    its cap; would one more weak school take it below its ratio), and a trust's pairs are
+    judged again only when a join flips one of them. So a round costs a few array
+    operations per change of a trust's standing, not per school.
+
+    `refusal` holds, for each pair, 0 where the trust accepts the school and otherwise
+    1 + the index in `RULES` of the first rule it refuses on, as judged when the school's
+    turn came.
+    """
+
+    def __init__(self, broker: Broker, schools: np.ndarray, *, exclude: np.ndarray) -> None:
+        model = broker.model
+        self.broker, self.schools = broker, schools
+        trusts = model.trusts
+        self.pairs = pairs = broker.candidates(
+            schools, model.parameters.model.structure.search_radius_km, exclude)
+        trust = pairs.trust
+        grade = model.schools.grade[schools][pairs.position]
+        appetite = trusts.risk_appetite[trust]
+        accept_probability = np.where(grade >= Grade.INADEQUATE, appetite,
+                                      np.where(grade == Grade.REQUIRES_IMPROVEMENT,
+                                               (1 + appetite) / 2, 1.0))
+        draw = model.streams.structure.random(len(trust))
+        self.too_far = pairs.distance_km > trusts.hub_radius_km[trust]
+        self.unwilling = draw > accept_probability
+        self.weak = grade >= Grade.REQUIRES_IMPROVEMENT
+        self.capped, self.full_for_weak = self._standing(np.arange(trusts.n))
+        self.refusal = np.zeros(len(trust), np.int8)
+        self._judge(np.arange(len(trust)))
+        # Pairs grouped by trust, in pair order within each trust.
+        self.pairs_by_trust = np.argsort(trust, kind="stable")
+        self.trust_start = np.searchsorted(trust[self.pairs_by_trust], np.arange(trusts.n + 1))
+        self.next_position = 0
+        self._changed: tuple[int, ...] = ()
+
+    def _standing(self, trust: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
+        """Whether each trust (or one) is at its growth cap, and whether one more weak school would
+        take its giver:taker ratio below its threshold."""
+        trusts, broker = self.broker.model.trusts, self.broker
+        capped = trusts.joins_this_year[trust] >= trusts.growth_cap_per_year[trust]
+        full_for_weak = broker.givers[trust] / (broker.takers[trust] + 1) \
+            < trusts.giver_taker_threshold[trust]
+        return capped, full_for_weak
+
+    def _judge(self, pair_rows: np.ndarray) -> None:
+        trust = self.pairs.trust[pair_rows]
+        refusal = np.where(self.unwilling[pair_rows], 4, 0).astype(np.int8)
+        refusal[self.weak[pair_rows] & self.full_for_weak[trust]] = 3
+        refusal[self.capped[trust]] = 2
+        refusal[self.too_far[pair_rows]] = 1
+        self.refusal[pair_rows] = refusal
+
+    def _judge_changed_trusts(self) -> None:
+        """Judge again the pairs, of schools yet to have their turn, of a trust whose
+        standing the last decision changed."""
+        first_pair = self.pairs.start[self.next_position]
+        for trust in self._changed:
+            if trust < 0 or trust >= len(self.capped):
+                continue  # no trust, or one founded since the round began (not a candidate)
+            capped, full_for_weak = self._standing(trust)
+            if capped == self.capped[trust] and full_for_weak == self.full_for_weak[trust]:
+                continue
+            self.capped[trust], self.full_for_weak[trust] = capped, full_for_weak
+            rows = self.pairs_by_trust[self.trust_start[trust]:self.trust_start[trust + 1]]
+            rows = rows[np.searchsorted(rows, first_pair):]
+            if len(rows):
+                self._judge(rows)
+        self._changed = ()
+
+    def decide(self, position: int) -> int:
+        """The trust that takes the school at `position`, or -1. Positions are decided in
+        order; the caller joins the school (or not) before deciding the next."""
+        if position < self.next_position:
+            raise ValueError("schools in a brokering round are decided in order")
+        self.next_position = position
+        self._judge_changed_trusts()
+        pairs = self.pairs
+        first_pair = int(pairs.start[position])
+        accepted = first_pair + np.flatnonzero(
+            self.refusal[first_pair:pairs.start[position + 1]] == 0)
+        self.next_position = position + 1
+        if len(accepted) == 0:
+            return -1
+        if len(accepted) == 1:
+            best = accepted[0]
+        else:  # the best reputation (lowest mean grade), then the nearest
+            reputation = self.broker.model.trusts.reputation[pairs.trust[accepted]]
+            best = accepted[np.lexsort((pairs.distance_km[accepted], reputation))[0]]
+        trust = int(pairs.trust[best])
+        self._changed = (trust, int(self.broker.model.schools.trust[self.schools[position]]))
+        return trust
+
+    def accepted_in_turn(self) -> Iterator[tuple[int, int]]:
+        """(position, trust) for each school a trust takes, in turn, skipping the schools
+        no trust takes; the caller joins each before the next is judged."""
+        pairs = self.pairs
+        while self.next_position < len(self.schools):
+            self._judge_changed_trusts()
+            accepting = self._next_accepting_pair(int(pairs.start[self.next_position]))
+            if accepting < 0:
+                self.next_position = len(self.schools)
+                return
+            position = int(pairs.position[accepting])
+            yield position, self.decide(position)
+
+    def _next_accepting_pair(self, first_pair: int) -> int:
+        """The first pair from `first_pair` on whose trust accepts, or -1; searched in
+        growing windows, as the next acceptance is usually near."""
+        window = 256
+        while first_pair < len(self.refusal):
+            found = np.flatnonzero(self.refusal[first_pair:first_pair + window] == 0)
+            if len(found):
+                return first_pair + int(found[0])
+            first_pair += window
+            window *= 2
+        return -1
+
+    def logged_refusals(self, per_school: int) -> np.ndarray:
+        """The pairs of the first `per_school` refusals of each school, nearest first."""
+        refused = np.flatnonzero(self.refusal > 0)
+        position = self.pairs.position[refused]
+        rank = np.arange(len(refused)) - np.searchsorted(position, position)
+        return refused[rank < per_school]
 
 
 def convert_voluntarily(model: SchoolSystemModel, broker: Broker) -> None:
@@ -289,32 +452,40 @@ def convert_voluntarily(model: SchoolSystemModel, broker: Broker) -> None:
     converting = np.flatnonzero(
         (schools.governance == Governance.MAINTAINED) & (schools.grade <= Grade.GOOD)
         & ~schools.awaiting_sponsor & (draw < rate))
-    for school in converting:
+    joins_mat = route[converting] < p.converter_joins_mat_share
+    forms_mat = ~joins_mat & (route[converting] < p.converter_joins_mat_share
+                              + p.converter_forms_mat_share)
+    joining = converting[joins_mat]
+    brokering = BrokeringRound(broker, joining, exclude=np.full(len(joining), -1))
+    founding_sizes = rng.integers(p.new_mat_founding_schools[0],
+                                  p.new_mat_founding_schools[1] + 1, size=len(converting))
+    joining_position = np.cumsum(joins_mat) - 1
+    for index, school in enumerate(converting):
         if schools.governance[school] != Governance.MAINTAINED:
             continue  # already swept into a new MAT founded by a neighbour this year
-        if route[school] < p.converter_joins_mat_share:
-            trust = broker.find_trust(school, log=False)
+        if joins_mat[index]:
+            trust = brokering.decide(int(joining_position[index]))
             if trust >= 0:
-                broker.join(school, trust, "converted")
+                broker.join(int(school), trust, "converted")
                 continue
-        elif route[school] < p.converter_joins_mat_share + p.converter_forms_mat_share:
-            found_new_mat(model, broker, school)
+        elif forms_mat[index]:
+            found_new_mat(model, broker, int(school), int(founding_sizes[index]))
             continue
-        become_single_academy_trust(model, broker, school)
+        become_single_academy_trust(model, broker, int(school))
 
 
-def found_new_mat(model: SchoolSystemModel, broker: Broker, school: int) -> None:
-    """A converter founds a MAT with nearby good maintained schools of the same phase."""
-    schools, p = model.schools, model.parameters.model.structure
-    low, high = p.new_mat_founding_schools
-    size = int(model.streams.structure.integers(low, high + 1))
-    near = np.hypot(schools.x_km - schools.x_km[school], schools.y_km - schools.y_km[school])
-    eligible = ((schools.governance == Governance.MAINTAINED) & (schools.grade <= Grade.GOOD)
-                & ~schools.awaiting_sponsor
-                & (near < model.parameters.model.trusts.hub_radius_km / 2))
-    eligible[school] = False
-    partners = np.flatnonzero(eligible)
-    partners = partners[np.argsort(near[partners], kind="stable")][: size - 1]
+def found_new_mat(model: SchoolSystemModel, broker: Broker, school: int, size: int) -> None:
+    """A converter founds a MAT of `size` with nearby good maintained schools of the same phase."""
+    schools = model.schools
+    radius_km = model.parameters.model.trusts.hub_radius_km / 2
+    point = (schools.x_km[school], schools.y_km[school])
+    nearby = np.sort(np.asarray(model.school_tree.query_ball_point(point, radius_km), np.int64))
+    near = np.hypot(schools.x_km[nearby] - point[0], schools.y_km[nearby] - point[1])
+    eligible = ((schools.governance[nearby] == Governance.MAINTAINED)
+                & (schools.grade[nearby] <= Grade.GOOD) & ~schools.awaiting_sponsor[nearby]
+                & (near < radius_km) & (nearby != school))
+    partners, near = nearby[eligible], near[eligible]
+    partners = partners[np.argsort(near, kind="stable")][: size - 1]
     founders = np.concatenate([[school], partners]).astype(np.int64)
     trust = broker.create_trust(TrustKind.MULTI_ACADEMY_TRUST, hub_school=school)
     for founder in founders:
@@ -326,24 +497,26 @@ def become_single_academy_trust(model: SchoolSystemModel, broker: Broker, school
     broker.sizes[trust] = 1
     model.network.set_trust(model.schools, school, trust)
     model.schools.governance[school] = Governance.SINGLE_ACADEMY_TRUST
-    model.events.record("join", model.term, school=np.array([school]), trust=np.array([trust]),
-                        detail=np.array(["converted_single"], dtype=object),
-                        old_trust=np.array([-1]))
+    model.events.record_one("join", model.term, school=school, trust=trust,
+                            detail="converted_single", old_trust=-1)
 
 
 def single_academy_trusts_join(model: SchoolSystemModel, broker: Broker) -> None:
     schools, trusts = model.schools, model.trusts
     rate = model.parameters.model.structure.single_academy_trust_joins_mat_rate
     draw = model.streams.structure.random(trusts.n)
-    for trust in np.flatnonzero(trusts.active & (trusts.kind == TrustKind.SINGLE_ACADEMY_TRUST)
-                                & (draw < rate)):
-        members = np.flatnonzero(schools.trust == trust)
-        if len(members) != 1 or schools.awaiting_sponsor[members[0]]:
-            continue
-        target = broker.find_trust(int(members[0]), exclude=int(trust), log=False)
-        if target >= 0:
-            broker.join(int(members[0]), target, "single_academy_trust_joined")
-            model.close_trust(int(trust))
+    asking = np.flatnonzero(trusts.active & (trusts.kind == TrustKind.SINGLE_ACADEMY_TRUST)
+                            & (draw < rate) & (broker.sizes == 1))
+    in_trust = np.flatnonzero(schools.trust >= 0)
+    school_of_trust = np.full(trusts.n, -1, np.int64)
+    school_of_trust[schools.trust[in_trust]] = in_trust  # the only member, for a SAT
+    members = school_of_trust[asking]
+    free = ~schools.awaiting_sponsor[members]
+    asking, members = asking[free], members[free]
+    brokering = BrokeringRound(broker, members, exclude=asking)
+    for position, target in brokering.accepted_in_turn():
+        broker.join(int(members[position]), target, "single_academy_trust_joined")
+        model.close_trust(int(asking[position]))
 
 
 def transfer_voluntarily(model: SchoolSystemModel, broker: Broker) -> None:
@@ -352,10 +525,9 @@ def transfer_voluntarily(model: SchoolSystemModel, broker: Broker) -> None:
     draw = model.streams.structure.random(schools.n)
     movers = np.flatnonzero((schools.governance == Governance.MULTI_ACADEMY_TRUST)
                             & ~schools.awaiting_sponsor & (draw < rate))
-    for school in movers:
-        target = broker.find_trust(int(school), exclude=int(schools.trust[school]), log=False)
-        if target >= 0:
-            broker.join(int(school), target, "voluntary_transfer")
+    brokering = BrokeringRound(broker, movers, exclude=schools.trust[movers].astype(np.int64))
+    for position, target in brokering.accepted_in_turn():
+        broker.join(int(movers[position]), target, "voluntary_transfer")
 
 
 def merge_small_trusts(model: SchoolSystemModel, broker: Broker) -> None:
@@ -364,18 +536,24 @@ def merge_small_trusts(model: SchoolSystemModel, broker: Broker) -> None:
     small = np.flatnonzero(trusts.active & (trusts.kind == TrustKind.MULTI_ACADEMY_TRUST)
                            & (broker.sizes <= p.small_mat_max_schools)
                            & (draw < p.small_mat_merger_rate))
-    for trust in small:
+    # A trust looks for partners round its first school (the lowest row) on this year's map.
+    in_trust = np.flatnonzero(schools.trust >= 0)
+    first_school = np.full(trusts.n, -1, np.int64)
+    first_school[schools.trust[in_trust[::-1]]] = in_trust[::-1]
+    small = small[first_school[small] >= 0]
+    pairs = broker.candidates(first_school[small], p.search_radius_km)
+    for position, trust in enumerate(small):
         members = np.flatnonzero(schools.trust == trust)
         if len(members) == 0:
             continue
-        candidates, _ = broker.candidates(int(members[0]), p.search_radius_km)
-        larger = candidates[(candidates != trust) & (broker.sizes[candidates] > len(members))]
+        candidates = pairs.trust[pairs.of(position)]
+        larger = candidates[(candidates != trust) & trusts.active[candidates]
+                            & (broker.sizes[candidates] > len(members))]
         if len(larger) == 0:
             continue
         for school in members:  # mergers are agreed whole, outside the growth cap
             broker.join(int(school), int(larger[0]), "merger")
         model.close_trust(int(trust))
-        broker._index_hubs()
 
 
 def adapt_prescriptiveness(model: SchoolSystemModel, sizes: np.ndarray) -> None:

@@ -119,10 +119,13 @@ class MatContracting(Lever):
         held = np.bincount(schools.contract_trust[schools.under_contract], minlength=trusts.n)
         structure = model.parameters.model.structure
         decay_km = model.parameters.model.capacity.distance_decay_km
-        for school in np.concatenate([orphans, weak]).astype(int):
-            candidates, distance = broker.candidates(
-                school, max(structure.search_radius_km,
-                            p.contract_distance_factor * float(trusts.hub_radius_km.max(initial=0))))
+        asking = np.concatenate([orphans, weak]).astype(np.int64)
+        pairs = broker.candidates(
+            asking, max(structure.search_radius_km,
+                        p.contract_distance_factor * float(trusts.hub_radius_km.max(initial=0))))
+        for position, school in enumerate(asking.tolist()):
+            candidates = pairs.trust[pairs.of(position)]
+            distance = pairs.distance_km[pairs.of(position)]
             if len(candidates) == 0:
                 continue
             takers_after = broker.takers[candidates] + held[candidates] + 1
