@@ -117,7 +117,12 @@ def check_command_line(argv: list[str]) -> None:
         for value in _values(override):
             check_value(key, value)
 
-    # Finally compose once with the first value of every sweep, for rules that span keys.
+    # Finally, for a sweep, compose once with the first value of every sweep, for rules
+    # that span keys: a sweep's jobs record their failures and carry on, so a mistake
+    # common to all must stop it here. A single run makes the same check itself before it
+    # writes anything (`sim.run.run_from_hydra`), so it skips this second composition.
+    if not any(flag in ("-m", "--multirun") for flag in flags):
+        return
     first_values = group_choices + [
         f"{o.get_key_element()}={format_value(_values(o)[0], quote_text=True)}" for o in value_overrides
         if _values(o)]
@@ -136,6 +141,12 @@ def main() -> None:
     except ConfigError as error:
         print(f"sim: error: {error}", file=sys.stderr)
         sys.exit(2)
+    flags, _ = split_arguments(sys.argv[1:])
+    if not any(flag in FLAGS_THAT_SKIP_CHECKS for flag in flags):
+        # Load the model here, near the bottom of the stack: Mesa inspects the call stack
+        # as it loads, which costs a quarter of a second more inside Hydra's job runner.
+        import sim.outputs  # noqa: F401
+
     _hydra_main()
 
 

@@ -346,11 +346,15 @@ class BrokeringRound:
         self.unwilling = draw > accept_probability
         self.weak = grade >= Grade.REQUIRES_IMPROVEMENT
         self.capped, self.full_for_weak = self._standing(np.arange(trusts.n))
-        self.refusal = np.zeros(len(trust), np.int8)
+        # The refusals live in a bytearray, seen by numpy as an int8 array, so that finding
+        # the next accepting pair (a 0) is a C-speed `bytearray.find`.
+        self._refusal_bytes = bytearray(len(trust))
+        self.refusal = np.frombuffer(self._refusal_bytes, dtype=np.int8)
         self._judge(np.arange(len(trust)))
         # Pairs grouped by trust, in pair order within each trust.
         self.pairs_by_trust = np.argsort(trust, kind="stable")
         self.trust_start = np.searchsorted(trust[self.pairs_by_trust], np.arange(trusts.n + 1))
+        self._pair_start = pairs.start.tolist()
         self.next_position = 0
         self._changed: tuple[int, ...] = ()
 
@@ -374,7 +378,7 @@ class BrokeringRound:
     def _judge_changed_trusts(self) -> None:
         """Judge again the pairs, of schools yet to have their turn, of a trust whose
         standing the last decision changed."""
-        first_pair = self.pairs.start[self.next_position]
+        first_pair = self._pair_start[self.next_position]
         for trust in self._changed:
             if trust < 0 or trust >= len(self.capped):
                 continue  # no trust, or one founded since the round began (not a candidate)
@@ -395,18 +399,18 @@ class BrokeringRound:
             raise ValueError("schools in a brokering round are decided in order")
         self.next_position = position
         self._judge_changed_trusts()
-        pairs = self.pairs
-        first_pair = int(pairs.start[position])
-        accepted = first_pair + np.flatnonzero(
-            self.refusal[first_pair:pairs.start[position + 1]] == 0)
+        pairs, refusals = self.pairs, self._refusal_bytes
+        accepted, end = [], self._pair_start[position + 1]
+        row = refusals.find(0, self._pair_start[position], end)
+        while row >= 0:
+            accepted.append(row)
+            row = refusals.find(0, row + 1, end)
         self.next_position = position + 1
-        if len(accepted) == 0:
+        if not accepted:
             return -1
-        if len(accepted) == 1:
-            best = accepted[0]
-        else:  # the best reputation (lowest mean grade), then the nearest
-            reputation = self.broker.model.trusts.reputation[pairs.trust[accepted]]
-            best = accepted[np.lexsort((pairs.distance_km[accepted], reputation))[0]]
+        # The best reputation (lowest mean grade), then the nearest, then the first.
+        reputation = self.broker.model.trusts.reputation
+        best = min(accepted, key=lambda row: (reputation[pairs.trust[row]], pairs.distance_km[row]))
         trust = int(pairs.trust[best])
         self._changed = (trust, int(self.broker.model.schools.trust[self.schools[position]]))
         return trust
@@ -414,27 +418,14 @@ class BrokeringRound:
     def accepted_in_turn(self) -> Iterator[tuple[int, int]]:
         """(position, trust) for each school a trust takes, in turn, skipping the schools
         no trust takes; the caller joins each before the next is judged."""
-        pairs = self.pairs
         while self.next_position < len(self.schools):
             self._judge_changed_trusts()
-            accepting = self._next_accepting_pair(int(pairs.start[self.next_position]))
+            accepting = self._refusal_bytes.find(0, self._pair_start[self.next_position])
             if accepting < 0:
                 self.next_position = len(self.schools)
                 return
-            position = int(pairs.position[accepting])
+            position = int(self.pairs.position[accepting])
             yield position, self.decide(position)
-
-    def _next_accepting_pair(self, first_pair: int) -> int:
-        """The first pair from `first_pair` on whose trust accepts, or -1; searched in
-        growing windows, as the next acceptance is usually near."""
-        window = 256
-        while first_pair < len(self.refusal):
-            found = np.flatnonzero(self.refusal[first_pair:first_pair + window] == 0)
-            if len(found):
-                return first_pair + int(found[0])
-            first_pair += window
-            window *= 2
-        return -1
 
     def logged_refusals(self, per_school: int) -> np.ndarray:
         """The pairs of the first `per_school` refusals of each school, nearest first."""
