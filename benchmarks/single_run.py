@@ -1,0 +1,51 @@
+"""Single run: `python -m sim scenario=opportunity_area` as a whole process.
+
+    python benchmarks/single_run.py            # 5 repetitions after a warm-up
+    python benchmarks/single_run.py --smoke    # one repetition
+
+Python start-up, imports, Hydra, the 5-year simulation, the result files and the summary
+figure all count: it is what a policy analyst waits for.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import (
+    Measure,
+    arguments,
+    median,
+    parse,
+    peak_memory_of_command,
+    report,
+)
+
+COMMAND = ["-m", "sim", "scenario=opportunity_area"]
+
+
+def measure(smoke: bool, repetitions: int, warm_up: int) -> list[Measure]:
+    with tempfile.TemporaryDirectory() as folder:
+        command = [sys.executable, *COMMAND]
+        for _ in range(warm_up):
+            peak_memory_of_command(command, cwd=Path(folder))
+        runs = [peak_memory_of_command(command, cwd=Path(folder)) for _ in range(repetitions)]
+        made = list(Path(folder, "results", "runs").rglob("summary.png"))
+        if len(made) != warm_up + repetitions:
+            raise RuntimeError(f"expected {warm_up + repetitions} run folders, found {len(made)}")
+    return [Measure("Opportunity Area: single run", median([wall for wall, _ in runs]), "s",
+                    ("<=", 4.0), "`python -m sim scenario=opportunity_area`, figure included"),
+            Measure("Opportunity Area: peak memory", median([memory for _, memory in runs]),
+                    "MiB", None, "whole process")]
+
+
+def main() -> None:
+    options = parse(arguments(__doc__.splitlines()[0]))
+    report("Single run", measure(options.smoke, options.repetitions, options.warm_up), options)
+
+
+if __name__ == "__main__":
+    main()
