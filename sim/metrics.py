@@ -7,36 +7,56 @@ measure is a named function of the model's arrays; none loops over schools.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from sim.phases.capacity import giver_taker_ratios
-from sim.state import GOVERNANCE_NAMES, TERMS_PER_YEAR, Grade, Phase, TrustKind
+from sim.state import GOVERNANCE_NAMES, TERMS_PER_YEAR, Grade, Phase, SchoolArrays, TrustKind
 
 if TYPE_CHECKING:
     from sim.model import SchoolSystemModel
 
 
 
-def share(mask: np.ndarray, within: np.ndarray | None = None) -> float:
-    if within is not None:
-        mask = mask[within]
+def share(mask: np.ndarray, rows: np.ndarray | None = None) -> float:
+    """Share of schools (of `rows`, if given) where `mask` holds."""
+    if rows is not None:
+        mask = mask[rows]
     return float(mask.mean()) if len(mask) else float("nan")
 
 
-def disadvantage_gap(effectiveness: np.ndarray, fsm_share: np.ndarray) -> float:
+def disadvantage_gap(effectiveness: np.ndarray, fifths: StaticGroups) -> float:
     """Mean effectiveness of the least disadvantaged fifth minus the most disadvantaged fifth."""
-    low, high = np.quantile(fsm_share, [0.2, 0.8])
-    return float(effectiveness[fsm_share <= low].mean() - effectiveness[fsm_share >= high].mean())
+    return float(effectiveness[fifths.least_disadvantaged].mean()
+                 - effectiveness[fifths.most_disadvantaged].mean())
+
+
+@dataclass(frozen=True)
+class StaticGroups:
+    """Schools grouped by what does not change in a run, found once (`SchoolSystemModel.groups`)."""
+
+    primary: np.ndarray  # rows
+    secondary: np.ndarray
+    least_disadvantaged: np.ndarray  # FSM share at or below its 20th percentile
+    most_disadvantaged: np.ndarray  # at or above its 80th percentile
+
+    @classmethod
+    def of(cls, schools: SchoolArrays) -> StaticGroups:
+        low, high = np.quantile(schools.fsm_share, [0.2, 0.8])
+        return cls(primary=np.flatnonzero(schools.phase == Phase.PRIMARY),
+                   secondary=np.flatnonzero(schools.phase == Phase.SECONDARY),
+                   least_disadvantaged=np.flatnonzero(schools.fsm_share <= low),
+                   most_disadvantaged=np.flatnonzero(schools.fsm_share >= high))
 
 
 def term_measures(model: SchoolSystemModel) -> dict[str, float | int]:
     schools, trusts = model.schools, model.trusts
     grade = schools.grade
-    primary = schools.phase == Phase.PRIMARY
-    secondary = schools.phase == Phase.SECONDARY
+    groups = model.groups
+    primary, secondary = groups.primary, groups.secondary
     good_or_better = grade <= Grade.GOOD
     teachers = max(int(schools.teachers.sum()), 1)
     at_risk = max(int(schools.teachers_at_risk.sum()), 1)
@@ -69,7 +89,7 @@ def term_measures(model: SchoolSystemModel) -> dict[str, float | int]:
         "share_good_or_better_secondary": share(good_or_better, secondary),
         "effectiveness_mean": float(schools.effectiveness.mean()),
         "effectiveness_sd": float(schools.effectiveness.std()),
-        "disadvantage_gap": disadvantage_gap(schools.effectiveness, schools.fsm_share),
+        "disadvantage_gap": disadvantage_gap(schools.effectiveness, groups),
         "teachers": teachers,
         "teacher_leaving_rate": leavers / at_risk * TERMS_PER_YEAR,
         "teacher_moving_rate": movers / at_risk * TERMS_PER_YEAR,
@@ -115,9 +135,10 @@ def term_measures(model: SchoolSystemModel) -> dict[str, float | int]:
 
 def correlation(a: np.ndarray, b: np.ndarray) -> float:
     """Pearson correlation, or nan when either side does not vary."""
-    if a.std() == 0 or b.std() == 0:
+    if a.min() == a.max() or b.min() == b.max():
         return float("nan")
-    return float(np.corrcoef(a, b)[0, 1])
+    a, b = a - a.mean(), b - b.mean()
+    return float(a @ b / np.sqrt((a @ a) * (b @ b)))
 
 
 def per_unit(pounds: float, units: float) -> float:

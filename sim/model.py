@@ -157,6 +157,11 @@ class SchoolSystemModel(mesa.Model):
     # -- structure ---------------------------------------------------------------------
 
     @functools.cached_property
+    def groups(self) -> metrics.StaticGroups:
+        """Schools by phase and by disadvantage fifth, which do not change in a run."""
+        return metrics.StaticGroups.of(self.schools)
+
+    @functools.cached_property
     def school_tree(self) -> cKDTree:
         """A k-d tree of school locations (schools do not move), for nearest-school searches."""
         return cKDTree(np.column_stack([self.schools.x_km, self.schools.y_km]))

@@ -356,29 +356,42 @@ def test_candidates_are_each_trusts_nearest_hub_nearest_first():
         assert np.array_equal(pairs.distance_km[pairs.of(position)], [nearest[t] for t in expected])
 
 
-def _broker_one_at_a_time(model, broker, schools, exclude, draws):
-    """Reference: broker each school in turn with a per-school loop, as the round must."""
+def _broker_one_at_a_time(model, broker, schools, exclude, draws, logged):
+    """Reference: broker each school in turn with a per-school loop over every trust with
+    a hub within the search radius, nearest first, as the round must. Draws go to the
+    trusts within the widest hub radius (the rest cannot accept). Returns the trust each
+    school joins (-1 for none) and the first `logged` refusals of each, as (position,
+    trust, rule)."""
     trusts = model.trusts
     givers, takers, sizes = broker.givers.copy(), broker.takers.copy(), broker.sizes.copy()
     joins = trusts.joins_this_year.copy()
     pairs = broker.candidates(schools, model.parameters.model.structure.search_radius_km, exclude)
-    taken_by = []
+    taken_by, refusals, next_draw = [], [], 0
     for position, school in enumerate(schools):
-        rows = np.arange(pairs.start[position], pairs.start[position + 1])
         grade = model.schools.grade[school]
         weak = int(grade >= Grade.REQUIRES_IMPROVEMENT)
-        accepted = []
-        for row in rows:
-            trust = pairs.trust[row]
+        accepted, refused = [], []
+        for row in range(pairs.start[position], pairs.start[position + 1]):
+            trust, distance = pairs.trust[row], pairs.distance_km[row]
+            if distance > broker.widest_hub_radius_km:
+                refused.append((position, trust, "hub_distance"))
+                continue
+            draw, next_draw = draws[next_draw], next_draw + 1
             appetite = trusts.risk_appetite[trust]
             probability = appetite if grade == Grade.INADEQUATE else (
                 (1 + appetite) / 2 if grade == Grade.REQUIRES_IMPROVEMENT else 1.0)
             ratio = givers[trust] / (takers[trust] + weak) if takers[trust] + weak else np.inf
-            if (pairs.distance_km[row] <= trusts.hub_radius_km[trust]
-                    and joins[trust] < trusts.growth_cap_per_year[trust]
-                    and not (weak and ratio < trusts.giver_taker_threshold[trust])
-                    and draws[row] <= probability):
+            if distance > trusts.hub_radius_km[trust]:
+                refused.append((position, trust, "hub_distance"))
+            elif joins[trust] >= trusts.growth_cap_per_year[trust]:
+                refused.append((position, trust, "growth_cap"))
+            elif weak and ratio < trusts.giver_taker_threshold[trust]:
+                refused.append((position, trust, "giver_taker_ratio"))
+            elif draw > probability:
+                refused.append((position, trust, "risk_appetite"))
+            else:
                 accepted.append(row)
+        refusals.extend(refused[:logged])
         if not accepted:
             taken_by.append(-1)
             continue
@@ -395,12 +408,13 @@ def _broker_one_at_a_time(model, broker, schools, exclude, draws):
         takers[trust] += weak
         joins[trust] += 1
         taken_by.append(int(trust))
-    return taken_by
+    return taken_by, refusals
 
 
 def test_a_brokering_round_gives_what_brokering_one_school_at_a_time_gives():
     """The round settles rules for all pairs at once and re-judges only changed trusts; it
-    must reach the decisions of the plain loop, joins changing counts as they happen."""
+    must reach the decisions and refusals of the plain loop, joins changing counts as they
+    happen."""
     model = make_model("scenario=national", "scenario.scale=0.25", "seed=4")
     schools, trusts = model.schools, model.trusts
     trusts.growth_cap_per_year[:] = 2  # make the counts matter: joins close doors
@@ -408,11 +422,9 @@ def test_a_brokering_round_gives_what_brokering_one_school_at_a_time_gives():
     asking = np.random.default_rng(0).permutation(schools.n)[:400]
     exclude = schools.trust[asking].astype(np.int64)
     state = model.streams.structure.bit_generator.state
-    pairs_count = len(broker.candidates(
-        asking, model.parameters.model.structure.search_radius_km, exclude).trust)
-    draws = model.streams.structure.random(pairs_count)
+    draws = model.streams.structure.random(100_000)
     model.streams.structure.bit_generator.state = state
-    expected = _broker_one_at_a_time(model, broker, asking, exclude, draws)
+    expected, expected_refusals = _broker_one_at_a_time(model, broker, asking, exclude, draws, 5)
 
     brokering = structure.BrokeringRound(broker, asking, exclude=exclude)
     taken_by = [-1] * len(asking)
@@ -420,9 +432,13 @@ def test_a_brokering_round_gives_what_brokering_one_school_at_a_time_gives():
         broker.join(int(asking[position]), trust, "sponsored")
         taken_by[position] = trust
     assert taken_by == expected
-    refused_at_turn = brokering.refusal
+    position, trust, code = brokering.logged_refusals(5)
+    refusals = [(p, t, structure.RULES[c - 1]) for p, t, c in zip(position, trust, code, strict=True)]
+    assert refusals == expected_refusals
     assert 20 < sum(t >= 0 for t in taken_by) < len(asking) - 20  # both outcomes occur
-    assert {2, 3} <= set(refused_at_turn.tolist())  # growth cap and ratio refused some
+    assert {"hub_distance", "growth_cap", "giver_taker_ratio", "risk_appetite"} <= {
+        rule for *_, rule in refusals}
+    assert brokering.radius_km < brokering.search_radius_km  # far trusts were looked up
 
 
 def test_a_school_no_trust_accepts_is_an_orphan_and_waits():

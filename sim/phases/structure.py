@@ -31,6 +31,7 @@ In order:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -171,6 +172,10 @@ class Broker:
         self.hub_rows = np.flatnonzero(on_map)
         points = np.column_stack([hubs.x_km[self.hub_rows], hubs.y_km[self.hub_rows]])
         self.tree = cKDTree(points) if len(points) else None
+        self._own_hubs: dict[int, list[tuple[float, float]]] = {}
+        # No trust on the map takes a school further than this from its nearest hub.
+        self.widest_hub_radius_km = float(
+            trusts.hub_radius_km[hubs.trust[self.hub_rows]].max(initial=0.0))
 
     def create_trust(self, kind: TrustKind, hub_school: int) -> int:
         """Found a trust with its hub at a school, and start counting it."""
@@ -251,14 +256,23 @@ class Broker:
 
     def _maybe_open_hub(self, school: int, trust: int) -> None:
         model = self.model
-        hubs, schools = model.hubs, model.schools
         if self.sizes[trust] < model.parameters.model.structure.new_hub_min_schools:
             return
-        own = hubs.of_trust(trust)
-        distance = np.hypot(hubs.x_km[own] - schools.x_km[school],
-                            hubs.y_km[own] - schools.y_km[school]).min() if len(own) else np.inf
-        if distance > 0.6 * model.trusts.hub_radius_km[trust]:
-            hubs.add(trust, schools.x_km[school], schools.y_km[school])
+        x, y = float(model.schools.x_km[school]), float(model.schools.y_km[school])
+        own = self._hubs_of(trust)
+        nearest = min((math.hypot(hub_x - x, hub_y - y) for hub_x, hub_y in own), default=math.inf)
+        if nearest > 0.6 * model.trusts.hub_radius_km[trust]:
+            model.hubs.add(trust, x, y)
+            own.append((x, y))
+
+    def _hubs_of(self, trust: int) -> list[tuple[float, float]]:
+        """A trust's hubs as (x, y) km, kept as it opens more during the year."""
+        if trust not in self._own_hubs:
+            hubs = self.model.hubs
+            rows = hubs.of_trust(trust)
+            self._own_hubs[trust] = list(zip(hubs.x_km[rows].tolist(), hubs.y_km[rows].tolist(),
+                                             strict=True))
+        return self._own_hubs[trust]
 
     def place_waiting_schools(self) -> None:
         """One brokering round for every school waiting for a sponsor, longest wait first."""
@@ -284,12 +298,12 @@ class Broker:
         """The round's events, school by school: the first refusals, then the outcome."""
         model = self.model
         grade = model.schools.grade[waiting]
-        refused = brokering.logged_refusals(model.parameters.model.structure.candidates_logged)
-        position = brokering.pairs.position[refused]
+        position, refusing, code = brokering.logged_refusals(
+            model.parameters.model.structure.candidates_logged)
         joined = taken_by >= 0
         outcome = np.where(joined, "join",
                            np.where(academy, "rebrokering_wait", "orphan")).astype(object)
-        n_refused, n_schools = len(refused), len(waiting)
+        n_refused, n_schools = len(position), len(waiting)
         order = np.argsort(np.concatenate([2 * position, 2 * np.arange(n_schools) + 1]),
                            kind="stable")
         none = np.full(n_refused, -1)
@@ -300,8 +314,8 @@ class Broker:
         model.events.record(
             both(np.full(n_refused, "brokering_refusal", dtype=object), outcome), model.term,
             school=both(waiting[position], waiting),
-            trust=both(brokering.pairs.trust[refused], taken_by),
-            rule=both(np.asarray(RULES, dtype=object)[brokering.refusal[refused] - 1],
+            trust=both(refusing, taken_by),
+            rule=both(np.asarray(RULES, dtype=object)[code - 1],
                       np.full(n_schools, None, dtype=object)),
             old_grade=both(grade[position], np.where(joined, -1, grade)),
             wait_terms=both(none, wait_terms),
@@ -331,10 +345,13 @@ class BrokeringRound:
 
     def __init__(self, broker: Broker, schools: np.ndarray, *, exclude: np.ndarray) -> None:
         model = broker.model
-        self.broker, self.schools = broker, schools
+        self.broker, self.schools, self.exclude = broker, schools, exclude
         trusts = model.trusts
-        self.pairs = pairs = broker.candidates(
-            schools, model.parameters.model.structure.search_radius_km, exclude)
+        # Only trusts within some trust's hub radius can accept; those further out, up to
+        # the search radius, all refuse on `hub_distance` and matter only to the log.
+        self.search_radius_km = model.parameters.model.structure.search_radius_km
+        self.radius_km = min(self.search_radius_km, broker.widest_hub_radius_km)
+        self.pairs = pairs = broker.candidates(schools, self.radius_km, exclude)
         trust = pairs.trust
         grade = model.schools.grade[schools][pairs.position]
         appetite = trusts.risk_appetite[trust]
@@ -345,6 +362,7 @@ class BrokeringRound:
         self.too_far = pairs.distance_km > trusts.hub_radius_km[trust]
         self.unwilling = draw > accept_probability
         self.weak = grade >= Grade.REQUIRES_IMPROVEMENT
+        self.reputation = trusts.reputation[trust]  # fixed until the trusts update, after brokering
         self.capped, self.full_for_weak = self._standing(np.arange(trusts.n))
         # The refusals live in a bytearray, seen by numpy as an int8 array, so that finding
         # the next accepting pair (a 0) is a C-speed `bytearray.find`.
@@ -399,18 +417,15 @@ class BrokeringRound:
             raise ValueError("schools in a brokering round are decided in order")
         self.next_position = position
         self._judge_changed_trusts()
-        pairs, refusals = self.pairs, self._refusal_bytes
-        accepted, end = [], self._pair_start[position + 1]
-        row = refusals.find(0, self._pair_start[position], end)
-        while row >= 0:
-            accepted.append(row)
-            row = refusals.find(0, row + 1, end)
+        pairs, first_pair = self.pairs, self._pair_start[position]
+        accepted = first_pair + np.flatnonzero(
+            self.refusal[first_pair:self._pair_start[position + 1]] == 0)
         self.next_position = position + 1
-        if not accepted:
+        if len(accepted) == 0:
             return -1
         # The best reputation (lowest mean grade), then the nearest, then the first.
-        reputation = self.broker.model.trusts.reputation
-        best = min(accepted, key=lambda row: (reputation[pairs.trust[row]], pairs.distance_km[row]))
+        best = accepted[0] if len(accepted) == 1 else accepted[np.lexsort(
+            (pairs.distance_km[accepted], self.reputation[accepted]))[0]]
         trust = int(pairs.trust[best])
         self._changed = (trust, int(self.broker.model.schools.trust[self.schools[position]]))
         return trust
@@ -427,12 +442,35 @@ class BrokeringRound:
             position = int(self.pairs.position[accepting])
             yield position, self.decide(position)
 
-    def logged_refusals(self, per_school: int) -> np.ndarray:
-        """The pairs of the first `per_school` refusals of each school, nearest first."""
+    def logged_refusals(self, per_school: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The first `per_school` refusals of each school, nearest trust first: positions,
+        trusts and refusal codes (1 + index in `RULES`), in position order."""
         refused = np.flatnonzero(self.refusal > 0)
         position = self.pairs.position[refused]
-        rank = np.arange(len(refused)) - np.searchsorted(position, position)
-        return refused[rank < per_school]
+        keep = _rank_within(position) < per_school
+        refused, position = refused[keep], position[keep]
+        trust, code = self.pairs.trust[refused], self.refusal[refused].astype(np.int8)
+        if self.radius_km >= self.search_radius_km:
+            return position, trust, code
+        # Schools with room left in their log: the nearest trusts beyond every hub radius.
+        shown = np.bincount(position, minlength=len(self.schools))
+        short = np.flatnonzero(shown < per_school)
+        far = self.broker.candidates(self.schools[short], self.search_radius_km,
+                                     self.exclude[short])
+        beyond = far.distance_km > self.radius_km
+        far_position, far_trust = short[far.position[beyond]], far.trust[beyond]
+        keep = _rank_within(far_position) < per_school - shown[far_position]
+        far_position, far_trust = far_position[keep], far_trust[keep]
+        order = np.argsort(np.concatenate([position, far_position]), kind="stable")
+        hub_distance = np.full(len(far_trust), 1 + RULES.index("hub_distance"), np.int8)
+        return (np.concatenate([position, far_position])[order],
+                np.concatenate([trust, far_trust])[order],
+                np.concatenate([code, hub_distance])[order])
+
+
+def _rank_within(group: np.ndarray) -> np.ndarray:
+    """0, 1, 2, ... within each run of equal values of a sorted array."""
+    return np.arange(len(group)) - np.searchsorted(group, group)
 
 
 def convert_voluntarily(model: SchoolSystemModel, broker: Broker) -> None:

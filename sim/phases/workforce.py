@@ -16,7 +16,8 @@ first and second year, and experienced teachers. Each term:
    the labour market is the local authority). Posts are filled in two rounds; what is
    not filled stays vacant. Movers who find no post in their authority leave it.
 
-Yearly rates are converted to terms as 1 - (1 - rate)^(1/3).
+Yearly rates are converted to terms as 1 - (1 - rate)^(1/3). Counts are drawn with
+`sim.sampling.binomial`: one uniform per school per draw, by inversion.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.sampling import binomial
 from sim.state import ENGLAND_FSM_MEAN, TERMS_PER_YEAR
 
 if TYPE_CHECKING:
@@ -90,7 +92,7 @@ def run_term(model: SchoolSystemModel, rng: np.random.Generator | None = None) -
 
     def draw(count: np.ndarray, yearly_rate: float, multiplier: np.ndarray) -> np.ndarray:
         probability = np.clip(per_term(np.clip(yearly_rate * multiplier, 0, 0.95)), 0, 1)
-        return rng.binomial(count, probability).astype(np.int32)
+        return binomial(rng, count, probability)
 
     # Rates are measured on the teachers in post at the start of the term.
     schools.early_career_year1_at_risk = schools.early_career_year1.copy()
@@ -142,7 +144,7 @@ def _recruit(model: SchoolSystemModel, movers: np.ndarray,
         demand = np.bincount(area, weights=attractiveness * still_open, minlength=n_areas)
         ratio = np.divide(remaining_applicants, demand, out=np.zeros(n_areas), where=demand > 0)
         probability = np.clip(ratio[area] * attractiveness, 0, 1)
-        new = rng.binomial(still_open, probability)
+        new = binomial(rng, still_open, probability)
         filled += new
         remaining_applicants = np.maximum(
             0.0, remaining_applicants - np.bincount(area, weights=new, minlength=n_areas))
@@ -152,9 +154,9 @@ def _recruit(model: SchoolSystemModel, movers: np.ndarray,
     mover_fraction = np.divide(np.minimum(movers_in_area, filled_in_area * movers_in_area
                                           / np.maximum(applicants, 1)),
                                np.maximum(filled_in_area, 1))
-    placed_movers = rng.binomial(filled, np.clip(mover_fraction[area], 0, 1))
+    placed_movers = binomial(rng, filled, np.clip(mover_fraction[area], 0, 1))
     entrants = filled - placed_movers
-    new_early_career = rng.binomial(entrants, p.early_career_share_of_entrants)
+    new_early_career = binomial(rng, entrants, p.early_career_share_of_entrants)
     new_experienced = entrants - new_early_career
     return (placed_movers.astype(np.int32), new_early_career.astype(np.int32),
             new_experienced.astype(np.int32))
@@ -168,8 +170,8 @@ def progress_early_career(model: SchoolSystemModel, rng: np.random.Generator) ->
     and the first-year leaving rate applies all year round.
     """
     schools = model.schools
-    to_year2 = rng.binomial(schools.early_career_year1, 1.0 / TERMS_PER_YEAR).astype(np.int32)
-    to_experienced = rng.binomial(schools.early_career_year2, 1.0 / TERMS_PER_YEAR).astype(np.int32)
+    to_year2 = binomial(rng, schools.early_career_year1, 1.0 / TERMS_PER_YEAR)
+    to_experienced = binomial(rng, schools.early_career_year2, 1.0 / TERMS_PER_YEAR)
     schools.early_career_year1 -= to_year2
     schools.early_career_year2 += to_year2 - to_experienced
 

@@ -1,0 +1,47 @@
+"""sim.sampling.binomial: the right distribution, one uniform per element, monotone."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from sim.sampling import binomial
+
+
+@pytest.mark.parametrize(("count", "probability"), [
+    (19, 0.03), (2, 0.3), (150, 0.05), (3, 0.95), (40, 0.5), (1, 1 / 3), (200, 0.4),
+])
+def test_binomial_matches_the_binomial_distribution(count, probability):
+    draws = 100_000
+    values = binomial(np.random.default_rng(1), np.full(draws, count), probability)
+    observed = np.bincount(values, minlength=count + 1)
+    expected = stats.binom.pmf(np.arange(count + 1), count, probability) * draws
+    enough = expected > 5
+    chi_square = ((observed[enough] - expected[enough]) ** 2 / expected[enough]).sum()
+    assert stats.chi2.sf(chi_square, enough.sum() - 1) > 0.001
+    assert observed[~enough].sum() <= max(5.0, 3 * expected[~enough].sum())
+
+
+def test_binomial_handles_edges_and_mixed_rows():
+    rng = np.random.default_rng(2)
+    count = np.array([0, 5, 5, 7, 0, 3])
+    probability = np.array([0.5, 0.0, 1.0, 1.0, 0.0, 0.2])
+    values = binomial(rng, count, probability)
+    assert values.dtype == np.int32
+    assert values[:5].tolist() == [0, 0, 5, 7, 0]
+    assert 0 <= values[5] <= 3
+
+
+def test_binomial_uses_one_uniform_per_element_whatever_the_counts():
+    """Common random numbers: the stream moves on by the same amount for any counts."""
+    first, second = np.random.default_rng(3), np.random.default_rng(3)
+    binomial(first, np.full(1000, 20), 0.1)
+    binomial(second, np.zeros(1000, int), 0.1)
+    assert first.random() == second.random()
+
+
+def test_binomial_is_monotone_in_the_probability_for_the_same_stream():
+    low = binomial(np.random.default_rng(4), np.full(5000, 20), 0.05)
+    high = binomial(np.random.default_rng(4), np.full(5000, 20), 0.08)
+    assert (high >= low).all() and high.sum() > low.sum()
