@@ -142,9 +142,10 @@ def main() -> None:
         print(f"sim: error: {error}", file=sys.stderr)
         sys.exit(2)
     flags, _ = split_arguments(sys.argv[1:])
-    if not any(flag in FLAGS_THAT_SKIP_CHECKS for flag in flags):
+    if not any(flag in FLAGS_THAT_SKIP_CHECKS | {"-m", "--multirun"} for flag in flags):
         # Load the model here, near the bottom of the stack: Mesa inspects the call stack
         # as it loads, which costs a quarter of a second more inside Hydra's job runner.
+        # (A sweep's jobs run in worker processes, which load it themselves.)
         import sim.outputs  # noqa: F401
 
     _hydra_main()

@@ -354,19 +354,25 @@ def main(argv: list[str] | None = None) -> int:
         what = run if value == "" else f"no run for {args.group}={value} with {run}"
         print(f"sim.compare: warning: {what}; compared on fewer pairs", file=sys.stderr)
     plot_series(table, args.group, output / "comparison.png")
-    plot_differences(differences, args.group, output / "differences.png")
     plot_outcomes(table, args.group, output / "outcomes.png")
-    plot_cost_effectiveness(differences, args.group, output / "cost_effectiveness.png")
+    if differences.empty:  # one group only, e.g. a sweep over seeds: nothing to subtract
+        print(f"sim.compare: note: every run has {args.group}={args.baseline}; figures show "
+              f"the runs, with no differences to draw", file=sys.stderr)
+    else:
+        plot_differences(differences, args.group, output / "differences.png")
+        plot_cost_effectiveness(differences, args.group, output / "cost_effectiveness.png")
     swept = [args.group, *varying_parameters(table, args.group)] if "." in args.group \
         else varying_parameters(table, args.group)
     numeric = [p for p in swept if pd.to_numeric(table[p], errors="coerce").notna().all()]
     if len(numeric) == 2:
         plot_heat_map(table.assign(**{p: pd.to_numeric(table[p]) for p in numeric}), numeric,
                       output / "heat_map.png")
-    shown = differences.assign(
-        mean=lambda d: d["mean_difference"].round(4),
-        sd=lambda d: d["sd_across_seeds"].round(4))[[args.group, "measure", "pairs", "mean", "sd"]]
-    print(shown.to_string(index=False))
+    if not differences.empty:
+        shown = differences.assign(
+            mean=lambda d: d["mean_difference"].round(4),
+            sd=lambda d: d["sd_across_seeds"].round(4))[[args.group, "measure", "pairs", "mean",
+                                                         "sd"]]
+        print(shown.to_string(index=False))
     print(f"\n{len(table)} runs compared; table and figures in {output}")
     return 0
 

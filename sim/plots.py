@@ -116,9 +116,11 @@ def plot_run(directory: Path) -> Path:
     orphans.legend(handles[0] + extra[0], handles[1] + extra[1], fontsize=8, loc="upper left")
 
     path = directory / "summary.png"
-    # Fixed metadata keeps the file byte-identical between identical runs.
+    # Fixed metadata keeps the file byte-identical between identical runs; light PNG
+    # compression saves a fifth of the figure's time for a slightly larger file.
     write_atomically(path, lambda temporary: figure.savefig(
-        temporary, format="png", dpi=110, metadata={"Software": None}))
+        temporary, format="png", dpi=110, metadata={"Software": None},
+        pil_kwargs={"compress_level": 1}))
     return path
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pandas as pd
 import pytest
@@ -53,6 +54,17 @@ def test_compare_errors_are_one_clean_line(tiny_sweep, tmp_path, capsys, argumen
     assert main(arguments) == 2
     error = capsys.readouterr().err.strip()
     assert error.startswith("sim.compare: error: ") and message in error and "\n" not in error
+
+
+def test_a_sweep_over_seeds_alone_is_compared_without_differences(tiny_sweep, tmp_path, capsys):
+    seeds_only = tmp_path / "seeds"
+    seeds_only.mkdir()
+    for run in tiny_sweep.iterdir():
+        if run.is_dir() and json.loads((run / "summary.json").read_text())["policy"] == "status_quo":
+            shutil.copytree(run, seeds_only / run.name)
+    assert main([str(seeds_only), "--output", str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out" / "comparison.png").stat().st_size > 10_000
+    assert "no differences to draw" in capsys.readouterr().err
 
 
 def test_a_folder_with_no_runs_is_an_error(tmp_path, capsys):
