@@ -106,17 +106,19 @@ def run_term(model: SchoolSystemModel) -> None:
         p.giver_capacity_fte * (schools.leadership / TYPICAL_LEADERSHIP)
         * (1.0 + p.outstanding_giver_bonus * (schools.grade == Grade.OUTSTANDING)),
         0.0)
+    clustered = network.n_clusters > 0
     in_cluster = network.cluster_of_school >= 0
     peer_share = model.policy_effects.peer_support_share
     peer_share = p.peer_support_share if peer_share is None else peer_share
-    peer_capacity = np.where(in_cluster, capacity * peer_share, 0.0)
+    peer_capacity = np.where(in_cluster, capacity * peer_share, 0.0) if clustered else np.zeros(n)
     trust_capacity = capacity - peer_capacity
 
     _, takers, ratio = giver_taker_ratios(model)
     taker = schools.is_taker
     trust = schools.trust
     in_trust = trust >= 0
-    takers_in_own_trust = np.where(in_trust, takers[np.maximum(trust, 0)], 0.0)
+    trust_row = np.maximum(trust, 0)  # a valid row to index with; masked by in_trust
+    takers_in_own_trust = np.where(in_trust, takers[trust_row], 0.0)
 
     # Givers in the same MAT share their capacity evenly among the trust's takers.
     reach = network.same_trust_decay @ trust_capacity
@@ -124,13 +126,12 @@ def run_term(model: SchoolSystemModel) -> None:
                            reach / np.maximum(takers_in_own_trust, 1), 0.0)
 
     # The central team is shared among takers by perceived need, weakened by distance.
-    is_mat_member = in_trust & (trusts.kind[np.maximum(trust, 0)] == TrustKind.MULTI_ACADEMY_TRUST)
+    is_mat_member = in_trust & (trusts.kind[trust_row] == TrustKind.MULTI_ACADEMY_TRUST)
     weight = np.where(taker & is_mat_member, schools.perceived_need + 0.05, 0.0)
     weight_by_trust = np.bincount(trust[is_mat_member], weights=weight[is_mat_member],
                                   minlength=trusts.n)
-    share = np.divide(weight, weight_by_trust[np.maximum(trust, 0)],
-                      out=np.zeros(n), where=weight > 0)
-    from_central = share * trusts.central_team_fte[np.maximum(trust, 0)] * network.hub_decay
+    share = np.divide(weight, weight_by_trust[trust_row], out=np.zeros(n), where=weight > 0)
+    from_central = share * trusts.central_team_fte[trust_row] * network.hub_decay
 
     # The local authority supports maintained takers and schools waiting for a sponsor.
     area = schools.local_authority
@@ -142,14 +143,17 @@ def run_term(model: SchoolSystemModel) -> None:
                                      out=np.zeros(n), where=la_weight > 0)
     from_local_authority *= np.exp(-model.distance_to_area_centre_km / p.distance_decay_km)
 
-    # Peer-cluster partners.
-    cluster = network.cluster_of_school
-    takers_in_cluster = np.bincount(cluster[in_cluster], weights=taker[in_cluster],
-                                    minlength=max(1, cluster.max() + 1))
-    own_cluster_takers = np.where(in_cluster, takers_in_cluster[np.maximum(cluster, 0)], 0.0)
-    from_peers = np.where(taker & (own_cluster_takers > 0),
-                          (network.partner_decay @ peer_capacity)
-                          / np.maximum(own_cluster_takers, 1), 0.0)
+    # Peer-cluster partners (none until a policy forms clusters).
+    if clustered:
+        cluster = network.cluster_of_school
+        takers_in_cluster = np.bincount(cluster[in_cluster], weights=taker[in_cluster],
+                                        minlength=max(1, cluster.max() + 1))
+        own_cluster_takers = np.where(in_cluster, takers_in_cluster[np.maximum(cluster, 0)], 0.0)
+        from_peers = np.where(taker & (own_cluster_takers > 0),
+                              (network.partner_decay @ peer_capacity)
+                              / np.maximum(own_cluster_takers, 1), 0.0)
+    else:
+        own_cluster_takers = from_peers = np.zeros(n)
 
     model.support = SupportBySource(
         trust_givers=from_givers, central_team=from_central,
@@ -162,7 +166,7 @@ def run_term(model: SchoolSystemModel) -> None:
     threshold = trusts.giver_taker_threshold
     shortfall = np.where(np.isfinite(ratio), np.clip(1.0 - ratio / threshold, 0.0, 1.0), 0.0)
     schools.giver_drain = np.where(schools.is_giver & in_trust,
-                                   p.giver_drain_rate * shortfall[np.maximum(trust, 0)], 0.0)
+                                   p.giver_drain_rate * shortfall[trust_row], 0.0)
 
     # The school-to-school flow matrix is only built if someone reads the graph's support edges.
     same_trust, partners = network.same_trust_decay, network.partner_decay
