@@ -81,18 +81,37 @@ def machine() -> dict[str, str]:
     }
 
 
-def peak_memory_of_command(command: list[str], cwd: Path) -> tuple[float, float]:
-    """Run a command; return its wall time (s) and its peak resident memory (MiB)."""
+# Runs a module as `python -m` would and, at exit, writes the process's peak resident
+# memory (VmHWM, which starts afresh at exec) to the file named by the first argument.
+# Asking the process itself matters: the rusage of a child started from a large parent
+# counts the parent's pages that the child shared before exec.
+_MEASURED = """
+import atexit, runpy, sys
+report, module = sys.argv[1], sys.argv[2]
+def _peak():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            open(report, "w").write(line.split()[1])
+atexit.register(_peak)
+sys.argv = [module, *sys.argv[3:]]
+runpy.run_module(module, run_name="__main__", alter_sys=True)
+"""
+
+
+def run_module(module: str, arguments: list[str], cwd: Path) -> tuple[float, float]:
+    """Run `python -m module arguments` in `cwd`; return its wall time (s) and peak
+    resident memory (MiB)."""
+    report = Path(cwd) / ".peak_memory_kib"
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, env=environment(),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
+    finished = subprocess.run([sys.executable, "-c", _MEASURED, str(report), module, *arguments],
+                              cwd=cwd, env=environment(), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
     elapsed = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        message = process.stderr.read().decode() if process.stderr else ""
-        raise RuntimeError(f"{' '.join(command)} failed:\n{message}")
-    return elapsed, usage.ru_maxrss / 1024  # ru_maxrss is in KiB on Linux
+    if finished.returncode != 0:
+        raise RuntimeError(f"python -m {module} {' '.join(arguments)} failed:\n{finished.stderr}")
+    peak = float(report.read_text()) / 1024 if report.exists() else float("nan")
+    report.unlink(missing_ok=True)
+    return elapsed, peak
 
 
 def environment() -> dict[str, str]:

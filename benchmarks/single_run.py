@@ -20,19 +20,18 @@ from benchmarks.common import (
     arguments,
     median,
     parse,
-    peak_memory_of_command,
     report,
+    run_module,
 )
 
-COMMAND = ["-m", "sim", "scenario=opportunity_area"]
+ARGUMENTS = ["scenario=opportunity_area"]
 
 
 def measure(smoke: bool, repetitions: int, warm_up: int) -> list[Measure]:
     with tempfile.TemporaryDirectory() as folder:
-        command = [sys.executable, *COMMAND]
         for _ in range(warm_up):
-            peak_memory_of_command(command, cwd=Path(folder))
-        runs = [peak_memory_of_command(command, cwd=Path(folder)) for _ in range(repetitions)]
+            run_module("sim", ARGUMENTS, cwd=Path(folder))
+        runs = [run_module("sim", ARGUMENTS, cwd=Path(folder)) for _ in range(repetitions)]
         made = list(Path(folder, "results", "runs").rglob("summary.png"))
         if len(made) != warm_up + repetitions:
             raise RuntimeError(f"expected {warm_up + repetitions} run folders, found {len(made)}")

@@ -21,8 +21,8 @@ from benchmarks.common import (
     arguments,
     median,
     parse,
-    peak_memory_of_command,
     report,
+    run_module,
 )
 
 RUNS = 100
@@ -30,9 +30,8 @@ RUNS = 100
 
 def sweep_once(runs: int, folder: Path, number: int) -> float:
     sweep_dir = folder / f"sweep{number}"
-    wall, _ = peak_memory_of_command(
-        [sys.executable, "-m", "sim", "-m", "scenario=opportunity_area", f"seed=range({runs})",
-         f"hydra.sweep.dir={sweep_dir}"], cwd=folder)
+    wall, _ = run_module("sim", ["-m", "scenario=opportunity_area", f"seed=range({runs})",
+                                 f"hydra.sweep.dir={sweep_dir}"], cwd=folder)
     done = list(sweep_dir.glob("*/summary.json"))
     if len(done) != runs:
         raise RuntimeError(f"the sweep finished {len(done)} of {runs} runs")

@@ -28,8 +28,8 @@ from benchmarks.common import (
     arguments,
     median,
     parse,
-    peak_memory_of_command,
     report,
+    run_module,
 )
 
 NATIONAL_TERMS = 30
@@ -93,10 +93,9 @@ def measure(smoke: bool, repetitions: int, warm_up: int) -> list[Measure]:
               f"agent-steps/s; ratio {ratios[-1]:.1f}", flush=True)
 
     with tempfile.TemporaryDirectory() as folder:
-        memory_runs = [peak_memory_of_command(
-            [sys.executable, "-m", "sim", "scenario=national", f"scenario.scale={scale}",
-             f"horizon_years={terms // 3}", "output.progress=false"], cwd=Path(folder))
-            for _ in range(repetitions)]
+        memory_runs = [run_module(
+            "sim", ["scenario=national", f"scenario.scale={scale}", f"horizon_years={terms // 3}",
+                    "output.progress=false"], cwd=Path(folder)) for _ in range(repetitions)]
     national = f"{schools:,} schools, {teachers:,} teachers, {terms} terms"
     return [
         Measure("national: build", median(builds), "s", ("<=", 5.0),

@@ -130,5 +130,6 @@ def _threshold(directory: Path) -> float | None:
     config_path = directory / "config.yaml"
     if not config_path.exists():
         return None
-    config = yaml.safe_load(config_path.read_text())
+    # libyaml's loader when present: ten times faster than the pure-Python one.
+    config = yaml.load(config_path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     return float(config["model"]["trusts"]["giver_taker_threshold"])
