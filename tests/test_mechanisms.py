@@ -356,6 +356,24 @@ def test_candidates_are_each_trusts_nearest_hub_nearest_first():
         assert np.array_equal(pairs.distance_km[pairs.of(position)], [nearest[t] for t in expected])
 
 
+def test_candidates_and_rounds_cope_with_no_trust_in_reach():
+    model = make_model("scenario=national", "scenario.scale=0.1", "seed=9")
+    broker = structure.Broker(model)
+    schools = np.array([0, 1, 2])
+    assert len(broker.candidates(schools, 0.001).trust) == 0  # no hub that close
+    own = broker.candidates(schools[:1], 5.0)
+    if len(own.trust):  # every trust in reach excluded
+        only = own.trust[:1]
+        model.trusts.active[np.setdiff1d(np.unique(own.trust), only)] = False
+        assert len(broker.candidates(schools[:1], 5.0, exclude=only).trust) == 0
+    model.parameters.model.trusts.hub_radius_km = 0.001
+    broker.widest_hub_radius_km = 0.001
+    brokering = structure.BrokeringRound(broker, schools, exclude=np.full(3, -1))
+    assert list(brokering.accepted_in_turn()) == []
+    *_, rules = brokering.logged_refusals(5)
+    assert set(rules.tolist()) <= {1 + structure.RULES.index("hub_distance")}
+
+
 def _broker_one_at_a_time(model, broker, schools, exclude, draws, logged):
     """Reference: broker each school in turn with a per-school loop over every trust with
     a hub within the search radius, nearest first, as the round must. Draws go to the

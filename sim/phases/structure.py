@@ -191,12 +191,15 @@ class Broker:
         model = self.model
         hubs = model.hubs
         schools = np.asarray(schools, dtype=np.int64)
+        empty = np.zeros(0, np.int64)
+        none_near = Candidates(empty, empty, np.zeros(0), np.zeros(len(schools) + 1, np.int64))
         if self.tree is None or len(schools) == 0:
-            empty = np.zeros(0, np.int64)
-            return Candidates(empty, empty, np.zeros(0), np.zeros(len(schools) + 1, np.int64))
+            return none_near
         x, y = model.schools.x_km[schools], model.schools.y_km[schools]
         near = cKDTree(np.column_stack([x, y])).sparse_distance_matrix(
             self.tree, radius_km, output_type="ndarray")
+        if len(near) == 0:
+            return none_near
         position = near["i"].astype(np.int64)
         rows = self.hub_rows[near["j"]]
         trust = hubs.trust[rows].astype(np.int64)
@@ -207,11 +210,13 @@ class Broker:
         position, trust, distance = position[order], trust[order], distance[order]
         first = np.flatnonzero(np.r_[True, (position[1:] != position[:-1])
                                      | (trust[1:] != trust[:-1])])
-        distance = np.minimum.reduceat(distance, first) if len(first) else distance
+        distance = np.minimum.reduceat(distance, first)
         position, trust = position[first], trust[first]
         keep = model.trusts.active[trust]
         if exclude is not None:
             keep &= trust != exclude[position]
+        if not keep.any():
+            return none_near
         position, trust, distance = position[keep], trust[keep], distance[keep]
         # Nearest first within each school, ties (two hubs on one spot) by trust row: one
         # sort on an integer key (school, rank of distance, trust), much faster than a
