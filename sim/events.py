@@ -23,14 +23,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-COLUMNS = ("term", "kind", "school", "trust", "old_trust", "old_grade", "new_grade", "rule",
-           "wait_terms", "detail")
-
-
-# What a column holds for an event it does not apply to.
+# The columns an event may have beyond term, kind and school, with what each holds for an
+# event it does not apply to.
 NOT_APPLICABLE: dict[str, object] = {"trust": -1, "old_trust": -1, "old_grade": -1,
-                                     "new_grade": -1, "wait_terms": -1, "rule": None,
+                                     "new_grade": -1, "rule": None, "wait_terms": -1,
                                      "detail": None}
+COLUMNS = ("term", "kind", "school", *NOT_APPLICABLE)
 
 
 class EventLog:
@@ -100,22 +98,23 @@ class EventLog:
         schools = np.concatenate([b["school"] for b in self._batches]) if n else np.zeros(0, int)
         frame["urn"] = urn[schools.astype(np.int64)]
 
-        def column(name: str, missing: object, dtype: object) -> np.ndarray:
+        def column(name: str, dtype: object) -> np.ndarray:
             parts = [np.asarray(b[name], dtype=dtype) if name in b
-                     else np.full(len(b["school"]), missing, dtype=dtype) for b in self._batches]
+                     else np.full(len(b["school"]), NOT_APPLICABLE[name], dtype=dtype)
+                     for b in self._batches]
             return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
         # Integer columns use -1 for "not applicable", which becomes a null.
         for name, target in (("trust", "trust_id"), ("old_trust", "old_trust_id")):
-            rows = column(name, -1, np.int64)
+            rows = column(name, np.int64)
             ids = np.where(rows >= 0, trust_id[np.maximum(rows, 0)], -1)
             frame[target] = pd.array(np.where(ids >= 0, ids, 0), dtype="Int64")
             frame.loc[ids < 0, target] = pd.NA
         for name in ("old_grade", "new_grade", "wait_terms"):
-            values = column(name, -1, np.int64)
+            values = column(name, np.int64)
             frame[name] = pd.array(np.where(values >= 0, values, 0), dtype="Int64")
             frame.loc[values < 0, name] = pd.NA
         for name in ("rule", "detail"):
-            frame[name] = pd.array(column(name, None, object), dtype="string")
+            frame[name] = pd.array(column(name, object), dtype="string")
         return frame[["term", "year", "kind", "urn", "trust_id", "old_trust_id", "old_grade",
                       "new_grade", "rule", "wait_terms", "detail"]]
