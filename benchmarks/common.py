@@ -17,7 +17,6 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -41,18 +40,6 @@ class Measure:
             return None
         relation, bound = self.target
         return self.value <= bound if relation == "<=" else self.value >= bound
-
-
-def timed(function: Callable[[], object], repetitions: int, warm_up: int) -> list[float]:
-    """Wall-clock seconds of each timed call of `function` (warm-up calls not kept)."""
-    for _ in range(warm_up):
-        function()
-    times = []
-    for _ in range(repetitions):
-        started = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - started)
-    return times
 
 
 def median(values: list[float]) -> float:

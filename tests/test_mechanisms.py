@@ -361,17 +361,21 @@ def test_candidates_and_rounds_cope_with_no_trust_in_reach():
     broker = structure.Broker(model)
     schools = np.array([0, 1, 2])
     assert len(broker.candidates(schools, 0.001).trust) == 0  # no hub that close
-    own = broker.candidates(schools[:1], 5.0)
-    if len(own.trust):  # every trust in reach excluded
-        only = own.trust[:1]
-        model.trusts.active[np.setdiff1d(np.unique(own.trust), only)] = False
-        assert len(broker.candidates(schools[:1], 5.0, exclude=only).trust) == 0
-    model.parameters.model.trusts.hub_radius_km = 0.001
+    # Hubs in reach, but every trust either excluded or closed.
+    in_reach = broker.candidates(schools[:1], 40.0).trust
+    assert len(in_reach) >= 2
+    model.trusts.active[in_reach[1:]] = False
+    assert len(broker.candidates(schools[:1], 40.0, exclude=in_reach[:1]).trust) == 0
+    model.trusts.active[in_reach[1:]] = True
+    # A round in which no trust's hub radius reaches any school: nobody is taken, and the
+    # log holds the nearest trusts' hub-distance refusals.
     broker.widest_hub_radius_km = 0.001
     brokering = structure.BrokeringRound(broker, schools, exclude=np.full(3, -1))
+    assert len(brokering.pairs.trust) == 0
     assert list(brokering.accepted_in_turn()) == []
-    *_, rules = brokering.logged_refusals(5)
-    assert set(rules.tolist()) <= {1 + structure.RULES.index("hub_distance")}
+    position, _, rules = brokering.logged_refusals(5)
+    assert len(rules) > 0 and set(position.tolist()) <= {0, 1, 2}
+    assert set(rules.tolist()) == {1 + structure.RULES.index("hub_distance")}
 
 
 def _broker_one_at_a_time(model, broker, schools, exclude, draws, logged):
