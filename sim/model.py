@@ -102,6 +102,7 @@ class SchoolSystemModel(mesa.Model):
         self.distance_to_area_centre_km = np.hypot(
             schools.x_km - population.local_authority_x_km[schools.local_authority],
             schools.y_km - population.local_authority_y_km[schools.local_authority])
+        self._reach_from_area_centre: tuple[float, np.ndarray] | None = None
         self.spending = dict.fromkeys(capacity.SPENDING_SOURCES, 0.0)
         self.grades_gained = 0  # net grades gained at inspections since term 0
         self.schools_moved_to_good = 0  # net moves across the good line at inspections
@@ -165,6 +166,14 @@ class SchoolSystemModel(mesa.Model):
     def school_tree(self) -> cKDTree:
         """A k-d tree of school locations (schools do not move), for nearest-school searches."""
         return cKDTree(np.column_stack([self.schools.x_km, self.schools.y_km]))
+
+    def reach_from_area_centre(self, decay_km: float) -> np.ndarray:
+        """exp(-distance to the local authority's centre / decay) for each school."""
+        cached = self._reach_from_area_centre
+        if cached is None or cached[0] != decay_km:
+            cached = self._reach_from_area_centre = (
+                decay_km, np.exp(-self.distance_to_area_centre_km / decay_km))
+        return cached[1]
 
     @property
     def horizon_terms(self) -> int:

@@ -32,19 +32,35 @@ def binomial(rng: np.random.Generator, count: np.ndarray,
     """
     count = np.asarray(count)
     uniform = rng.random(len(count))
-    probability = np.full(len(count), probability, dtype=np.float64) \
-        if np.ndim(probability) == 0 else np.asarray(probability, dtype=np.float64)
-    drawn = np.flatnonzero(count > 0)
-    if 4 * len(drawn) < len(count):  # mostly empty (open posts): work on the rest only
+    positive = count > 0
+    if 4 * np.count_nonzero(positive) < len(count):
+        # Mostly empty (open posts): work on the rest only.
+        drawn = np.flatnonzero(positive)
         result = np.zeros(len(count), dtype=np.int32)
-        result[drawn] = _invert(rng, count[drawn], probability[drawn], uniform[drawn])
+        if np.ndim(probability) != 0:
+            probability = np.asarray(probability)[drawn]
+        result[drawn] = _invert(rng, count[drawn], probability, uniform[drawn])
         return result
     return _invert(rng, count, probability, uniform)
 
 
-def _invert(rng: np.random.Generator, n: np.ndarray, p: np.ndarray, u: np.ndarray) -> np.ndarray:
+def _invert(rng: np.random.Generator, n: np.ndarray, p: float | np.ndarray,
+            u: np.ndarray) -> np.ndarray:
     result = np.zeros(len(n), dtype=np.int32)
-    if len(n) and (p.max() >= 1.0 or n.max() * p.max() > INVERSION_MAX_MEAN):
+    if len(n) == 0:
+        return result
+    largest_n = int(n.max())
+    if np.ndim(p) == 0 and p < 1.0 and largest_n * p <= INVERSION_MAX_MEAN:
+        # One probability for all: P(X = 0) = (1 - p)^n from a table over n, computed
+        # as exp(n log(1 - p)) exactly as for an array of probabilities.
+        q = 1.0 - float(p)
+        no_event = np.exp(np.arange(largest_n + 1) * np.log(np.full(largest_n + 1, q)))
+        pmf = no_event[n]
+        rows = np.flatnonzero(u > pmf)  # X >= 1
+        return _continue(result, rows, n[rows], u[rows], pmf[rows], float(p) / q)
+    p = np.full(len(n), p, dtype=np.float64) if np.ndim(p) == 0 else np.asarray(p, np.float64)
+    largest_p = p.max()
+    if largest_p >= 1.0 or largest_n * largest_p > INVERSION_MAX_MEAN:
         # Rare here: certain events, and large means, which numpy's own sampler handles.
         # Both are then left out of the inversion by a zero probability.
         certain = p >= 1.0
@@ -56,7 +72,13 @@ def _invert(rng: np.random.Generator, n: np.ndarray, p: np.ndarray, u: np.ndarra
     q = 1.0 - p
     pmf = np.exp(n * np.log(q))
     rows = np.flatnonzero(u > pmf)  # X >= 1
-    n, u, cdf, pmf, odds = n[rows], u[rows], pmf[rows], pmf[rows], p[rows] / q[rows]
+    return _continue(result, rows, n[rows], u[rows], pmf[rows], p[rows] / q[rows])
+
+
+def _continue(result: np.ndarray, rows: np.ndarray, n: np.ndarray, u: np.ndarray,
+              pmf: np.ndarray, odds: float | np.ndarray) -> np.ndarray:
+    """Walk the CDF up from k = 1 for the `rows` known to have X >= 1."""
+    cdf = pmf
     k = 0
     while len(rows):
         k += 1
@@ -66,5 +88,7 @@ def _invert(rng: np.random.Generator, n: np.ndarray, p: np.ndarray, u: np.ndarra
         more = (u > cdf) & (n > k)
         if not more.all():
             keep = np.flatnonzero(more)
-            rows, n, u, cdf, pmf, odds = rows[keep], n[keep], u[keep], cdf[keep], pmf[keep], odds[keep]
+            rows, n, u, cdf, pmf = rows[keep], n[keep], u[keep], cdf[keep], pmf[keep]
+            if np.ndim(odds):
+                odds = odds[keep]
     return result

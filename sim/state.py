@@ -223,6 +223,29 @@ class TrustArrays:
 _TRUST_COLUMNS = tuple(column.name for column in fields(TrustArrays))
 
 
+def trust_index(trust: np.ndarray) -> np.ndarray:
+    """Each school's trust row plus one, as a native index (0 for a school in no trust).
+
+    Per-school views of per-trust values (`per_school`) and per-trust counts
+    (`count_by_trust`) take this index: numpy gathers and counts with a native index
+    several times faster than with the int32 rows, and the extra slot 0 stands for "no
+    trust" without a mask.
+    """
+    return np.add(trust, 1, dtype=np.intp)
+
+
+def per_school(per_trust: np.ndarray, index: np.ndarray, outside: object = 0.0) -> np.ndarray:
+    """Each school's entry of `per_trust`, or `outside` for a school in no trust."""
+    return np.concatenate(([outside], per_trust))[index]
+
+
+def count_by_trust(mask: np.ndarray | None, index: np.ndarray, n_trusts: int) -> np.ndarray:
+    """Per trust, the sum of `mask` over its members (how many satisfy it; how many there
+    are, with no mask), as float64."""
+    counts = np.bincount(index, weights=mask, minlength=n_trusts + 1)[1:]
+    return counts if mask is not None else counts.astype(np.float64)
+
+
 def appended(array: np.ndarray, value: object) -> np.ndarray:
     """A copy of a 1-d array with one more value at the end, in the array's dtype."""
     longer = np.empty(len(array) + 1, dtype=array.dtype)

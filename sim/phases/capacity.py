@@ -36,7 +36,17 @@ import numpy as np
 from scipy import sparse
 
 from sim.phases import improvement_budget
-from sim.state import TERMS_PER_YEAR, TYPICAL_LEADERSHIP, Governance, Grade, TrustArrays, TrustKind
+from sim.state import (
+    TERMS_PER_YEAR,
+    TYPICAL_LEADERSHIP,
+    Governance,
+    Grade,
+    TrustArrays,
+    TrustKind,
+    count_by_trust,
+    per_school,
+    trust_index,
+)
 
 if TYPE_CHECKING:
     from sim.model import SchoolSystemModel
@@ -64,21 +74,20 @@ class SupportBySource:
                 + self.contract + self.budget)
 
 
-def count_by_trust(mask: np.ndarray, trust: np.ndarray, n_trusts: int) -> np.ndarray:
-    """How many schools in each trust satisfy `mask`."""
-    member = mask & (trust >= 0)
-    return np.bincount(trust[member], minlength=n_trusts).astype(np.float64)
-
-
-def giver_taker_ratios(model: SchoolSystemModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def giver_taker_ratios(model: SchoolSystemModel, index: np.ndarray | None = None,
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Givers, takers and giver:taker ratio of every trust (ratio is inf with no takers).
 
     Schools a MAT supports under contract count among its takers: they draw on its givers.
+    `index` is `trust_index(schools.trust)`, if the caller has it.
     """
     schools, n_trusts = model.schools, model.trusts.n
-    givers = count_by_trust(schools.is_giver, schools.trust, n_trusts)
-    takers = count_by_trust(schools.is_taker, schools.trust, n_trusts)
-    takers += count_by_trust(schools.under_contract, schools.contract_trust, n_trusts)
+    index = trust_index(schools.trust) if index is None else index
+    givers = count_by_trust(schools.is_giver, index, n_trusts)
+    takers = count_by_trust(schools.is_taker, index, n_trusts)
+    if schools.under_contract.any():
+        takers += count_by_trust(schools.under_contract, trust_index(schools.contract_trust),
+                                 n_trusts)
     ratio = np.divide(givers, takers, out=np.full(n_trusts, np.inf), where=takers > 0)
     return givers, takers, ratio
 
@@ -96,52 +105,51 @@ def run_term(model: SchoolSystemModel) -> None:
     schools, trusts, network = model.schools, model.trusts, model.network
     p = model.parameters.model.capacity
     n = schools.n
+    # Masks select by multiplying (x * mask is x or 0): with masks as irregular as these,
+    # that costs a fraction of np.where, and gives the same numbers.
 
     # Givers: good or better, stable leadership, not seeking support themselves.
-    schools.is_giver = ((schools.grade <= Grade.GOOD)
+    grade = schools.grade
+    schools.is_giver = ((grade <= Grade.GOOD)
                         & (schools.head_tenure_terms >= p.giver_min_head_tenure_terms)
                         & ~schools.is_taker & ~schools.awaiting_sponsor)
-    capacity = np.where(
-        schools.is_giver,
-        p.giver_capacity_fte * (schools.leadership / TYPICAL_LEADERSHIP)
-        * (1.0 + p.outstanding_giver_bonus * (schools.grade == Grade.OUTSTANDING)),
-        0.0)
+    capacity = (p.giver_capacity_fte * (schools.leadership / TYPICAL_LEADERSHIP)
+                * (1.0 + p.outstanding_giver_bonus * (grade == Grade.OUTSTANDING))) \
+        * schools.is_giver
     clustered = network.n_clusters > 0
     in_cluster = network.cluster_of_school >= 0
     peer_share = model.policy_effects.peer_support_share
     peer_share = p.peer_support_share if peer_share is None else peer_share
-    peer_capacity = np.where(in_cluster, capacity * peer_share, 0.0) if clustered else np.zeros(n)
+    peer_capacity = (capacity * peer_share) * in_cluster if clustered else np.zeros(n)
     trust_capacity = capacity - peer_capacity
 
-    _, takers, ratio = giver_taker_ratios(model)
+    trust = trust_index(schools.trust)
+    _, takers, ratio = giver_taker_ratios(model, trust)
     taker = schools.is_taker
-    trust = schools.trust
-    in_trust = trust >= 0
-    trust_row = np.maximum(trust, 0)  # a valid row to index with; masked by in_trust
-    takers_in_own_trust = np.where(in_trust, takers[trust_row], 0.0)
+    takers_in_own_trust = per_school(takers, trust)
 
     # Givers in the same MAT share their capacity evenly among the trust's takers.
     reach = network.same_trust_decay @ trust_capacity
-    from_givers = np.where(taker & (takers_in_own_trust > 0),
-                           reach / np.maximum(takers_in_own_trust, 1), 0.0)
+    from_givers = (reach / np.maximum(takers_in_own_trust, 1)) \
+        * (taker & (takers_in_own_trust > 0))
 
     # The central team is shared among takers by perceived need, weakened by distance.
-    is_mat_member = in_trust & (trusts.kind[trust_row] == TrustKind.MULTI_ACADEMY_TRUST)
-    weight = np.where(taker & is_mat_member, schools.perceived_need + 0.05, 0.0)
-    weight_by_trust = np.bincount(trust[is_mat_member], weights=weight[is_mat_member],
-                                  minlength=trusts.n)
-    share = np.divide(weight, weight_by_trust[trust_row], out=np.zeros(n), where=weight > 0)
-    from_central = share * trusts.central_team_fte[trust_row] * network.hub_decay
+    is_mat = trusts.kind == TrustKind.MULTI_ACADEMY_TRUST
+    weight = (schools.perceived_need + 0.05) * (taker & per_school(is_mat, trust, False))
+    weight_by_trust = count_by_trust(weight, trust, trusts.n)
+    # Where the weight is 0 the share is 0; elsewhere the trust's total is at least 0.05.
+    share = weight / np.maximum(per_school(weight_by_trust, trust), 0.05)
+    from_central = share * per_school(trusts.central_team_fte, trust) * network.hub_decay
 
     # The local authority supports maintained takers and schools waiting for a sponsor.
     area = schools.local_authority
     eligible = taker & ((schools.governance == Governance.MAINTAINED) | schools.awaiting_sponsor)
-    la_weight = np.where(eligible, schools.area_view_of_need + 0.05, 0.0)
+    la_weight = (schools.area_view_of_need + 0.05) * eligible
     la_total_weight = np.bincount(area, weights=la_weight, minlength=model.n_areas)
     la_capacity = local_authority_capacity_fte(model)
-    from_local_authority = np.divide(la_weight * la_capacity[area], la_total_weight[area],
-                                     out=np.zeros(n), where=la_weight > 0)
-    from_local_authority *= np.exp(-model.distance_to_area_centre_km / p.distance_decay_km)
+    from_local_authority = (la_weight * la_capacity[area]) \
+        / np.maximum(la_total_weight[area], 0.05)
+    from_local_authority *= model.reach_from_area_centre(p.distance_decay_km)
 
     # Peer-cluster partners (none until a policy forms clusters).
     if clustered:
@@ -165,8 +173,7 @@ def run_term(model: SchoolSystemModel) -> None:
     # Overloaded trusts drain their givers.
     threshold = trusts.giver_taker_threshold
     shortfall = np.where(np.isfinite(ratio), np.clip(1.0 - ratio / threshold, 0.0, 1.0), 0.0)
-    schools.giver_drain = np.where(schools.is_giver & in_trust,
-                                   p.giver_drain_rate * shortfall[trust_row], 0.0)
+    schools.giver_drain = per_school(p.giver_drain_rate * shortfall, trust) * schools.is_giver
 
     # The school-to-school flow matrix is only built if someone reads the graph's support edges.
     same_trust, partners = network.same_trust_decay, network.partner_decay

@@ -28,7 +28,7 @@ import numpy as np
 from sim.phases import capacity
 from sim.phases.diagnosis import true_need
 from sim.phases.workforce import expected_turnover, per_term, update_workload
-from sim.state import TERMS_PER_YEAR, TYPICAL_LEADERSHIP
+from sim.state import TERMS_PER_YEAR, TYPICAL_LEADERSHIP, per_school, trust_index
 
 if TYPE_CHECKING:
     from sim.model import SchoolSystemModel
@@ -55,27 +55,24 @@ def effective_support(model: SchoolSystemModel, need_level: np.ndarray) -> tuple
     capacity_parameters = model.parameters.model.capacity
     fit_weight = model.parameters.model.improvement.fit_weight
     support = model.support
-    in_trust = schools.trust >= 0
-    trust_prescriptiveness = np.where(
-        in_trust, trusts.prescriptiveness[np.maximum(schools.trust, 0)], 0.5)
     # Buy-in discounts support that asks a school to adopt shared practice: its trust's,
     # a contractor's, and its cluster's (seed 004 finding 5; seed 003: collaboration).
-    trust_support = (support.trust_givers + support.central_team) * schools.buy_in
-    contract_support = support.contract * schools.buy_in
-    peer_support = support.peers * schools.buy_in
-    contracted = schools.under_contract
-    contractor_prescriptiveness = np.where(
-        contracted, trusts.prescriptiveness[np.maximum(schools.contract_trust, 0)], 0.5)
-    sources = (
-        (trust_support, trust_prescriptiveness),
-        (contract_support, contractor_prescriptiveness),
-        (support.local_authority, capacity_parameters.local_authority_prescriptiveness),
-        (peer_support, capacity_parameters.peer_prescriptiveness),
-        (support.budget, capacity_parameters.budget_prescriptiveness),
-    )
-    effective = sum(amount * fit(prescription, need_level, fit_weight)
-                    for amount, prescription in sources)
-    prescriptive = sum(amount * prescription for amount, prescription in sources)
+    sources = [((support.trust_givers + support.central_team) * schools.buy_in,
+                per_school(trusts.prescriptiveness, trust_index(schools.trust), 0.5))]
+    if schools.under_contract.any():
+        sources.append((support.contract * schools.buy_in,
+                        per_school(trusts.prescriptiveness, trust_index(schools.contract_trust), 0.5)))
+    sources.append((support.local_authority, capacity_parameters.local_authority_prescriptiveness))
+    if support.peers.any():
+        sources.append((support.peers * schools.buy_in, capacity_parameters.peer_prescriptiveness))
+    if support.budget.any():
+        sources.append((support.budget, capacity_parameters.budget_prescriptiveness))
+    # Sources that gave nobody anything add nothing and are left out.
+    effective = sources[0][0] * fit(sources[0][1], need_level, fit_weight)
+    prescriptive = sources[0][0] * sources[0][1]
+    for amount, prescription in sources[1:]:
+        effective += amount * fit(prescription, need_level, fit_weight)
+        prescriptive += amount * prescription
     return effective, prescriptive
 
 

@@ -39,8 +39,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.spatial import cKDTree
 
-from sim.phases.capacity import count_by_trust
-from sim.state import NEVER, TERMS_PER_YEAR, Governance, Grade, TrustKind
+from sim.state import (
+    NEVER,
+    TERMS_PER_YEAR,
+    Governance,
+    Grade,
+    TrustKind,
+    count_by_trust,
+    trust_index,
+)
 
 if TYPE_CHECKING:
     from sim.model import SchoolSystemModel
@@ -164,10 +171,10 @@ class Broker:
         schools, trusts, hubs = model.schools, model.trusts, model.hubs
         # A trust judges its capacity from what it knows: which members give support, and
         # which are graded below good (the schools "needing help", seed 004).
-        self.givers = count_by_trust(schools.is_giver, schools.trust, trusts.n)
-        self.takers = count_by_trust(schools.grade >= Grade.REQUIRES_IMPROVEMENT,
-                                     schools.trust, trusts.n)
-        self.sizes = count_by_trust(np.ones(schools.n, bool), schools.trust, trusts.n)
+        index = trust_index(schools.trust)
+        self.givers = count_by_trust(schools.is_giver, index, trusts.n)
+        self.takers = count_by_trust(schools.grade >= Grade.REQUIRES_IMPROVEMENT, index, trusts.n)
+        self.sizes = count_by_trust(None, index, trusts.n)
         on_map = trusts.active[hubs.trust] & (trusts.kind[hubs.trust] == TrustKind.MULTI_ACADEMY_TRUST)
         self.hub_rows = np.flatnonzero(on_map)
         points = np.column_stack([hubs.x_km[self.hub_rows], hubs.y_km[self.hub_rows]])
@@ -334,18 +341,20 @@ class BrokeringRound:
     """Schools asking for a trust one after another, each judged on the counts the schools
     before it left.
 
-    The result is what brokering the schools one at a time gives, but the work is done on
-    flat arrays of (school, candidate trust) pairs (`Broker.candidates`). The rules that do
-    not depend on counts, `hub_distance` and `risk_appetite` (one uniform draw per pair,
-    made up front), are settled for every pair at once. The rules that do, `growth_cap`
-    and `giver_taker_ratio`, come down to two yes-or-no facts about each trust (is it at
-    its cap; would one more weak school take it below its ratio), and a trust's pairs are
-    judged again only when a join flips one of them. So a round costs a few array
-    operations per change of a trust's standing, not per school.
+    The result is what brokering the schools one at a time gives (a test checks it against
+    that plain loop), at a fraction of the cost. The rules that do not depend on counts,
+    `hub_distance` and `risk_appetite` (one uniform draw per pair, made up front), are
+    settled for every (school, candidate trust) pair at once (`Broker.candidates`). What
+    is left are each school's *options*: the pairs those rules pass, in order of
+    preference (best reputation, then nearest). The rules that depend on counts,
+    `growth_cap` and `giver_taker_ratio`, come down to two yes-or-no facts about each
+    trust (is it at its cap; would one more weak school take it below its ratio). A school
+    goes to its first option whose trust passes both, a walk over a short Python list; a
+    join re-reads the two facts for the two trusts it touches.
 
-    `refusal` holds, for each pair, 0 where the trust accepts the school and otherwise
-    1 + the index in `RULES` of the first rule it refuses on, as judged when the school's
-    turn came.
+    Each change of a trust's standing is logged with the turn it takes effect from, so
+    that `refusal`, the rule each pair was refused on as judged when its school's turn came,
+    is rebuilt from the log in a few array operations when the round's events are written.
     """
 
     def __init__(self, broker: Broker, schools: np.ndarray, *, exclude: np.ndarray) -> None:
@@ -358,7 +367,8 @@ class BrokeringRound:
         self.radius_km = min(self.search_radius_km, broker.widest_hub_radius_km)
         self.pairs = pairs = broker.candidates(schools, self.radius_km, exclude)
         trust = pairs.trust
-        grade = model.schools.grade[schools][pairs.position]
+        school_grade = model.schools.grade[schools]
+        grade = school_grade[pairs.position]
         appetite = trusts.risk_appetite[trust]
         accept_probability = np.where(grade >= Grade.INADEQUATE, appetite,
                                       np.where(grade == Grade.REQUIRES_IMPROVEMENT,
@@ -367,22 +377,28 @@ class BrokeringRound:
         self.too_far = pairs.distance_km > trusts.hub_radius_km[trust]
         self.unwilling = draw > accept_probability
         self.weak = grade >= Grade.REQUIRES_IMPROVEMENT
-        self.reputation = trusts.reputation[trust]  # fixed until the trusts update, after brokering
-        self.capped, self.full_for_weak = self._standing(np.arange(trusts.n))
-        # The refusals live in a bytearray, seen by numpy as an int8 array, so that finding
-        # the next accepting pair (a 0) is a C-speed `bytearray.find`.
-        self._refusal_bytes = bytearray(len(trust))
-        self.refusal = np.frombuffer(self._refusal_bytes, dtype=np.int8)
-        self._judge(np.arange(len(trust)))
-        # Pairs grouped by trust, in pair order within each trust.
-        self.pairs_by_trust = np.argsort(trust, kind="stable")
-        self.trust_start = np.searchsorted(trust[self.pairs_by_trust], np.arange(trusts.n + 1))
-        self._pair_start = pairs.start.tolist()
+        self.initial_capped, self.initial_full_for_weak = self._standing(np.arange(trusts.n))
+        # Options: pairs neither too far nor unwilling, by school, then best reputation
+        # (lowest mean grade), then pair order (nearest, then trust row). Reputations are
+        # fixed until the trusts update, after brokering.
+        options = np.flatnonzero(~self.too_far & ~self.unwilling)
+        options = options[np.lexsort((trusts.reputation[trust[options]],
+                                      pairs.position[options]))]
+        self._option_trust = trust[options].tolist()
+        self._option_start = np.searchsorted(pairs.position[options],
+                                             np.arange(len(schools) + 1)).tolist()
+        self._positions_with_options = np.unique(pairs.position[options]).tolist()
+        self._school_weak = (school_grade >= Grade.REQUIRES_IMPROVEMENT).tolist()
+        self._capped = self.initial_capped.tolist()
+        self._full_for_weak = self.initial_full_for_weak.tolist()
+        # The log of standings that changed: trust, first position judged on the change,
+        # and the new standing.
+        self._log: list[tuple[int, int, bool, bool]] = []
         self.next_position = 0
         self._changed: tuple[int, ...] = ()
 
-    def _standing(self, trust: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
-        """Whether each trust (or one) is at its growth cap, and whether one more weak school would
+    def _standing(self, trust: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Whether each trust is at its growth cap, and whether one more weak school would
         take its giver:taker ratio below its threshold."""
         trusts, broker = self.broker.model.trusts, self.broker
         capped = trusts.joins_this_year[trust] >= trusts.growth_cap_per_year[trust]
@@ -390,29 +406,17 @@ class BrokeringRound:
             < trusts.giver_taker_threshold[trust]
         return capped, full_for_weak
 
-    def _judge(self, pair_rows: np.ndarray) -> None:
-        trust = self.pairs.trust[pair_rows]
-        refusal = np.where(self.unwilling[pair_rows], 4, 0).astype(np.int8)
-        refusal[self.weak[pair_rows] & self.full_for_weak[trust]] = 3
-        refusal[self.capped[trust]] = 2
-        refusal[self.too_far[pair_rows]] = 1
-        self.refusal[pair_rows] = refusal
-
     def _judge_changed_trusts(self) -> None:
-        """Judge again the pairs, of schools yet to have their turn, of a trust whose
-        standing the last decision changed."""
-        first_pair = self._pair_start[self.next_position]
+        """Read again the standing of the trusts the last decision touched (the caller has
+        joined the school since), for the schools yet to have their turn."""
+        n_trusts = len(self._capped)
         for trust in self._changed:
-            if trust < 0 or trust >= len(self.capped):
+            if trust < 0 or trust >= n_trusts:
                 continue  # no trust, or one founded since the round began (not a candidate)
-            capped, full_for_weak = self._standing(trust)
-            if capped == self.capped[trust] and full_for_weak == self.full_for_weak[trust]:
-                continue
-            self.capped[trust], self.full_for_weak[trust] = capped, full_for_weak
-            rows = self.pairs_by_trust[self.trust_start[trust]:self.trust_start[trust + 1]]
-            rows = rows[np.searchsorted(rows, first_pair):]
-            if len(rows):
-                self._judge(rows)
+            capped, full_for_weak = (bool(fact) for fact in self._standing(trust))
+            if capped != self._capped[trust] or full_for_weak != self._full_for_weak[trust]:
+                self._capped[trust], self._full_for_weak[trust] = capped, full_for_weak
+                self._log.append((trust, self.next_position, capped, full_for_weak))
         self._changed = ()
 
     def decide(self, position: int) -> int:
@@ -420,41 +424,63 @@ class BrokeringRound:
         order; the caller joins the school (or not) before deciding the next."""
         if position < self.next_position:
             raise ValueError("schools in a brokering round are decided in order")
-        self.next_position = position
         self._judge_changed_trusts()
-        pairs, first_pair = self.pairs, self._pair_start[position]
-        accepted = first_pair + np.flatnonzero(
-            self.refusal[first_pair:self._pair_start[position + 1]] == 0)
         self.next_position = position + 1
-        if len(accepted) == 0:
-            return -1
-        # The best reputation (lowest mean grade), then the nearest, then the first.
-        best = accepted[0] if len(accepted) == 1 else accepted[np.lexsort(
-            (pairs.distance_km[accepted], self.reputation[accepted]))[0]]
-        trust = int(pairs.trust[best])
-        self._changed = (trust, int(self.broker.model.schools.trust[self.schools[position]]))
-        return trust
+        weak, capped, full_for_weak = self._school_weak[position], self._capped, self._full_for_weak
+        for trust in self._option_trust[self._option_start[position]:
+                                        self._option_start[position + 1]]:
+            if not capped[trust] and not (weak and full_for_weak[trust]):
+                self._changed = (trust, int(self.broker.model.schools.trust[self.schools[position]]))
+                return trust
+        return -1
 
     def accepted_in_turn(self) -> Iterator[tuple[int, int]]:
         """(position, trust) for each school a trust takes, in turn, skipping the schools
         no trust takes; the caller joins each before the next is judged."""
-        while self.next_position < len(self.schools):
-            self._judge_changed_trusts()
-            accepting = self._refusal_bytes.find(0, self._pair_start[self.next_position])
-            if accepting < 0:
-                self.next_position = len(self.schools)
-                return
-            position = int(self.pairs.position[accepting])
-            yield position, self.decide(position)
+        for position in self._positions_with_options:
+            if position >= self.next_position:
+                trust = self.decide(position)
+                if trust >= 0:
+                    yield position, trust
+        self._judge_changed_trusts()
+        self.next_position = len(self.schools)
+
+    @property
+    def refusal(self) -> np.ndarray:
+        """For each pair, 0 where the trust accepts the school and otherwise 1 + the index
+        in `RULES` of the first rule it refuses on, as judged when the school's turn came
+        (or as things stand, for schools yet to have it)."""
+        self._judge_changed_trusts()
+        pairs = self.pairs
+        capped = self.initial_capped[pairs.trust]
+        full_for_weak = self.initial_full_for_weak[pairs.trust]
+        if self._log:
+            # Each pair takes its trust's latest change from the school's position or
+            # before: a search on the key (trust, position).
+            trust, since, log_capped, log_full = (np.array(column) for column in zip(*self._log, strict=True))
+            span = len(self.schools) + 1
+            order = np.argsort(trust, kind="stable")  # logged in position order already
+            key = trust[order] * span + since[order]
+            latest = np.searchsorted(key, pairs.trust * span + pairs.position, side="right") - 1
+            changed = latest >= 0
+            changed[changed] = trust[order][latest[changed]] == pairs.trust[changed]
+            capped[changed] = log_capped[order][latest[changed]]
+            full_for_weak[changed] = log_full[order][latest[changed]]
+        refusal = np.where(self.unwilling, 4, 0).astype(np.int8)
+        refusal[self.weak & full_for_weak] = 3
+        refusal[capped] = 2
+        refusal[self.too_far] = 1
+        return refusal
 
     def logged_refusals(self, per_school: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The first `per_school` refusals of each school, nearest trust first: positions,
         trusts and refusal codes (1 + index in `RULES`), in position order."""
-        refused = np.flatnonzero(self.refusal > 0)
+        refusal = self.refusal
+        refused = np.flatnonzero(refusal > 0)
         position = self.pairs.position[refused]
         keep = _rank_within(position) < per_school
         refused, position = refused[keep], position[keep]
-        trust, code = self.pairs.trust[refused], self.refusal[refused].astype(np.int8)
+        trust, code = self.pairs.trust[refused], refusal[refused]
         if self.radius_km >= self.search_radius_km:
             return position, trust, code
         # Schools with room left in their log: the nearest trusts beyond every hub radius.
@@ -599,7 +625,8 @@ def adapt_prescriptiveness(model: SchoolSystemModel, sizes: np.ndarray) -> None:
     `prescriptiveness_mean + prescriptiveness_mix_slope x (share below good - 0.14)`.
     """
     schools, trusts, rules = model.schools, model.trusts, model.parameters.model.trusts
-    weak = count_by_trust(schools.grade >= Grade.REQUIRES_IMPROVEMENT, schools.trust, trusts.n)
+    weak = count_by_trust(schools.grade >= Grade.REQUIRES_IMPROVEMENT,
+                          trust_index(schools.trust), trusts.n)
     weak_share = np.divide(weak, sizes, out=np.zeros(trusts.n), where=sizes > 0)
     preferred = np.clip(rules.prescriptiveness_mean
                         + rules.prescriptiveness_mix_slope * (weak_share - 0.14), 0.05, 0.95)
@@ -612,7 +639,7 @@ def adapt_prescriptiveness(model: SchoolSystemModel, sizes: np.ndarray) -> None:
 def update_trusts(model: SchoolSystemModel) -> None:
     schools, trusts = model.schools, model.trusts
     capacity = model.parameters.model.capacity
-    sizes = count_by_trust(np.ones(schools.n, bool), schools.trust, trusts.n)
+    sizes = count_by_trust(None, trust_index(schools.trust), trusts.n)
     mat = trusts.kind == TrustKind.MULTI_ACADEMY_TRUST
     trusts.central_team_fte = np.where(
         mat & trusts.active,

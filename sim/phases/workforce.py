@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.sampling import binomial
-from sim.state import ENGLAND_FSM_MEAN, TERMS_PER_YEAR
+from sim.state import ENGLAND_FSM_MEAN, TERMS_PER_YEAR, per_school, trust_index
 
 if TYPE_CHECKING:
     from sim.model import SchoolSystemModel
@@ -42,9 +42,8 @@ def per_term(yearly_rate: float | np.ndarray) -> float | np.ndarray:
 def update_workload(model: SchoolSystemModel) -> None:
     """Workload index: 1 plus data reporting plus accountability pressure."""
     schools, trusts, p = model.schools, model.trusts, model.parameters.model.workforce
-    data_reporting = np.full(schools.n, p.maintained_data_reporting)
-    academy = schools.trust >= 0
-    data_reporting[academy] = trusts.data_reporting_intensity[schools.trust[academy]]
+    data_reporting = per_school(trusts.data_reporting_intensity, trust_index(schools.trust),
+                                outside=p.maintained_data_reporting)
     pressure = np.asarray(p.accountability_workload_by_grade)[schools.grade - 1]
     schools.workload = 1.0 + data_reporting + pressure + model.policy_effects.extra_workload
 
