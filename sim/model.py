@@ -99,6 +99,9 @@ class SchoolSystemModel(mesa.Model):
         self.maintained_at_start_by_area = np.bincount(
             schools.local_authority, weights=schools.governance == Governance.MAINTAINED,
             minlength=self.n_areas)
+        # The authority of each school as a native index: numpy gathers and counts with it
+        # several times faster than with the stored int32.
+        self.area_index = schools.local_authority.astype(np.intp)
         self.distance_to_area_centre_km = np.hypot(
             schools.x_km - population.local_authority_x_km[schools.local_authority],
             schools.y_km - population.local_authority_y_km[schools.local_authority])

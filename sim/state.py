@@ -223,6 +223,11 @@ class TrustArrays:
 _TRUST_COLUMNS = tuple(column.name for column in fields(TrustArrays))
 
 
+def grade_index(grade: np.ndarray) -> np.ndarray:
+    """Grade - 1 as a native index, to look up per-grade tables (outstanding first)."""
+    return np.subtract(grade, 1, dtype=np.intp)
+
+
 def trust_index(trust: np.ndarray) -> np.ndarray:
     """Each school's trust row plus one, as a native index (0 for a school in no trust).
 

@@ -142,7 +142,7 @@ def run_term(model: SchoolSystemModel) -> None:
     from_central = share * per_school(trusts.central_team_fte, trust) * network.hub_decay
 
     # The local authority supports maintained takers and schools waiting for a sponsor.
-    area = schools.local_authority
+    area = model.area_index
     eligible = taker & ((schools.governance == Governance.MAINTAINED) | schools.awaiting_sponsor)
     la_weight = (schools.area_view_of_need + 0.05) * eligible
     la_total_weight = np.bincount(area, weights=la_weight, minlength=model.n_areas)

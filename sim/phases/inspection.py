@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.population.synthetic import grade_from_effectiveness
-from sim.state import TERMS_PER_YEAR
+from sim.state import TERMS_PER_YEAR, grade_index
 
 if TYPE_CHECKING:
     from sim.model import SchoolSystemModel
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 def lower_cut_point(grade: np.ndarray, cut_points: list[float]) -> np.ndarray:
     """Effectiveness below which a school no longer merits its grade."""
     lower = np.array([cut_points[2], cut_points[1], cut_points[0], -np.inf])
-    return lower[grade - 1]
+    return lower[grade_index(grade)]
 
 
 def schedule_next(model: SchoolSystemModel, inspected: np.ndarray, jitter: np.ndarray) -> None:

@@ -53,6 +53,8 @@ if TYPE_CHECKING:
     from sim.model import SchoolSystemModel
 
 RULES = ("hub_distance", "growth_cap", "giver_taker_ratio", "risk_appetite")
+_REQUIRES_IMPROVEMENT = int(Grade.REQUIRES_IMPROVEMENT)
+_MULTI_ACADEMY_TRUST = int(Governance.MULTI_ACADEMY_TRUST)
 
 
 def run_year(model: SchoolSystemModel, *, trends: bool = True) -> None:
@@ -179,7 +181,13 @@ class Broker:
         self.hub_rows = np.flatnonzero(on_map)
         points = np.column_stack([hubs.x_km[self.hub_rows], hubs.y_km[self.hub_rows]])
         self.tree = cKDTree(points) if len(points) else None
+        self.hub_trust = hubs.trust[self.hub_rows].astype(np.int64)
+        hubs_on_map = np.bincount(self.hub_trust, minlength=trusts.n)
+        self.hub_of_trust_with_several = hubs_on_map[self.hub_trust] > 1
         self._own_hubs: dict[int, list[tuple[float, float]]] = {}
+        self._hubs_by_trust = np.argsort(hubs.trust, kind="stable")
+        self._hub_start = np.searchsorted(hubs.trust[self._hubs_by_trust], np.arange(trusts.n + 1))
+        self._new_hub_min_schools = model.parameters.model.structure.new_hub_min_schools
         # No trust on the map takes a school further than this from its nearest hub.
         self.widest_hub_radius_km = float(
             trusts.hub_radius_km[hubs.trust[self.hub_rows]].max(initial=0.0))
@@ -196,7 +204,6 @@ class Broker:
         """Active MATs on the map with a hub within `radius_km` of each school, nearest
         first, leaving out each school's `exclude` trust (its own, when moving)."""
         model = self.model
-        hubs = model.hubs
         schools = np.asarray(schools, dtype=np.int64)
         empty = np.zeros(0, np.int64)
         none_near = Candidates(empty, empty, np.zeros(0), np.zeros(len(schools) + 1, np.int64))
@@ -208,17 +215,24 @@ class Broker:
         if len(near) == 0:
             return none_near
         position = near["i"].astype(np.int64)
-        rows = self.hub_rows[near["j"]]
-        trust = hubs.trust[rows].astype(np.int64)
-        distance = np.hypot(hubs.x_km[rows] - x[position], hubs.y_km[rows] - y[position])
-        # Each trust's nearest hub to each school: group the (school, hub) pairs by
-        # (school, trust) and keep the least distance.
-        order = np.argsort(position * model.trusts.n + trust)
-        position, trust, distance = position[order], trust[order], distance[order]
-        first = np.flatnonzero(np.r_[True, (position[1:] != position[:-1])
-                                     | (trust[1:] != trust[:-1])])
-        distance = np.minimum.reduceat(distance, first)
-        position, trust = position[first], trust[first]
+        trust = self.hub_trust[near["j"]]
+        distance = near["v"]
+        # Each trust's nearest hub to each school: most trusts have one hub on the map, so
+        # only the pairs of those with several are grouped by (school, trust), keeping the
+        # least distance.
+        several = self.hub_of_trust_with_several[near["j"]]
+        if several.any():
+            single = ~several
+            position_several, trust_several = position[several], trust[several]
+            order = np.argsort(position_several * model.trusts.n + trust_several)
+            position_several, trust_several = position_several[order], trust_several[order]
+            distance_several = distance[several][order]
+            first = np.flatnonzero(np.r_[True, (position_several[1:] != position_several[:-1])
+                                         | (trust_several[1:] != trust_several[:-1])])
+            position = np.concatenate([position[single], position_several[first]])
+            trust = np.concatenate([trust[single], trust_several[first]])
+            distance = np.concatenate([distance[single],
+                                       np.minimum.reduceat(distance_several, first)])
         keep = model.trusts.active[trust]
         if exclude is not None:
             keep &= trust != exclude[position]
@@ -242,49 +256,56 @@ class Broker:
 
     def join(self, school: int, trust: int, reason: str, *, record: bool = True) -> None:
         """Move a school into a MAT, keeping counts, hubs and the graph in step."""
+        # Called a few hundred times a year, one school at a time: plain ints throughout,
+        # as numpy scalars and enum comparisons cost several times more.
         model = self.model
-        schools, trusts = model.schools, model.trusts
+        schools = model.schools
         old = int(schools.trust[school])
         since = int(schools.awaiting_sponsor_since_term[school])
-        waited = model.term - since if since != NEVER else 0
-        weak = int(schools.grade[school] >= Grade.REQUIRES_IMPROVEMENT)
-        giver = int(schools.is_giver[school])
+        weak = int(schools.grade[school]) >= _REQUIRES_IMPROVEMENT
+        giver = bool(schools.is_giver[school])
+        sizes, givers, takers = self.sizes, self.givers, self.takers
         if old >= 0:
-            self.sizes[old] -= 1
-            self.givers[old] -= giver
-            self.takers[old] -= weak
+            sizes[old] -= 1
+            givers[old] -= giver
+            takers[old] -= weak
             model.trust_moves_this_year += 1
         model.network.set_trust(schools, school, trust)
-        schools.governance[school] = Governance.MULTI_ACADEMY_TRUST
+        schools.governance[school] = _MULTI_ACADEMY_TRUST
         schools.awaiting_sponsor_since_term[school] = NEVER
-        self.sizes[trust] += 1
-        self.givers[trust] += giver
-        self.takers[trust] += weak
-        trusts.joins_this_year[trust] += 1
-        self._maybe_open_hub(school, trust)
+        sizes[trust] += 1
+        givers[trust] += giver
+        takers[trust] += weak
+        model.trusts.joins_this_year[trust] += 1
+        if sizes[trust] >= self._new_hub_min_schools:
+            self._maybe_open_hub(school, trust)
         if record:
             model.events.record_one("join", model.term, school=school, trust=trust,
-                                    detail=reason, wait_terms=waited, old_trust=old)
+                                    detail=reason, old_trust=old,
+                                    wait_terms=model.term - since if since != NEVER else 0)
 
     def _maybe_open_hub(self, school: int, trust: int) -> None:
+        """A trust that takes a school far from all its hubs opens one there."""
         model = self.model
-        if self.sizes[trust] < model.parameters.model.structure.new_hub_min_schools:
-            return
         x, y = float(model.schools.x_km[school]), float(model.schools.y_km[school])
         own = self._hubs_of(trust)
         nearest = min((math.hypot(hub_x - x, hub_y - y) for hub_x, hub_y in own), default=math.inf)
-        if nearest > 0.6 * model.trusts.hub_radius_km[trust]:
+        if nearest > 0.6 * float(model.trusts.hub_radius_km[trust]):
             model.hubs.add(trust, x, y)
             own.append((x, y))
 
     def _hubs_of(self, trust: int) -> list[tuple[float, float]]:
         """A trust's hubs as (x, y) km, kept as it opens more during the year."""
-        if trust not in self._own_hubs:
+        own = self._own_hubs.get(trust)
+        if own is None:
             hubs = self.model.hubs
-            rows = hubs.of_trust(trust)
-            self._own_hubs[trust] = list(zip(hubs.x_km[rows].tolist(), hubs.y_km[rows].tolist(),
-                                             strict=True))
-        return self._own_hubs[trust]
+            if trust < len(self._hub_start) - 1:  # on the books when the year began
+                rows = self._hubs_by_trust[self._hub_start[trust]:self._hub_start[trust + 1]]
+            else:  # founded this year
+                rows = hubs.of_trust(trust)
+            own = self._own_hubs[trust] = list(zip(hubs.x_km[rows].tolist(),
+                                                   hubs.y_km[rows].tolist(), strict=True))
+        return own
 
     def place_waiting_schools(self) -> None:
         """One brokering round for every school waiting for a sponsor, longest wait first."""

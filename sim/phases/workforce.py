@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.sampling import binomial
-from sim.state import ENGLAND_FSM_MEAN, TERMS_PER_YEAR, per_school, trust_index
+from sim.state import ENGLAND_FSM_MEAN, TERMS_PER_YEAR, grade_index, per_school, trust_index
 
 if TYPE_CHECKING:
     from sim.model import SchoolSystemModel
@@ -44,18 +44,18 @@ def update_workload(model: SchoolSystemModel) -> None:
     schools, trusts, p = model.schools, model.trusts, model.parameters.model.workforce
     data_reporting = per_school(trusts.data_reporting_intensity, trust_index(schools.trust),
                                 outside=p.maintained_data_reporting)
-    pressure = np.asarray(p.accountability_workload_by_grade)[schools.grade - 1]
+    pressure = np.asarray(p.accountability_workload_by_grade)[grade_index(schools.grade)]
     schools.workload = 1.0 + data_reporting + pressure + model.policy_effects.extra_workload
 
 
 def flow_multipliers(model: SchoolSystemModel) -> tuple[np.ndarray, np.ndarray]:
     """How much likelier than typical each school's teachers are to leave, and to move."""
     schools, p = model.schools, model.parameters.model.workforce
-    grade_index = schools.grade - 1
+    by_grade = grade_index(schools.grade)
     pull = np.exp(p.workload_elasticity * (schools.workload - 1.0)
                   + p.disadvantage_elasticity * (schools.fsm_share - ENGLAND_FSM_MEAN))
-    return (pull * np.asarray(p.leaving_multiplier_by_grade)[grade_index],
-            pull * np.asarray(p.moving_multiplier_by_grade)[grade_index])
+    return (pull * np.asarray(p.leaving_multiplier_by_grade)[by_grade],
+            pull * np.asarray(p.moving_multiplier_by_grade)[by_grade])
 
 
 def expected_turnover(model: SchoolSystemModel) -> np.ndarray:
@@ -122,7 +122,7 @@ def _recruit(model: SchoolSystemModel, movers: np.ndarray,
              rng: np.random.Generator) -> tuple[np.ndarray, ...]:
     """Fill open posts from each local authority's applicants, by attractiveness."""
     schools, p = model.schools, model.parameters.model.workforce
-    area = schools.local_authority
+    area = model.area_index
     n_areas = len(model.local_authority_names)
     open_posts = np.maximum(schools.vacancies, 0)
     open_in_area = np.bincount(area, weights=open_posts, minlength=n_areas)
@@ -132,7 +132,7 @@ def _recruit(model: SchoolSystemModel, movers: np.ndarray,
     applicants = movers_in_area + entrants_in_area
 
     attractiveness = (
-        np.asarray(p.attractiveness_by_grade)[schools.grade - 1]
+        np.asarray(p.attractiveness_by_grade)[grade_index(schools.grade)]
         * np.exp(-p.attractiveness_workload_elasticity * (schools.workload - 1.0)
                  - p.attractiveness_disadvantage_elasticity * (schools.fsm_share - ENGLAND_FSM_MEAN))
     )
