@@ -215,8 +215,7 @@ class TrustArrays:
         missing = set(_TRUST_COLUMNS) - set(values)
         if missing:
             raise ValueError(f"new trust is missing {sorted(missing)}")
-        for name in _TRUST_COLUMNS:
-            setattr(self, name, appended(getattr(self, name), values[name]))
+        append_row(self, _TRUST_COLUMNS, values)
         return self.n - 1
 
 
@@ -251,12 +250,24 @@ def count_by_trust(mask: np.ndarray | None, index: np.ndarray, n_trusts: int) ->
     return counts if mask is not None else counts.astype(np.float64)
 
 
-def appended(array: np.ndarray, value: object) -> np.ndarray:
-    """A copy of a 1-d array with one more value at the end, in the array's dtype."""
-    longer = np.empty(len(array) + 1, dtype=array.dtype)
-    longer[:-1] = array
-    longer[-1] = value
-    return longer
+def append_row(table: object, columns: tuple[str, ...], values: dict[str, object]) -> None:
+    """Append one value to each named 1-d array column of `table`, in amortised constant time.
+
+    Each column becomes a view of a buffer with room to grow, kept in the table's
+    `_buffers`, so that founding a trust does not copy every column. A column the caller
+    has replaced by a new array since is copied into a new buffer first.
+    """
+    buffers = table.__dict__.setdefault("_buffers", {})
+    for name in columns:
+        column = getattr(table, name)
+        n = len(column)
+        buffer = buffers.get(name)
+        if (buffer is None or column.base is not buffer or n >= len(buffer)
+                or column.ctypes.data != buffer.ctypes.data):
+            buffer = buffers[name] = np.empty(max(64, 2 * (n + 1)), dtype=column.dtype)
+            buffer[:n] = column
+        buffer[n] = values[name]
+        setattr(table, name, buffer[:n + 1])
 
 
 @dataclass
@@ -268,9 +279,7 @@ class Hubs:
     y_km: np.ndarray  # float64
 
     def add(self, trust: int, x_km: float, y_km: float) -> None:
-        self.trust = appended(self.trust, trust)
-        self.x_km = appended(self.x_km, x_km)
-        self.y_km = appended(self.y_km, y_km)
+        append_row(self, ("trust", "x_km", "y_km"), {"trust": trust, "x_km": x_km, "y_km": y_km})
 
     def of_trust(self, trust: int) -> np.ndarray:
         return np.flatnonzero(self.trust == trust)

@@ -403,12 +403,18 @@ class BrokeringRound:
         # (lowest mean grade), then pair order (nearest, then trust row). Reputations are
         # fixed until the trusts update, after brokering.
         options = np.flatnonzero(~self.too_far & ~self.unwilling)
-        options = options[np.lexsort((trusts.reputation[trust[options]],
-                                      pairs.position[options]))]
+        # One sort on an integer key (school, rank of the trust's reputation); a stable sort
+        # keeps pair order among equal reputations.
+        by_reputation = np.argsort(trusts.reputation, kind="stable")
+        reputation_rank = np.empty(trusts.n, np.int64)
+        reputation_rank[by_reputation] = np.cumsum(
+            np.r_[0, np.diff(trusts.reputation[by_reputation]) != 0])
+        options = options[np.argsort(pairs.position[options] * (trusts.n + 1)
+                                     + reputation_rank[trust[options]], kind="stable")]
         self._option_trust = trust[options].tolist()
-        self._option_start = np.searchsorted(pairs.position[options],
-                                             np.arange(len(schools) + 1)).tolist()
-        self._positions_with_options = np.unique(pairs.position[options]).tolist()
+        option_start = np.searchsorted(pairs.position[options], np.arange(len(schools) + 1))
+        self._option_start = option_start.tolist()
+        self._positions_with_options = np.flatnonzero(np.diff(option_start)).tolist()
         self._school_weak = (school_grade >= Grade.REQUIRES_IMPROVEMENT).tolist()
         self._capped = self.initial_capped.tolist()
         self._full_for_weak = self.initial_full_for_weak.tolist()
@@ -497,9 +503,14 @@ class BrokeringRound:
         """The first `per_school` refusals of each school, nearest trust first: positions,
         trusts and refusal codes (1 + index in `RULES`), in position order."""
         refusal = self.refusal
-        refused = np.flatnonzero(refusal > 0)
+        is_refused = refusal > 0
+        refused = np.flatnonzero(is_refused)
         position = self.pairs.position[refused]
-        keep = _rank_within(position) < per_school
+        # Each refusal's rank among its school's: refusals before it in the pair list,
+        # less those before the school's first pair.
+        refusals_before = np.r_[0, np.cumsum(is_refused)]
+        keep = (refusals_before[refused] - refusals_before[self.pairs.start[position]]
+                < per_school)
         refused, position = refused[keep], position[keep]
         trust, code = self.pairs.trust[refused], refusal[refused]
         if self.radius_km >= self.search_radius_km:

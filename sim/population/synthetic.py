@@ -257,11 +257,11 @@ def new_trust_values(
         "founded_term": founded_term,
         "central_team_fte": (capacity.central_team_base_fte
                              + capacity.central_team_fte_per_school * n_members) if is_mat else 0.0,
-        "prescriptiveness": float(np.clip(rng.normal(rules.prescriptiveness_mean, 0.15), 0, 1)),
+        "prescriptiveness": min(max(float(rng.normal(rules.prescriptiveness_mean, 0.15)), 0.0), 1.0),
         "giver_taker_threshold": rules.giver_taker_threshold,
         "hub_radius_km": rules.hub_radius_km,
         "growth_cap_per_year": rules.growth_cap_per_year,
-        "risk_appetite": float(np.clip(rng.normal(rules.risk_appetite_mean, 0.15), 0, 1)),
+        "risk_appetite": min(max(float(rng.normal(rules.risk_appetite_mean, 0.15)), 0.0), 1.0),
         "data_reporting_intensity": (rules.data_reporting_intensity if is_mat
                                      else rules.single_academy_trust_data_reporting),
         "leadership_pool": trust_strength + (rules.leadership_pool_bonus if is_mat else 0.0),
