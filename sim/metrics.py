@@ -25,7 +25,7 @@ def share(mask: np.ndarray, rows: np.ndarray | None = None) -> float:
     """Share of schools (of `rows`, if given) where `mask` holds."""
     if rows is not None:
         mask = mask[rows]
-    return float(mask.mean()) if len(mask) else float("nan")
+    return np.count_nonzero(mask) / len(mask) if len(mask) else float("nan")
 
 
 def disadvantage_gap(effectiveness: np.ndarray, fifths: StaticGroups) -> float:

@@ -19,6 +19,8 @@ import numpy as np
 # Above this mean the loop would take many rounds and rounding would build up in the
 # recurrence; numpy switches algorithm at the same point.
 INVERSION_MAX_MEAN = 30.0
+# Below this many rows left, `_continue` finishes element by element.
+SCALAR_TAIL = 32
 
 
 def binomial(rng: np.random.Generator, count: np.ndarray,
@@ -81,6 +83,8 @@ def _continue(result: np.ndarray, rows: np.ndarray, n: np.ndarray, u: np.ndarray
     cdf = pmf
     k = 0
     while len(rows):
+        if len(rows) <= SCALAR_TAIL:
+            return _finish_one_by_one(result, rows, n, u, cdf, pmf, odds, k)
         k += 1
         pmf = pmf * ((n - (k - 1)) / k) * odds
         cdf = cdf + pmf
@@ -91,4 +95,25 @@ def _continue(result: np.ndarray, rows: np.ndarray, n: np.ndarray, u: np.ndarray
             rows, n, u, cdf, pmf = rows[keep], n[keep], u[keep], cdf[keep], pmf[keep]
             if np.ndim(odds):
                 odds = odds[keep]
+    return result
+
+
+def _finish_one_by_one(result: np.ndarray, rows: np.ndarray, n: np.ndarray, u: np.ndarray,
+                       cdf: np.ndarray, pmf: np.ndarray, odds: float | np.ndarray,
+                       k: int) -> np.ndarray:
+    """The last few rows of `_continue`, known to have X > k, walked in plain Python: the
+    same arithmetic in the same order (so the same numbers), without numpy's per-call cost
+    on arrays of a few elements."""
+    odds_of = odds.tolist() if np.ndim(odds) else [odds] * len(rows)
+    for row, count, uniform, walked, mass, ratio in zip(
+            rows.tolist(), n.tolist(), u.tolist(), cdf.tolist(), pmf.tolist(), odds_of,
+            strict=True):
+        events = k
+        while True:
+            events += 1
+            mass = mass * ((count - (events - 1)) / events) * ratio
+            walked = walked + mass
+            if not (uniform > walked and count > events):
+                break
+        result[row] = events
     return result
