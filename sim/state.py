@@ -261,13 +261,14 @@ def append_row(table: object, columns: tuple[str, ...], values: dict[str, object
     for name in columns:
         column = getattr(table, name)
         n = len(column)
-        buffer = buffers.get(name)
-        if (buffer is None or column.base is not buffer or n >= len(buffer)
-                or column.ctypes.data != buffer.ctypes.data):
-            buffer = buffers[name] = np.empty(max(64, 2 * (n + 1)), dtype=column.dtype)
+        buffer, view = buffers.get(name, (None, None))
+        if column is not view or n >= len(buffer):
+            buffer = np.empty(max(64, 2 * (n + 1)), dtype=column.dtype)
             buffer[:n] = column
         buffer[n] = values[name]
-        setattr(table, name, buffer[:n + 1])
+        view = buffer[:n + 1]
+        buffers[name] = (buffer, view)
+        setattr(table, name, view)
 
 
 @dataclass
