@@ -90,8 +90,8 @@ def run_term(model: SchoolSystemModel, rng: np.random.Generator | None = None) -
     leaving, moving = flow_multipliers(model)
 
     def draw(count: np.ndarray, yearly_rate: float, multiplier: np.ndarray) -> np.ndarray:
-        probability = np.clip(per_term(np.clip(yearly_rate * multiplier, 0, 0.95)), 0, 1)
-        return binomial(rng, count, probability)
+        # A yearly rate in [0, 0.95] gives a termly one in [0, 0.64]: no second clip.
+        return binomial(rng, count, per_term(np.clip(yearly_rate * multiplier, 0, 0.95)))
 
     # Rates are measured on the teachers in post at the start of the term.
     schools.early_career_year1_at_risk = schools.early_career_year1.copy()
