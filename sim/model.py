@@ -82,6 +82,7 @@ class SchoolSystemModel(mesa.Model):
         population = build_population(parameters, self.streams.population)
         self.schools = population.schools
         self.trusts = population.trusts
+        self.population_report = population.report
         self.hubs = population.hubs
         self.local_authority_names = population.local_authority_names
         self.n_areas = len(self.local_authority_names)
@@ -119,10 +120,12 @@ class SchoolSystemModel(mesa.Model):
         self.school_agents = [School(self, row) for row in range(schools.n)]
         self.trust_agents = [Trust(self, row) for row in range(self.trusts.n)]
         # Let the labour market settle, start the status quo in equilibrium, then let the
-        # inspection cycle run once so that grades are as stale as real ones.
+        # inspection cycle run once so that grades are as stale as real ones. Grades and
+        # trusts read from data are already real: no spin-up then.
         workforce.warm_up(self, WARM_UP_TERMS)
         improvement.equilibrate_potential(self)
-        self._spin_up(SPIN_UP_TERMS)
+        if population.report is None:
+            self._spin_up(SPIN_UP_TERMS)
 
         self._timeseries: list[dict[str, float | int]] = []
         self._panel: list[dict[str, np.ndarray]] = []
@@ -301,4 +304,6 @@ class SchoolSystemModel(mesa.Model):
                 spending / self.grades_gained if self.grades_gained > 0 else None,
             "cost_per_school_moved_to_good_gbp":
                 spending / self.schools_moved_to_good if self.schools_moved_to_good > 0 else None,
+            # A population read from data: what was kept, dropped and imputed.
+            **({"population": self.population_report} if self.population_report else {}),
         }

@@ -116,6 +116,8 @@ RULES: dict[str, Rule] = {
     "scenario.improvement_budget_gbp_per_year": number(0.0, 1e10),
     # population
     "population.name": TEXT,
+    "population.path": Rule("text", nullable=True),
+    "population.areas": listing(TEXT),
     "population.towns_per_local_authority": listing(integer(1, 50), 2, ordered_pair=True),
     "population.town_spread_km": number(0.1, 100.0),
     "population.local_authority_size_sd": number(0.0, 3.0),
@@ -344,6 +346,13 @@ def check_config(config: dict[str, Any]) -> None:
     if abs(sum(config["scenario"]["phase_shares"]) - 1.0) > 1e-6:
         raise ConfigError("scenario.phase_shares must add up to 1 (primary, secondary, "
                           "special, alternative provision)")
+    population = config["population"]
+    if population["name"] == "gias":
+        # The file itself is read by the builder (sim.population.gias); here only whether
+        # there is one, so that a run stops before it starts.
+        from sim.population.gias import check_path
+
+        check_path(population["path"])
     policy = config["policy"]
     if policy["end_year"] is not None and policy["end_year"] < policy["start_year"]:
         raise ConfigError("policy.end_year must be null or no earlier than policy.start_year")

@@ -297,3 +297,6 @@ class Population:
     local_authority_x_km: np.ndarray
     local_authority_y_km: np.ndarray
     partnership_clusters: list[np.ndarray]  # school rows of each peer cluster
+    # what a builder from data kept, dropped and imputed (summary.json's `population`);
+    # a population read from data has real grades and trusts, so the model skips its spin-up
+    report: dict[str, object] | None = None

@@ -14,6 +14,8 @@ from sim.config import compose, job_config, to_namespace
 from sim.model import SchoolSystemModel
 
 REPOSITORY = Path(__file__).resolve().parent.parent
+# An invented extract in exact GIAS format (tests/data/make_gias_fixture.py writes it).
+GIAS_FIXTURE = REPOSITORY / "tests" / "data" / "gias_fixture.csv"
 
 
 def make_config(*overrides: str) -> dict[str, Any]:

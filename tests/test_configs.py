@@ -10,7 +10,7 @@ import pytest
 from sim.cli import config_groups
 from sim.config import CONFIG_DIR
 from sim.parameters import RULES, ConfigError, check_config, check_value, leaves
-from tests.conftest import REPOSITORY, make_config
+from tests.conftest import GIAS_FIXTURE, REPOSITORY, make_config
 
 GROUPS = config_groups()
 COMBINATIONS = list(itertools.product(GROUPS["scenario"], GROUPS["population"], GROUPS["policy"],
@@ -19,8 +19,10 @@ COMBINATIONS = list(itertools.product(GROUPS["scenario"], GROUPS["population"], 
 
 @pytest.mark.parametrize(("scenario", "population", "policy", "model"), COMBINATIONS)
 def test_every_combination_composes_and_validates(scenario, population, policy, model):
+    # A population read from data needs its file.
+    data = [f"population.path={GIAS_FIXTURE}"] if population == "gias" else []
     config = make_config(f"scenario={scenario}", f"population={population}",
-                         f"policy={policy}", f"model={model}")
+                         f"policy={policy}", f"model={model}", *data)
     check_config(config)
     assert config["scenario"]["name"] == scenario
     assert config["policy"]["name"] == policy

@@ -1,7 +1,8 @@
 """Population builders: turn a scenario into schools, trusts, hubs and peer clusters.
 
 Each builder is a pure function of the config and a random generator. `synthetic` draws a
-place from published statistics; a builder from a GIAS extract can sit beside it.
+place from published statistics; `gias` reads the real schools of a place from a Get
+Information about Schools extract and draws only what the extract does not hold.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from sim.population.gias import build_gias_population
 from sim.population.synthetic import build_synthetic_population
 from sim.state import Population
 
-BUILDERS = {"synthetic": build_synthetic_population}
+BUILDERS = {"synthetic": build_synthetic_population, "gias": build_gias_population}
 
 
 def build_population(parameters: SimpleNamespace, rng: np.random.Generator) -> Population:

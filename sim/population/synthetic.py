@@ -177,15 +177,8 @@ def _draw_schools(
     last_inspection_term = -terms_since
     inspection_due_term = (last_inspection_term + np.round(own_interval)).astype(np.int32)
 
-    behaviour = np.clip(population.behaviour_mean + 0.12 * (effectiveness - effectiveness.mean())
-                        + rng.normal(0, 0.08, n), 0.05, 1.0)
-    resistant = rng.random(n) < population.resistant_academy_share
-    buy_in = np.where(resistant, rng.uniform(0.1, 0.4, n), rng.beta(8, 2, n))
-
-    vacancies = rng.binomial(establishment, population.starting_vacancy_rate)
-    teachers = (establishment - vacancies).astype(np.int32)
-    ect1 = rng.binomial(teachers, population.early_career_year1_share).astype(np.int32)
-    ect2 = rng.binomial(teachers - ect1, population.early_career_year2_share).astype(np.int32)
+    behaviour, buy_in = draw_behaviour_and_buy_in(effectiveness, population, rng)
+    teachers, ect1, ect2 = draw_staff(establishment, population, rng)
 
     phase_names = ["Primary", "Secondary", "Special", "Alternative Provision"]
     names = np.array([f"Town {t + 1} {phase_names[p]} School {i + 1}"
@@ -220,6 +213,28 @@ def _draw_schools(
         trust=np.full(n, NO_TRUST, dtype=np.int32),
         awaiting_sponsor_since_term=np.full(n, NEVER, dtype=np.int32),
     )
+
+
+def draw_behaviour_and_buy_in(effectiveness: np.ndarray, population: SimpleNamespace,
+                              rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Climate for learning (better in more effective schools) and buy-in to a trust's
+    shared practice (a `resistant_academy_share` resists; seed 004 finding 5)."""
+    n = len(effectiveness)
+    behaviour = np.clip(population.behaviour_mean + 0.12 * (effectiveness - effectiveness.mean())
+                        + rng.normal(0, 0.08, n), 0.05, 1.0)
+    resistant = rng.random(n) < population.resistant_academy_share
+    buy_in = np.where(resistant, rng.uniform(0.1, 0.4, n), rng.beta(8, 2, n))
+    return behaviour, buy_in
+
+
+def draw_staff(establishment: np.ndarray, population: SimpleNamespace,
+               rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Teachers in post (a few posts vacant) and early-career teachers in years 1 and 2."""
+    vacancies = rng.binomial(establishment, population.starting_vacancy_rate)
+    teachers = (establishment - vacancies).astype(np.int32)
+    ect1 = rng.binomial(teachers, population.early_career_year1_share).astype(np.int32)
+    ect2 = rng.binomial(teachers - ect1, population.early_career_year2_share).astype(np.int32)
+    return teachers, ect1, ect2
 
 
 def _beta_from_mean_sd(mean: float, sd: float, size: int, rng: np.random.Generator) -> np.ndarray:
