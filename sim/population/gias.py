@@ -59,6 +59,7 @@ from sim.state import (
     Phase,
     Population,
     SchoolArrays,
+    TrustArrays,
     TrustKind,
 )
 
@@ -451,7 +452,7 @@ def _inspection_terms(dates: pd.Series, grade: np.ndarray, model: SimpleNamespac
 
 def _trusts(kept: pd.DataFrame, schools: SchoolArrays, trust_sizes: pd.Series,
             scenario: SimpleNamespace, population: SimpleNamespace, model: SimpleNamespace,
-            rng: np.random.Generator, report: Report) -> tuple[object, Hubs]:
+            rng: np.random.Generator, report: Report) -> tuple[TrustArrays, Hubs]:
     """Trusts of the academies: MATs by `Trusts (code)`, hubs at their members."""
     trusts = empty_trusts()
     hubs = Hubs(trust=np.zeros(0, np.int32), x_km=np.zeros(0), y_km=np.zeros(0))
@@ -462,8 +463,14 @@ def _trusts(kept: pd.DataFrame, schools: SchoolArrays, trust_sizes: pd.Series,
     # An academy with no trust code is taken to be its own single-academy trust.
     code = np.where(no_code, "URN " + kept["urn"].to_numpy(dtype=object), code)
     names = kept["trust_name"].to_numpy(dtype=object)
-    for trust_code in sorted(set(code[academy])):
-        members = np.flatnonzero(academy & (code == trust_code))
+    # Academies grouped by trust code (codes in sorted order, members in row order).
+    rows = np.flatnonzero(academy)
+    rows = rows[np.argsort(code[rows].astype(str), kind="stable")]
+    codes = code[rows].astype(str)
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(rows) else []
+    ends = np.r_[starts[1:], len(rows)] if len(rows) else []
+    for start, end in zip(starts, ends, strict=True):
+        trust_code, members = codes[start], rows[start:end]
         is_mat = int(trust_sizes.get(trust_code, 1)) >= 2
         kind = TrustKind.MULTI_ACADEMY_TRUST if is_mat else TrustKind.SINGLE_ACADEMY_TRUST
         values = new_trust_values(kind, len(members), model, rng, 0, scenario.trust_strength,
