@@ -15,7 +15,7 @@ import sys
 from typing import Any
 
 from sim.config import CONFIG_DIR, compose, job_config, register_resolvers
-from sim.parameters import RULES, ConfigError, check_config, check_value, format_value
+from sim.parameters import RULES, ConfigError, check_config, check_value, format_value, leaves
 
 log = logging.getLogger("sim")
 
@@ -76,6 +76,41 @@ def _unknown(key: str) -> ConfigError:
                        f"`python -m sim --cfg job`)")
 
 
+def option_keys(group: str, option: str) -> set[str]:
+    """The dotted keys a group option defines, through its own defaults list."""
+    import yaml
+
+    document = yaml.safe_load((CONFIG_DIR / group / f"{option}.yaml").read_text()) or {}
+    keys: set[str] = set()
+    for entry in document.pop("defaults", []):
+        if isinstance(entry, str) and entry != "_self_":
+            keys |= option_keys(group, entry)
+    return keys | {f"{group}.{key}" for key, _ in leaves(document)}
+
+
+def default_choices() -> dict[str, str]:
+    """Each group's option in configs/config.yaml's defaults list."""
+    import yaml
+
+    document = yaml.safe_load((CONFIG_DIR / "config.yaml").read_text())
+    return {key: value for entry in document["defaults"] if isinstance(entry, dict)
+            for key, value in entry.items() if "/" not in key and " " not in key}
+
+
+def _check_in_chosen_options(key: str, chosen: dict[str, list[str]],
+                             groups: dict[str, list[str]]) -> None:
+    """A group's parameter must belong to the option chosen for that group."""
+    group = key.split(".", 1)[0]
+    if group not in chosen:
+        return
+    lacking = [option for option in chosen[group] if key not in option_keys(group, option)]
+    if lacking:
+        having = [option for option in groups[group] if key in option_keys(group, option)]
+        choices = [f"{group}={option}" for option in having]
+        fix = f"add {choices[0]}" if len(choices) == 1 else f"add one of {', '.join(choices)}"
+        raise ConfigError(f"'{key}' is not a parameter of {group}={lacking[0]}: {fix}")
+
+
 def check_command_line(argv: list[str]) -> None:
     """Raise ConfigError, with a one-line message, for any override that cannot run."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -110,10 +145,19 @@ def check_command_line(argv: list[str]) -> None:
         else:
             value_overrides.append(override)
 
+    chosen = {group: [option] for group, option in default_choices().items()
+              if group in groups}
+    for override in parsed:
+        if override.key_or_group in chosen:
+            chosen[override.key_or_group] = [str(option) for option in _values(override)]
+    if any(override.key_or_group == "experiments" for override in parsed):
+        chosen = {}  # an experiment chooses options itself; the sweep's compose checks below
     for override in value_overrides:
         key = override.key_or_group
         if key not in RULES:
             raise _unknown(key)
+        if not override.is_add():
+            _check_in_chosen_options(key, chosen, groups)
         for value in _values(override):
             check_value(key, value)
 

@@ -40,7 +40,7 @@ class Rule:
             assert self.item is not None
             text = f"a list of {self.length} " if self.length else "a list of "
             text += self.item.describe().removeprefix("a ").removeprefix("an ")
-            text += " values" if not text.endswith("values") else ""
+            text += "s" if text.endswith("value") else "" if text.endswith("values") else " values"
             if self.increasing:
                 text += ", strictly increasing"
             if self.ordered_pair:

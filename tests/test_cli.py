@@ -20,6 +20,8 @@ from tests.conftest import run_cli
     ("scenario=atlantis", "unknown scenario 'atlantis': choose one of national, opportunity_area"),
     ("horizon_years=[1,2]", "horizon_years must be a whole number"),
     ("seed", "cannot read the override 'seed'"),
+    ("population.path=extract.csv",
+     "'population.path' is not a parameter of population=synthetic: add population=gias"),
 ])
 def test_bad_override_gives_one_clean_line_and_no_run_directory(tmp_path, override, expected):
     result = run_cli(override, "output.root=out", cwd=tmp_path)
@@ -93,3 +95,18 @@ def test_a_sweep_resumes_skipping_completed_runs_and_carries_on_after_a_failure(
                 if p.is_dir() and (p / "summary.json").exists()]
     assert len(complete) == 3
     assert not (tmp_path / "out" / "sweep" / ".incomplete").exists()
+
+
+@pytest.mark.parametrize(("arguments", "expected"), [
+    (["policy.mat_contracting.contract_length_years=3"],
+     "not a parameter of policy=status_quo: add one of policy=combined, policy=mat_contracting"),
+    (["population=synthetic,gias", "population.areas=[Blackpool]"],
+     "not a parameter of population=synthetic: add population=gias"),
+])
+def test_a_parameter_of_another_option_is_refused_before_hydra_starts(arguments, expected):
+    from sim.cli import check_command_line
+    from sim.parameters import ConfigError
+
+    with pytest.raises(ConfigError, match=expected):
+        check_command_line(arguments)
+    check_command_line(["population=gias", "population.areas=[Blackpool]"])  # its own: fine
