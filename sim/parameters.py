@@ -301,7 +301,7 @@ def _problem(rule: Rule, value: Any) -> str | None:
     if rule.kind == "list":
         assert rule.item is not None
         if not isinstance(value, list | tuple):
-            return ""
+            return f" (write it as a list: '[{format_value(value)}]')"
         if rule.length is not None and len(value) != rule.length:
             return f" (got {len(value)} values)"
         for item in value:

@@ -77,6 +77,7 @@ def test_odd_parameter_tables_are_current():
     ("scenario.phase_shares", [0.5, 0.5], "list of 4"),
     ("output.plots", "yes", "true or false"),
     ("horizon_years", 0, "from 1 to 100"),
+    ("population.areas", "Blackpool", "write it as a list: '[Blackpool]'"),
 ])
 def test_bad_values_are_refused_with_the_key_and_what_is_allowed(key, value, words):
     with pytest.raises(ConfigError) as error:
