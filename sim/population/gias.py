@@ -174,10 +174,14 @@ def _decode(raw: bytes, path: Path) -> str:
 
 # -- choosing rows ---------------------------------------------------------------------
 
+def opportunity_areas() -> dict[str, list[str]]:
+    """Each Opportunity Area's local authority or district names (configs/opportunity_areas.yaml)."""
+    return yaml.safe_load(OPPORTUNITY_AREAS_FILE.read_text())["opportunity_areas"]
+
+
 def resolve_areas(areas: list[str]) -> list[str]:
     """Area names with each Opportunity Area replaced by its local authorities or districts."""
-    groups = yaml.safe_load(OPPORTUNITY_AREAS_FILE.read_text()) or {}
-    by_name = {name.casefold(): members for name, members in groups["opportunity_areas"].items()}
+    by_name = {name.casefold(): members for name, members in opportunity_areas().items()}
     resolved: list[str] = []
     for area in areas:
         resolved.extend(by_name.get(str(area).strip().casefold(), [str(area).strip()]))
@@ -191,7 +195,7 @@ def select_areas(frame: pd.DataFrame, areas: list[str], path: str) -> pd.DataFra
     local_authority = frame["local_authority"].str.casefold()
     district = frame["district"].str.casefold()
     chosen = np.zeros(len(frame), bool)
-    groups = yaml.safe_load(OPPORTUNITY_AREAS_FILE.read_text())["opportunity_areas"]
+    groups = opportunity_areas()
     for area in areas:
         names = [name.casefold() for name in resolve_areas([area])]
         matches = (local_authority.isin(names) | district.isin(names)).to_numpy()
