@@ -227,8 +227,7 @@ def usable(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
         kind == "pupil referral unit")
     phase = phase.mask(special, int(Phase.SPECIAL)).mask(alternative,
                                                          int(Phase.ALTERNATIVE_PROVISION))
-    reason = pd.Series("", index=frame.index)
-    reason = reason.mask((reason == "") & (phase < 0), "no phase the model covers")
+    reason = pd.Series("", index=frame.index).mask(phase < 0, "no phase the model covers")
     reason = reason.mask(~group.isin(STATE_FUNDED_GROUPS) | kind.isin(NOT_STATE_FUNDED_TYPES),
                          "not state-funded")
     reason = reason.mask(~status.isin(OPEN), "not open")
@@ -247,9 +246,10 @@ def build_gias_population(
     frame = read_extract(population.path)
     path = str(population.path)
     report = Report(source=Path(path).name, rows_read=len(frame), areas=list(population.areas))
+    phase_everywhere, reason_everywhere = usable(frame)
     in_areas = select_areas(frame, list(population.areas), path)
     report.rows_in_areas = len(in_areas)
-    phase, reason = usable(in_areas)
+    phase, reason = phase_everywhere[in_areas.index], reason_everywhere[in_areas.index]
     report.dropped = {str(why): int(count)
                       for why, count in reason[reason != ""].value_counts().sort_index().items()}
     if (reason == "").sum() == 0:
@@ -261,8 +261,7 @@ def build_gias_population(
     kept = in_areas[reason == ""].reset_index(drop=True)
     phase = phase[reason == ""].to_numpy().astype(np.int8)
     # A trust's kind comes from its size across the whole file, not only the chosen areas.
-    _, everywhere_reason = usable(frame)
-    academies_everywhere = frame[(everywhere_reason == "")
+    academies_everywhere = frame[(reason_everywhere == "")
                                  & frame["type_group"].str.casefold().isin(ACADEMY_GROUPS)]
     trust_sizes = academies_everywhere["trust_code"][academies_everywhere["trust_code"] != ""] \
         .value_counts()
@@ -300,12 +299,14 @@ def _build(kept: pd.DataFrame, phase: np.ndarray, trust_sizes: pd.Series,
     area_names = sorted(set(kept["local_authority"]))
     area = np.searchsorted(area_names, kept["local_authority"].to_numpy()).astype(np.int32)
 
-    # Location: a blank or zero grid reference takes its local authority's mean location.
+    # Location: a blank or zero grid reference takes its local authority's mean location,
+    # or the chosen areas' if none of the authority's schools has one.
     easting, northing = _number(kept["easting"]), _number(kept["northing"])
     no_location = ~(easting > 0) | ~(northing > 0)
     easting[no_location] = northing[no_location] = np.nan
-    easting, imputed["location"] = _fill_by_group(easting, [area], 0.0)
-    northing, _ = _fill_by_group(northing, [area], 0.0)
+    everywhere = np.zeros(n, np.int64)
+    easting, imputed["location"] = _fill_by_group(easting, [area, everywhere], 0.0)
+    northing, _ = _fill_by_group(northing, [area, everywhere], 0.0)
     x_km, y_km = easting / 1000.0, northing / 1000.0
 
     # Pupils: blank or zero takes the median of its phase in its local authority, then
