@@ -41,18 +41,17 @@ from scipy.special import ndtr, ndtri
 from sim.config import CONFIG_DIR
 from sim.parameters import ConfigError
 from sim.population.synthetic import (
-    _beta_from_mean_sd,
-    _form_partnership_clusters,
+    beta_from_mean_sd,
     draw_behaviour_and_buy_in,
     draw_staff,
     empty_trusts,
+    form_partnership_clusters,
     grade_from_effectiveness,
+    new_schools,
     new_trust_values,
 )
 from sim.state import (
     ENGLAND_FSM_MEAN,
-    NEVER,
-    NO_TRUST,
     TERMS_PER_YEAR,
     Governance,
     Hubs,
@@ -327,8 +326,8 @@ def _build(kept: pd.DataFrame, phase: np.ndarray, trust_sizes: pd.Series,
     fsm = np.clip(fsm, 0.0, 1.0)
 
     # Heads, self-assessment and the latent effectiveness behind each grade.
-    leadership = _beta_from_mean_sd(population.leadership_mean, population.leadership_sd, n, rng)
-    accuracy = _beta_from_mean_sd(population.self_assessment_accuracy_mean, 0.15, n, rng)
+    leadership = beta_from_mean_sd(population.leadership_mean, population.leadership_sd, n, rng)
+    accuracy = beta_from_mean_sd(population.self_assessment_accuracy_mean, 0.15, n, rng)
     grade_seen = kept["ofsted_rating"].str.casefold().map(GRADES).fillna(0).to_numpy().astype(int)
     imputed["ofsted_rating"] = int((grade_seen == 0).sum())
     context_potential, effectiveness, grade = _effectiveness(
@@ -342,7 +341,8 @@ def _build(kept: pd.DataFrame, phase: np.ndarray, trust_sizes: pd.Series,
     behaviour, buy_in = draw_behaviour_and_buy_in(effectiveness, population, rng)
     teachers, ect1, ect2 = draw_staff(establishment, population, rng)
 
-    schools = SchoolArrays(
+    schools = new_schools(
+        rng,
         urn=pd.to_numeric(kept["urn"], errors="coerce").fillna(0).to_numpy(np.int64),
         name=kept["name"].to_numpy(dtype=object),
         phase=phase,
@@ -354,10 +354,8 @@ def _build(kept: pd.DataFrame, phase: np.ndarray, trust_sizes: pd.Series,
         context_potential=context_potential,
         effectiveness=effectiveness,
         leadership=leadership,
-        head_tenure_terms=rng.integers(0, 8 * TERMS_PER_YEAR, n).astype(np.int32),
         behaviour=behaviour,
         self_assessment_accuracy=accuracy,
-        workload=np.ones(n),
         buy_in=buy_in,
         establishment=establishment,
         teachers=teachers,
@@ -367,12 +365,9 @@ def _build(kept: pd.DataFrame, phase: np.ndarray, trust_sizes: pd.Series,
         previous_grade=previous_grade,
         last_inspection_term=last_inspection_term,
         inspection_due_term=inspection_due_term,
-        governance=np.full(n, Governance.MAINTAINED, dtype=np.int8),
-        trust=np.full(n, NO_TRUST, dtype=np.int32),
-        awaiting_sponsor_since_term=np.full(n, NEVER, dtype=np.int32),
     )
     trusts, hubs = _trusts(kept, schools, trust_sizes, scenario, population, model, rng, report)
-    clusters = _form_partnership_clusters(schools, population, rng)
+    clusters = form_partnership_clusters(schools, population, rng)
     centres_x = np.bincount(area, weights=x_km, minlength=len(area_names)) / np.bincount(
         area, minlength=len(area_names))
     centres_y = np.bincount(area, weights=y_km, minlength=len(area_names)) / np.bincount(

@@ -55,7 +55,7 @@ def build_synthetic_population(
     places = _place_schools(n_schools, n_areas, scenario, population, rng)
     schools = _draw_schools(places, scenario, population, model, rng)
     trusts, hubs = _form_trusts(schools, scenario, population, model, rng)
-    clusters = _form_partnership_clusters(schools, population, rng)
+    clusters = form_partnership_clusters(schools, population, rng)
     return Population(
         schools=schools,
         trusts=trusts,
@@ -133,7 +133,7 @@ def _draw_schools(
     fsm_share = rng.beta(mean * concentration, (1 - mean) * concentration)
 
     # Effectiveness: context (phase, area baseline, disadvantage, the rest) + the head.
-    leadership = _beta_from_mean_sd(population.leadership_mean, population.leadership_sd, n, rng)
+    leadership = beta_from_mean_sd(population.leadership_mean, population.leadership_sd, n, rng)
     context_potential = (
         np.asarray(population.effectiveness_by_phase)[phase]
         + scenario.effectiveness_offset
@@ -142,7 +142,7 @@ def _draw_schools(
     )
     potential = context_potential + model.improvement.leadership_weight * (
         leadership - population.leadership_mean)
-    accuracy = _beta_from_mean_sd(population.self_assessment_accuracy_mean, 0.15, n, rng)
+    accuracy = beta_from_mean_sd(population.self_assessment_accuracy_mean, 0.15, n, rng)
     # Each school starts at its own stationary spread around its potential: a school that
     # improves slowly on its own (weak head, poor self-knowledge) wanders further. For a
     # mean-reverting path the spread scales as 1 / sqrt(rate x (2 - rate)).
@@ -184,7 +184,8 @@ def _draw_schools(
     names = np.array([f"Town {t + 1} {phase_names[p]} School {i + 1}"
                       for i, (t, p) in enumerate(zip(places.town, phase, strict=True))],
                      dtype=object)
-    return SchoolArrays(
+    return new_schools(
+        rng,
         urn=100000 + np.arange(n, dtype=np.int64),
         name=names,
         phase=phase,
@@ -196,10 +197,8 @@ def _draw_schools(
         context_potential=context_potential,
         effectiveness=effectiveness,
         leadership=leadership,
-        head_tenure_terms=rng.integers(0, 8 * TERMS_PER_YEAR, n).astype(np.int32),
         behaviour=behaviour,
         self_assessment_accuracy=accuracy,
-        workload=np.ones(n),
         buy_in=buy_in,
         establishment=establishment,
         teachers=teachers,
@@ -209,9 +208,20 @@ def _draw_schools(
         previous_grade=previous_grade,
         last_inspection_term=last_inspection_term,
         inspection_due_term=inspection_due_term,
+    )
+
+
+def new_schools(rng: np.random.Generator, **columns: np.ndarray) -> SchoolArrays:
+    """Schools as every builder starts them: maintained, in no trust, not waiting for a
+    sponsor, a typical workload, and heads in post for up to eight years (drawn here)."""
+    n = len(columns["urn"])
+    return SchoolArrays(
+        head_tenure_terms=rng.integers(0, 8 * TERMS_PER_YEAR, n).astype(np.int32),
+        workload=np.ones(n),
         governance=np.full(n, Governance.MAINTAINED, dtype=np.int8),
         trust=np.full(n, NO_TRUST, dtype=np.int32),
         awaiting_sponsor_since_term=np.full(n, NEVER, dtype=np.int32),
+        **columns,
     )
 
 
@@ -237,7 +247,7 @@ def draw_staff(establishment: np.ndarray, population: SimpleNamespace,
     return teachers, ect1, ect2
 
 
-def _beta_from_mean_sd(mean: float, sd: float, size: int, rng: np.random.Generator) -> np.ndarray:
+def beta_from_mean_sd(mean: float, sd: float, size: int, rng: np.random.Generator) -> np.ndarray:
     """Beta draws with a given mean and standard deviation (method of moments)."""
     common = mean * (1 - mean) / sd**2 - 1
     return rng.beta(mean * common, (1 - mean) * common, size)
@@ -377,7 +387,7 @@ def _take_nearby_schools(
     return np.asarray(hub_schools + others, dtype=np.int64)
 
 
-def _form_partnership_clusters(
+def form_partnership_clusters(
     schools: SchoolArrays, population: SimpleNamespace, rng: np.random.Generator,
 ) -> list[np.ndarray]:
     """Peer clusters of nearby maintained schools (Teaching School Alliances and the like)."""
