@@ -1,0 +1,132 @@
+"""What a user sees when something goes wrong: one line, an exit status, never a traceback.
+
+Every command of the project (`python -m sim`, `sim.compare`, `sim.sensitivity`,
+`sim.calibrate`, `sim.docs`) runs its work through `run_command`, the one top-level
+handler. It turns whatever reaches it into a single line on standard error:
+
+| what happened | line | exit status |
+|---|---|---|
+| a `UserError` (bad input: a parameter, a path, a file) | `sim: error: <message>` | 2 |
+| Ctrl-C (SIGINT) | `sim: interrupted; <what was kept>` | 130 |
+| SIGTERM (a scheduler or `kill`) | `sim: error: terminated by SIGTERM; <what was kept>` | 143 |
+| the disk is full | `sim: error: no space left on the device ...` | 1 |
+| any other error of the operating system | `sim: error: <what failed>: <why>` | 1 |
+| anything unexpected (a bug) | `sim: error: unexpected <type>: <line>; the traceback is in <file>` | 1 |
+
+An unexpected error's traceback goes to a log file in the system's temporary folder (never
+into the user's folders), which the line names. `ENOSPC` is recognised whether it reaches
+the handler directly or as the cause of another error.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import platform
+import signal
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable
+from typing import NoReturn
+
+PREFIX = "sim"
+
+
+class UserError(Exception):
+    """A problem with the user's input that the user can fix; the message is one line."""
+
+
+class Terminated(BaseException):
+    """Raised in the main thread when the process receives SIGTERM.
+
+    A BaseException, like KeyboardInterrupt, so that the clean-up of `finally` blocks and
+    `except BaseException` runs, but `except Exception` does not swallow it.
+    """
+
+
+# What an interrupted or terminated command kept, said after "interrupted; ". Commands set
+# it as their work progresses (a sweep: the runs already complete are kept).
+interruption_note = "nothing was written"
+
+
+def one_line(text: object) -> str:
+    """The text on one line: line breaks become '; ', runs of spaces collapse."""
+    lines = [line.strip() for line in str(text).strip().splitlines() if line.strip()]
+    return "; ".join(lines)
+
+
+def _terminate(signal_number: int, frame: object) -> None:
+    raise Terminated(signal_number)
+
+
+def install_signal_handlers() -> None:
+    """SIGTERM raises `Terminated` in the main thread, so clean-up runs as for Ctrl-C."""
+    signal.signal(signal.SIGTERM, _terminate)
+
+
+def _no_space(error: BaseException | None) -> bool:
+    """Whether the error, or any error it was raised from, is 'no space left on device'."""
+    seen = 0
+    while error is not None and seen < 20:
+        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if "No space left on device" in str(error):
+            return True
+        error = error.__cause__ or error.__context__
+        seen += 1
+    return False
+
+
+def log_traceback(error: BaseException) -> str:
+    """Write the error's traceback, with the command and versions, to a temporary file."""
+    descriptor, path = tempfile.mkstemp(prefix="sim-error-", suffix=".log")
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(f"command: {' '.join(sys.argv)}\n")
+        handle.write(f"working folder: {os.getcwd()}\n")
+        handle.write(f"python {platform.python_version()} on {platform.platform()}\n\n")
+        handle.write("".join(traceback.format_exception(error)))
+    return path
+
+
+def fail(message: str, status: int) -> NoReturn:
+    print(f"{PREFIX}: error: {one_line(message)}", file=sys.stderr)
+    sys.exit(status)
+
+
+def report(error: BaseException) -> NoReturn:
+    """Print the one line for an error that reached the top, and exit with its status."""
+    if isinstance(error, KeyboardInterrupt):
+        print(f"{PREFIX}: interrupted; {interruption_note}", file=sys.stderr)
+        sys.exit(130)
+    if isinstance(error, Terminated):
+        fail(f"terminated by SIGTERM; {interruption_note}", 143)
+    if isinstance(error, UserError):
+        fail(str(error), 2)
+    if _no_space(error):
+        where = getattr(error, "filename", None)
+        place = f" writing {where}" if where else ""
+        fail(f"no space left on the device{place}; free some space (or choose another "
+             f"folder) and run the command again: {interruption_note}", 1)
+    if isinstance(error, OSError) and error.errno is not None:
+        where = f" {error.filename}" if error.filename else ""
+        fail(f"cannot use{where}: {error.strerror or error}", 1)
+    path = log_traceback(error)
+    first = one_line(error) or "(no message)"
+    fail(f"unexpected {type(error).__name__}: {first}; the traceback is in {path} "
+         f"(please report it)", 1)
+
+
+def run_command(main: Callable[[], int | None]) -> NoReturn:
+    """Run a command's `main`, turning anything that reaches the top into one line."""
+    try:
+        status = main()
+    except SystemExit:
+        raise
+    except BrokenPipeError:  # e.g. `python -m sim --cfg job | head`: the reader left
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), sys.stdout.fileno())
+        sys.exit(1)
+    except BaseException as error:  # the one place every error is reported
+        report(error)
+    sys.exit(status or 0)
