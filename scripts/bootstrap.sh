@@ -6,7 +6,8 @@
 # It looks for Python 3.12 or newer (python3.13, python3.12, then pyenv's 3.12 through the
 # repository's .python-version, then plain python3) and stops with a clear message when
 # none is found. The environment lives in .venv/ and is re-installed only when
-# pyproject.toml changes.
+# pyproject.toml or requirements.lock changes. Packages are installed at the exact versions
+# of requirements.lock (pip constraints), so every fresh clone gets the same environment.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -50,12 +51,15 @@ if [ ! -x "$venv_dir/bin/python" ] || ! python_is_new_enough "$venv_dir/bin/pyth
     "$python" -m venv "$venv_dir"
 fi
 
-wanted="$(sha256sum "$repo_root/pyproject.toml" | cut -d' ' -f1)"
+lock="$repo_root/requirements.lock"
+wanted="$(cat "$repo_root/pyproject.toml" "$lock" | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
     echo "sim: installing the project and its dependencies (first run only, one to two minutes)" >&2
     log="$venv_dir/install.log"
-    if ! { "$venv_dir/bin/python" -m pip install --disable-pip-version-check --upgrade pip &&
-           "$venv_dir/bin/python" -m pip install --disable-pip-version-check -e "$repo_root[$extras]"; } \
+    pip_version="$(grep -E '^pip==' "$lock" | head -n 1)"
+    if ! { "$venv_dir/bin/python" -m pip install --disable-pip-version-check "$pip_version" &&
+           "$venv_dir/bin/python" -m pip install --disable-pip-version-check -c "$lock" \
+               -e "$repo_root[$extras]"; } \
            > "$log" 2>&1; then
         tail -n 30 "$log" >&2
         echo "sim: error: installing the dependencies failed; the full log is in $log" >&2
