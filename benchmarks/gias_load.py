@@ -95,7 +95,7 @@ def write_national_extract(path: Path, rows: int, seed: int = 0) -> None:
 def measure(smoke: bool, repetitions: int, warm_up: int) -> list[Measure]:
     import numpy as np
 
-    from sim.config import compose, job_config, to_namespace
+    from sim.config import configure
     from sim.population.gias import build_gias_population, read_extract
 
     rows = 2_000 if smoke else ROWS
@@ -103,8 +103,8 @@ def measure(smoke: bool, repetitions: int, warm_up: int) -> list[Measure]:
         path = Path(folder) / "edubasealldata20250101.csv"
         write_national_extract(path, rows)
         megabytes = path.stat().st_size / 2**20
-        parameters = to_namespace(job_config(compose(
-            ["scenario=national", "population=gias", f"population.path={path}"])))
+        parameters = configure(["scenario=national", "population=gias",
+                                f"population.path={path}"])
         reads, loads, schools = [], [], 0
         for repetition in range(warm_up + repetitions):
             started = time.perf_counter()

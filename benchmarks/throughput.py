@@ -20,6 +20,7 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -32,24 +33,26 @@ from benchmarks.common import (
     run_module,
 )
 
+if TYPE_CHECKING:
+    from sim.config import RunConfig
+
 NATIONAL_TERMS = 30
 BOLTZMANN_AGENTS, BOLTZMANN_STEPS = 10_000, 20
 
 
-def national_config(scale: float, terms: int) -> dict:
-    from sim.config import compose, job_config
+def national_config(scale: float, terms: int) -> RunConfig:
+    from sim.config import configure
 
-    return job_config(compose(["scenario=national", f"scenario.scale={scale}", "seed=0",
-                               f"horizon_years={terms // 3}", "output.progress=false"]))
+    return configure(["scenario=national", f"scenario.scale={scale}", "seed=0",
+                      f"horizon_years={terms // 3}", "output.progress=false"])
 
 
-def time_national(config: dict) -> tuple[float, float, int, int]:
+def time_national(config: RunConfig) -> tuple[float, float, int, int]:
     """Build and simulate once: (build s, simulate s, schools, teachers)."""
-    from sim.config import to_namespace
     from sim.model import SchoolSystemModel
 
     started = time.perf_counter()
-    model = SchoolSystemModel(to_namespace(config))
+    model = SchoolSystemModel(config)
     built = time.perf_counter()
     model.run()
     finished = time.perf_counter()

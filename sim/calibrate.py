@@ -87,12 +87,12 @@ def load_targets() -> list[Target]:
 
 def simulate_national(seed: int, scale: float, years: int) -> pd.DataFrame:
     """The yearly calibration measures of one status-quo national run."""
-    from sim.config import compose, parameters_from
+    from sim.config import configure
     from sim.model import SchoolSystemModel
 
-    cfg = compose(["scenario=national", f"seed={seed}", f"scenario.scale={scale}",
-                   f"horizon_years={years}", "output.school_panel=false"])
-    model = SchoolSystemModel(parameters_from(cfg))
+    model = SchoolSystemModel(configure([
+        "scenario=national", f"seed={seed}", f"scenario.scale={scale}", f"horizon_years={years}",
+        "output.school_panel=false"]))
     model.run()
     timeseries = model.results().timeseries
     moves = np.asarray(model.trust_moves_by_year, dtype=float)

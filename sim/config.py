@@ -1,40 +1,182 @@
-"""Loading configs: compose with Hydra, convert to plain namespaces for the model.
+"""The run's config: its typed schema, its registration with Hydra, and loading it.
 
-The model reads its parameters as `SimpleNamespace` trees (attribute access, plain Python
-values) rather than OmegaConf nodes: they are faster to read on the hot path and cannot be
-mutated by accident into new keys.
+A run's config is a tree of frozen dataclasses. The top (`RunConfig`) is declared here;
+each branch is declared beside the mechanism that reads it (`ScenarioParameters` in
+`sim.scenario`, `SyntheticPopulation` and `GiasPopulation` in `sim.population`,
+`PolicyParameters` and its levers in `sim.policies`, the phases' parameters in
+`sim.phases`, gathered in `ModelParameters` here).
+
+`register()` puts them in Hydra's ConfigStore:
+- `schema/run` (the top, first in `configs/config.yaml`'s defaults), `schema/scenario` and
+  `schema/policy` (which each option in `configs/scenario/` and `configs/policy/`
+  extends), `schema/lever/<name>` (which a policy option includes to switch a lever on);
+- the options with nothing of their own to say: `population/synthetic`,
+  `population/gias` and `model/default` are the dataclasses' defaults.
+So Hydra itself rejects an unknown key or a value of the wrong type. `load()` then turns a
+composed config into the typed tree and checks every value's range once
+(`sim.parameters.check_parameters`).
+
+OmegaConf marks nodes made from frozen dataclasses read-only, which would stop command-line
+overrides; the nodes stored here have that flag cleared, and the group fields of
+`RunConfig` are typed `Any` so that Hydra keeps the option's own (writable) node. The
+model still gets frozen objects: `OmegaConf.to_object` builds the dataclasses themselves.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from types import SimpleNamespace
+import dataclasses
+import difflib
+from dataclasses import dataclass, field
 from typing import Any
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+from sim import CONFIG_DIR
+from sim.parameters import (
+    JUDGEMENT,
+    REQUIRED,
+    ConfigError,
+    Declaration,
+    check_parameters,
+    check_value,
+    declarations,
+    parameter,
+)
+from sim.phases.capacity import CapacityParameters
+from sim.phases.diagnosis import DiagnosisParameters
+from sim.phases.improvement import ImprovementParameters
+from sim.phases.inspection import InspectionParameters
+from sim.phases.structure import StructureParameters, TrustParameters
+from sim.phases.workforce import WorkforceParameters
+from sim.policies import PolicyParameters
+from sim.policies.local_governance import LocalGovernanceParameters
+from sim.policies.mat_contracting import MatContractingParameters
+from sim.policies.universal_partnership import UniversalPartnershipParameters
+from sim.population.gias import GiasPopulation
+from sim.population.synthetic import SyntheticPopulation
+from sim.scenario import ScenarioParameters
+
+__all__ = ["CONFIG_DIR", "RunConfig", "compose", "configure", "load", "register"]
 
 
-def to_namespace(value: Any) -> Any:
-    """Nested dicts become SimpleNamespaces; lists and scalars stay as they are."""
-    if isinstance(value, dict):
-        return SimpleNamespace(**{key: to_namespace(item) for key, item in value.items()})
-    if isinstance(value, list):
-        return [to_namespace(item) for item in value]
-    return value
+@dataclass(frozen=True)
+class ModelParameters:
+    """The parameters of every mechanism, one block per phase (docs/ODD.md section 7)."""
+
+    workforce: WorkforceParameters = field(default_factory=WorkforceParameters)
+    diagnosis: DiagnosisParameters = field(default_factory=DiagnosisParameters)
+    capacity: CapacityParameters = field(default_factory=CapacityParameters)
+    improvement: ImprovementParameters = field(default_factory=ImprovementParameters)
+    inspection: InspectionParameters = field(default_factory=InspectionParameters)
+    structure: StructureParameters = field(default_factory=StructureParameters)
+    trusts: TrustParameters = field(default_factory=TrustParameters)
 
 
-def job_config(cfg: DictConfig) -> dict[str, Any]:
-    """The resolved config of a run, without Hydra's own settings."""
-    container = OmegaConf.to_container(cfg, resolve=True)
-    assert isinstance(container, dict)
-    container.pop("hydra", None)
-    return container
+@dataclass(frozen=True)
+class OutputOptions:
+    """What a run writes (not what it simulates: these never change results)."""
+
+    root: str = parameter("results", "folder under which runs and sweeps go when no folder is "
+                          "named (relative to where the command is run)", source="the user's")
+    school_panel: bool = parameter(True, "write schools.parquet, the yearly panel of every "
+                                   "school", source="the user's")
+    plots: bool = parameter(True, "draw summary.png", source="the user's")
+    progress: bool = parameter(True, "log a line of headline measures after each simulated "
+                               "year", source="the user's")
 
 
-def parameters_from(cfg: DictConfig) -> SimpleNamespace:
-    return to_namespace(job_config(cfg))
+@dataclass(frozen=True)
+class SensitivityRow:
+    """Set by `python -m sim.sensitivity`: the run takes one row of a sample of parameters."""
+
+    samples: str | None = parameter(None, "CSV file of the sample, one column per parameter "
+                                    "(null: not part of a sample)", source="sim.sensitivity")
+    index: int | None = parameter(None, "row of the sample this run takes",
+                                  source="sim.sensitivity", low=0, high=10**9,
+                                  why="a sample has at most a billion rows")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything one run needs; `python -m sim --cfg job` prints it."""
+
+    seed: int = parameter(0, "seed of every random stream; the same config and seed give "
+                          "identical files", source="the user's", low=0, high=2**32 - 1,
+                          why="numpy's seeds are unsigned 32-bit integers")
+    horizon_years: int | None = parameter(None, "years to simulate; null uses the scenario's "
+                                          "own horizon", source="the user's", low=1, high=100,
+                                          why="a century is beyond any policy question")
+    sensitivity: SensitivityRow = field(default_factory=SensitivityRow)
+    output: OutputOptions = field(default_factory=OutputOptions)
+    scenario: Any = REQUIRED  # ScenarioParameters, from the scenario group
+    population: Any = REQUIRED  # SyntheticPopulation or GiasPopulation, from the population group
+    policy: Any = REQUIRED  # PolicyParameters, from the policy group
+    model: Any = REQUIRED  # ModelParameters, from the model group
+
+    @property
+    def horizon(self) -> int:
+        """Years this run simulates."""
+        return int(self.horizon_years or self.scenario.horizon_years)
+
+
+# The schema of each config group, and of each policy lever.
+GROUP_SCHEMAS: dict[str, tuple[type, ...]] = {
+    "scenario": (ScenarioParameters,),
+    "population": (SyntheticPopulation, GiasPopulation),
+    "policy": (PolicyParameters,),
+    "model": (ModelParameters,),
+}
+LEVERS: dict[str, type] = {
+    "universal_partnership": UniversalPartnershipParameters,
+    "mat_contracting": MatContractingParameters,
+    "local_governance": LocalGovernanceParameters,
+}
+POPULATIONS = {"synthetic": SyntheticPopulation, "gias": GiasPopulation}
+GROUPS = ("scenario", "population", "policy", "model", "experiment")
+
+
+def _writable(schema: type) -> DictConfig:
+    """The dataclass as an OmegaConf node that command-line overrides can change."""
+    node = OmegaConf.structured(schema)
+
+    def clear(branch: DictConfig | ListConfig) -> None:
+        branch._set_flag("readonly", None)
+        if isinstance(branch, DictConfig):
+            for key in branch:
+                child = branch._get_node(key)
+                if isinstance(child, DictConfig | ListConfig):
+                    clear(child)
+
+    clear(node)
+    return node
+
+
+@dataclasses.dataclass
+class _Registered:
+    done: bool = False
+
+
+_registered = _Registered()
+
+
+def register() -> None:
+    """Store the schemas and the code-only options in Hydra's ConfigStore (once)."""
+    if _registered.done:
+        return
+    from hydra.core.config_store import ConfigStore
+
+    store = ConfigStore.instance()
+    store.store(group="schema", name="run", node=_writable(RunConfig), provider="sim")
+    store.store(group="schema", name="scenario", node=_writable(ScenarioParameters),
+                provider="sim")
+    store.store(group="schema", name="policy", node=_writable(PolicyParameters), provider="sim")
+    for name, lever in LEVERS.items():
+        store.store(group="schema/lever", name=name, node=_writable(lever), provider="sim")
+    for name, population in POPULATIONS.items():
+        store.store(group="population", name=name, node=_writable(population), provider="sim")
+    store.store(group="model", name="default", node=_writable(ModelParameters), provider="sim")
+    register_resolvers()
+    _registered.done = True
 
 
 def compose(overrides: list[str] | None = None) -> DictConfig:
@@ -43,16 +185,214 @@ def compose(overrides: list[str] | None = None) -> DictConfig:
     from hydra import initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
-    register_resolvers()
+    register()
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
         return hydra_compose(config_name="config", overrides=list(overrides or []),
                              return_hydra_config=False)
 
 
-def register_resolvers() -> None:
-    """Resolvers used by configs/config.yaml (the staging folder's unique suffix)."""
-    import os
+def configure(overrides: list[str] | None = None) -> RunConfig:
+    """The typed, checked config `python -m sim` would run with these overrides.
 
-    if not OmegaConf.has_resolver("sim_process_id"):
-        OmegaConf.register_new_resolver("sim_process_id", lambda: str(os.getpid()))
+        from sim.config import configure
+        from sim.run import simulate
+        result = simulate(configure(["scenario=national", "seed=3"]))
+    """
+    return load(compose(overrides))
+
+
+# -- from a composed config to a checked, typed one -------------------------------------
+
+
+def _check_structure(node: DictConfig, schema: type, prefix: str) -> None:
+    """Every declared key present, no undeclared one (`+key=...`), groups of the right type."""
+    names = [f.name for f in dataclasses.fields(schema)]
+    for key in node:
+        if key not in names:
+            raise unknown_key(f"{prefix}{key}")
+    for name in names:
+        if name not in node:
+            raise ConfigError(f"'{prefix}{name}' was deleted (~{prefix}{name}), but every run "
+                              f"needs it: set a value instead ({prefix}{name}=...)")
+    for f in dataclasses.fields(schema):
+        child = node._get_node(f.name)
+        if not isinstance(child, DictConfig) or child._is_none() or child._is_missing():
+            continue
+        child_schema = OmegaConf.get_type(child)
+        if not (isinstance(child_schema, type) and dataclasses.is_dataclass(child_schema)):
+            group = f"{prefix}{f.name}"
+            if group.startswith("policy.") and f.name in LEVERS:  # +policy.<lever>.<key>=...
+                having = ", ".join(f"policy={option}" for option in options_declaring(group))
+                raise ConfigError(f"'{group}' is not part of policy={node.name}: choose a "
+                                  f"policy that has it ({having})")
+            raise ConfigError(f"the config of {group} is not typed: an option of the {group} "
+                              f"group must extend its schema (begin it with `defaults: "
+                              f"[/schema/{group}@_here_, _self_]`, as configs/{group}/ do)")
+        _check_structure(child, child_schema, f"{prefix}{f.name}.")
+
+
+def load(cfg: DictConfig) -> RunConfig:
+    """The typed, checked config of a run, from a composed one (Hydra's settings ignored)."""
+    from omegaconf import open_dict, read_write
+    from omegaconf.errors import OmegaConfBaseException
+
+    job = cfg.copy()
+    if "hydra" in job:
+        with read_write(job), open_dict(job):
+            del job["hydra"]
+    _check_structure(job, RunConfig, "")
+    try:
+        with read_write(job):
+            OmegaConf.resolve(job)
+            apply_sample(job)
+        run = OmegaConf.to_object(job)
+    except OmegaConfBaseException as error:
+        raise ConfigError(config_error_message(error)) from error
+    assert isinstance(run, RunConfig)
+    check_parameters(run)
+    return run
+
+
+def apply_sample(job: DictConfig) -> None:
+    """Set the parameters of the run's row of a sensitivity sample (see sim.sensitivity).
+
+    The sample's values become the run's own, so its config.yaml and its key (and so its
+    folder in the sweep) say what was run, whatever later happens to the sample file.
+    """
+    import csv
+
+    samples, index = job.sensitivity.samples, job.sensitivity.index
+    if samples is None and index is None:
+        return
+    if samples is None or index is None:
+        raise ConfigError("sensitivity.samples and sensitivity.index go together: set both "
+                          "(python -m sim.sensitivity does) or neither")
+    try:
+        with open(samples, newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+    except OSError as error:
+        raise ConfigError(f"sensitivity.samples: cannot read {samples}: "
+                          f"{error.strerror or error}") from error
+    if not 0 <= index < len(rows):
+        raise ConfigError(f"sensitivity.index={index} is not a row of {samples} "
+                          f"({len(rows)} rows)")
+    kinds = {d.key: d.rule.kind for d in all_declarations()}
+    for key, text in rows[index].items():
+        if kinds.get(str(key)) not in ("number", "integer"):
+            raise ConfigError(f"{samples}: column '{key}' is not a numeric parameter")
+        try:
+            value = float(text)
+        except (TypeError, ValueError) as error:
+            raise ConfigError(f"{samples}: row {index}, {key}='{text}' is not a number") from error
+        OmegaConf.update(job, key, round(value) if kinds[key] == "integer" else value,
+                         merge=False)
+
+
+def config_error_message(error: Exception) -> str:
+    """OmegaConf's message in one line, with the key it concerns."""
+    text = str(error).split("\n")[0].strip()
+    key = getattr(error, "full_key", None)
+    return f"{key}: {text}" if key and key not in text else text
+
+
+def to_dict(run: RunConfig) -> dict[str, Any]:
+    """The typed config as plain dicts and lists (for config.yaml and the run key)."""
+    return dataclasses.asdict(run)
+
+
+# -- what the error messages know about parameters -------------------------------------
+
+
+def all_declarations() -> list[Declaration]:
+    """Every parameter of every option, with its full dotted key."""
+    found = list(declarations(RunConfig))
+    for group, schemas in GROUP_SCHEMAS.items():
+        for schema in schemas:
+            found.extend(declarations(schema, f"{group}."))
+    for name, lever in LEVERS.items():
+        found.extend(declarations(lever, f"policy.{name}."))
+    unique = {}
+    for declaration in found:
+        unique.setdefault(declaration.key, declaration)
+    return list(unique.values())
+
+
+def options_declaring(key: str) -> list[str]:
+    """The options of a key's group that declare it (population and policy levers)."""
+    group, _, rest = key.partition(".")
+    if group == "population":
+        return [name for name, schema in POPULATIONS.items()
+                if any(d.key == rest for d in declarations(schema))]
+    lever = rest.split(".")[0]
+    if group == "policy" and lever in LEVERS:
+        return [path.stem for path in sorted((CONFIG_DIR / "policy").glob("*.yaml"))
+                if f"/schema/lever/{lever}@" in path.read_text(encoding="utf-8")]
+    return []
+
+
+def unknown_key(key: str) -> ConfigError:
+    """'unknown parameter' with the nearest declared name, if there is one."""
+    keys = [d.key for d in all_declarations()]
+    close = difflib.get_close_matches(key, keys, n=1, cutoff=0.6)
+    if not close:  # a near match on the last part of the name, e.g. a misspelt leaf
+        ends = {name.rsplit(".", 1)[-1]: name for name in keys}
+        near = difflib.get_close_matches(key.rsplit(".", 1)[-1], ends, n=1, cutoff=0.75)
+        close = [ends[near[0]]] if near else []
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    group = difflib.get_close_matches(key, GROUPS, n=1, cutoff=0.75) if "." not in key else []
+    if group:
+        hint = f"; did you mean the config group {group[0]} ({group[0]}=NAME)?"
+    return ConfigError(f"unknown parameter '{key}'{hint} (list them all with "
+                       f"`python -m sim --cfg job`)")
+
+
+# -- resolvers used by configs/config.yaml ----------------------------------------------
+
+
+def _sweep_run_name(*, _root_: DictConfig) -> str:
+    """`${sim_run_name:}`: a sweep job's folder name, from its typed config."""
+    from sim.folders import run_name
+
+    return run_name(to_dict(load(_root_)))
+
+
+def _checked(key: str, *, _root_: DictConfig) -> str:
+    """`${sim_checked:KEY}`: KEY's value, checked by its declaration before Hydra uses it in
+    a folder's path (Hydra creates the run folder before the run starts, so the check
+    cannot wait for it)."""
+    declared = {d.key: d for d in all_declarations()}
+    value = OmegaConf.select(_root_, key)
+    check_value(key, value, declared[key].rule)
+    return str(value)
+
+
+def _staging_log(output_dir: str) -> str:
+    """`${sim_staging_log:FOLDER}`: the run's log, inside the staging sibling of FOLDER."""
+    from pathlib import Path
+
+    from sim.folders import staging_folder
+
+    return str(staging_folder(Path(output_dir)) / "run.log")
+
+
+def _groups_help() -> str:
+    """`${sim_groups:}`: the project's config groups and their options, for --help."""
+    from hydra.core.global_hydra import GlobalHydra
+
+    loader = GlobalHydra.instance().config_loader()
+    lines = []
+    for group in ("scenario", "population", "policy", "model", "experiment"):
+        options = sorted(loader.get_group_options(group))
+        lines.append(f"  {group}: {', '.join(options)}")
+    return "\n".join(lines)
+
+
+def register_resolvers() -> None:
+    for name, resolver in (("sim_run_name", _sweep_run_name), ("sim_staging_log", _staging_log),
+                           ("sim_checked", _checked), ("sim_groups", _groups_help)):
+        if not OmegaConf.has_resolver(name):
+            OmegaConf.register_new_resolver(name, resolver)
+
+
+__all__ += ["JUDGEMENT", "ModelParameters", "all_declarations", "unknown_key"]

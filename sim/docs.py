@@ -1,74 +1,102 @@
-"""Regenerate the parameter tables of docs/ODD.md from the comments in configs/.
+"""Regenerate the parameter tables of docs/ODD.md from the parameters' declarations.
 
     python -m sim.docs          # rewrite the tables in docs/ODD.md
     python -m sim.docs --check  # exit 1 if docs/ODD.md is out of date (the tests run this)
 
-Each `key: value  # meaning (source)` line of a config file becomes a table row, so the
-defaults, their meanings and their sources are written once, in the YAML, and the model
-description cannot drift from them.
+Each parameter is declared once, beside the mechanism that reads it (`sim.parameters`);
+its default, meaning, source and allowed range become a row here, so the model
+description cannot drift from the code. A scenario's values are data about a place: its
+table has a column per scenario option, read from the composed configs.
 """
 
 from __future__ import annotations
 
 import argparse
-import re
+import inspect
 import sys
 from pathlib import Path
 
-from sim.config import CONFIG_DIR
+from sim import CONFIG_DIR
+from sim.errors import UserError, run_command
+from sim.files import write_text
+from sim.parameters import REQUIRED, Declaration, declarations, format_value
 
 ODD = CONFIG_DIR.parent / "docs" / "ODD.md"
 START, END = "<!-- parameter tables: start -->", "<!-- parameter tables: end -->"
-GROUP_ORDER = ("scenario", "population", "policy", "model")
 
 
-def config_files() -> list[tuple[str, str]]:
-    """(title, path relative to configs/) of the main config and every group option."""
-    files = [("Main config", "config.yaml")]
-    for group in GROUP_ORDER:
-        for path in sorted((CONFIG_DIR / group).glob("*.yaml")):
-            files.append((f"{group.title()}: {path.stem}", f"{group}/{path.name}"))
-    return files
-LINE = re.compile(r"^(?P<indent>\s*)(?P<key>[a-z_0-9]+):\s*(?P<value>[^#]*?)\s*(#\s*(?P<doc>.*))?$")
+def _where(schema: type) -> str:
+    return str(Path(inspect.getfile(schema)).resolve().relative_to(CONFIG_DIR.parent))
 
 
-def rows(path: Path) -> list[tuple[str, str, str]]:
-    """(dotted key, default, documentation) for every documented leaf of a YAML file."""
-    found: list[tuple[str, str, str]] = []
-    parents: list[tuple[int, str]] = []
-    for line in path.read_text().splitlines():
-        if not line.strip() or line.lstrip().startswith(("#", "-")):
+def _allowed(declaration: Declaration) -> str:
+    text = declaration.rule.describe()
+    return f"{text}; {declaration.why}" if declaration.why else text
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "/")
+
+
+def _table(title: str, schema: type, prefix: str, skip: tuple[str, ...] = ()) -> list[str]:
+    lines = [f"#### {title} (`{schema.__name__}`, `{_where(schema)}`)", "",
+             "| parameter | default | allowed | meaning | source |", "|---|---|---|---|---|"]
+    for declaration in declarations(schema, prefix):
+        if declaration.key in skip:
             continue
-        match = LINE.match(line)
-        if not match:
-            continue
-        indent = len(match["indent"])
-        parents = [(i, k) for i, k in parents if i < indent]
-        key, value = match["key"], match["value"]
-        if not value:
-            parents.append((indent, key))
-            continue
-        if parents and parents[0][1] in {"hydra", "defaults"}:
-            continue
-        if match["doc"]:
-            dotted = ".".join([k for _, k in parents] + [key])
-            found.append((dotted, value, match["doc"]))
-    return found
+        default = "(each option's own)" if declaration.default is REQUIRED \
+            else f"`{format_value(declaration.default)}`"
+        lines.append(f"| `{declaration.key}` | {default} | {_cell(_allowed(declaration))} | "
+                     f"{_cell(declaration.meaning)} | {_cell(declaration.source)} |")
+    return [*lines, ""]
+
+
+def _scenario_table() -> list[str]:
+    from sim.config import configure
+    from sim.scenario import ScenarioParameters
+
+    options = sorted(path.stem for path in (CONFIG_DIR / "scenario").glob("*.yaml"))
+    values = {option: configure([f"scenario={option}"]).scenario for option in options}
+    lines = [f"#### Scenario (`ScenarioParameters`, `{_where(ScenarioParameters)}`; values in "
+             f"`configs/scenario/`, each with its source)", "",
+             "| parameter | allowed | meaning | " + " | ".join(options) + " |",
+             "|---|---|---|" + "---|" * len(options)]
+    for declaration in declarations(ScenarioParameters, "scenario."):
+        field = declaration.key.split(".", 1)[1]
+        shown = " | ".join(f"`{format_value(getattr(values[o], field))}`" for o in options)
+        lines.append(f"| `{declaration.key}` | {_cell(_allowed(declaration))} | "
+                     f"{_cell(declaration.meaning)} | {shown} |")
+    return [*lines, ""]
 
 
 def tables() -> str:
-    parts = []
-    for title, name in config_files():
-        parts.append(f"#### {title} (`configs/{name}`)\n")
-        parts.append("| parameter | default | meaning and source |\n|---|---|---|")
-        prefix = f"{name.split('/')[0]}." if "/" in name else ""
-        for key, value, doc in rows(CONFIG_DIR / name):
-            parts.append(f"| `{prefix}{key}` | `{value}` | {doc.replace('|', '/')} |")
-        parts.append("")
+    from sim.config import LEVERS, ModelParameters, OutputOptions, RunConfig, SensitivityRow
+    from sim.policies import PolicyParameters
+    from sim.population.gias import GiasPopulation
+    from sim.population.synthetic import SyntheticPopulation
+
+    parts = _table("Run", RunConfig, "")
+    parts += _table("Output", OutputOptions, "output.")
+    parts += _table("Sensitivity row", SensitivityRow, "sensitivity.")
+    parts += _scenario_table()
+    parts += _table("Population: synthetic", SyntheticPopulation, "population.")
+    synthetic = {d.key for d in declarations(SyntheticPopulation, "population.")} - {
+        "population.name"}
+    parts += _table("Population: gias (and every synthetic parameter above)", GiasPopulation,
+                    "population.", skip=tuple(synthetic))
+    parts += _table("Policy", PolicyParameters, "policy.")
+    for name, lever in LEVERS.items():
+        parts += _table(f"Policy lever: {name}", lever, f"policy.{name}.")
+    for field in ModelParameters.__dataclass_fields__.values():
+        schema = field.default_factory  # type: ignore[misc]
+        parts += _table(f"Model: {field.name}", schema, f"model.{field.name}.")  # type: ignore[arg-type]
     return "\n".join(parts).rstrip() + "\n"
 
 
 def rendered(document: str) -> str:
+    if START not in document or END not in document:
+        raise UserError(f"{ODD} has lost its markers {START} and {END}: put them back around "
+                        f"section 10's tables")
     before, rest = document.split(START, 1)
     _, after = rest.split(END, 1)
     return f"{before}{START}\n{tables()}{END}{after}"
@@ -78,17 +106,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sim.docs", description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="only check that ODD.md is current")
     args = parser.parse_args(argv)
-    document = ODD.read_text()
+    document = ODD.read_text(encoding="utf-8")
     wanted = rendered(document)
     if args.check:
         if wanted != document:
             print("docs/ODD.md is out of date: run `python -m sim.docs`", file=sys.stderr)
             return 1
         return 0
-    ODD.write_text(wanted)
+    write_text(ODD, wanted)
     print(f"updated {ODD}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_command(main)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 import logging
 from dataclasses import dataclass
-from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
@@ -39,6 +39,9 @@ from sim.policies import PolicyEffects, make_policy
 from sim.population import build_population
 from sim.population.synthetic import new_trust_values
 from sim.state import TERMS_PER_YEAR, Governance, TrustKind
+
+if TYPE_CHECKING:
+    from sim.config import RunConfig
 
 log = logging.getLogger(__name__)
 
@@ -72,10 +75,23 @@ class SimulationResult:
     summary: dict[str, object]
 
 
+# The numbers of summary.json (`SchoolSystemModel.summary`), for commands that analyse them.
+SUMMARY_SCALARS = (
+    "horizon_years", "n_schools", "good_or_better_start", "good_or_better_final",
+    "good_or_better_change", "share_inspections_improving",
+    "share_requires_improvement_improving", "disadvantage_gap_start", "disadvantage_gap_final",
+    "teacher_leaving_rate_mean", "vacancy_rate_mean", "orphan_terms", "orphans_final",
+    "orphan_wait_mean_terms_at_placement", "academies_moving_trust_per_year",
+    "self_assessment_accuracy_final", "targeting_correlation_mean", "workload_mean",
+    "contracts_started", "contracts_succeeded", "contracts_failed", "spending_total_gbp",
+    *(f"spending_{source}_gbp" for source in capacity.SPENDING_SOURCES), "grades_gained",
+    "schools_moved_to_good", "cost_per_grade_gained_gbp", "cost_per_school_moved_to_good_gbp")
+
+
 class SchoolSystemModel(mesa.Model):
     """Schools and trusts on a partnership graph, stepped one term at a time."""
 
-    def __init__(self, parameters: SimpleNamespace) -> None:
+    def __init__(self, parameters: RunConfig) -> None:
         super().__init__(rng=parameters.seed)
         self.parameters = parameters
         self.streams = RandomStreams(parameters.seed)

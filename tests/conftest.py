@@ -6,11 +6,10 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from sim.config import compose, job_config, to_namespace
+from sim.config import RunConfig, configure
 from sim.model import SchoolSystemModel
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -18,20 +17,41 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 GIAS_FIXTURE = REPOSITORY / "tests" / "data" / "gias_fixture.csv"
 
 
-def make_config(*overrides: str) -> dict[str, Any]:
+def make_config(*overrides: str) -> RunConfig:
     """The resolved job config for these overrides, with no panel and no progress log."""
-    return job_config(compose(["output.progress=false", *overrides]))
+    return configure(["output.progress=false", *overrides])
 
 
 def make_model(*overrides: str) -> SchoolSystemModel:
-    return SchoolSystemModel(to_namespace(make_config(*overrides)))
+    return SchoolSystemModel(make_config(*overrides))
+
+
+def environment() -> dict[str, str]:
+    """The environment of a command run as a user would run it, from this checkout."""
+    return {**os.environ, "PYTHONPATH": str(REPOSITORY)}
 
 
 def run_cli(*arguments: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """Run `python -m sim` as a user would, in a given folder."""
-    environment = {**os.environ, "PYTHONPATH": str(REPOSITORY)}
     return subprocess.run([sys.executable, "-m", "sim", *arguments], cwd=cwd, text=True,
-                          capture_output=True, env=environment, timeout=300)
+                          capture_output=True, env=environment(), timeout=300)
+
+
+def snapshot(folder: Path) -> dict[str, tuple]:
+    """Every file and folder under `folder`: kind, size, modification time and content hash,
+    so that a test can show a command created, changed or removed nothing."""
+    import hashlib
+
+    found: dict[str, tuple] = {}
+    for path in sorted(Path(folder).rglob("*")):
+        stat = path.lstat()
+        if path.is_file() and not path.is_symlink():
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            found[str(path.relative_to(folder))] = ("file", stat.st_size, stat.st_mtime_ns, digest)
+        else:
+            found[str(path.relative_to(folder))] = ("folder" if path.is_dir() else "other",
+                                                    stat.st_mode)
+    return found
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from sim.compare import main
+from sim.config import to_dict
 from sim.outputs import write_run
 from sim.run import simulate
 from tests.conftest import make_config
@@ -20,7 +21,7 @@ def tiny_sweep(tmp_path_factory):
     for number, (policy, seed) in enumerate([(p, s) for p in ("status_quo", "mat_contracting")
                                              for s in (0, 1, 2)]):
         config = make_config(f"policy={policy}", f"seed={seed}", "horizon_years=2")
-        write_run(folder / str(number), config, simulate(config))
+        write_run(folder / str(number), to_dict(config), simulate(config))
     return folder
 
 

@@ -1,4 +1,4 @@
-"""Every experiment in experiments/ composes and runs in a tiny mode: one seed, one year,
+"""Every experiment in configs/experiment/ composes and runs in a tiny mode: one seed, one year,
 a small place; the sweep has the runs its parameters promise and compare reads it."""
 
 from __future__ import annotations
@@ -9,17 +9,17 @@ import re
 import pytest
 import yaml
 
-from sim.cli import config_groups
 from sim.compare import main as compare
 from sim.config import compose
 from tests.conftest import REPOSITORY, run_cli
 
-EXPERIMENTS = config_groups()["experiments"]
+FOLDER = REPOSITORY / "configs" / "experiment"
+EXPERIMENTS = sorted(path.stem for path in FOLDER.glob("*.yaml"))
 
 
 def sweep_size(name: str) -> int:
     """Runs the experiment's sweep makes with one seed."""
-    params = yaml.safe_load((REPOSITORY / "experiments" / f"{name}.yaml").read_text())
+    params = yaml.safe_load((FOLDER / f"{name}.yaml").read_text())
     sweeps = params["hydra"]["sweeper"]["params"]
     return math.prod(len(str(v).split(",")) for k, v in sweeps.items() if k != "seed")
 
@@ -31,22 +31,22 @@ def test_there_is_an_experiment_per_research_question():
 
 @pytest.mark.parametrize("name", EXPERIMENTS)
 def test_experiment_opens_with_the_command_that_runs_it(name):
-    text = (REPOSITORY / "experiments" / f"{name}.yaml").read_text()
-    assert re.search(rf"#\s+python -m sim -m \+experiments={name}\b", text)
+    text = (FOLDER / f"{name}.yaml").read_text()
+    assert re.search(rf"#\s+python -m sim -m experiment={name}\b", text)
 
 
 @pytest.mark.parametrize("name", EXPERIMENTS)
 def test_experiment_composes(name):
-    config = compose([f"+experiments={name}"])
+    config = compose([f"experiment={name}"])
     assert config.output.plots is False
 
 
 @pytest.mark.parametrize("name", EXPERIMENTS)
 def test_experiment_runs_in_tiny_mode_and_compares(name, tmp_path):
-    config = compose([f"+experiments={name}"])
+    config = compose([f"experiment={name}"])
     tiny_scale = 0.2 if config.scenario.name == "opportunity_area" else 0.02
     # The basic launcher spares starting worker processes (joblib is tested elsewhere).
-    result = run_cli("-m", f"+experiments={name}", "seed=0", "horizon_years=1",
+    result = run_cli("-m", f"experiment={name}", "seed=0", "horizon_years=1",
                      f"scenario.scale={tiny_scale}", "output.root=out",
                      "hydra/launcher=basic", cwd=tmp_path)
     assert result.returncode == 0, result.stderr

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from sim.config import to_namespace
 from sim.parameters import ConfigError
 from sim.population import gias
 from sim.state import Governance, Phase, TrustKind
@@ -126,8 +126,8 @@ def test_bad_input_gets_one_line_naming_the_problem(tmp_path, content, areas, wo
     if isinstance(content, bytes):
         path.write_bytes(content)
     config = make_config(*GIAS)
-    config["population"].update(path=str(path), areas=areas)
-    parameters = to_namespace(config)
+    parameters = dataclasses.replace(
+        config, population=dataclasses.replace(config.population, path=str(path), areas=areas))
     with pytest.raises(ConfigError) as error:
         gias.build_gias_population(parameters.scenario, parameters.population,
                                    parameters.model, np.random.default_rng(0))

@@ -311,11 +311,11 @@ def test_inadequate_maintained_schools_get_academy_orders(opportunity_area):
 
 
 def test_due_diligence_names_the_rule_that_refused():
-    model = make_model("scenario=national", "scenario.scale=0.1", "seed=9")
+    model = make_model("scenario=national", "scenario.scale=0.1", "seed=9",
+                       "model.structure.search_radius_km=1000")
     broker = structure.Broker(model)
     school = int(np.flatnonzero(model.schools.governance == Governance.MAINTAINED)[0])
     model.schools.grade[school] = Grade.INADEQUATE
-    model.parameters.model.structure.search_radius_km = 1_000.0
     candidates = broker.candidates(np.array([school]), 1_000.0).trust
     trusts = model.trusts
     far, capped, overloaded, unwilling = candidates[:4]

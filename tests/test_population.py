@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.config import to_namespace
 from sim.network import PartnershipNetwork
 from sim.population import build_population
 from sim.state import Governance, Phase, TrustKind
@@ -34,7 +33,7 @@ def test_disadvantage_goes_with_weaker_effectiveness():
 
 
 def test_the_builder_makes_skewed_mats_clustered_round_their_hubs():
-    parameters = to_namespace(make_config("scenario=national", "scenario.scale=0.2"))
+    parameters = make_config("scenario=national", "scenario.scale=0.2")
     population = build_population(parameters, np.random.default_rng(1))
     schools, hubs = population.schools, population.hubs
     member = schools.governance == Governance.MULTI_ACADEMY_TRUST
@@ -48,7 +47,7 @@ def test_the_builder_makes_skewed_mats_clustered_round_their_hubs():
 
 
 def test_the_builder_is_a_pure_function_of_config_and_seed():
-    parameters = to_namespace(make_config("scenario=opportunity_area"))
+    parameters = make_config("scenario=opportunity_area")
     first = build_population(parameters, np.random.default_rng(5))
     second = build_population(parameters, np.random.default_rng(5))
     other = build_population(parameters, np.random.default_rng(6))

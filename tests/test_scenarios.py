@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sim.config import to_dict
 from sim.outputs import write_run
 from sim.plots import plot_run
 from sim.run import simulate
@@ -33,7 +34,7 @@ def test_scenario_runs_and_writes_well_formed_results(tmp_path, overrides, n_ter
     assert {"inspection", "head_replaced"} <= kinds
     inspections = result.events[result.events["kind"] == "inspection"]
     assert inspections[["old_grade", "new_grade"]].notna().all().all()
-    write_run(tmp_path, config, result)
+    write_run(tmp_path, to_dict(config), result)
     plot_run(tmp_path)
     assert (tmp_path / "summary.png").stat().st_size > 10_000
 

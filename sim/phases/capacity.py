@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import sparse
 
+from sim.parameters import JUDGEMENT, parameter
 from sim.phases import improvement_budget
 from sim.state import (
     TERMS_PER_YEAR,
@@ -50,6 +51,59 @@ from sim.state import (
 
 if TYPE_CHECKING:
     from sim.model import SchoolSystemModel
+
+@dataclass(frozen=True)
+class CapacityParameters:
+    """Who gives support and who takes it (docs/ODD.md section 7.3)."""
+
+    giver_min_head_tenure_terms: int = parameter(
+        3, "a giver needs a head in post this long (stable leadership), in terms",
+        source=JUDGEMENT, low=0, high=100)
+    giver_capacity_fte: float = parameter(
+        0.2, "spare improvement capacity a good giver offers per term (FTE)",
+        source=JUDGEMENT, low=0.0, high=10.0)
+    outstanding_giver_bonus: float = parameter(
+        0.5, "outstanding givers offer this much more (a share)", source=JUDGEMENT,
+        low=0.0, high=10.0)
+    distance_decay_km: float = parameter(
+        15.0, "support falls by a factor e over this distance (km)", source="seed 000",
+        low=0.1, high=10_000.0)
+    central_team_base_fte: float = parameter(
+        0.5, "a MAT's central improvement team: base FTE ...", source=JUDGEMENT,
+        low=0.0, high=100.0)
+    central_team_fte_per_school: float = parameter(
+        0.15, "... plus this per member school (FTE)", source="Greany 2018 (seed 004)",
+        low=0.0, high=10.0)
+    local_authority_fte_per_maintained_school: float = parameter(
+        0.03, "local-authority improvement capacity per maintained school (FTE)",
+        source=JUDGEMENT, low=0.0, high=10.0)
+    local_authority_capacity_change_per_year: float = parameter(
+        -0.03, "yearly change of local-authority capacity (budget cuts), a share",
+        source=JUDGEMENT, low=-1.0, high=1.0)
+    local_authority_prescriptiveness: float = parameter(
+        0.4, "how prescriptive local-authority support is (0-1)", source=JUDGEMENT,
+        low=0.0, high=1.0)
+    peer_prescriptiveness: float = parameter(
+        0.2, "how prescriptive support from cluster partners is (0-1)", source=JUDGEMENT,
+        low=0.0, high=1.0)
+    peer_support_share: float = parameter(
+        0.3, "share of a giver's spare capacity offered to cluster partners",
+        source=JUDGEMENT, low=0.0, high=1.0)
+    giver_drain_rate: float = parameter(
+        0.06, "effectiveness a giver loses per term when its trust has takers but no other "
+        "givers", source="seed 003 (proven MATs fear weak schools compromise them)",
+        low=0.0, high=5.0)
+    improvement_fte_cost_gbp_per_year: float = parameter(
+        75_000, "cost of one FTE of improvement capacity (central, local authority or "
+        "school), pounds", source=JUDGEMENT, low=0.0, high=10_000_000.0)
+    budget_fte_cost_gbp_per_year: float = parameter(
+        90_000, "what the improvement budget pays for one FTE of consultants and specialist "
+        "leaders, pounds", source="seed 004 finding 6", low=1.0, high=10_000_000.0)
+    budget_prescriptiveness: float = parameter(
+        0.5, "how prescriptive bought-in support is (0-1)", source=JUDGEMENT,
+        low=0.0, high=1.0)
+
+
 
 # Where the money goes, in pounds per term (the record's spending_<source>_gbp columns).
 SPENDING_SOURCES = ("central_teams", "local_authority", "school_to_school",

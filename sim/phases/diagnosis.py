@@ -18,14 +18,41 @@ school's usual level each year and is refreshed by inspection feedback (see
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.parameters import JUDGEMENT, parameter
 from sim.state import Grade
 
 if TYPE_CHECKING:
     from sim.model import SchoolSystemModel
+
+
+@dataclass(frozen=True)
+class DiagnosisParameters:
+    """Each school's view of its own need (docs/ODD.md section 7.2)."""
+
+    goal_effectiveness: float = parameter(
+        -0.95, "effectiveness schools aim for (just inside good); need is the gap to it",
+        source=JUDGEMENT, low=-5.0, high=5.0)
+    error_sd: float = parameter(
+        0.6, "sd of the error in perceived need at zero self-assessment accuracy",
+        source=JUDGEMENT, low=0.0, high=5.0)
+    taker_need_threshold: float = parameter(
+        0.15, "perceived need above which a school seeks support (a capacity taker)",
+        source=JUDGEMENT, low=0.0, high=5.0)
+    accuracy_gain_from_inspection: float = parameter(
+        0.3, "share of the gap to perfect accuracy closed by an inspection's feedback",
+        source=JUDGEMENT, low=0.0, high=1.0)
+    accuracy_drift_per_year: float = parameter(
+        0.1, "share of the gap to the school's usual accuracy closed each year",
+        source=JUDGEMENT, low=0.0, high=1.0)
+    accuracy_loss_new_head: float = parameter(
+        0.3, "share of accuracy lost when a new head starts", source=JUDGEMENT,
+        low=0.0, high=1.0)
+
 
 
 def true_need(effectiveness: np.ndarray, goal: float) -> np.ndarray:

@@ -21,10 +21,12 @@ and otherwise drifts back to the school's usual climate; churn erodes it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.parameters import JUDGEMENT, parameter
 from sim.phases import capacity
 from sim.phases.diagnosis import true_need
 from sim.phases.workforce import expected_turnover, per_term, update_workload
@@ -32,6 +34,59 @@ from sim.state import TERMS_PER_YEAR, TYPICAL_LEADERSHIP, per_school, trust_inde
 
 if TYPE_CHECKING:
     from sim.model import SchoolSystemModel
+
+@dataclass(frozen=True)
+class ImprovementParameters:
+    """How effectiveness, behaviour and accuracy change (docs/ODD.md section 7.4)."""
+
+    own_improvement_rate: float = parameter(
+        0.07, "share of the gap to potential a typical school closes per term",
+        source=JUDGEMENT, low=0.0, high=1.0)
+    leadership_weight: float = parameter(
+        2.0, "potential gained per unit of head capacity above the mean", source=JUDGEMENT,
+        low=0.0, high=20.0)
+    support_effect: float = parameter(
+        0.5, "share of the gap to the goal closed per FTE-term of fitting, bought-in "
+        "support, as 1 - exp(-effect x FTE)", source=JUDGEMENT, low=0.0, high=100.0)
+    need_scale: float = parameter(
+        1.0, "need (gap to the goal) at which a school wants full prescription",
+        source=JUDGEMENT, low=0.01, high=100.0)
+    fit_weight: float = parameter(
+        0.7, "loss of support effect per unit of mismatch between prescriptiveness and need",
+        source="seed 004 finding 2", low=0.0, high=10.0)
+    behaviour_gain: float = parameter(
+        0.4, "behaviour gained per FTE-term of prescriptive support in weak schools",
+        source="seed 004 finding 3", low=0.0, high=100.0)
+    behaviour_drift_per_year: float = parameter(
+        0.15, "share of the gap to its usual behaviour a school closes each year",
+        source=JUDGEMENT, low=0.0, high=1.0)
+    churn_penalty: float = parameter(
+        0.5, "effectiveness lost per term per unit of yearly teacher turnover above the "
+        "reference", source=JUDGEMENT, low=0.0, high=100.0)
+    vacancy_penalty: float = parameter(
+        2.0, "effectiveness lost per term per unit of vacancy rate above the reference",
+        source=JUDGEMENT, low=0.0, high=100.0)
+    early_career_penalty: float = parameter(
+        0.5, "effectiveness lost per term per unit of early-career share above the reference",
+        source=JUDGEMENT, low=0.0, high=100.0)
+    reference_turnover: float = parameter(
+        0.15, "yearly leaving plus moving of a typical school",
+        source="DfE School Workforce Census 2019", low=0.0, high=2.0)
+    reference_vacancy_rate: float = parameter(
+        0.0033, "vacancy rate of a typical school",
+        source="DfE School Workforce Census 2019: 0.2-0.6%", low=0.0, high=1.0)
+    reference_early_career_share: float = parameter(
+        0.09, "early-career share of a typical school", source=JUDGEMENT, low=0.0, high=1.0)
+    shock_sd: float = parameter(
+        0.15, "sd of termly shocks to effectiveness",
+        source="seed 002: staff fall ill, cohorts change", low=0.0, high=5.0)
+    major_shock_probability_per_year: float = parameter(
+        0.03, "chance of a major setback in a year", source="seed 002: tragedies",
+        low=0.0, high=0.95)
+    major_shock_size: float = parameter(
+        0.5, "effectiveness lost in a major setback", source=JUDGEMENT, low=0.0, high=5.0)
+
+
 
 TYPICAL_ACCURACY = 0.6
 TYPICAL_BEHAVIOUR = 0.7

@@ -14,15 +14,43 @@ yearly phase (academy orders, rebrokering, head replacement).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.parameters import JUDGEMENT, parameter
 from sim.population.synthetic import grade_from_effectiveness
 from sim.state import TERMS_PER_YEAR, grade_index
 
 if TYPE_CHECKING:
     from sim.model import SchoolSystemModel
+
+
+
+@dataclass(frozen=True)
+class InspectionParameters:
+    """Ofsted's grades, cadence and noise (docs/ODD.md section 7.5)."""
+
+    cut_points: list[float] = parameter(
+        [-1.715, -1.02, 0.915], "effectiveness thresholds between grades 4|3|2|1",
+        source="calibrated to Ofsted's grade shares 2018-19", low=-10.0, high=10.0, length=3,
+        increasing=True)
+    noise_sd: float = parameter(
+        0.3, "sd of inspectors' error (effectiveness units)", source=JUDGEMENT,
+        low=0.0, high=5.0)
+    interval_years_by_grade: list[float] = parameter(
+        [4.0, 4.0, 2.5, 1.5], "years to the next inspection after grade 1-4",
+        source="Ofsted school inspection handbook 2019", low=0.34, high=20.0, length=4)
+    interval_jitter_years: float = parameter(
+        0.5, "inspections fall up to this much before they are due (years)", source=JUDGEMENT,
+        low=0.0, high=5.0)
+    risk_margin: float = parameter(
+        0.4, "a school this far below its grade's lower cut point raises a risk signal",
+        source=JUDGEMENT, low=0.0, high=5.0)
+    risk_inspection_probability_per_term: float = parameter(
+        0.15, "chance a school with a risk signal is inspected early in a term",
+        source=JUDGEMENT, low=0.0, high=1.0)
 
 
 

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.spatial import cKDTree
 
+from sim.parameters import JUDGEMENT, ConfigError, parameter
 from sim.state import (
     NEVER,
     TERMS_PER_YEAR,
@@ -51,6 +52,101 @@ from sim.state import (
 
 if TYPE_CHECKING:
     from sim.model import SchoolSystemModel
+
+@dataclass(frozen=True)
+class StructureParameters:
+    """The yearly phase: heads, academy orders, brokering, conversions, mergers (ODD 7.6)."""
+
+    head_leaving_rate: float = parameter(
+        0.1, "heads leaving per year", source="NFER/DfE: about 90% of heads stay a year",
+        low=0.0, high=1.0)
+    head_replacement_after_inadequate: float = parameter(
+        0.6, "chance the head is replaced after an inadequate grade", source=JUDGEMENT,
+        low=0.0, high=1.0)
+    new_head_sd: float = parameter(
+        0.15, "sd of a new head's capacity around the pool's mean", source=JUDGEMENT,
+        low=0.0, high=1.0)
+    academy_order_probability: float = parameter(
+        1.0, "chance an inadequate maintained school gets an academy order that year",
+        source="Education and Adoption Act 2016: orders are mandatory", low=0.0, high=1.0)
+    rebrokering_probability: float = parameter(
+        0.45, "chance a two-below-good academy is rebrokered in a year",
+        source="calibrated to DfE academy transfers", low=0.0, high=1.0)
+    conversion_rate_by_phase: list[float] = parameter(
+        [0.004, 0.003, 0.01, 0.01], "good or better maintained schools converting per year, "
+        "by phase", source="calibrated to academy shares 2018-2028 (NAO 2018, DfE)",
+        low=0.0, high=1.0, length=4)
+    converter_joins_mat_share: float = parameter(
+        0.7, "converters that join a nearby MAT ...", source="calibrated to trust counts (DfE)",
+        low=0.0, high=1.0)
+    converter_forms_mat_share: float = parameter(
+        0.15, "... or found a new MAT; the rest become single-academy trusts",
+        source="calibrated to trust counts (DfE)", low=0.0, high=1.0)
+    new_mat_founding_schools: list[int] = parameter(
+        [2, 4], "schools founding a new MAT (smallest, largest)", source=JUDGEMENT, low=1,
+        high=50, length=2, ordered_pair=True)
+    single_academy_trust_joins_mat_rate: float = parameter(
+        0.02, "single-academy trusts joining a MAT per year",
+        source="calibrated to trust counts (DfE)", low=0.0, high=1.0)
+    voluntary_transfer_rate: float = parameter(
+        0.010, "MAT academies moving to another MAT by choice per year",
+        source="calibrated to DfE academy transfers", low=0.0, high=1.0)
+    small_mat_merger_rate: float = parameter(
+        0.015, "small MATs merging into a nearby larger MAT per year",
+        source="calibrated to trust counts (DfE)", low=0.0, high=1.0)
+    small_mat_max_schools: int = parameter(
+        4, "MATs this small may merge", source=JUDGEMENT, low=1, high=1_000)
+    search_radius_km: float = parameter(
+        40.0, "the commissioner asks trusts with a hub this close (km)", source=JUDGEMENT,
+        low=0.0, high=10_000.0)
+    candidates_logged: int = parameter(
+        5, "refusals logged per brokering attempt (nearest trusts)", source=JUDGEMENT,
+        low=0, high=1_000)
+    new_hub_min_schools: int = parameter(
+        8, "a MAT this large opens a new hub where it takes a school far from its hubs",
+        source=JUDGEMENT, low=1, high=10_000)
+
+    def check(self) -> None:
+        if self.converter_joins_mat_share + self.converter_forms_mat_share > 1:
+            raise ConfigError(
+                "model.structure.converter_joins_mat_share + converter_forms_mat_share must "
+                "be at most 1 (the rest of converters become single-academy trusts)")
+
+
+@dataclass(frozen=True)
+class TrustParameters:
+    """Trusts' own rules and make-up (seed 004; docs/ODD.md section 7.6)."""
+
+    giver_taker_threshold: float = parameter(
+        3.0, "minimum giver:taker ratio after taking a school on",
+        source="Greany 2018 (seed 004): 3:1 or 4:1", low=0.0, high=100.0)
+    hub_radius_km: float = parameter(
+        25.0, "due diligence: furthest a new school may be from a hub (km)",
+        source="seed 000", low=0.0, high=10_000.0)
+    growth_cap_per_year: int = parameter(
+        3, "schools a MAT may take on in a year", source=JUDGEMENT, low=0, high=10_000)
+    risk_appetite_mean: float = parameter(
+        0.6, "mean appetite for taking on weak schools (0-1)", source=JUDGEMENT,
+        low=0.0, high=1.0)
+    prescriptiveness_mean: float = parameter(
+        0.5, "mean prescriptiveness of curriculum and pedagogy (0-1)",
+        source="seed 004 finding 2", low=0.0, high=1.0)
+    data_reporting_intensity: float = parameter(
+        0.08, "workload a MAT's data reporting adds to its schools",
+        source="seed 004 finding 1", low=0.0, high=5.0)
+    single_academy_trust_data_reporting: float = parameter(
+        0.04, "the same for a single-academy trust", source=JUDGEMENT, low=0.0, high=5.0)
+    leadership_pool_bonus: float = parameter(
+        0.0, "capacity advantage of heads a MAT appoints over the national pool",
+        source=f"{JUDGEMENT} (a knob; no published estimate)", low=-0.5, high=0.5)
+    prescriptiveness_adaptation_per_year: float = parameter(
+        0.2, "share of the gap to its preferred prescriptiveness a trust closes each year",
+        source="seed 004 finding 2", low=0.0, high=1.0)
+    prescriptiveness_mix_slope: float = parameter(
+        1.5, "preferred prescriptiveness rises by this per unit of the share of members "
+        "below good, above 0.14", source=JUDGEMENT, low=0.0, high=10.0)
+
+
 
 RULES = ("hub_distance", "growth_cap", "giver_taker_ratio", "risk_appetite")
 _REQUIRES_IMPROVEMENT = int(Grade.REQUIRES_IMPROVEMENT)

@@ -31,15 +31,40 @@ Per-term effects reach the phases through `PolicyEffects`:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from types import SimpleNamespace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim.parameters import REQUIRED, ConfigError, parameter
 from sim.state import TERMS_PER_YEAR
 
 if TYPE_CHECKING:
     from sim.model import SchoolSystemModel
+
+
+
+@dataclass(frozen=True)
+class PolicyParameters:
+    """The rules in force: a name, when they apply, and which levers are present.
+
+    A lever is present when its block is not null; each policy option in configs/policy/
+    names the levers it has (`combined` has all three).
+    """
+
+    name: str = parameter(REQUIRED, "name of the policy, used in output folders",
+                          source="the option", name=True)
+    start_year: int = parameter(0, "first simulated year (0-based) in which the policy is in "
+                                "force", source="the option", low=0, high=100)
+    end_year: int | None = parameter(None, "last year in force; null means to the end of the "
+                                     "run", source="the option", low=0, high=100)
+    universal_partnership: Any = None  # UniversalPartnershipParameters, or null: lever off
+    mat_contracting: Any = None  # MatContractingParameters, or null: lever off
+    local_governance: Any = None  # LocalGovernanceParameters, or null: lever off
+
+    def check(self) -> None:
+        if self.end_year is not None and self.end_year < self.start_year:
+            raise ConfigError("policy.end_year must be null or no earlier than "
+                              "policy.start_year")
 
 
 
@@ -56,7 +81,7 @@ class PolicyEffects:
 class Lever:
     """One policy lever. Subclasses override what they change."""
 
-    def __init__(self, parameters: SimpleNamespace) -> None:
+    def __init__(self, parameters: Any) -> None:
         self.parameters = parameters
 
     def begin(self, model: SchoolSystemModel) -> None:
@@ -72,7 +97,7 @@ class Lever:
 class Policy:
     """The rules in force: the status quo plus whichever levers the config names."""
 
-    def __init__(self, parameters: SimpleNamespace) -> None:
+    def __init__(self, parameters: PolicyParameters) -> None:
         from sim.policies.local_governance import LocalGovernance
         from sim.policies.mat_contracting import MatContracting
         from sim.policies.universal_partnership import UniversalPartnership
@@ -82,7 +107,7 @@ class Policy:
                      "mat_contracting": MatContracting, "local_governance": LocalGovernance}
         self.levers: list[Lever] = [lever(getattr(parameters, name))
                                     for name, lever in available.items()
-                                    if hasattr(parameters, name)]
+                                    if getattr(parameters, name) is not None]
         self._begun = False
 
     def in_force(self, term: int) -> bool:
@@ -106,5 +131,5 @@ class Policy:
             lever.run_year(model, in_force)
 
 
-def make_policy(parameters: SimpleNamespace) -> Policy:
+def make_policy(parameters: PolicyParameters) -> Policy:
     return Policy(parameters)

@@ -39,10 +39,12 @@ How it acts in the model, once a year after the model's own structural phase:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.parameters import JUDGEMENT, parameter
 from sim.phases.structure import Broker
 from sim.policies import TERMS_PER_YEAR, Lever
 from sim.population.synthetic import grade_from_effectiveness
@@ -50,6 +52,50 @@ from sim.state import NEVER, Governance, Grade, TrustKind
 
 if TYPE_CHECKING:
     from sim.model import SchoolSystemModel
+
+@dataclass(frozen=True)
+class MatContractingParameters:
+    """Fixed-term contracts of proven MATs with weak schools, judged against a target."""
+
+    contract_length_years: int = parameter(
+        2, "length of a contract (years)", source=JUDGEMENT, low=1, high=20)
+    target_grades: int = parameter(
+        1, "grades the school must rise by the end (judged on its latest grade)",
+        source=JUDGEMENT, low=0, high=3)
+    eligible_grades: list[int] = parameter(
+        [3, 4], "grades of schools that can be contracted: orphans always, other maintained "
+        "schools at these grades", source=JUDGEMENT, low=1, high=4)
+    proven_reputation: float = parameter(
+        2.2, "a proven MAT's schools average this grade or better", source=JUDGEMENT,
+        low=1.0, high=4.0)
+    minimum_supplier_record: float = parameter(
+        0.5, "MATs whose record as a supplier fell below this get no more contracts",
+        source=JUDGEMENT, low=0.0, high=1.0)
+    contract_giver_taker_threshold: float = parameter(
+        2.0, "looser due diligence: minimum ratio counting the contracted school "
+        "(sponsorship uses the trust's own, 3:1)", source=JUDGEMENT, low=0.0, high=100.0)
+    contract_distance_factor: float = parameter(
+        1.5, "looser due diligence: a contract may reach this many hub radii",
+        source=JUDGEMENT, low=0.0, high=100.0)
+    contracts_per_trust: int = parameter(
+        2, "contracts a MAT may hold at once", source=JUDGEMENT, low=0, high=1_000)
+    contract_support_fte: float = parameter(
+        0.5, "improvement capacity the MAT puts into a contracted school each term (FTE)",
+        source=JUDGEMENT, low=0.0, high=10.0)
+    contract_fee_gbp_per_year: float = parameter(
+        90_000, "what the commissioner pays for a contract, pounds a year", source=JUDGEMENT,
+        low=0.0, high=1e8)
+    conversion_on_success: float = parameter(
+        0.7, "chance a school whose contract succeeded joins the MAT", source=JUDGEMENT,
+        low=0.0, high=1.0)
+    supplier_record_penalty: float = parameter(
+        0.25, "loss of supplier record after a failed contract", source=JUDGEMENT,
+        low=0.0, high=1.0)
+    supplier_record_gain: float = parameter(
+        0.1, "gain after a successful one (the record is capped at 1)", source=JUDGEMENT,
+        low=0.0, high=1.0)
+
+
 
 CONTRACT_RULES = ("not_proven", "supplier_record", "contract_distance", "contract_limit",
                   "giver_taker_ratio")

@@ -24,16 +24,46 @@ How it acts in the model:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.parameters import JUDGEMENT, parameter
 from sim.policies import TERMS_PER_YEAR, Lever, PolicyEffects
 from sim.population.synthetic import form_clusters
 from sim.state import Governance
 
 if TYPE_CHECKING:
     from sim.model import SchoolSystemModel
+
+
+@dataclass(frozen=True)
+class UniversalPartnershipParameters:
+    """Clusters for every unpartnered school, with yearly peer reviews (seed 003)."""
+
+    cluster_size: list[int] = parameter(
+        [3, 7], "schools per new cluster (smallest, largest)",
+        source="EEF 2023, Schools Partnership Programme", low=2, high=50, length=2,
+        ordered_pair=True)
+    include_single_academy_trusts: bool = parameter(
+        True, "single-academy trusts count as unpartnered (a trust of one)", source=JUDGEMENT)
+    review_accuracy_gain: float = parameter(
+        0.35, "share of the gap to perfect self-assessment a peer review closes",
+        source="seed 003: reviews \"validating one another's self-assessment\"",
+        low=0.0, high=1.0)
+    peer_support_share: float = parameter(
+        0.4, "share of a giver's spare capacity offered to its cluster under the policy "
+        "(status quo 0.3)", source=JUDGEMENT, low=0.0, high=1.0)
+    review_days_per_school: float = parameter(
+        6, "senior-leader days a school spends on reviews a year (reviewing and being "
+        "reviewed)", source="EEF 2023", low=0.0, high=100.0)
+    staff_day_cost_gbp: float = parameter(
+        450, "cost of a senior leader's day, pounds", source=JUDGEMENT, low=0.0, high=100_000.0)
+    review_workload: float = parameter(
+        0.02, "workload the reviews add to every cluster member", source=JUDGEMENT,
+        low=0.0, high=5.0)
+
 
 
 class UniversalPartnership(Lever):

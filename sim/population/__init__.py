@@ -7,7 +7,7 @@ Information about Schools extract and draws only what the extract does not hold.
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -15,10 +15,13 @@ from sim.population.gias import build_gias_population
 from sim.population.synthetic import build_synthetic_population
 from sim.state import Population
 
+if TYPE_CHECKING:
+    from sim.config import RunConfig
+
 BUILDERS = {"synthetic": build_synthetic_population, "gias": build_gias_population}
 
 
-def build_population(parameters: SimpleNamespace, rng: np.random.Generator) -> Population:
+def build_population(parameters: RunConfig, rng: np.random.Generator) -> Population:
     """Build the population named by `parameters.population.name`."""
     builder = BUILDERS[parameters.population.name]
     return builder(parameters.scenario, parameters.population, parameters.model, rng)

@@ -38,9 +38,10 @@ import pandas as pd
 import yaml
 from scipy.special import ndtr, ndtri
 
-from sim.config import CONFIG_DIR
-from sim.parameters import ConfigError
+from sim import CONFIG_DIR
+from sim.parameters import ConfigError, parameter
 from sim.population.synthetic import (
+    SyntheticPopulation,
     beta_from_mean_sd,
     draw_behaviour_and_buy_in,
     draw_staff,
@@ -118,6 +119,29 @@ class Report:
 
 
 # -- reading ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GiasPopulation(SyntheticPopulation):
+    """Real schools from a GIAS extract; what GIAS does not hold is drawn as for a synthetic
+    population, with the values inherited from `SyntheticPopulation` (the placement and
+    trust-forming ones are unused)."""
+
+    name: str = parameter("gias", "builder of the population (the option's own name)",
+                          source="the option", name=True)
+    path: str | None = parameter(
+        None, "the GIAS extract, edubasealldataYYYYMMDD.csv (Windows-1252 or UTF-8), relative "
+        "to where the command is run", source="the user's")
+    areas: list[str] = parameter(
+        [], "local authorities (LA (name)), districts (DistrictAdministrative (name)) or "
+        "Opportunity Areas (configs/opportunity_areas.yaml), any case; [] takes every school",
+        source="the user's")
+
+    def check(self) -> None:
+        # The file itself is read by the builder; here only whether there is one, so that
+        # a run stops before it starts.
+        check_path(self.path)
+
+
 
 def check_path(path: str | Path | None) -> Path:
     """The extract's path, if it names a file; ConfigError otherwise."""

@@ -14,11 +14,14 @@ the same population, whatever policy is run afterwards (common random numbers).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.spatial import cKDTree
 
+from sim.parameters import JUDGEMENT, parameter
 from sim.state import (
     ENGLAND_FSM_MEAN,
     NEVER,
@@ -33,6 +36,98 @@ from sim.state import (
     TrustKind,
 )
 
+if TYPE_CHECKING:
+    from sim.config import ModelParameters
+    from sim.scenario import ScenarioParameters
+
+BY_PHASE = "by phase: primary, secondary, special, alternative provision"
+
+
+@dataclass(frozen=True)
+class SyntheticPopulation:
+    """How a synthetic place is drawn: towns, pupils, disadvantage, effectiveness, trusts.
+
+    Counts and area-level targets come from the scenario; these say how they are drawn
+    (docs/ODD.md section 5).
+    """
+
+    name: str = parameter("synthetic", "builder of the population (the option's own name)",
+                          source="the option", name=True)
+    towns_per_local_authority: list[int] = parameter(
+        [1, 4], "a local authority has between these many towns", source=JUDGEMENT,
+        low=1, high=50, length=2, ordered_pair=True)
+    town_spread_km: float = parameter(
+        4.0, "sd of a school's distance from its town centre (km)", source=JUDGEMENT,
+        low=0.1, high=100.0)
+    local_authority_size_sd: float = parameter(
+        0.6, "log-sd of local authorities' numbers of schools", source=JUDGEMENT,
+        low=0.0, high=3.0)
+    pupils_mean: list[float] = parameter(
+        [285, 960, 115, 45], f"mean pupils {BY_PHASE}",
+        source="DfE Schools, pupils and their characteristics 2019", low=1.0, high=5_000.0,
+        length=4)
+    pupils_log_sd: list[float] = parameter(
+        [0.45, 0.35, 0.4, 0.5], f"log-sd of pupils {BY_PHASE}", source=JUDGEMENT,
+        low=0.0, high=2.0, length=4)
+    pupil_teacher_ratio: list[float] = parameter(
+        [20.6, 16.5, 6.5, 5.5], f"pupils per teacher {BY_PHASE}",
+        source="DfE School Workforce Census 2019", low=1.0, high=60.0, length=4)
+    fsm_concentration: float = parameter(
+        12.0, "Beta concentration of school FSM shares around their area's mean",
+        source=JUDGEMENT, low=0.5, high=1_000.0)
+    context_sd: float = parameter(
+        0.72, "sd of schools' context potential (effectiveness units)", source=JUDGEMENT,
+        low=0.0, high=5.0)
+    deviation_sd: float = parameter(
+        0.5, "sd of effectiveness around potential at the start", source=JUDGEMENT,
+        low=0.0, high=5.0)
+    effectiveness_by_phase: list[float] = parameter(
+        [0.12, -0.35, 0.3, 0.0], f"mean effectiveness relative to England, {BY_PHASE}",
+        source="calibrated to Ofsted's good-or-better shares by phase 2018-19",
+        low=-3.0, high=3.0, length=4)
+    disadvantage_effect: float = parameter(
+        2.2, "effectiveness lost per unit of FSM share above England's mean",
+        source=JUDGEMENT, low=0.0, high=20.0)
+    leadership_mean: float = parameter(
+        0.6, "mean capacity of heads (0-1)", source=JUDGEMENT, low=0.05, high=0.95)
+    leadership_sd: float = parameter(
+        0.15, "sd of heads' capacity", source=JUDGEMENT, low=0.01, high=0.3)
+    self_assessment_accuracy_mean: float = parameter(
+        0.6, "mean accuracy with which schools know their own needs (0-1)", source=JUDGEMENT,
+        low=0.05, high=0.95)
+    behaviour_mean: float = parameter(
+        0.7, "mean climate for learning (0-1)", source=JUDGEMENT, low=0.05, high=0.95)
+    resistant_academy_share: float = parameter(
+        0.1, "academies resisting their trust's shared practice", source="seed 004 finding 5",
+        low=0.0, high=1.0)
+    early_career_year1_share: float = parameter(
+        0.06, "share of teachers in their first year", source=JUDGEMENT, low=0.0, high=0.5)
+    early_career_year2_share: float = parameter(
+        0.055, "share of teachers in their second year", source=JUDGEMENT, low=0.0, high=0.5)
+    starting_vacancy_rate: float = parameter(
+        0.0033, "share of posts vacant at the start",
+        source="DfE School Workforce Census 2019: 0.2-0.6%", low=0.0, high=0.5)
+    cluster_share_of_maintained: float = parameter(
+        0.25, "maintained schools already in a peer cluster (Teaching School Alliance or "
+        "formal cluster)", source=JUDGEMENT, low=0.0, high=1.0)
+    cluster_size: list[int] = parameter(
+        [3, 7], "schools per peer cluster (smallest, largest)", source="seed 003; EEF 2023",
+        low=2, high=50, length=2, ordered_pair=True)
+    mat_size_log_sd: float = parameter(
+        1.1, "log-sd of the weights that spread schools over MATs (skewed sizes)",
+        source=JUDGEMENT, low=0.0, high=3.0)
+    schools_per_hub: int = parameter(
+        12, "a MAT gets one geographic hub per this many schools", source=JUDGEMENT,
+        low=1, high=1_000)
+    academy_weight_by_grade: list[float] = parameter(
+        [1.0, 1.0, 1.5, 4.0], "relative chance of being an academy at the start, by grade 1-4 "
+        "(sponsored academies were the weak schools)", source=JUDGEMENT, low=0.0, high=100.0,
+        length=4)
+    sat_secondary_weight: float = parameter(
+        3.0, "secondaries are this many times likelier to be single-academy trusts",
+        source=JUDGEMENT, low=0.0, high=100.0)
+
+
 
 def grade_from_effectiveness(observed: np.ndarray, cut_points: list[float]) -> np.ndarray:
     """Ofsted grade (1-4) from observed effectiveness and ascending cut points 4|3|2|1."""
@@ -44,9 +139,9 @@ def scaled_count(count: int, scale: float, minimum: int = 1) -> int:
 
 
 def build_synthetic_population(
-    scenario: SimpleNamespace,
-    population: SimpleNamespace,
-    model: SimpleNamespace,
+    scenario: ScenarioParameters,
+    population: SyntheticPopulation,
+    model: ModelParameters,
     rng: np.random.Generator,
 ) -> Population:
     """Build schools, trusts, hubs and peer clusters for a scenario."""
@@ -68,7 +163,7 @@ def build_synthetic_population(
 
 
 def _place_schools(
-    n_schools: int, n_areas: int, scenario: SimpleNamespace, population: SimpleNamespace,
+    n_schools: int, n_areas: int, scenario: ScenarioParameters, population: SyntheticPopulation,
     rng: np.random.Generator,
 ) -> SimpleNamespace:
     """Local authorities, their towns, and a location for every school."""
@@ -111,8 +206,8 @@ def _place_schools(
 
 
 def _draw_schools(
-    places: SimpleNamespace, scenario: SimpleNamespace, population: SimpleNamespace,
-    model: SimpleNamespace, rng: np.random.Generator,
+    places: SimpleNamespace, scenario: ScenarioParameters, population: SyntheticPopulation,
+    model: ModelParameters, rng: np.random.Generator,
 ) -> SchoolArrays:
     n = places.n
     phase_counts = rng.multinomial(n, np.asarray(scenario.phase_shares) / sum(scenario.phase_shares))
@@ -225,7 +320,7 @@ def new_schools(rng: np.random.Generator, **columns: np.ndarray) -> SchoolArrays
     )
 
 
-def draw_behaviour_and_buy_in(effectiveness: np.ndarray, population: SimpleNamespace,
+def draw_behaviour_and_buy_in(effectiveness: np.ndarray, population: SyntheticPopulation,
                               rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Climate for learning (better in more effective schools) and buy-in to a trust's
     shared practice (a `resistant_academy_share` resists; seed 004 finding 5)."""
@@ -237,7 +332,7 @@ def draw_behaviour_and_buy_in(effectiveness: np.ndarray, population: SimpleNames
     return behaviour, buy_in
 
 
-def draw_staff(establishment: np.ndarray, population: SimpleNamespace,
+def draw_staff(establishment: np.ndarray, population: SyntheticPopulation,
                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Teachers in post (a few posts vacant) and early-career teachers in years 1 and 2."""
     vacancies = rng.binomial(establishment, population.starting_vacancy_rate)
@@ -267,7 +362,7 @@ def empty_trusts() -> TrustArrays:
 
 
 def new_trust_values(
-    kind: TrustKind, n_members: int, model: SimpleNamespace, rng: np.random.Generator,
+    kind: TrustKind, n_members: int, model: ModelParameters, rng: np.random.Generator,
     founded_term: int, trust_strength: float, trust_id: int,
 ) -> dict[str, object]:
     """Attributes of one new trust, drawn around the configured defaults (seed 004)."""
@@ -297,8 +392,8 @@ def new_trust_values(
 
 
 def _form_trusts(
-    schools: SchoolArrays, scenario: SimpleNamespace, population: SimpleNamespace,
-    model: SimpleNamespace, rng: np.random.Generator,
+    schools: SchoolArrays, scenario: ScenarioParameters, population: SyntheticPopulation,
+    model: ModelParameters, rng: np.random.Generator,
 ) -> tuple[TrustArrays, Hubs]:
     """Pick the academies, then group them into MATs around hubs and single-academy trusts."""
     n = schools.n
@@ -388,7 +483,7 @@ def _take_nearby_schools(
 
 
 def form_partnership_clusters(
-    schools: SchoolArrays, population: SimpleNamespace, rng: np.random.Generator,
+    schools: SchoolArrays, population: SyntheticPopulation, rng: np.random.Generator,
 ) -> list[np.ndarray]:
     """Peer clusters of nearby maintained schools (Teaching School Alliances and the like)."""
     maintained = np.flatnonzero(schools.governance == Governance.MAINTAINED)

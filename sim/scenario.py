@@ -1,0 +1,68 @@
+"""The place a run simulates: its size, make-up, disadvantage, teacher supply and money.
+
+A scenario is data about a place, so its values live in the options of the `scenario`
+config group (`configs/scenario/national.yaml`, `opportunity_area.yaml`), each with its
+source; this module declares what each value means and what it may be. The population
+builders read most of it; the workforce, capacity and improvement-budget phases read the
+teacher supply, local-authority capacity and budget.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sim.parameters import REQUIRED, ConfigError, parameter
+
+BY_PHASE = "by phase: primary, secondary, special, alternative provision"
+PLACE = "the place's own (its option in configs/scenario/)"
+
+
+@dataclass(frozen=True)
+class ScenarioParameters:
+    """The place: schools, trusts, disadvantage, teacher supply, money and horizon."""
+
+    name: str = parameter(REQUIRED, "name of the scenario, used in output folders", source=PLACE,
+                          name=True)
+    description: str = parameter(REQUIRED, "shown in figure titles and docs", source=PLACE)
+    horizon_years: int = parameter(REQUIRED, "years simulated when horizon_years is not set",
+                                   source=PLACE, low=1, high=100)
+    start_year: int = parameter(2018, "academic year the run starts in (labels only)",
+                                source=PLACE, low=1900, high=2200)
+    scale: float = parameter(1.0, "multiplies every count of schools and trusts; < 1 for quick "
+                             "runs", source="the user's", low=0.001, high=10.0)
+    n_schools: int = parameter(REQUIRED, "state-funded schools", source=PLACE, low=10, high=200_000)
+    n_local_authorities: int = parameter(REQUIRED, "local authorities (or districts)", source=PLACE,
+                                         low=1, high=2_000)
+    region_km: list[float] = parameter(REQUIRED, "width and height of the place (km)",
+                                       source=PLACE, low=1.0, high=5_000.0, length=2)
+    phase_shares: list[float] = parameter(REQUIRED, f"share of schools {BY_PHASE}",
+                                          source=PLACE, low=0.0, high=1.0, length=4)
+    academy_share: list[float] = parameter(REQUIRED, f"share of each phase that are academies "
+                                           f"at the start, {BY_PHASE}", source=PLACE,
+                                           low=0.0, high=1.0, length=4)
+    n_multi_academy_trusts: int = parameter(REQUIRED, "multi-academy trusts with schools in the place",
+                                            source=PLACE, low=0, high=50_000)
+    n_single_academy_trusts: int = parameter(REQUIRED, "single-academy trusts", source=PLACE,
+                                             low=0, high=50_000)
+    effectiveness_offset: float = parameter(0.0, "baseline effectiveness relative to England, "
+                                            "before disadvantage (effectiveness units)",
+                                            source=PLACE, low=-3.0, high=3.0)
+    fsm_mean: float = parameter(REQUIRED, "mean share of pupils eligible for free school meals",
+                                source=PLACE, low=0.01, high=0.9)
+    fsm_spread_between_areas: float = parameter(0.0, "sd of local authorities' mean FSM share",
+                                                source=PLACE, low=0.0, high=0.5)
+    trust_strength: float = parameter(0.0, "quality of heads the place's trusts appoint, "
+                                      "relative to England", source=PLACE, low=-0.5, high=0.5)
+    teacher_supply: float = parameter(REQUIRED, "applicants per open post each term (1.0 fills every "
+                                      "post if spread evenly)", source=PLACE, low=0.1, high=3.0)
+    local_authority_capacity: float = parameter(1.0, "local-authority improvement capacity "
+                                                "relative to England", source=PLACE,
+                                                low=0.0, high=10.0)
+    improvement_budget_gbp_per_year: float = parameter(
+        0.0, "extra improvement funding spent on support in the place, pounds a year",
+        source=PLACE, low=0.0, high=1e10)
+
+    def check(self) -> None:
+        if abs(sum(self.phase_shares) - 1.0) > 1e-6:
+            raise ConfigError("scenario.phase_shares must add up to 1 (primary, secondary, "
+                              "special, alternative provision)")
