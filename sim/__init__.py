@@ -10,9 +10,13 @@ Run it with `python -m sim` (see README.md); the model is `sim.model.SchoolSyste
 __version__ = "0.1.0"
 
 import os as _os
+from pathlib import Path as _Path
 
 # One thread per process for numpy's BLAS: the model's arrays are too small to gain from
 # threads, and idle BLAS threads spin, taking a core that a parallel sweep's other worker
 # needs. Set before numpy is first imported; a user's own setting wins.
 for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     _os.environ.setdefault(_variable, "1")
+
+# Hydra's config groups (scenario, policy, experiment) and the project's data files.
+CONFIG_DIR = _Path(__file__).resolve().parent.parent / "configs"

@@ -1,6 +1,15 @@
-"""`python -m sim`: run the simulator through Hydra (see sim.cli)."""
+"""`python -m sim`: run the simulator through Hydra (see sim.cli).
 
-from sim.cli import main
+Ctrl-C or SIGTERM while the command starts (importing Hydra and numpy takes a second) ends
+it with one line too, as it does later: the handlers are set before anything heavy loads.
+"""
+
+from sim import errors
 
 if __name__ == "__main__":
-    main()
+    errors.install_signal_handlers()
+    try:
+        from sim.cli import command
+    except (KeyboardInterrupt, errors.Terminated) as stopped:
+        errors.report(stopped)
+    command()

@@ -1,214 +1,255 @@
-"""The command line: check overrides before Hydra starts, then run through Hydra.
+"""`python -m sim`: Hydra parses and composes; this module says what went wrong in one line.
 
-`python -m sim [overrides]` is Hydra's command line (multirun with `-m`, `--cfg job` to
-print the config, `--help`). Before Hydra composes anything, every override is checked here
-so that a mistake (a parameter that does not exist, a scenario that does not exist, a value
-of the wrong type or out of range) gets one line naming the parameter and what it accepts,
-exit status 2, no traceback, and no run directory.
+The command line is Hydra's own (`-m` for a sweep, `--cfg job` to print the config,
+`--help`). The entry point registers the typed schema (`sim.config`), parses the arguments
+with Hydra's parser, and runs Hydra as `@hydra.main` does, with `HYDRA_FULL_ERROR` set so
+that Hydra's errors come back here instead of being printed. `explain` then turns a
+composition error into the project's words: an unknown parameter (with the nearest
+declared name), a parameter of an option that was not chosen (with the option to add), a
+value of the wrong type (with what the parameter accepts), an option a group does not
+have (with those it has). Everything else goes to `sim.errors`, the one top-level handler.
 """
 
 from __future__ import annotations
 
-import difflib
-import functools
-import logging
-import sys
+import os
+import re
 from typing import Any
 
-from sim.config import CONFIG_DIR, compose, job_config, register_resolvers
-from sim.parameters import RULES, ConfigError, check_config, check_value, format_value, leaves
+from sim import CONFIG_DIR
+from sim.config import GROUPS
+from sim.errors import UserError, one_line, refuse_bad_arguments, run_command
 
-log = logging.getLogger("sim")
-
-# Hydra's flags that take a value, so the value is not mistaken for an override.
-FLAGS_WITH_VALUE = {"--cfg", "-c", "--package", "-p", "--info", "-i", "--config-path", "-cp",
-                    "--config-name", "-cn", "--config-dir", "-cd", "--experimental-rerun",
-                    "--shell-completion", "-sc"}
-FLAGS_THAT_SKIP_CHECKS = {"--config-path", "-cp", "--config-name", "-cn", "--config-dir", "-cd",
-                          "--experimental-rerun", "--shell-completion", "-sc", "--hydra-help",
-                          "--version"}
-
-
-def config_groups() -> dict[str, list[str]]:
-    """Each config group (under configs/, and experiments/) and its options."""
-    folders = [folder for folder in sorted(CONFIG_DIR.iterdir())
-               if folder.is_dir() and folder.name != "hydra"]  # Hydra's own groups are Hydra's
-    experiments = CONFIG_DIR.parent / "experiments"
-    if experiments.is_dir():
-        folders.append(experiments)
-    return {folder.name: sorted(p.stem for p in folder.glob("*.yaml")) for folder in folders}
+KEY_IN_MESSAGE = (
+    re.compile(r"Could not override '(?P<key>[^']+)'"),
+    re.compile(r"Error merging override (?P<key>[^=\s]+)="),
+    re.compile(r"Could not append to config\. An item is already at '(?P<key>[^']+)'"),
+    re.compile(r"Could not delete from config\. '(?P<key>[^']+)'"),
+    re.compile(r"Could not delete from config\. The value of '(?P<key>[^']+)'"),
+)
 
 
-def split_arguments(argv: list[str]) -> tuple[list[str], list[str]]:
-    """Hydra flags and overrides, in the order given."""
-    flags, overrides = [], []
-    arguments = iter(argv)
-    for argument in arguments:
-        if argument.startswith("-"):
-            flags.append(argument)
-            if argument in FLAGS_WITH_VALUE and "=" not in argument:
-                value = next(arguments, None)
-                if value is not None and not (argument in {"--info", "-i"} and "=" in value):
-                    flags.append(value)
-        else:
-            overrides.append(argument)
-    return flags, overrides
+def main(argv: list[str] | None = None) -> int:
+    """Run `python -m sim` with these arguments (the process's own when None)."""
+    from hydra._internal.utils import _run_hydra, get_args_parser
+
+    from sim.config import register
+
+    os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra's errors come back here, to be said in one line
+    register()
+    parser = get_args_parser()
+    refuse_bad_arguments(parser, "python -m sim")
+    arguments = parser.parse_args(argv)
+    from sim.run import raise_failure_of_single_run, remove_folders_of_failed_run, run_job
+
+    try:
+        _run_hydra(args=arguments, args_parser=parser, task_function=run_job,
+                   config_path=str(CONFIG_DIR), config_name="config")
+        raise_failure_of_single_run()
+    except UserError:
+        remove_folders_of_failed_run()
+        raise
+    except Exception as error:
+        remove_folders_of_failed_run()
+        explained = explain(error, list(arguments.overrides or []))
+        if explained is None:
+            raise
+        raise explained from error
+    except BaseException:
+        remove_folders_of_failed_run()
+        raise
+    return 0
 
 
-def _values(override: Any) -> list[Any]:
-    """The value, or every value of a sweep (choice or range) of a parsed override."""
-    if override.is_sweep_override():
-        try:
-            return list(override.sweep_iterator())
-        except Exception:  # interval sweeps (for optimisers) have no fixed list of values
-            return []
-    return [override.value()]
+def explain(error: Exception, overrides: list[str]) -> UserError | None:
+    """The project's one-line message for an error Hydra or OmegaConf raised, if it has one."""
+    from hydra.errors import HydraException, MissingConfigException, OverrideParseException
+    from omegaconf.errors import OmegaConfBaseException, ValidationError
+
+    from sim.config import config_error_message
+
+    text = str(error)
+    cause = error.__cause__ or error.__context__
+    inner = error
+    for _ in range(10):  # a UserError raised inside a resolver, wrapped by OmegaConf
+        inner = inner.__cause__ or inner.__context__
+        if inner is None:
+            break
+        if isinstance(inner, UserError):
+            return inner
+    deleted = _deleted_parameter(overrides)
+    if deleted is not None:
+        return UserError(f"'{deleted}' cannot be deleted (~{deleted}): every run needs it; set "
+                         f"a value instead ({deleted}=...)")
+    unreadable = _unreadable_override(overrides)
+    if isinstance(error, OverrideParseException) or unreadable is not None:
+        shown = unreadable if unreadable is not None else text.splitlines()[0]
+        return UserError(f"cannot read the override '{shown}': write it as key=value, for "
+                         f"example seed=3 or scenario=national")
+    if isinstance(error, FileExistsError | NotADirectoryError):
+        return UserError(f"{error.filename} is a file, where a folder is needed: name a folder "
+                         f"(hydra.run.dir=PATH or hydra.sweep.dir=PATH)")
+    if isinstance(error, MissingConfigException):
+        return _missing_option(error, overrides)
+    if "does not support sweep type" in text:
+        return UserError(f"{_sweep_override(overrides)}: interval() sweeps are for optimising "
+                         f"sweepers; give the values (seed=0,1,2) or a range (seed='range(10)')")
+    key = next((m["key"] for pattern in KEY_IN_MESSAGE if (m := pattern.search(text))), None)
+    if key is None and isinstance(error, AssertionError) and "Unexpected type for root" in text:
+        key = _key_below_an_absent_lever(overrides)
+    if key is not None:
+        return _explain_key(key, overrides, cause if isinstance(cause, ValidationError) else None)
+    if isinstance(error, OmegaConfBaseException):
+        return UserError(config_error_message(error))
+    if isinstance(error, HydraException | ValueError) and type(error).__module__.startswith(
+            ("hydra", "omegaconf", "builtins")):
+        inner = cause if isinstance(cause, OmegaConfBaseException) else None
+        return UserError(one_line(text.splitlines()[0] if text else type(error).__name__)
+                         + (f": {config_error_message(inner)}" if inner else ""))
+    return None
 
 
-def _unknown(key: str) -> ConfigError:
-    close = difflib.get_close_matches(key, RULES, n=1, cutoff=0.6)
-    if not close:  # a near match on the last part of the name, e.g. a misspelt leaf
-        leaf = key.rsplit(".", 1)[-1]
-        leaves = {name.rsplit(".", 1)[-1]: name for name in RULES}
-        near = difflib.get_close_matches(leaf, leaves, n=1, cutoff=0.75)
-        close = [leaves[near[0]]] if near else []
-    hint = f"; did you mean '{close[0]}'?" if close else ""
-    return ConfigError(f"unknown parameter '{key}'{hint} (list them all with "
-                       f"`python -m sim --cfg job`)")
+def _missing_option(error: Any, overrides: list[str]) -> UserError:
+    """'unknown scenario ...: choose one of ...', or an unknown group."""
+    import difflib
+
+    match = re.search(r"Could not (?:find|load) '(?P<path>[^']+)'", str(error))
+    path = match["path"] if match else str(getattr(error, "missing_cfg_file", "") or "")
+    group, _, option = path.rpartition("/")
+    if not group:
+        return UserError(f"there is no config '{option}': sim's own is configs/config.yaml; "
+                         f"leave --config-name out")
+    options = sorted(getattr(error, "options", None) or [])
+    if options:
+        return UserError(f"unknown {group} '{option}': choose one of {', '.join(options)}")
+    near = difflib.get_close_matches(group.lstrip("/"), GROUPS, n=1)
+    hint = f"; did you mean {near[0]}={option}?" if near else ""
+    return UserError(f"there is no config group '{group}'{hint} (groups: {', '.join(GROUPS)})")
 
 
-@functools.cache
-def option_keys(group: str, option: str) -> frozenset[str]:
-    """The dotted keys a group option defines, through its own defaults list."""
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, when present: faster
-    document = yaml.load((CONFIG_DIR / group / f"{option}.yaml").read_text(), Loader=loader) or {}
-    keys: set[str] = set()
-    for entry in document.pop("defaults", []):
-        if isinstance(entry, str) and entry != "_self_":
-            keys |= option_keys(group, entry)
-    return frozenset(keys | {f"{group}.{key}" for key, _ in leaves(document)})
-
-
-def default_choices() -> dict[str, str]:
-    """Each group's option in configs/config.yaml's defaults list."""
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    document = yaml.load((CONFIG_DIR / "config.yaml").read_text(), Loader=loader)
-    return {key: value for entry in document["defaults"] if isinstance(entry, dict)
-            for key, value in entry.items() if "/" not in key and " " not in key}
-
-
-def _check_in_chosen_options(key: str, chosen: dict[str, list[str]],
-                             groups: dict[str, list[str]]) -> None:
-    """A group's parameter must belong to the option chosen for that group."""
-    group = key.split(".", 1)[0]
-    if group not in chosen:
-        return
-    lacking = [option for option in chosen[group] if key not in option_keys(group, option)]
-    if lacking:
-        having = [option for option in groups[group] if key in option_keys(group, option)]
-        choices = [f"{group}={option}" for option in having]
-        fix = f"add {choices[0]}" if len(choices) == 1 else f"add one of {', '.join(choices)}"
-        raise ConfigError(f"'{key}' is not a parameter of {group}={lacking[0]}: {fix}")
-
-
-def check_command_line(argv: list[str]) -> None:
-    """Raise ConfigError, with a one-line message, for any override that cannot run."""
+def _unreadable_override(overrides: list[str]) -> str | None:
+    """The first override Hydra's grammar cannot read, or that names no key, if any."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
-    from hydra.errors import HydraException
 
-    flags, arguments = split_arguments(argv)
-    if any(flag in FLAGS_THAT_SKIP_CHECKS for flag in flags):
-        return
     parser = OverridesParser.create()
-    groups = config_groups()
-    parsed = []
-    for argument in arguments:
+    for text in overrides:
         try:
-            parsed.extend(parser.parse_overrides([argument]))
-        except HydraException as error:
-            raise ConfigError(f"cannot read the override '{argument}': write it as key=value, "
-                              f"for example seed=3 or scenario=national") from error
+            (override,) = parser.parse_overrides([text])
+        except Exception:  # Hydra's parser raises its own errors; any of them means unreadable
+            return text
+        if not override.key_or_group:
+            return text
+    return None
 
-    group_choices: list[str] = []
-    value_overrides = []
-    for override in parsed:
+
+def _deleted_parameter(overrides: list[str]) -> str | None:
+    """The first declared parameter (or block of them) the command line deletes, if any."""
+    from sim.config import all_declarations
+
+    keys = [d.key for d in all_declarations()]
+    for override in _parsed(overrides):
         key = override.key_or_group
-        if key.startswith("hydra") or override.is_delete():
+        if override.is_delete() and any(k == key or k.startswith(f"{key}.") for k in keys):
+            return key
+    return None
+
+
+def _parsed(overrides: list[str]) -> list[Any]:
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parser = OverridesParser.create()
+    parsed = []
+    for text in overrides:
+        try:
+            parsed.extend(parser.parse_overrides([text]))
+        except Exception:
             continue
-        if key in groups:
-            for option in _values(override):
-                if option not in groups[key]:
-                    raise ConfigError(f"unknown {key} '{option}': choose one of "
-                                      f"{', '.join(groups[key])}")
-            prefix = "+" if override.is_add() else ""
-            group_choices.append(f"{prefix}{key}={_values(override)[0]}")
-        else:
-            value_overrides.append(override)
-
-    chosen = {group: [option] for group, option in default_choices().items()
-              if group in groups}
-    for override in parsed:
-        if override.key_or_group in chosen:
-            chosen[override.key_or_group] = [str(option) for option in _values(override)]
-    if any(override.key_or_group == "experiments" for override in parsed):
-        chosen = {}  # an experiment chooses options itself; the sweep's compose checks below
-    for override in value_overrides:
-        key = override.key_or_group
-        if key not in RULES:
-            raise _unknown(key)
-        if not override.is_add():
-            _check_in_chosen_options(key, chosen, groups)
-        for value in _values(override):
-            check_value(key, value)
-
-    # Finally, for a sweep, compose once with the first value of every sweep, for rules
-    # that span keys: a sweep's jobs record their failures and carry on, so a mistake
-    # common to all must stop it here. A single run makes the same check itself before it
-    # writes anything (`sim.run.run_from_hydra`), so it skips this second composition.
-    if not any(flag in ("-m", "--multirun") for flag in flags):
-        return
-    first_values = group_choices + [
-        f"{o.get_key_element()}={format_value(_values(o)[0], quote_text=True)}" for o in value_overrides
-        if _values(o)]
-    try:
-        config = job_config(compose(first_values))
-    except Exception as error:  # Hydra's own message, shortened to its first line
-        raise ConfigError(str(error).strip().splitlines()[0]) from error
-    check_config(config)
+    return parsed
 
 
-def main() -> None:
+def _sweep_override(overrides: list[str]) -> str:
+    return next((o.input_line for o in _parsed(overrides) if o.is_sweep_override()), "a sweep")
+
+
+def _key_below_an_absent_lever(overrides: list[str]) -> str | None:
+    from sim.config import LEVERS
+
+    for override in _parsed(overrides):
+        parts = override.key_or_group.split(".")
+        if len(parts) > 2 and parts[0] == "policy" and parts[1] in LEVERS:
+            return override.key_or_group
+    return None
+
+
+def _explain_key(key: str, overrides: list[str], type_error: Exception | None) -> UserError:
+    import difflib
+
+    from sim.config import all_declarations, unknown_key
+    from sim.parameters import format_value
+
+    declared = {d.key: d for d in all_declarations()}
+    override = next((o for o in _parsed(overrides) if o.key_or_group == key), None)
+    if key in declared and override is not None:
+        if override.is_add():
+            return UserError(f"'{key}' is a parameter already: write {key}=... without '+'")
+        if override.is_delete():
+            return UserError(f"'{key}' cannot be deleted (~{key}): every run needs it; set a "
+                             f"value instead")
+    chosen, having = _options(key, overrides)
+    if chosen is not None and having and chosen not in having:
+        choices = [f"{key.split('.')[0]}={option}" for option in having]
+        fix = f"add {choices[0]}" if len(choices) == 1 else f"add one of {', '.join(choices)}"
+        return UserError(f"'{key}' is not a parameter of {key.split('.')[0]}={chosen}: {fix}")
+    if key not in declared:
+        block = sorted(k for k in declared if k.startswith(f"{key}."))
+        if block:
+            return UserError(f"'{key}' is a block of parameters, not one: set one of them, "
+                             f"for example {block[0]}=...")
+        near = difflib.get_close_matches(key, GROUPS, n=1, cutoff=0.75) if "." not in key else []
+        if near and override is not None:
+            return UserError(f"there is no parameter or group '{key}'; did you mean "
+                             f"{near[0]}={format_value(override.value())}?")
+        return unknown_key(key)
+    rule = declared[key].rule
+    value = override.value() if override is not None and not override.is_sweep_override() \
+        else None
+    shown = format_value(value) if override is not None and value is not None else "this value"
+    return UserError(f"{key}={shown} is not allowed: {key} must be {rule.describe()}"
+                     + _list_hint(rule, value))
+
+
+def _list_hint(rule: Any, value: Any) -> str:
+    from sim.parameters import format_value
+
+    if rule.kind == "list" and value is not None and not isinstance(value, list | tuple):
+        return f" (write it as a list: '[{format_value(value)}]')"
+    return ""
+
+
+def _options(key: str, overrides: list[str]) -> tuple[str | None, list[str]]:
+    """The option chosen for the key's group, and the options that declare the key."""
+    from sim.config import options_declaring
+
+    group = key.partition(".")[0]
+    return _chosen_option(group, overrides), options_declaring(key)
+
+
+def _chosen_option(group: str, overrides: list[str]) -> str | None:
+    """The option the command line chooses for a group, or configs/config.yaml's default."""
+    import yaml
+
+    for override in reversed(_parsed(overrides)):
+        if override.key_or_group == group and not override.is_sweep_override():
+            return str(override.value())
+    document = yaml.safe_load((CONFIG_DIR / "config.yaml").read_text(encoding="utf-8"))
+    for entry in document.get("defaults", []):
+        if isinstance(entry, dict) and group in entry and entry[group] is not None:
+            return str(entry[group])
+    return None
+
+
+def command() -> None:
     """Entry point of `python -m sim`."""
-    register_resolvers()
-    try:
-        check_command_line(sys.argv[1:])
-    except ConfigError as error:
-        print(f"sim: error: {error}", file=sys.stderr)
-        sys.exit(2)
-    flags, _ = split_arguments(sys.argv[1:])
-    if not any(flag in FLAGS_THAT_SKIP_CHECKS | {"-m", "--multirun"} for flag in flags):
-        # Load the model here, near the bottom of the stack: Mesa inspects the call stack
-        # as it loads, which costs a quarter of a second more inside Hydra's job runner.
-        # (A sweep's jobs run in worker processes, which load it themselves.)
-        import sim.outputs  # noqa: F401
+    import sys
 
-    _hydra_main()
-
-
-def _hydra_main() -> None:
-    import hydra
-
-    @hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")
-    def hydra_entry(cfg: Any) -> float | None:
-        from sim.run import run_from_hydra
-
-        return run_from_hydra(cfg)
-
-    hydra_entry()
-
-
-
+    run_command(lambda: main(sys.argv[1:]))

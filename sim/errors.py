@@ -20,6 +20,7 @@ the handler directly or as the cause of another error.
 
 from __future__ import annotations
 
+import argparse
 import errno
 import os
 import platform
@@ -34,7 +35,12 @@ PREFIX = "sim"
 
 
 class UserError(Exception):
-    """A problem with the user's input that the user can fix; the message is one line."""
+    """A problem the user can fix (bad input, mostly); the message is one line.
+
+    `status` is the exit status: 2 for bad input, 1 for work that failed in part.
+    """
+
+    status = 2
 
 
 class Terminated(BaseException):
@@ -102,7 +108,7 @@ def report(error: BaseException) -> NoReturn:
     if isinstance(error, Terminated):
         fail(f"terminated by SIGTERM; {interruption_note}", 143)
     if isinstance(error, UserError):
-        fail(str(error), 2)
+        fail(str(error), error.status)
     if _no_space(error):
         where = getattr(error, "filename", None)
         place = f" writing {where}" if where else ""
@@ -115,6 +121,15 @@ def report(error: BaseException) -> NoReturn:
     first = one_line(error) or "(no message)"
     fail(f"unexpected {type(error).__name__}: {first}; the traceback is in {path} "
          f"(please report it)", 1)
+
+
+def refuse_bad_arguments(parser: argparse.ArgumentParser, command: str) -> None:
+    """Make an argparse parser raise a one-line UserError instead of printing its usage."""
+
+    def refuse(message: str) -> NoReturn:
+        raise UserError(f"{message} (see {command} --help)")
+
+    parser.error = refuse  # type: ignore[method-assign]
 
 
 def run_command(main: Callable[[], int | None]) -> NoReturn:

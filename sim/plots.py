@@ -35,7 +35,7 @@ def plot_run(directory: Path) -> Path:
     from matplotlib import colormaps
     from matplotlib.figure import Figure
 
-    from sim.outputs import write_atomically
+    from sim.files import write_atomically
 
     directory = Path(directory)
     timeseries = pd.read_parquet(directory / "timeseries.parquet")

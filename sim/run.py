@@ -1,139 +1,218 @@
-"""One run from a composed config: simulate, write the results, draw the figure.
+"""One run: check its config, simulate, write its files into its folder (the runner).
 
-`simulate(config)` is pure: a config in, a `SimulationResult` out, no files. `run_from_hydra`
-is what `python -m sim` calls for each job: it checks the config, simulates, writes the
-results into Hydra's staging folder, and renames the folder into place when complete.
+`simulate(run)` is pure: a typed config in, a `SimulationResult` out, no files.
+`run_job` is what Hydra calls for each job of `python -m sim` (one run, or each run of a
+sweep): it checks the config and the run folder, simulates, writes the results into a
+staging sibling of the run folder, and renames it into place when complete
+(`sim.folders` holds the rules). A job that fails removes what it created; in a sweep it
+is also recorded in `<sweep>/.failed/` before the error goes back to the sweeper, which
+carries on with the other jobs and reports every failure at the end.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+import contextlib
 import logging
-import sys
+import os
+import shutil
+import threading
 import time
 import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
-from sim.config import job_config, to_namespace
-from sim.parameters import ConfigError, check_config
+from sim import errors, folders
+from sim.config import RunConfig, load, to_dict
+from sim.errors import UserError
+from sim.files import write_text
 
 if TYPE_CHECKING:
     from sim.model import SimulationResult
 
 log = logging.getLogger("sim")
+SWEEP_PROCESS = "SIM_SWEEP_PROCESS"  # the sweep's process id, set by the sweeper for its workers
+
+# Folders missing before Hydra created a single run's folder, noted by RunFolderWatch
+# (keyed by the run folder), so that a run that fails can remove what it created.
+_missing_before_run: dict[Path, list[Path]] = {}
+_single_run_failure: list[Exception] = []
 
 
-def simulate(config: dict[str, Any], progress: bool = False) -> SimulationResult:
-    """Build the model from a resolved job config and run it to the horizon."""
+def simulate(run: RunConfig, progress: bool = False) -> SimulationResult:
+    """Build the model from a typed config and run it to the horizon."""
     # Imported here so that `python -m sim --help` and config errors stay fast.
     from sim.model import SchoolSystemModel
 
-    model = SchoolSystemModel(to_namespace(config))
+    model = SchoolSystemModel(run)
     model.run(progress=progress)
     return model.results()
 
 
-def apply_sample(config: dict[str, Any]) -> dict[str, Any]:
-    """Set the parameters of one row of a sensitivity sample (see sim.sensitivity)."""
-    sample = config.get("sensitivity") or {}
-    if sample.get("samples") is None or sample.get("index") is None:
-        return config
-    import pandas as pd
-
-    from sim.parameters import RULES
-
-    row = pd.read_csv(sample["samples"]).iloc[int(sample["index"])]
-    for key, value in row.items():
-        *parents, leaf = str(key).split(".")
-        node = config
-        for parent in parents:
-            node = node[parent]
-        node[leaf] = round(float(value)) if RULES[str(key)].kind == "integer" else float(value)
-    return config
-
-
-def run_key(config: dict[str, Any]) -> str:
-    """A short hash of everything that determines a run's results (seed included, the
-    output options left out), so that a sweep can tell which of its runs are done."""
-    relevant = {key: value for key, value in config.items() if key != "output"}
-    text = json.dumps(relevant, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
-
-
-def final_directory(config: dict[str, Any], staging: Path, multirun: bool) -> Path:
-    """Where a finished run goes: results/runs/<scenario>/<policy>/<time>_seed<seed>, or for
-    a sweep job, <sweep>/<policy>_seed<seed>_<key> (see `run_key`)."""
-    if multirun:
-        sweep = staging.parent.parent
-        return sweep / f"{config['policy']['name']}_seed{config['seed']}_{run_key(config)}"
-    started = "_".join(staging.name.split("_")[:2])
-    root = Path(config["output"]["root"])
-    return (root / "runs" / config["scenario"]["name"] / config["policy"]["name"]
-            / f"{started}_seed{config['seed']}")
-
-
-def record_failure(staging: Path, config: dict[str, Any], error: Exception) -> None:
-    """Name a failed sweep job in <sweep>/.failed/, with its overrides and the error."""
-    from hydra.core.hydra_config import HydraConfig
-
-    from sim.outputs import write_text
-
-    folder = staging.parent.parent / ".failed"
-    folder.mkdir(parents=True, exist_ok=True)
-    overrides = " ".join(HydraConfig.get().overrides.task)
-    name = f"{config['policy']['name']}_seed{config['seed']}_{run_key(config)}.txt"
-    write_text(folder / name, f"overrides: {overrides}\nerror: {error}\n\n"
-               + "".join(traceback.format_exception(error)))
-    log.error("run failed (%s): %s; recorded in %s", overrides, error, folder / name)
-
-
-def run_from_hydra(cfg: DictConfig) -> float | None:
-    """Run one job inside Hydra; returns the final good-or-better share for sweepers."""
+def _hydra_runtime() -> tuple[Path, bool, bool, list[str]]:
+    """The job's folder, whether it is part of a sweep, whether the user named the run
+    folder, and the job's overrides."""
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
-    from sim.outputs import discard, finalise, write_run
+    hydra = HydraConfig.get()
+    if hydra.job.chdir:
+        raise UserError("hydra.job.chdir=true is not supported: sim writes into the run folder "
+                        "without changing directory; leave it false")
+    multirun = hydra.mode == RunMode.MULTIRUN
+    named = any(o.split("=", 1)[0].lstrip("+~") == "hydra.run.dir" for o in hydra.overrides.hydra)
+    return Path(hydra.runtime.output_dir), multirun, named, list(hydra.overrides.task)
 
-    hydra_config = HydraConfig.get()
-    staging = Path(hydra_config.runtime.output_dir)
-    multirun = hydra_config.mode == RunMode.MULTIRUN
-    config = apply_sample(job_config(cfg))
-    if multirun:
-        done = final_directory(config, staging, multirun)
-        if (done / "summary.json").exists():
-            discard(staging)
-            log.info("already complete, skipped: %s", done)
-            return float(json.loads((done / "summary.json").read_text())["good_or_better_final"])
+
+def run_job(cfg: DictConfig) -> dict[str, Any] | None:
+    """Run one job inside Hydra; returns what happened, for the sweeper's summary.
+
+    A single run's error is kept for `raise_failure_of_single_run` instead of raised:
+    Hydra would print a line of its own before passing it on.
+    """
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    if HydraConfig.get().mode == RunMode.MULTIRUN:
+        return _run_job(cfg)
     try:
-        check_config(config)
-        started = time.perf_counter()
-        log.info("running %s under %s, seed %d", config["scenario"]["name"],
-                 config["policy"]["name"], config["seed"])
-        result = simulate(config, progress=config["output"]["progress"])
-        write_run(staging, config, result)
-        if config["output"]["plots"]:
-            from sim.plots import plot_run
-
-            plot_run(staging)
-        final = finalise(staging, final_directory(config, staging, multirun))
-    except KeyboardInterrupt:
-        discard(staging)
-        print("sim: interrupted; nothing was written", file=sys.stderr)
-        sys.exit(130)
+        return _run_job(cfg)
     except Exception as error:
-        discard(staging)
-        if multirun:  # the sweep carries on; the failure is named for sim.compare
-            record_failure(staging, config, error)
-            return None
-        if isinstance(error, ConfigError):
-            print(f"sim: error: {error}", file=sys.stderr)
-            sys.exit(2)
+        _single_run_failure.append(error)
+        return None
+
+
+def raise_failure_of_single_run() -> None:
+    """Raise the error a single run ended with, if it failed (see `run_job`)."""
+    if _single_run_failure:
+        raise _single_run_failure.pop()
+
+
+def _run_job(cfg: DictConfig) -> dict[str, Any]:
+    final, multirun, named, overrides = _hydra_runtime()
+    # What to remove if the run fails: the folders Hydra created for it (for a sweep job,
+    # its folder inside the sweep's own folder).
+    created = [final] if multirun else _missing_before_run.pop(final, [])
+    try:
+        run = load(cfg)
+        config = to_dict(run)
+        if multirun:
+            _stop_with_the_sweep()
+            if folders.complete(final) and folders.same_run(final, folders.run_key(config)):
+                log.info("already complete, skipped: %s", final)
+                return {"status": "skipped", "folder": str(final)}
+            if folders.holds_files(final):
+                raise UserError(f"the job's folder {final} holds other files; nothing was "
+                                f"changed (choose another hydra.sweep.subdir or sweep folder)")
+        elif named:
+            folders.check_run_folder(final)
+        else:
+            final = folders.free_default_folder(final)
+    except BaseException:
+        folders.remove_if_empty(created)
         raise
+    folders.remove_stale_staging(final.parent)
+    staging = folders.staging_folder(final)
+    try:
+        started = time.perf_counter()
+        log.info("running %s under %s, seed %d", run.scenario.name, run.policy.name, run.seed)
+        result = simulate(run, progress=run.output.progress)
+        _write(staging, config, result, run.output.plots)
+        placed = _place(staging, final, multirun, folders.run_key(config))
+    except BaseException as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        folders.remove_if_empty(created)
+        if multirun and not isinstance(error, KeyboardInterrupt | errors.Terminated):
+            _record_failure(final, overrides, error)
+        raise
+    if multirun:
+        with contextlib.suppress(FileNotFoundError):  # it failed before, and now succeeded
+            folders.failure_record(final.parent, final.name).unlink()
     log.info("finished in %.1f s: good or better %.1f%% -> %.1f%%; results in %s",
              time.perf_counter() - started, 100 * result.summary["good_or_better_start"],
-             100 * result.summary["good_or_better_final"], final)
-    return float(result.summary["good_or_better_final"])
+             100 * result.summary["good_or_better_final"], folders.describe(placed))
+    return {"status": "complete", "folder": str(placed)}
+
+
+def _write(staging: Path, config: dict[str, Any], result: SimulationResult, plots: bool) -> None:
+    from sim.outputs import write_run
+
+    write_run(staging, config, result)
+    if plots:
+        from sim.plots import plot_run
+
+        plot_run(staging)
+
+
+def _place(staging: Path, final: Path, multirun: bool, key: str) -> Path:
+    """Rename the complete staging folder to the run folder (an empty one is replaced)."""
+    try:
+        os.rename(staging, final)
+    except OSError:
+        if not folders.holds_files(final):
+            raise
+        # Someone else filled the folder while this run ran: another sweep into the same
+        # folder that finished the same run (keep theirs), or a user's files (keep them).
+        shutil.rmtree(staging, ignore_errors=True)
+        if multirun and folders.complete(final) and folders.same_run(final, key):
+            log.info("completed meanwhile by another sweep, kept: %s", final)
+            return final
+        raise UserError(f"the run folder {folders.describe(final)} was filled by something "
+                        f"else while the run ran; it was left as it is") from None
+    return final
+
+
+def _record_failure(final: Path, overrides: list[str], error: BaseException) -> None:
+    """Name a failed sweep job in <sweep>/.failed/<run>.txt, with its overrides and error."""
+    record = folders.failure_record(final.parent, final.name)
+    with contextlib.suppress(OSError):
+        record.parent.mkdir(exist_ok=True)
+        write_text(record, f"overrides: {' '.join(overrides)}\nerror: {errors.one_line(error)}"
+                           f"\n\n" + "".join(traceback.format_exception(error)))
+
+
+def _stop_with_the_sweep() -> None:
+    """In a sweep's worker process: clean up on SIGTERM, and die with the sweep.
+
+    Linux's parent-death signal makes a worker receive SIGTERM when the sweep's process
+    ends, even by SIGKILL, so no worker goes on with runs nobody is waiting for.
+    """
+    worker = os.environ.get(SWEEP_PROCESS) not in (None, str(os.getpid()))
+    if not worker or threading.current_thread() is not threading.main_thread():
+        return
+    errors.install_signal_handlers()
+    parent = os.getppid()
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+        import signal
+
+        set_parent_death_signal = 1  # PR_SET_PDEATHSIG
+        ctypes.CDLL(None, use_errno=True).prctl(set_parent_death_signal, signal.SIGTERM)
+    if parent == 1:  # the sweep had already gone before the signal was set
+        raise errors.Terminated(15)
+
+
+try:  # Hydra's callback base class; the callback is configured in configs/config.yaml
+    from hydra.experimental.callback import Callback
+except ImportError:  # pragma: no cover - hydra-core is a dependency
+    Callback = object  # type: ignore[assignment,misc]
+
+
+def remove_folders_of_failed_run() -> None:
+    """Remove the folders Hydra created for a single run that failed before it started
+    (while setting up its log, say); called by the command line when Hydra fails."""
+    while _missing_before_run:
+        _, created = _missing_before_run.popitem()
+        folders.remove_if_empty(created)
+
+
+class RunFolderWatch(Callback):
+    """Notes which folders a single run's folder needs created, before Hydra creates them."""
+
+    def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
+        try:
+            folder = Path(os.path.abspath(str(OmegaConf.select(config, "hydra.run.dir"))))
+        except Exception:  # Hydra reports a folder it cannot resolve, in its own words
+            return
+        _missing_before_run[folder] = folders.missing_ancestors(folder)

@@ -4,7 +4,7 @@
     python -m sim.sensitivity --trajectories 20 --launcher ray
     python -m sim.sensitivity --sobol --samples 64           # Sobol indices (many more runs)
 
-The parameters and their ranges are in `configs/sensitivity/morris.yaml` (or `--config`).
+The parameters and their ranges are in `configs/sensitivity_morris.yaml` (or `--config`).
 The command draws a sample with SALib (Morris elementary effects by default; Saltelli's
 scheme for Sobol indices with `--sobol`), writes it to `samples.csv`, and runs it as an
 ordinary sweep of `python -m sim` over `sensitivity.index`, so any launcher works (joblib on
@@ -12,56 +12,113 @@ this machine by default; `--launcher ray` or `submitit_slurm` on a cluster) and 
 interrupted analysis resumes where it stopped. Every run uses the same seed (common random
 numbers). It then analyses each outcome and writes, into `--output` (by default
 `results/sensitivity/<method>`):
+- `sample.json`: what the sample is (method, parameters and bounds, size, seeds);
+- `samples.csv`: the sample, one row per run;
 - `importance.csv`: one row per parameter and outcome, ranked: for Morris, mu* (mean
   absolute elementary effect, in the outcome's units), its confidence interval and sigma
   (spread, a sign of interactions or non-linearity); for Sobol, first-order and total
   indices with confidence intervals;
 - `importance.png` and `.svg`: the ranking, one panel per outcome.
+
+A run takes its row's values into its own config, so its folder is keyed by them (like any
+sweep's runs): a run is reused only for a row with the same values. An output folder that
+holds another sample (other bounds, size or seeds) is refused in one line, never mixed.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import yaml
 
-from sim.config import CONFIG_DIR
-from sim.parameters import RULES
+from sim import CONFIG_DIR
+from sim.errors import UserError, refuse_bad_arguments, run_command
+from sim.files import write_atomically, write_json
 
-DEFAULT_CONFIG = CONFIG_DIR / "sensitivity" / "morris.yaml"
+DEFAULT_CONFIG = CONFIG_DIR / "sensitivity_morris.yaml"
+SETUP_KEYS = {"scenario", "horizon_years", "seed", "outcomes", "parameters"}
 
 
-class SensitivityError(ValueError):
+class SensitivityError(UserError):
     """A problem with the analysis set-up; the message is one line for users."""
 
 
 def load_problem(path: Path) -> tuple[dict, dict]:
-    """The SALib problem (names and bounds) and the rest of the set-up."""
-    if not path.exists():
+    """The SALib problem (names and bounds) and the rest of the set-up, checked."""
+    from sim.config import all_declarations
+
+    try:
+        setup = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
         raise SensitivityError(f"{path} does not exist: give a bounds file like "
-                               f"configs/sensitivity/morris.yaml")
-    setup = yaml.safe_load(path.read_text())
-    parameters = setup.get("parameters") or {}
+                               f"configs/sensitivity_morris.yaml") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        reason = error.strerror if isinstance(error, OSError) else type(error).__name__
+        raise SensitivityError(f"{path} is not a readable YAML bounds file ({reason}): see "
+                               f"configs/sensitivity_morris.yaml") from None
+    if not isinstance(setup, dict) or not set(setup) >= SETUP_KEYS:
+        raise SensitivityError(f"{path} must be a mapping with {', '.join(sorted(SETUP_KEYS))}, "
+                               f"as configs/sensitivity_morris.yaml")
+    unknown = set(setup) - SETUP_KEYS
+    if unknown:
+        raise SensitivityError(f"{path}: unknown entry '{sorted(unknown)[0]}' (allowed: "
+                               f"{', '.join(sorted(SETUP_KEYS))})")
+    _check_setup(setup, path)
+    declared = {d.key: d for d in all_declarations()}
+    parameters = setup["parameters"]
+    if not isinstance(parameters, dict) or len(parameters) < 2:
+        raise SensitivityError(f"{path}: parameters must map at least two parameter names to "
+                               f"bounds [low, high]")
     for name, bounds in parameters.items():
-        if name not in RULES:
+        declaration = declared.get(str(name))
+        if declaration is None:
             raise SensitivityError(f"unknown parameter '{name}' in {path}")
-        if not (isinstance(bounds, list) and len(bounds) == 2 and bounds[0] < bounds[1]):
-            raise SensitivityError(f"{name} in {path} needs bounds [low, high] with low < high")
-        rule = RULES[name]
+        if declaration.rule.kind not in ("number", "integer"):
+            raise SensitivityError(f"{name} in {path} is {declaration.rule.describe()}: only "
+                                   f"single numbers can be varied")
+        if not (isinstance(bounds, list) and len(bounds) == 2
+                and all(_finite_number(b) for b in bounds) and bounds[0] < bounds[1]):
+            raise SensitivityError(f"{name} in {path} needs bounds [low, high] with low < high, "
+                                   f"both numbers")
+        rule = declaration.rule
         if not (rule.low <= bounds[0] and bounds[1] <= rule.high):
             raise SensitivityError(f"bounds of {name} in {path} must lie within "
                                    f"{rule.describe()}")
-    if len(parameters) < 2:
-        raise SensitivityError(f"{path} must name at least two parameters")
-    problem = {"num_vars": len(parameters), "names": list(parameters),
-               "bounds": [list(map(float, b)) for b in parameters.values()]}
+    problem = {"num_vars": len(parameters), "names": [str(n) for n in parameters],
+               "bounds": [[float(b) for b in bounds] for bounds in parameters.values()]}
     return problem, setup
+
+
+def _finite_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_setup(setup: dict, path: Path) -> None:
+    from sim.model import SUMMARY_SCALARS
+
+    scenarios = sorted(p.stem for p in (CONFIG_DIR / "scenario").glob("*.yaml"))
+    if setup["scenario"] not in scenarios:
+        raise SensitivityError(f"{path}: scenario '{setup['scenario']}' is not one of "
+                               f"{', '.join(scenarios)}")
+    for key, low, high in (("seed", 0, 2**32 - 1), ("horizon_years", 1, 100)):
+        value = setup[key]
+        if not (isinstance(value, int) and not isinstance(value, bool) and low <= value <= high):
+            raise SensitivityError(f"{path}: {key} must be a whole number from {low} to {high}")
+    outcomes = setup["outcomes"]
+    if not (isinstance(outcomes, list) and outcomes and all(isinstance(o, str) for o in outcomes)):
+        raise SensitivityError(f"{path}: outcomes must be a list of names from summary.json")
+    for outcome in outcomes:
+        if outcome not in SUMMARY_SCALARS:
+            raise SensitivityError(f"{path}: outcome '{outcome}' is not a number of "
+                                   f"summary.json; choose from {', '.join(SUMMARY_SCALARS)}")
 
 
 def draw_sample(problem: dict, sobol: bool, size: int, seed: int) -> np.ndarray:
@@ -74,36 +131,74 @@ def draw_sample(problem: dict, sobol: bool, size: int, seed: int) -> np.ndarray:
     return morris_sample.sample(problem, size, num_levels=4, seed=seed)
 
 
-def run_sample(samples: Path, n_runs: int, setup: dict, launcher: str, output: Path) -> Path:
-    """Run every row of the sample as one sweep of `python -m sim`; returns the sweep folder."""
-    sweep = output / "runs"
+def claim_output(output: Path, description: dict) -> None:
+    """Keep the output folder for this sample: refuse one that holds another's runs."""
+    record = output / "sample.json"
+    if record.exists():
+        try:
+            existing = json.loads(record.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            existing = None
+        if existing != description:
+            raise SensitivityError(f"{output} holds the runs of another sample (other bounds, "
+                                   f"size or seeds): give a new --output, or remove that folder "
+                                   f"to start again")
+        return
+    if output.exists() and any(output.iterdir()):
+        raise SensitivityError(f"{output} already holds files that are not a sensitivity "
+                               f"analysis's: give a new --output")
+    output.mkdir(parents=True, exist_ok=True)
+    write_json(record, description)
+
+
+def run_sample(samples: Path, n_runs: int, setup: dict, launcher: str, output: Path) -> int:
+    """Run every row of the sample as one sweep of `python -m sim`; returns its exit status."""
     command = [sys.executable, "-m", "sim", "-m",
                f"scenario={setup['scenario']}", f"seed={setup['seed']}",
                f"horizon_years={setup['horizon_years']}",
                f"sensitivity.samples={samples.resolve()}",
                f"sensitivity.index=range(0,{n_runs})",
                "output.plots=false", "output.progress=false",
-               f"hydra.sweep.dir={sweep.resolve()}", f"hydra/launcher={launcher}"]
-    completed = subprocess.run(command, check=False)
-    if completed.returncode != 0:
-        raise SensitivityError(f"the sweep of the sample failed (exit {completed.returncode})")
-    return sweep
+               f"hydra.sweep.dir={(output / 'runs').resolve()}", f"hydra/launcher={launcher}"]
+    return subprocess.run(command, check=False).returncode
 
 
-def collect(sweep: Path, n_runs: int, outcomes: list[str]) -> np.ndarray:
-    """Outcomes of each sample row, in sample order (missing rows are an error, named)."""
-    values = np.full((n_runs, len(outcomes)), np.nan)
+def collect(sweep: Path, sample: pd.DataFrame, outcomes: list[str]) -> np.ndarray:
+    """Outcomes of each sample row, in sample order, from the runs made with its values."""
+    values = np.full((len(sample), len(outcomes)), np.nan)
     for summary_path in sweep.glob("*/summary.json"):
-        config = yaml.safe_load((summary_path.parent / "config.yaml").read_text())
-        index = config["sensitivity"]["index"]
-        summary = json.loads(summary_path.read_text())
-        values[index] = [np.nan if summary[o] is None else summary[o] for o in outcomes]
-    missing = np.flatnonzero(np.isnan(values).all(axis=1))
+        try:
+            config = yaml.safe_load((summary_path.parent / "config.yaml").read_text())
+            summary = json.loads(summary_path.read_text())
+            index = config["sensitivity"]["index"]
+        except (OSError, ValueError, KeyError, TypeError, yaml.YAMLError):
+            continue  # not a run of a sample, or a damaged one: it matches no row
+        if not (isinstance(index, int) and 0 <= index < len(sample)):
+            continue
+        if not all(_same(_get(config, name), value)
+                   for name, value in sample.iloc[index].items()):
+            continue  # a run of another sample that had this row number
+        values[index] = [np.nan if summary.get(o) is None else summary[o] for o in outcomes]
+    missing = np.flatnonzero(np.isnan(values).any(axis=1))
     if len(missing):
         shown = ", ".join(str(i) for i in missing[:10])
-        raise SensitivityError(f"{len(missing)} sample rows have no complete run (rows {shown}"
-                               f"{' ...' if len(missing) > 10 else ''}); rerun to resume")
+        raise SensitivityError(f"{len(missing)} sample rows have no complete run or an undefined "
+                               f"outcome (rows {shown}{' ...' if len(missing) > 10 else ''}); "
+                               f"run the same command again to resume")
     return values
+
+
+def _get(config: dict, dotted: str) -> Any:
+    for part in str(dotted).split("."):
+        config = config[part]
+    return config
+
+
+def _same(stored: Any, sampled: float) -> bool:
+    """A run's value is its row's (integer parameters are rounded, as the run rounds them)."""
+    if isinstance(stored, int) and not isinstance(stored, bool):
+        return stored == round(sampled)
+    return isinstance(stored, float) and stored == float(sampled)
 
 
 def analyse(problem: dict, sample: np.ndarray, values: np.ndarray, outcomes: list[str],
@@ -136,14 +231,11 @@ def analyse(problem: dict, sample: np.ndarray, values: np.ndarray, outcomes: lis
 
 
 def plot(table: pd.DataFrame, sobol: bool, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     outcomes = list(dict.fromkeys(table["outcome"]))
-    figure, axes = plt.subplots(1, len(outcomes), figsize=(5.5 * len(outcomes), 5),
-                                constrained_layout=True, squeeze=False)
+    figure = Figure(figsize=(5.5 * len(outcomes), 5), layout="constrained")
+    axes = figure.subplots(1, len(outcomes), squeeze=False)
     for axis, outcome in zip(axes[0], outcomes, strict=True):
         rows = table[table["outcome"] == outcome].sort_values("importance")
         error = rows["total_order_conf"] if sobol else rows["mu_star_conf"]
@@ -155,16 +247,17 @@ def plot(table: pd.DataFrame, sobol: bool, path: Path) -> None:
         axis.tick_params(axis="y", labelsize=8)
     figure.suptitle(("Sobol" if sobol else "Morris") + " sensitivity: parameters ranked by "
                     "importance (with 95% intervals)", fontsize=13)
-    figure.savefig(path.with_suffix(".png"), dpi=110, metadata={"Software": None})
-    figure.savefig(path.with_suffix(".svg"), metadata={"Date": None, "Creator": None})
-    plt.close(figure)
+    write_atomically(path.with_suffix(".png"), lambda file: figure.savefig(
+        file, format="png", dpi=110, metadata={"Software": None}))
+    write_atomically(path.with_suffix(".svg"), lambda file: figure.savefig(
+        file, format="svg", metadata={"Date": None, "Creator": None}))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sim.sensitivity",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG,
-                        help="bounds file (default configs/sensitivity/morris.yaml)")
+                        help="bounds file (default configs/sensitivity_morris.yaml)")
     parser.add_argument("--sobol", action="store_true", help="Sobol indices instead of Morris")
     parser.add_argument("--trajectories", type=int, default=10,
                         help="Morris trajectories (runs: trajectories x (parameters + 1))")
@@ -175,27 +268,36 @@ def main(argv: list[str] | None = None) -> int:
                              "submitit_slurm")
     parser.add_argument("--output", type=Path, help="folder for the sample, runs and results")
     parser.add_argument("--sample-seed", type=int, default=0, help="seed of the sample")
+    refuse_bad_arguments(parser, "python -m sim.sensitivity")
     args = parser.parse_args(argv)
     method = "sobol" if args.sobol else "morris"
-    try:
-        problem, setup = load_problem(args.config)
-        size = args.samples if args.sobol else args.trajectories
-        if size < 2:
-            raise SensitivityError("--trajectories and --samples must be at least 2")
-        sample = draw_sample(problem, args.sobol, size, args.sample_seed)
-        output = args.output or Path("results") / "sensitivity" / method
-        output.mkdir(parents=True, exist_ok=True)
-        samples = output / "samples.csv"
-        pd.DataFrame(sample, columns=problem["names"]).to_csv(samples, index=False)
-        print(f"sim.sensitivity: {method}, {problem['num_vars']} parameters, {len(sample)} runs "
-              f"in {output}", file=sys.stderr)
-        sweep = run_sample(samples, len(sample), setup, args.launcher, output)
-        values = collect(sweep, len(sample), setup["outcomes"])
-    except SensitivityError as error:
-        print(f"sim.sensitivity: error: {error}", file=sys.stderr)
-        return 2
+    problem, setup = load_problem(args.config)
+    size = args.samples if args.sobol else args.trajectories
+    if not 2 <= size <= 100_000:
+        raise SensitivityError("--trajectories and --samples must be from 2 to 100000")
+    if args.sobol and size & (size - 1):
+        raise SensitivityError(f"--samples {size} must be a power of 2 (Saltelli's scheme)")
+    if not 0 <= args.sample_seed < 2**32:
+        raise SensitivityError("--sample-seed must be a whole number from 0 to 4294967295")
+    sample = draw_sample(problem, args.sobol, size, args.sample_seed)
+    output = args.output or Path("results") / "sensitivity" / method
+    claim_output(output, {"method": method, "size": size, "sample_seed": args.sample_seed,
+                          "scenario": setup["scenario"], "seed": setup["seed"],
+                          "horizon_years": setup["horizon_years"],
+                          "parameters": dict(zip(problem["names"], problem["bounds"],
+                                                 strict=True))})
+    frame = pd.DataFrame(sample, columns=problem["names"])
+    samples = output / "samples.csv"
+    write_atomically(samples, lambda path: frame.to_csv(path, index=False))
+    print(f"sim.sensitivity: {method}, {problem['num_vars']} parameters, {len(sample)} runs "
+          f"in {output}", file=sys.stderr)
+    status = run_sample(samples, len(sample), setup, args.launcher, output)
+    if status != 0:
+        return status  # the sweep has said what failed, in one line
+    frame = pd.read_csv(samples)  # the values as the runs read them
+    values = collect(output / "runs", frame, setup["outcomes"])
     table = analyse(problem, sample, values, setup["outcomes"], args.sobol, args.sample_seed)
-    table.to_csv(output / "importance.csv", index=False)
+    write_atomically(output / "importance.csv", lambda path: table.to_csv(path, index=False))
     plot(table, args.sobol, output / "importance")
     for outcome, rows in table.groupby("outcome", sort=False):
         ranking = ", ".join(f"{r.parameter} ({r.importance:.3g})" for r in rows.itertuples())
@@ -205,4 +307,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_command(main)

@@ -1,56 +1,29 @@
-"""The command line as a user meets it: run as a subprocess, in a fresh folder."""
+"""The command line as a user meets it: run as a subprocess, in a fresh folder.
+
+The adversarial cases (bad inputs, signals, full disks) are in tests/test_adversarial.py;
+these are the everyday ones.
+"""
 
 from __future__ import annotations
 
 import json
+import time
 
 import pandas as pd
 import pytest
 
 from sim.outputs import OUTPUT_FILES
-from tests.conftest import run_cli
+from tests.conftest import GIAS_FIXTURE, run_cli, snapshot
 
 
-@pytest.mark.parametrize(("override", "expected"), [
-    ("model.workforce.leavng_rate_experienced=0.1",
-     "unknown parameter 'model.workforce.leavng_rate_experienced'; did you mean "
-     "'model.workforce.leaving_rate_experienced'?"),
-    ("model.workforce.moving_rate=1.5", "model.workforce.moving_rate must be a number from 0"),
-    ("seed=abc", "seed must be a whole number"),
-    ("scenario=atlantis", "unknown scenario 'atlantis': choose one of national, opportunity_area"),
-    ("horizon_years=[1,2]", "horizon_years must be a whole number"),
-    ("seed", "cannot read the override 'seed'"),
-    ("population.path=extract.csv",
-     "'population.path' is not a parameter of population=synthetic: add population=gias"),
-])
-def test_bad_override_gives_one_clean_line_and_no_run_directory(tmp_path, override, expected):
-    result = run_cli(override, "output.root=out", cwd=tmp_path)
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("sim: error: ")
-    assert expected in lines[0]
-    assert "Traceback" not in result.stderr + result.stdout
-    assert not (tmp_path / "out").exists()
-
-
-def test_a_bad_value_in_a_sweep_is_caught_before_any_job_runs(tmp_path):
-    result = run_cli("-m", "seed=1,2,-3", "output.root=out", cwd=tmp_path)
-    assert result.returncode == 2
-    assert "seed=-3 is not allowed" in result.stderr
-    assert not (tmp_path / "out").exists()
-
-
-def test_default_run_writes_every_output_and_says_where(tmp_path):
+def test_default_run_writes_every_output_in_its_own_folder_and_says_where(tmp_path):
     result = run_cli("horizon_years=2", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    runs = list((tmp_path / "results" / "runs" / "opportunity_area" / "status_quo").iterdir())
-    assert len(runs) == 1
-    run = runs[0]
+    (run,) = (tmp_path / "results" / "runs" / "opportunity_area" / "status_quo").iterdir()
     for name in OUTPUT_FILES:
         assert (run / name).stat().st_size > 0, name
-    assert str(run.relative_to(tmp_path)) in result.stderr + result.stdout
-    assert not (tmp_path / "results" / ".incomplete").exists()
+    assert str(run.relative_to(tmp_path)) in result.stdout
+    assert [p.name for p in run.parent.iterdir()] == [run.name]  # no staging left behind
     timeseries = pd.read_parquet(run / "timeseries.parquet")
     assert len(timeseries) == 6
     summary = json.loads((run / "summary.json").read_text())
@@ -58,55 +31,114 @@ def test_default_run_writes_every_output_and_says_where(tmp_path):
     assert (run / "summary.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_hydra_run_dir_is_the_run_folder_and_nothing_goes_under_results(tmp_path):
+    result = run_cli("horizon_years=1", "hydra.run.dir=my/run", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "my" / "run").iterdir()) == sorted(
+        [*OUTPUT_FILES, "run.log"])
+    assert not (tmp_path / "results").exists()
+    assert [p.name for p in (tmp_path / "my").iterdir()] == ["run"]
+
+
+def test_an_existing_empty_folder_is_used_and_one_with_files_is_refused_untouched(tmp_path):
+    (tmp_path / "empty").mkdir()
+    assert run_cli("horizon_years=1", "hydra.run.dir=empty", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "empty" / "summary.json").exists()
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("my work")
+    before = snapshot(tmp_path)
+    refused = run_cli("horizon_years=1", "hydra.run.dir=mine", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert refused.stderr.strip().splitlines() == [
+        "sim: error: the run folder mine already holds files; nothing was changed: name a new "
+        "or empty folder (hydra.run.dir=PATH)"]
+    assert snapshot(tmp_path) == before
+
+
 def test_same_seed_gives_byte_identical_files_and_another_seed_does_not(tmp_path):
-    arguments = ("horizon_years=2", "seed=11", "output.root=out")
-    for _ in range(2):
-        assert run_cli(*arguments, cwd=tmp_path).returncode == 0
-    first, second = sorted((tmp_path / "out" / "runs" / "opportunity_area" / "status_quo").iterdir())
+    for folder in ("a", "b"):
+        result = run_cli("horizon_years=2", "seed=11", f"hydra.run.dir={folder}", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
     for name in OUTPUT_FILES:
-        assert (first / name).read_bytes() == (second / name).read_bytes(), name
-    assert run_cli("horizon_years=2", "seed=12", "output.root=other", cwd=tmp_path).returncode == 0
-    (third,) = (tmp_path / "other" / "runs" / "opportunity_area" / "status_quo").iterdir()
-    assert (third / "timeseries.parquet").read_bytes() != (first / "timeseries.parquet").read_bytes()
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    assert run_cli("horizon_years=2", "seed=12", "hydra.run.dir=c", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "c" / "timeseries.parquet").read_bytes() != \
+        (tmp_path / "a" / "timeseries.parquet").read_bytes()
 
 
-def test_a_sweep_resumes_skipping_completed_runs_and_carries_on_after_a_failure(tmp_path):
-    sweep = ("-m", "seed=1,2", "horizon_years=1", "output.plots=false",
-             "hydra.sweep.dir=out/sweep", "hydra.launcher.n_jobs=1")
-    first = run_cli(*sweep, cwd=tmp_path)
+def test_two_default_runs_in_the_same_second_get_their_own_folders(tmp_path):
+    for _ in range(2):
+        assert run_cli("horizon_years=1", "output.plots=false", cwd=tmp_path).returncode == 0
+    runs = sorted((tmp_path / "results" / "runs" / "opportunity_area" / "status_quo").iterdir())
+    assert len(runs) == 2 and all((run / "summary.json").exists() for run in runs)
+
+
+SWEEP = ("-m", "seed=1,2", "horizon_years=1", "output.plots=false", "hydra.sweep.dir=out/sweep",
+         "hydra.launcher.n_jobs=1")
+
+
+def test_a_sweep_writes_its_plan_and_resumes_skipping_completed_runs(tmp_path):
+    first = run_cli(*SWEEP, cwd=tmp_path)
     assert first.returncode == 0, first.stderr
-    runs = sorted(p for p in (tmp_path / "out" / "sweep").iterdir() if p.is_dir())
-    assert ["_seed1_" in runs[0].name, "_seed2_" in runs[1].name] == [True, True]
+    sweep = tmp_path / "out" / "sweep"
+    runs = sorted(p for p in sweep.iterdir() if p.is_dir() and not p.name.startswith("."))
+    assert [run.name.split("_")[:3] for run in runs] == [["status", "quo", "seed1"],
+                                                         ["status", "quo", "seed2"]]
+    plan = pd.read_csv(sweep / "plan.csv", dtype=str)
+    assert sorted(plan["run"]) == [run.name for run in runs]
+    assert sorted(plan["seed"]) == ["1", "2"]
+    assert "sim: sweep of 2 runs complete" in first.stderr
     stamps = {p: (p / "summary.json").stat().st_mtime_ns for p in runs}
-    again = run_cli(*sweep, cwd=tmp_path)
+    again = run_cli(*SWEEP, cwd=tmp_path)
     assert again.returncode == 0
-    assert (again.stdout + again.stderr).count("already complete, skipped") == 2
+    assert "(2 already complete)" in again.stderr
     assert {p: (p / "summary.json").stat().st_mtime_ns for p in runs} == stamps
-    assert not (tmp_path / "out" / "sweep" / ".incomplete").exists()
-    # The first combination is valid, the second breaks a rule that spans keys: it fails
-    # on its own, is recorded by name, leaves no output, and the sweep carries on.
-    broken = run_cli("-m", "seed=3", "policy.start_year=0,2", "policy.end_year=1",
-                     "horizon_years=1", "output.plots=false", "hydra.sweep.dir=out/sweep",
+    more = run_cli(*SWEEP[:1], "seed=1,2,3", *SWEEP[2:], cwd=tmp_path)  # one more seed
+    assert more.returncode == 0 and "(2 already complete)" in more.stderr
+    assert len(pd.read_csv(sweep / "plan.csv")) == 3
+
+
+def test_a_sweep_with_a_failed_run_finishes_the_others_and_exits_with_one_line(tmp_path):
+    not_csv = tmp_path / "broken.csv"
+    not_csv.write_bytes(b"\x00\x01binary")
+    result = run_cli("-m", "population=gias", f"population.path={GIAS_FIXTURE},{not_csv}",
+                     "horizon_years=1", "output.plots=false", "hydra.sweep.dir=sweep",
                      "hydra.launcher.n_jobs=1", cwd=tmp_path)
-    assert broken.returncode == 0, broken.stderr
-    failed = list((tmp_path / "out" / "sweep" / ".failed").glob("*.txt"))
-    assert len(failed) == 1 and "end_year" in failed[0].read_text()
-    complete = [p for p in (tmp_path / "out" / "sweep").iterdir()
-                if p.is_dir() and (p / "summary.json").exists()]
-    assert len(complete) == 3
-    assert not (tmp_path / "out" / "sweep" / ".incomplete").exists()
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("sim: error:")]
+    assert len(errors) == 1 and "1 of 2 runs failed" in errors[0] and "broken.csv" in errors[0]
+    assert "Traceback" not in result.stderr
+    sweep = tmp_path / "sweep"
+    complete = [p for p in sweep.iterdir() if (p / "summary.json").exists()]
+    failed = list((sweep / ".failed").glob("*.txt"))
+    assert len(complete) == 1 and len(failed) == 1
+    assert "not a CSV file" in failed[0].read_text()
+    assert not any(p.name.endswith(".staging") for p in sweep.iterdir())
+
+
+def test_help_is_quick_and_lists_the_project_groups_only(tmp_path):
+    started = time.perf_counter()
+    result = run_cli("--help", cwd=tmp_path)
+    elapsed = time.perf_counter() - started
+    assert result.returncode == 0
+    groups = result.stdout.split("== Config groups ==")[1].split("==")[0]
+    names = [line.split(":")[0].strip() for line in groups.strip().splitlines()]
+    assert names == ["scenario", "population", "policy", "model", "experiment"]
+    assert ".venv" not in result.stdout and "schema" not in groups
+    assert elapsed < 30  # a guard against the old 42 s, not a benchmark (benchmarks/ time it)
 
 
 @pytest.mark.parametrize(("arguments", "expected"), [
     (["policy.mat_contracting.contract_length_years=3"],
      "not a parameter of policy=status_quo: add one of policy=combined, policy=mat_contracting"),
-    (["population=synthetic,gias", "population.areas=[Blackpool]"],
-     "not a parameter of population=synthetic: add population=gias"),
+    (["population.areas=[Blackpool]"], "not a parameter of population=synthetic: add "
+                                       "population=gias"),
+    (["model.trusts.giver_taker_treshold=4"], "did you mean 'model.trusts.giver_taker_threshold'"),
+    (["+experiments=policy_comparison"], "did you mean the config group experiment"),
 ])
-def test_a_parameter_of_another_option_is_refused_before_hydra_starts(arguments, expected):
-    from sim.cli import check_command_line
-    from sim.parameters import ConfigError
-
-    with pytest.raises(ConfigError, match=expected):
-        check_command_line(arguments)
-    check_command_line(["population=gias", "population.areas=[Blackpool]"])  # its own: fine
+def test_mistakes_get_the_fix_in_one_line(tmp_path, arguments, expected):
+    result = run_cli(*arguments, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert expected in result.stderr
+    assert list(tmp_path.iterdir()) == []

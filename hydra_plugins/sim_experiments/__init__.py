@@ -1,1 +1,0 @@
-"""Hydra plugin of the sim project: puts the repository's experiments/ on the config path."""

@@ -1,0 +1,205 @@
+"""Where a run's files go, and the rules that keep a user's own files safe.
+
+This is the one place that decides folders. Its rules:
+
+- **A run's files end in its run folder**: `hydra.run.dir` for a single run (by default
+  `<output.root>/runs/<scenario>/<policy>/<time>_seed<seed>`), or `<sweep>/<subdir>` for a
+  job of a sweep (`hydra.sweep.dir`, `hydra.sweep.subdir`; by default the subdir is the
+  run's name, `<policy>_seed<seed>_<key>`, where the key is a hash of everything that
+  decides the run's results, so that a sweep run again finds its finished runs).
+- **Staged, then renamed**: the files are written into a hidden sibling of the run folder,
+  `.<name>.<host>-<pid>.staging`, unique to the process, and the sibling is renamed to the
+  run folder when every file is complete. A run that fails or is interrupted removes its
+  sibling; one killed outright leaves it, and the next run beside it removes siblings
+  whose process no longer exists on this host.
+- **A folder that holds files is never touched**: a run folder that exists and is not empty
+  is refused, except that a sweep job whose folder already holds the same complete run
+  skips it (a resumed sweep). When the folder was not named by the user (the default, with
+  its time stamp) and is taken, the run takes `<folder>_2`, `_3`, ...
+- **What a failed run created, it removes**: Hydra creates the run folder (and any missing
+  parents) before the run starts; a run that then fails removes those that are still
+  empty, so a mistake leaves no trace.
+- **Names used in folder names** (`scenario.name`, `policy.name`) are checked by their
+  declarations (letters, digits, `_`, `-`, `.`), so no value can reach outside a folder.
+
+The sweep folder's own rules (it must be new, empty or a sweep's; `plan.csv`) are in
+`hydra_plugins/sim_sweeper`, which calls `check_sweep_folder` and `check_subdir` here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import socket
+from pathlib import Path
+from typing import Any
+
+from sim.errors import UserError
+
+STAGING = re.compile(r"^\.(?P<name>.+)\.(?P<host>[^.]+)-(?P<pid>\d+)\.staging$")
+FAILED_FOLDER = ".failed"
+PLAN_FILE = "plan.csv"
+SWEEP_MARKERS = (PLAN_FILE, "multirun.yaml")
+
+
+def run_key(config: dict[str, Any]) -> str:
+    """A short hash of everything that decides a run's results (seed included; the output
+    options and Hydra's own settings left out): equal keys mean identical result files."""
+    relevant = {key: value for key, value in config.items() if key not in ("output", "hydra")}
+    text = json.dumps(relevant, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def run_name(config: dict[str, Any]) -> str:
+    """A sweep job's default folder name: `<policy>_seed<seed>_<key>`."""
+    return f"{config['policy']['name']}_seed{config['seed']}_{run_key(config)}"
+
+
+def staging_folder(final: Path) -> Path:
+    """The hidden sibling a run is written into before it is renamed to `final`."""
+    final = Path(final)
+    return final.parent / f".{final.name}.{socket.gethostname()}-{os.getpid()}.staging"
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: it exists
+        return True
+    return True
+
+
+def remove_stale_staging(folder: Path) -> list[Path]:
+    """Remove staging siblings in `folder` left by processes of this host that are gone."""
+    removed = []
+    host = socket.gethostname()
+    with contextlib.suppress(OSError):
+        for entry in Path(folder).iterdir():
+            match = STAGING.match(entry.name)
+            if match and match["host"] == host and entry.is_dir() \
+                    and not _process_exists(int(match["pid"])):
+                shutil.rmtree(entry, ignore_errors=True)
+                removed.append(entry)
+    return removed
+
+
+def holds_files(folder: Path) -> bool:
+    """Whether `folder` exists and holds anything at all."""
+    try:
+        return any(True for _ in Path(folder).iterdir())
+    except FileNotFoundError:
+        return False
+    except NotADirectoryError:
+        return True
+
+
+def describe(folder: Path) -> str:
+    """A folder as the user wrote it when relative to where the command runs."""
+    folder = Path(folder)
+    with contextlib.suppress(ValueError):
+        return str(folder.resolve().relative_to(Path.cwd().resolve())) or "."
+    return str(folder)
+
+
+def complete(folder: Path) -> bool:
+    """A run folder is complete when its summary.json (written last but the figure) exists."""
+    return (Path(folder) / "summary.json").is_file()
+
+
+def same_run(folder: Path, key: str) -> bool:
+    """Whether a complete run folder holds the run with this key (read from its config)."""
+    import yaml
+
+    try:
+        text = (Path(folder) / "config.yaml").read_text(encoding="utf-8")
+        config = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except (OSError, yaml.YAMLError):
+        return False
+    return isinstance(config, dict) and run_key(config) == key
+
+
+def missing_ancestors(folder: Path) -> list[Path]:
+    """The folder and its parents that do not exist yet, deepest first."""
+    missing = []
+    path = Path(folder).absolute()
+    while not path.exists() and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    return missing
+
+
+def remove_if_empty(folders: list[Path]) -> None:
+    """Remove each folder (deepest first) while it is empty; stop at the first that is not."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+
+
+def check_run_folder(final: Path) -> None:
+    """Refuse a run folder that is a file or already holds files; it is left untouched."""
+    final = Path(final)
+    if final.exists() and not final.is_dir():
+        raise UserError(f"the run folder {describe(final)} is a file: name a new folder "
+                        f"(hydra.run.dir=PATH)")
+    if holds_files(final):
+        raise UserError(f"the run folder {describe(final)} already holds files; nothing was "
+                        f"changed: name a new or empty folder (hydra.run.dir=PATH)")
+
+
+def free_default_folder(final: Path) -> Path:
+    """The default folder, or `<folder>_2`, `_3`, ... if another run has taken it."""
+    candidate, number = Path(final), 1
+    while holds_files(candidate) or candidate.is_file():
+        number += 1
+        candidate = Path(final).with_name(f"{Path(final).name}_{number}")
+    return candidate
+
+
+def check_subdir(subdir: str) -> None:
+    """A sweep job's folder must be a folder inside the sweep folder."""
+    parts = Path(subdir).parts
+    if not subdir.strip() or Path(subdir).is_absolute() or not parts \
+            or any(part in (".", "..") for part in parts) or subdir.strip() in (".", "./"):
+        raise UserError(f"hydra.sweep.subdir='{subdir}' must name a folder inside the sweep "
+                        f"folder (for example the default, the run's name, or "
+                        f"'${{hydra.job.num}}')")
+    if any(part.startswith(".") for part in parts):
+        raise UserError(f"hydra.sweep.subdir='{subdir}' must not start with '.': hidden "
+                        f"names are the sweep's own bookkeeping")
+
+
+def check_sweep_folder(folder: Path) -> None:
+    """A sweep folder must be new, empty, or a sweep's own (it holds plan.csv or multirun.yaml)."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"the sweep folder {describe(folder)} is a file: name a new folder "
+                        f"(hydra.sweep.dir=PATH)")
+    if holds_files(folder) and not any((folder / marker).is_file() for marker in SWEEP_MARKERS):
+        raise UserError(f"the sweep folder {describe(folder)} already holds files that are not "
+                        f"a sweep's; nothing was changed: name a new or empty folder "
+                        f"(hydra.sweep.dir=PATH), or a sweep folder to resume it")
+
+
+def failure_record(sweep: Path, name: str) -> Path:
+    return Path(sweep) / FAILED_FOLDER / f"{name.replace('/', '_')}.txt"
+
+
+class StagingFileHandler(logging.FileHandler):
+    """The run's log file handler: it creates the staging folder the log goes into.
+
+    Configured in configs/config.yaml with `delay: true`, so the file is opened at the first
+    record, once the run has started, and never in a folder the run was refused.
+    """
+
+    def _open(self):  # type: ignore[no-untyped-def]  # logging.FileHandler's own signature
+        Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
+        return super()._open()

@@ -1,0 +1,230 @@
+"""Bad input, as a hostile tester would give it: one line, an exit status, nothing touched.
+
+Each case runs a command of the project as a user would (a subprocess, in a folder that
+already holds a user's files) and checks:
+- the exit status;
+- standard error is exactly one line, `sim: error: ...`, with the words expected;
+- no traceback anywhere;
+- no file or folder was created, changed or removed (the folder's tree is compared, every
+  file's size, time and content, before and after).
+
+The signals, full disks and concurrent sweeps are in tests/test_faults.py.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import GIAS_FIXTURE, REPOSITORY, environment, snapshot
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    arguments: tuple[str, ...]
+    words: str  # in the one error line
+    status: int = 2
+    module: str = "sim"
+    setup: Callable[[Path], None] | None = None
+
+
+def bounds_file(content: str) -> Callable[[Path], None]:
+    def write(folder: Path) -> None:
+        (folder / "bounds.yaml").write_text(content)
+    return write
+
+
+GOOD_BOUNDS = """scenario: opportunity_area
+horizon_years: 1
+seed: 0
+outcomes: [good_or_better_change]
+parameters:
+  model.trusts.hub_radius_km: [10.0, 50.0]
+  model.improvement.support_effect: [0.25, 1.0]
+"""
+
+
+def bounds_with(parameters: str, outcomes: str = "[good_or_better_change]") -> Callable[[Path], None]:
+    return bounds_file(GOOD_BOUNDS.replace("[good_or_better_change]", outcomes).split(
+        "parameters:")[0] + "parameters:\n" + parameters)
+
+
+CLI = [
+    # Parameters that do not exist, and options that do not exist
+    Case("misspelt parameter", ("model.trusts.giver_taker_treshold=4",),
+         "did you mean 'model.trusts.giver_taker_threshold'"),
+    Case("misspelt leaf", ("model.workforce.leavng_rate_experienced=0.1",),
+         "did you mean 'model.workforce.leaving_rate_experienced'"),
+    Case("a block set as a value", ("model.trusts=3",), "is a block of parameters"),
+    Case("added unknown key", ("+foo=1",), "unknown parameter 'foo'"),
+    Case("added key inside a phase", ("+model.workforce.new_rate=1",),
+         "unknown parameter 'model.workforce.new_rate'"),
+    Case("adding a key that exists", ("+seed=3",), "without '+'"),
+    Case("unknown scenario", ("scenario=atlantis",), "choose one of national, opportunity_area"),
+    Case("unknown policy", ("policy=anarchy",), "unknown policy 'anarchy'"),
+    Case("unknown population", ("population=census",), "unknown population 'census'"),
+    Case("unknown launcher", ("hydra/launcher=foo",), "unknown hydra/launcher 'foo'"),
+    Case("unknown experiment", ("experiment=x",), "unknown experiment 'x'"),
+    Case("old experiments group", ("+experiments=policy_comparison",),
+         "did you mean the config group experiment"),
+    Case("old experiments group without +", ("experiments=policy_comparison",),
+         "did you mean"),
+    Case("parameter of an option not chosen", ("population.path=x.csv",),
+         "not a parameter of population=synthetic: add population=gias"),
+    Case("lever of a policy not chosen", ("policy.mat_contracting.contract_length_years=3",),
+         "not a parameter of policy=status_quo"),
+    Case("lever added to a policy without it", ("+policy.mat_contracting.contract_length_years=3",),
+         "policy.mat_contracting"),
+    Case("deleted parameter", ("~seed",), "'seed' cannot be deleted"),
+    Case("deleted block", ("~model.trusts",), "'model.trusts' cannot be deleted"),
+    # Values of the wrong type, out of range or not finite
+    Case("text for a number", ("seed=abc",), "seed must be a whole number"),
+    Case("fraction for a whole number", ("seed=3.0",), "seed must be a whole number"),
+    Case("negative seed", ("seed=-1",), "seed must be a whole number"),
+    Case("seed beyond 32 bits", ("seed=4294967296",), "seed must be a whole number"),
+    Case("list for a number", ("horizon_years=[1,2]",), "horizon_years must be a whole number"),
+    Case("zero years", ("horizon_years=0",), "from 1 to 100"),
+    Case("rate above its range", ("model.workforce.moving_rate=1.5",), "from 0 to 0.95"),
+    Case("not a number", ("model.diagnosis.error_sd=nan",), "model.diagnosis.error_sd must be"),
+    Case("infinity", ("model.diagnosis.error_sd=inf",), "model.diagnosis.error_sd must be"),
+    Case("overflows to infinity", ("model.diagnosis.error_sd=1e309",),
+         "model.diagnosis.error_sd must be"),
+    Case("huge shock", ("model.improvement.major_shock_size=1e308",),
+         "model.improvement.major_shock_size must be"),
+    Case("list too short", ("model.inspection.cut_points=[1,2]",), "got 2 values"),
+    Case("cut points out of order", ("model.inspection.cut_points=[0.5,-1,1]",),
+         "strictly increasing"),
+    Case("pair the wrong way round", ("model.structure.new_mat_founding_schools=[5,2]",),
+         "the first no larger than the second"),
+    Case("text for a flag", ("output.plots=maybe",), "true or false"),
+    Case("single value for a list", ("population=gias", f"population.path={GIAS_FIXTURE}",
+                                      "population.areas=Blackpool"),
+         "write it as a list: '[Blackpool]'"),
+    Case("shares not adding to one", ("scenario.phase_shares=[0.5,0.5,0.1,0]",), "add up to 1"),
+    Case("converter routes over one", ("model.structure.converter_joins_mat_share=0.9",
+                                       "model.structure.converter_forms_mat_share=0.2"),
+         "at most 1"),
+    Case("policy ends before it starts", ("policy.start_year=2", "policy.end_year=1"),
+         "no earlier than policy.start_year"),
+    Case("null where none is allowed", ("policy.start_year=null",), "policy.start_year"),
+    # Names and paths
+    Case("scenario name climbing out", ("scenario.name=../../x",), "scenario.name must be a name"),
+    Case("policy name as an absolute path", ("policy.name=/abs/path",), "policy.name must be a name"),
+    Case("empty output root", ("output.root=",), "output.root must be a text value"),
+    Case("unset environment variable", ("output.root=${oc.env:SIM_NOT_SET}",), "SIM_NOT_SET"),
+    Case("run folder holding the user's files", ("hydra.run.dir=.",), "already holds files"),
+    Case("run folder that is a file", ("hydra.run.dir=notes.txt",), "is a file"),
+    Case("run folder in /proc", ("hydra.run.dir=/proc/self/sim-run",), "/proc/self/sim-run",
+         status=1),
+    Case("changing directory", ("hydra.job.chdir=true",), "hydra.job.chdir=true is not supported"),
+    Case("sample index without a sample", ("sensitivity.index=3",), "go together"),
+    Case("sample file missing", ("sensitivity.samples=nope.csv", "sensitivity.index=0"),
+         "cannot read nope.csv"),
+    Case("GIAS without a file", ("population=gias",), "population.path is not set"),
+    Case("GIAS file missing", ("population=gias", "population.path=missing.csv"),
+         "no such file"),
+    Case("GIAS path a folder", ("population=gias", "population.path=data"), "is not a file"),
+    # The command line itself
+    Case("override without a value", ("seed",), "cannot read the override 'seed'"),
+    Case("override without a key", ("=3",), "cannot read the override '=3'"),
+    Case("unclosed list", ("scenario.phase_shares=[0.5,0.5",), "cannot read the override"),
+    Case("bad --cfg", ("--cfg", "foo"), "invalid choice: 'foo'"),
+    Case("unknown flag", ("--nonsense",), "unrecognized arguments: --nonsense"),
+    Case("unknown primary config", ("--config-name", "missing"), "there is no config 'missing'"),
+    # Sweeps: every job is checked before any starts
+    Case("bad value in one job", ("-m", "seed=1,2,-3"), "seed=-3 is not allowed"),
+    Case("interval sweep", ("-m", "seed=interval(0,1)"), "interval() sweeps are for optimising"),
+    Case("sweep into the user's folder", ("-m", "seed=1,2", "hydra.sweep.dir=."),
+         "already holds files that are not a sweep's"),
+    Case("sweep folder that is a file", ("-m", "seed=1,2", "hydra.sweep.dir=notes.txt"),
+         "is a file"),
+    Case("empty job folder", ("-m", "seed=1,2", "hydra.sweep.dir=sweep", "hydra.sweep.subdir="),
+         "must name a folder inside the sweep folder"),
+    Case("job folder climbing out", ("-m", "seed=1,2", "hydra.sweep.dir=sweep",
+                                     "hydra.sweep.subdir=../x"), "must name a folder inside"),
+    Case("jobs sharing a folder", ("-m", "seed=1,2", "hydra.sweep.dir=sweep",
+                                   "hydra.sweep.subdir=same"), "would share the folder"),
+    Case("the same job twice", ("-m", "seed=1,1", "hydra.sweep.dir=sweep"),
+         "would share the folder"),
+    Case("hidden job folder", ("-m", "seed=1,2", "hydra.sweep.dir=sweep",
+                               "hydra.sweep.subdir=.x${hydra.job.num}"), "must not start with '.'"),
+    Case("sweep changing directory", ("-m", "seed=1,2", "hydra.job.chdir=true"),
+         "hydra.job.chdir=true is not supported"),
+    Case("lever sweep under status quo", ("-m", "policy.mat_contracting.target_grades=1,2"),
+         "not a parameter of policy=status_quo"),
+]
+
+SENSITIVITY = [
+    Case("bounds file missing", ("--config", "nope.yaml"), "does not exist",
+         module="sim.sensitivity"),
+    Case("bounds file not YAML", ("--config", "bounds.yaml"), "not a readable YAML",
+         module="sim.sensitivity", setup=bounds_file("parameters: [unclosed\n")),
+    Case("bounds file a list", ("--config", "bounds.yaml"), "must be a mapping",
+         module="sim.sensitivity", setup=bounds_file("- 1\n- 2\n")),
+    Case("bounds of a list parameter", ("--config", "bounds.yaml"), "only single numbers",
+         module="sim.sensitivity",
+         setup=bounds_with("  model.inspection.cut_points: [0, 1]\n"
+                           "  model.trusts.hub_radius_km: [10.0, 50.0]\n")),
+    Case("bounds of a text parameter", ("--config", "bounds.yaml"), "only single numbers",
+         module="sim.sensitivity",
+         setup=bounds_with("  scenario.name: [a, b]\n  model.trusts.hub_radius_km: [10.0, 50.0]\n")),
+    Case("bounds reversed", ("--config", "bounds.yaml"), "low < high", module="sim.sensitivity",
+         setup=bounds_with("  model.trusts.hub_radius_km: [50, 10]\n"
+                           "  model.improvement.support_effect: [0.2, 1]\n")),
+    Case("bounds outside the range", ("--config", "bounds.yaml"), "must lie within",
+         module="sim.sensitivity",
+         setup=bounds_with("  model.trusts.hub_radius_km: [-5, 10]\n"
+                           "  model.improvement.support_effect: [0.2, 1]\n")),
+    Case("unknown outcome", ("--config", "bounds.yaml"), "outcome 'happiness'",
+         module="sim.sensitivity",
+         setup=bounds_with("  model.trusts.hub_radius_km: [10, 50]\n"
+                           "  model.improvement.support_effect: [0.2, 1]\n", "[happiness]")),
+    Case("no trajectories", ("--trajectories", "0"), "must be from 2", module="sim.sensitivity"),
+    Case("Sobol size not a power of two", ("--sobol", "--samples", "3"), "power of 2",
+         module="sim.sensitivity"),
+    Case("negative sample seed", ("--sample-seed", "-1"), "--sample-seed",
+         module="sim.sensitivity"),
+    Case("text trajectories", ("--trajectories", "many"), "invalid int value",
+         module="sim.sensitivity"),
+    Case("output folder holding the user's files", ("--output", "data"),
+         "not a sensitivity analysis's", module="sim.sensitivity"),
+]
+
+CASES = CLI + SENSITIVITY
+
+
+def user_folder(folder: Path) -> None:
+    """A folder as a user's working folder looks: notes, data, a run of their own."""
+    (folder / "notes.txt").write_text("my notes\n")
+    (folder / "data").mkdir()
+    shutil.copy(GIAS_FIXTURE, folder / "data" / "extract.csv")
+    (folder / "my_run").mkdir()
+    (folder / "my_run" / "summary.json").write_text("{}\n")
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_bad_input_gets_one_line_and_touches_nothing(tmp_path, case):
+    user_folder(tmp_path)
+    if case.setup is not None:
+        case.setup(tmp_path)
+    before = snapshot(tmp_path)
+    result = subprocess.run([sys.executable, "-m", case.module, *case.arguments], cwd=tmp_path,
+                            text=True, capture_output=True, env=environment(), timeout=300)
+    lines = result.stderr.strip().splitlines()
+    assert "Traceback" not in result.stderr + result.stdout, result.stderr
+    assert len(lines) == 1 and lines[0].startswith("sim: error: "), result.stderr
+    assert case.words in lines[0], lines[0]
+    assert result.returncode == case.status, result.stderr
+    assert snapshot(tmp_path) == before
+
+
+def test_there_are_at_least_sixty_cases():
+    assert len(CASES) >= 60
+    assert REPOSITORY.exists()
