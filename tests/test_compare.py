@@ -323,6 +323,23 @@ def lengths_as_numbers(output: Path) -> None:
     assert set(differences["baseline"]) == {"2"} and set(differences["pairs"]) == {"3"}
 
 
+def end_years(work: Path, sweep: Path) -> list[str]:
+    """Status-quo runs with policy.end_year null (as run) and copies with 2020."""
+    for seed in (0, 1, 2):
+        original = run(sweep, "status_quo", seed)
+        shutil.copytree(original, work / "ends" / f"open_{seed}")
+        shutil.copytree(original, work / "ends" / f"2020_{seed}")
+        edit_yaml(work / "ends" / f"2020_{seed}" / "config.yaml", "end_year: null", "end_year: 2020")
+    return [str(work / "ends"), "--group", "policy.end_year", "--baseline", "none",
+            *output_args(work)]
+
+
+def null_is_a_value(output: Path) -> None:
+    differences = pd.read_csv(output / "differences.csv", dtype=str, keep_default_na=False)
+    assert set(differences["policy.end_year"]) == {"2020"} and set(differences["baseline"]) == {"null"}
+    assert set(differences["pairs"]) == {"3"}
+
+
 def horizons_compared(output: Path) -> None:
     differences = pd.read_csv(output / "differences.csv")
     assert set(differences["horizon_years"]) == {2} and set(differences["baseline"]) == {1}
@@ -366,6 +383,18 @@ def legacy_sweep_only_killed(work: Path, sweep: Path) -> list[str]:
 
 def an_unpaired_run(work: Path, sweep: Path) -> list[str]:
     shutil.rmtree(run(sweep, "mat_contracting", 2))
+    return [str(sweep), *output_args(work)]
+
+
+def links(work: Path, sweep: Path) -> list[str]:
+    """A run kept elsewhere and linked into the sweep, and a link back up the tree (which
+    would reach the short runs, of another horizon, if it were followed)."""
+    elsewhere = work / "elsewhere"
+    elsewhere.mkdir()
+    moved = run(sweep, "mat_contracting", 2)
+    moved.rename(elsewhere / moved.name)
+    (sweep / moved.name).symlink_to(elsewhere / moved.name)
+    (sweep / "up").symlink_to(work)
     return [str(sweep), *output_args(work)]
 
 
@@ -473,6 +502,7 @@ CASES = {
     "a staging folder left in the sweep": Case(
         staging_left, warnings=["missing: status_quo_seed7_0123456789ab (killed or still running)"],
         check=pairs_of("orphan_terms", 3)),
+    "a linked run and a link up the tree": Case(links, check=pairs_of("orphan_terms", 3)),
     "a run with fewer terms": Case(a_shorter_series, warnings=["drawn over the 3 terms they share"]),
     # Groups and baselines
     "an unknown group": Case(the_sweep("--group", "colour"),
@@ -497,6 +527,7 @@ CASES = {
                                             check=numeric_order),
     "'2', 2 and 2.0 for an integer-valued parameter": Case(contract_lengths,
                                                            check=lengths_as_numbers),
+    "null as a group value (--baseline none)": Case(end_years, check=null_is_a_value),
     "no --baseline for a numeric group": Case(threshold_sweep(), check=numeric_order,
                                               warnings=["the first value"]),
     # The command line and the output folder

@@ -25,8 +25,8 @@ import pandas as pd
 
 from sim.compare import figures
 from sim.compare.missing import Missing, Plan, missing_in_sweep, read_plan
-from sim.compare.pairing import Comparison, as_number, compare, unpaired_runs
-from sim.compare.reading import Runs, find_runs, read_runs
+from sim.compare.pairing import Comparison, compare, unpaired_runs
+from sim.compare.reading import Runs, as_number, find_runs, read_runs
 from sim.errors import PREFIX, UserError, one_line
 from sim.files import write_atomically
 
@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         say("note", f"{more + 1} run(s) have a bare NaN or Infinity in summary.json ({first}"
                     f"{f' and {more} more' if more else ''}), which is not JSON (older versions "
                     f"of sim wrote it): read as null, an undefined value")
-    comparison = compare(runs.table, args.group, args.baseline)
+    comparison = compare(runs.table, runs.settings, args.group, args.baseline)
     for note in comparison.notes:
         say("note", note)
     for warning in comparison.warnings:
@@ -214,7 +214,7 @@ def outputs(comparison: Comparison, runs: Runs, missing: list[Missing]) -> dict[
         drawn["differences"] = figures.plot_differences(comparison)
         drawn["cost_effectiveness"] = figures.plot_cost_effectiveness(comparison)
     swept = ([group] if "." in group else []) + [k for k in comparison.keys if k != "seed"]
-    numeric = [p for p in swept if all(as_number(v) is not None for v in table[p])]
+    numeric = [p for p in swept if all(as_number(v) is not None for v in comparison.settings[p])]
     if len(numeric) == 2:
         drawn["heat_map"] = figures.plot_heat_map(comparison, numeric)
     for note in figure_notes:

@@ -149,7 +149,7 @@ def plot_heat_map(comparison: Comparison, parameters: list[str]) -> dict[str, by
     from matplotlib import colormaps
 
     rows, columns = parameters
-    runs = comparison.table.assign(**{p: pd.to_numeric(comparison.table[p]) for p in parameters})
+    runs = comparison.table.assign(**{p: pd.to_numeric(comparison.settings[p]) for p in parameters})
     figure = new_figure(figsize=(12, 4.8), layout="constrained")
     axes = figure.subplots(1, 2)
     for axis, (outcome, (label, scale)) in zip(

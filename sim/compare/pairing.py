@@ -1,8 +1,11 @@
-"""Groups, the baseline, pairs and paired differences, from the table of runs.
+"""Groups, the baseline, pairs and paired differences, from the runs' settings.
 
+Settings are compared as text made by `sim.compare.reading.setting_text` (3 and 3.0 alike,
+an explicit null as 'null', '' where a run has no such parameter).
 - Group values are compared as numbers when they all are numbers (a stored `3.0` is the
-  group `3`, and `--baseline 3`, `3.0` or `'3'` finds it), and then sorted numerically;
-  otherwise as text, sorted alphabetically.
+  group `3`, and `--baseline 3`, `3.0` or `'3'` finds it), and then sorted numerically
+  (null last); otherwise as text, sorted alphabetically. Runs without the parameter at all
+  are left out, with a warning.
 - Runs are paired by seed and by every parameter that varies within a group (common random
   numbers: paired runs differ only in the group's setting). A parameter that is constant
   within each group but differs between groups changes together with the group; the
@@ -28,7 +31,7 @@ import pandas as pd
 from scipy import stats
 
 from sim.compare.missing import Missing
-from sim.compare.reading import IDENTITY, MEASURES, is_number
+from sim.compare.reading import IDENTITY, MEASURES, NULL, as_number, number_text
 from sim.errors import UserError
 
 IDENTITY_PARAMETERS = {source for sources in IDENTITY.values() for source in sources}
@@ -37,41 +40,15 @@ DIFFERENCE_COLUMNS = ["baseline", "measure", "pairs", "pairs_left_out", "mean_di
                       "sd_across_seeds", "ci90_low", "ci90_high"]
 
 
-def as_number(value: Any) -> float | None:
-    """The value as a finite number, if it is one or is text that reads as one."""
-    if is_number(value):
-        number = float(value)
-    elif isinstance(value, str):
-        try:
-            number = float(value)
-        except ValueError:
-            return None
-    else:
-        return None
-    return number if math.isfinite(number) else None
-
-
-def number_text(number: float) -> str:
-    """3.0 -> '3', 0.25 -> '0.25': whole numbers without a decimal point."""
-    return str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
-
-
-def value_text(value: Any) -> str:
-    """How a value is written in labels and keys; '' for an undefined value."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return number_text(float(value)) if is_number(value) else str(value)
-
-
 @dataclass
 class Comparison:
     """Everything `sim.compare` reports, computed before anything is written."""
 
     group: str
     table: pd.DataFrame  # the runs compared, in group order
+    settings: pd.DataFrame  # their settings as text, row for row
     labels: pd.Series  # each run's group value, as text
     order: list[str]  # the group values, numerically or alphabetically
-    numeric: bool
     baseline: str | None
     keys: list[str]  # what pairs runs: seed and the parameters that vary within groups
     differences: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -79,26 +56,29 @@ class Comparison:
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
-    def describe(self, row: pd.Series) -> str:
+    def keep(self, rows: pd.Series) -> None:
+        """Keep only the runs where `rows` is true."""
+        self.table, self.settings, self.labels = self.table[rows], self.settings[rows], self.labels[rows]
+
+    def describe(self, index: Any) -> str:
         """A run named by its group value, seed and the parameters that pair it."""
-        parts = [f"{self.group}={self.labels[row.name]}", f"seed={value_text(row['seed'])}"]
-        return " ".join(parts + [f"{key}={value_text(row[key])}" for key in self.keys
-                                 if key != "seed"])
+        return " ".join([f"{self.group}={self.labels[index]}",
+                         *(f"{key}={self.settings.at[index, key]}" for key in self.keys)])
 
 
-def settings(table: pd.DataFrame) -> list[str]:
-    """Columns a comparison may group by: the run's identity and its parameters."""
-    return [c for c in ("scenario", "policy", "horizon_years") if c in table.columns] + sorted(
-        c for c in table.columns if "." in c)
+def choices(settings: pd.DataFrame) -> list[str]:
+    """Settings a comparison may group by: scenario, policy, horizon and the parameters."""
+    return ["scenario", "policy", "horizon_years", *sorted(
+        c for c in settings.columns if "." in c)]
 
 
-def check_group(table: pd.DataFrame, group: str) -> None:
+def check_group(table: pd.DataFrame, settings: pd.DataFrame, group: str) -> None:
     """Raise a one-line UserError unless `group` is a setting of the runs."""
-    choices = settings(table)
-    if group in choices:
+    allowed = choices(settings)
+    if group in allowed:
         return
-    varying = [c for c in choices if c not in IDENTITY_PARAMETERS
-               and (values := table[c].map(value_text)).nunique() > 1 and (values != "").all()]
+    varying = [c for c in allowed if c not in IDENTITY_PARAMETERS
+               and settings[c].nunique() > 1 and (settings[c] != "").all()]
     listing = (f"choose scenario, policy, horizon_years or a parameter (varying among these "
                f"runs: {', '.join(varying) or 'none'}; every parameter is a column of runs.csv)")
     if group == "seed":
@@ -106,16 +86,29 @@ def check_group(table: pd.DataFrame, group: str) -> None:
     if group in table.columns and group != "run":
         raise UserError(f"cannot group by '{group}': it is an outcome of the runs, not a "
                         f"setting; {listing}")
-    close = difflib.get_close_matches(group, choices, n=1, cutoff=0.6)
+    close = difflib.get_close_matches(group, allowed, n=1, cutoff=0.6)
     guess = f"did you mean {close[0]}? " if close else ""
     raise UserError(f"cannot group by '{group}': no run has it; {guess}{listing}")
 
 
 def matches(wanted: str, label: str) -> bool:
+    """Whether a --baseline matches a group value: as numbers, as null, or as text."""
     wanted_number, label_number = as_number(wanted), as_number(label)
     if wanted_number is not None and label_number is not None:
         return math.isclose(wanted_number, label_number, rel_tol=1e-9)
-    return wanted.lower() == label.lower()
+    if label == NULL:
+        return wanted.strip().lower() in ("null", "none", "~")
+    return wanted.strip().lower() == label.lower()
+
+
+def group_labels(values: pd.Series) -> tuple[pd.Series, list[str]]:
+    """Each run's group value as text, and the values in order: numerically when every
+    value (null aside) is a number, else alphabetically."""
+    numbers = [as_number(v) for v in values if v != NULL]
+    if numbers and all(n is not None for n in numbers):
+        labels = values.map(lambda v: v if v == NULL else number_text(as_number(v)))
+        return labels, sorted(labels.unique(), key=lambda v: (v == NULL, as_number(v) or 0.0))
+    return values, sorted(values.unique())
 
 
 def choose_baseline(order: list[str], group: str, wanted: str | None) -> tuple[str | None, str]:
@@ -138,10 +131,10 @@ def choose_baseline(order: list[str], group: str, wanted: str | None) -> tuple[s
                       f"--baseline)")
 
 
-def check_context(table: pd.DataFrame, group: str) -> None:
+def check_context(settings: pd.DataFrame, group: str) -> None:
     """Refuse a comparison across scenarios or horizons, unless that is what is compared."""
     for column, aliases in CONTEXT.items():
-        counts = table[column].map(value_text).value_counts().sort_index()
+        counts = settings[column].value_counts().sort_index()
         if group in aliases or len(counts) < 2:
             continue
         listing = ", ".join(
@@ -156,7 +149,8 @@ def check_context(table: pd.DataFrame, group: str) -> None:
                         f"a time (give only its folders), or the horizons with --group horizon_years")
 
 
-def pairing_parameters(table: pd.DataFrame, labels: pd.Series, group: str) -> tuple[list[str], list[str]]:
+def pairing_parameters(settings: pd.DataFrame, labels: pd.Series,
+                       group: str) -> tuple[list[str], list[str]]:
     """(parameters that vary within a group, which pair runs; parameters that are constant
     within each group but differ between groups, which change together with the group)."""
     own = f"{group.removesuffix('.name')}."  # a config group (policy) owns its parameters
@@ -164,12 +158,12 @@ def pairing_parameters(table: pd.DataFrame, labels: pd.Series, group: str) -> tu
     # The policy is a candidate (grouping by a parameter pairs runs within each policy); the
     # scenario and horizon are not (one per comparison, see check_context), nor the config's
     # copies of the run's identity.
-    candidates = ["policy", *sorted(c for c in table.columns if "." in c
+    candidates = ["policy", *sorted(c for c in settings.columns if "." in c
                                     and c not in IDENTITY_PARAMETERS)]
     for column in candidates:
         if column in (group, own.removesuffix(".")) or column.startswith(own):
             continue
-        values = table[column].map(value_text)
+        values = settings[column]
         if (values == "").any():  # not every run has it (a policy's own parameter)
             continue
         if values.groupby(labels).nunique().max() > 1:
@@ -179,36 +173,46 @@ def pairing_parameters(table: pd.DataFrame, labels: pd.Series, group: str) -> tu
     return varying, together
 
 
-def compare(table: pd.DataFrame, group: str, wanted_baseline: str | None) -> Comparison:
+def in_order(key: tuple[str, ...]) -> tuple[tuple[bool, float, str], ...]:
+    """A sort key for settings text: numbers by value (seed 2 before seed 10), then text."""
+    return tuple((as_number(v) is None, as_number(v) or 0.0, v) for v in key)
+
+
+def sort_key(values: pd.Series) -> pd.Series:
+    """Settings text in the order of their values: numerically when all are numbers."""
+    numbers = values.map(as_number)
+    return numbers.astype(float) if numbers.notna().all() else values
+
+
+def compare(table: pd.DataFrame, settings: pd.DataFrame, group: str,
+            wanted_baseline: str | None) -> Comparison:
     """Group the runs, choose the baseline, pair the runs, and compute the differences."""
-    check_group(table, group)
+    check_group(table, settings, group)
     notes, warnings, missing = [], [], []
-    undefined = table[group].map(value_text) == ""
-    if undefined.all():
-        raise UserError(f"no run has a value for {group}")
-    if undefined.any():
-        left = table.loc[undefined, "run"].tolist()
+    absent = settings[group] == ""
+    if absent.all():
+        raise UserError(f"no run has {group}")
+    if absent.any():
+        left = table.loc[absent, "run"].tolist()
         warnings.append(f"{len(left)} run(s) have no {group} and are not compared: "
                         f"{', '.join(left[:3])}{' ...' if len(left) > 3 else ''}")
         missing += [Missing(run, f"not compared: it has no {group}", run) for run in left]
-        table = table[~undefined]
-    check_context(table, group)
-    values = table[group]
-    numeric = all(as_number(v) is not None for v in values)
-    labels = values.map(lambda v: number_text(as_number(v)) if numeric else value_text(v))
-    order = sorted(labels.unique(), key=lambda v: (float(v), v) if numeric else (0.0, v))
+        table, settings = table[~absent], settings[~absent]
+    check_context(settings, group)
+    labels, order = group_labels(settings[group])
     baseline, note = choose_baseline(order, group, wanted_baseline)
     notes += [note] if note else []
-    varying, together = pairing_parameters(table, labels, group)
+    varying, together = pairing_parameters(settings, labels, group)
     notes += [f"{group} and {column} change together (one {column} per {group}): the "
               f"differences reflect both" for column in together]
     keys = ["seed", *varying]
     # Runs in group order, then by seed and the pairing parameters.
     rank = labels.map({label: number for number, label in enumerate(order)})
-    table = table.assign(_rank=rank).sort_values(["_rank", *keys], kind="stable").drop(
-        columns="_rank")
-    comparison = Comparison(group, table, labels.loc[table.index], order, numeric, baseline,
-                            keys, missing=missing, notes=notes, warnings=warnings)
+    ordered = pd.DataFrame({"rank": rank, **{key: sort_key(settings[key]) for key in keys}})
+    index = ordered.sort_values(["rank", *keys], kind="stable").index
+    comparison = Comparison(group, table.loc[index], settings.loc[index], labels.loc[index],
+                            order, baseline, keys, missing=missing, notes=notes,
+                            warnings=warnings)
     drop_duplicates(comparison)
     comparison.differences = paired_differences(comparison)
     return comparison
@@ -216,9 +220,9 @@ def compare(table: pd.DataFrame, group: str, wanted_baseline: str | None) -> Com
 
 def pairing_frame(comparison: Comparison) -> pd.DataFrame:
     """The table with the group label and the pairing keys as text, for joins."""
-    table = comparison.table
-    return table.assign(_label=comparison.labels,
-                        **{f"_key_{key}": table[key].map(value_text) for key in comparison.keys})
+    return comparison.table.assign(
+        _label=comparison.labels,
+        **{f"_key_{key}": comparison.settings[key] for key in comparison.keys})
 
 
 def drop_duplicates(comparison: Comparison) -> None:
@@ -233,11 +237,9 @@ def drop_duplicates(comparison: Comparison) -> None:
         original = first.loc[tuple(row[columns])]
         comparison.warnings.append(f"skipped {row['run']}: the same {comparison.group}, seed "
                                    f"and parameters as {original}; compared once")
-        comparison.missing.append(Missing(comparison.describe(comparison.table.loc[index]),
+        comparison.missing.append(Missing(comparison.describe(index),
                                           f"not compared: a repeat of {original}", row["run"]))
-    keep = ~repeated
-    comparison.table = comparison.table[keep]
-    comparison.labels = comparison.labels[keep]
+    comparison.keep(~repeated)
 
 
 def paired_differences(comparison: Comparison) -> pd.DataFrame:
@@ -313,9 +315,9 @@ def unpaired_runs(comparison: Comparison) -> list[Missing]:
         if label == comparison.baseline:
             continue
         mine = settings_of(label)
-        for key in sorted(base - mine):
+        for key in sorted(base - mine, key=in_order):
             absent.setdefault(name(label, key), []).append(comparison.baseline)
-        for key in sorted(mine - base):
+        for key in sorted(mine - base, key=in_order):
             absent.setdefault(name(comparison.baseline, key), []).append(label)
     return [Missing(run, f"no such run is compared, so the comparison with {comparison.group}="
                     f"{', '.join(partners)} has one pair fewer") for run, partners in absent.items()]

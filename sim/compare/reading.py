@@ -51,6 +51,7 @@ SERIES = {  # time-series column -> (title, unit, scale)
 IDENTITY = {"scenario": ("scenario.name",), "policy": ("policy.name",), "seed": ("seed",),
             "horizon_years": ("horizon_years", "scenario.horizon_years")}
 NOT_PARAMETERS = ("output.",)  # where results go and how they are drawn: not a setting
+NULL = "null"  # an explicit null setting (policy.end_year: null), as settings text
 
 
 class UnusableRunError(Exception):
@@ -70,9 +71,13 @@ class Found:
 
 @dataclass
 class Runs:
-    """The runs that could be read: one row of `table` and one time series per run."""
+    """The runs that could be read: one row of `table` and of `settings`, and one time
+    series, per run. `settings` holds each run's identity and parameters as text, the way
+    they are compared: numbers without a needless decimal point (3.0 is '3'), an explicit
+    null as 'null', and '' for a parameter the run does not have (another policy's)."""
 
     table: pd.DataFrame
+    settings: pd.DataFrame
     series: dict[str, pd.DataFrame]
     skipped: list[tuple[Path, str]]  # (run folder, what is wrong)
     bare_non_finite: list[str]  # runs whose summary.json holds bare NaN or Infinity
@@ -127,19 +132,14 @@ def find_runs(paths: list[Path]) -> Found:
 
 def walk(root: Path, warnings: list[str]) -> Iterator[tuple[Path, bool]]:
     """(folder, True) for each run folder under root, (folder, False) for each sweep-like
-    folder; hidden folders are not entered, nor run folders, nor a folder twice (links)."""
-    visited: set[Path] = set()
-
+    folder. Hidden folders are not entered, nor run folders; a link to a run folder is a
+    run, but links are not followed further (a link up the tree would read runs that were
+    not asked for)."""
     def unreadable(error: OSError) -> None:
         warnings.append(f"cannot look into {error.filename}: {error.strerror}; skipped")
 
-    for folder, subfolders, files in os.walk(root, onerror=unreadable, followlinks=True):
+    for folder, subfolders, files in os.walk(root, onerror=unreadable):
         here = Path(folder)
-        real = here.resolve()
-        if real in visited:  # a link back up the tree
-            subfolders[:] = []
-            continue
-        visited.add(real)
         if "summary.json" in files:
             subfolders[:] = []
             yield here, True
@@ -147,6 +147,9 @@ def walk(root: Path, warnings: list[str]) -> Iterator[tuple[Path, bool]]:
         if is_sweep(here, [*subfolders, *files]):
             yield here, False
         subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
+        for name in subfolders:
+            if (here / name).is_symlink() and (here / name / "summary.json").is_file():
+                yield here / name, True
 
 
 def leaves(tree: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
@@ -161,6 +164,32 @@ def leaves(tree: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
 def is_number(value: Any) -> bool:
     """Whether the value is a number (numpy's included), and not a flag."""
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def as_number(value: Any) -> float | None:
+    """The value as a finite number, if it is one or is text that reads as one."""
+    if is_number(value):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+    else:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def number_text(number: float) -> str:
+    """3.0 -> '3', 0.25 -> '0.25': whole numbers without a decimal point."""
+    return str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
+
+
+def setting_text(value: Any) -> str:
+    """How a setting is compared and named: 3 and 3.0 alike, null as 'null'."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return NULL
+    return number_text(float(value)) if is_number(value) else str(value)
 
 
 def read_summary(run: Path) -> tuple[dict[str, Any], bool]:
@@ -243,8 +272,9 @@ def read_series(run: Path) -> pd.DataFrame:
     return pd.DataFrame(columns, index=pd.Index(terms.astype(int).to_numpy(), name="term"))
 
 
-def read_run(run: Path) -> tuple[dict[str, Any], pd.DataFrame, bool]:
-    """A run's row of the table (identity, headline scalars, parameters) and time series."""
+def read_run(run: Path) -> tuple[dict[str, Any], dict[str, str], pd.DataFrame, bool]:
+    """A run's row of the table (identity, headline scalars, parameters), its settings as
+    text, its time series, and whether its summary.json held bare NaN or Infinity."""
     summary, non_finite = read_summary(run)
     parameters = read_config(run)
     row: dict[str, Any] = {"run": str(run)}
@@ -267,19 +297,22 @@ def read_run(run: Path) -> tuple[dict[str, Any], pd.DataFrame, bool]:
     for key, value in parameters.items():
         if "." in key and key not in row:
             row[key] = value
-    return row, read_series(run), non_finite
+    settings = {key: setting_text(row[key]) for key in IDENTITY}
+    settings.update({key: setting_text(value) for key, value in parameters.items() if "." in key})
+    return row, settings, read_series(run), non_finite
 
 
 def read_runs(folders: list[Path]) -> Runs:
     """Read every run; those that cannot be used are skipped, each with its reason."""
-    rows, series, skipped, non_finite = [], {}, [], []
+    rows, settings, series, skipped, non_finite = [], [], {}, [], []
     for folder in folders:
         try:
-            row, timeseries, bare = read_run(folder)
+            row, setting, timeseries, bare = read_run(folder)
         except UnusableRunError as problem:
             skipped.append((folder, str(problem)))
             continue
         rows.append(row)
+        settings.append(setting)
         series[row["run"]] = timeseries
         if bare:
             non_finite.append(row["run"])
@@ -287,7 +320,8 @@ def read_runs(folders: list[Path]) -> Runs:
     for measure in {**MEASURES, **OUTCOMES}:
         if measure in table.columns:
             table[measure] = pd.to_numeric(table[measure], errors="coerce").astype(float)
-    return Runs(table, series, skipped, non_finite)
+    return Runs(table, pd.DataFrame(settings, dtype=object).fillna(""), series, skipped,
+                non_finite)
 
 
 def tidy(table: pd.DataFrame) -> pd.DataFrame:
