@@ -232,7 +232,8 @@ def report(comparison: Comparison, missing: list[Missing], output: Path) -> None
         shown = differences.assign(mean=differences["mean_difference"].round(4),
                                    sd=differences["sd_across_seeds"].round(4))
         print(shown[[comparison.group, "measure", "pairs", "mean", "sd"]].to_string(index=False))
-    print(f"\n{len(comparison.table)} runs compared; table and figures in {output}")
-    if missing:
-        print(f"{len(missing)} runs not compared or without a partner: see "
+    compared, absent = len(comparison.table), len(missing)
+    print(f"\n{compared} run{'s' * (compared != 1)} compared; table and figures in {output}")
+    if absent:
+        print(f"{absent} run{'s' * (absent != 1)} not compared or without a partner: see "
               f"{output / 'missing.csv'}")
