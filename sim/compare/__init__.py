@@ -1,0 +1,59 @@
+"""Compare runs: a tidy table, differences from a baseline paired by seed, and figures.
+
+    python -m sim.compare results/sweeps/2026-11-22_08-30-00
+    python -m sim.compare RUN_OR_SWEEP... --group policy --baseline status_quo --output DIR
+
+Finds every run folder (one with a `summary.json`; hidden folders are not looked into)
+under the paths given, and writes into `--output` (by default the single sweep folder
+given, or a new folder under `results/comparisons/`):
+- `runs.parquet` and `runs.csv`: one row per run compared, its scenario, policy, seed,
+  horizon, headline scalars and parameters, in group order;
+- `differences.csv`: for each group against the baseline group, the difference in each
+  headline measure paired by seed (common random numbers), with its mean, standard
+  deviation across seeds, 90% confidence interval, the number of pairs and of pairs left
+  out because a value is undefined (null); and the incremental cost per grade gained
+  (mean extra spending over mean extra grades gained, empty when the group gains none);
+- `missing.csv`: every run that is not compared, named, with why (`missing_run`, `reason`,
+  `folder`): run folders that cannot be read, runs of a sweep's plan that failed or never
+  finished, repeats of a run, and, for runs without a plan, runs that have no partner on
+  the other side of a comparison; each is also printed as a warning, so fewer seeds are
+  never averaged silently;
+- `comparison.png`: time series per group, the mean and a 90% band across seeds (the 5th
+  to 95th percentile of runs), over the terms all the group's runs share;
+- `differences.png`: the paired differences from the baseline with their 90% intervals;
+- `outcomes.png`: the distribution of final outcomes per group (a box and each run);
+- `cost_effectiveness.png`: extra spending against extra grades gained, per group;
+- `heat_map.png`, for a sweep over two numeric parameters: the mean outcome on their grid.
+Every figure is written as PNG and SVG.
+
+Groups are the values of `--group` (`policy` by default, or `scenario`, `horizon_years` or
+any parameter), compared as numbers when they are numbers (`--baseline 3` finds a stored
+`3.0`, and groups sort numerically). The baseline is `status_quo` for policies and
+otherwise the first value, unless `--baseline` names one.
+
+What is refused, and what is skipped:
+- A comparison holds one scenario and one horizon: paired differences of final outcomes
+  after different horizons, or in different places, are not comparable, so runs that mix
+  them are refused in one line, unless the scenario or horizon is what is compared
+  (`--group scenario`, `--group horizon_years`). The time series of a group are drawn over
+  the terms all its runs share.
+- A run folder whose `summary.json`, `config.yaml` or `timeseries.parquet` cannot be read
+  (empty, truncated, not JSON or YAML) is skipped, named in a warning with what is wrong,
+  and the rest are compared; when no run is left, the command stops with one line.
+- An undefined value (`null`, an absent measure, or the bare `NaN` that older versions
+  wrote, which is not JSON) leaves its pairs out of that measure, with a warning.
+- A path given twice, or a run given together with its sweep, is read once (a note says so).
+- Bad input (a missing path, a file, a folder with no runs, an unknown group, a baseline
+  that is not a group value, an output folder inside a run folder or that cannot be
+  written) stops the command with one line, `sim: error: ...`, exit status 2, before
+  anything is written. Files are written all together or not at all (see
+  `sim.compare.command`).
+
+Like the rest of the project it reads result files and never imports the model:
+`reading` finds and reads runs, `missing` names the runs that are not there, `pairing`
+groups and pairs them, `figures` draws, and `command` is the command line.
+"""
+
+from sim.compare.command import main
+
+__all__ = ["main"]
