@@ -1,11 +1,17 @@
 """Build a population from a Get Information about Schools (GIAS) extract.
 
 GIAS publishes every establishment in England as one CSV, "all establishment data"
-(`edubasealldataYYYYMMDD.csv`, about 50,000 rows, open and closed). This builder reads the
-columns below, keeps the open state-funded schools of the chosen areas, and draws what GIAS
-does not hold (heads, self-assessment, behaviour, the latent effectiveness behind each
-grade) as the synthetic builder does. docs/ODD.md section 5 has the mapping and every
-imputation rule; each imputation and each dropped row is counted, logged, and written to
+(`edubasealldataYYYYMMDD.csv`, about 50,000 rows, open and closed). Four modules load it:
+
+- `gias_read`: the file's bytes to the columns below, as text (or a one-line refusal);
+- `gias_check`: every row and value judged by one set of rules: kept, set aside with its
+  reason, or the whole file refused;
+- `gias_areas`: the rows of the chosen local authorities, districts or Opportunity Areas;
+- `gias` (this module): the population. It keeps the usable schools of the chosen areas,
+  imputes the values set aside, and draws what GIAS does not hold
+(heads, self-assessment, behaviour, the latent effectiveness behind each grade) as the
+synthetic builder does. docs/ODD.md section 5 has the mapping and every rule; each
+imputation and each dropped row is counted, with its reason, logged, and written to
 `summary.json` under `population`.
 
 | Column | Use |
@@ -26,20 +32,24 @@ and the fix; `python -m sim` prints it and exits with status 2, writing nothing.
 
 from __future__ import annotations
 
-import difflib
-import io
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import yaml
 from scipy.special import ndtr, ndtri
 
-from sim import CONFIG_DIR
 from sim.parameters import ConfigError, parameter
+from sim.population.gias_areas import (
+    OPPORTUNITY_AREAS_FILE,
+    resolve_areas,
+    select_areas,
+    unique_areas,
+)
+from sim.population.gias_check import GRADES, check_extract
+from sim.population.gias_read import COLUMNS, DOWNLOAD, check_path, read_extract
 from sim.population.synthetic import (
     SyntheticPopulation,
     beta_from_mean_sd,
@@ -56,48 +66,24 @@ from sim.state import (
     TERMS_PER_YEAR,
     Governance,
     Hubs,
-    Phase,
     Population,
     SchoolArrays,
     TrustArrays,
     TrustKind,
 )
 
+if TYPE_CHECKING:
+    from sim.config import ModelParameters
+    from sim.scenario import ScenarioParameters
+
+__all__ = ["COLUMNS", "DOWNLOAD", "GRADES", "OPPORTUNITY_AREAS_FILE", "GiasPopulation",
+           "build_gias_population", "check_path", "read_extract", "resolve_areas"]
+
 log = logging.getLogger("sim")
 
-DOWNLOAD = "https://get-information-schools.service.gov.uk/Downloads"
-OPPORTUNITY_AREAS_FILE = CONFIG_DIR / "opportunity_areas.yaml"
-
-COLUMNS = {
-    "urn": "URN",
-    "name": "EstablishmentName",
-    "status": "EstablishmentStatus (name)",
-    "type_group": "EstablishmentTypeGroup (name)",
-    "type": "TypeOfEstablishment (name)",
-    "phase": "PhaseOfEducation (name)",
-    "easting": "Easting",
-    "northing": "Northing",
-    "local_authority": "LA (name)",
-    "district": "DistrictAdministrative (name)",
-    "trust_code": "Trusts (code)",
-    "trust_name": "Trusts (name)",
-    "pupils": "NumberOfPupils",
-    "fsm_percent": "PercentageFSM",
-    "ofsted_rating": "OfstedRating (name)",
-    "ofsted_date": "OfstedLastInsp",
-}
-
-OPEN = {"open", "open, but proposed to close"}
-# Establishment type groups of state-funded schools; within them, types that are not.
-STATE_FUNDED_GROUPS = {"academies", "free schools", "local authority maintained schools",
-                       "special schools"}
-NOT_STATE_FUNDED_TYPES = {"non-maintained special school"}
-ACADEMY_GROUPS = {"academies", "free schools"}
-PHASES = {"primary": Phase.PRIMARY, "middle deemed primary": Phase.PRIMARY,
-          "secondary": Phase.SECONDARY, "middle deemed secondary": Phase.SECONDARY,
-          "all-through": Phase.SECONDARY, "16 plus": Phase.SECONDARY}
-GRADES = {"outstanding": 1, "good": 2, "requires improvement": 3, "inadequate": 4,
-          "serious weaknesses": 4, "special measures": 4}
+# What may be imputed, in the order the report lists it.
+IMPUTED = ("name", "location", "pupils", "fsm_share", "ofsted_rating", "inspection_date",
+           "academy_trust")
 
 
 @dataclass
@@ -110,7 +96,7 @@ class Report:
     rows_in_areas: int = 0
     schools: int = 0
     dropped: dict[str, int] = field(default_factory=dict)
-    imputed: dict[str, int] = field(default_factory=dict)
+    imputed: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
         return {"builder": "gias", "source": self.source, "rows_read": self.rows_read,
@@ -118,7 +104,8 @@ class Report:
                 "schools": self.schools, "dropped": self.dropped, "imputed": self.imputed}
 
 
-# -- reading ---------------------------------------------------------------------------
+# -- parameters ------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class GiasPopulation(SyntheticPopulation):
@@ -142,168 +129,45 @@ class GiasPopulation(SyntheticPopulation):
         check_path(self.path)
 
 
-
-def check_path(path: str | Path | None) -> Path:
-    """The extract's path, if it names a file; ConfigError otherwise."""
-    if path is None or not str(path).strip():
-        raise ConfigError(f"population.path is not set: give a GIAS extract with "
-                          f"population.path=PATH (download edubasealldataYYYYMMDD.csv from "
-                          f"{DOWNLOAD})")
-    path = Path(path).expanduser()
-    if not path.exists():
-        raise ConfigError(f"population.path: no such file '{path}'")
-    if not path.is_file():
-        raise ConfigError(f"population.path: '{path}' is not a file")
-    return path
-
-
-def read_extract(path: str | Path | None) -> pd.DataFrame:
-    """The GIAS columns the model uses, as text ("" where blank), one row per establishment."""
-    path = check_path(path)
-    raw = path.read_bytes()
-    if not raw.strip():
-        raise ConfigError(f"population.path: '{path}' is empty; it should be a GIAS extract")
-    if b"\x00" in raw[:65536]:
-        raise ConfigError(f"population.path: '{path}' is not a CSV file (it holds binary "
-                          f"data; a GIAS extract is CSV text)")
-    text = _decode(raw, path)
-    try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
-                            usecols=lambda column: column in COLUMNS.values())
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeError) as error:
-        first_line = str(error).strip().splitlines()[0]
-        raise ConfigError(f"population.path: '{path}' is not a CSV file ({first_line})") from error
-    missing = [column for column in COLUMNS.values() if column not in frame.columns]
-    if missing:
-        raise ConfigError(f"population.path: '{path}' lacks the GIAS columns "
-                          f"{', '.join(repr(column) for column in missing)}; is it an "
-                          f"'all establishment data' extract ({DOWNLOAD})?")
-    frame = frame.rename(columns={csv: name for name, csv in COLUMNS.items()})
-    return frame.apply(lambda column: column.str.strip())
-
-
-def _decode(raw: bytes, path: Path) -> str:
-    """GIAS files are Windows-1252; UTF-8 copies (with or without a byte-order mark) circulate."""
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return raw.decode("cp1252")
-    except UnicodeDecodeError as error:
-        raise ConfigError(f"population.path: '{path}' is not a CSV file in Windows-1252 or "
-                          f"UTF-8 (byte {error.start} cannot be read)") from error
-
-
-# -- choosing rows ---------------------------------------------------------------------
-
-def opportunity_areas() -> dict[str, list[str]]:
-    """Each Opportunity Area's local authority or district names (configs/opportunity_areas.yaml)."""
-    return yaml.safe_load(OPPORTUNITY_AREAS_FILE.read_text())["opportunity_areas"]
-
-
-def resolve_areas(areas: list[str]) -> list[str]:
-    """Area names with each Opportunity Area replaced by its local authorities or districts."""
-    by_name = {name.casefold(): members for name, members in opportunity_areas().items()}
-    resolved: list[str] = []
-    for area in areas:
-        resolved.extend(by_name.get(str(area).strip().casefold(), [str(area).strip()]))
-    return resolved
-
-
-def select_areas(frame: pd.DataFrame, areas: list[str], path: str) -> pd.DataFrame:
-    """The rows whose local authority or district is one of `areas` (all rows if none)."""
-    if not areas:
-        return frame
-    local_authority = frame["local_authority"].str.casefold()
-    district = frame["district"].str.casefold()
-    chosen = np.zeros(len(frame), bool)
-    groups = opportunity_areas()
-    for area in areas:
-        names = [name.casefold() for name in resolve_areas([area])]
-        matches = (local_authority.isin(names) | district.isin(names)).to_numpy()
-        if not matches.any():
-            known = sorted(set(frame["local_authority"]) | set(frame["district"]) | set(groups)
-                           - {""})
-            near = difflib.get_close_matches(str(area), known, n=3, cutoff=0.6)
-            if not near:  # case-insensitive near matches
-                folded = {name.casefold(): name for name in known}
-                near = [folded[name] for name in difflib.get_close_matches(
-                    str(area).casefold(), list(folded), n=3, cutoff=0.6)]
-            hint = f"; did you mean {' or '.join(repr(name) for name in near)}?" if near else (
-                "; areas are local authority (LA (name)) or district "
-                "(DistrictAdministrative (name)) names, or Opportunity Areas")
-            raise ConfigError(f"population.areas: '{area}' matches no local authority or "
-                              f"district in '{path}'{hint}")
-        chosen |= matches
-    return frame[chosen]
-
-
-def usable(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """Each row's model phase (or -1), and why a row cannot be used ("" if it can)."""
-    status = frame["status"].str.casefold()
-    group = frame["type_group"].str.casefold()
-    kind = frame["type"].str.casefold()
-    phase = frame["phase"].str.casefold().map(PHASES).fillna(-1).astype(int)
-    special = kind.str.contains("special", regex=False)
-    alternative = kind.str.contains("alternative provision", regex=False) | (
-        kind == "pupil referral unit")
-    phase = phase.mask(special, int(Phase.SPECIAL)).mask(alternative,
-                                                         int(Phase.ALTERNATIVE_PROVISION))
-    reason = pd.Series("", index=frame.index).mask(phase < 0, "no phase the model covers")
-    reason = reason.mask(~group.isin(STATE_FUNDED_GROUPS) | kind.isin(NOT_STATE_FUNDED_TYPES),
-                         "not state-funded")
-    reason = reason.mask(~status.isin(OPEN), "not open")
-    return phase, reason
-
-
 # -- building --------------------------------------------------------------------------
 
 def build_gias_population(
-    scenario: SimpleNamespace,
-    population: SimpleNamespace,
-    model: SimpleNamespace,
+    scenario: ScenarioParameters,
+    population: GiasPopulation,
+    model: ModelParameters,
     rng: np.random.Generator,
 ) -> Population:
     """Build schools, trusts, hubs and peer clusters from a GIAS extract."""
-    frame = read_extract(population.path)
     path = str(population.path)
-    report = Report(source=Path(path).name, rows_read=len(frame), areas=list(population.areas))
-    phase_everywhere, reason_everywhere = usable(frame)
-    in_areas = select_areas(frame, list(population.areas), path)
-    report.rows_in_areas = len(in_areas)
-    phase, reason = phase_everywhere[in_areas.index], reason_everywhere[in_areas.index]
+    rows = check_extract(read_extract(population.path), path).rows
+    areas = unique_areas(list(population.areas))
+    report = Report(source=Path(path).name, rows_read=len(rows), areas=areas)
+    in_areas = select_areas(rows, areas, path)
+    report.rows_in_areas = int(in_areas.sum())
+    drop = rows["drop"][in_areas]
     report.dropped = {str(why): int(count)
-                      for why, count in reason[reason != ""].value_counts().sort_index().items()}
-    if (reason == "").sum() == 0:
+                      for why, count in drop[drop != ""].value_counts().sort_index().items()}
+    if (drop == "").sum() == 0:  # only when no areas were named: each area was checked
         dropped = ", ".join(f"{why} {count}" for why, count in report.dropped.items())
-        where = ", ".join(population.areas) if population.areas else "the file"
-        raise ConfigError(f"population.areas: {where} has {len(in_areas)} establishments in "
-                          f"'{path}' but no open state-funded school the model covers "
-                          f"({dropped})")
-    kept = in_areas[reason == ""].reset_index(drop=True)
-    phase = phase[reason == ""].to_numpy().astype(np.int8)
-    # A trust's kind comes from its size across the whole file, not only the chosen areas.
-    academies_everywhere = frame[(reason_everywhere == "")
-                                 & frame["type_group"].str.casefold().isin(ACADEMY_GROUPS)]
-    trust_sizes = academies_everywhere["trust_code"][academies_everywhere["trust_code"] != ""] \
-        .value_counts()
-    population_built = _build(kept, phase, trust_sizes, scenario, population, model, rng, report)
+        raise ConfigError(f"population.path: '{path}' has {len(rows)} establishments but no "
+                          f"open state-funded school the model covers ({dropped})")
+    kept = rows[in_areas & (rows["drop"] == "").to_numpy()].reset_index(drop=True)
+    for what in IMPUTED:
+        why = kept[f"why_{what}"]
+        counts = why[why != ""].value_counts().sort_index()
+        if len(counts):
+            report.imputed[what] = {str(reason): int(count) for reason, count in counts.items()}
+    population_built = _build(kept, rows[rows["school"]], scenario, population, model, rng)
     report.schools = population_built.schools.n
     _log(report)
     population_built.report = report.as_dict()
     return population_built
 
 
-def _number(column: pd.Series) -> np.ndarray:
-    return np.array(pd.to_numeric(column, errors="coerce"), dtype=float)
-
-
-def _fill_by_group(values: np.ndarray, groups: list[np.ndarray], fallback: float,
-                   statistic: str = "mean") -> tuple[np.ndarray, int]:
-    """Fill NaNs with the statistic of the first group (finest first) that has values."""
-    missing = np.isnan(values)
-    count = int(missing.sum())
+def _fill_by_group(values: np.ndarray, groups: list[np.ndarray], fallback: np.ndarray,
+                   statistic: str = "mean") -> np.ndarray:
+    """Fill NaNs with the statistic of the first group (finest first) that has values, else
+    with the fallback."""
     filled = values.copy()
     for group in groups:
         if not np.isnan(filled).any():
@@ -311,63 +175,69 @@ def _fill_by_group(values: np.ndarray, groups: list[np.ndarray], fallback: float
         table = pd.Series(values).groupby(group).agg(statistic)
         fill = pd.Series(group).map(table).to_numpy(dtype=float)
         filled = np.where(np.isnan(filled), fill, filled)
-    return np.where(np.isnan(filled), fallback, filled), count
+    return np.where(np.isnan(filled), fallback, filled)
 
 
-def _build(kept: pd.DataFrame, phase: np.ndarray, trust_sizes: pd.Series,
-           scenario: SimpleNamespace, population: SimpleNamespace, model: SimpleNamespace,
-           rng: np.random.Generator, report: Report) -> Population:
+def _by_phase(values: pd.Series, phase: pd.Series, statistic: str, phases: np.ndarray,
+              default: np.ndarray) -> np.ndarray:
+    """The statistic of the values of each of `phases` across the file, else the default."""
+    table = values.groupby(phase.to_numpy()).agg(statistic)
+    found = pd.Series(phases).map(table).to_numpy(dtype=float)
+    return np.where(np.isnan(found), default, found)
+
+
+def _build(kept: pd.DataFrame, schools_in_file: pd.DataFrame, scenario: ScenarioParameters,
+           population: GiasPopulation, model: ModelParameters,
+           rng: np.random.Generator) -> Population:
     n = len(kept)
-    imputed = report.imputed
     area_names = sorted(set(kept["local_authority"]))
     area = np.searchsorted(area_names, kept["local_authority"].to_numpy()).astype(np.int32)
-
-    # Location: a blank or zero grid reference takes its local authority's mean location,
-    # or the chosen areas' if none of the authority's schools has one.
-    easting, northing = _number(kept["easting"]), _number(kept["northing"])
-    no_location = ~(easting > 0) | ~(northing > 0)
-    easting[no_location] = northing[no_location] = np.nan
+    phase = kept["model_phase"].to_numpy().astype(np.int8)
     everywhere = np.zeros(n, np.int64)
-    easting, imputed["location"] = _fill_by_group(easting, [area, everywhere], 0.0)
-    northing, _ = _fill_by_group(northing, [area, everywhere], 0.0)
+
+    # Location: an unusable grid reference takes its local authority's mean location, else
+    # the chosen areas', else the file's.
+    easting = _fill_by_group(kept["easting_m"].to_numpy(float), [area, everywhere],
+                             np.full(n, schools_in_file["easting_m"].mean()))
+    northing = _fill_by_group(kept["northing_m"].to_numpy(float), [area, everywhere],
+                              np.full(n, schools_in_file["northing_m"].mean()))
     x_km, y_km = easting / 1000.0, northing / 1000.0
 
-    # Pupils: blank or zero takes the median of its phase in its local authority, then
-    # in the areas chosen, then the synthetic builder's mean for the phase.
-    pupils = _number(kept["pupils"])
-    pupils[~(pupils > 0)] = np.nan
-    by_phase = np.asarray(population.pupils_mean, float)[phase]
-    pupils, imputed["pupils"] = _fill_by_group(pupils, [area * 4 + phase, phase], np.nan, "median")
-    pupils = np.where(np.isnan(pupils), by_phase, np.maximum(pupils, 1)).astype(np.int32)
+    # Pupils: the median of its phase in its local authority, else in the areas chosen,
+    # else in the file, else the synthetic builder's mean for the phase.
+    file_pupils = _by_phase(schools_in_file["pupils_number"], schools_in_file["model_phase"],
+                            "median", phase, np.asarray(population.pupils_mean, float)[phase])
+    pupils = _fill_by_group(kept["pupils_number"].to_numpy(float), [area * 4 + phase, phase],
+                            file_pupils, "median")
+    pupils = np.maximum(np.round(pupils), 1).astype(np.int32)
     establishment = np.maximum(
         2, np.round(pupils / np.asarray(population.pupil_teacher_ratio)[phase])).astype(np.int32)
 
-    # Disadvantage: blank FSM takes the mean of its phase in its local authority, then of
-    # its phase in the areas chosen, then the scenario's mean.
-    fsm = _number(kept["fsm_percent"]) / 100.0
-    fsm[(fsm < 0) | (fsm > 1)] = np.nan
-    fsm, imputed["fsm_share"] = _fill_by_group(fsm, [area * 4 + phase, phase], scenario.fsm_mean)
-    fsm = np.clip(fsm, 0.0, 1.0)
+    # Disadvantage: the mean FSM share of its phase in its local authority, else in the
+    # areas chosen, else in the file, else the scenario's mean.
+    file_fsm = _by_phase(schools_in_file["fsm"], schools_in_file["model_phase"], "mean", phase,
+                         np.full(n, scenario.fsm_mean))
+    fsm = np.clip(_fill_by_group(kept["fsm"].to_numpy(float), [area * 4 + phase, phase],
+                                 file_fsm), 0.0, 1.0)
 
     # Heads, self-assessment and the latent effectiveness behind each grade.
     leadership = beta_from_mean_sd(population.leadership_mean, population.leadership_sd, n, rng)
     accuracy = beta_from_mean_sd(population.self_assessment_accuracy_mean, 0.15, n, rng)
-    grade_seen = kept["ofsted_rating"].str.casefold().map(GRADES).fillna(0).to_numpy().astype(int)
-    imputed["ofsted_rating"] = int((grade_seen == 0).sum())
+    grade_seen = kept["grade"].to_numpy().astype(int)
     context_potential, effectiveness, grade = _effectiveness(
         phase, fsm, leadership, grade_seen, scenario, population, model, rng)
     inspection = model.inspection
     previous_grade = grade_from_effectiveness(
         effectiveness + rng.normal(0, 1, n) * population.deviation_sd * 0.9
         + rng.normal(0, inspection.noise_sd, n), inspection.cut_points)
-    last_inspection_term, inspection_due_term, imputed["inspection_date"] = _inspection_terms(
-        kept["ofsted_date"], grade, model, rng)
+    last_inspection_term, inspection_due_term = _inspection_terms(
+        kept["inspected"], schools_in_file["inspected"].max(), grade, model, rng)
     behaviour, buy_in = draw_behaviour_and_buy_in(effectiveness, population, rng)
     teachers, ect1, ect2 = draw_staff(establishment, population, rng)
 
     schools = new_schools(
         rng,
-        urn=pd.to_numeric(kept["urn"], errors="coerce").fillna(0).to_numpy(np.int64),
+        urn=kept["urn_number"].to_numpy(np.int64),
         name=kept["name"].to_numpy(dtype=object),
         phase=phase,
         local_authority=area,
@@ -390,7 +260,10 @@ def _build(kept: pd.DataFrame, phase: np.ndarray, trust_sizes: pd.Series,
         last_inspection_term=last_inspection_term,
         inspection_due_term=inspection_due_term,
     )
-    trusts, hubs = _trusts(kept, schools, trust_sizes, scenario, population, model, rng, report)
+    # A trust's kind comes from its size across the whole file, not only the chosen areas.
+    academies = schools_in_file[(schools_in_file["drop"] == "") & schools_in_file["academy"]]
+    trust_sizes = academies["trust_code"][academies["trust_code"] != ""].value_counts()
+    trusts, hubs = _trusts(kept, schools, trust_sizes, scenario, population, model, rng)
     clusters = form_partnership_clusters(schools, population, rng)
     centres_x = np.bincount(area, weights=x_km, minlength=len(area_names)) / np.bincount(
         area, minlength=len(area_names))
@@ -402,8 +275,8 @@ def _build(kept: pd.DataFrame, phase: np.ndarray, trust_sizes: pd.Series,
 
 
 def _effectiveness(phase: np.ndarray, fsm: np.ndarray, leadership: np.ndarray,
-                   grade_seen: np.ndarray, scenario: SimpleNamespace,
-                   population: SimpleNamespace, model: SimpleNamespace,
+                   grade_seen: np.ndarray, scenario: ScenarioParameters,
+                   population: GiasPopulation, model: ModelParameters,
                    rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Context potential, effectiveness and grade, consistent with each school's grade.
 
@@ -445,24 +318,23 @@ def _effectiveness(phase: np.ndarray, fsm: np.ndarray, leadership: np.ndarray,
     return context_potential, effectiveness, grade.astype(np.int8)
 
 
-def _inspection_terms(dates: pd.Series, grade: np.ndarray, model: SimpleNamespace,
-                      rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, int]:
-    """Term of the latest inspection (before term 0) and of the next, and how many dates
-    were imputed.
+def _inspection_terms(when: pd.Series, latest: pd.Timestamp, grade: np.ndarray,
+                      model: ModelParameters, rng: np.random.Generator
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Term of the latest inspection (before term 0) and of the next.
 
-    Terms since an inspection are counted back from the extract's own date, taken as its
-    latest inspection date, so any extract works with any `scenario.start_year` (a label).
-    A missing or unreadable date is drawn, as the synthetic builder draws it, within the
-    grade's interval. A school already overdue is due within the first year.
+    Terms since an inspection are counted back from the extract's own date, taken as the
+    latest usable inspection date in the file (`latest`), so any extract works with any
+    `scenario.start_year` (a label). An unusable date (NaT) is drawn, as the synthetic
+    builder draws it, within the grade's interval. A school already overdue is due within
+    the first year.
     """
     n = len(grade)
-    when = pd.to_datetime(dates, format="%d-%m-%Y", errors="coerce")
     known = when.notna().to_numpy()
     interval_terms = np.asarray(model.inspection.interval_years_by_grade)[grade - 1] * TERMS_PER_YEAR
     drawn = np.maximum(1, np.floor(rng.random(n) * interval_terms)).astype(np.int32)
     terms_since = drawn
     if known.any():
-        latest = when[known].max()
         # Terms as thirds of a year: the difference in days over 365.25 / 3.
         days = (latest - when).dt.days.to_numpy(dtype=float)
         counted = np.floor(np.nan_to_num(days) / (365.25 / TERMS_PER_YEAR)).astype(np.int32) + 1
@@ -471,21 +343,20 @@ def _inspection_terms(dates: pd.Series, grade: np.ndarray, model: SimpleNamespac
     due = last + np.round(interval_terms).astype(np.int32)
     overdue = due < 1
     due = np.where(overdue, 1 + np.floor(rng.random(n) * TERMS_PER_YEAR), due).astype(np.int32)
-    return last, due, int((~known).sum())
+    return last, due
 
 
 def _trusts(kept: pd.DataFrame, schools: SchoolArrays, trust_sizes: pd.Series,
-            scenario: SimpleNamespace, population: SimpleNamespace, model: SimpleNamespace,
-            rng: np.random.Generator, report: Report) -> tuple[TrustArrays, Hubs]:
+            scenario: ScenarioParameters, population: GiasPopulation, model: ModelParameters,
+            rng: np.random.Generator) -> tuple[TrustArrays, Hubs]:
     """Trusts of the academies: MATs by `Trusts (code)`, hubs at their members."""
     trusts = empty_trusts()
     hubs = Hubs(trust=np.zeros(0, np.int32), x_km=np.zeros(0), y_km=np.zeros(0))
-    academy = kept["type_group"].str.casefold().isin(ACADEMY_GROUPS).to_numpy()
+    academy = kept["academy"].to_numpy()
     code = kept["trust_code"].to_numpy(dtype=object)
-    no_code = academy & (code == "")
-    report.imputed["academy_trust"] = int(no_code.sum())
     # An academy with no trust code is taken to be its own single-academy trust.
-    code = np.where(no_code, "URN " + kept["urn"].to_numpy(dtype=object), code)
+    code = np.where(academy & (code == ""), "URN " + kept["urn_number"].astype(str).to_numpy(
+        dtype=object), code)
     names = kept["trust_name"].to_numpy(dtype=object)
     # Academies grouped by trust code (codes in sorted order, members in row order).
     rows = np.flatnonzero(academy)
@@ -526,8 +397,9 @@ def _hub_schools(members: np.ndarray, schools: SchoolArrays, schools_per_hub: in
 
 def _log(report: Report) -> None:
     dropped = ", ".join(f"{why} {count}" for why, count in report.dropped.items()) or "none"
-    imputed = ", ".join(f"{what} {count}" for what, count in report.imputed.items() if count) \
-        or "nothing"
+    imputed = ", ".join(
+        f"{what} {sum(reasons.values())} ({', '.join(f'{why} {n}' for why, n in reasons.items())})"
+        for what, reasons in report.imputed.items()) or "nothing"
     where = ", ".join(report.areas) if report.areas else "all areas"
     log.info("GIAS %s: %d rows, %d in %s, %d schools used; dropped: %s; imputed: %s",
              report.source, report.rows_read, report.rows_in_areas, where, report.schools,
