@@ -3,7 +3,8 @@
 Each case runs a command of the project as a user would (a subprocess, in a folder that
 already holds a user's files) and checks:
 - the exit status;
-- standard error is exactly one line, `sim: error: ...`, with the words expected;
+- standard error holds exactly one line `sim: error: ...`, with the words expected (and at
+  most warnings naming what was skipped on the way);
 - no traceback anywhere;
 - no file or folder was created, changed or removed (the folder's tree is compared, every
   file's size, time and content, before and after).
@@ -130,7 +131,8 @@ CLI = [
     Case("GIAS without a file", ("population=gias",), "population.path is not set"),
     Case("GIAS file missing", ("population=gias", "population.path=missing.csv"),
          "no such file"),
-    Case("GIAS path a folder", ("population=gias", "population.path=data"), "is not a file"),
+    Case("GIAS path a folder", ("population=gias", "population.path=data"),
+         "is a folder, not a file"),
     # The command line itself
     Case("override without a value", ("seed",), "cannot read the override 'seed'"),
     Case("override without a key", ("=3",), "cannot read the override '=3'"),
@@ -197,7 +199,65 @@ SENSITIVITY = [
          "not a sensitivity analysis's", module="sim.sensitivity"),
 ]
 
-CASES = CLI + SENSITIVITY
+def gias_file(content: bytes | Callable[[str], str]) -> Callable[[Path], None]:
+    """An extract in the user's data folder: given bytes, or the fixture's text edited."""
+    def write(folder: Path) -> None:
+        path = folder / "data" / "edited.csv"
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_bytes(content(GIAS_FIXTURE.read_bytes().decode("cp1252")).encode("cp1252"))
+    return write
+
+
+def header_only(text: str) -> str:
+    return text.split("\r\n", 1)[0] + "\r\n"
+
+
+def urn_twice(text: str) -> str:
+    """The second data row's URN given to the first, on different rows."""
+    header, first, second, *rest = text.split("\r\n")
+    urn = second.split(",", 1)[0]
+    return "\r\n".join([header, urn + "," + first.split(",", 1)[1], second, *rest])
+
+
+def zipped(folder: Path) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(folder / "data" / "edited.csv", "w") as archive:
+        archive.write(GIAS_FIXTURE, "edubasealldata.csv")
+
+
+EDITED = ("population=gias", "population.path=data/edited.csv")
+GIAS_FILES = [
+    Case("GIAS binary file", EDITED, "not a CSV file", setup=gias_file(b"\x89PNG\r\n\x1a\n\x00")),
+    Case("GIAS empty file", EDITED, "is empty", setup=gias_file(b"")),
+    Case("GIAS not an extract", EDITED, "lacks the GIAS columns",
+         setup=gias_file(b"name,value\nschool,1\n")),
+    Case("GIAS header only", EDITED, "has a header but no rows", setup=gias_file(header_only)),
+    Case("GIAS one URN on two rows", EDITED, "on 2 different rows", setup=gias_file(urn_twice)),
+    Case("GIAS zip archive", EDITED, "edited.csv", setup=zipped),
+    Case("GIAS misspelt area", ("population=gias", "population.path=data/extract.csv",
+                                "population.areas=[Blackpol]"), "did you mean 'Blackpool'"),
+    Case("GIAS unknown area", ("population=gias", "population.path=data/extract.csv",
+                               "population.areas=[Narnia]"), "matches no local authority"),
+    Case("GIAS blank area", ("population=gias", "population.path=data/extract.csv",
+                             "population.areas=['']"), "population.areas"),
+]
+
+COMPARE = [
+    Case("compare a missing path", ("nope",), "does not exist", module="sim.compare"),
+    Case("compare a file", ("notes.txt",), "notes.txt", module="sim.compare"),
+    Case("compare a folder with no runs", ("data",), "data", module="sim.compare"),
+    Case("compare nothing", (), "the following arguments are required", module="sim.compare"),
+    Case("compare an unknown option", ("my_run", "--colour", "red"), "unrecognized arguments",
+         module="sim.compare"),
+    Case("compare output inside a run", ("my_run", "--output", "my_run/out"), "my_run",
+         module="sim.compare"),
+    Case("compare a broken summary only", ("my_run",), "no usable run", module="sim.compare"),
+]
+
+CASES = CLI + SENSITIVITY + GIAS_FILES + COMPARE
 
 
 def user_folder(folder: Path) -> None:
@@ -219,8 +279,12 @@ def test_bad_input_gets_one_line_and_touches_nothing(tmp_path, case):
                             text=True, capture_output=True, env=environment(), timeout=300)
     lines = result.stderr.strip().splitlines()
     assert "Traceback" not in result.stderr + result.stdout, result.stderr
-    assert len(lines) == 1 and lines[0].startswith("sim: error: "), result.stderr
-    assert case.words in lines[0], lines[0]
+    errors = [line for line in lines if line.startswith("sim: error: ")]
+    assert len(errors) == 1, result.stderr
+    # Anything else said is a warning or note naming what was skipped on the way.
+    assert all(line.startswith(("sim: warning: ", "sim: note: ")) for line in lines
+               if line not in errors), result.stderr
+    assert case.words in errors[0], errors[0]
     assert result.returncode == case.status, result.stderr
     assert snapshot(tmp_path) == before
 
