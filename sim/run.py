@@ -15,6 +15,7 @@ import contextlib
 import logging
 import os
 import shutil
+import signal
 import threading
 import time
 import traceback
@@ -38,6 +39,7 @@ SWEEP_PROCESS = "SIM_SWEEP_PROCESS"  # the sweep's process id, set by the sweepe
 # (keyed by the run folder), so that a run that fails can remove what it created.
 _missing_before_run: dict[Path, list[Path]] = {}
 _single_run_failure: list[Exception] = []
+_running: list[Path] = []  # the staging folder of the job running in this process, if any
 
 
 def simulate(run: RunConfig, progress: bool = False) -> SimulationResult:
@@ -91,9 +93,13 @@ def raise_failure_of_single_run() -> None:
 
 def _run_job(cfg: DictConfig) -> dict[str, Any]:
     final, multirun, named, overrides = _hydra_runtime()
+    # The run is written beside the folder Hydra made for it; its log is already there
+    # (configs/config.yaml sends it to this same staging folder).
+    staging = folders.staging_folder(final)
     # What to remove if the run fails: the folders Hydra created for it (for a sweep job,
     # its folder inside the sweep's own folder).
     created = [final] if multirun else _missing_before_run.pop(final, [])
+    _running[:] = [staging]
     try:
         run = load(cfg)
         config = to_dict(run)
@@ -109,23 +115,21 @@ def _run_job(cfg: DictConfig) -> dict[str, Any]:
             folders.check_run_folder(final)
         else:
             final = folders.free_default_folder(final)
-    except BaseException:
-        folders.remove_if_empty(created)
-        raise
-    folders.remove_stale_staging(final.parent)
-    staging = folders.staging_folder(final)
-    try:
+        folders.remove_stale_staging(final.parent)
         started = time.perf_counter()
         log.info("running %s under %s, seed %d", run.scenario.name, run.policy.name, run.seed)
         result = simulate(run, progress=run.output.progress)
         _write(staging, config, result, run.output.plots)
         placed = _place(staging, final, multirun, folders.run_key(config))
     except BaseException as error:
-        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)  # first: it sits in a folder to remove
         folders.remove_if_empty(created)
         if multirun and not isinstance(error, KeyboardInterrupt | errors.Terminated):
             _record_failure(final, overrides, error)
         raise
+    finally:
+        _running.clear()
+        shutil.rmtree(staging, ignore_errors=True)  # gone already if the run was placed
     if multirun:
         with contextlib.suppress(FileNotFoundError):  # it failed before, and now succeeded
             folders.failure_record(final.parent, final.name).unlink()
@@ -173,24 +177,32 @@ def _record_failure(final: Path, overrides: list[str], error: BaseException) -> 
 
 
 def _stop_with_the_sweep() -> None:
-    """In a sweep's worker process: clean up on SIGTERM, and die with the sweep.
+    """In a sweep's worker process: leave on SIGTERM, and die with the sweep.
 
-    Linux's parent-death signal makes a worker receive SIGTERM when the sweep's process
-    ends, even by SIGKILL, so no worker goes on with runs nobody is waiting for.
+    The sweep's own process decides when to stop (Ctrl-C reaches it, and it ends its
+    workers), so a worker ignores SIGINT; on SIGTERM it removes the staging folder of the
+    job it is running and exits at once, rather than unwinding through the launcher's code.
+    Linux's parent-death signal sends it SIGTERM when the sweep's process ends, even by
+    SIGKILL, so no worker goes on with runs nobody is waiting for.
     """
     worker = os.environ.get(SWEEP_PROCESS) not in (None, str(os.getpid()))
     if not worker or threading.current_thread() is not threading.main_thread():
         return
-    errors.install_signal_handlers()
-    parent = os.getppid()
+    signal.signal(signal.SIGTERM, _leave)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     with contextlib.suppress(OSError, AttributeError):
         import ctypes
-        import signal
 
         set_parent_death_signal = 1  # PR_SET_PDEATHSIG
         ctypes.CDLL(None, use_errno=True).prctl(set_parent_death_signal, signal.SIGTERM)
-    if parent == 1:  # the sweep had already gone before the signal was set
-        raise errors.Terminated(15)
+    if os.getppid() == 1:  # the sweep had already gone before the signal was set
+        _leave(signal.SIGTERM, None)
+
+
+def _leave(signal_number: int, frame: object) -> None:
+    for folder in _running:
+        shutil.rmtree(folder, ignore_errors=True)
+    os._exit(128 + signal_number)
 
 
 try:  # Hydra's callback base class; the callback is configured in configs/config.yaml
