@@ -24,7 +24,8 @@ The giver:taker ratio of a MAT is its givers over its takers (Greany 2018, seed 
 3:1 or 4:1 rule of thumb). When it is below the trust's threshold the support is spread
 thin, because givers' capacity is shared among more takers, and the givers are drained:
 each loses `giver_drain_rate x (1 - ratio / threshold)` effectiveness per term (seed 003:
-proven MATs fear weak schools "will compromise their educational ... performance").
+proven MATs fear weak schools "will compromise their educational ... performance"). A
+threshold of 0 switches the drain off.
 """
 
 from __future__ import annotations
@@ -93,9 +94,14 @@ def giver_taker_ratios(model: SchoolSystemModel, index: np.ndarray | None = None
 
 
 def local_authority_capacity_fte(model: SchoolSystemModel) -> np.ndarray:
-    """Improvement capacity (FTE) of each local authority this term."""
+    """Improvement capacity (FTE) of each local authority this term.
+
+    The yearly change is a trend of the run: before term 0 (the spin-up, a system at
+    rest) capacity stays at its starting level rather than being extrapolated backwards,
+    which for a cut of 100% a year would be infinite.
+    """
     p = model.parameters.model.capacity
-    years = model.term / TERMS_PER_YEAR
+    years = max(model.term, 0) / TERMS_PER_YEAR
     factor = (1.0 + p.local_authority_capacity_change_per_year) ** years
     return (p.local_authority_fte_per_maintained_school * model.maintained_at_start_by_area
             * model.parameters.scenario.local_authority_capacity * factor)
@@ -170,9 +176,13 @@ def run_term(model: SchoolSystemModel) -> None:
         budget=improvement_budget.allocate(model))
     schools.support_received = model.support.total
 
-    # Overloaded trusts drain their givers.
+    # Overloaded trusts drain their givers, in proportion to how far their ratio falls
+    # short of their threshold. No ratio falls short of a threshold of 0 (the rule switched
+    # off), nor is a trust with no takers (ratio inf) overloaded.
     threshold = trusts.giver_taker_threshold
-    shortfall = np.where(np.isfinite(ratio), np.clip(1.0 - ratio / threshold, 0.0, 1.0), 0.0)
+    below = ratio < threshold
+    shortfall = np.zeros(trusts.n)
+    shortfall[below] = 1.0 - ratio[below] / threshold[below]
     schools.giver_drain = per_school(p.giver_drain_rate * shortfall, trust) * schools.is_giver
 
     # The school-to-school flow matrix is only built if someone reads the graph's support edges.

@@ -14,6 +14,7 @@ the same population, whatever policy is run afterwards (common random numbers).
 
 from __future__ import annotations
 
+import math
 from types import SimpleNamespace
 
 import numpy as np
@@ -51,7 +52,8 @@ def build_synthetic_population(
 ) -> Population:
     """Build schools, trusts, hubs and peer clusters for a scenario."""
     n_schools = scaled_count(scenario.n_schools, scenario.scale, minimum=10)
-    n_areas = scaled_count(scenario.n_local_authorities, scenario.scale)
+    # Every local authority has a school: no more authorities than schools.
+    n_areas = min(scaled_count(scenario.n_local_authorities, scenario.scale), n_schools)
     places = _place_schools(n_schools, n_areas, scenario, population, rng)
     schools = _draw_schools(places, scenario, population, model, rng)
     trusts, hubs = _form_trusts(schools, scenario, population, model, rng)
@@ -248,7 +250,15 @@ def draw_staff(establishment: np.ndarray, population: SimpleNamespace,
 
 
 def beta_from_mean_sd(mean: float, sd: float, size: int, rng: np.random.Generator) -> np.ndarray:
-    """Beta draws with a given mean and standard deviation (method of moments)."""
+    """Beta draws with a given mean and standard deviation (method of moments).
+
+    A Beta distribution on 0-1 with mean m has a variance below m(1 - m); as it nears that
+    bound the distribution becomes two spikes at 0 and 1. So the sd is capped at
+    sqrt(m(1 - m) / 2), where the two shape parameters add up to 1 (Beta(m, 1 - m), already
+    U-shaped): a mean of 0.95 takes an sd of at most 0.154. **Choice**: an sd above the cap
+    is read as "as spread as a 0-1 capacity can sensibly be", not refused.
+    """
+    sd = min(sd, math.sqrt(mean * (1 - mean) / 2))
     common = mean * (1 - mean) / sd**2 - 1
     return rng.beta(mean * common, (1 - mean) * common, size)
 
@@ -317,7 +327,8 @@ def _form_trusts(
     n_sats = min(scaled_count(scenario.n_single_academy_trusts, scenario.scale, 0), len(academies))
     # Most single-academy trusts are secondary converters.
     weight = np.where(schools.phase[academies] == Phase.SECONDARY, population.sat_secondary_weight, 1.0)
-    sat_schools = rng.choice(academies, size=n_sats, replace=False, p=weight / weight.sum())
+    sat_schools = (rng.choice(academies, size=n_sats, replace=False, p=weight / weight.sum())
+                   if n_sats else np.zeros(0, np.int64))
     mat_schools = np.setdiff1d(academies, sat_schools)
     n_mats = min(scaled_count(scenario.n_multi_academy_trusts, scenario.scale, 0),
                  len(mat_schools) // 2)
@@ -344,6 +355,10 @@ def _form_trusts(
             for hub_school in members[: max(1, int(np.ceil(len(members) / population.schools_per_hub)))]:
                 hubs.add(row, schools.x_km[hub_school], schools.y_km[hub_school])
         sat_schools = np.concatenate([sat_schools, np.flatnonzero(unassigned)])
+    else:
+        # No MAT to hold them (none asked for, or a single academy left for MATs): the
+        # academies are single-academy trusts, so each phase keeps its academy share.
+        sat_schools = np.concatenate([sat_schools, mat_schools])
     for school in np.sort(sat_schools):
         row = trusts.append(**new_trust_values(
             TrustKind.SINGLE_ACADEMY_TRUST, 1, model, rng, 0, scenario.trust_strength,
