@@ -53,7 +53,7 @@ from sim.policies.local_governance import LocalGovernanceParameters
 from sim.policies.mat_contracting import MatContractingParameters
 from sim.policies.universal_partnership import UniversalPartnershipParameters
 from sim.population.gias import GiasPopulation
-from sim.population.synthetic import SyntheticPopulation
+from sim.population.synthetic import SyntheticPopulation, check_place
 from sim.scenario import ScenarioParameters
 
 __all__ = ["CONFIG_DIR", "RunConfig", "compose", "configure", "load", "register"]
@@ -91,27 +91,38 @@ class SensitivityRow:
 
     samples: str | None = parameter(None, "CSV file of the sample, one column per parameter "
                                     "(null: not part of a sample)", source="sim.sensitivity")
-    index: int | None = parameter(None, "row of the sample this run takes",
-                                  source="sim.sensitivity", low=0, high=10**9,
-                                  why="a sample has at most a billion rows")
+    index: int | None = parameter(
+        None, "row of the sample this run takes", source="sim.sensitivity", low=0,
+        high=1_000_000_000, why="natural: a row of a sample file")
 
 
 @dataclass(frozen=True)
 class RunConfig:
     """Everything one run needs; `python -m sim --cfg job` prints it."""
 
-    seed: int = parameter(0, "seed of every random stream; the same config and seed give "
-                          "identical files", source="the user's", low=0, high=2**32 - 1,
-                          why="numpy's seeds are unsigned 32-bit integers")
-    horizon_years: int | None = parameter(None, "years to simulate; null uses the scenario's "
-                                          "own horizon", source="the user's", low=1, high=100,
-                                          why="a century is beyond any policy question")
+    seed: int = parameter(
+        0,
+        "seed of every random stream; the same config and seed give "
+                          "identical files",
+        source="the user's", low=0, high=4_294_967_295,
+        why="natural: numpy seeds, kept to 32 bits for portability")
+    horizon_years: int | None = parameter(
+        None,
+        "years to simulate; null uses the scenario's "
+                                          "own horizon",
+        source="the user's", low=1, high=100, why="judgement: a year to a century (default 5-10)")
     sensitivity: SensitivityRow = field(default_factory=SensitivityRow)
     output: OutputOptions = field(default_factory=OutputOptions)
     scenario: Any = REQUIRED  # ScenarioParameters, from the scenario group
     population: Any = REQUIRED  # SyntheticPopulation or GiasPopulation, from the population group
     policy: Any = REQUIRED  # PolicyParameters, from the policy group
     model: Any = REQUIRED  # ModelParameters, from the model group
+
+    def check(self) -> None:
+        """Rules across groups: a synthetic place's trusts must be able to hold its schools."""
+        if isinstance(self.population, SyntheticPopulation) and not isinstance(
+                self.population, GiasPopulation):
+            check_place(self.scenario)
 
     @property
     def horizon(self) -> int:

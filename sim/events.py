@@ -104,10 +104,12 @@ class EventLog:
                      for b in self._batches]
             return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
-        # Integer columns use -1 for "not applicable", which becomes a null.
+        # Integer columns use -1 for "not applicable", which becomes a null. A trust row of
+        # -1 looks up the -1 put in front of the identifiers (a place may have no trusts).
+        trust_id_or_none = np.concatenate(([-1], trust_id)).astype(np.int64)
         for name, target in (("trust", "trust_id"), ("old_trust", "old_trust_id")):
             rows = column(name, np.int64)
-            ids = np.where(rows >= 0, trust_id[np.maximum(rows, 0)], -1)
+            ids = trust_id_or_none[rows + 1]
             frame[target] = pd.array(np.where(ids >= 0, ids, 0), dtype="Int64")
             frame.loc[ids < 0, target] = pd.NA
         for name in ("old_grade", "new_grade", "wait_terms"):

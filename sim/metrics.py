@@ -14,11 +14,67 @@ import numpy as np
 import pandas as pd
 
 from sim.phases.capacity import giver_taker_ratios
-from sim.state import GOVERNANCE_NAMES, TERMS_PER_YEAR, Grade, Phase, SchoolArrays, TrustKind
+from sim.state import (
+    GOVERNANCE_NAMES,
+    TERMS_PER_YEAR,
+    Grade,
+    Phase,
+    SchoolArrays,
+    TrustKind,
+    per_school,
+    trust_index,
+)
 
 if TYPE_CHECKING:
     from sim.model import SchoolSystemModel
 
+
+
+# Columns that may be empty (NaN in the frame, null in the Parquet file), with what empty
+# means; results/README.md lists them. Every other number must be finite.
+MAY_BE_EMPTY: dict[str, dict[str, str]] = {
+    "timeseries": {
+        "share_good_or_better_primary": "the place has no primary school",
+        "share_good_or_better_secondary": "the place has no secondary school",
+        "academy_share_primary": "the place has no primary school",
+        "academy_share_secondary": "the place has no secondary school",
+        "giver_taker_ratio_median": "no MAT has a taker this term",
+        "targeting_correlation": "support received, or true need, is the same for every school",
+        "cost_per_grade_gained_gbp": "no net grade gained at inspections yet",
+        "cost_per_school_moved_to_good_gbp": "no net move to good or better yet",
+    },
+    "schools": {"trust_id": "the school is maintained (in no trust)"},
+    "events": {
+        "trust_id": "no trust is involved in the event",
+        "old_trust_id": "not a join, or the school had no trust",
+        "old_grade": "not an inspection, academy order, rebrokering order or contract",
+        "new_grade": "not an inspection, withdrawal or contract end",
+        "wait_terms": "not a join, orphan, rebrokering wait or contract start",
+    },
+}
+
+
+class NonFiniteOutputError(RuntimeError):
+    """A result holds NaN or inf where a number is promised: a fault of the model, caught
+    before anything is written."""
+
+
+def check_finite(frame: pd.DataFrame, name: str, when: str) -> None:
+    """Raise NonFiniteOutputError naming the first column of `frame` holding NaN or inf
+    where it may not (inf is never allowed; NaN only in the columns of `MAY_BE_EMPTY`),
+    and the first `when` (term or year) it happens in."""
+    may_be_empty = MAY_BE_EMPTY[name]
+    for column in frame.columns:
+        series = frame[column]
+        if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+            continue
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = np.isinf(values) if column in may_be_empty else ~np.isfinite(values)
+        if bad.any():
+            first = int(np.flatnonzero(bad)[0])
+            raise NonFiniteOutputError(
+                f"{name} column {column!r} holds {values[first]} (first at {when} "
+                f"{frame[when].iloc[first]}) where a number is promised; nothing was written")
 
 
 def share(mask: np.ndarray, rows: np.ndarray | None = None) -> float:
@@ -149,8 +205,8 @@ def per_unit(pounds: float, units: float) -> float:
 def school_panel(model: SchoolSystemModel) -> dict[str, np.ndarray]:
     """One row per school, a snapshot taken at the end of each year."""
     schools, trusts = model.schools, model.trusts
-    in_trust = schools.trust >= 0
-    trust_id = np.where(in_trust, trusts.trust_id[np.maximum(schools.trust, 0)], -1)
+    # -1 for a maintained school (there may be no trust at all).
+    trust_id = per_school(trusts.trust_id, trust_index(schools.trust), outside=-1)
     n = schools.n
     return {
         "year": np.full(n, model.parameters.scenario.start_year + model.term // TERMS_PER_YEAR,

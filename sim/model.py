@@ -265,11 +265,27 @@ class SchoolSystemModel(mesa.Model):
     # -- results -----------------------------------------------------------------------
 
     def results(self) -> SimulationResult:
+        """The run's tables and headline scalars, checked before they leave the model.
+
+        No table may hold NaN or inf where a number is promised: only the columns
+        `metrics.MAY_BE_EMPTY` lists (and results/README.md documents) may be empty, and
+        no number may be infinite. A summary value that is undefined is None. Anything
+        else raises `metrics.NonFiniteOutputError`, so nothing wrong is ever written.
+        """
         timeseries = pd.DataFrame(self._timeseries)
         events = self.events.to_frame(self.schools.urn, self.trusts.trust_id,
                                       self.parameters.scenario.start_year)
         panel = metrics.panel_frame(self._panel, self) if self._panel else None
-        return SimulationResult(timeseries, panel, events, self.summary(timeseries, events))
+        metrics.check_finite(timeseries, "timeseries", "term")
+        if panel is not None:
+            metrics.check_finite(panel, "schools", "year")
+        metrics.check_finite(events, "events", "term")
+        summary = self.summary(timeseries, events)
+        for key, value in summary.items():
+            if isinstance(value, float) and not np.isfinite(value):
+                raise metrics.NonFiniteOutputError(
+                    f"summary value {key!r} is {value}; an undefined value must be None")
+        return SimulationResult(timeseries, panel, events, summary)
 
     def summary(self, timeseries: pd.DataFrame, events: pd.DataFrame) -> dict[str, object]:
         """Headline scalars for sweeps (DESIGN.md section 5)."""
@@ -306,7 +322,7 @@ class SchoolSystemModel(mesa.Model):
             "academies_moving_trust_per_year":
                 float(np.mean(moves / np.maximum(academies, 1))) if len(moves) else None,
             "self_assessment_accuracy_final": float(last["self_assessment_accuracy_mean"]),
-            "targeting_correlation_mean": float(timeseries["targeting_correlation"].mean()),
+            "targeting_correlation_mean": _mean_or_none(timeseries["targeting_correlation"]),
             "workload_mean": float(timeseries["workload_mean"].mean()),
             "contracts_started": int((events["kind"] == "contract_start").sum()),
             "contracts_succeeded": int((contracts["detail"] == "success").sum()),
@@ -323,3 +339,9 @@ class SchoolSystemModel(mesa.Model):
             # A population read from data: what was kept, dropped and imputed.
             **({"population": self.population_report} if self.population_report else {}),
         }
+
+
+def _mean_or_none(column: pd.Series) -> float | None:
+    """Mean over the terms where the measure is defined; None if it never was."""
+    defined = column.dropna()
+    return float(defined.mean()) if len(defined) else None

@@ -89,14 +89,21 @@ class Rule:
         else:
             noun = "a whole number" if self.kind == "integer" else "a number"
             if self.low is not None and self.high is not None:
-                text = f"{noun} from {self.low:g} to {self.high:g}"
+                text = f"{noun} from {_shown(self.low)} to {_shown(self.high)}"
             elif self.low is not None:
-                text = f"{noun} of at least {self.low:g}"
+                text = f"{noun} of at least {_shown(self.low)}"
             elif self.high is not None:
-                text = f"{noun} of at most {self.high:g}"
+                text = f"{noun} of at most {_shown(self.high)}"
             else:
                 text = noun
         return text + (" (or null)" if self.nullable else "")
+
+
+def _shown(bound: float) -> str:
+    """A bound as people write it: 4,294,967,295 and 1,000,000 rather than 4.29497e+09."""
+    if float(bound).is_integer() and abs(bound) >= 10_000:
+        return f"{int(bound):,}"
+    return f"{bound:g}"
 
 
 def parameter(default: Any, meaning: str, *, source: str, low: float | None = None,

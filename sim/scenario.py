@@ -24,43 +24,71 @@ class ScenarioParameters:
     name: str = parameter(REQUIRED, "name of the scenario, used in output folders", source=PLACE,
                           name=True)
     description: str = parameter(REQUIRED, "shown in figure titles and docs", source=PLACE)
-    horizon_years: int = parameter(REQUIRED, "years simulated when horizon_years is not set",
-                                   source=PLACE, low=1, high=100)
-    start_year: int = parameter(2018, "academic year the run starts in (labels only)",
-                                source=PLACE, low=1900, high=2200)
-    scale: float = parameter(1.0, "multiplies every count of schools and trusts; < 1 for quick "
-                             "runs", source="the user's", low=0.001, high=10.0)
-    n_schools: int = parameter(REQUIRED, "state-funded schools", source=PLACE, low=10, high=200_000)
-    n_local_authorities: int = parameter(REQUIRED, "local authorities (or districts)", source=PLACE,
-                                         low=1, high=2_000)
-    region_km: list[float] = parameter(REQUIRED, "width and height of the place (km)",
-                                       source=PLACE, low=1.0, high=5_000.0, length=2)
-    phase_shares: list[float] = parameter(REQUIRED, f"share of schools {BY_PHASE}",
-                                          source=PLACE, low=0.0, high=1.0, length=4)
-    academy_share: list[float] = parameter(REQUIRED, f"share of each phase that are academies "
-                                           f"at the start, {BY_PHASE}", source=PLACE,
-                                           low=0.0, high=1.0, length=4)
-    n_multi_academy_trusts: int = parameter(REQUIRED, "multi-academy trusts with schools in the place",
-                                            source=PLACE, low=0, high=50_000)
-    n_single_academy_trusts: int = parameter(REQUIRED, "single-academy trusts", source=PLACE,
-                                             low=0, high=50_000)
-    effectiveness_offset: float = parameter(0.0, "baseline effectiveness relative to England, "
+    horizon_years: int = parameter(
+        REQUIRED, "years simulated when horizon_years is not set", source=PLACE, low=1, high=100,
+        why="judgement: as horizon_years")
+    start_year: int = parameter(
+        2018, "academic year the run starts in (labels only)", source=PLACE, low=1900, high=2200,
+        why="labels only; judgement")
+    scale: float = parameter(
+        1.0,
+        "multiplies every count of schools and trusts; < 1 for quick "
+                             "runs",
+        source="the user's", low=0.001, high=10.0,
+        why="judgement: 22 schools of England to ten Englands")
+    n_schools: int = parameter(
+        REQUIRED, "state-funded schools", source=PLACE, low=10, high=50_000,
+        why="England 21,750 (DfE 2019), about 2x; 10 is the least built")
+    n_local_authorities: int = parameter(
+        REQUIRED, "local authorities (or districts)", source=PLACE, low=1, high=1000,
+        why="England 152 (~300 districts); judgement")
+    region_km: list[float] = parameter(
+        REQUIRED, "width and height of the place (km)", source=PLACE, low=1.0, high=5000.0,
+        why="England 450 x 550 km; a town to ~10x", length=2)
+    phase_shares: list[float] = parameter(
+        REQUIRED, f"share of schools {BY_PHASE}", source=PLACE, low=0.0, high=1.0,
+        why="natural (and they add up to 1)", length=4)
+    academy_share: list[float] = parameter(
+        REQUIRED,
+        f"share of each phase that are academies "
+                                           f"at the start, {BY_PHASE}",
+        source=PLACE, low=0.0, high=1.0, length=4)
+    n_multi_academy_trusts: int = parameter(
+        REQUIRED, "multi-academy trusts with schools in the place", source=PLACE, low=0,
+        high=10_000, why="England 1,200-1,330 (DfE); see check_config")
+    n_single_academy_trusts: int = parameter(
+        REQUIRED, "single-academy trusts", source=PLACE, low=0, high=10_000,
+        why="England 1,000-1,260 (DfE)")
+    effectiveness_offset: float = parameter(
+        0.0,
+        "baseline effectiveness relative to England, "
                                             "before disadvantage (effectiveness units)",
-                                            source=PLACE, low=-3.0, high=3.0)
-    fsm_mean: float = parameter(REQUIRED, "mean share of pupils eligible for free school meals",
-                                source=PLACE, low=0.01, high=0.9)
-    fsm_spread_between_areas: float = parameter(0.0, "sd of local authorities' mean FSM share",
-                                                source=PLACE, low=0.0, high=0.5)
-    trust_strength: float = parameter(0.0, "quality of heads the place's trusts appoint, "
-                                      "relative to England", source=PLACE, low=-0.5, high=0.5)
-    teacher_supply: float = parameter(REQUIRED, "applicants per open post each term (1.0 fills every "
-                                      "post if spread evenly)", source=PLACE, low=0.1, high=3.0)
-    local_authority_capacity: float = parameter(1.0, "local-authority improvement capacity "
-                                                "relative to England", source=PLACE,
-                                                low=0.0, high=10.0)
+        source=PLACE, low=-3.0, high=3.0, why="3 sd of England's schools either way")
+    fsm_mean: float = parameter(
+        REQUIRED, "mean share of pupils eligible for free school meals", source=PLACE, low=0.03,
+        high=0.6, why="DfE 2019: 0.17; authorities' means are clipped to 0.03-0.6")
+    fsm_spread_between_areas: float = parameter(
+        0.0, "sd of local authorities' mean FSM share", source=PLACE, low=0.0, high=0.3,
+        why="England's default 0.06; judgement")
+    trust_strength: float = parameter(
+        0.0,
+        "quality of heads the place's trusts appoint, "
+                                      "relative to England",
+        source=PLACE, low=-0.5, high=0.5, why="natural: head capacity is 0-1 round 0.6")
+    teacher_supply: float = parameter(
+        REQUIRED,
+        "applicants per open post each term (1.0 fills every "
+                                      "post if spread evenly)",
+        source=PLACE, low=0.1, high=3.0,
+        why="England 0.94 (0.3% vacant); judgement, Morris 0.8-1.1")
+    local_authority_capacity: float = parameter(
+        1.0,
+        "local-authority improvement capacity "
+                                                "relative to England",
+        source=PLACE, low=0.0, high=10.0, why="relative to England; judgement")
     improvement_budget_gbp_per_year: float = parameter(
-        0.0, "extra improvement funding spent on support in the place, pounds a year",
-        source=PLACE, low=0.0, high=1e10)
+        0.0, "extra improvement funding spent on support in the place, pounds a year", source=PLACE,
+        low=0.0, high=1e9, why="OA £2m a year (DfE 2017), x500; judgement")
 
     def check(self) -> None:
         if abs(sum(self.phase_shares) - 1.0) > 1e-6:

@@ -57,3 +57,19 @@ def snapshot(folder: Path) -> dict[str, tuple]:
 @pytest.fixture
 def opportunity_area() -> SchoolSystemModel:
     return make_model("scenario=opportunity_area", "seed=1")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--slow", action="store_true",
+                     help="also run the tests marked slow (exhaustive variants of fast tests)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked slow run only with --slow (or when chosen with -m slow); otherwise they
+    are deselected."""
+    if config.getoption("--slow") or "slow" in (config.getoption("-m") or ""):
+        return
+    slow = [item for item in items if "slow" in item.keywords]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if "slow" not in item.keywords]

@@ -45,7 +45,7 @@ def test_parameters_are_immutable():
         config.model.trusts.giver_taker_threshold = 1.0  # type: ignore[misc]
 
 
-def test_every_parameter_has_a_meaning_a_source_and_a_finite_range():
+def test_every_parameter_has_a_meaning_a_source_and_a_finite_justified_range():
     problems = []
     for declaration in all_declarations():
         if not declaration.meaning.strip() or not declaration.source.strip():
@@ -56,6 +56,9 @@ def test_every_parameter_has_a_meaning_a_source_and_a_finite_range():
                 rule.low is not None and rule.high is not None
                 and math.isfinite(rule.low) and math.isfinite(rule.high)):
             problems.append(f"{declaration.key}: range {rule.low}..{rule.high} is not finite")
+        natural = (rule.low, rule.high) == (0, 1)  # a probability or a share
+        if rule.kind in ("number", "integer") and not natural and not declaration.why:
+            problems.append(f"{declaration.key}: no reason given for its range")
     assert problems == []
 
 

@@ -24,7 +24,8 @@ The giver:taker ratio of a MAT is its givers over its takers (Greany 2018, seed 
 3:1 or 4:1 rule of thumb). When it is below the trust's threshold the support is spread
 thin, because givers' capacity is shared among more takers, and the givers are drained:
 each loses `giver_drain_rate x (1 - ratio / threshold)` effectiveness per term (seed 003:
-proven MATs fear weak schools "will compromise their educational ... performance").
+proven MATs fear weak schools "will compromise their educational ... performance"). A
+threshold of 0 switches the drain off.
 """
 
 from __future__ import annotations
@@ -57,51 +58,59 @@ class CapacityParameters:
     """Who gives support and who takes it (docs/ODD.md section 7.3)."""
 
     giver_min_head_tenure_terms: int = parameter(
-        3, "a giver needs a head in post this long (stable leadership), in terms",
-        source=JUDGEMENT, low=0, high=100)
+        3, "a giver needs a head in post this long (stable leadership), in terms", source=JUDGEMENT,
+        low=0, high=30, why="default 3; ten years; judgement")
     giver_capacity_fte: float = parameter(
-        0.2, "spare improvement capacity a good giver offers per term (FTE)",
-        source=JUDGEMENT, low=0.0, high=10.0)
+        0.2, "spare improvement capacity a good giver offers per term (FTE)", source=JUDGEMENT,
+        low=0.0, high=2.0, why="0.2 FTE; two staff full time; judgement")
     outstanding_giver_bonus: float = parameter(
-        0.5, "outstanding givers offer this much more (a share)", source=JUDGEMENT,
-        low=0.0, high=10.0)
+        0.5, "outstanding givers offer this much more (a share)", source=JUDGEMENT, low=0.0,
+        high=3.0, why="0.5; judgement")
     distance_decay_km: float = parameter(
-        15.0, "support falls by a factor e over this distance (km)", source="seed 000",
-        low=0.1, high=10_000.0)
+        15.0, "support falls by a factor e over this distance (km)", source="seed 000", low=0.1,
+        high=1000.0, why="seed 000: 15 km; 1,000 is no decay")
     central_team_base_fte: float = parameter(
-        0.5, "a MAT's central improvement team: base FTE ...", source=JUDGEMENT,
-        low=0.0, high=100.0)
+        0.5, "a MAT's central improvement team: base FTE ...", source=JUDGEMENT, low=0.0, high=20.0,
+        why="Greany 2018: 0.5; judgement")
     central_team_fte_per_school: float = parameter(
-        0.15, "... plus this per member school (FTE)", source="Greany 2018 (seed 004)",
-        low=0.0, high=10.0)
+        0.15, "... plus this per member school (FTE)", source="Greany 2018 (seed 004)", low=0.0,
+        high=2.0, why="Greany 2018: 0.15; judgement")
     local_authority_fte_per_maintained_school: float = parameter(
-        0.03, "local-authority improvement capacity per maintained school (FTE)",
-        source=JUDGEMENT, low=0.0, high=10.0)
+        0.03, "local-authority improvement capacity per maintained school (FTE)", source=JUDGEMENT,
+        low=0.0, high=1.0, why="0.03; judgement")
     local_authority_capacity_change_per_year: float = parameter(
-        -0.03, "yearly change of local-authority capacity (budget cuts), a share",
-        source=JUDGEMENT, low=-1.0, high=1.0)
+        -0.03, "yearly change of local-authority capacity (budget cuts), a share", source=JUDGEMENT,
+        low=-1.0, high=0.5, why="-3%; none left to +50%; judgement")
     local_authority_prescriptiveness: float = parameter(
-        0.4, "how prescriptive local-authority support is (0-1)", source=JUDGEMENT,
-        low=0.0, high=1.0)
+        0.4, "how prescriptive local-authority support is (0-1)", source=JUDGEMENT, low=0.0,
+        high=1.0)
     peer_prescriptiveness: float = parameter(
-        0.2, "how prescriptive support from cluster partners is (0-1)", source=JUDGEMENT,
-        low=0.0, high=1.0)
+        0.2, "how prescriptive support from cluster partners is (0-1)", source=JUDGEMENT, low=0.0,
+        high=1.0)
     peer_support_share: float = parameter(
-        0.3, "share of a giver's spare capacity offered to cluster partners",
-        source=JUDGEMENT, low=0.0, high=1.0)
-    giver_drain_rate: float = parameter(
-        0.06, "effectiveness a giver loses per term when its trust has takers but no other "
-        "givers", source="seed 003 (proven MATs fear weak schools compromise them)",
-        low=0.0, high=5.0)
-    improvement_fte_cost_gbp_per_year: float = parameter(
-        75_000, "cost of one FTE of improvement capacity (central, local authority or "
-        "school), pounds", source=JUDGEMENT, low=0.0, high=10_000_000.0)
-    budget_fte_cost_gbp_per_year: float = parameter(
-        90_000, "what the improvement budget pays for one FTE of consultants and specialist "
-        "leaders, pounds", source="seed 004 finding 6", low=1.0, high=10_000_000.0)
-    budget_prescriptiveness: float = parameter(
-        0.5, "how prescriptive bought-in support is (0-1)", source=JUDGEMENT,
+        0.3, "share of a giver's spare capacity offered to cluster partners", source=JUDGEMENT,
         low=0.0, high=1.0)
+    giver_drain_rate: float = parameter(
+        0.06,
+        "effectiveness a giver loses per term when its trust has takers but no other "
+        "givers",
+        source="seed 003 (proven MATs fear weak schools compromise them)", low=0.0, high=1.0,
+        why="0.06 a term; Morris 0-0.12; effectiveness units (about one sd of England's schools); the high "
+            "end is that many sds (judgement)")
+    improvement_fte_cost_gbp_per_year: float = parameter(
+        75_000,
+        "cost of one FTE of improvement capacity (central, local authority or "
+        "school), pounds",
+        source=JUDGEMENT, low=0.0, high=500_000.0,
+        why="£75,000; pounds; the high end is several times the default's source (judgement)")
+    budget_fte_cost_gbp_per_year: float = parameter(
+        90_000,
+        "what the improvement budget pays for one FTE of consultants and specialist "
+        "leaders, pounds",
+        source="seed 004 finding 6", low=10_000.0, high=1e6,
+        why="seed 004: £90,000; pounds; the high end is several times the default's source (judgement)")
+    budget_prescriptiveness: float = parameter(
+        0.5, "how prescriptive bought-in support is (0-1)", source=JUDGEMENT, low=0.0, high=1.0)
 
 
 
@@ -147,9 +156,14 @@ def giver_taker_ratios(model: SchoolSystemModel, index: np.ndarray | None = None
 
 
 def local_authority_capacity_fte(model: SchoolSystemModel) -> np.ndarray:
-    """Improvement capacity (FTE) of each local authority this term."""
+    """Improvement capacity (FTE) of each local authority this term.
+
+    The yearly change is a trend of the run: before term 0 (the spin-up, a system at
+    rest) capacity stays at its starting level rather than being extrapolated backwards,
+    which for a cut of 100% a year would be infinite.
+    """
     p = model.parameters.model.capacity
-    years = model.term / TERMS_PER_YEAR
+    years = max(model.term, 0) / TERMS_PER_YEAR
     factor = (1.0 + p.local_authority_capacity_change_per_year) ** years
     return (p.local_authority_fte_per_maintained_school * model.maintained_at_start_by_area
             * model.parameters.scenario.local_authority_capacity * factor)
@@ -224,9 +238,13 @@ def run_term(model: SchoolSystemModel) -> None:
         budget=improvement_budget.allocate(model))
     schools.support_received = model.support.total
 
-    # Overloaded trusts drain their givers.
+    # Overloaded trusts drain their givers, in proportion to how far their ratio falls
+    # short of their threshold. No ratio falls short of a threshold of 0 (the rule switched
+    # off), nor is a trust with no takers (ratio inf) overloaded.
     threshold = trusts.giver_taker_threshold
-    shortfall = np.where(np.isfinite(ratio), np.clip(1.0 - ratio / threshold, 0.0, 1.0), 0.0)
+    below = ratio < threshold
+    shortfall = np.zeros(trusts.n)
+    shortfall[below] = 1.0 - ratio[below] / threshold[below]
     schools.giver_drain = per_school(p.giver_drain_rate * shortfall, trust) * schools.is_giver
 
     # The school-to-school flow matrix is only built if someone reads the graph's support edges.

@@ -36,22 +36,25 @@ class DiagnosisParameters:
 
     goal_effectiveness: float = parameter(
         -0.95, "effectiveness schools aim for (just inside good); need is the gap to it",
-        source=JUDGEMENT, low=-5.0, high=5.0)
+        source=JUDGEMENT, low=-5.0, high=5.0, why="-0.95 (just inside good); judgement")
     error_sd: float = parameter(
-        0.6, "sd of the error in perceived need at zero self-assessment accuracy",
-        source=JUDGEMENT, low=0.0, high=5.0)
+        0.6, "sd of the error in perceived need at zero self-assessment accuracy", source=JUDGEMENT,
+        low=0.0, high=3.0,
+        why="effectiveness units (about one sd of England's schools); the high end is that many sds "
+            "(judgement); Morris 0.3-0.9")
     taker_need_threshold: float = parameter(
         0.15, "perceived need above which a school seeks support (a capacity taker)",
-        source=JUDGEMENT, low=0.0, high=5.0)
+        source=JUDGEMENT, low=0.0, high=3.0,
+        why="effectiveness units (about one sd of England's schools); the high end is that many sds "
+            "(judgement)")
     accuracy_gain_from_inspection: float = parameter(
         0.3, "share of the gap to perfect accuracy closed by an inspection's feedback",
         source=JUDGEMENT, low=0.0, high=1.0)
     accuracy_drift_per_year: float = parameter(
-        0.1, "share of the gap to the school's usual accuracy closed each year",
-        source=JUDGEMENT, low=0.0, high=1.0)
-    accuracy_loss_new_head: float = parameter(
-        0.3, "share of accuracy lost when a new head starts", source=JUDGEMENT,
+        0.1, "share of the gap to the school's usual accuracy closed each year", source=JUDGEMENT,
         low=0.0, high=1.0)
+    accuracy_loss_new_head: float = parameter(
+        0.3, "share of accuracy lost when a new head starts", source=JUDGEMENT, low=0.0, high=1.0)
 
 
 

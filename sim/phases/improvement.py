@@ -40,51 +40,64 @@ class ImprovementParameters:
     """How effectiveness, behaviour and accuracy change (docs/ODD.md section 7.4)."""
 
     own_improvement_rate: float = parameter(
-        0.07, "share of the gap to potential a typical school closes per term",
-        source=JUDGEMENT, low=0.0, high=1.0)
+        0.07, "share of the gap to potential a typical school closes per term", source=JUDGEMENT,
+        low=0.0, high=1.0, why="natural: a share of the gap a term")
     leadership_weight: float = parameter(
-        2.0, "potential gained per unit of head capacity above the mean", source=JUDGEMENT,
-        low=0.0, high=20.0)
+        2.0, "potential gained per unit of head capacity above the mean", source=JUDGEMENT, low=0.0,
+        high=10.0, why="2.0; judgement")
     support_effect: float = parameter(
-        0.5, "share of the gap to the goal closed per FTE-term of fitting, bought-in "
-        "support, as 1 - exp(-effect x FTE)", source=JUDGEMENT, low=0.0, high=100.0)
+        0.5,
+        "share of the gap to the goal closed per FTE-term of fitting, bought-in "
+        "support, as 1 - exp(-effect x FTE)",
+        source=JUDGEMENT, low=0.0, high=5.0, why="0.5, Morris 0.25-1; 5 closes 99% per FTE")
     need_scale: float = parameter(
-        1.0, "need (gap to the goal) at which a school wants full prescription",
-        source=JUDGEMENT, low=0.01, high=100.0)
+        1.0, "need (gap to the goal) at which a school wants full prescription", source=JUDGEMENT,
+        low=0.1, high=10.0, why="1.0 effectiveness unit; a tenth to ten; judgement")
     fit_weight: float = parameter(
         0.7, "loss of support effect per unit of mismatch between prescriptiveness and need",
-        source="seed 004 finding 2", low=0.0, high=10.0)
+        source="seed 004 finding 2", low=0.0, high=5.0, why="0.7; fit is clipped to 0-1; judgement")
     behaviour_gain: float = parameter(
         0.4, "behaviour gained per FTE-term of prescriptive support in weak schools",
-        source="seed 004 finding 3", low=0.0, high=100.0)
+        source="seed 004 finding 3", low=0.0, high=5.0,
+        why="0.4; behaviour is clipped to 0-1; judgement")
     behaviour_drift_per_year: float = parameter(
-        0.15, "share of the gap to its usual behaviour a school closes each year",
-        source=JUDGEMENT, low=0.0, high=1.0)
+        0.15, "share of the gap to its usual behaviour a school closes each year", source=JUDGEMENT,
+        low=0.0, high=1.0)
     churn_penalty: float = parameter(
-        0.5, "effectiveness lost per term per unit of yearly teacher turnover above the "
-        "reference", source=JUDGEMENT, low=0.0, high=100.0)
+        0.5,
+        "effectiveness lost per term per unit of yearly teacher turnover above the "
+        "reference",
+        source=JUDGEMENT, low=0.0, high=5.0, why="0.5; judgement")
     vacancy_penalty: float = parameter(
         2.0, "effectiveness lost per term per unit of vacancy rate above the reference",
-        source=JUDGEMENT, low=0.0, high=100.0)
+        source=JUDGEMENT, low=0.0, high=20.0, why="2.0 (vacancy rates are ~0.003); judgement")
     early_career_penalty: float = parameter(
         0.5, "effectiveness lost per term per unit of early-career share above the reference",
-        source=JUDGEMENT, low=0.0, high=100.0)
+        source=JUDGEMENT, low=0.0, high=5.0, why="0.5; judgement")
     reference_turnover: float = parameter(
         0.15, "yearly leaving plus moving of a typical school",
-        source="DfE School Workforce Census 2019", low=0.0, high=2.0)
+        source="DfE School Workforce Census 2019", low=0.0, high=2.0,
+        why="DfE SWC: 0.15; two rates below 0.95")
     reference_vacancy_rate: float = parameter(
         0.0033, "vacancy rate of a typical school",
-        source="DfE School Workforce Census 2019: 0.2-0.6%", low=0.0, high=1.0)
+        source="DfE School Workforce Census 2019: 0.2-0.6%", low=0.0, high=1.0,
+        why="natural (DfE SWC 0.2-0.6%)")
     reference_early_career_share: float = parameter(
         0.09, "early-career share of a typical school", source=JUDGEMENT, low=0.0, high=1.0)
     shock_sd: float = parameter(
         0.15, "sd of termly shocks to effectiveness",
-        source="seed 002: staff fall ill, cohorts change", low=0.0, high=5.0)
+        source="seed 002: staff fall ill, cohorts change", low=0.0, high=1.0,
+        why="seed 002: 0.15, Morris 0.1-0.2; effectiveness units (about one sd of England's schools); the "
+            "high end is that many sds (judgement)")
     major_shock_probability_per_year: float = parameter(
-        0.03, "chance of a major setback in a year", source="seed 002: tragedies",
-        low=0.0, high=0.95)
+        0.03, "chance of a major setback in a year", source="seed 002: tragedies", low=0.0,
+        high=0.95,
+        why="seed 002: 0.03; a yearly probability below 1, so that a term's is at most 0.64 and some "
+            "teachers always stay (judgement)")
     major_shock_size: float = parameter(
-        0.5, "effectiveness lost in a major setback", source=JUDGEMENT, low=0.0, high=5.0)
+        0.5, "effectiveness lost in a major setback", source=JUDGEMENT, low=0.0, high=3.0,
+        why="seed 002: 0.5; effectiveness units (about one sd of England's schools); the high end is that "
+            "many sds (judgement)")
 
 
 

@@ -34,23 +34,27 @@ class InspectionParameters:
 
     cut_points: list[float] = parameter(
         [-1.715, -1.02, 0.915], "effectiveness thresholds between grades 4|3|2|1",
-        source="calibrated to Ofsted's grade shares 2018-19", low=-10.0, high=10.0, length=3,
-        increasing=True)
+        source="calibrated to Ofsted's grade shares 2018-19", low=-10.0, high=10.0,
+        why="calibrated; judgement", length=3, increasing=True)
     noise_sd: float = parameter(
-        0.3, "sd of inspectors' error (effectiveness units)", source=JUDGEMENT,
-        low=0.0, high=5.0)
+        0.3, "sd of inspectors' error (effectiveness units)", source=JUDGEMENT, low=0.0, high=2.0,
+        why="0.3; 2 makes grades nearly random; effectiveness units (about one sd of England's schools); the"
+            " high end is that many sds (judgement)")
     interval_years_by_grade: list[float] = parameter(
         [4.0, 4.0, 2.5, 1.5], "years to the next inspection after grade 1-4",
-        source="Ofsted school inspection handbook 2019", low=0.34, high=20.0, length=4)
+        source="Ofsted school inspection handbook 2019", low=0.34, high=20.0,
+        why="Ofsted 2019: 1.5-4; judgement", length=4)
     interval_jitter_years: float = parameter(
         0.5, "inspections fall up to this much before they are due (years)", source=JUDGEMENT,
-        low=0.0, high=5.0)
+        low=0.0, high=5.0, why="0.5; judgement")
     risk_margin: float = parameter(
         0.4, "a school this far below its grade's lower cut point raises a risk signal",
-        source=JUDGEMENT, low=0.0, high=5.0)
+        source=JUDGEMENT, low=0.0, high=3.0,
+        why="0.4; effectiveness units (about one sd of England's schools); the high end is that many sds "
+            "(judgement)")
     risk_inspection_probability_per_term: float = parameter(
-        0.15, "chance a school with a risk signal is inspected early in a term",
-        source=JUDGEMENT, low=0.0, high=1.0)
+        0.15, "chance a school with a risk signal is inspected early in a term", source=JUDGEMENT,
+        low=0.0, high=1.0)
 
 
 

@@ -58,14 +58,14 @@ class StructureParameters:
     """The yearly phase: heads, academy orders, brokering, conversions, mergers (ODD 7.6)."""
 
     head_leaving_rate: float = parameter(
-        0.1, "heads leaving per year", source="NFER/DfE: about 90% of heads stay a year",
-        low=0.0, high=1.0)
+        0.1, "heads leaving per year", source="NFER/DfE: about 90% of heads stay a year", low=0.0,
+        high=1.0, why="natural (NFER/DfE: about 10%)")
     head_replacement_after_inadequate: float = parameter(
-        0.6, "chance the head is replaced after an inadequate grade", source=JUDGEMENT,
-        low=0.0, high=1.0)
+        0.6, "chance the head is replaced after an inadequate grade", source=JUDGEMENT, low=0.0,
+        high=1.0)
     new_head_sd: float = parameter(
-        0.15, "sd of a new head's capacity around the pool's mean", source=JUDGEMENT,
-        low=0.0, high=1.0)
+        0.15, "sd of a new head's capacity around the pool's mean", source=JUDGEMENT, low=0.0,
+        high=1.0, why="natural: capacity is 0-1")
     academy_order_probability: float = parameter(
         1.0, "chance an inadequate maintained school gets an academy order that year",
         source="Education and Adoption Act 2016: orders are mandatory", low=0.0, high=1.0)
@@ -73,18 +73,20 @@ class StructureParameters:
         0.45, "chance a two-below-good academy is rebrokered in a year",
         source="calibrated to DfE academy transfers", low=0.0, high=1.0)
     conversion_rate_by_phase: list[float] = parameter(
-        [0.004, 0.003, 0.01, 0.01], "good or better maintained schools converting per year, "
-        "by phase", source="calibrated to academy shares 2018-2028 (NAO 2018, DfE)",
-        low=0.0, high=1.0, length=4)
+        [0.004, 0.003, 0.01, 0.01],
+        "good or better maintained schools converting per year, "
+        "by phase",
+        source="calibrated to academy shares 2018-2028 (NAO 2018, DfE)", low=0.0, high=1.0,
+        length=4)
     converter_joins_mat_share: float = parameter(
         0.7, "converters that join a nearby MAT ...", source="calibrated to trust counts (DfE)",
-        low=0.0, high=1.0)
+        low=0.0, high=1.0, why="natural (with the next, at most 1)")
     converter_forms_mat_share: float = parameter(
         0.15, "... or found a new MAT; the rest become single-academy trusts",
         source="calibrated to trust counts (DfE)", low=0.0, high=1.0)
     new_mat_founding_schools: list[int] = parameter(
-        [2, 4], "schools founding a new MAT (smallest, largest)", source=JUDGEMENT, low=1,
-        high=50, length=2, ordered_pair=True)
+        [2, 4], "schools founding a new MAT (smallest, largest)", source=JUDGEMENT, low=1, high=50,
+        why="judgement", length=2, ordered_pair=True)
     single_academy_trust_joins_mat_rate: float = parameter(
         0.02, "single-academy trusts joining a MAT per year",
         source="calibrated to trust counts (DfE)", low=0.0, high=1.0)
@@ -95,16 +97,16 @@ class StructureParameters:
         0.015, "small MATs merging into a nearby larger MAT per year",
         source="calibrated to trust counts (DfE)", low=0.0, high=1.0)
     small_mat_max_schools: int = parameter(
-        4, "MATs this small may merge", source=JUDGEMENT, low=1, high=1_000)
+        4, "MATs this small may merge", source=JUDGEMENT, low=1, high=1000, why="4; judgement")
     search_radius_km: float = parameter(
-        40.0, "the commissioner asks trusts with a hub this close (km)", source=JUDGEMENT,
-        low=0.0, high=10_000.0)
+        40.0, "the commissioner asks trusts with a hub this close (km)", source=JUDGEMENT, low=0.0,
+        high=1000.0, why="40 km; England is 550 km across")
     candidates_logged: int = parameter(
-        5, "refusals logged per brokering attempt (nearest trusts)", source=JUDGEMENT,
-        low=0, high=1_000)
+        5, "refusals logged per brokering attempt (nearest trusts)", source=JUDGEMENT, low=0,
+        high=100, why="5; judgement")
     new_hub_min_schools: int = parameter(
         8, "a MAT this large opens a new hub where it takes a school far from its hubs",
-        source=JUDGEMENT, low=1, high=10_000)
+        source=JUDGEMENT, low=1, high=1000, why="8; judgement")
 
     def check(self) -> None:
         if self.converter_joins_mat_share + self.converter_forms_mat_share > 1:
@@ -119,32 +121,38 @@ class TrustParameters:
 
     giver_taker_threshold: float = parameter(
         3.0, "minimum giver:taker ratio after taking a school on",
-        source="Greany 2018 (seed 004): 3:1 or 4:1", low=0.0, high=100.0)
+        source="Greany 2018 (seed 004): 3:1 or 4:1", low=0.0, high=100.0,
+        why="Greany 2018: 3-4; 0 off, 100 shuts")
     hub_radius_km: float = parameter(
-        25.0, "due diligence: furthest a new school may be from a hub (km)",
-        source="seed 000", low=0.0, high=10_000.0)
+        25.0, "due diligence: furthest a new school may be from a hub (km)", source="seed 000",
+        low=0.0, high=1000.0, why="seed 000: 25 km; sweeps 10-50")
     growth_cap_per_year: int = parameter(
-        3, "schools a MAT may take on in a year", source=JUDGEMENT, low=0, high=10_000)
+        3, "schools a MAT may take on in a year", source=JUDGEMENT, low=0, high=1000,
+        why="3; judgement")
     risk_appetite_mean: float = parameter(
-        0.6, "mean appetite for taking on weak schools (0-1)", source=JUDGEMENT,
-        low=0.0, high=1.0)
+        0.6, "mean appetite for taking on weak schools (0-1)", source=JUDGEMENT, low=0.0, high=1.0)
     prescriptiveness_mean: float = parameter(
-        0.5, "mean prescriptiveness of curriculum and pedagogy (0-1)",
-        source="seed 004 finding 2", low=0.0, high=1.0)
+        0.5, "mean prescriptiveness of curriculum and pedagogy (0-1)", source="seed 004 finding 2",
+        low=0.0, high=1.0)
     data_reporting_intensity: float = parameter(
-        0.08, "workload a MAT's data reporting adds to its schools",
-        source="seed 004 finding 1", low=0.0, high=5.0)
+        0.08, "workload a MAT's data reporting adds to its schools", source="seed 004 finding 1",
+        low=0.0, high=1.0,
+        why="seed 004: 0.08; added to a typical workload of 1; at most doubling it (judgement)")
     single_academy_trust_data_reporting: float = parameter(
-        0.04, "the same for a single-academy trust", source=JUDGEMENT, low=0.0, high=5.0)
+        0.04, "the same for a single-academy trust", source=JUDGEMENT, low=0.0, high=1.0,
+        why="0.04; added to a typical workload of 1; at most doubling it (judgement)")
     leadership_pool_bonus: float = parameter(
         0.0, "capacity advantage of heads a MAT appoints over the national pool",
-        source=f"{JUDGEMENT} (a knob; no published estimate)", low=-0.5, high=0.5)
+        source=f"{JUDGEMENT} (a knob; no published estimate)", low=-0.5, high=0.5,
+        why="0; natural: head capacity is 0-1 round 0.6")
     prescriptiveness_adaptation_per_year: float = parameter(
         0.2, "share of the gap to its preferred prescriptiveness a trust closes each year",
         source="seed 004 finding 2", low=0.0, high=1.0)
     prescriptiveness_mix_slope: float = parameter(
-        1.5, "preferred prescriptiveness rises by this per unit of the share of members "
-        "below good, above 0.14", source=JUDGEMENT, low=0.0, high=10.0)
+        1.5,
+        "preferred prescriptiveness rises by this per unit of the share of members "
+        "below good, above 0.14",
+        source=JUDGEMENT, low=0.0, high=10.0, why="1.5; the result is clipped; judgement")
 
 
 

@@ -42,46 +42,55 @@ class WorkforceParameters:
 
     leaving_rate_experienced: float = parameter(
         0.082, "experienced teachers leaving state schools per year",
-        source="DfE School Workforce Census 2019: 8-10% of all teachers", low=0.0, high=0.95)
+        source="DfE School Workforce Census 2019: 8-10% of all teachers", low=0.0, high=0.95,
+        why="DfE SWC: 8-10%; a yearly probability below 1, so that a term's is at most 0.64 and some "
+            "teachers always stay (judgement)")
     leaving_rate_early_career_year1: float = parameter(
         0.115, "first-year early-career teachers leaving per year",
-        source="calibrated to NFER 2018: 11-15% leave after their first year", low=0.0, high=0.95)
+        source="calibrated to NFER 2018: 11-15% leave after their first year", low=0.0, high=0.95,
+        why="NFER 2018: 11-15%; a yearly probability below 1, so that a term's is at most 0.64 and some "
+            "teachers always stay (judgement)")
     leaving_rate_early_career_year2: float = parameter(
-        0.10, "second-year early-career teachers leaving per year", source="NFER 2018",
-        low=0.0, high=0.95)
+        0.10, "second-year early-career teachers leaving per year", source="NFER 2018", low=0.0,
+        high=0.95,
+        why="NFER 2018: 0.10; a yearly probability below 1, so that a term's is at most 0.64 and some "
+            "teachers always stay (judgement)")
     moving_rate: float = parameter(
         0.062, "teachers moving to another school per year",
-        source="DfE School Workforce Census 2019: 5-8%", low=0.0, high=0.95)
+        source="DfE School Workforce Census 2019: 5-8%", low=0.0, high=0.95,
+        why="DfE SWC: 5-8%; a yearly probability below 1, so that a term's is at most 0.64 and some teachers"
+            " always stay (judgement)")
     leaving_multiplier_by_grade: list[float] = parameter(
-        [0.9, 1.0, 1.15, 1.35], "leaving relative to a good school, by grade 1-4",
-        source=JUDGEMENT, low=0.0, high=10.0, length=4)
+        [0.9, 1.0, 1.15, 1.35], "leaving relative to a good school, by grade 1-4", source=JUDGEMENT,
+        low=0.0, high=10.0, why="0.9-1.35; judgement", length=4)
     moving_multiplier_by_grade: list[float] = parameter(
-        [0.8, 0.95, 1.3, 1.6], "moving relative to a good school, by grade 1-4",
-        source=JUDGEMENT, low=0.0, high=10.0, length=4)
+        [0.8, 0.95, 1.3, 1.6], "moving relative to a good school, by grade 1-4", source=JUDGEMENT,
+        low=0.0, high=10.0, why="0.8-1.6; judgement", length=4)
     workload_elasticity: float = parameter(
-        0.8, "leaving and moving scale by exp(elasticity x (workload - 1))",
-        source=JUDGEMENT, low=-10.0, high=10.0)
+        0.8, "leaving and moving scale by exp(elasticity x (workload - 1))", source=JUDGEMENT,
+        low=0.0, high=5.0, why="0.8; seed 004: rises with workload; judgement")
     disadvantage_elasticity: float = parameter(
-        0.8, "... and by exp(elasticity x (FSM share - England's mean))",
-        source=JUDGEMENT, low=-10.0, high=10.0)
+        0.8, "... and by exp(elasticity x (FSM share - England's mean))", source=JUDGEMENT, low=0.0,
+        high=5.0, why="0.8; judgement")
     early_career_share_of_entrants: float = parameter(
-        0.55, "new entrants (not movers) who are early-career teachers",
-        source=JUDGEMENT, low=0.0, high=1.0)
+        0.55, "new entrants (not movers) who are early-career teachers", source=JUDGEMENT, low=0.0,
+        high=1.0)
     attractiveness_by_grade: list[float] = parameter(
-        [1.3, 1.0, 0.75, 0.55], "pull on applicants of a school by grade 1-4",
-        source=JUDGEMENT, low=0.0, high=10.0, length=4)
+        [1.3, 1.0, 0.75, 0.55], "pull on applicants of a school by grade 1-4", source=JUDGEMENT,
+        low=0.0, high=10.0, why="0.55-1.3; judgement", length=4)
     attractiveness_workload_elasticity: float = parameter(
-        1.0, "applicants avoid high workload: exp(-elasticity x (workload - 1))",
-        source=JUDGEMENT, low=-10.0, high=10.0)
+        1.0, "applicants avoid high workload: exp(-elasticity x (workload - 1))", source=JUDGEMENT,
+        low=0.0, high=5.0, why="1.0; judgement")
     attractiveness_disadvantage_elasticity: float = parameter(
-        1.5, "... and disadvantage: exp(-elasticity x (FSM share - mean))",
-        source=JUDGEMENT, low=-10.0, high=10.0)
+        1.5, "... and disadvantage: exp(-elasticity x (FSM share - mean))", source=JUDGEMENT,
+        low=0.0, high=5.0, why="1.5; judgement")
     accountability_workload_by_grade: list[float] = parameter(
         [0.0, 0.0, 0.1, 0.2], "extra workload from accountability pressure, by grade 1-4",
-        source=JUDGEMENT, low=0.0, high=5.0, length=4)
+        source=JUDGEMENT, low=0.0, high=1.0,
+        why="added to a typical workload of 1; at most doubling it (judgement)", length=4)
     maintained_data_reporting: float = parameter(
-        0.03, "workload from local-authority data requests on maintained schools",
-        source=JUDGEMENT, low=0.0, high=5.0)
+        0.03, "workload from local-authority data requests on maintained schools", source=JUDGEMENT,
+        low=0.0, high=1.0, why="added to a typical workload of 1; at most doubling it (judgement)")
 
 
 

@@ -53,10 +53,16 @@ class PolicyParameters:
 
     name: str = parameter(REQUIRED, "name of the policy, used in output folders",
                           source="the option", name=True)
-    start_year: int = parameter(0, "first simulated year (0-based) in which the policy is in "
-                                "force", source="the option", low=0, high=100)
-    end_year: int | None = parameter(None, "last year in force; null means to the end of the "
-                                     "run", source="the option", low=0, high=100)
+    start_year: int = parameter(
+        0,
+        "first simulated year (0-based) in which the policy is in "
+                                "force",
+        source="the option", low=0, high=100, why="as horizon_years")
+    end_year: int | None = parameter(
+        None,
+        "last year in force; null means to the end of the "
+                                     "run",
+        source="the option", low=0, high=100, why="as horizon_years")
     universal_partnership: Any = None  # UniversalPartnershipParameters, or null: lever off
     mat_contracting: Any = None  # MatContractingParameters, or null: lever off
     local_governance: Any = None  # LocalGovernanceParameters, or null: lever off

@@ -44,26 +44,35 @@ class LocalGovernanceParameters:
     """A local measuring system: sharper targeting and buy-in, at a cost in data burden."""
 
     measurement_error_sd: float = parameter(
-        0.1, "sd of the measuring system's error about a school's need (the area otherwise "
-        "sees schools' own reports)", source=JUDGEMENT, low=0.0, high=5.0)
+        0.1,
+        "sd of the measuring system's error about a school's need (the area otherwise "
+        "sees schools' own reports)",
+        source=JUDGEMENT, low=0.0, high=3.0,
+        why="0.1; effectiveness units (about one sd of England's schools); the high end is that many sds "
+            "(judgement)")
     buy_in_gain_per_year: float = parameter(
         0.15, "share of the gap to full buy-in closed each year by judging collaboration",
         source=JUDGEMENT, low=0.0, high=1.0)
     data_burden_workload: float = parameter(
-        0.08, "workload the measuring system's data requests add to every school",
-        source=JUDGEMENT, low=0.0, high=5.0)
+        0.08, "workload the measuring system's data requests add to every school", source=JUDGEMENT,
+        low=0.0, high=1.0,
+        why="0.08; added to a typical workload of 1; at most doubling it (judgement)")
     data_burden_cost_gbp_per_teacher_per_year: float = parameter(
-        400, "teachers' time spent on those requests, pounds per teacher a year",
-        source=JUDGEMENT, low=0.0, high=1e6)
+        400, "teachers' time spent on those requests, pounds per teacher a year", source=JUDGEMENT,
+        low=0.0, high=10_000.0,
+        why="£400; pounds; the high end is several times the default's source (judgement)")
     workload_strategy: bool = parameter(
         False, "a strategy that streamlines data requests",
         source="seed 004 finding 7: \"very few\" trusts had one")
     workload_strategy_reduction: float = parameter(
-        0.75, "share of the data burden a workload strategy removes", source=JUDGEMENT,
-        low=0.0, high=1.0)
+        0.75, "share of the data burden a workload strategy removes", source=JUDGEMENT, low=0.0,
+        high=1.0)
     measuring_system_cost_gbp_per_year: float = parameter(
-        250_000, "running the measuring system and the local board (staff and data), pounds "
-        "a year", source=JUDGEMENT, low=0.0, high=1e9)
+        250_000,
+        "running the measuring system and the local board (staff and data), pounds "
+        "a year",
+        source=JUDGEMENT, low=0.0, high=1e7,
+        why="£250,000; pounds; the high end is several times the default's source (judgement)")
 
 
 

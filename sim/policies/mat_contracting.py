@@ -58,42 +58,49 @@ class MatContractingParameters:
     """Fixed-term contracts of proven MATs with weak schools, judged against a target."""
 
     contract_length_years: int = parameter(
-        2, "length of a contract (years)", source=JUDGEMENT, low=1, high=20)
+        2, "length of a contract (years)", source=JUDGEMENT, low=1, high=10,
+        why="2 (sweeps 1-3); judgement")
     target_grades: int = parameter(
-        1, "grades the school must rise by the end (judged on its latest grade)",
-        source=JUDGEMENT, low=0, high=3)
+        1, "grades the school must rise by the end (judged on its latest grade)", source=JUDGEMENT,
+        low=0, high=3, why="natural: four grades")
     eligible_grades: list[int] = parameter(
-        [3, 4], "grades of schools that can be contracted: orphans always, other maintained "
-        "schools at these grades", source=JUDGEMENT, low=1, high=4)
+        [3, 4],
+        "grades of schools that can be contracted: orphans always, other maintained "
+        "schools at these grades",
+        source=JUDGEMENT, low=1, high=4, why="natural: grades 1-4")
     proven_reputation: float = parameter(
-        2.2, "a proven MAT's schools average this grade or better", source=JUDGEMENT,
-        low=1.0, high=4.0)
+        2.2, "a proven MAT's schools average this grade or better", source=JUDGEMENT, low=1.0,
+        high=4.0, why="natural: a mean grade")
     minimum_supplier_record: float = parameter(
         0.5, "MATs whose record as a supplier fell below this get no more contracts",
         source=JUDGEMENT, low=0.0, high=1.0)
     contract_giver_taker_threshold: float = parameter(
-        2.0, "looser due diligence: minimum ratio counting the contracted school "
-        "(sponsorship uses the trust's own, 3:1)", source=JUDGEMENT, low=0.0, high=100.0)
+        2.0,
+        "looser due diligence: minimum ratio counting the contracted school "
+        "(sponsorship uses the trust's own, 3:1)",
+        source=JUDGEMENT, low=0.0, high=100.0, why="2.0; as the trusts' own")
     contract_distance_factor: float = parameter(
-        1.5, "looser due diligence: a contract may reach this many hub radii",
-        source=JUDGEMENT, low=0.0, high=100.0)
+        1.5, "looser due diligence: a contract may reach this many hub radii", source=JUDGEMENT,
+        low=0.0, high=10.0, why="1.5 hub radii; judgement")
     contracts_per_trust: int = parameter(
-        2, "contracts a MAT may hold at once", source=JUDGEMENT, low=0, high=1_000)
+        2, "contracts a MAT may hold at once", source=JUDGEMENT, low=0, high=100,
+        why="2; judgement")
     contract_support_fte: float = parameter(
         0.5, "improvement capacity the MAT puts into a contracted school each term (FTE)",
-        source=JUDGEMENT, low=0.0, high=10.0)
+        source=JUDGEMENT, low=0.0, high=5.0, why="0.5; judgement")
     contract_fee_gbp_per_year: float = parameter(
         90_000, "what the commissioner pays for a contract, pounds a year", source=JUDGEMENT,
-        low=0.0, high=1e8)
+        low=0.0, high=1e6,
+        why="£90,000; pounds; the high end is several times the default's source (judgement)")
     conversion_on_success: float = parameter(
-        0.7, "chance a school whose contract succeeded joins the MAT", source=JUDGEMENT,
-        low=0.0, high=1.0)
+        0.7, "chance a school whose contract succeeded joins the MAT", source=JUDGEMENT, low=0.0,
+        high=1.0)
     supplier_record_penalty: float = parameter(
-        0.25, "loss of supplier record after a failed contract", source=JUDGEMENT,
-        low=0.0, high=1.0)
+        0.25, "loss of supplier record after a failed contract", source=JUDGEMENT, low=0.0,
+        high=1.0, why="natural: the record is 0-1")
     supplier_record_gain: float = parameter(
-        0.1, "gain after a successful one (the record is capped at 1)", source=JUDGEMENT,
-        low=0.0, high=1.0)
+        0.1, "gain after a successful one (the record is capped at 1)", source=JUDGEMENT, low=0.0,
+        high=1.0, why="natural: the record is 0-1")
 
 
 

@@ -44,25 +44,29 @@ class UniversalPartnershipParameters:
 
     cluster_size: list[int] = parameter(
         [3, 7], "schools per new cluster (smallest, largest)",
-        source="EEF 2023, Schools Partnership Programme", low=2, high=50, length=2,
-        ordered_pair=True)
+        source="EEF 2023, Schools Partnership Programme", low=2, high=50, why="EEF 2023; judgement",
+        length=2, ordered_pair=True)
     include_single_academy_trusts: bool = parameter(
         True, "single-academy trusts count as unpartnered (a trust of one)", source=JUDGEMENT)
     review_accuracy_gain: float = parameter(
         0.35, "share of the gap to perfect self-assessment a peer review closes",
-        source="seed 003: reviews \"validating one another's self-assessment\"",
-        low=0.0, high=1.0)
+        source="seed 003: reviews \"validating one another's self-assessment\"", low=0.0, high=1.0)
     peer_support_share: float = parameter(
-        0.4, "share of a giver's spare capacity offered to its cluster under the policy "
-        "(status quo 0.3)", source=JUDGEMENT, low=0.0, high=1.0)
+        0.4,
+        "share of a giver's spare capacity offered to its cluster under the policy "
+        "(status quo 0.3)",
+        source=JUDGEMENT, low=0.0, high=1.0)
     review_days_per_school: float = parameter(
-        6, "senior-leader days a school spends on reviews a year (reviewing and being "
-        "reviewed)", source="EEF 2023", low=0.0, high=100.0)
+        6,
+        "senior-leader days a school spends on reviews a year (reviewing and being "
+        "reviewed)",
+        source="EEF 2023", low=0.0, high=50.0, why="EEF 2023: 6; judgement")
     staff_day_cost_gbp: float = parameter(
-        450, "cost of a senior leader's day, pounds", source=JUDGEMENT, low=0.0, high=100_000.0)
+        450, "cost of a senior leader's day, pounds", source=JUDGEMENT, low=0.0, high=2000.0,
+        why="£450; pounds; the high end is several times the default's source (judgement)")
     review_workload: float = parameter(
-        0.02, "workload the reviews add to every cluster member", source=JUDGEMENT,
-        low=0.0, high=5.0)
+        0.02, "workload the reviews add to every cluster member", source=JUDGEMENT, low=0.0,
+        high=1.0, why="0.02; added to a typical workload of 1; at most doubling it (judgement)")
 
 
 

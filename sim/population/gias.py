@@ -124,6 +124,10 @@ class GiasPopulation(SyntheticPopulation):
         source="the user's")
 
     def check(self) -> None:
+        if self.context_sd == self.deviation_sd == 0:
+            raise ConfigError("population.context_sd and population.deviation_sd cannot both be "
+                              "0 with population=gias: the effectiveness behind a real grade is "
+                              "drawn from their spread")
         # The file itself is read by the builder; here only whether there is one, so that
         # a run stops before it starts.
         check_path(self.path)

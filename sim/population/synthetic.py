@@ -14,6 +14,7 @@ the same population, whatever policy is run afterwards (common random numbers).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.spatial import cKDTree
 
-from sim.parameters import JUDGEMENT, parameter
+from sim.parameters import JUDGEMENT, ConfigError, parameter
 from sim.state import (
     ENGLAND_FSM_MEAN,
     NEVER,
@@ -41,6 +42,9 @@ if TYPE_CHECKING:
     from sim.scenario import ScenarioParameters
 
 BY_PHASE = "by phase: primary, secondary, special, alternative provision"
+# A synthetic place has at least one MAT per this many schools, if it has MATs at all.
+# England has 17 schools per MAT and the Opportunity Area 20 (judgement: ten times that).
+SCHOOLS_PER_MAT = 200
 
 
 @dataclass(frozen=True)
@@ -54,79 +58,100 @@ class SyntheticPopulation:
     name: str = parameter("synthetic", "builder of the population (the option's own name)",
                           source="the option", name=True)
     towns_per_local_authority: list[int] = parameter(
-        [1, 4], "a local authority has between these many towns", source=JUDGEMENT,
-        low=1, high=50, length=2, ordered_pair=True)
+        [1, 4], "a local authority has between these many towns", source=JUDGEMENT, low=1, high=50,
+        why="judgement", length=2, ordered_pair=True)
     town_spread_km: float = parameter(
-        4.0, "sd of a school's distance from its town centre (km)", source=JUDGEMENT,
-        low=0.1, high=100.0)
+        4.0, "sd of a school's distance from its town centre (km)", source=JUDGEMENT, low=0.1,
+        high=100.0, why="default 4 km; judgement")
     local_authority_size_sd: float = parameter(
-        0.6, "log-sd of local authorities' numbers of schools", source=JUDGEMENT,
-        low=0.0, high=3.0)
+        0.6, "log-sd of local authorities' numbers of schools", source=JUDGEMENT, low=0.0, high=3.0,
+        why="default 0.6 (Rutland to Kent); judgement")
     pupils_mean: list[float] = parameter(
         [285, 960, 115, 45], f"mean pupils {BY_PHASE}",
-        source="DfE Schools, pupils and their characteristics 2019", low=1.0, high=5_000.0,
-        length=4)
+        source="DfE Schools, pupils and their characteristics 2019", low=10.0, high=5000.0,
+        why="DfE 2019: 45-960; 10 is the least", length=4)
     pupils_log_sd: list[float] = parameter(
-        [0.45, 0.35, 0.4, 0.5], f"log-sd of pupils {BY_PHASE}", source=JUDGEMENT,
-        low=0.0, high=2.0, length=4)
+        [0.45, 0.35, 0.4, 0.5], f"log-sd of pupils {BY_PHASE}", source=JUDGEMENT, low=0.0, high=2.0,
+        why="default 0.35-0.5; judgement", length=4)
     pupil_teacher_ratio: list[float] = parameter(
         [20.6, 16.5, 6.5, 5.5], f"pupils per teacher {BY_PHASE}",
-        source="DfE School Workforce Census 2019", low=1.0, high=60.0, length=4)
+        source="DfE School Workforce Census 2019", low=1.0, high=60.0,
+        why="DfE SWC 2019: 5.5-20.6; judgement", length=4)
     fsm_concentration: float = parameter(
-        12.0, "Beta concentration of school FSM shares around their area's mean",
-        source=JUDGEMENT, low=0.5, high=1_000.0)
+        12.0, "Beta concentration of school FSM shares around their area's mean", source=JUDGEMENT,
+        low=0.5, high=1000.0, why="Beta: U-shaped to every school at the mean")
     context_sd: float = parameter(
-        0.72, "sd of schools' context potential (effectiveness units)", source=JUDGEMENT,
-        low=0.0, high=5.0)
+        0.72, "sd of schools' context potential (effectiveness units)", source=JUDGEMENT, low=0.0,
+        high=3.0, why="0.72 calibrated; 3 sd of England's schools")
     deviation_sd: float = parameter(
-        0.5, "sd of effectiveness around potential at the start", source=JUDGEMENT,
-        low=0.0, high=5.0)
+        0.5, "sd of effectiveness around potential at the start", source=JUDGEMENT, low=0.0,
+        high=3.0, why="0.5; judgement, as context_sd")
     effectiveness_by_phase: list[float] = parameter(
         [0.12, -0.35, 0.3, 0.0], f"mean effectiveness relative to England, {BY_PHASE}",
-        source="calibrated to Ofsted's good-or-better shares by phase 2018-19",
-        low=-3.0, high=3.0, length=4)
+        source="calibrated to Ofsted's good-or-better shares by phase 2018-19", low=-3.0, high=3.0,
+        why="3 sd either way", length=4)
     disadvantage_effect: float = parameter(
-        2.2, "effectiveness lost per unit of FSM share above England's mean",
-        source=JUDGEMENT, low=0.0, high=20.0)
+        2.2, "effectiveness lost per unit of FSM share above England's mean", source=JUDGEMENT,
+        low=0.0, high=10.0, why="2.2 calibrated; judgement")
     leadership_mean: float = parameter(
-        0.6, "mean capacity of heads (0-1)", source=JUDGEMENT, low=0.05, high=0.95)
+        0.6, "mean capacity of heads (0-1)", source=JUDGEMENT, low=0.05, high=0.95,
+        why="natural: a Beta mean inside 0-1")
     leadership_sd: float = parameter(
-        0.15, "sd of heads' capacity", source=JUDGEMENT, low=0.01, high=0.3)
+        0.15, "sd of heads' capacity", source=JUDGEMENT, low=0.01, high=0.3,
+        why="0.15; judgement; capped by the model")
     self_assessment_accuracy_mean: float = parameter(
         0.6, "mean accuracy with which schools know their own needs (0-1)", source=JUDGEMENT,
-        low=0.05, high=0.95)
+        low=0.05, high=0.95, why="natural: a Beta mean inside 0-1")
     behaviour_mean: float = parameter(
-        0.7, "mean climate for learning (0-1)", source=JUDGEMENT, low=0.05, high=0.95)
+        0.7, "mean climate for learning (0-1)", source=JUDGEMENT, low=0.05, high=0.95,
+        why="natural: behaviour is clipped to 0.05-1")
     resistant_academy_share: float = parameter(
         0.1, "academies resisting their trust's shared practice", source="seed 004 finding 5",
         low=0.0, high=1.0)
     early_career_year1_share: float = parameter(
-        0.06, "share of teachers in their first year", source=JUDGEMENT, low=0.0, high=0.5)
+        0.06, "share of teachers in their first year", source=JUDGEMENT, low=0.0, high=0.5,
+        why="DfE SWC about 6%; judgement")
     early_career_year2_share: float = parameter(
-        0.055, "share of teachers in their second year", source=JUDGEMENT, low=0.0, high=0.5)
+        0.055, "share of teachers in their second year", source=JUDGEMENT, low=0.0, high=0.5,
+        why="DfE SWC about 5.5%; judgement")
     starting_vacancy_rate: float = parameter(
         0.0033, "share of posts vacant at the start",
-        source="DfE School Workforce Census 2019: 0.2-0.6%", low=0.0, high=0.5)
+        source="DfE School Workforce Census 2019: 0.2-0.6%", low=0.0, high=0.5,
+        why="DfE SWC 0.2-0.6%; judgement")
     cluster_share_of_maintained: float = parameter(
-        0.25, "maintained schools already in a peer cluster (Teaching School Alliance or "
-        "formal cluster)", source=JUDGEMENT, low=0.0, high=1.0)
+        0.25,
+        "maintained schools already in a peer cluster (Teaching School Alliance or "
+        "formal cluster)",
+        source=JUDGEMENT, low=0.0, high=1.0)
     cluster_size: list[int] = parameter(
-        [3, 7], "schools per peer cluster (smallest, largest)", source="seed 003; EEF 2023",
-        low=2, high=50, length=2, ordered_pair=True)
+        [3, 7], "schools per peer cluster (smallest, largest)", source="seed 003; EEF 2023", low=2,
+        high=50, why="EEF 2023: 3-7; judgement", length=2, ordered_pair=True)
     mat_size_log_sd: float = parameter(
-        1.1, "log-sd of the weights that spread schools over MATs (skewed sizes)",
-        source=JUDGEMENT, low=0.0, high=3.0)
+        1.1, "log-sd of the weights that spread schools over MATs (skewed sizes)", source=JUDGEMENT,
+        low=0.0, high=3.0, why="default 1.1; judgement")
     schools_per_hub: int = parameter(
-        12, "a MAT gets one geographic hub per this many schools", source=JUDGEMENT,
-        low=1, high=1_000)
+        12, "a MAT gets one geographic hub per this many schools", source=JUDGEMENT, low=1,
+        high=1000, why="seed 000: 12; judgement")
     academy_weight_by_grade: list[float] = parameter(
-        [1.0, 1.0, 1.5, 4.0], "relative chance of being an academy at the start, by grade 1-4 "
-        "(sponsored academies were the weak schools)", source=JUDGEMENT, low=0.0, high=100.0,
-        length=4)
+        [1.0, 1.0, 1.5, 4.0],
+        "relative chance of being an academy at the start, by grade 1-4 "
+        "(sponsored academies were the weak schools)",
+        source=JUDGEMENT, low=0.01, high=100.0, why="1-4; relative, positive; judgement", length=4)
     sat_secondary_weight: float = parameter(
         3.0, "secondaries are this many times likelier to be single-academy trusts",
-        source=JUDGEMENT, low=0.0, high=100.0)
+        source=JUDGEMENT, low=0.01, high=100.0, why="3.0; a relative chance, positive; judgement")
 
+
+
+def check_place(scenario: ScenarioParameters) -> None:
+    """A synthetic place's trusts must be able to hold its schools (one line if not)."""
+    n_mats, n_schools = scenario.n_multi_academy_trusts, scenario.n_schools
+    if 0 < n_mats < n_schools / SCHOOLS_PER_MAT:
+        raise ConfigError(
+            f"scenario.n_multi_academy_trusts={n_mats} is too few for scenario.n_schools="
+            f"{n_schools}: use 0 or at least {math.ceil(n_schools / SCHOOLS_PER_MAT)} (at most "
+            f"{SCHOOLS_PER_MAT} schools per MAT; a MAT's schools support each other pairwise, so "
+            f"MATs of thousands of schools exhaust memory)")
 
 
 def grade_from_effectiveness(observed: np.ndarray, cut_points: list[float]) -> np.ndarray:
@@ -146,7 +171,8 @@ def build_synthetic_population(
 ) -> Population:
     """Build schools, trusts, hubs and peer clusters for a scenario."""
     n_schools = scaled_count(scenario.n_schools, scenario.scale, minimum=10)
-    n_areas = scaled_count(scenario.n_local_authorities, scenario.scale)
+    # Every local authority has a school: no more authorities than schools.
+    n_areas = min(scaled_count(scenario.n_local_authorities, scenario.scale), n_schools)
     places = _place_schools(n_schools, n_areas, scenario, population, rng)
     schools = _draw_schools(places, scenario, population, model, rng)
     trusts, hubs = _form_trusts(schools, scenario, population, model, rng)
@@ -343,7 +369,15 @@ def draw_staff(establishment: np.ndarray, population: SyntheticPopulation,
 
 
 def beta_from_mean_sd(mean: float, sd: float, size: int, rng: np.random.Generator) -> np.ndarray:
-    """Beta draws with a given mean and standard deviation (method of moments)."""
+    """Beta draws with a given mean and standard deviation (method of moments).
+
+    A Beta distribution on 0-1 with mean m has a variance below m(1 - m); as it nears that
+    bound the distribution becomes two spikes at 0 and 1. So the sd is capped at
+    sqrt(m(1 - m) / 2), where the two shape parameters add up to 1 (Beta(m, 1 - m), already
+    U-shaped): a mean of 0.95 takes an sd of at most 0.154. **Choice**: an sd above the cap
+    is read as "as spread as a 0-1 capacity can sensibly be", not refused.
+    """
+    sd = min(sd, math.sqrt(mean * (1 - mean) / 2))
     common = mean * (1 - mean) / sd**2 - 1
     return rng.beta(mean * common, (1 - mean) * common, size)
 
@@ -412,7 +446,8 @@ def _form_trusts(
     n_sats = min(scaled_count(scenario.n_single_academy_trusts, scenario.scale, 0), len(academies))
     # Most single-academy trusts are secondary converters.
     weight = np.where(schools.phase[academies] == Phase.SECONDARY, population.sat_secondary_weight, 1.0)
-    sat_schools = rng.choice(academies, size=n_sats, replace=False, p=weight / weight.sum())
+    sat_schools = (rng.choice(academies, size=n_sats, replace=False, p=weight / weight.sum())
+                   if n_sats else np.zeros(0, np.int64))
     mat_schools = np.setdiff1d(academies, sat_schools)
     n_mats = min(scaled_count(scenario.n_multi_academy_trusts, scenario.scale, 0),
                  len(mat_schools) // 2)
@@ -439,6 +474,10 @@ def _form_trusts(
             for hub_school in members[: max(1, int(np.ceil(len(members) / population.schools_per_hub)))]:
                 hubs.add(row, schools.x_km[hub_school], schools.y_km[hub_school])
         sat_schools = np.concatenate([sat_schools, np.flatnonzero(unassigned)])
+    else:
+        # No MAT to hold them (none asked for, or a single academy left for MATs): the
+        # academies are single-academy trusts, so each phase keeps its academy share.
+        sat_schools = np.concatenate([sat_schools, mat_schools])
     for school in np.sort(sat_schools):
         row = trusts.append(**new_trust_values(
             TrustKind.SINGLE_ACADEMY_TRUST, 1, model, rng, 0, scenario.trust_strength,
