@@ -507,7 +507,8 @@ def test_hostile_input_is_imputed_and_counted_or_refused_in_one_line(name, tmp_p
         with pytest.raises(ConfigError) as error:
             load(gias_parameters, path, list(case.areas))
         message = str(error.value)
-        assert case.refused in message and "\n" not in message and len(message) < 400
+        assert case.refused in message and "\n" not in message
+        assert len(message.replace(str(path), "")) < 400  # the path is as long as it is
         return
     population = load(gias_parameters, path, list(case.areas))
     schools, dropped, imputed = FIXTURE_REPORT[case.areas[0] if case.areas else ""]
