@@ -145,7 +145,9 @@ def report(title: str, measures: list[Measure], arguments: argparse.Namespace) -
     if arguments.record:
         output = Path(arguments.results)
         existing = output.read_text() if output.exists() else "# Benchmark results\n"
-        output.write_text(existing.rstrip("\n") + "\n\n" + text)
+        from sim.files import write_text
+
+        write_text(output, existing.rstrip("\n") + "\n\n" + text)
         print(f"appended to {output}")
     return text
 

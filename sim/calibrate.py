@@ -16,15 +16,17 @@ The exit status is 1 when any target fails.
 from __future__ import annotations
 
 import argparse
-import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import yaml
 
+from sim.errors import refuse_bad_arguments, run_command
+from sim.files import write_atomically
 from sim.state import TERMS_PER_YEAR
 
 
@@ -160,9 +162,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="size of England to simulate, 0 < scale <= 1 (default 1)")
     parser.add_argument("--workers", type=int, default=2, help="parallel processes (default 2)")
     parser.add_argument("--csv", help="also write the table to this CSV file")
+    refuse_bad_arguments(parser, "python -m sim.calibrate")
     args = parser.parse_args(argv)
-    if args.seeds < 1 or args.years < 1 or not 0 < args.scale <= 1 or args.workers < 1:
-        parser.error("--seeds, --years and --workers must be at least 1 and --scale in (0, 1]")
+    if not (1 <= args.seeds <= 1000 and 1 <= args.years <= 100 and 0.001 <= args.scale <= 1
+            and 1 <= args.workers <= 256):
+        parser.error("--seeds must be from 1 to 1000, --years from 1 to 100, --scale from "
+                     "0.001 to 1 and --workers from 1 to 256")
     seeds = list(range(args.seeds))
     with ProcessPoolExecutor(max_workers=min(args.workers, len(seeds))) as pool:
         runs = list(pool.map(simulate_national, seeds, [args.scale] * len(seeds),
@@ -173,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
           f"scale {args.scale:g} (values are means over seeds)\n")
     print(format_table(table))
     if args.csv:
-        table.rename(columns={"pass_": "in_band"}).to_csv(args.csv, index=False)
+        written = table.rename(columns={"pass_": "in_band"})
+        write_atomically(Path(args.csv), lambda path: written.to_csv(path, index=False))
     failed = table.loc[~table["pass_"], "target"].tolist()
     print(f"\n{len(table) - len(failed)} of {len(table)} targets in band"
           + (f"; outside: {', '.join(failed)}" if failed else ""))
@@ -181,4 +187,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_command(main)

@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     register()
     parser = get_args_parser()
     refuse_bad_arguments(parser, "python -m sim")
-    arguments = parser.parse_args(argv)
+    arguments = parser.parse_intermixed_args(argv)  # flags may come after overrides
     from sim.run import raise_failure_of_single_run, remove_folders_of_failed_run, run_job
 
     try:

@@ -14,6 +14,7 @@ The signals, full disks and concurrent sweeps are in tests/test_faults.py.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -292,3 +293,34 @@ def test_bad_input_gets_one_line_and_touches_nothing(tmp_path, case):
 def test_there_are_at_least_sixty_cases():
     assert len(CASES) >= 60
     assert REPOSITORY.exists()
+
+
+@pytest.fixture
+def read_only_folder(tmp_path):
+    """A folder no one may write into, root included (chattr +i), if this machine allows it."""
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+    elif shutil.which("chattr") is None or subprocess.run(
+            ["chattr", "+i", str(folder)], capture_output=True).returncode != 0:
+        pytest.skip("this machine cannot make a folder read-only for root")
+    yield folder
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "-i", str(folder)], check=False)
+    folder.chmod(0o755)
+
+
+@pytest.mark.parametrize("arguments", [
+    ("hydra.run.dir=locked/run",),
+    ("-m", "seed=1,2", "hydra.sweep.dir=locked/sweep"),
+], ids=["run", "sweep"])
+def test_a_read_only_folder_gets_one_line(tmp_path, read_only_folder, arguments):
+    before = snapshot(tmp_path)
+    result = subprocess.run([sys.executable, "-m", "sim", "horizon_years=1", *arguments],
+                            cwd=tmp_path, text=True, capture_output=True, env=environment(),
+                            timeout=300)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sim: error: cannot use"), result.stderr
+    assert snapshot(tmp_path) == before

@@ -7,6 +7,7 @@ import pytest
 import yaml
 
 from sim.sensitivity import SensitivityError, main
+from tests.conftest import snapshot
 
 TINY = {"scenario": "opportunity_area", "horizon_years": 1, "seed": 0,
         "outcomes": ["good_or_better_change", "teacher_leaving_rate_mean"],
@@ -62,3 +63,33 @@ def test_sobol_indices_behind_a_flag(tmp_path, monkeypatch):
     assert {"first_order", "total_order", "total_order_conf"} <= set(table.columns)
     runs = [p for p in (tmp_path / "sobol" / "runs").iterdir() if (p / "summary.json").exists()]
     assert len(runs) == 2 * (3 + 2)
+
+
+@pytest.mark.parametrize("change", [["--sample-seed", "1"], ["--trajectories", "3"]])
+def test_an_output_folder_of_another_sample_is_refused_untouched(tmp_path, monkeypatch, change):
+    monkeypatch.chdir(tmp_path)
+    bounds = write(tmp_path, TINY)
+    arguments = ["--config", bounds, "--trajectories", "2", "--launcher", "basic",
+                 "--output", "out"]
+    assert main(arguments) == 0
+    before = snapshot(tmp_path / "out")
+    with pytest.raises(SensitivityError, match="holds the runs of another sample"):
+        main([*arguments, *change])
+    assert snapshot(tmp_path / "out") == before
+
+
+def test_a_run_is_used_only_for_a_row_with_its_values(tmp_path):
+    """Runs are matched to the sample by their values, not by their row number."""
+    from sim.sensitivity import collect
+
+    sweep = tmp_path / "runs"
+    run = sweep / "a_run"
+    run.mkdir(parents=True)
+    (run / "summary.json").write_text('{"good_or_better_change": 0.1}')
+    (run / "config.yaml").write_text(yaml.safe_dump({
+        "sensitivity": {"index": 0}, "model": {"trusts": {"hub_radius_km": 10.0}}}))
+    sample = pd.DataFrame({"model.trusts.hub_radius_km": [20.0]})
+    with pytest.raises(SensitivityError, match="1 sample rows have no complete run"):
+        collect(sweep, sample, ["good_or_better_change"])
+    sample = pd.DataFrame({"model.trusts.hub_radius_km": [10.0]})
+    assert collect(sweep, sample, ["good_or_better_change"]).tolist() == [[0.1]]
