@@ -55,7 +55,7 @@ class ScenarioParameters:
         source=PLACE, low=0.0, high=1.0, length=4)
     n_multi_academy_trusts: int = parameter(
         REQUIRED, "multi-academy trusts with schools in the place", source=PLACE, low=0,
-        high=10_000, why="England 1,200-1,330 (DfE); see check_config")
+        high=10_000, why="England 1,200-1,330 (DfE); at least one per 200 schools (ODD section 10)")
     n_single_academy_trusts: int = parameter(
         REQUIRED, "single-academy trusts", source=PLACE, low=0, high=10_000,
         why="England 1,000-1,260 (DfE)")

@@ -116,7 +116,7 @@ class GiasPopulation(SyntheticPopulation):
     name: str = parameter("gias", "builder of the population (the option's own name)",
                           source="the option", name=True)
     path: str | None = parameter(
-        None, "the GIAS extract, edubasealldataYYYYMMDD.csv (Windows-1252 or UTF-8), relative "
+        None, "the GIAS extract, edubasealldataYYYYMMDD.csv (Windows-1252, UTF-8 or UTF-16), relative "
         "to where the command is run", source="the user's")
     areas: list[str] = parameter(
         [], "local authorities (LA (name)), districts (DistrictAdministrative (name)) or "
