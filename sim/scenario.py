@@ -94,3 +94,8 @@ class ScenarioParameters:
         if abs(sum(self.phase_shares) - 1.0) > 1e-6:
             raise ConfigError("scenario.phase_shares must add up to 1 (primary, secondary, "
                               "special, alternative provision)")
+
+
+def scaled_count(count: int, scale: float, minimum: int = 1) -> int:
+    """A count of the place (schools, trusts, authorities) at the scenario's scale."""
+    return max(minimum, round(count * scale))

@@ -31,7 +31,7 @@ import numpy as np
 
 from sim.parameters import JUDGEMENT, parameter
 from sim.policies import TERMS_PER_YEAR, Lever, PolicyEffects
-from sim.population.synthetic import form_clusters
+from sim.population.trusts import form_clusters
 from sim.state import Governance
 
 if TYPE_CHECKING:

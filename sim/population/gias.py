@@ -55,12 +55,10 @@ from sim.population.synthetic import (
     beta_from_mean_sd,
     draw_behaviour_and_buy_in,
     draw_staff,
-    empty_trusts,
-    form_partnership_clusters,
     grade_from_effectiveness,
     new_schools,
-    new_trust_values,
 )
+from sim.population.trusts import empty_trusts, form_partnership_clusters, new_trust_values
 from sim.state import (
     ENGLAND_FSM_MEAN,
     TERMS_PER_YEAR,

@@ -20,21 +20,18 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from sim.parameters import JUDGEMENT, ConfigError, parameter
+from sim.population.trusts import form_partnership_clusters, form_trusts
+from sim.scenario import scaled_count
 from sim.state import (
     ENGLAND_FSM_MEAN,
     NEVER,
     NO_TRUST,
     TERMS_PER_YEAR,
     Governance,
-    Hubs,
-    Phase,
     Population,
     SchoolArrays,
-    TrustArrays,
-    TrustKind,
 )
 
 if TYPE_CHECKING:
@@ -159,10 +156,6 @@ def grade_from_effectiveness(observed: np.ndarray, cut_points: list[float]) -> n
     return (4 - np.searchsorted(np.asarray(cut_points), observed, side="right")).astype(np.int8)
 
 
-def scaled_count(count: int, scale: float, minimum: int = 1) -> int:
-    return max(minimum, round(count * scale))
-
-
 def build_synthetic_population(
     scenario: ScenarioParameters,
     population: SyntheticPopulation,
@@ -175,7 +168,7 @@ def build_synthetic_population(
     n_areas = min(scaled_count(scenario.n_local_authorities, scenario.scale), n_schools)
     places = _place_schools(n_schools, n_areas, scenario, population, rng)
     schools = _draw_schools(places, scenario, population, model, rng)
-    trusts, hubs = _form_trusts(schools, scenario, population, model, rng)
+    trusts, hubs = form_trusts(schools, scenario, population, model, rng)
     clusters = form_partnership_clusters(schools, population, rng)
     return Population(
         schools=schools,
@@ -380,188 +373,3 @@ def beta_from_mean_sd(mean: float, sd: float, size: int, rng: np.random.Generato
     sd = min(sd, math.sqrt(mean * (1 - mean) / 2))
     common = mean * (1 - mean) / sd**2 - 1
     return rng.beta(mean * common, (1 - mean) * common, size)
-
-
-def empty_trusts() -> TrustArrays:
-    return TrustArrays(
-        trust_id=np.zeros(0, np.int64), name=np.zeros(0, object), kind=np.zeros(0, np.int8),
-        active=np.zeros(0, bool), founded_term=np.zeros(0, np.int32),
-        central_team_fte=np.zeros(0), prescriptiveness=np.zeros(0),
-        giver_taker_threshold=np.zeros(0), hub_radius_km=np.zeros(0),
-        growth_cap_per_year=np.zeros(0, np.int32), risk_appetite=np.zeros(0),
-        data_reporting_intensity=np.zeros(0), leadership_pool=np.zeros(0),
-        joins_this_year=np.zeros(0, np.int32), reputation=np.zeros(0),
-        supplier_record=np.zeros(0),
-    )
-
-
-def new_trust_values(
-    kind: TrustKind, n_members: int, model: ModelParameters, rng: np.random.Generator,
-    founded_term: int, trust_strength: float, trust_id: int,
-) -> dict[str, object]:
-    """Attributes of one new trust, drawn around the configured defaults (seed 004)."""
-    rules = model.trusts
-    is_mat = kind == TrustKind.MULTI_ACADEMY_TRUST
-    capacity = model.capacity
-    return {
-        "trust_id": trust_id,
-        "name": f"{'Multi' if is_mat else 'Single'} Academy Trust {trust_id}",
-        "kind": int(kind),
-        "active": True,
-        "founded_term": founded_term,
-        "central_team_fte": (capacity.central_team_base_fte
-                             + capacity.central_team_fte_per_school * n_members) if is_mat else 0.0,
-        "prescriptiveness": min(max(float(rng.normal(rules.prescriptiveness_mean, 0.15)), 0.0), 1.0),
-        "giver_taker_threshold": rules.giver_taker_threshold,
-        "hub_radius_km": rules.hub_radius_km,
-        "growth_cap_per_year": rules.growth_cap_per_year,
-        "risk_appetite": min(max(float(rng.normal(rules.risk_appetite_mean, 0.15)), 0.0), 1.0),
-        "data_reporting_intensity": (rules.data_reporting_intensity if is_mat
-                                     else rules.single_academy_trust_data_reporting),
-        "leadership_pool": trust_strength + (rules.leadership_pool_bonus if is_mat else 0.0),
-        "joins_this_year": 0,
-        "reputation": 2.0,
-        "supplier_record": 1.0,
-    }
-
-
-def _form_trusts(
-    schools: SchoolArrays, scenario: ScenarioParameters, population: SyntheticPopulation,
-    model: ModelParameters, rng: np.random.Generator,
-) -> tuple[TrustArrays, Hubs]:
-    """Pick the academies, then group them into MATs around hubs and single-academy trusts."""
-    n = schools.n
-    # Sponsored academies were the weak schools: weight academy status by grade, keeping
-    # each phase's academy share. Otherwise inadequate maintained schools would be as common
-    # as anywhere, and every one would get an academy order in the first year at once.
-    weight = np.asarray(population.academy_weight_by_grade, dtype=float)[schools.grade - 1]
-    chosen = []
-    for phase in range(len(scenario.academy_share)):
-        in_phase = np.flatnonzero(schools.phase == phase)
-        count = round(scenario.academy_share[phase] * len(in_phase))
-        if count and weight[in_phase].sum() > 0:
-            chosen.append(rng.choice(in_phase, size=count, replace=False,
-                                     p=weight[in_phase] / weight[in_phase].sum()))
-    academies = np.sort(np.concatenate(chosen)) if chosen else np.zeros(0, np.int64)
-    n_sats = min(scaled_count(scenario.n_single_academy_trusts, scenario.scale, 0), len(academies))
-    # Most single-academy trusts are secondary converters.
-    weight = np.where(schools.phase[academies] == Phase.SECONDARY, population.sat_secondary_weight, 1.0)
-    sat_schools = (rng.choice(academies, size=n_sats, replace=False, p=weight / weight.sum())
-                   if n_sats else np.zeros(0, np.int64))
-    mat_schools = np.setdiff1d(academies, sat_schools)
-    n_mats = min(scaled_count(scenario.n_multi_academy_trusts, scenario.scale, 0),
-                 len(mat_schools) // 2)
-
-    trusts = empty_trusts()
-    hubs = Hubs(trust=np.zeros(0, np.int32), x_km=np.zeros(0), y_km=np.zeros(0))
-    if n_mats:
-        # Skewed sizes: every MAT has two schools; the rest are shared by log-normal weights.
-        weights = rng.lognormal(0, population.mat_size_log_sd, n_mats)
-        sizes = 2 + rng.multinomial(len(mat_schools) - 2 * n_mats, weights / weights.sum())
-        # Leftover MAT schools (if any) become single-academy trusts below.
-        unassigned = np.zeros(n, dtype=bool)
-        unassigned[mat_schools] = True
-        tree = cKDTree(np.column_stack([schools.x_km, schools.y_km]))
-        for size in sorted(sizes, reverse=True):
-            members = _take_nearby_schools(size, unassigned, tree, population.schools_per_hub, rng)
-            if len(members) == 0:
-                break
-            row = trusts.append(**new_trust_values(
-                TrustKind.MULTI_ACADEMY_TRUST, len(members), model, rng, 0,
-                scenario.trust_strength, trust_id=trusts.n + 1))
-            schools.trust[members] = row
-            schools.governance[members] = Governance.MULTI_ACADEMY_TRUST
-            for hub_school in members[: max(1, int(np.ceil(len(members) / population.schools_per_hub)))]:
-                hubs.add(row, schools.x_km[hub_school], schools.y_km[hub_school])
-        sat_schools = np.concatenate([sat_schools, np.flatnonzero(unassigned)])
-    else:
-        # No MAT to hold them (none asked for, or a single academy left for MATs): the
-        # academies are single-academy trusts, so each phase keeps its academy share.
-        sat_schools = np.concatenate([sat_schools, mat_schools])
-    for school in np.sort(sat_schools):
-        row = trusts.append(**new_trust_values(
-            TrustKind.SINGLE_ACADEMY_TRUST, 1, model, rng, 0, scenario.trust_strength,
-            trust_id=trusts.n + 1))
-        schools.trust[school] = row
-        schools.governance[school] = Governance.SINGLE_ACADEMY_TRUST
-        hubs.add(row, schools.x_km[school], schools.y_km[school])
-    return trusts, hubs
-
-
-def _take_nearby_schools(
-    size: int, unassigned: np.ndarray, tree: cKDTree, schools_per_hub: int,
-    rng: np.random.Generator,
-) -> np.ndarray:
-    """Mark and return `size` unassigned schools grouped round one or more hub schools.
-
-    The first school of each hub is listed first, so callers can read the hubs off the
-    front of the result.
-    """
-    n_hubs = max(1, int(np.ceil(size / schools_per_hub)))
-    hub_schools: list[int] = []
-    others: list[int] = []
-    per_hub = np.full(n_hubs, size // n_hubs)
-    per_hub[: size % n_hubs] += 1
-    for wanted in per_hub:
-        candidates = np.flatnonzero(unassigned)
-        if len(candidates) == 0:
-            break
-        hub = int(rng.choice(candidates))
-        k = min(len(unassigned), max(4 * int(wanted), 16))
-        while True:
-            _, nearest = tree.query(tree.data[hub], k=k)
-            nearest = np.atleast_1d(nearest)
-            free = nearest[unassigned[nearest]][: int(wanted)]
-            if len(free) == wanted or k >= len(unassigned):
-                break
-            k = min(len(unassigned), k * 4)
-        unassigned[free] = False
-        hub_schools.append(int(free[0]))
-        others.extend(int(s) for s in free[1:])
-    return np.asarray(hub_schools + others, dtype=np.int64)
-
-
-def form_partnership_clusters(
-    schools: SchoolArrays, population: SyntheticPopulation, rng: np.random.Generator,
-) -> list[np.ndarray]:
-    """Peer clusters of nearby maintained schools (Teaching School Alliances and the like)."""
-    maintained = np.flatnonzero(schools.governance == Governance.MAINTAINED)
-    chosen = maintained[rng.random(len(maintained)) < population.cluster_share_of_maintained]
-    return form_clusters(chosen, schools, population.cluster_size, rng)
-
-
-def form_clusters(
-    rows: np.ndarray, schools: SchoolArrays, cluster_size: list[int], rng: np.random.Generator,
-) -> list[np.ndarray]:
-    """Cut schools into clusters of `cluster_size` (low, high) nearby schools.
-
-    The schools are ordered along a space-filling (Morton) curve within their local
-    authority, so that consecutive schools are near each other, then cut in order. Fewer
-    schools than the smallest cluster form none.
-    """
-    low, high = cluster_size
-    if len(rows) < low:
-        return []
-    order = np.lexsort((_morton_code(schools.x_km[rows], schools.y_km[rows]),
-                        schools.local_authority[rows]))
-    rows = rows[order]
-    clusters = []
-    start = 0
-    while len(rows) - start >= low:
-        size = int(rng.integers(low, high + 1))
-        if len(rows) - start - size < low:
-            size = len(rows) - start if len(rows) - start <= high else size
-        clusters.append(rows[start:start + size])
-        start += size
-    return clusters
-
-
-def _morton_code(x_km: np.ndarray, y_km: np.ndarray, cell_km: float = 1.0) -> np.ndarray:
-    """Interleave the bits of grid coordinates, so nearby points get nearby codes."""
-    ix = (x_km / cell_km).astype(np.uint64)
-    iy = (y_km / cell_km).astype(np.uint64)
-    code = np.zeros_like(ix)
-    for bit in range(16):
-        code |= ((ix >> np.uint64(bit)) & np.uint64(1)) << np.uint64(2 * bit)
-        code |= ((iy >> np.uint64(bit)) & np.uint64(1)) << np.uint64(2 * bit + 1)
-    return code
