@@ -142,3 +142,11 @@ def test_mistakes_get_the_fix_in_one_line(tmp_path, arguments, expected):
     assert result.stderr.strip().splitlines() == [result.stderr.strip()]
     assert expected in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_glob_sweep_over_options_runs(tmp_path):
+    result = run_cli("-m", "policy=glob(status*)", "horizon_years=1", "output.plots=false",
+                     "hydra.sweep.dir=sweep", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (run,) = [p for p in (tmp_path / "sweep").iterdir() if (p / "summary.json").exists()]
+    assert run.name.startswith("status_quo_seed0_")
