@@ -8,6 +8,9 @@
 # none is found. The environment lives in .venv/ and is re-installed only when
 # pyproject.toml or requirements.lock changes. Packages are installed at the exact versions
 # of requirements.lock (pip constraints), so every fresh clone gets the same environment.
+# The project is installed editable in "compat" mode (a path in a .pth file, not an import
+# hook): a folder named `sim` in the user's working folder would otherwise hide the package
+# from `python -m sim`.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -59,7 +62,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
     pip_version="$(grep -E '^pip==' "$lock" | head -n 1)"
     if ! { "$venv_dir/bin/python" -m pip install --disable-pip-version-check "$pip_version" &&
            "$venv_dir/bin/python" -m pip install --disable-pip-version-check -c "$lock" \
-               -e "$repo_root[$extras]"; } \
+               --config-settings editable_mode=compat -e "$repo_root[$extras]"; } \
            > "$log" 2>&1; then
         tail -n 30 "$log" >&2
         echo "sim: error: installing the dependencies failed; the full log is in $log" >&2

@@ -2,31 +2,21 @@
 
 The command line is Hydra's own (`-m` for a sweep, `--cfg job` to print the config,
 `--help`). The entry point registers the typed schema (`sim.config`), parses the arguments
-with Hydra's parser, and runs Hydra as `@hydra.main` does, with `HYDRA_FULL_ERROR` set so
-that Hydra's errors come back here instead of being printed. `explain` then turns a
-composition error into the project's words: an unknown parameter (with the nearest
-declared name), a parameter of an option that was not chosen (with the option to add), a
-value of the wrong type (with what the parameter accepts), an option a group does not
-have (with those it has). Everything else goes to `sim.errors`, the one top-level handler.
+with Hydra's parser (flags may follow overrides), refuses the few of Hydra's flags that
+would bypass the project's config or its checks, and runs Hydra as `@hydra.main` does, with
+`HYDRA_FULL_ERROR` set so that Hydra's errors come back here instead of being printed.
+`sim.explain` says them in the project's words; everything else goes to `sim.errors`, the
+one top-level handler.
 """
 
 from __future__ import annotations
 
 import os
-import re
+import sys
 from typing import Any
 
-from sim import CONFIG_DIR
-from sim.config import GROUPS
-from sim.errors import UserError, one_line, refuse_bad_arguments, run_command
-
-KEY_IN_MESSAGE = (
-    re.compile(r"Could not override '(?P<key>[^']+)'"),
-    re.compile(r"Error merging override (?P<key>[^=\s]+)="),
-    re.compile(r"Could not append to config\. An item is already at '(?P<key>[^']+)'"),
-    re.compile(r"Could not delete from config\. '(?P<key>[^']+)'"),
-    re.compile(r"Could not delete from config\. The value of '(?P<key>[^']+)'"),
-)
+from sim import CONFIG_DIR, __version__
+from sim.errors import UserError, refuse_bad_arguments, run_command
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,14 +25,23 @@ def main(argv: list[str] | None = None) -> int:
 
     from sim.config import register
 
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--version" in argv:
+        import hydra
+
+        print(f"sim {__version__} (Hydra {hydra.__version__})")
+        return 0
     os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra's errors come back here, to be said in one line
     register()
     parser = get_args_parser()
     refuse_bad_arguments(parser, "python -m sim")
     arguments = parser.parse_intermixed_args(argv)  # flags may come after overrides
+    overrides = list(arguments.overrides or [])
+    from sim.explain import explain
     from sim.run import raise_failure_of_single_run, remove_folders_of_failed_run, run_job
 
     try:
+        _check_arguments(arguments, overrides)
         _run_hydra(args=arguments, args_parser=parser, task_function=run_job,
                    config_path=str(CONFIG_DIR), config_name="config")
         raise_failure_of_single_run()
@@ -51,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         raise
     except Exception as error:
         remove_folders_of_failed_run()
-        explained = explain(error, list(arguments.overrides or []))
+        explained = explain(error, overrides)
         if explained is None:
             raise
         raise explained from error
@@ -61,195 +60,40 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def explain(error: Exception, overrides: list[str]) -> UserError | None:
-    """The project's one-line message for an error Hydra or OmegaConf raised, if it has one."""
-    from hydra.errors import HydraException, MissingConfigException, OverrideParseException
-    from omegaconf.errors import OmegaConfBaseException, ValidationError
-
-    from sim.config import config_error_message
-
-    text = str(error)
-    cause = error.__cause__ or error.__context__
-    inner = error
-    for _ in range(10):  # a UserError raised inside a resolver, wrapped by OmegaConf
-        inner = inner.__cause__ or inner.__context__
-        if inner is None:
-            break
-        if isinstance(inner, UserError):
-            return inner
-    deleted = _deleted_parameter(overrides)
-    if deleted is not None:
-        return UserError(f"'{deleted}' cannot be deleted (~{deleted}): every run needs it; set "
-                         f"a value instead ({deleted}=...)")
-    unreadable = _unreadable_override(overrides)
-    if isinstance(error, OverrideParseException) or unreadable is not None:
-        shown = unreadable if unreadable is not None else text.splitlines()[0]
-        return UserError(f"cannot read the override '{shown}': write it as key=value, for "
-                         f"example seed=3 or scenario=national")
-    if isinstance(error, FileExistsError | NotADirectoryError):
-        return UserError(f"{error.filename} is a file, where a folder is needed: name a folder "
-                         f"(hydra.run.dir=PATH or hydra.sweep.dir=PATH)")
-    if isinstance(error, MissingConfigException):
-        return _missing_option(error, overrides)
-    if "does not support sweep type" in text:
-        return UserError(f"{_sweep_override(overrides)}: interval() sweeps are for optimising "
-                         f"sweepers; give the values (seed=0,1,2) or a range (seed='range(10)')")
-    key = next((m["key"] for pattern in KEY_IN_MESSAGE if (m := pattern.search(text))), None)
-    if key is None and isinstance(error, AssertionError) and "Unexpected type for root" in text:
-        key = _key_below_an_absent_lever(overrides)
-    if key is not None:
-        return _explain_key(key, overrides, cause if isinstance(cause, ValidationError) else None)
-    if isinstance(error, OmegaConfBaseException):
-        return UserError(config_error_message(error))
-    if isinstance(error, HydraException | ValueError) and type(error).__module__.startswith(
-            ("hydra", "omegaconf", "builtins")):
-        inner = cause if isinstance(cause, OmegaConfBaseException) else None
-        return UserError(one_line(text.splitlines()[0] if text else type(error).__name__)
-                         + (f": {config_error_message(inner)}" if inner else ""))
-    return None
+def _check_arguments(arguments: Any, overrides: list[str]) -> None:
+    """Refuse what would bypass the project's own config or the checks that keep a user's
+    files safe (Hydra's other flags and settings are Hydra's)."""
+    if arguments.config_name not in (None, "config") or arguments.config_path is not None:
+        raise UserError("sim's own config is configs/config.yaml: --config-name and "
+                        "--config-path cannot choose another (add your own config groups' "
+                        "options with --config-dir)")
+    if arguments.experimental_rerun is not None:
+        raise UserError("--experimental-rerun is not supported: a run's config.yaml lists "
+                        "every value it ran with; give them again as overrides")
+    for override in overrides:
+        if override.lstrip("+~").startswith(("hydra.callbacks", "hydra/callbacks")):
+            raise UserError(f"'{override}': sim's callbacks check Hydra's settings and clean "
+                            f"up after a failed run; they cannot be changed")
+    if arguments.cfg and arguments.package and arguments.package != "_global_":
+        _check_package(arguments.package, overrides)
 
 
-def _missing_option(error: Any, overrides: list[str]) -> UserError:
-    """'unknown scenario ...: choose one of ...', or an unknown group."""
-    import difflib
+def _check_package(package: str, overrides: list[str]) -> None:
+    """--cfg --package NAME: NAME must be a part of the config (Hydra says so in two words
+    and no prefix)."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from omegaconf import OmegaConf
 
-    match = re.search(r"Could not (?:find|load) '(?P<path>[^']+)'", str(error))
-    path = match["path"] if match else str(getattr(error, "missing_cfg_file", "") or "")
-    group, _, option = path.rpartition("/")
-    if not group:
-        return UserError(f"there is no config '{option}': sim's own is configs/config.yaml; "
-                         f"leave --config-name out")
-    options = sorted(getattr(error, "options", None) or [])
-    if options:
-        return UserError(f"unknown {group} '{option}': choose one of {', '.join(options)}")
-    near = difflib.get_close_matches(group.lstrip("/"), GROUPS, n=1)
-    hint = f"; did you mean {near[0]}={option}?" if near else ""
-    return UserError(f"there is no config group '{group}'{hint} (groups: {', '.join(GROUPS)})")
-
-
-def _unreadable_override(overrides: list[str]) -> str | None:
-    """The first override Hydra's grammar cannot read, or that names no key, if any."""
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-
-    parser = OverridesParser.create()
-    for text in overrides:
-        try:
-            (override,) = parser.parse_overrides([text])
-        except Exception:  # Hydra's parser raises its own errors; any of them means unreadable
-            return text
-        if not override.key_or_group:
-            return text
-    return None
-
-
-def _deleted_parameter(overrides: list[str]) -> str | None:
-    """The first declared parameter (or block of them) the command line deletes, if any."""
-    from sim.config import all_declarations
-
-    keys = [d.key for d in all_declarations()]
-    for override in _parsed(overrides):
-        key = override.key_or_group
-        if override.is_delete() and any(k == key or k.startswith(f"{key}.") for k in keys):
-            return key
-    return None
-
-
-def _parsed(overrides: list[str]) -> list[Any]:
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-
-    parser = OverridesParser.create()
-    parsed = []
-    for text in overrides:
-        try:
-            parsed.extend(parser.parse_overrides([text]))
-        except Exception:
-            continue
-    return parsed
-
-
-def _sweep_override(overrides: list[str]) -> str:
-    return next((o.input_line for o in _parsed(overrides) if o.is_sweep_override()), "a sweep")
-
-
-def _key_below_an_absent_lever(overrides: list[str]) -> str | None:
-    from sim.config import LEVERS
-
-    for override in _parsed(overrides):
-        parts = override.key_or_group.split(".")
-        if len(parts) > 2 and parts[0] == "policy" and parts[1] in LEVERS:
-            return override.key_or_group
-    return None
-
-
-def _explain_key(key: str, overrides: list[str], type_error: Exception | None) -> UserError:
-    import difflib
-
-    from sim.config import all_declarations, unknown_key
-    from sim.parameters import format_value
-
-    declared = {d.key: d for d in all_declarations()}
-    override = next((o for o in _parsed(overrides) if o.key_or_group == key), None)
-    if key in declared and override is not None:
-        if override.is_add():
-            return UserError(f"'{key}' is a parameter already: write {key}=... without '+'")
-        if override.is_delete():
-            return UserError(f"'{key}' cannot be deleted (~{key}): every run needs it; set a "
-                             f"value instead")
-    chosen, having = _options(key, overrides)
-    if chosen is not None and having and chosen not in having:
-        choices = [f"{key.split('.')[0]}={option}" for option in having]
-        fix = f"add {choices[0]}" if len(choices) == 1 else f"add one of {', '.join(choices)}"
-        return UserError(f"'{key}' is not a parameter of {key.split('.')[0]}={chosen}: {fix}")
-    if key not in declared:
-        block = sorted(k for k in declared if k.startswith(f"{key}."))
-        if block:
-            return UserError(f"'{key}' is a block of parameters, not one: set one of them, "
-                             f"for example {block[0]}=...")
-        near = difflib.get_close_matches(key, GROUPS, n=1, cutoff=0.75) if "." not in key else []
-        if near and override is not None:
-            return UserError(f"there is no parameter or group '{key}'; did you mean "
-                             f"{near[0]}={format_value(override.value())}?")
-        return unknown_key(key)
-    rule = declared[key].rule
-    value = override.value() if override is not None and not override.is_sweep_override() \
-        else None
-    shown = format_value(value) if override is not None and value is not None else "this value"
-    return UserError(f"{key}={shown} is not allowed: {key} must be {rule.describe()}"
-                     + _list_hint(rule, value))
-
-
-def _list_hint(rule: Any, value: Any) -> str:
-    from sim.parameters import format_value
-
-    if rule.kind == "list" and value is not None and not isinstance(value, list | tuple):
-        return f" (write it as a list: '[{format_value(value)}]')"
-    return ""
-
-
-def _options(key: str, overrides: list[str]) -> tuple[str | None, list[str]]:
-    """The option chosen for the key's group, and the options that declare the key."""
-    from sim.config import options_declaring
-
-    group = key.partition(".")[0]
-    return _chosen_option(group, overrides), options_declaring(key)
-
-
-def _chosen_option(group: str, overrides: list[str]) -> str | None:
-    """The option the command line chooses for a group, or configs/config.yaml's default."""
-    import yaml
-
-    for override in reversed(_parsed(overrides)):
-        if override.key_or_group == group and not override.is_sweep_override():
-            return str(override.value())
-    document = yaml.safe_load((CONFIG_DIR / "config.yaml").read_text(encoding="utf-8"))
-    for entry in document.get("defaults", []):
-        if isinstance(entry, dict) and group in entry and entry[group] is not None:
-            return str(entry[group])
-    return None
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        config = compose(config_name="config", overrides=overrides, return_hydra_config=True)
+    GlobalHydra.instance().clear()
+    if OmegaConf.select(config, package) is None:
+        raise UserError(f"--package {package}: there is no such part of the config (try "
+                        f"--package model.trusts, or leave --package out)")
 
 
 def command() -> None:
     """Entry point of `python -m sim`."""
-    import sys
-
-    run_command(lambda: main(sys.argv[1:]))
+    run_command(main)

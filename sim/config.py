@@ -32,6 +32,7 @@ from typing import Any
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from sim import CONFIG_DIR
+from sim.errors import user_error_within
 from sim.parameters import (
     JUDGEMENT,
     REQUIRED,
@@ -228,6 +229,10 @@ def _check_structure(node: DictConfig, schema: type, prefix: str) -> None:
                               f"needs it: set a value instead ({prefix}{name}=...)")
     for f in dataclasses.fields(schema):
         child = node._get_node(f.name)
+        if schema is RunConfig and f.name in GROUP_SCHEMAS and (
+                child is None or child._is_missing() or child._is_none()):
+            raise ConfigError(f"there is no {f.name}: the config group {f.name} was deleted "
+                              f"(~{f.name}); choose one instead ({f.name}=NAME)")
         if not isinstance(child, DictConfig) or child._is_none() or child._is_missing():
             continue
         child_schema = OmegaConf.get_type(child)
@@ -259,7 +264,7 @@ def load(cfg: DictConfig) -> RunConfig:
             apply_sample(job)
         run = OmegaConf.to_object(job)
     except OmegaConfBaseException as error:
-        raise ConfigError(config_error_message(error)) from error
+        raise user_error_within(error) or ConfigError(config_error_message(error)) from error
     assert isinstance(run, RunConfig)
     check_parameters(run)
     return run
@@ -361,11 +366,21 @@ def unknown_key(key: str) -> ConfigError:
 # -- resolvers used by configs/config.yaml ----------------------------------------------
 
 
+_naming: list[bool] = []  # set while a run's name is being computed (it resolves the config)
+
+
 def _sweep_run_name(*, _root_: DictConfig) -> str:
     """`${sim_run_name:}`: a sweep job's folder name, from its typed config."""
     from sim.folders import run_name
 
-    return run_name(to_dict(load(_root_)))
+    if _naming:  # the config being named refers to its own name
+        raise ConfigError("${sim_run_name:} names a sweep's job folders: it can be used in "
+                          "hydra.sweep.subdir only")
+    _naming.append(True)
+    try:
+        return run_name(to_dict(load(_root_)))
+    finally:
+        _naming.clear()
 
 
 def _checked(key: str, *, _root_: DictConfig) -> str:
@@ -374,6 +389,10 @@ def _checked(key: str, *, _root_: DictConfig) -> str:
     cannot wait for it)."""
     declared = {d.key: d for d in all_declarations()}
     value = OmegaConf.select(_root_, key)
+    group = key.split(".")[0]
+    if value is None and group in GROUP_SCHEMAS and OmegaConf.select(_root_, group) is None:
+        raise ConfigError(f"there is no {group}: the config group {group} was deleted "
+                          f"(~{group}); choose one instead ({group}=NAME)")
     check_value(key, value, declared[key].rule)
     return str(value)
 

@@ -21,6 +21,7 @@ the handler directly or as the cause of another error.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import os
 import platform
@@ -28,7 +29,7 @@ import signal
 import sys
 import tempfile
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import NoReturn
 
 PREFIX = "sim"
@@ -41,6 +42,15 @@ class UserError(Exception):
     """
 
     status = 2
+
+
+class Refused(BaseException):
+    """A UserError raised inside Hydra's callbacks, which report any Exception as a warning
+    and carry on: a BaseException passes through them to the top-level handler."""
+
+    def __init__(self, error: UserError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 class Terminated(BaseException):
@@ -60,6 +70,18 @@ def one_line(text: object) -> str:
     """The text on one line: line breaks become '; ', runs of spaces collapse."""
     lines = [line.strip() for line in str(text).strip().splitlines() if line.strip()]
     return "; ".join(lines)
+
+
+def user_error_within(error: BaseException) -> UserError | None:
+    """A UserError this error was raised from (a resolver's, wrapped by OmegaConf), if any."""
+    seen = 0
+    inner: BaseException | None = error
+    while inner is not None and seen < 20:
+        if isinstance(inner, UserError):
+            return inner
+        inner = inner.__cause__ or inner.__context__
+        seen += 1
+    return None
 
 
 def _terminate(signal_number: int, frame: object) -> None:
@@ -107,6 +129,8 @@ def report(error: BaseException) -> NoReturn:
         sys.exit(130)
     if isinstance(error, Terminated):
         fail(f"terminated by SIGTERM; {interruption_note}", 143)
+    if isinstance(error, Refused):
+        error = error.error
     if isinstance(error, UserError):
         fail(str(error), error.status)
     if _no_space(error):
@@ -133,15 +157,51 @@ def refuse_bad_arguments(parser: argparse.ArgumentParser, command: str) -> None:
 
 
 def run_command(main: Callable[[], int | None]) -> NoReturn:
-    """Run a command's `main`, turning anything that reaches the top into one line."""
+    """Run a command's `main`, turning anything that reaches the top into one line.
+
+    SIGTERM raises `Terminated` while the command works. Once its work is done, Ctrl-C and
+    SIGTERM are held back while the process exits: the work is complete and its files in
+    place, and a signal during the interpreter's clean-up would otherwise kill it with no
+    message or print a traceback from a library's exit handler.
+    """
+    install_signal_handlers()
     try:
         status = main()
     except SystemExit:
+        _hold_signals()
         raise
     except BrokenPipeError:  # e.g. `python -m sim --cfg job | head`: the reader left
         with open(os.devnull, "w") as devnull:
             os.dup2(devnull.fileno(), sys.stdout.fileno())
         sys.exit(1)
     except BaseException as error:  # the one place every error is reported
+        _hold_signals()
         report(error)
+    _hold_signals()
     sys.exit(status or 0)
+
+
+def _hold_signals() -> None:
+    """Ignore Ctrl-C and SIGTERM from now on: the process is only exiting. (Blocking them
+    would not do: a signal goes to any thread that does not block it, and libraries'
+    threads do not.)"""
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, signal.SIG_IGN)
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM back while clean-up that must finish runs (ending worker
+    processes, removing staging folders); one that arrived meanwhile takes effect after."""
+    received: list[int] = []
+    previous = {number: signal.signal(number, lambda number, frame: received.append(number))
+                for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    if signal.SIGTERM in received:
+        raise Terminated(signal.SIGTERM)
+    if signal.SIGINT in received:
+        raise KeyboardInterrupt

@@ -189,6 +189,38 @@ def check_sweep_folder(folder: Path) -> None:
                         f"(hydra.sweep.dir=PATH), or a sweep folder to resume it")
 
 
+STAGING_LOG = "${sim_staging_log:${hydra.runtime.output_dir}}"  # configs/config.yaml's log file
+OUR_SWEEPER = "hydra_plugins.sim_sweeper.sim_sweeper.SimSweeper"
+
+
+def check_hydra_settings(config: Any, sweep: bool) -> None:
+    """Refuse Hydra settings that would write outside the run's own folder, or around its
+    checks: Hydra's `.hydra` folder, a log file elsewhere, changing directory, another
+    sweeper, `..` in a folder's path. Called before Hydra creates any folder."""
+    from omegaconf import OmegaConf
+
+    hydra = config.hydra
+    if hydra.output_subdir is not None:
+        raise UserError("hydra.output_subdir must stay null: each run writes its own "
+                        "config.yaml, and Hydra's folder would be written outside the run's")
+    if hydra.job.chdir:
+        raise UserError("hydra.job.chdir=true is not supported: sim writes into the run folder "
+                        "without changing directory; leave it false")
+    handlers = OmegaConf.select(hydra, "job_logging.handlers") or {}
+    for name in handlers:
+        filename = handlers[name]._get_node("filename") if "filename" in handlers[name] else None
+        if filename is not None and filename._value() != STAGING_LOG:
+            raise UserError(f"hydra.job_logging.handlers.{name}.filename cannot be changed: the "
+                            f"run's log is written into the run's own folder (run.log)")
+    if sweep and OmegaConf.select(hydra, "sweeper._target_") != OUR_SWEEPER:
+        raise UserError("sim's sweeps need its own sweeper, which checks every job and keeps "
+                        "your files safe: leave hydra/sweeper as it is (sim)")
+    key = "hydra.sweep.dir" if sweep else "hydra.run.dir"
+    folder = str(OmegaConf.select(config, key))
+    if ".." in Path(folder).parts:
+        raise UserError(f"{key}={folder} must not contain '..': name the folder itself")
+
+
 def failure_record(sweep: Path, name: str) -> Path:
     return Path(sweep) / FAILED_FOLDER / f"{name.replace('/', '_')}.txt"
 

@@ -259,7 +259,7 @@ def format_value(value: Any, quote_text: bool = False) -> str:
         return str(value).lower()
     if isinstance(value, list | tuple):
         return "[" + ",".join(format_value(v, quote_text) for v in value) + "]"
-    if isinstance(value, str) and quote_text:
+    if isinstance(value, str) and (quote_text or not value.strip()):
         return "'" + value.replace("'", "\\'") + "'"
     return str(value)
 

@@ -120,7 +120,7 @@ def _run_job(cfg: DictConfig) -> dict[str, Any]:
         log.info("running %s under %s, seed %d", run.scenario.name, run.policy.name, run.seed)
         result = simulate(run, progress=run.output.progress)
         _write(staging, config, result, run.output.plots)
-        placed = _place(staging, final, multirun, folders.run_key(config))
+        placed = _place(staging, final, multirun, named, folders.run_key(config))
     except BaseException as error:
         shutil.rmtree(staging, ignore_errors=True)  # first: it sits in a folder to remove
         folders.remove_if_empty(created)
@@ -149,22 +149,27 @@ def _write(staging: Path, config: dict[str, Any], result: SimulationResult, plot
         plot_run(staging)
 
 
-def _place(staging: Path, final: Path, multirun: bool, key: str) -> Path:
+def _place(staging: Path, final: Path, multirun: bool, named: bool, key: str) -> Path:
     """Rename the complete staging folder to the run folder (an empty one is replaced)."""
-    try:
-        os.rename(staging, final)
-    except OSError:
-        if not folders.holds_files(final):
-            raise
-        # Someone else filled the folder while this run ran: another sweep into the same
-        # folder that finished the same run (keep theirs), or a user's files (keep them).
+    while True:
+        try:
+            os.rename(staging, final)
+            return final
+        except OSError:
+            if not folders.holds_files(final):
+                raise
+        # Someone else filled the folder while this run ran: a run started in the same
+        # second (take the next default folder), another sweep into the same folder that
+        # finished the same run (keep theirs), or a user's files (keep them).
+        if not multirun and not named:
+            final = folders.free_default_folder(final)
+            continue
         shutil.rmtree(staging, ignore_errors=True)
         if multirun and folders.complete(final) and folders.same_run(final, key):
             log.info("completed meanwhile by another sweep, kept: %s", final)
             return final
         raise UserError(f"the run folder {folders.describe(final)} was filled by something "
-                        f"else while the run ran; it was left as it is") from None
-    return final
+                        f"else while the run ran; it was left as it is")
 
 
 def _record_failure(final: Path, overrides: list[str], error: BaseException) -> None:
@@ -220,11 +225,27 @@ def remove_folders_of_failed_run() -> None:
 
 
 class RunFolderWatch(Callback):
-    """Notes which folders a single run's folder needs created, before Hydra creates them."""
+    """Checks Hydra's settings before Hydra creates any folder, and notes which folders a
+    single run's folder needs created, so that a run that fails can remove them.
+
+    Hydra reports an Exception raised in a callback as a warning and carries on, so a
+    refusal is raised as `errors.Refused`, which passes through to the one-line handler.
+    """
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
         try:
-            folder = Path(os.path.abspath(str(OmegaConf.select(config, "hydra.run.dir"))))
-        except Exception:  # Hydra reports a folder it cannot resolve, in its own words
+            folders.check_hydra_settings(config, sweep=False)
+        except UserError as error:
+            raise errors.Refused(error) from None
+        except Exception:  # a folder Hydra cannot resolve: Hydra says so in its own words
             return
+        folder = Path(os.path.abspath(str(OmegaConf.select(config, "hydra.run.dir"))))
         _missing_before_run[folder] = folders.missing_ancestors(folder)
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        try:
+            folders.check_hydra_settings(config, sweep=True)
+        except UserError as error:
+            raise errors.Refused(error) from None
+        except Exception:  # the sweeper's own checks report it
+            return

@@ -22,11 +22,14 @@ the failed runs, and a non-zero exit status; each failure is recorded in
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import fcntl
 import io
 import os
+import shutil
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +38,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from sim import errors, folders
-from sim.config import load
+from sim.config import load, to_dict
 from sim.errors import UserError
 from sim.files import write_atomically, write_text
 
@@ -76,9 +79,9 @@ class Plan:
 def plan_sweep(sweep_config: DictConfig, jobs: Sequence[Sequence[str]],
                compose_job: Callable[[list[str]], DictConfig]) -> Plan:
     """Check every job and the folders; return the plan (nothing is written yet)."""
-    if sweep_config.hydra.job.chdir:
-        raise UserError("hydra.job.chdir=true is not supported: sim writes into the run folder "
-                        "without changing directory; leave it false")
+    if not jobs:
+        raise UserError("the sweep has no runs: a value list, range() or glob() of the "
+                        "command line gives no values")
     sweep = Path(os.path.abspath(str(sweep_config.hydra.sweep.dir)))
     folders.check_sweep_folder(sweep)
     plan = Plan(sweep)
@@ -88,7 +91,7 @@ def plan_sweep(sweep_config: DictConfig, jobs: Sequence[Sequence[str]],
         with read_write(job_config), open_dict(job_config):  # as the launcher will set them
             job_config.hydra.job.num = number
             job_config.hydra.job.id = str(number)
-        load(job_config)  # the same checks as a single run: ranges, rules across keys
+        run = load(job_config)  # the same checks as a single run: ranges, rules across keys
         subdir = str(OmegaConf.select(job_config, "hydra.sweep.subdir"))
         folders.check_subdir(subdir)
         if subdir in seen:
@@ -96,9 +99,49 @@ def plan_sweep(sweep_config: DictConfig, jobs: Sequence[Sequence[str]],
                             f"folder '{subdir}' ({' '.join(job)}): give each job its own "
                             f"(the default hydra.sweep.subdir names each by its config)")
         seen[subdir] = number
+        _check_job_folder(sweep / subdir, folders.run_key(to_dict(run)), job)
+        _check_data(run)
         plan.runs.append(subdir)
         plan.overrides.append(list(job))
     return plan
+
+
+def _check_job_folder(folder: Path, key: str, job: Sequence[str]) -> None:
+    """A job's folder must be new, empty, or hold this very run, complete (to be skipped)."""
+    if not folders.holds_files(folder):
+        return
+    if folders.complete(folder) and folders.same_run(folder, key):
+        return
+    raise UserError(f"the folder of the run {' '.join(job)}, {folders.describe(folder)}, "
+                    f"holds other files; nothing was changed: choose another sweep folder")
+
+
+def _check_data(run: Any) -> None:
+    """Read what a job reads from the user's files (a GIAS extract), as its run would."""
+    from sim.population.gias import GiasPopulation, check_extract_and_areas
+
+    if isinstance(run.population, GiasPopulation):
+        check_extract_and_areas(run.population.path, tuple(run.population.areas))
+
+
+def check_settings(sweep_config: DictConfig) -> None:
+    """Hydra's settings, and those of the sweeper and launcher that would fail only once the
+    sweep had started (checked before the sweep's values are even expanded)."""
+    folders.check_hydra_settings(sweep_config, sweep=True)
+    hydra = sweep_config.hydra
+    batch = OmegaConf.select(hydra, "sweeper.max_batch_size")
+    if batch is not None and (not isinstance(batch, int) or batch < 1):
+        raise UserError(f"hydra.sweeper.max_batch_size={batch} must be null (one batch) or a "
+                        f"whole number of at least 1")
+    target = str(OmegaConf.select(hydra, "launcher._target_") or "")
+    jobs = OmegaConf.select(hydra, "launcher.n_jobs")
+    if "joblib" in target.lower() and (not isinstance(jobs, int) or jobs == 0 or jobs < -64):
+        raise UserError(f"hydra.launcher.n_jobs={jobs} must be a whole number of at least 1, "
+                        f"or -1 for every core")
+    if "slurm" in target.lower() and shutil.which("sbatch") is None:
+        raise UserError("SLURM is not available on this machine (no sbatch): run the sweep on "
+                        "a SLURM login node, or here with hydra/launcher=submitit_local or "
+                        "local")
 
 
 def start_sweep(plan: Plan, sweep_config: DictConfig) -> None:
@@ -132,6 +175,42 @@ def read_plan(sweep: Path) -> list[dict[str, str]]:
             return list(csv.DictReader(handle))
     except FileNotFoundError:
         return []
+
+
+def release_workers() -> None:
+    """End the joblib launcher's worker processes now, while the sweep still handles
+    signals, rather than in the interpreter's exit handlers, which wait for them: a Ctrl-C
+    there can leave them running, and the sweep waiting for them for ever."""
+    import multiprocessing
+
+    module = sys.modules.get("joblib.externals.loky.reusable_executor")
+    executor = getattr(module, "_executor", None) if module is not None else None
+    if executor is not None:  # idle workers leave when told (not kill_workers: loky's own
+        with contextlib.suppress(Exception):  # killing raises in its thread on Python 3.12)
+            executor.shutdown(wait=False)
+    for child in multiprocessing.active_children():  # the workers, whatever became of them
+        child.join(timeout=5)
+        if child.is_alive():
+            child.terminate()  # SIGTERM: a worker removes its staging and leaves
+            child.join(timeout=5)
+
+
+def clean_after_interruption(plan: Plan) -> None:
+    """After a sweep is interrupted: remove what its killed runs staged, and the empty job
+    folders Hydra made for them (the workers' processes may take a moment to end)."""
+    deadline = time.monotonic() + 10
+    while True:
+        folders.remove_stale_staging(plan.sweep)
+        left = [p for p in plan.sweep.iterdir() if folders.STAGING.match(p.name)] \
+            if plan.sweep.is_dir() else []
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    for run in plan.runs:
+        folder = plan.sweep / run
+        if folder.is_dir() and not folders.holds_files(folder):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
 
 
 def finish_sweep(plan: Plan, returns: Sequence[Any]) -> None:

@@ -7,13 +7,16 @@ these are the everyday ones.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 
 import pandas as pd
 import pytest
 
 from sim.outputs import OUTPUT_FILES
-from tests.conftest import GIAS_FIXTURE, run_cli, snapshot
+from tests.conftest import run_cli, snapshot
 
 
 def test_default_run_writes_every_output_in_its_own_folder_and_says_where(tmp_path):
@@ -99,20 +102,29 @@ def test_a_sweep_writes_its_plan_and_resumes_skipping_completed_runs(tmp_path):
 
 
 def test_a_sweep_with_a_failed_run_finishes_the_others_and_exits_with_one_line(tmp_path):
-    not_csv = tmp_path / "broken.csv"
-    not_csv.write_bytes(b"\x00\x01binary")
-    result = run_cli("-m", "population=gias", f"population.path={GIAS_FIXTURE},{not_csv}",
-                     "horizon_years=1", "output.plots=false", "hydra.sweep.dir=sweep",
-                     "hydra.launcher.n_jobs=1", cwd=tmp_path)
+    """A run that fails as it runs (here: its folder cannot be replaced, being immutable) is
+    recorded; the others finish; the sweep ends with one line and exit status 1."""
+    sweep = tmp_path / "sweep"
+    sweep.mkdir()
+    (sweep / "plan.csv").write_text("run,overrides\n")
+    locked = sweep / "1"
+    locked.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["chattr", "+i", str(locked)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("this machine cannot make a folder immutable")
+    try:
+        result = run_cli("-m", "seed=1,2", "horizon_years=1", "output.plots=false",
+                         "hydra.sweep.dir=sweep", "hydra.sweep.subdir=${hydra.job.num}",
+                         "hydra.launcher.n_jobs=1", cwd=tmp_path)
+    finally:
+        subprocess.run(["chattr", "-i", str(locked)], check=False)
     assert result.returncode == 1
     errors = [line for line in result.stderr.splitlines() if line.startswith("sim: error:")]
-    assert len(errors) == 1 and "1 of 2 runs failed" in errors[0] and "broken.csv" in errors[0]
+    assert len(errors) == 1 and "1 of 2 runs failed: seed=2" in errors[0], result.stderr
     assert "Traceback" not in result.stderr
-    sweep = tmp_path / "sweep"
-    complete = [p for p in sweep.iterdir() if (p / "summary.json").exists()]
+    assert (sweep / "0" / "summary.json").exists()
     failed = list((sweep / ".failed").glob("*.txt"))
-    assert len(complete) == 1 and len(failed) == 1
-    assert "not a CSV file" in failed[0].read_text()
+    assert [p.name for p in failed] == ["1.txt"] and "overrides: seed=2" in failed[0].read_text()
     assert not any(p.name.endswith(".staging") for p in sweep.iterdir())
 
 
@@ -150,3 +162,12 @@ def test_a_glob_sweep_over_options_runs(tmp_path):
     assert result.returncode == 0, result.stderr
     (run,) = [p for p in (tmp_path / "sweep").iterdir() if (p / "summary.json").exists()]
     assert run.name.startswith("status_quo_seed0_")
+
+
+def test_a_folder_named_sim_where_the_command_runs_does_not_hide_the_package(tmp_path):
+    (tmp_path / "sim").mkdir()
+    (tmp_path / "sim" / "notes.txt").write_text("mine")
+    environment = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    result = subprocess.run([sys.executable, "-m", "sim", "--version"], cwd=tmp_path,
+                            capture_output=True, text=True, env=environment, timeout=120)
+    assert result.returncode == 0 and result.stdout.startswith("sim "), result.stderr

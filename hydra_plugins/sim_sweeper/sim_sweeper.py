@@ -24,10 +24,11 @@ class SimSweeper(BasicSweeper):
     """BasicSweeper that checks every job first and reports every failure at the end."""
 
     def sweep(self, arguments: list[str]) -> Any:
-        from sim import sweeps
+        from sim import errors, sweeps
 
         assert self.config is not None and self.launcher is not None
         assert self.hydra_context is not None
+        sweeps.check_settings(self.config)
         loader = self.hydra_context.config_loader
         parser = OverridesParser.create(config_loader=loader)
         overrides = parser.parse_overrides([*self._parse_config(), *arguments])
@@ -38,7 +39,15 @@ class SimSweeper(BasicSweeper):
             lambda job: loader.load_sweep_config(master_config=self.config, sweep_overrides=job))
         sweeps.start_sweep(plan, self.config)
         returns: list[Any] = []
-        for batch in batches:
-            returns.extend(self.launcher.launch(batch, initial_job_idx=len(returns)))
+        try:
+            for batch in batches:
+                returns.extend(self.launcher.launch(batch, initial_job_idx=len(returns)))
+        except BaseException:
+            with errors.signals_held():  # a second Ctrl-C must not stop the clean-up
+                sweeps.release_workers()
+                sweeps.clean_after_interruption(plan)
+            raise
+        with errors.signals_held():
+            sweeps.release_workers()
         sweeps.finish_sweep(plan, returns)
         return [returns]

@@ -32,6 +32,7 @@ and the fix; `python -m sim` prints it and exits with status 2, writing nothing.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,7 +76,7 @@ if TYPE_CHECKING:
     from sim.scenario import ScenarioParameters
 
 __all__ = ["COLUMNS", "DOWNLOAD", "GRADES", "OPPORTUNITY_AREAS_FILE", "GiasPopulation",
-           "build_gias_population", "check_path", "read_extract", "resolve_areas"]
+           "build_gias_population", "check_extract_and_areas", "check_path", "read_extract", "resolve_areas"]
 
 log = logging.getLogger("sim")
 
@@ -140,11 +141,22 @@ def build_gias_population(
     rng: np.random.Generator,
 ) -> Population:
     """Build schools, trusts, hubs and peer clusters from a GIAS extract."""
-    path = str(population.path)
-    rows = check_extract(read_extract(population.path), path).rows
-    areas = unique_areas(list(population.areas))
-    report = Report(source=Path(path).name, rows_read=len(rows), areas=areas)
-    in_areas = select_areas(rows, areas, path)
+    rows, kept, report = select_schools(str(population.path), tuple(population.areas))
+    population_built = _build(kept, rows[rows["school"]], scenario, population, model, rng)
+    report.schools = population_built.schools.n
+    _log(report)
+    population_built.report = report.as_dict()
+    return population_built
+
+
+def select_schools(path: str, areas: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame,
+                                                              Report]:
+    """Read and check the extract, choose the areas' usable schools: (every row, the rows
+    kept, the loading report so far). ConfigError, in one line, for anything unusable."""
+    rows = check_extract(read_extract(path), path).rows
+    chosen = unique_areas(list(areas))
+    report = Report(source=Path(path).name, rows_read=len(rows), areas=chosen)
+    in_areas = select_areas(rows, chosen, path)
     report.rows_in_areas = int(in_areas.sum())
     drop = rows["drop"][in_areas]
     report.dropped = {str(why): int(count)
@@ -159,11 +171,23 @@ def build_gias_population(
         counts = why[why != ""].value_counts().sort_index()
         if len(counts):
             report.imputed[what] = {str(reason): int(count) for reason, count in counts.items()}
-    population_built = _build(kept, rows[rows["school"]], scenario, population, model, rng)
-    report.schools = population_built.schools.n
-    _log(report)
-    population_built.report = report.as_dict()
-    return population_built
+    return rows, kept, report
+
+
+@functools.lru_cache(maxsize=8)
+def _checked(path: str, size: int, modified: int, areas: tuple[str, ...]) -> None:
+    select_schools(path, areas)
+
+
+def check_extract_and_areas(path: str | None, areas: tuple[str, ...]) -> None:
+    """Raise the ConfigError a run would meet in the extract or the areas, before it runs.
+
+    A sweep checks every job's file this way before any job starts; a file is read once
+    for all the jobs that share it (and its areas), unless it changes meanwhile.
+    """
+    checked = check_path(path)
+    status = checked.stat()
+    _checked(str(path), status.st_size, status.st_mtime_ns, tuple(areas))
 
 
 def _fill_by_group(values: np.ndarray, groups: list[np.ndarray], fallback: np.ndarray,
