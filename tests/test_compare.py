@@ -24,7 +24,7 @@ from sim.errors import run_command
 from sim.folders import run_name
 from sim.outputs import write_run
 from sim.run import simulate
-from tests.conftest import REPOSITORY, make_config
+from tests.conftest import REPOSITORY, environment, make_config
 
 
 def make_runs(folder: Path, horizon_years: int, seeds: tuple[int, ...]) -> dict[tuple[str, int], Path]:
@@ -426,6 +426,58 @@ def output_under_a_file(work: Path, sweep: Path) -> list[str]:
     return [str(sweep), "--output", str(work / "notes.txt" / "comparison")]
 
 
+def absurd_values(measure: str, value: str) -> Callable[[Path, Path], list[str]]:
+    """`measure` set to `value` (JSON text) in mat_contracting seed 1, and to minus it in
+    its partner: a difference of 1e308 and -1e308 overflows to infinity."""
+    def make(work: Path, sweep: Path) -> list[str]:
+        for policy, sign in (("mat_contracting", ""), ("status_quo", "-")):
+            path = run(sweep, policy, 1) / "summary.json"
+            summary = json.loads(path.read_text())
+            path.write_text(path.read_text().replace(f'"{measure}": {json.dumps(summary[measure])}',
+                                                     f'"{measure}": {sign}{value}'))
+        return [str(sweep), *output_args(work)]
+    return make
+
+
+def no_infinite_cell(path: Path) -> None:
+    """No cell of the CSV file reads as infinite or as a written NaN (empty is undefined)."""
+    cells = pd.read_csv(path, dtype=str, keep_default_na=False).to_numpy().ravel()
+    assert not {cell.strip().lower() for cell in cells} & {"inf", "-inf", "+inf", "nan",
+                                                           "infinity", "-infinity"}, path
+
+
+def no_number_is_infinite(output: Path) -> None:
+    for name in ("runs.csv", "differences.csv", "missing.csv"):
+        no_infinite_cell(output / name)
+    pairs_of("good_or_better_change", 2)(output)
+    missing = pd.read_csv(output / "missing.csv")
+    assert missing["reason"].str.contains("damaged").sum() == 2
+
+
+def an_infinite_series(work: Path, sweep: Path) -> list[str]:
+    path = run(sweep, "mat_contracting", 1) / "timeseries.parquet"
+    series = pd.read_parquet(path).astype({"n_orphans": float})
+    series.loc[2, "n_orphans"] = float("inf")
+    series.to_parquet(path)
+    return [str(sweep), *output_args(work)]
+
+
+def an_infinite_other_value(work: Path, sweep: Path) -> list[str]:
+    """A summary value that is not a headline measure, too large for a float."""
+    path = run(sweep, "mat_contracting", 1) / "summary.json"
+    summary = json.loads(path.read_text())
+    path.write_text(path.read_text().replace(
+        f'"vacancy_rate_mean": {json.dumps(summary["vacancy_rate_mean"])}',
+        '"vacancy_rate_mean": 1e400'))
+    return [str(sweep), *output_args(work)]
+
+
+def written_as_undefined(output: Path) -> None:
+    no_infinite_cell(output / "runs.csv")
+    assert pd.read_csv(output / "runs.csv")["vacancy_rate_mean"].isna().sum() == 1
+    assert pd.read_parquet(output / "runs.parquet")["vacancy_rate_mean"].isna().sum() == 1
+
+
 def a_file(work: Path, sweep: Path) -> list[str]:
     return [str(run(sweep, "status_quo", 0) / "summary.json")]
 
@@ -485,6 +537,18 @@ CASES = {
                                  check=pairs_of("grades_gained", 2, left_out=1)),
     "bare NaN in summary.json": Case(nan_in_summary, warnings=["bare NaN", "grades_gained is undefined"],
                                      check=pairs_of("grades_gained", 2, left_out=1)),
+    "a difference of 1e308 and -1e308": Case(
+        absurd_values("good_or_better_change", "1e308"),
+        warnings=["good_or_better_change=1e+308, beyond any value a run produces",
+                  "good_or_better_change=-1e+308, beyond"], check=no_number_is_infinite),
+    "a value too large for a float (1e400)": Case(
+        absurd_values("good_or_better_change", "1e400"),
+        warnings=["good_or_better_change=Infinity, beyond"], check=no_number_is_infinite),
+    "an infinite value in a time series": Case(
+        an_infinite_series, warnings=["timeseries.parquet has n_orphans=inf, beyond"],
+        check=skipped_is_listed),
+    "an infinite value that is not a measure": Case(an_infinite_other_value,
+                                                    check=written_as_undefined),
     # What is compared with what
     "mixed horizons": Case(with_short_runs(),
                            error="different horizons (1 year: 2 runs, 2 years: 6 runs)"),
@@ -647,4 +711,36 @@ def test_the_command_line_prints_one_line_and_no_traceback(work):
         assert lines[0].startswith(first) and "Traceback" not in result.stderr
         assert all(line.startswith("sim: ") for line in lines)
         assert sum(line.startswith("sim: error: ") for line in lines) == (status != 0)
+
+
+def test_a_difference_that_overflows_is_undefined_and_no_warning_of_numpy_shows(
+        work, capsys, monkeypatch, recwarn):
+    """Without the reader's limit on a run's values, a difference of 1e308 and -1e308 is
+    infinite: it is left out as undefined, counted and named, and numpy says nothing."""
+    monkeypatch.setattr("sim.compare.reading.LARGEST", float("inf"))
+    arguments = absurd_values("good_or_better_change", "1e308")(work, work / "sweep")
+    status, _, err = compare(arguments, capsys)
+    assert status == 0, err
+    assert err.strip().splitlines() == [
+        f"sim: warning: good_or_better_change: the difference is not a finite number in 1 "
+        f"pair(s) ({run(work / 'sweep', 'mat_contracting', 1)} - "
+        f"{run(work / 'sweep', 'status_quo', 1)}): left out of its difference as undefined "
+        f"(pairs_left_out in differences.csv)"]
+    pairs_of("good_or_better_change", 2, left_out=1)(work / "out")
+    no_infinite_cell(work / "out" / "differences.csv")
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)], \
+        [str(w.message) for w in recwarn]
+
+
+def test_absurd_values_on_the_command_line_give_only_sim_lines(work):
+    """As the tester ran it: standard error holds the two warnings and nothing of numpy's or
+    matplotlib's, and no output holds inf."""
+    arguments = absurd_values("good_or_better_change", "1e308")(work, work / "sweep")
+    result = subprocess.run([sys.executable, "-m", "sim.compare", *arguments], cwd=work,
+                            capture_output=True, text=True, env=environment(), timeout=300)
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2 and all(line.startswith("sim: warning: skipped ") for line in lines), \
+        result.stderr
+    no_number_is_infinite(work / "out")
 

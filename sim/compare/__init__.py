@@ -24,7 +24,8 @@ given, or a new folder under `results/comparisons/`):
 - `outcomes.png`: the distribution of final outcomes per group (a box and each run);
 - `cost_effectiveness.png`: extra spending against extra grades gained, per group;
 - `heat_map.png`, for a sweep over two numeric parameters: the mean outcome on their grid.
-Every figure is written as PNG and SVG.
+Every figure is written as PNG and SVG. No table holds inf or NaN as a number: an undefined
+value is empty in CSV and null in Parquet.
 
 Groups are the values of `--group` (`policy` by default, or `scenario`, `horizon_years` or
 any parameter), compared as numbers when they are numbers (`--baseline 3` finds a stored
@@ -41,7 +42,11 @@ What is refused, and what is skipped:
   (empty, truncated, not JSON or YAML) is skipped, named in a warning with what is wrong,
   and the rest are compared; when no run is left, the command stops with one line.
 - An undefined value (`null`, an absent measure, or the bare `NaN` that older versions
-  wrote, which is not JSON) leaves its pairs out of that measure, with a warning.
+  wrote, which is not JSON) leaves its pairs out of that measure, with a warning; so does a
+  difference that is not a finite number.
+- A run holding a value no run produces (infinite, or larger in size than 1e15, in a
+  headline measure of `summary.json` or in `timeseries.parquet`) is damaged, and skipped
+  and named like an unreadable one: differences and means of such values overflow.
 - A path given twice, or a run given together with its sweep, is read once (a note says so).
 - Bad input (a missing path, a file, a folder with no runs, an unknown group, a baseline
   that is not a group value, an output folder inside a run folder or that cannot be

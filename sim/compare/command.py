@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import NoReturn
 
+import numpy as np
 import pandas as pd
 
 from sim.compare import figures
@@ -126,6 +127,12 @@ def write_all(output: Path, files: dict[str, bytes]) -> None:
 
 
 def table_bytes(table: pd.DataFrame, kind: str) -> bytes:
+    """The table as Parquet or CSV; a number that is not finite is written as undefined
+    (null in Parquet, empty in CSV), never as inf or NaN."""
+    floating = table.select_dtypes("floating").columns
+    if len(floating):
+        table = table.assign(**{column: table[column].where(np.isfinite(table[column]))
+                                for column in floating})
     buffer = io.BytesIO()
     if kind == "parquet":
         table.to_parquet(buffer, index=False)
@@ -205,18 +212,20 @@ def outputs(comparison: Comparison, runs: Runs, missing: list[Missing]) -> dict[
              "differences.csv": table_bytes(comparison.differences, "csv"),
              "missing.csv": table_bytes(missing_table, "csv")}
     figure_notes: list[str] = []
-    drawn = {"comparison": figures.plot_series(comparison, runs.series, figure_notes),
-             "outcomes": figures.plot_outcomes(comparison)}
-    if len(comparison.order) < 2:  # one group only, e.g. a sweep over seeds
-        figure_notes.append(f"every run has {group}={comparison.order[0]}: the figures show "
-                            f"the runs, with no differences to draw")
-    else:
-        drawn["differences"] = figures.plot_differences(comparison)
-        drawn["cost_effectiveness"] = figures.plot_cost_effectiveness(comparison)
-    swept = ([group] if "." in group else []) + [k for k in comparison.keys if k != "seed"]
-    numeric = [p for p in swept if all(as_number(v) is not None for v in comparison.settings[p])]
-    if len(numeric) == 2:
-        drawn["heat_map"] = figures.plot_heat_map(comparison, numeric)
+    with figures.quietly():
+        drawn = {"comparison": figures.plot_series(comparison, runs.series, figure_notes),
+                 "outcomes": figures.plot_outcomes(comparison)}
+        if len(comparison.order) < 2:  # one group only, e.g. a sweep over seeds
+            figure_notes.append(f"every run has {group}={comparison.order[0]}: the figures "
+                                f"show the runs, with no differences to draw")
+        else:
+            drawn["differences"] = figures.plot_differences(comparison)
+            drawn["cost_effectiveness"] = figures.plot_cost_effectiveness(comparison)
+        swept = ([group] if "." in group else []) + [k for k in comparison.keys if k != "seed"]
+        numeric = [p for p in swept
+                   if all(as_number(v) is not None for v in comparison.settings[p])]
+        if len(numeric) == 2:
+            drawn["heat_map"] = figures.plot_heat_map(comparison, numeric)
     for note in figure_notes:
         say("note", note)
     for name, formats in drawn.items():
