@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -114,10 +115,56 @@ def test_compare_pairs_runs_by_seed_and_writes_table_and_figures(tiny_sweep, tmp
 def test_the_default_output_is_the_sweep_folder(tiny_sweep, tmp_path, capsys):
     sweep = tmp_path / "sweep"
     shutil.copytree(tiny_sweep, sweep)
-    (sweep / "heat_map.png").write_bytes(b"from an earlier comparison")
     status, _, _ = compare([str(sweep)], capsys)
     assert status == 0 and (sweep / "runs.csv").exists()
+    manifest = json.loads((sweep / "comparison.json").read_text())
+    assert manifest["written_by"] == "sim.compare" and manifest["complete"] is True
+    assert manifest["paths"] == [str(sweep)] and manifest["group"] == "policy"
+    assert sorted(manifest["files"]) == sorted(
+        path.name for path in sweep.iterdir() if path.is_file() and path.name != "comparison.json")
+
+
+def test_a_comparison_replaces_only_what_an_earlier_comparison_wrote(tiny_sweep, tmp_path, capsys):
+    """A heat map an earlier comparison wrote (its manifest lists it) goes when this one
+    draws none; a user's file of another name stays; a manifest naming files elsewhere is
+    not obeyed."""
+    sweep = tmp_path / "sweep"
+    shutil.copytree(tiny_sweep, sweep)
+    assert compare([str(sweep)], capsys)[0] == 0
+    manifest = json.loads((sweep / "comparison.json").read_text())
+    manifest["files"] += ["heat_map.png", "../notes.txt", "plan.csv"]
+    (sweep / "comparison.json").write_text(json.dumps(manifest))
+    (sweep / "heat_map.png").write_bytes(b"from an earlier comparison")
+    (sweep / "plan.csv").write_text("run,overrides\n")  # listed, but not a comparison's name
+    (tmp_path / "notes.txt").write_text("mine")
+    (sweep / "results.md").write_text("mine too")
+    status, _, err = compare([str(sweep)], capsys)
+    assert status == 0, err
     assert not (sweep / "heat_map.png").exists(), "a stale figure of an earlier comparison goes"
+    assert (tmp_path / "notes.txt").read_text() == "mine" and (sweep / "plan.csv").exists()
+    assert (sweep / "results.md").read_text() == "mine too"
+    assert "heat_map.png" not in json.loads((sweep / "comparison.json").read_text())["files"]
+
+
+def test_a_folder_an_earlier_comparison_wrote_can_be_written_again(tiny_sweep, tmp_path, capsys):
+    output = tmp_path / "out"
+    assert compare([str(tiny_sweep), "--output", str(output)], capsys)[0] == 0
+    (output / "runs.csv").write_text("stale")
+    status, _, err = compare([str(tiny_sweep), "--output", str(output)], capsys)
+    assert status == 0 and err == ""
+    assert len(pd.read_csv(output / "runs.csv")) == 6
+
+
+def test_a_hidden_folder_of_a_killed_comparison_is_removed(tiny_sweep, tmp_path, capsys):
+    """SIGKILL leaves the hidden folder; the next comparison into the folder removes it
+    (its process is gone) and does not count it as a user's file."""
+    output = tmp_path / "out"
+    left = output / f".compare-{socket.gethostname()}-4999999.partial"  # beyond any pid
+    left.mkdir(parents=True)
+    (left / "runs.csv").write_text("half")
+    status, _, err = compare([str(tiny_sweep), "--output", str(output)], capsys)
+    assert status == 0, err
+    assert not left.exists() and (output / "comparison.json").exists()
 
 
 @pytest.fixture
@@ -426,6 +473,54 @@ def output_under_a_file(work: Path, sweep: Path) -> list[str]:
     return [str(sweep), "--output", str(work / "notes.txt" / "comparison")]
 
 
+def a_users_folder(work: Path, sweep: Path) -> list[str]:
+    """A folder of the user's holding files named as a comparison names its own."""
+    mine = work / "mine"
+    mine.mkdir()
+    for name in ("heat_map.png", "runs.csv", "missing.csv"):
+        (mine / name).write_text("mine")
+    return [str(sweep), "--output", str(mine)]
+
+
+def users_file_in_the_sweep(name: str, output: bool = False) -> Callable[[Path, Path], list[str]]:
+    """The sweep folder, the default output, holding a file of the user's named `name`."""
+    def make(work: Path, sweep: Path) -> list[str]:
+        (sweep / name).write_text("mine")
+        return [str(sweep), *(["--output", str(sweep)] if output else [])]
+    return make
+
+
+def a_file_no_manifest_lists(work: Path, sweep: Path) -> list[str]:
+    """A folder an earlier comparison wrote, into which the user put a missing.csv of theirs
+    after removing the comparison's (the manifest no longer lists it)."""
+    output = work / "out"
+    output.mkdir()
+    (output / "comparison.json").write_text(json.dumps(
+        {"written_by": "sim.compare", "files": ["runs.csv", "runs.parquet"]}))
+    (output / "runs.csv").write_text("an earlier comparison")
+    (output / "missing.csv").write_text("mine")
+    return [str(sweep), *output_args(work)]
+
+
+def an_earlier_comparison_and_the_users_notes(work: Path, sweep: Path) -> list[str]:
+    output = work / "out"
+    output.mkdir()
+    (output / "comparison.json").write_text(json.dumps(
+        {"written_by": "sim.compare", "files": ["runs.csv", "heat_map.png", "../notes.txt"]}))
+    (output / "runs.csv").write_text("an earlier comparison")
+    (output / "heat_map.png").write_text("an earlier comparison")
+    (output / "notes.md").write_text("mine")
+    (work / "notes.txt").write_text("mine")
+    return [str(sweep), *output_args(work)]
+
+
+def only_the_new_comparison_and_the_users_notes(output: Path) -> None:
+    assert not (output / "heat_map.png").exists(), "the earlier comparison's heat map goes"
+    assert (output / "notes.md").read_text() == "mine"
+    assert (output.parent / "notes.txt").read_text() == "mine", "a manifest naming '..' is not obeyed"
+    assert len(pd.read_csv(output / "runs.csv")) == 6
+
+
 def absurd_values(measure: str, value: str) -> Callable[[Path, Path], list[str]]:
     """`measure` set to `value` (JSON text) in mat_contracting seed 1, and to minus it in
     its partner: a difference of 1e308 and -1e308 overflows to infinity."""
@@ -604,6 +699,29 @@ CASES = {
     "an output folder inside a run folder": Case(output_in_a_run, error="inside the run folder"),
     "an output that is a file": Case(output_is_a_file, error="is a file, not a folder"),
     "an output under a file": Case(output_under_a_file, error="notes.txt is a file"),
+    "an empty --output": Case(lambda work, sweep: [str(sweep), "--output", ""],
+                              error="--output '' names no folder"),
+    "an --output of spaces": Case(lambda work, sweep: [str(sweep), "--output", "  "],
+                                  error="--output '  ' names no folder"),
+    "an empty path": Case(lambda work, sweep: ["", *output_args(work)],
+                          error="the path '' names no folder"),
+    "a user's folder as --output, with files of a comparison's names": Case(
+        a_users_folder, error="already holds files that are not a comparison's (it has no "
+                              "comparison.json), among them runs.csv, missing.csv, heat_map.png"),
+    "a user's runs.csv in the sweep folder": Case(
+        users_file_in_the_sweep("runs.csv"),
+        error="runs.csv is there and is not from a comparison (there is no comparison.json)"),
+    "a user's runs.csv in the sweep folder, given as --output": Case(
+        users_file_in_the_sweep("runs.csv", output=True), error="runs.csv is there"),
+    "a user's comparison.json in the sweep folder": Case(
+        users_file_in_the_sweep("comparison.json"),
+        error="comparison.json is there and is not a manifest sim.compare wrote"),
+    "a file the earlier comparison's manifest does not list": Case(
+        a_file_no_manifest_lists, error="missing.csv is there and is not one comparison.json "
+                                        "lists"),
+    "a folder an earlier comparison wrote, and the user's notes": Case(
+        an_earlier_comparison_and_the_users_notes,
+        check=only_the_new_comparison_and_the_users_notes),
 }
 
 
@@ -679,6 +797,8 @@ def test_a_failure_while_writing_leaves_the_output_folder_as_it_was(work, capsys
 
     output = work / "sweep"
     (output / "runs.csv").write_text("an earlier comparison\n")
+    (output / "comparison.json").write_text(json.dumps({"written_by": "sim.compare",
+                                                        "files": ["runs.csv"]}))
     before = snapshot(work)
     written = []
 
@@ -711,6 +831,7 @@ def test_the_command_line_prints_one_line_and_no_traceback(work):
         assert lines[0].startswith(first) and "Traceback" not in result.stderr
         assert all(line.startswith("sim: ") for line in lines)
         assert sum(line.startswith("sim: error: ") for line in lines) == (status != 0)
+
 
 
 def test_a_difference_that_overflows_is_undefined_and_no_warning_of_numpy_shows(
