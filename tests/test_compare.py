@@ -9,9 +9,11 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -865,3 +867,105 @@ def test_absurd_values_on_the_command_line_give_only_sim_lines(work):
         result.stderr
     no_number_is_infinite(work / "out")
 
+
+# --- Interrupted while writing ------------------------------------------------------------
+
+# `python -m sim.compare` with each file written slowly ("write"), or each file moved into
+# place slowly ("commit"), so that a signal sent by the test arrives at that moment. SIGINT
+# raises KeyboardInterrupt, as at a terminal (a process started in the background may
+# inherit SIGINT ignored).
+SLOW_COMPARE = """
+import os, runpy, signal, sys, time
+from pathlib import Path
+import sim.compare.command as command
+
+signal.signal(signal.SIGINT, signal.default_int_handler)
+slow, *arguments = sys.argv[1:]
+write_atomically, replace = command.write_atomically, os.replace
+
+def slow_write(path, write):
+    time.sleep(0.3)
+    write_atomically(path, write)
+
+def slow_replace(source, target):
+    if Path(source).parent.name.startswith(".compare-") and Path(target).parent != Path(source).parent:
+        time.sleep(0.3)
+    replace(source, target)
+
+if slow == "write":
+    command.write_atomically = slow_write
+else:
+    os.replace = slow_replace
+sys.argv = ["python -m sim.compare", *arguments]
+runpy.run_module("sim.compare", run_name="__main__", alter_sys=True)
+"""
+
+
+def interrupt(work: Path, slow: str, arguments: list[str], ready: Callable[[], bool],
+              signal_number: int) -> subprocess.CompletedProcess[str]:
+    """Run the slowed comparison, send the signal once `ready()`, and wait for the end."""
+    script = work / "slow_compare.py"
+    script.write_text(SLOW_COMPARE)
+    process = subprocess.Popen([sys.executable, str(script), slow, *arguments], cwd=work,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=environment())
+    try:
+        deadline = time.monotonic() + 120
+        while not ready():
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the comparison never began to write"
+            time.sleep(0.01)
+        process.send_signal(signal_number)
+        out, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    script.unlink()
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+def staging_holds_a_file(output: Path) -> Callable[[], bool]:
+    return lambda: any(any(folder.iterdir()) for folder in output.glob(".compare-*.partial"))
+
+
+LINES = {signal.SIGTERM: (143, "sim: error: terminated by SIGTERM; nothing was written"),
+         signal.SIGINT: (130, "sim: interrupted; nothing was written")}
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_comparison_interrupted_while_writing_leaves_nothing(work, signal_number):
+    """Into a new folder: it is not left behind, nor its hidden folder of partial files."""
+    output = work / "new" / "comparison"
+    before = snapshot(work)
+    result = interrupt(work, "write", [str(work / "sweep"), "--output", str(output)],
+                       staging_holds_a_file(output), signal_number)
+    status, line = LINES[signal_number]
+    assert result.returncode == status and result.stderr.strip().splitlines() == [line], \
+        result.stderr
+    assert not (work / "new").exists()
+    assert snapshot(work) == before
+
+
+def test_a_comparison_interrupted_while_writing_keeps_the_earlier_one(work, capsys):
+    """Into the sweep folder, over an earlier comparison: that stays exactly as it was."""
+    sweep = work / "sweep"
+    assert compare([str(sweep), "--group", "policy"], capsys)[0] == 0
+    before = snapshot(work)
+    result = interrupt(work, "write", [str(sweep)], staging_holds_a_file(sweep), signal.SIGTERM)
+    assert result.returncode == 143, result.stderr
+    assert snapshot(work) == before
+
+
+def test_a_signal_while_the_files_are_moved_into_place_waits_for_them(work):
+    """The move into place is not interrupted: every file is the new comparison's, and the
+    line says so."""
+    output = work / "out"
+    result = interrupt(work, "commit", [str(work / "sweep"), "--output", str(output)],
+                       lambda: (output / "runs.parquet").exists(), signal.SIGTERM)
+    assert result.returncode == 143
+    assert result.stderr.strip().splitlines() == [
+        f"sim: error: terminated by SIGTERM; the comparison was written in full into {output}"]
+    manifest = json.loads((output / "comparison.json").read_text())
+    assert manifest["complete"] is True
+    assert sorted(path.name for path in output.iterdir()) == sorted(
+        [*manifest["files"], "comparison.json"])

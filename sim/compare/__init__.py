@@ -61,7 +61,8 @@ What is refused, and what is skipped:
   baseline that is not a group value, an empty `--output`, an output folder inside a run
   folder, holding a user's files or that cannot be written) stops the command with one
   line, `sim: error: ...`, exit status 2, before anything is written. Files are written all
-  together or not at all (see `sim.compare.command`).
+  together or not at all, also when interrupted by Ctrl-C or SIGTERM (see
+  `sim.compare.command`).
 
 Like the rest of the project it reads result files and never imports the model:
 `reading` finds and reads runs, `missing` names the runs that are not there, `pairing`

@@ -5,9 +5,11 @@ folder are checked, every run is read (bad runs skipped and named), the comparis
 every figure are computed in memory, the files it would replace are checked, and only then
 are the files written, into a hidden folder inside the output folder
 (`.compare-<host>-<pid>.partial`), each with `sim.files.write_atomically`, and moved into
-place together. A comparison that stops with an error, at any point, leaves the output
-folder as it was. One killed outright (SIGKILL) leaves its hidden folder, which the next
-comparison into that folder removes.
+place together. A comparison that stops with an error, Ctrl-C or SIGTERM at any point
+before the move leaves the output folder as it was (the hidden folder is removed, and so
+are folders it created); the move itself, a few renames, holds SIGINT and SIGTERM until it
+is done, so the files are all the new ones or all the old ones. One killed outright
+(SIGKILL) leaves its hidden folder, which the next comparison into that folder removes.
 
 Whose files it may touch (the rule that keeps a user's files safe, like the run folders'
 in `sim.folders`):
@@ -36,9 +38,11 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import sys
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -46,6 +50,7 @@ from typing import Any, NoReturn
 import numpy as np
 import pandas as pd
 
+import sim.errors
 from sim import __version__
 from sim.compare import figures
 from sim.compare.missing import Missing, Plan, missing_in_sweep, read_plan
@@ -193,6 +198,31 @@ def check_overwrites(output: Path, names: Iterable[str]) -> set[str]:
     return earlier or set()
 
 
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait until the block ends, and then act as they would have.
+
+    Their handlers are swapped for one that notes the signal, rather than the signals
+    blocked: a process-wide signal may reach any thread (pyarrow's, BLAS's), whose handler
+    would still interrupt the main one.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread has signal handlers to swap (and receives signals)
+        return
+    received: list[int] = []
+    held = (signal.SIGINT, signal.SIGTERM)
+    previous = {number: signal.signal(number, lambda number, frame: received.append(number))
+                for number in held}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            if handler is not None:  # None: not set from Python, and cannot be restored
+                signal.signal(number, handler)
+        for number in received[:1]:
+            signal.raise_signal(number)  # to the handler now in place
+
+
 def process_gone(host: str, pid: int) -> bool:
     """Whether a process of this host with this id no longer exists."""
     if host != socket.gethostname():
@@ -227,6 +257,7 @@ def write_all(output: Path, files: dict[str, bytes], earlier: set[str],
     into place; files of the earlier comparison this one does not write are removed."""
     existing = nearest_existing(output.resolve())
     staging = output / f".compare-{socket.gethostname()}-{os.getpid()}.partial"
+    committed = False
     try:
         output.mkdir(parents=True, exist_ok=True)
         remove_stale_staging(output)
@@ -234,28 +265,33 @@ def write_all(output: Path, files: dict[str, bytes], earlier: set[str],
         contents = {**files, MANIFEST: manifest_bytes(files, details, complete=True)}
         for name, data in contents.items():
             write_atomically(staging / name, lambda path, data=data: path.write_bytes(data))
+        interim = manifest_bytes(earlier | set(files), details, complete=False)
+        with signals_held():
+            write_atomically(output / MANIFEST, lambda path: path.write_bytes(interim))
+            for name in files:
+                os.replace(staging / name, output / name)
+            for name in earlier - set(files):  # never a folder or link: those are not ours
+                if (output / name).is_file() and not (output / name).is_symlink():
+                    (output / name).unlink()
+            os.replace(staging / MANIFEST, output / MANIFEST)
+            staging.rmdir()
+            committed = True
+            sim.errors.interruption_note = f"the comparison was written in full into {output}"
     except BaseException as error:
-        shutil.rmtree(staging, ignore_errors=True)
-        for folder in (output.resolve(), *output.resolve().parents):  # the folders made here
-            if folder == existing:
-                break
-            try:
-                folder.rmdir()
-            except OSError:
-                break
+        if not committed:
+            with signals_held():  # a second Ctrl-C does not stop the clean-up
+                shutil.rmtree(staging, ignore_errors=True)
+                for folder in (output.resolve(), *output.resolve().parents):  # made here
+                    if folder == existing:
+                        break
+                    try:
+                        folder.rmdir()
+                    except OSError:
+                        break
         if isinstance(error, OSError) and error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
             raise UserError(f"cannot write into {output}: {error.strerror}; choose another "
                             f"folder with --output") from error
         raise
-    interim = manifest_bytes(earlier | set(files), details, complete=False)
-    write_atomically(output / MANIFEST, lambda path: path.write_bytes(interim))
-    for name in files:
-        os.replace(staging / name, output / name)
-    for name in earlier - set(files):  # never a folder or link: those are not ours
-        if (output / name).is_file() and not (output / name).is_symlink():
-            (output / name).unlink()
-    os.replace(staging / MANIFEST, output / MANIFEST)
-    staging.rmdir()
 
 
 def table_bytes(table: pd.DataFrame, kind: str) -> bytes:
@@ -297,6 +333,7 @@ def planned_labels(plans: list[Plan]) -> dict[Path, str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Compare runs; returns 0, or raises UserError (one line) for unusable input."""
+    sim.errors.interruption_note = "nothing was written"
     args = parse(argv)
     found = find_runs(args.paths)
     output = args.output or default_output(args.paths)
