@@ -287,6 +287,13 @@ GIAS_FILES = [
                              "population.areas=['']"), "population.areas"),
 ]
 
+def files_named_as_a_comparisons(folder: Path) -> None:
+    """A folder of the user's holding files a comparison would write."""
+    (folder / "mine").mkdir()
+    for name in ("heat_map.png", "runs.csv", "missing.csv"):
+        (folder / "mine" / name).write_text("mine\n")
+
+
 COMPARE = [
     Case("compare a missing path", ("nope",), "does not exist", module="sim.compare"),
     Case("compare a file", ("notes.txt",), "notes.txt", module="sim.compare"),
@@ -297,6 +304,14 @@ COMPARE = [
     Case("compare output inside a run", ("my_run", "--output", "my_run/out"), "my_run",
          module="sim.compare"),
     Case("compare a broken summary only", ("my_run",), "no usable run", module="sim.compare"),
+    Case("compare into a user's folder with files of its names", ("my_run", "--output", "mine"),
+         "among them runs.csv, missing.csv, heat_map.png", module="sim.compare",
+         setup=files_named_as_a_comparisons),
+    Case("compare into an empty --output", ("my_run", "--output", ""), "names no folder",
+         module="sim.compare"),
+    Case("compare into an --output of spaces", ("my_run", "--output", " "), "names no folder",
+         module="sim.compare"),
+    Case("compare an empty path", ("",), "names no folder", module="sim.compare"),
 ]
 
 CASES = CLI + SENSITIVITY + GIAS_FILES + COMPARE

@@ -9,8 +9,11 @@ import hashlib
 import json
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +27,7 @@ from sim.errors import run_command
 from sim.folders import run_name
 from sim.outputs import write_run
 from sim.run import simulate
-from tests.conftest import REPOSITORY, make_config
+from tests.conftest import REPOSITORY, environment, make_config
 
 
 def make_runs(folder: Path, horizon_years: int, seeds: tuple[int, ...]) -> dict[tuple[str, int], Path]:
@@ -114,10 +117,56 @@ def test_compare_pairs_runs_by_seed_and_writes_table_and_figures(tiny_sweep, tmp
 def test_the_default_output_is_the_sweep_folder(tiny_sweep, tmp_path, capsys):
     sweep = tmp_path / "sweep"
     shutil.copytree(tiny_sweep, sweep)
-    (sweep / "heat_map.png").write_bytes(b"from an earlier comparison")
     status, _, _ = compare([str(sweep)], capsys)
     assert status == 0 and (sweep / "runs.csv").exists()
+    manifest = json.loads((sweep / "comparison.json").read_text())
+    assert manifest["written_by"] == "sim.compare" and manifest["complete"] is True
+    assert manifest["paths"] == [str(sweep)] and manifest["group"] == "policy"
+    assert sorted(manifest["files"]) == sorted(
+        path.name for path in sweep.iterdir() if path.is_file() and path.name != "comparison.json")
+
+
+def test_a_comparison_replaces_only_what_an_earlier_comparison_wrote(tiny_sweep, tmp_path, capsys):
+    """A heat map an earlier comparison wrote (its manifest lists it) goes when this one
+    draws none; a user's file of another name stays; a manifest naming files elsewhere is
+    not obeyed."""
+    sweep = tmp_path / "sweep"
+    shutil.copytree(tiny_sweep, sweep)
+    assert compare([str(sweep)], capsys)[0] == 0
+    manifest = json.loads((sweep / "comparison.json").read_text())
+    manifest["files"] += ["heat_map.png", "../notes.txt", "plan.csv"]
+    (sweep / "comparison.json").write_text(json.dumps(manifest))
+    (sweep / "heat_map.png").write_bytes(b"from an earlier comparison")
+    (sweep / "plan.csv").write_text("run,overrides\n")  # listed, but not a comparison's name
+    (tmp_path / "notes.txt").write_text("mine")
+    (sweep / "results.md").write_text("mine too")
+    status, _, err = compare([str(sweep)], capsys)
+    assert status == 0, err
     assert not (sweep / "heat_map.png").exists(), "a stale figure of an earlier comparison goes"
+    assert (tmp_path / "notes.txt").read_text() == "mine" and (sweep / "plan.csv").exists()
+    assert (sweep / "results.md").read_text() == "mine too"
+    assert "heat_map.png" not in json.loads((sweep / "comparison.json").read_text())["files"]
+
+
+def test_a_folder_an_earlier_comparison_wrote_can_be_written_again(tiny_sweep, tmp_path, capsys):
+    output = tmp_path / "out"
+    assert compare([str(tiny_sweep), "--output", str(output)], capsys)[0] == 0
+    (output / "runs.csv").write_text("stale")
+    status, _, err = compare([str(tiny_sweep), "--output", str(output)], capsys)
+    assert status == 0 and err == ""
+    assert len(pd.read_csv(output / "runs.csv")) == 6
+
+
+def test_a_hidden_folder_of_a_killed_comparison_is_removed(tiny_sweep, tmp_path, capsys):
+    """SIGKILL leaves the hidden folder; the next comparison into the folder removes it
+    (its process is gone) and does not count it as a user's file."""
+    output = tmp_path / "out"
+    left = output / f".compare-{socket.gethostname()}-4999999.partial"  # beyond any pid
+    left.mkdir(parents=True)
+    (left / "runs.csv").write_text("half")
+    status, _, err = compare([str(tiny_sweep), "--output", str(output)], capsys)
+    assert status == 0, err
+    assert not left.exists() and (output / "comparison.json").exists()
 
 
 @pytest.fixture
@@ -426,6 +475,106 @@ def output_under_a_file(work: Path, sweep: Path) -> list[str]:
     return [str(sweep), "--output", str(work / "notes.txt" / "comparison")]
 
 
+def a_users_folder(work: Path, sweep: Path) -> list[str]:
+    """A folder of the user's holding files named as a comparison names its own."""
+    mine = work / "mine"
+    mine.mkdir()
+    for name in ("heat_map.png", "runs.csv", "missing.csv"):
+        (mine / name).write_text("mine")
+    return [str(sweep), "--output", str(mine)]
+
+
+def users_file_in_the_sweep(name: str, output: bool = False) -> Callable[[Path, Path], list[str]]:
+    """The sweep folder, the default output, holding a file of the user's named `name`."""
+    def make(work: Path, sweep: Path) -> list[str]:
+        (sweep / name).write_text("mine")
+        return [str(sweep), *(["--output", str(sweep)] if output else [])]
+    return make
+
+
+def a_file_no_manifest_lists(work: Path, sweep: Path) -> list[str]:
+    """A folder an earlier comparison wrote, into which the user put a missing.csv of theirs
+    after removing the comparison's (the manifest no longer lists it)."""
+    output = work / "out"
+    output.mkdir()
+    (output / "comparison.json").write_text(json.dumps(
+        {"written_by": "sim.compare", "files": ["runs.csv", "runs.parquet"]}))
+    (output / "runs.csv").write_text("an earlier comparison")
+    (output / "missing.csv").write_text("mine")
+    return [str(sweep), *output_args(work)]
+
+
+def an_earlier_comparison_and_the_users_notes(work: Path, sweep: Path) -> list[str]:
+    output = work / "out"
+    output.mkdir()
+    (output / "comparison.json").write_text(json.dumps(
+        {"written_by": "sim.compare", "files": ["runs.csv", "heat_map.png", "../notes.txt"]}))
+    (output / "runs.csv").write_text("an earlier comparison")
+    (output / "heat_map.png").write_text("an earlier comparison")
+    (output / "notes.md").write_text("mine")
+    (work / "notes.txt").write_text("mine")
+    return [str(sweep), *output_args(work)]
+
+
+def only_the_new_comparison_and_the_users_notes(output: Path) -> None:
+    assert not (output / "heat_map.png").exists(), "the earlier comparison's heat map goes"
+    assert (output / "notes.md").read_text() == "mine"
+    assert (output.parent / "notes.txt").read_text() == "mine", "a manifest naming '..' is not obeyed"
+    assert len(pd.read_csv(output / "runs.csv")) == 6
+
+
+def absurd_values(measure: str, value: str) -> Callable[[Path, Path], list[str]]:
+    """`measure` set to `value` (JSON text) in mat_contracting seed 1, and to minus it in
+    its partner: a difference of 1e308 and -1e308 overflows to infinity."""
+    def make(work: Path, sweep: Path) -> list[str]:
+        for policy, sign in (("mat_contracting", ""), ("status_quo", "-")):
+            path = run(sweep, policy, 1) / "summary.json"
+            summary = json.loads(path.read_text())
+            path.write_text(path.read_text().replace(f'"{measure}": {json.dumps(summary[measure])}',
+                                                     f'"{measure}": {sign}{value}'))
+        return [str(sweep), *output_args(work)]
+    return make
+
+
+def no_infinite_cell(path: Path) -> None:
+    """No cell of the CSV file reads as infinite or as a written NaN (empty is undefined)."""
+    cells = pd.read_csv(path, dtype=str, keep_default_na=False).to_numpy().ravel()
+    assert not {cell.strip().lower() for cell in cells} & {"inf", "-inf", "+inf", "nan",
+                                                           "infinity", "-infinity"}, path
+
+
+def no_number_is_infinite(output: Path) -> None:
+    for name in ("runs.csv", "differences.csv", "missing.csv"):
+        no_infinite_cell(output / name)
+    pairs_of("good_or_better_change", 2)(output)
+    missing = pd.read_csv(output / "missing.csv")
+    assert missing["reason"].str.contains("damaged").sum() == 2
+
+
+def an_infinite_series(work: Path, sweep: Path) -> list[str]:
+    path = run(sweep, "mat_contracting", 1) / "timeseries.parquet"
+    series = pd.read_parquet(path).astype({"n_orphans": float})
+    series.loc[2, "n_orphans"] = float("inf")
+    series.to_parquet(path)
+    return [str(sweep), *output_args(work)]
+
+
+def an_infinite_other_value(work: Path, sweep: Path) -> list[str]:
+    """A summary value that is not a headline measure, too large for a float."""
+    path = run(sweep, "mat_contracting", 1) / "summary.json"
+    summary = json.loads(path.read_text())
+    path.write_text(path.read_text().replace(
+        f'"vacancy_rate_mean": {json.dumps(summary["vacancy_rate_mean"])}',
+        '"vacancy_rate_mean": 1e400'))
+    return [str(sweep), *output_args(work)]
+
+
+def written_as_undefined(output: Path) -> None:
+    no_infinite_cell(output / "runs.csv")
+    assert pd.read_csv(output / "runs.csv")["vacancy_rate_mean"].isna().sum() == 1
+    assert pd.read_parquet(output / "runs.parquet")["vacancy_rate_mean"].isna().sum() == 1
+
+
 def a_file(work: Path, sweep: Path) -> list[str]:
     return [str(run(sweep, "status_quo", 0) / "summary.json")]
 
@@ -485,6 +634,18 @@ CASES = {
                                  check=pairs_of("grades_gained", 2, left_out=1)),
     "bare NaN in summary.json": Case(nan_in_summary, warnings=["bare NaN", "grades_gained is undefined"],
                                      check=pairs_of("grades_gained", 2, left_out=1)),
+    "a difference of 1e308 and -1e308": Case(
+        absurd_values("good_or_better_change", "1e308"),
+        warnings=["good_or_better_change=1e+308, beyond any value a run produces",
+                  "good_or_better_change=-1e+308, beyond"], check=no_number_is_infinite),
+    "a value too large for a float (1e400)": Case(
+        absurd_values("good_or_better_change", "1e400"),
+        warnings=["good_or_better_change=Infinity, beyond"], check=no_number_is_infinite),
+    "an infinite value in a time series": Case(
+        an_infinite_series, warnings=["timeseries.parquet has n_orphans=inf, beyond"],
+        check=skipped_is_listed),
+    "an infinite value that is not a measure": Case(an_infinite_other_value,
+                                                    check=written_as_undefined),
     # What is compared with what
     "mixed horizons": Case(with_short_runs(),
                            error="different horizons (1 year: 2 runs, 2 years: 6 runs)"),
@@ -540,6 +701,29 @@ CASES = {
     "an output folder inside a run folder": Case(output_in_a_run, error="inside the run folder"),
     "an output that is a file": Case(output_is_a_file, error="is a file, not a folder"),
     "an output under a file": Case(output_under_a_file, error="notes.txt is a file"),
+    "an empty --output": Case(lambda work, sweep: [str(sweep), "--output", ""],
+                              error="--output '' names no folder"),
+    "an --output of spaces": Case(lambda work, sweep: [str(sweep), "--output", "  "],
+                                  error="--output '  ' names no folder"),
+    "an empty path": Case(lambda work, sweep: ["", *output_args(work)],
+                          error="the path '' names no folder"),
+    "a user's folder as --output, with files of a comparison's names": Case(
+        a_users_folder, error="already holds files that are not a comparison's (it has no "
+                              "comparison.json), among them runs.csv, missing.csv, heat_map.png"),
+    "a user's runs.csv in the sweep folder": Case(
+        users_file_in_the_sweep("runs.csv"),
+        error="runs.csv is there and is not from a comparison (there is no comparison.json)"),
+    "a user's runs.csv in the sweep folder, given as --output": Case(
+        users_file_in_the_sweep("runs.csv", output=True), error="runs.csv is there"),
+    "a user's comparison.json in the sweep folder": Case(
+        users_file_in_the_sweep("comparison.json"),
+        error="comparison.json is there and is not a manifest sim.compare wrote"),
+    "a file the earlier comparison's manifest does not list": Case(
+        a_file_no_manifest_lists, error="missing.csv is there and is not one comparison.json "
+                                        "lists"),
+    "a folder an earlier comparison wrote, and the user's notes": Case(
+        an_earlier_comparison_and_the_users_notes,
+        check=only_the_new_comparison_and_the_users_notes),
 }
 
 
@@ -615,6 +799,8 @@ def test_a_failure_while_writing_leaves_the_output_folder_as_it_was(work, capsys
 
     output = work / "sweep"
     (output / "runs.csv").write_text("an earlier comparison\n")
+    (output / "comparison.json").write_text(json.dumps({"written_by": "sim.compare",
+                                                        "files": ["runs.csv"]}))
     before = snapshot(work)
     written = []
 
@@ -648,3 +834,138 @@ def test_the_command_line_prints_one_line_and_no_traceback(work):
         assert all(line.startswith("sim: ") for line in lines)
         assert sum(line.startswith("sim: error: ") for line in lines) == (status != 0)
 
+
+
+def test_a_difference_that_overflows_is_undefined_and_no_warning_of_numpy_shows(
+        work, capsys, monkeypatch, recwarn):
+    """Without the reader's limit on a run's values, a difference of 1e308 and -1e308 is
+    infinite: it is left out as undefined, counted and named, and numpy says nothing."""
+    monkeypatch.setattr("sim.compare.reading.LARGEST", float("inf"))
+    arguments = absurd_values("good_or_better_change", "1e308")(work, work / "sweep")
+    status, _, err = compare(arguments, capsys)
+    assert status == 0, err
+    assert err.strip().splitlines() == [
+        f"sim: warning: good_or_better_change: the difference is not a finite number in 1 "
+        f"pair(s) ({run(work / 'sweep', 'mat_contracting', 1)} - "
+        f"{run(work / 'sweep', 'status_quo', 1)}): left out of its difference as undefined "
+        f"(pairs_left_out in differences.csv)"]
+    pairs_of("good_or_better_change", 2, left_out=1)(work / "out")
+    no_infinite_cell(work / "out" / "differences.csv")
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)], \
+        [str(w.message) for w in recwarn]
+
+
+def test_absurd_values_on_the_command_line_give_only_sim_lines(work):
+    """As the tester ran it: standard error holds the two warnings and nothing of numpy's or
+    matplotlib's, and no output holds inf."""
+    arguments = absurd_values("good_or_better_change", "1e308")(work, work / "sweep")
+    result = subprocess.run([sys.executable, "-m", "sim.compare", *arguments], cwd=work,
+                            capture_output=True, text=True, env=environment(), timeout=300)
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2 and all(line.startswith("sim: warning: skipped ") for line in lines), \
+        result.stderr
+    no_number_is_infinite(work / "out")
+
+
+# --- Interrupted while writing ------------------------------------------------------------
+
+# `python -m sim.compare` with each file written slowly ("write"), or each file moved into
+# place slowly ("commit"), so that a signal sent by the test arrives at that moment. SIGINT
+# raises KeyboardInterrupt, as at a terminal (a process started in the background may
+# inherit SIGINT ignored).
+SLOW_COMPARE = """
+import os, runpy, signal, sys, time
+from pathlib import Path
+import sim.compare.command as command
+
+signal.signal(signal.SIGINT, signal.default_int_handler)
+slow, *arguments = sys.argv[1:]
+write_atomically, replace = command.write_atomically, os.replace
+
+def slow_write(path, write):
+    time.sleep(0.3)
+    write_atomically(path, write)
+
+def slow_replace(source, target):
+    if Path(source).parent.name.startswith(".compare-") and Path(target).parent != Path(source).parent:
+        time.sleep(0.3)
+    replace(source, target)
+
+if slow == "write":
+    command.write_atomically = slow_write
+else:
+    os.replace = slow_replace
+sys.argv = ["python -m sim.compare", *arguments]
+runpy.run_module("sim.compare", run_name="__main__", alter_sys=True)
+"""
+
+
+def interrupt(work: Path, slow: str, arguments: list[str], ready: Callable[[], bool],
+              signal_number: int) -> subprocess.CompletedProcess[str]:
+    """Run the slowed comparison, send the signal once `ready()`, and wait for the end."""
+    script = work / "slow_compare.py"
+    script.write_text(SLOW_COMPARE)
+    process = subprocess.Popen([sys.executable, str(script), slow, *arguments], cwd=work,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=environment())
+    try:
+        deadline = time.monotonic() + 120
+        while not ready():
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the comparison never began to write"
+            time.sleep(0.01)
+        process.send_signal(signal_number)
+        out, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    script.unlink()
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+def staging_holds_a_file(output: Path) -> Callable[[], bool]:
+    return lambda: any(any(folder.iterdir()) for folder in output.glob(".compare-*.partial"))
+
+
+LINES = {signal.SIGTERM: (143, "sim: error: terminated by SIGTERM; nothing was written"),
+         signal.SIGINT: (130, "sim: interrupted; nothing was written")}
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_comparison_interrupted_while_writing_leaves_nothing(work, signal_number):
+    """Into a new folder: it is not left behind, nor its hidden folder of partial files."""
+    output = work / "new" / "comparison"
+    before = snapshot(work)
+    result = interrupt(work, "write", [str(work / "sweep"), "--output", str(output)],
+                       staging_holds_a_file(output), signal_number)
+    status, line = LINES[signal_number]
+    assert result.returncode == status and result.stderr.strip().splitlines() == [line], \
+        result.stderr
+    assert not (work / "new").exists()
+    assert snapshot(work) == before
+
+
+def test_a_comparison_interrupted_while_writing_keeps_the_earlier_one(work, capsys):
+    """Into the sweep folder, over an earlier comparison: that stays exactly as it was."""
+    sweep = work / "sweep"
+    assert compare([str(sweep), "--group", "policy"], capsys)[0] == 0
+    before = snapshot(work)
+    result = interrupt(work, "write", [str(sweep)], staging_holds_a_file(sweep), signal.SIGTERM)
+    assert result.returncode == 143, result.stderr
+    assert snapshot(work) == before
+
+
+def test_a_signal_while_the_files_are_moved_into_place_waits_for_them(work):
+    """The move into place is not interrupted: every file is the new comparison's, and the
+    line says so."""
+    output = work / "out"
+    result = interrupt(work, "commit", [str(work / "sweep"), "--output", str(output)],
+                       lambda: (output / "runs.parquet").exists(), signal.SIGTERM)
+    assert result.returncode == 143
+    assert result.stderr.strip().splitlines() == [
+        f"sim: error: terminated by SIGTERM; the comparison was written in full into {output}"]
+    manifest = json.loads((output / "comparison.json").read_text())
+    assert manifest["complete"] is True
+    assert sorted(path.name for path in output.iterdir()) == sorted(
+        [*manifest["files"], "comparison.json"])

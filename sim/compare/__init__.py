@@ -23,8 +23,18 @@ given, or a new folder under `results/comparisons/`):
 - `differences.png`: the paired differences from the baseline with their 90% intervals;
 - `outcomes.png`: the distribution of final outcomes per group (a box and each run);
 - `cost_effectiveness.png`: extra spending against extra grades gained, per group;
-- `heat_map.png`, for a sweep over two numeric parameters: the mean outcome on their grid.
-Every figure is written as PNG and SVG.
+- `heat_map.png`, for a sweep over two numeric parameters: the mean outcome on their grid;
+- `comparison.json`: the manifest, listing the files written, the paths compared and the
+  options; it marks the folder as a comparison's.
+Every figure is written as PNG and SVG. No table holds inf or NaN as a number: an undefined
+value is empty in CSV and null in Parquet.
+
+Whose files it may touch: the output folder must be new, empty, a folder given as a path
+(a sweep folder, the default output) or one an earlier comparison wrote (it holds
+`comparison.json`); any other folder holding files is refused. Only files an earlier
+manifest lists are replaced or removed; a file the comparison would write that is there and
+not listed (a user's `runs.csv`) is named in a one-line refusal, and nothing is written (see
+`sim.compare.command`).
 
 Groups are the values of `--group` (`policy` by default, or `scenario`, `horizon_years` or
 any parameter), compared as numbers when they are numbers (`--baseline 3` finds a stored
@@ -41,12 +51,17 @@ What is refused, and what is skipped:
   (empty, truncated, not JSON or YAML) is skipped, named in a warning with what is wrong,
   and the rest are compared; when no run is left, the command stops with one line.
 - An undefined value (`null`, an absent measure, or the bare `NaN` that older versions
-  wrote, which is not JSON) leaves its pairs out of that measure, with a warning.
+  wrote, which is not JSON) leaves its pairs out of that measure, with a warning; so does a
+  difference that is not a finite number.
+- A run holding a value no run produces (infinite, or larger in size than 1e15, in a
+  headline measure of `summary.json` or in `timeseries.parquet`) is damaged, and skipped
+  and named like an unreadable one: differences and means of such values overflow.
 - A path given twice, or a run given together with its sweep, is read once (a note says so).
-- Bad input (a missing path, a file, a folder with no runs, an unknown group, a baseline
-  that is not a group value, an output folder inside a run folder or that cannot be
-  written) stops the command with one line, `sim: error: ...`, exit status 2, before
-  anything is written. Files are written all together or not at all (see
+- Bad input (a missing or empty path, a file, a folder with no runs, an unknown group, a
+  baseline that is not a group value, an empty `--output`, an output folder inside a run
+  folder, holding a user's files or that cannot be written) stops the command with one
+  line, `sim: error: ...`, exit status 2, before anything is written. Files are written all
+  together or not at all, also when interrupted by Ctrl-C or SIGTERM (see
   `sim.compare.command`).
 
 Like the rest of the project it reads result files and never imports the model:

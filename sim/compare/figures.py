@@ -3,12 +3,17 @@
 Every figure is drawn before any file is written, so a comparison that stops with an error
 writes nothing. The time series of a group are averaged over the terms all its runs have
 (runs of one horizon have the same terms; `--group horizon_years` draws each horizon over
-its own years). Undefined values (NaN) are left out of the distributions and the heat map.
+its own years). Undefined values (NaN) are left out of the distributions and the heat map;
+numpy's warnings about them (an empty mean, an all-NaN percentile) are silenced by
+`quietly`, since leaving them out is intended, and the standard error is the user's.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
+import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -19,6 +24,14 @@ from sim.compare.reading import MEASURES, OUTCOMES, SERIES
 
 SCALE = {"good_or_better_change": 100, "teacher_leaving_rate_mean": 100,
          "spending_total_gbp": 1e-6}
+
+
+@contextlib.contextmanager
+def quietly() -> Iterator[None]:
+    """Numpy's floating-point warnings (and their RuntimeWarnings) off, while drawing."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
 
 
 def new_figure(**options: Any) -> Any:

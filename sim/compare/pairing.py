@@ -16,7 +16,10 @@ an explicit null as 'null', '' where a run has no such parameter).
 - Two runs with the same group, seed and parameters (a run copied, a sweep run twice into
   different folders) are one setting: the first is compared and the other named.
 - An undefined value (NaN) leaves its pair out of that measure's difference; the pairs left
-  out are counted in `differences.csv` and named in a warning.
+  out are counted in `differences.csv` and named in a warning. So does a difference that is
+  not a finite number (two values each finite, whose difference overflows; the reader skips
+  runs with such values as damaged, so this is a second guard), and any statistic that is
+  not finite is written empty: `differences.csv` never holds inf or NaN as a number.
 """
 
 from __future__ import annotations
@@ -251,34 +254,51 @@ def paired_differences(comparison: Comparison) -> pd.DataFrame:
     frame = pairing_frame(comparison)
     keys = [f"_key_{key}" for key in comparison.keys]
     base = frame[frame["_label"] == baseline]
-    rows, undefined = [], {}
+    rows: list[dict[str, Any]] = []
+    undefined: dict[str, set[str]] = {}
+    overflowed: dict[str, set[str]] = {}
     for name in comparison.order:
         if name == baseline:
             continue
         pairs = frame[frame["_label"] == name].merge(base, on=keys, suffixes=("", "_base"))
+        differences = {}
         for measure in MEASURES:
-            difference = pairs[measure] - pairs[f"{measure}_base"]
+            difference = defined_difference(pairs[measure], pairs[f"{measure}_base"])
             for side in ("", "_base"):
                 for run in pairs.loc[pairs[f"{measure}{side}"].isna(), f"run{side}"]:
                     undefined.setdefault(measure, set()).add(run)
+            both_defined = pairs[measure].notna() & pairs[f"{measure}_base"].notna()
+            for _, pair in pairs[both_defined & difference.isna()].iterrows():
+                overflowed.setdefault(measure, set()).add(f"{pair['run']} - {pair['run_base']}")
+            differences[measure] = difference
             rows.append(summarise(difference, name, baseline, measure, group))
-        # Incremental cost-effectiveness: extra pounds per extra grade gained.
-        both = pairs[["spending_total_gbp", "spending_total_gbp_base", "grades_gained",
-                      "grades_gained_base"]].dropna()
-        grades = (both["grades_gained"] - both["grades_gained_base"]).mean()
-        spending = (both["spending_total_gbp"] - both["spending_total_gbp_base"]).mean()
-        rows.append({group: name, "baseline": baseline,
-                     "measure": "incremental_cost_per_grade_gained_gbp", "pairs": len(both),
-                     "pairs_left_out": len(pairs) - len(both),
-                     "mean_difference": spending / grades if grades > 0 else np.nan,
-                     "sd_across_seeds": np.nan, "ci90_low": np.nan, "ci90_high": np.nan})
+        rows.append(incremental_cost(differences, name, baseline, group))
     for measure, runs in undefined.items():
         listed = sorted(runs)
         comparison.warnings.append(
             f"{measure} is undefined (null) in {len(listed)} run(s) ({', '.join(listed[:3])}"
             f"{' ...' if len(listed) > 3 else ''}): their pairs are left out of its difference "
             f"(pairs_left_out in differences.csv)")
+    for measure, named in overflowed.items():
+        listed = sorted(named)
+        comparison.warnings.append(
+            f"{measure}: the difference is not a finite number in {len(listed)} pair(s) "
+            f"({', '.join(listed[:2])}{' ...' if len(listed) > 2 else ''}): left out of its "
+            f"difference as undefined (pairs_left_out in differences.csv)")
     return pd.DataFrame(rows, columns=columns)
+
+
+def defined_difference(values: pd.Series, base: pd.Series) -> pd.Series:
+    """Pair by pair, values minus base; NaN (undefined) where either is undefined or the
+    difference is not a finite number (it overflowed)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        difference = values.astype(float) - base.astype(float)
+    return difference.where(np.isfinite(difference))
+
+
+def finite(value: float) -> float:
+    """The value, or NaN (written empty) when it is not a finite number."""
+    return float(value) if np.isfinite(value) else np.nan
 
 
 def summarise(difference: pd.Series, name: str, baseline: str, measure: str,
@@ -286,12 +306,29 @@ def summarise(difference: pd.Series, name: str, baseline: str, measure: str,
     """Mean, standard deviation and 90% t interval of the defined paired differences."""
     defined = difference.dropna()
     n = len(defined)
-    mean = defined.mean() if n else np.nan
-    sd = defined.std(ddof=1) if n > 1 else np.nan
-    half = stats.t.ppf(0.95, n - 1) * sd / np.sqrt(n) if n > 1 else np.nan
+    with np.errstate(all="ignore"):  # a statistic that overflows is undefined, said below
+        mean = defined.mean() if n else np.nan
+        sd = defined.std(ddof=1) if n > 1 else np.nan
+        half = stats.t.ppf(0.95, n - 1) * sd / np.sqrt(n) if n > 1 else np.nan
+        low, high = mean - half, mean + half
     return {group: name, "baseline": baseline, "measure": measure, "pairs": n,
-            "pairs_left_out": len(difference) - n, "mean_difference": mean,
-            "sd_across_seeds": sd, "ci90_low": mean - half, "ci90_high": mean + half}
+            "pairs_left_out": len(difference) - n, "mean_difference": finite(mean),
+            "sd_across_seeds": finite(sd), "ci90_low": finite(low), "ci90_high": finite(high)}
+
+
+def incremental_cost(differences: dict[str, pd.Series], name: str, baseline: str,
+                     group: str) -> dict[str, Any]:
+    """Extra pounds per extra grade gained, over the pairs where both are defined; empty
+    when the group gains no grades."""
+    both = pd.DataFrame({"spending": differences["spending_total_gbp"],
+                         "grades": differences["grades_gained"]}).dropna()
+    with np.errstate(all="ignore"):
+        grades, spending = both["grades"].mean(), both["spending"].mean()
+        cost = spending / grades if grades > 0 else np.nan
+    return {group: name, "baseline": baseline, "measure": "incremental_cost_per_grade_gained_gbp",
+            "pairs": len(both), "pairs_left_out": len(differences["grades_gained"]) - len(both),
+            "mean_difference": finite(cost), "sd_across_seeds": np.nan, "ci90_low": np.nan,
+            "ci90_high": np.nan}
 
 
 def unpaired_runs(comparison: Comparison) -> list[Missing]:

@@ -10,6 +10,12 @@ What counts as an undefined value: `null` in `summary.json`, a headline measure 
 absent, and the bare `NaN` or `Infinity` that older versions of the simulator wrote
 (Python's `json` writes them, though they are not JSON). All three are read as NaN and
 left out of the pairs they would be in (see `sim.compare.pairing`).
+
+What counts as damaged: a headline measure (or a time-series value) that is infinite (a
+number too large for a float, such as `1e400`, reads as infinity) or larger in size than
+`LARGEST` (1e15). No run produces such a value (the largest, spending, is some £1e10 for
+England over decades), and a difference or mean of such values overflows, so the run is
+skipped and named like any other run that cannot be used, rather than compared.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sim.errors import UserError, one_line
@@ -52,6 +59,8 @@ IDENTITY = {"scenario": ("scenario.name",), "policy": ("policy.name",), "seed": 
             "horizon_years": ("horizon_years", "scenario.horizon_years")}
 NOT_PARAMETERS = ("output.",)  # where results go and how they are drawn: not a setting
 NULL = "null"  # an explicit null setting (policy.end_year: null), as settings text
+# No measure of a run is larger in size than this; a value beyond it marks the run damaged.
+LARGEST = 1e15
 
 
 class UnusableRunError(Exception):
@@ -219,6 +228,10 @@ def read_summary(run: Path) -> tuple[dict[str, Any], bool]:
         value = summary.get(measure)
         if value is not None and not is_number(value):
             raise UnusableRunError(f"summary.json has {measure}={json.dumps(value)[:40]}, not a number")
+        if value is not None and not abs(value) <= LARGEST:  # infinite, or absurdly large
+            raise UnusableRunError(f"summary.json has {measure}={json.dumps(value)[:40]}, beyond "
+                                   f"any value a run produces (size over {LARGEST:g}): "
+                                   f"damaged?")
     return summary, bool(non_finite)
 
 
@@ -268,7 +281,14 @@ def read_series(run: Path) -> pd.DataFrame:
         series["term_of_year"], errors="coerce")
     if terms.isna().any() or terms.duplicated().any():
         raise UnusableRunError("timeseries.parquet has missing or repeated terms")
-    columns = {c: pd.to_numeric(series[c], errors="coerce").to_numpy() for c in SERIES}
+    columns = {c: pd.to_numeric(series[c], errors="coerce").to_numpy(dtype=float)
+               for c in SERIES}
+    for column, values in columns.items():
+        damaged = np.abs(values) > LARGEST  # infinity included; NaN (undefined) is not
+        if damaged.any():
+            raise UnusableRunError(f"timeseries.parquet has {column}={values[damaged][0]:g}, "
+                                   f"beyond any value a run produces (size over "
+                                   f"{LARGEST:g}): damaged?")
     return pd.DataFrame(columns, index=pd.Index(terms.astype(int).to_numpy(), name="term"))
 
 
