@@ -45,10 +45,35 @@ from sim.files import write_atomically, write_json
 
 DEFAULT_CONFIG = CONFIG_DIR / "sensitivity_morris.yaml"
 SETUP_KEYS = {"scenario", "horizon_years", "seed", "outcomes", "parameters"}
+# Only the model's parameters can be varied: the seed, horizon and scenario are the
+# analysis's own settings (in the bounds file), and output.* and sensitivity.* are not the
+# model's.
+VARIED_GROUPS = ("model.", "scenario.", "population.", "policy.")
 
 
 class SensitivityError(UserError):
     """A problem with the analysis set-up; the message is one line for users."""
+
+
+class _DuplicateKey(yaml.YAMLError):
+    def __init__(self, key: Any, first: int, second: int) -> None:
+        super().__init__(f"'{key}' appears twice (lines {first} and {second})")
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping (YAML keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        lines: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = lines.setdefault(key, key_node.start_mark.line + 1)
+            except TypeError:
+                continue  # an unhashable key: the safe loader refuses it
+            if first != key_node.start_mark.line + 1:
+                raise _DuplicateKey(key, first, key_node.start_mark.line + 1)
+        return super().construct_mapping(node, deep=deep)
 
 
 def load_problem(path: Path) -> tuple[dict, dict]:
@@ -56,10 +81,13 @@ def load_problem(path: Path) -> tuple[dict, dict]:
     from sim.config import all_declarations
 
     try:
-        setup = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        setup = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
     except FileNotFoundError:
         raise SensitivityError(f"{path} does not exist: give a bounds file like "
                                f"configs/sensitivity_morris.yaml") from None
+    except _DuplicateKey as error:
+        raise SensitivityError(f"{path}: {error}; YAML would keep only the last: give each "
+                               f"once") from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         reason = error.strerror if isinstance(error, OSError) else type(error).__name__
         raise SensitivityError(f"{path} is not a readable YAML bounds file ({reason}): see "
@@ -81,6 +109,10 @@ def load_problem(path: Path) -> tuple[dict, dict]:
         declaration = declared.get(str(name))
         if declaration is None:
             raise SensitivityError(f"unknown parameter '{name}' in {path}")
+        if not str(name).startswith(VARIED_GROUPS):
+            raise SensitivityError(f"'{name}' in {path} cannot be varied: only the model's "
+                                   f"parameters can (keys under {', '.join(VARIED_GROUPS)}); "
+                                   f"the seed and horizon are the bounds file's own entries")
         if declaration.rule.kind not in ("number", "integer"):
             raise SensitivityError(f"{name} in {path} is {declaration.rule.describe()}: only "
                                    f"single numbers can be varied")
@@ -92,9 +124,27 @@ def load_problem(path: Path) -> tuple[dict, dict]:
         if not (rule.low <= bounds[0] and bounds[1] <= rule.high):
             raise SensitivityError(f"bounds of {name} in {path} must lie within "
                                    f"{rule.describe()}")
+    _check_in_the_runs(list(parameters), setup, path)
     problem = {"num_vars": len(parameters), "names": [str(n) for n in parameters],
                "bounds": [[float(b) for b in bounds] for bounds in parameters.values()]}
     return problem, setup
+
+
+def _check_in_the_runs(names: list[str], setup: dict, path: Path) -> None:
+    """Every parameter is one of the config the runs will have (the status quo policy's)."""
+    from sim.config import configure, to_dict
+
+    config = to_dict(configure([f"scenario={setup['scenario']}", f"seed={setup['seed']}",
+                                f"horizon_years={setup['horizon_years']}"]))
+    for name in names:
+        try:
+            _get(config, name)
+        except (KeyError, TypeError):
+            raise SensitivityError(
+                f"'{name}' in {path} is not a parameter of the analysis's runs "
+                f"(scenario={setup['scenario']}, population={config['population']['name']}, "
+                f"policy={config['policy']['name']}): list theirs with `python -m sim "
+                f"scenario={setup['scenario']} --cfg job`") from None
 
 
 def _finite_number(value: Any) -> bool:
@@ -119,6 +169,33 @@ def _check_setup(setup: dict, path: Path) -> None:
         if outcome not in SUMMARY_SCALARS:
             raise SensitivityError(f"{path}: outcome '{outcome}' is not a number of "
                                    f"summary.json; choose from {', '.join(SUMMARY_SCALARS)}")
+
+
+def check_output(output: Path) -> None:
+    """The output path is a folder, or can become one (nothing on its way is a file)."""
+    for folder in (output, *output.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise SensitivityError(f"--output {output}: {folder} is a file, not a folder: "
+                                       f"name a folder for the sample, runs and results")
+            return
+
+
+def check_launcher(name: str) -> None:
+    """The launcher is an option of Hydra's hydra/launcher group, as `python -m sim` has it."""
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    from sim.config import register
+
+    register()
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        options = sorted(GlobalHydra.instance().config_loader().get_group_options(
+            "hydra/launcher"))
+    if name not in options:
+        raise SensitivityError(f"unknown launcher '{name}' (--launcher): choose one of "
+                               f"{', '.join(options)}")
 
 
 def draw_sample(problem: dict, sobol: bool, size: int, seed: int) -> np.ndarray:
@@ -271,7 +348,6 @@ def main(argv: list[str] | None = None) -> int:
     refuse_bad_arguments(parser, "python -m sim.sensitivity")
     args = parser.parse_args(argv)
     method = "sobol" if args.sobol else "morris"
-    problem, setup = load_problem(args.config)
     size = args.samples if args.sobol else args.trajectories
     if not 2 <= size <= 100_000:
         raise SensitivityError("--trajectories and --samples must be from 2 to 100000")
@@ -279,8 +355,11 @@ def main(argv: list[str] | None = None) -> int:
         raise SensitivityError(f"--samples {size} must be a power of 2 (Saltelli's scheme)")
     if not 0 <= args.sample_seed < 2**32:
         raise SensitivityError("--sample-seed must be a whole number from 0 to 4294967295")
-    sample = draw_sample(problem, args.sobol, size, args.sample_seed)
     output = args.output or Path("results") / "sensitivity" / method
+    check_output(output)
+    problem, setup = load_problem(args.config)
+    check_launcher(args.launcher)
+    sample = draw_sample(problem, args.sobol, size, args.sample_seed)
     claim_output(output, {"method": method, "size": size, "sample_seed": args.sample_seed,
                           "scenario": setup["scenario"], "seed": setup["seed"],
                           "horizon_years": setup["horizon_years"],

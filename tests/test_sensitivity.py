@@ -47,11 +47,55 @@ def test_morris_screening_ranks_the_parameters(tmp_path, monkeypatch):
                      "model.improvement.support_effect": [0.2, 1]}}, "low < high"),
     ({"parameters": {"model.trusts.hub_radius_km": [-5, 10],
                      "model.improvement.support_effect": [0.2, 1]}}, "must lie within"),
+    # Declared, but not in the runs: the analysis runs the status quo policy.
+    ({"parameters": {"model.trusts.hub_radius_km": [10, 50],
+                     "policy.mat_contracting.contract_length_years": [1, 10]}},
+     "'policy.mat_contracting.contract_length_years' in"),
+    # Not the model's: set once for every run, or the sample's own.
+    ({"parameters": {"model.trusts.hub_radius_km": [10, 50], "seed": [0, 10]}},
+     "'seed' in"),
+    ({"parameters": {"model.trusts.hub_radius_km": [10, 50], "sensitivity.index": [0, 10]}},
+     "'sensitivity.index' in"),
+    ({"parameters": {"model.trusts.hub_radius_km": [10, 50], "output.plots": [0, 1]}},
+     "'output.plots' in"),
 ])
-def test_bad_bounds_give_one_clean_line(tmp_path, change, message):
+def test_bad_bounds_give_one_clean_line(tmp_path, monkeypatch, change, message):
+    monkeypatch.chdir(tmp_path)
+    bounds = write(tmp_path, {**TINY, **change})
+    before = snapshot(tmp_path)
     with pytest.raises(SensitivityError) as error:
-        main(["--config", write(tmp_path, {**TINY, **change})])
+        main(["--config", bounds])
     assert message in str(error.value) and "\n" not in str(error.value)
+    assert snapshot(tmp_path) == before
+
+
+def test_a_key_given_twice_is_refused(tmp_path):
+    """YAML would silently keep the second; the user meant one of them."""
+    bounds = tmp_path / "bounds.yaml"
+    bounds.write_text("scenario: opportunity_area\nhorizon_years: 1\nseed: 0\n"
+                      "outcomes: [good_or_better_change]\nparameters:\n"
+                      "  model.trusts.hub_radius_km: [10, 50]\n"
+                      "  model.trusts.hub_radius_km: [20, 40]\n")
+    with pytest.raises(SensitivityError, match=r"'model.trusts.hub_radius_km' appears twice "
+                                               r"\(lines 6 and 7\)"):
+        main(["--config", str(bounds)])
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (["--launcher", "nope"], "unknown launcher 'nope' (--launcher): choose one of basic, "),
+    (["--output", "notes.txt"], "notes.txt is a file, not a folder"),
+    (["--output", "notes.txt/analysis"], "notes.txt is a file, not a folder"),
+])
+def test_bad_arguments_are_refused_before_anything_is_written(tmp_path, monkeypatch, change,
+                                                              message):
+    monkeypatch.chdir(tmp_path)
+    bounds = write(tmp_path, TINY)
+    (tmp_path / "notes.txt").write_text("mine")
+    before = snapshot(tmp_path)
+    with pytest.raises(SensitivityError) as error:
+        main(["--config", bounds, "--output", "out", *change])
+    assert message in str(error.value)
+    assert snapshot(tmp_path) == before
 
 
 def test_sobol_indices_behind_a_flag(tmp_path, monkeypatch):
@@ -93,3 +137,4 @@ def test_a_run_is_used_only_for_a_row_with_its_values(tmp_path):
         collect(sweep, sample, ["good_or_better_change"])
     sample = pd.DataFrame({"model.trusts.hub_radius_km": [10.0]})
     assert collect(sweep, sample, ["good_or_better_change"]).tolist() == [[0.1]]
+
