@@ -242,7 +242,10 @@ def run_sample(samples: Path, n_runs: int, setup: dict, launcher: str, output: P
 
 def collect(sweep: Path, sample: pd.DataFrame, outcomes: list[str]) -> np.ndarray:
     """Outcomes of each sample row, in sample order, from the runs made with its values."""
+    import numpy as np
+
     values = np.full((len(sample), len(outcomes)), np.nan)
+    found = np.zeros(len(sample), dtype=bool)
     for summary_path in sweep.glob("*/summary.json"):
         try:
             config = yaml.safe_load((summary_path.parent / "config.yaml").read_text())
@@ -250,18 +253,34 @@ def collect(sweep: Path, sample: pd.DataFrame, outcomes: list[str]) -> np.ndarra
             index = config["sensitivity"]["index"]
         except (OSError, ValueError, KeyError, TypeError, yaml.YAMLError):
             continue  # not a run of a sample, or a damaged one: it matches no row
-        if not (isinstance(index, int) and 0 <= index < len(sample)):
+        if not (isinstance(index, int) and 0 <= index < len(sample)
+                and isinstance(summary, dict)):
             continue
-        if not all(_same(_get(config, name), value)
-                   for name, value in sample.iloc[index].items()):
+        try:
+            same = all(_same(_get(config, name), value)
+                       for name, value in sample.iloc[index].items())
+        except (KeyError, TypeError):
+            same = False
+        if not same:
             continue  # a run of another sample that had this row number
-        values[index] = [np.nan if summary.get(o) is None else summary[o] for o in outcomes]
-    missing = np.flatnonzero(np.isnan(values).any(axis=1))
+        found[index] = True
+        values[index] = [summary[o] if _finite_number(summary.get(o)) else np.nan
+                         for o in outcomes]
+    missing = np.flatnonzero(~found)
     if len(missing):
         shown = ", ".join(str(i) for i in missing[:10])
-        raise SensitivityError(f"{len(missing)} sample rows have no complete run or an undefined "
-                               f"outcome (rows {shown}{' ...' if len(missing) > 10 else ''}); "
-                               f"run the same command again to resume")
+        raise SensitivityError(f"{len(missing)} sample rows have no complete run (rows "
+                               f"{shown}{' ...' if len(missing) > 10 else ''}); run the same "
+                               f"command again to resume")
+    undefined = {outcome: int(np.isnan(values[:, column]).sum())
+                 for column, outcome in enumerate(outcomes)}
+    undefined = {outcome: count for outcome, count in undefined.items() if count}
+    if undefined:
+        said = ", ".join(f"{outcome} in {count} of {len(sample)} runs"
+                         for outcome, count in undefined.items())
+        raise SensitivityError(f"an outcome is undefined (null in summary.json): {said}; every "
+                               f"run is complete, so running again will not help: choose "
+                               f"another outcome, or a larger place (scenario, or its scale)")
     return values
 
 

@@ -138,3 +138,26 @@ def test_a_run_is_used_only_for_a_row_with_its_values(tmp_path):
     sample = pd.DataFrame({"model.trusts.hub_radius_km": [10.0]})
     assert collect(sweep, sample, ["good_or_better_change"]).tolist() == [[0.1]]
 
+
+def test_an_undefined_outcome_is_not_mistaken_for_a_missing_run(tmp_path):
+    """Every run complete, an outcome null in some: say which, and that resuming won't help."""
+    from sim.sensitivity import collect
+
+    sample = pd.DataFrame({"model.trusts.hub_radius_km": [10.0, 20.0, 30.0]})
+    for index, (radius, wait) in enumerate([(10.0, None), (20.0, 2.5), (30.0, None)]):
+        run = tmp_path / "runs" / f"run{index}"
+        run.mkdir(parents=True)
+        (run / "summary.json").write_text(
+            f'{{"good_or_better_change": 0.1, "orphan_wait_mean_terms_at_placement": '
+            f'{"null" if wait is None else wait}}}')
+        (run / "config.yaml").write_text(yaml.safe_dump({
+            "sensitivity": {"index": index}, "model": {"trusts": {"hub_radius_km": radius}}}))
+    outcomes = ["good_or_better_change", "orphan_wait_mean_terms_at_placement"]
+    with pytest.raises(SensitivityError) as error:
+        collect(tmp_path / "runs", sample, outcomes)
+    message = str(error.value)
+    assert "orphan_wait_mean_terms_at_placement in 2 of 3 runs" in message
+    assert "will not help" in message and "resume" not in message
+    assert "good_or_better_change in" not in message
+    assert collect(tmp_path / "runs", sample, outcomes[:1]).tolist() == [[0.1]] * 3
+
