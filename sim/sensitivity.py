@@ -23,6 +23,14 @@ numbers). It then analyses each outcome and writes, into `--output` (by default
 A run takes its row's values into its own config, so its folder is keyed by them (like any
 sweep's runs): a run is reused only for a row with the same values. An output folder that
 holds another sample (other bounds, size or seeds) is refused in one line, never mixed.
+
+Everything is checked before anything is written: the bounds file (each parameter a number
+of the model, under model., scenario., population. or policy., in the config the runs will
+have, which is the scenario's with the status quo policy), the launcher and the output
+folder. The sweep ends with the analysis: Ctrl-C or SIGTERM stops it first, and if the
+analysis is killed outright Linux's parent-death signal stops it. Either way one line says
+what is kept (the sample and the runs already complete), from which the same command
+resumes.
 """
 
 from __future__ import annotations
@@ -30,18 +38,24 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
+import signal
 import subprocess
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
 import yaml
 
-from sim import CONFIG_DIR
+from sim import CONFIG_DIR, errors
 from sim.errors import UserError, refuse_bad_arguments, run_command
 from sim.files import write_atomically, write_json
+
+if TYPE_CHECKING:  # numpy and pandas load inside the functions, so that Ctrl-C during
+    import numpy as np  # start-up reaches run_command and gives its one line
+    import pandas as pd
 
 DEFAULT_CONFIG = CONFIG_DIR / "sensitivity_morris.yaml"
 SETUP_KEYS = {"scenario", "horizon_years", "seed", "outcomes", "parameters"}
@@ -49,6 +63,14 @@ SETUP_KEYS = {"scenario", "horizon_years", "seed", "outcomes", "parameters"}
 # analysis's own settings (in the bounds file), and output.* and sensitivity.* are not the
 # model's.
 VARIED_GROUPS = ("model.", "scenario.", "population.", "policy.")
+# Stopping the sweep when the analysis is interrupted: Ctrl-C at a terminal reaches the
+# sweep's process too, which then ends by itself; if it has not after this long, or at
+# once on SIGTERM, it is sent SIGTERM, and SIGKILL if it still runs after as long again.
+ENDS_BY_ITSELF_SECONDS = 10.0
+STOP_SECONDS = 30.0
+# The sweep's one line when it is interrupted; the analysis says its own instead, which
+# also names the sample it keeps.
+SWEEP_INTERRUPTED = ("sim: interrupted;", "sim: error: terminated by SIGTERM;")
 
 
 class SensitivityError(UserError):
@@ -229,7 +251,14 @@ def claim_output(output: Path, description: dict) -> None:
 
 
 def run_sample(samples: Path, n_runs: int, setup: dict, launcher: str, output: Path) -> int:
-    """Run every row of the sample as one sweep of `python -m sim`; returns its exit status."""
+    """Run every row of the sample as one sweep of `python -m sim`; returns its exit status.
+
+    The sweep runs in a child process, which ends with this one: if the analysis is
+    interrupted (Ctrl-C) or terminated (SIGTERM) it stops the sweep before leaving, and
+    Linux's parent-death signal sends the sweep SIGTERM if this process is killed outright.
+    The sweep's standard error is passed on, but for its line on being interrupted: the
+    analysis says its own, which names what it keeps (errors.interruption_note).
+    """
     command = [sys.executable, "-m", "sim", "-m",
                f"scenario={setup['scenario']}", f"seed={setup['seed']}",
                f"horizon_years={setup['horizon_years']}",
@@ -237,7 +266,73 @@ def run_sample(samples: Path, n_runs: int, setup: dict, launcher: str, output: P
                f"sensitivity.index=range(0,{n_runs})",
                "output.plots=false", "output.progress=false",
                f"hydra.sweep.dir={(output / 'runs').resolve()}", f"hydra/launcher={launcher}"]
-    return subprocess.run(command, check=False).returncode
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, errors="replace",
+                               preexec_fn=_parent_death_signal())
+    assert process.stderr is not None
+    relay = threading.Thread(target=_relay, args=(process.stderr,), daemon=True)
+    relay.start()
+    try:
+        status = process.wait()
+    except (KeyboardInterrupt, errors.Terminated) as stopped:
+        _stop(process, ctrl_c=isinstance(stopped, KeyboardInterrupt))
+        relay.join(timeout=5)
+        raise
+    relay.join(timeout=5)  # the sweep's last lines, before the analysis says more
+    if status == 130:  # the sweep alone was interrupted (its line was held back)
+        raise KeyboardInterrupt
+    if status == 143:
+        raise errors.Terminated(signal.SIGTERM)
+    return status
+
+
+def _relay(stream: IO[str]) -> None:
+    """Pass the sweep's standard error on, line by line, but for its interruption line."""
+    try:
+        for line in stream:
+            if not line.startswith(SWEEP_INTERRUPTED):
+                sys.stderr.write(line)
+                sys.stderr.flush()
+    except (OSError, ValueError):
+        pass  # our standard error is gone: nobody is reading
+
+
+def _stop(process: subprocess.Popen[str], ctrl_c: bool) -> None:
+    """End the sweep's process: wait for it if Ctrl-C reached it too, else SIGTERM, SIGKILL.
+
+    A second Ctrl-C or SIGTERM while waiting moves on to the next, harder step.
+    """
+    steps: list[signal.Signals | None] = [None] if ctrl_c else []
+    steps += [signal.SIGTERM, signal.SIGKILL]
+    for step in steps:
+        try:
+            if step is not None:
+                process.send_signal(step)
+            process.wait(ENDS_BY_ITSELF_SECONDS if step is None else STOP_SECONDS)
+            return
+        except (subprocess.TimeoutExpired, KeyboardInterrupt, errors.Terminated):
+            continue
+
+
+def _parent_death_signal() -> Callable[[], None] | None:
+    """For Popen's preexec_fn: the child is sent SIGTERM when this process ends (Linux).
+
+    As sim.run's `_stop_with_the_sweep` does for a sweep's workers; elsewhere, None.
+    The C function is found here, before the fork: the child only calls it.
+    """
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent, set_parent_death_signal, sigterm = os.getpid(), 1, int(signal.SIGTERM)
+
+    def die_with_the_parent() -> None:
+        prctl(set_parent_death_signal, sigterm)
+        if os.getppid() != parent:  # the parent ended before the signal was set
+            os.kill(os.getpid(), sigterm)
+
+    return die_with_the_parent
 
 
 def collect(sweep: Path, sample: pd.DataFrame, outcomes: list[str]) -> np.ndarray:
@@ -299,6 +394,8 @@ def _same(stored: Any, sampled: float) -> bool:
 
 def analyse(problem: dict, sample: np.ndarray, values: np.ndarray, outcomes: list[str],
             sobol: bool, seed: int) -> pd.DataFrame:
+    import pandas as pd
+
     rows = []
     for column, outcome in enumerate(outcomes):
         y = values[:, column]
@@ -384,6 +481,10 @@ def main(argv: list[str] | None = None) -> int:
                           "horizon_years": setup["horizon_years"],
                           "parameters": dict(zip(problem["names"], problem["bounds"],
                                                  strict=True))})
+    errors.interruption_note = (f"the sample and any runs already complete are kept in "
+                                f"{output}; run the same command again to resume")
+    import pandas as pd
+
     frame = pd.DataFrame(sample, columns=problem["names"])
     samples = output / "samples.csv"
     write_atomically(samples, lambda path: frame.to_csv(path, index=False))
@@ -405,4 +506,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    errors.install_signal_handlers()  # SIGTERM raises errors.Terminated, as Ctrl-C does
     run_command(main)

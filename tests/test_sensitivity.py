@@ -1,13 +1,20 @@
-"""`python -m sim.sensitivity`: a tiny Morris screening end to end, and its errors."""
+"""`python -m sim.sensitivity`: a tiny Morris screening end to end, its errors, its signals."""
 
 from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 
 from sim.sensitivity import SensitivityError, main
-from tests.conftest import snapshot
+from tests.conftest import environment, snapshot
 
 TINY = {"scenario": "opportunity_area", "horizon_years": 1, "seed": 0,
         "outcomes": ["good_or_better_change", "teacher_leaving_rate_mean"],
@@ -161,3 +168,89 @@ def test_an_undefined_outcome_is_not_mistaken_for_a_missing_run(tmp_path):
     assert "good_or_better_change in" not in message
     assert collect(tmp_path / "runs", sample, outcomes[:1]).tolist() == [[0.1]] * 3
 
+
+# -- signals: the analysis runs its sweep in a child process, which must end with it -------
+
+SLOW = {**TINY, "scenario": "national", "horizon_years": 10}  # minutes of runs
+
+
+def start(arguments: list[str], cwd: Path) -> subprocess.Popen[str]:
+    """`python -m sim.sensitivity` in a session of its own, so every process it starts is found."""
+    return subprocess.Popen([sys.executable, "-m", "sim.sensitivity", *arguments], cwd=cwd,
+                            text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=environment(), start_new_session=True)
+
+
+def wait_for(condition, timeout: float = 120.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.05)
+
+
+def session_processes(session: int) -> list[int]:
+    """Processes still running in a session (zombies awaiting their parent excluded)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session and fields[0] != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def sim_lines(stderr: str) -> list[str]:
+    assert "Traceback" not in stderr, stderr
+    return [line for line in stderr.splitlines() if line.startswith("sim: ")]
+
+
+def sweep_running(output: Path) -> bool:
+    runs = output / "runs"
+    return runs.exists() and any(p.name.endswith(".staging") for p in runs.iterdir())
+
+
+KEPT = "the sample and any runs already complete are kept in out; run the same command again"
+
+
+@pytest.mark.parametrize("how", ["Ctrl-C", "SIGTERM", "SIGKILL"])
+def test_stopping_the_analysis_stops_its_sweep_with_one_true_line(tmp_path, how):
+    process = start(["--config", write(tmp_path, SLOW), "--trajectories", "30",
+                     "--output", "out"], tmp_path)
+    session = os.getsid(process.pid)
+    try:
+        wait_for(lambda: sweep_running(tmp_path / "out"))  # the sweep's workers are running
+        if how == "Ctrl-C":  # a terminal sends it to the whole foreground process group
+            os.killpg(process.pid, signal.SIGINT)
+        else:
+            os.kill(process.pid, signal.SIGTERM if how == "SIGTERM" else signal.SIGKILL)
+        _, stderr = process.communicate(timeout=60)
+        wait_for(lambda: session_processes(session) == [], timeout=30)
+    finally:
+        for pid in session_processes(session):
+            os.kill(pid, signal.SIGKILL)
+    if how == "SIGKILL":
+        assert process.returncode == -signal.SIGKILL
+        return
+    # One line, and it is true: the sample is kept (and resuming uses it).
+    expected = {"Ctrl-C": (130, f"sim: interrupted; {KEPT}"),
+                "SIGTERM": (143, f"sim: error: terminated by SIGTERM; {KEPT}")}[how]
+    assert (process.returncode, *sim_lines(stderr)) == (*expected[:1], expected[1] + " to resume")
+    assert (tmp_path / "out" / "sample.json").exists()
+    assert (tmp_path / "out" / "samples.csv").exists()
+
+
+def test_ctrl_c_before_the_sample_is_written_says_nothing_was_written(tmp_path):
+    bounds = write(tmp_path, SLOW)
+    before = snapshot(tmp_path)
+    process = start(["--config", bounds, "--output", "out"], tmp_path)
+    time.sleep(0.5)  # importing, reading the bounds, composing the config
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert (process.returncode, *sim_lines(stderr)) == (130, "sim: interrupted; nothing was "
+                                                             "written")
+    assert snapshot(tmp_path) == before
