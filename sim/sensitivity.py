@@ -23,6 +23,14 @@ numbers). It then analyses each outcome and writes, into `--output` (by default
 A run takes its row's values into its own config, so its folder is keyed by them (like any
 sweep's runs): a run is reused only for a row with the same values. An output folder that
 holds another sample (other bounds, size or seeds) is refused in one line, never mixed.
+
+Everything is checked before anything is written: the bounds file (each parameter a number
+of the model, under model., scenario., population. or policy., in the config the runs will
+have, which is the scenario's with the status quo policy), the launcher and the output
+folder. The sweep ends with the analysis: Ctrl-C or SIGTERM stops it first, and if the
+analysis is killed outright Linux's parent-death signal stops it. Either way one line says
+what is kept (the sample and the runs already complete), from which the same command
+resumes.
 """
 
 from __future__ import annotations
@@ -30,25 +38,64 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
+import signal
 import subprocess
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
 import yaml
 
-from sim import CONFIG_DIR
+from sim import CONFIG_DIR, errors
 from sim.errors import UserError, refuse_bad_arguments, run_command
 from sim.files import write_atomically, write_json
 
+if TYPE_CHECKING:  # numpy and pandas load inside the functions, so that Ctrl-C during
+    import numpy as np  # start-up reaches run_command and gives its one line
+    import pandas as pd
+
 DEFAULT_CONFIG = CONFIG_DIR / "sensitivity_morris.yaml"
 SETUP_KEYS = {"scenario", "horizon_years", "seed", "outcomes", "parameters"}
+# Only the model's parameters can be varied: the seed, horizon and scenario are the
+# analysis's own settings (in the bounds file), and output.* and sensitivity.* are not the
+# model's.
+VARIED_GROUPS = ("model.", "scenario.", "population.", "policy.")
+# Stopping the sweep when the analysis is interrupted: Ctrl-C at a terminal reaches the
+# sweep's process too, which then ends by itself; if it has not after this long, or at
+# once on SIGTERM, it is sent SIGTERM, and SIGKILL if it still runs after as long again.
+ENDS_BY_ITSELF_SECONDS = 10.0
+STOP_SECONDS = 30.0
+# The sweep's one line when it is interrupted; the analysis says its own instead, which
+# also names the sample it keeps.
+SWEEP_INTERRUPTED = ("sim: interrupted;", "sim: error: terminated by SIGTERM;")
 
 
 class SensitivityError(UserError):
     """A problem with the analysis set-up; the message is one line for users."""
+
+
+class _DuplicateKey(yaml.YAMLError):
+    def __init__(self, key: Any, first: int, second: int) -> None:
+        super().__init__(f"'{key}' appears twice (lines {first} and {second})")
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping (YAML keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        lines: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = lines.setdefault(key, key_node.start_mark.line + 1)
+            except TypeError:
+                continue  # an unhashable key: the safe loader refuses it
+            if first != key_node.start_mark.line + 1:
+                raise _DuplicateKey(key, first, key_node.start_mark.line + 1)
+        return super().construct_mapping(node, deep=deep)
 
 
 def load_problem(path: Path) -> tuple[dict, dict]:
@@ -56,10 +103,13 @@ def load_problem(path: Path) -> tuple[dict, dict]:
     from sim.config import all_declarations
 
     try:
-        setup = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        setup = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
     except FileNotFoundError:
         raise SensitivityError(f"{path} does not exist: give a bounds file like "
                                f"configs/sensitivity_morris.yaml") from None
+    except _DuplicateKey as error:
+        raise SensitivityError(f"{path}: {error}; YAML would keep only the last: give each "
+                               f"once") from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         reason = error.strerror if isinstance(error, OSError) else type(error).__name__
         raise SensitivityError(f"{path} is not a readable YAML bounds file ({reason}): see "
@@ -81,6 +131,10 @@ def load_problem(path: Path) -> tuple[dict, dict]:
         declaration = declared.get(str(name))
         if declaration is None:
             raise SensitivityError(f"unknown parameter '{name}' in {path}")
+        if not str(name).startswith(VARIED_GROUPS):
+            raise SensitivityError(f"'{name}' in {path} cannot be varied: only the model's "
+                                   f"parameters can (keys under {', '.join(VARIED_GROUPS)}); "
+                                   f"the seed and horizon are the bounds file's own entries")
         if declaration.rule.kind not in ("number", "integer"):
             raise SensitivityError(f"{name} in {path} is {declaration.rule.describe()}: only "
                                    f"single numbers can be varied")
@@ -92,9 +146,27 @@ def load_problem(path: Path) -> tuple[dict, dict]:
         if not (rule.low <= bounds[0] and bounds[1] <= rule.high):
             raise SensitivityError(f"bounds of {name} in {path} must lie within "
                                    f"{rule.describe()}")
+    _check_in_the_runs(list(parameters), setup, path)
     problem = {"num_vars": len(parameters), "names": [str(n) for n in parameters],
                "bounds": [[float(b) for b in bounds] for bounds in parameters.values()]}
     return problem, setup
+
+
+def _check_in_the_runs(names: list[str], setup: dict, path: Path) -> None:
+    """Every parameter is one of the config the runs will have (the status quo policy's)."""
+    from sim.config import configure, to_dict
+
+    config = to_dict(configure([f"scenario={setup['scenario']}", f"seed={setup['seed']}",
+                                f"horizon_years={setup['horizon_years']}"]))
+    for name in names:
+        try:
+            _get(config, name)
+        except (KeyError, TypeError):
+            raise SensitivityError(
+                f"'{name}' in {path} is not a parameter of the analysis's runs "
+                f"(scenario={setup['scenario']}, population={config['population']['name']}, "
+                f"policy={config['policy']['name']}): list theirs with `python -m sim "
+                f"scenario={setup['scenario']} --cfg job`") from None
 
 
 def _finite_number(value: Any) -> bool:
@@ -119,6 +191,33 @@ def _check_setup(setup: dict, path: Path) -> None:
         if outcome not in SUMMARY_SCALARS:
             raise SensitivityError(f"{path}: outcome '{outcome}' is not a number of "
                                    f"summary.json; choose from {', '.join(SUMMARY_SCALARS)}")
+
+
+def check_output(output: Path) -> None:
+    """The output path is a folder, or can become one (nothing on its way is a file)."""
+    for folder in (output, *output.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise SensitivityError(f"--output {output}: {folder} is a file, not a folder: "
+                                       f"name a folder for the sample, runs and results")
+            return
+
+
+def check_launcher(name: str) -> None:
+    """The launcher is an option of Hydra's hydra/launcher group, as `python -m sim` has it."""
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    from sim.config import register
+
+    register()
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        options = sorted(GlobalHydra.instance().config_loader().get_group_options(
+            "hydra/launcher"))
+    if name not in options:
+        raise SensitivityError(f"unknown launcher '{name}' (--launcher): choose one of "
+                               f"{', '.join(options)}")
 
 
 def draw_sample(problem: dict, sobol: bool, size: int, seed: int) -> np.ndarray:
@@ -152,7 +251,14 @@ def claim_output(output: Path, description: dict) -> None:
 
 
 def run_sample(samples: Path, n_runs: int, setup: dict, launcher: str, output: Path) -> int:
-    """Run every row of the sample as one sweep of `python -m sim`; returns its exit status."""
+    """Run every row of the sample as one sweep of `python -m sim`; returns its exit status.
+
+    The sweep runs in a child process, which ends with this one: if the analysis is
+    interrupted (Ctrl-C) or terminated (SIGTERM) it stops the sweep before leaving, and
+    Linux's parent-death signal sends the sweep SIGTERM if this process is killed outright.
+    The sweep's standard error is passed on, but for its line on being interrupted: the
+    analysis says its own, which names what it keeps (errors.interruption_note).
+    """
     command = [sys.executable, "-m", "sim", "-m",
                f"scenario={setup['scenario']}", f"seed={setup['seed']}",
                f"horizon_years={setup['horizon_years']}",
@@ -160,12 +266,81 @@ def run_sample(samples: Path, n_runs: int, setup: dict, launcher: str, output: P
                f"sensitivity.index=range(0,{n_runs})",
                "output.plots=false", "output.progress=false",
                f"hydra.sweep.dir={(output / 'runs').resolve()}", f"hydra/launcher={launcher}"]
-    return subprocess.run(command, check=False).returncode
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, errors="replace",
+                               preexec_fn=_parent_death_signal())
+    assert process.stderr is not None
+    relay = threading.Thread(target=_relay, args=(process.stderr,), daemon=True)
+    relay.start()
+    try:
+        status = process.wait()
+    except (KeyboardInterrupt, errors.Terminated) as stopped:
+        _stop(process, ctrl_c=isinstance(stopped, KeyboardInterrupt))
+        relay.join(timeout=5)
+        raise
+    relay.join(timeout=5)  # the sweep's last lines, before the analysis says more
+    if status == 130:  # the sweep alone was interrupted (its line was held back)
+        raise KeyboardInterrupt
+    if status == 143:
+        raise errors.Terminated(signal.SIGTERM)
+    return status
+
+
+def _relay(stream: IO[str]) -> None:
+    """Pass the sweep's standard error on, line by line, but for its interruption line."""
+    try:
+        for line in stream:
+            if not line.startswith(SWEEP_INTERRUPTED):
+                sys.stderr.write(line)
+                sys.stderr.flush()
+    except (OSError, ValueError):
+        pass  # our standard error is gone: nobody is reading
+
+
+def _stop(process: subprocess.Popen[str], ctrl_c: bool) -> None:
+    """End the sweep's process: wait for it if Ctrl-C reached it too, else SIGTERM, SIGKILL.
+
+    A second Ctrl-C or SIGTERM while waiting moves on to the next, harder step.
+    """
+    steps: list[signal.Signals | None] = [None] if ctrl_c else []
+    steps += [signal.SIGTERM, signal.SIGKILL]
+    for step in steps:
+        try:
+            if step is not None:
+                process.send_signal(step)
+            process.wait(ENDS_BY_ITSELF_SECONDS if step is None else STOP_SECONDS)
+            return
+        except (subprocess.TimeoutExpired, KeyboardInterrupt, errors.Terminated):
+            continue
+
+
+def _parent_death_signal() -> Callable[[], None] | None:
+    """For Popen's preexec_fn: the child is sent SIGTERM when this process ends (Linux).
+
+    As sim.run's `_stop_with_the_sweep` does for a sweep's workers; elsewhere, None.
+    The C function is found here, before the fork: the child only calls it.
+    """
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent, set_parent_death_signal, sigterm = os.getpid(), 1, int(signal.SIGTERM)
+
+    def die_with_the_parent() -> None:
+        prctl(set_parent_death_signal, sigterm)
+        if os.getppid() != parent:  # the parent ended before the signal was set
+            os.kill(os.getpid(), sigterm)
+
+    return die_with_the_parent
 
 
 def collect(sweep: Path, sample: pd.DataFrame, outcomes: list[str]) -> np.ndarray:
     """Outcomes of each sample row, in sample order, from the runs made with its values."""
+    import numpy as np
+
     values = np.full((len(sample), len(outcomes)), np.nan)
+    found = np.zeros(len(sample), dtype=bool)
     for summary_path in sweep.glob("*/summary.json"):
         try:
             config = yaml.safe_load((summary_path.parent / "config.yaml").read_text())
@@ -173,18 +348,34 @@ def collect(sweep: Path, sample: pd.DataFrame, outcomes: list[str]) -> np.ndarra
             index = config["sensitivity"]["index"]
         except (OSError, ValueError, KeyError, TypeError, yaml.YAMLError):
             continue  # not a run of a sample, or a damaged one: it matches no row
-        if not (isinstance(index, int) and 0 <= index < len(sample)):
+        if not (isinstance(index, int) and 0 <= index < len(sample)
+                and isinstance(summary, dict)):
             continue
-        if not all(_same(_get(config, name), value)
-                   for name, value in sample.iloc[index].items()):
+        try:
+            same = all(_same(_get(config, name), value)
+                       for name, value in sample.iloc[index].items())
+        except (KeyError, TypeError):
+            same = False
+        if not same:
             continue  # a run of another sample that had this row number
-        values[index] = [np.nan if summary.get(o) is None else summary[o] for o in outcomes]
-    missing = np.flatnonzero(np.isnan(values).any(axis=1))
+        found[index] = True
+        values[index] = [summary[o] if _finite_number(summary.get(o)) else np.nan
+                         for o in outcomes]
+    missing = np.flatnonzero(~found)
     if len(missing):
         shown = ", ".join(str(i) for i in missing[:10])
-        raise SensitivityError(f"{len(missing)} sample rows have no complete run or an undefined "
-                               f"outcome (rows {shown}{' ...' if len(missing) > 10 else ''}); "
-                               f"run the same command again to resume")
+        raise SensitivityError(f"{len(missing)} sample rows have no complete run (rows "
+                               f"{shown}{' ...' if len(missing) > 10 else ''}); run the same "
+                               f"command again to resume")
+    undefined = {outcome: int(np.isnan(values[:, column]).sum())
+                 for column, outcome in enumerate(outcomes)}
+    undefined = {outcome: count for outcome, count in undefined.items() if count}
+    if undefined:
+        said = ", ".join(f"{outcome} in {count} of {len(sample)} runs"
+                         for outcome, count in undefined.items())
+        raise SensitivityError(f"an outcome is undefined (null in summary.json): {said}; every "
+                               f"run is complete, so running again will not help: choose "
+                               f"another outcome, or a larger place (scenario, or its scale)")
     return values
 
 
@@ -203,6 +394,8 @@ def _same(stored: Any, sampled: float) -> bool:
 
 def analyse(problem: dict, sample: np.ndarray, values: np.ndarray, outcomes: list[str],
             sobol: bool, seed: int) -> pd.DataFrame:
+    import pandas as pd
+
     rows = []
     for column, outcome in enumerate(outcomes):
         y = values[:, column]
@@ -271,7 +464,6 @@ def main(argv: list[str] | None = None) -> int:
     refuse_bad_arguments(parser, "python -m sim.sensitivity")
     args = parser.parse_args(argv)
     method = "sobol" if args.sobol else "morris"
-    problem, setup = load_problem(args.config)
     size = args.samples if args.sobol else args.trajectories
     if not 2 <= size <= 100_000:
         raise SensitivityError("--trajectories and --samples must be from 2 to 100000")
@@ -279,13 +471,20 @@ def main(argv: list[str] | None = None) -> int:
         raise SensitivityError(f"--samples {size} must be a power of 2 (Saltelli's scheme)")
     if not 0 <= args.sample_seed < 2**32:
         raise SensitivityError("--sample-seed must be a whole number from 0 to 4294967295")
-    sample = draw_sample(problem, args.sobol, size, args.sample_seed)
     output = args.output or Path("results") / "sensitivity" / method
+    check_output(output)
+    problem, setup = load_problem(args.config)
+    check_launcher(args.launcher)
+    sample = draw_sample(problem, args.sobol, size, args.sample_seed)
     claim_output(output, {"method": method, "size": size, "sample_seed": args.sample_seed,
                           "scenario": setup["scenario"], "seed": setup["seed"],
                           "horizon_years": setup["horizon_years"],
                           "parameters": dict(zip(problem["names"], problem["bounds"],
                                                  strict=True))})
+    errors.interruption_note = (f"the sample and any runs already complete are kept in "
+                                f"{output}; run the same command again to resume")
+    import pandas as pd
+
     frame = pd.DataFrame(sample, columns=problem["names"])
     samples = output / "samples.csv"
     write_atomically(samples, lambda path: frame.to_csv(path, index=False))
@@ -307,4 +506,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    errors.install_signal_handlers()  # SIGTERM raises errors.Terminated, as Ctrl-C does
     run_command(main)

@@ -239,6 +239,28 @@ SENSITIVITY = [
          module="sim.sensitivity"),
     Case("output folder holding the user's files", ("--output", "data"),
          "not a sensitivity analysis's", module="sim.sensitivity"),
+    Case("sensitivity output a file", ("--config", "bounds.yaml", "--output", "notes.txt"),
+         "notes.txt is a file, not a folder", module="sim.sensitivity",
+         setup=bounds_file(GOOD_BOUNDS)),
+    Case("sensitivity launcher unknown", ("--config", "bounds.yaml", "--launcher", "nope"),
+         "unknown launcher 'nope' (--launcher): choose one of", module="sim.sensitivity",
+         setup=bounds_file(GOOD_BOUNDS)),
+    Case("bounds of a lever the status quo lacks", ("--config", "bounds.yaml"),
+         "is not a parameter of the analysis's runs", module="sim.sensitivity",
+         setup=bounds_with("  model.trusts.hub_radius_km: [10.0, 50.0]\n"
+                           "  policy.mat_contracting.contract_length_years: [1, 10]\n")),
+    Case("bounds of the seed", ("--config", "bounds.yaml"), "'seed' in bounds.yaml cannot be "
+         "varied", module="sim.sensitivity",
+         setup=bounds_with("  model.trusts.hub_radius_km: [10.0, 50.0]\n  seed: [0, 10]\n")),
+    Case("bounds of the sample's own index", ("--config", "bounds.yaml"),
+         "'sensitivity.index' in bounds.yaml cannot be varied", module="sim.sensitivity",
+         setup=bounds_with("  model.trusts.hub_radius_km: [10.0, 50.0]\n"
+                           "  sensitivity.index: [0, 10]\n")),
+    Case("bounds with a parameter twice", ("--config", "bounds.yaml"),
+         "'model.trusts.hub_radius_km' appears twice", module="sim.sensitivity",
+         setup=bounds_with("  model.trusts.hub_radius_km: [10.0, 50.0]\n"
+                           "  model.improvement.support_effect: [0.25, 1.0]\n"
+                           "  model.trusts.hub_radius_km: [20.0, 40.0]\n")),
 ]
 
 def gias_file(content: bytes | Callable[[str], str]) -> Callable[[Path], None]:

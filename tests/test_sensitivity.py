@@ -1,13 +1,20 @@
-"""`python -m sim.sensitivity`: a tiny Morris screening end to end, and its errors."""
+"""`python -m sim.sensitivity`: a tiny Morris screening end to end, its errors, its signals."""
 
 from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 
 from sim.sensitivity import SensitivityError, main
-from tests.conftest import snapshot
+from tests.conftest import environment, snapshot
 
 TINY = {"scenario": "opportunity_area", "horizon_years": 1, "seed": 0,
         "outcomes": ["good_or_better_change", "teacher_leaving_rate_mean"],
@@ -47,11 +54,55 @@ def test_morris_screening_ranks_the_parameters(tmp_path, monkeypatch):
                      "model.improvement.support_effect": [0.2, 1]}}, "low < high"),
     ({"parameters": {"model.trusts.hub_radius_km": [-5, 10],
                      "model.improvement.support_effect": [0.2, 1]}}, "must lie within"),
+    # Declared, but not in the runs: the analysis runs the status quo policy.
+    ({"parameters": {"model.trusts.hub_radius_km": [10, 50],
+                     "policy.mat_contracting.contract_length_years": [1, 10]}},
+     "'policy.mat_contracting.contract_length_years' in"),
+    # Not the model's: set once for every run, or the sample's own.
+    ({"parameters": {"model.trusts.hub_radius_km": [10, 50], "seed": [0, 10]}},
+     "'seed' in"),
+    ({"parameters": {"model.trusts.hub_radius_km": [10, 50], "sensitivity.index": [0, 10]}},
+     "'sensitivity.index' in"),
+    ({"parameters": {"model.trusts.hub_radius_km": [10, 50], "output.plots": [0, 1]}},
+     "'output.plots' in"),
 ])
-def test_bad_bounds_give_one_clean_line(tmp_path, change, message):
+def test_bad_bounds_give_one_clean_line(tmp_path, monkeypatch, change, message):
+    monkeypatch.chdir(tmp_path)
+    bounds = write(tmp_path, {**TINY, **change})
+    before = snapshot(tmp_path)
     with pytest.raises(SensitivityError) as error:
-        main(["--config", write(tmp_path, {**TINY, **change})])
+        main(["--config", bounds])
     assert message in str(error.value) and "\n" not in str(error.value)
+    assert snapshot(tmp_path) == before
+
+
+def test_a_key_given_twice_is_refused(tmp_path):
+    """YAML would silently keep the second; the user meant one of them."""
+    bounds = tmp_path / "bounds.yaml"
+    bounds.write_text("scenario: opportunity_area\nhorizon_years: 1\nseed: 0\n"
+                      "outcomes: [good_or_better_change]\nparameters:\n"
+                      "  model.trusts.hub_radius_km: [10, 50]\n"
+                      "  model.trusts.hub_radius_km: [20, 40]\n")
+    with pytest.raises(SensitivityError, match=r"'model.trusts.hub_radius_km' appears twice "
+                                               r"\(lines 6 and 7\)"):
+        main(["--config", str(bounds)])
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (["--launcher", "nope"], "unknown launcher 'nope' (--launcher): choose one of basic, "),
+    (["--output", "notes.txt"], "notes.txt is a file, not a folder"),
+    (["--output", "notes.txt/analysis"], "notes.txt is a file, not a folder"),
+])
+def test_bad_arguments_are_refused_before_anything_is_written(tmp_path, monkeypatch, change,
+                                                              message):
+    monkeypatch.chdir(tmp_path)
+    bounds = write(tmp_path, TINY)
+    (tmp_path / "notes.txt").write_text("mine")
+    before = snapshot(tmp_path)
+    with pytest.raises(SensitivityError) as error:
+        main(["--config", bounds, "--output", "out", *change])
+    assert message in str(error.value)
+    assert snapshot(tmp_path) == before
 
 
 def test_sobol_indices_behind_a_flag(tmp_path, monkeypatch):
@@ -93,3 +144,113 @@ def test_a_run_is_used_only_for_a_row_with_its_values(tmp_path):
         collect(sweep, sample, ["good_or_better_change"])
     sample = pd.DataFrame({"model.trusts.hub_radius_km": [10.0]})
     assert collect(sweep, sample, ["good_or_better_change"]).tolist() == [[0.1]]
+
+
+def test_an_undefined_outcome_is_not_mistaken_for_a_missing_run(tmp_path):
+    """Every run complete, an outcome null in some: say which, and that resuming won't help."""
+    from sim.sensitivity import collect
+
+    sample = pd.DataFrame({"model.trusts.hub_radius_km": [10.0, 20.0, 30.0]})
+    for index, (radius, wait) in enumerate([(10.0, None), (20.0, 2.5), (30.0, None)]):
+        run = tmp_path / "runs" / f"run{index}"
+        run.mkdir(parents=True)
+        (run / "summary.json").write_text(
+            f'{{"good_or_better_change": 0.1, "orphan_wait_mean_terms_at_placement": '
+            f'{"null" if wait is None else wait}}}')
+        (run / "config.yaml").write_text(yaml.safe_dump({
+            "sensitivity": {"index": index}, "model": {"trusts": {"hub_radius_km": radius}}}))
+    outcomes = ["good_or_better_change", "orphan_wait_mean_terms_at_placement"]
+    with pytest.raises(SensitivityError) as error:
+        collect(tmp_path / "runs", sample, outcomes)
+    message = str(error.value)
+    assert "orphan_wait_mean_terms_at_placement in 2 of 3 runs" in message
+    assert "will not help" in message and "resume" not in message
+    assert "good_or_better_change in" not in message
+    assert collect(tmp_path / "runs", sample, outcomes[:1]).tolist() == [[0.1]] * 3
+
+
+# -- signals: the analysis runs its sweep in a child process, which must end with it -------
+
+SLOW = {**TINY, "scenario": "national", "horizon_years": 10}  # minutes of runs
+
+
+def start(arguments: list[str], cwd: Path) -> subprocess.Popen[str]:
+    """`python -m sim.sensitivity` in a session of its own, so every process it starts is found."""
+    return subprocess.Popen([sys.executable, "-m", "sim.sensitivity", *arguments], cwd=cwd,
+                            text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=environment(), start_new_session=True)
+
+
+def wait_for(condition, timeout: float = 120.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.05)
+
+
+def session_processes(session: int) -> list[int]:
+    """Processes still running in a session (zombies awaiting their parent excluded)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session and fields[0] != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def sim_lines(stderr: str) -> list[str]:
+    assert "Traceback" not in stderr, stderr
+    return [line for line in stderr.splitlines() if line.startswith("sim: ")]
+
+
+def sweep_running(output: Path) -> bool:
+    runs = output / "runs"
+    return runs.exists() and any(p.name.endswith(".staging") for p in runs.iterdir())
+
+
+KEPT = "the sample and any runs already complete are kept in out; run the same command again"
+
+
+@pytest.mark.parametrize("how", ["Ctrl-C", "SIGTERM", "SIGKILL"])
+def test_stopping_the_analysis_stops_its_sweep_with_one_true_line(tmp_path, how):
+    process = start(["--config", write(tmp_path, SLOW), "--trajectories", "30",
+                     "--output", "out"], tmp_path)
+    session = os.getsid(process.pid)
+    try:
+        wait_for(lambda: sweep_running(tmp_path / "out"))  # the sweep's workers are running
+        if how == "Ctrl-C":  # a terminal sends it to the whole foreground process group
+            os.killpg(process.pid, signal.SIGINT)
+        else:
+            os.kill(process.pid, signal.SIGTERM if how == "SIGTERM" else signal.SIGKILL)
+        _, stderr = process.communicate(timeout=60)
+        wait_for(lambda: session_processes(session) == [], timeout=30)
+    finally:
+        for pid in session_processes(session):
+            os.kill(pid, signal.SIGKILL)
+    if how == "SIGKILL":
+        assert process.returncode == -signal.SIGKILL
+        return
+    # One line, and it is true: the sample is kept (and resuming uses it).
+    expected = {"Ctrl-C": (130, f"sim: interrupted; {KEPT}"),
+                "SIGTERM": (143, f"sim: error: terminated by SIGTERM; {KEPT}")}[how]
+    assert (process.returncode, *sim_lines(stderr)) == (*expected[:1], expected[1] + " to resume")
+    assert (tmp_path / "out" / "sample.json").exists()
+    assert (tmp_path / "out" / "samples.csv").exists()
+
+
+def test_ctrl_c_before_the_sample_is_written_says_nothing_was_written(tmp_path):
+    bounds = write(tmp_path, SLOW)
+    before = snapshot(tmp_path)
+    process = start(["--config", bounds, "--output", "out"], tmp_path)
+    time.sleep(0.5)  # importing, reading the bounds, composing the config
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert (process.returncode, *sim_lines(stderr)) == (130, "sim: interrupted; nothing was "
+                                                             "written")
+    assert snapshot(tmp_path) == before
