@@ -47,7 +47,7 @@ from sim.phases.capacity import CapacityParameters
 from sim.phases.diagnosis import DiagnosisParameters
 from sim.phases.improvement import ImprovementParameters
 from sim.phases.inspection import InspectionParameters
-from sim.phases.structure import StructureParameters, TrustParameters
+from sim.phases.structure import StructureParameters, TrustParameters, check_brokering_memory
 from sim.phases.workforce import WorkforceParameters
 from sim.policies import PolicyParameters
 from sim.policies.local_governance import LocalGovernanceParameters
@@ -124,6 +124,7 @@ class RunConfig:
         if isinstance(self.population, SyntheticPopulation) and not isinstance(
                 self.population, GiasPopulation):
             check_place(self.scenario)
+            check_brokering_memory(self)
 
     @property
     def horizon(self) -> int:

@@ -85,12 +85,26 @@ def user_error_within(error: BaseException) -> UserError | None:
 
 
 def _terminate(signal_number: int, frame: object) -> None:
+    _ignore_further_signals()
     raise Terminated(signal_number)
 
 
 def install_signal_handlers() -> None:
-    """SIGTERM raises `Terminated` in the main thread, so clean-up runs as for Ctrl-C."""
+    """SIGTERM raises `Terminated` in the main thread, so clean-up runs as for Ctrl-C; after
+    the first Ctrl-C or SIGTERM, more of either are ignored, so that a scheduler's repeated
+    SIGTERM (SLURM's scancel signals every process) cannot cut the clean-up short."""
     signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, _interrupt)
+
+
+def _interrupt(signal_number: int, frame: object) -> None:
+    _ignore_further_signals()
+    raise KeyboardInterrupt
+
+
+def _ignore_further_signals() -> None:
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, signal.SIG_IGN)
 
 
 def _no_space(error: BaseException | None) -> bool:
