@@ -213,6 +213,17 @@ def clean_after_interruption(plan: Plan) -> None:
                 folder.rmdir()
 
 
+def launcher_failed(plan: Plan, error: Exception) -> SweepFailedError:
+    """The launcher (joblib, Ray, submitit) itself stopped the sweep: say so in one line."""
+    reason = errors.one_line(error) or "no reason given"
+    if type(error).__name__ == "TimeoutError":  # the built-in, or multiprocessing's
+        reason = "a job took longer than hydra.launcher.timeout allows"
+    return SweepFailedError(f"the launcher stopped the sweep ({type(error).__name__}: "
+                            f"{reason}); the runs already complete are kept in "
+                            f"{folders.describe(plan.sweep)}; run the same command again to "
+                            f"resume")
+
+
 def finish_sweep(plan: Plan, returns: Sequence[Any]) -> None:
     """Say how the sweep went; raise SweepFailedError naming the failed runs, if any."""
     from hydra.core.utils import JobStatus

@@ -171,3 +171,12 @@ def test_a_folder_named_sim_where_the_command_runs_does_not_hide_the_package(tmp
     result = subprocess.run([sys.executable, "-m", "sim", "--version"], cwd=tmp_path,
                             capture_output=True, text=True, env=environment, timeout=120)
     assert result.returncode == 0 and result.stdout.startswith("sim "), result.stderr
+
+
+def test_a_launcher_that_stops_the_sweep_gets_one_line(tmp_path):
+    result = run_cli("-m", "seed=1,2", "horizon_years=1", "output.plots=false",
+                     "hydra.sweep.dir=sweep", "hydra.launcher.timeout=0.001", cwd=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("sim: error:")]
+    assert len(errors) == 1 and "hydra.launcher.timeout" in errors[0], result.stderr
+    assert not any(p.name.endswith(".staging") for p in (tmp_path / "sweep").iterdir())

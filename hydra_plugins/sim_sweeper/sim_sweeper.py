@@ -42,10 +42,12 @@ class SimSweeper(BasicSweeper):
         try:
             for batch in batches:
                 returns.extend(self.launcher.launch(batch, initial_job_idx=len(returns)))
-        except BaseException:
+        except BaseException as error:
             with errors.signals_held():  # a second Ctrl-C must not stop the clean-up
                 sweeps.release_workers()
                 sweeps.clean_after_interruption(plan)
+            if isinstance(error, Exception) and not isinstance(error, errors.UserError):
+                raise sweeps.launcher_failed(plan, error) from error
             raise
         with errors.signals_held():
             sweeps.release_workers()
