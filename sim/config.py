@@ -33,6 +33,8 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from sim import CONFIG_DIR
 from sim.errors import user_error_within
+from sim.mechanics.brokering import check_brokering_memory
+from sim.mechanics.trusts import TrustParameters
 from sim.parameters import (
     JUDGEMENT,
     REQUIRED,
@@ -47,7 +49,7 @@ from sim.phases.capacity import CapacityParameters
 from sim.phases.diagnosis import DiagnosisParameters
 from sim.phases.improvement import ImprovementParameters
 from sim.phases.inspection import InspectionParameters
-from sim.phases.structure import StructureParameters, TrustParameters, check_brokering_memory
+from sim.phases.structure import StructureParameters
 from sim.phases.workforce import WorkforceParameters
 from sim.policies import PolicyParameters
 from sim.policies.local_governance import LocalGovernanceParameters

@@ -33,11 +33,11 @@ from scipy.spatial import cKDTree
 from sim import metrics
 from sim.agents import School, Trust
 from sim.events import EventLog
+from sim.mechanics.trusts import new_trust_values
 from sim.network import PartnershipNetwork
 from sim.phases import capacity, diagnosis, improvement, inspection, structure, workforce
 from sim.policies import PolicyEffects, make_policy
 from sim.population import build_population
-from sim.population.trusts import new_trust_values
 from sim.state import TERMS_PER_YEAR, Governance, TrustKind
 
 if TYPE_CHECKING:

@@ -7,10 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from sim.config import RunConfig, configure
 from sim.model import SchoolSystemModel
+from sim.state import TrustKind
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 # An invented extract in exact GIAS format (tests/data/make_gias_fixture.py writes it).
@@ -52,6 +54,15 @@ def snapshot(folder: Path) -> dict[str, tuple]:
             found[str(path.relative_to(folder))] = ("folder" if path.is_dir() else "other",
                                                     stat.st_mode)
     return found
+
+
+def largest_mat(model: SchoolSystemModel) -> tuple[int, np.ndarray]:
+    """The row of the largest MAT and its schools."""
+    trust = model.schools.trust
+    mats = np.flatnonzero(model.trusts.kind == TrustKind.MULTI_ACADEMY_TRUST)
+    sizes = np.array([(trust == t).sum() for t in mats])
+    chosen = int(mats[np.argmax(sizes)])
+    return chosen, np.flatnonzero(trust == chosen)
 
 
 @pytest.fixture

@@ -26,10 +26,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.mechanics.rates import per_term
 from sim.parameters import JUDGEMENT, parameter
 from sim.phases import capacity
 from sim.phases.diagnosis import true_need
-from sim.phases.workforce import expected_turnover, per_term, update_workload
+from sim.phases.workforce import expected_turnover, update_workload
 from sim.state import TERMS_PER_YEAR, TYPICAL_LEADERSHIP, per_school, trust_index
 
 if TYPE_CHECKING:

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.mechanics.grading import grade_from_effectiveness
 from sim.parameters import JUDGEMENT, parameter
-from sim.population.synthetic import grade_from_effectiveness
 from sim.state import TERMS_PER_YEAR, grade_index
 
 if TYPE_CHECKING:

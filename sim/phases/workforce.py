@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.mechanics.rates import per_term
 from sim.parameters import JUDGEMENT, parameter
 from sim.sampling import binomial
 from sim.state import ENGLAND_FSM_MEAN, TERMS_PER_YEAR, grade_index, per_school, trust_index
@@ -92,11 +93,6 @@ class WorkforceParameters:
         0.03, "workload from local-authority data requests on maintained schools", source=JUDGEMENT,
         low=0.0, high=1.0, why="added to a typical workload of 1; at most doubling it (judgement)")
 
-
-
-def per_term(yearly_rate: float | np.ndarray) -> float | np.ndarray:
-    """Probability per term of an event with the given probability per year."""
-    return 1.0 - (1.0 - np.asarray(yearly_rate)) ** (1.0 / TERMS_PER_YEAR)
 
 
 def update_workload(model: SchoolSystemModel) -> None:

@@ -44,10 +44,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.mechanics.brokering import Broker
+from sim.mechanics.grading import grade_from_effectiveness
 from sim.parameters import JUDGEMENT, parameter
-from sim.phases.structure import Broker
 from sim.policies import TERMS_PER_YEAR, Lever
-from sim.population.synthetic import grade_from_effectiveness
 from sim.state import NEVER, Governance, Grade, TrustKind
 
 if TYPE_CHECKING:

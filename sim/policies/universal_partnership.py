@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.mechanics.clusters import form_clusters
 from sim.parameters import JUDGEMENT, parameter
 from sim.policies import TERMS_PER_YEAR, Lever, PolicyEffects
-from sim.population.trusts import form_clusters
 from sim.state import Governance
 
 if TYPE_CHECKING:

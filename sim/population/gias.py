@@ -42,6 +42,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
+from sim.mechanics.grading import grade_from_effectiveness
+from sim.mechanics.trusts import empty_trusts, new_trust_values
 from sim.parameters import ConfigError, parameter
 from sim.population.gias_areas import (
     OPPORTUNITY_AREAS_FILE,
@@ -56,10 +58,9 @@ from sim.population.synthetic import (
     beta_from_mean_sd,
     draw_behaviour_and_buy_in,
     draw_staff,
-    grade_from_effectiveness,
     new_schools,
 )
-from sim.population.trusts import empty_trusts, form_partnership_clusters, new_trust_values
+from sim.population.trusts import form_partnership_clusters
 from sim.state import (
     ENGLAND_FSM_MEAN,
     TERMS_PER_YEAR,

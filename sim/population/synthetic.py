@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.mechanics.grading import grade_from_effectiveness
 from sim.parameters import JUDGEMENT, ConfigError, parameter
 from sim.population.trusts import form_partnership_clusters, form_trusts
 from sim.scenario import scaled_count
@@ -149,11 +150,6 @@ def check_place(scenario: ScenarioParameters) -> None:
             f"{n_schools}: use 0 or at least {math.ceil(n_schools / SCHOOLS_PER_MAT)} (at most "
             f"{SCHOOLS_PER_MAT} schools per MAT; a MAT's schools support each other pairwise, so "
             f"MATs of thousands of schools exhaust memory)")
-
-
-def grade_from_effectiveness(observed: np.ndarray, cut_points: list[float]) -> np.ndarray:
-    """Ofsted grade (1-4) from observed effectiveness and ascending cut points 4|3|2|1."""
-    return (4 - np.searchsorted(np.asarray(cut_points), observed, side="right")).astype(np.int8)
 
 
 def build_synthetic_population(

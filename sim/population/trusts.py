@@ -3,8 +3,8 @@
 Multi-academy trusts (MATs) get a skewed size distribution and hold geographically
 clustered schools around hubs (seed 000: trusts grow by geographical hubs); academies no
 MAT holds are single-academy trusts; a share of maintained schools are in peer clusters of
-nearby schools (seed 003). `new_trust_values` is also how the model founds a trust later
-in a run, and `form_clusters` how universal partnership forms clusters.
+nearby schools (seed 003). A trust's make-up (`sim.mechanics.trusts`) and the cutting of
+schools into clusters (`sim.mechanics.clusters`) are shared with the model and the policies.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.spatial import cKDTree
 
+from sim.mechanics.clusters import form_clusters
+from sim.mechanics.trusts import empty_trusts, new_trust_values
 from sim.scenario import scaled_count
 from sim.state import (
     Governance,
@@ -28,49 +30,6 @@ if TYPE_CHECKING:
     from sim.config import ModelParameters
     from sim.population.synthetic import SyntheticPopulation
     from sim.scenario import ScenarioParameters
-
-
-def empty_trusts() -> TrustArrays:
-    return TrustArrays(
-        trust_id=np.zeros(0, np.int64), name=np.zeros(0, object), kind=np.zeros(0, np.int8),
-        active=np.zeros(0, bool), founded_term=np.zeros(0, np.int32),
-        central_team_fte=np.zeros(0), prescriptiveness=np.zeros(0),
-        giver_taker_threshold=np.zeros(0), hub_radius_km=np.zeros(0),
-        growth_cap_per_year=np.zeros(0, np.int32), risk_appetite=np.zeros(0),
-        data_reporting_intensity=np.zeros(0), leadership_pool=np.zeros(0),
-        joins_this_year=np.zeros(0, np.int32), reputation=np.zeros(0),
-        supplier_record=np.zeros(0),
-    )
-
-
-def new_trust_values(
-    kind: TrustKind, n_members: int, model: ModelParameters, rng: np.random.Generator,
-    founded_term: int, trust_strength: float, trust_id: int,
-) -> dict[str, object]:
-    """Attributes of one new trust, drawn around the configured defaults (seed 004)."""
-    rules = model.trusts
-    is_mat = kind == TrustKind.MULTI_ACADEMY_TRUST
-    capacity = model.capacity
-    return {
-        "trust_id": trust_id,
-        "name": f"{'Multi' if is_mat else 'Single'} Academy Trust {trust_id}",
-        "kind": int(kind),
-        "active": True,
-        "founded_term": founded_term,
-        "central_team_fte": (capacity.central_team_base_fte
-                             + capacity.central_team_fte_per_school * n_members) if is_mat else 0.0,
-        "prescriptiveness": min(max(float(rng.normal(rules.prescriptiveness_mean, 0.15)), 0.0), 1.0),
-        "giver_taker_threshold": rules.giver_taker_threshold,
-        "hub_radius_km": rules.hub_radius_km,
-        "growth_cap_per_year": rules.growth_cap_per_year,
-        "risk_appetite": min(max(float(rng.normal(rules.risk_appetite_mean, 0.15)), 0.0), 1.0),
-        "data_reporting_intensity": (rules.data_reporting_intensity if is_mat
-                                     else rules.single_academy_trust_data_reporting),
-        "leadership_pool": trust_strength + (rules.leadership_pool_bonus if is_mat else 0.0),
-        "joins_this_year": 0,
-        "reputation": 2.0,
-        "supplier_record": 1.0,
-    }
 
 
 def form_trusts(
@@ -176,40 +135,3 @@ def form_partnership_clusters(
     maintained = np.flatnonzero(schools.governance == Governance.MAINTAINED)
     chosen = maintained[rng.random(len(maintained)) < population.cluster_share_of_maintained]
     return form_clusters(chosen, schools, population.cluster_size, rng)
-
-
-def form_clusters(
-    rows: np.ndarray, schools: SchoolArrays, cluster_size: list[int], rng: np.random.Generator,
-) -> list[np.ndarray]:
-    """Cut schools into clusters of `cluster_size` (low, high) nearby schools.
-
-    The schools are ordered along a space-filling (Morton) curve within their local
-    authority, so that consecutive schools are near each other, then cut in order. Fewer
-    schools than the smallest cluster form none.
-    """
-    low, high = cluster_size
-    if len(rows) < low:
-        return []
-    order = np.lexsort((_morton_code(schools.x_km[rows], schools.y_km[rows]),
-                        schools.local_authority[rows]))
-    rows = rows[order]
-    clusters = []
-    start = 0
-    while len(rows) - start >= low:
-        size = int(rng.integers(low, high + 1))
-        if len(rows) - start - size < low:
-            size = len(rows) - start if len(rows) - start <= high else size
-        clusters.append(rows[start:start + size])
-        start += size
-    return clusters
-
-
-def _morton_code(x_km: np.ndarray, y_km: np.ndarray, cell_km: float = 1.0) -> np.ndarray:
-    """Interleave the bits of grid coordinates, so nearby points get nearby codes."""
-    ix = (x_km / cell_km).astype(np.uint64)
-    iy = (y_km / cell_km).astype(np.uint64)
-    code = np.zeros_like(ix)
-    for bit in range(16):
-        code |= ((ix >> np.uint64(bit)) & np.uint64(1)) << np.uint64(2 * bit)
-        code |= ((iy >> np.uint64(bit)) & np.uint64(1)) << np.uint64(2 * bit + 1)
-    return code

@@ -1,0 +1,81 @@
+"""Phase 6, once a year after the summer term: the structure of the system changes.
+
+`run_year` is the phase's only entry point; each step is its own module: `heads` (1),
+`orders` (2-3), `brokering` (4, with the broker of `sim.mechanics.brokering`) and `growth`
+(5-7); the parameters are in `parameters`.
+
+In order:
+1. **Heads replaced**: heads leave (`head_leaving_rate`) and are replaced more often after
+   an inadequate grade; a trust appoints from its own pool (seed 002: staff leave, fall
+   ill; seed 004: "supporting and deploying leadership"). A new head resets tenure and
+   costs the school some self-assessment accuracy.
+2. **Academy orders**: inadequate maintained schools are ordered to become sponsored
+   academies and wait for a sponsor.
+3. **Rebrokering**: academies with two grades below good in a row, the latest from this
+   year, are moved to a new trust with `rebrokering_probability`; an academy graded good
+   again while it waits is let off.
+4. **Brokering**: the regional commissioner asks the trusts with a hub within
+   `search_radius_km` to sponsor each waiting school. Each trust applies its due
+   diligence (seed 004 finding 4: trusts have become "more disciplined"), in this order:
+   `hub_distance` (the school must be within the trust's `hub_radius_km` of a hub; seed
+   000), `growth_cap` (schools taken on this year), `giver_taker_ratio` (its givers over its
+   members graded below good, counting a weak newcomer, must stay at or above its
+   threshold) and `risk_appetite`. The
+   school goes to the accepting trust with the best reputation; a school no trust accepts
+   is an **orphan** and waits for next year's round. Refusals are logged with the rule.
+5. **Voluntary conversions**: good or better maintained schools convert; most join a
+   nearby MAT, some found a new MAT with neighbours, the rest become single-academy trusts.
+6. **Single-academy trusts join MATs**, a few MAT academies **transfer voluntarily** to
+   another nearby MAT that accepts them (DfE academy transfers data counts these with
+   rebrokering), and **small MATs merge** into nearby larger ones.
+7. **Trusts update**: central teams follow size, reputation is refreshed, prescriptiveness
+   adapts to the trust's mix of schools (seed 004 finding 2), and a MAT that takes a school
+   far from its hubs opens a new hub (seed 000: growth by geographical hubs).
+"""
+
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sim.mechanics.brokering import Broker
+from sim.phases.structure.brokering import place_waiting_schools
+from sim.phases.structure.growth import (
+    convert_voluntarily,
+    merge_small_trusts,
+    single_academy_trusts_join,
+    transfer_voluntarily,
+    update_trusts,
+)
+from sim.phases.structure.heads import drift_accuracy, replace_heads
+from sim.phases.structure.orders import flag_for_rebrokering, issue_academy_orders
+from sim.phases.structure.parameters import StructureParameters
+from sim.state import TERMS_PER_YEAR
+
+if TYPE_CHECKING:
+    from sim.model import SchoolSystemModel
+
+__all__ = ["StructureParameters", "run_year"]
+
+
+def run_year(model: SchoolSystemModel, *, trends: bool = True) -> None:
+    """The yearly phase. Without `trends` (the spin-up before a run) only what keeps a
+    system at rest happens: heads, academy orders, rebrokering and brokering; conversions,
+    SAT joins, transfers and mergers wait for the run."""
+    year_start = model.term - (TERMS_PER_YEAR - 1)
+    model.trusts.joins_this_year[:] = 0
+    model.trust_moves_this_year = 0
+    replace_heads(model, year_start)
+    drift_accuracy(model)
+    broker = Broker(model)
+    issue_academy_orders(model)
+    flag_for_rebrokering(model, year_start)
+    place_waiting_schools(broker)
+    if trends:
+        convert_voluntarily(model, broker)
+        single_academy_trusts_join(model, broker)
+        transfer_voluntarily(model, broker)
+        merge_small_trusts(model, broker)
+    update_trusts(model)
+    model.rebuild_structure()
+

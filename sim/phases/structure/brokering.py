@@ -1,0 +1,255 @@
+"""Brokering (step 4 of the yearly phase): the regional commissioner finds trusts for the
+schools waiting for one, and trusts apply their due diligence.
+
+The commissioner asks the trusts with a hub within `search_radius_km` to sponsor each
+waiting school, longest wait first. Each trust applies its due diligence (seed 004
+finding 4: trusts have become "more disciplined"), in the order of `RULES`:
+`hub_distance` (the school must be within the trust's `hub_radius_km` of a hub; seed
+000), `growth_cap` (schools taken on this year), `giver_taker_ratio` (its givers over its
+members graded below good, counting a weak newcomer, must stay at or above its
+threshold) and `risk_appetite`. The school goes to the accepting trust with the best
+reputation; a school no trust accepts is an orphan and waits for next year's round.
+Refusals are logged with the rule. A `BrokeringRound` is also how converters, single-
+academy trusts and voluntary movers find a trust (`growth`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from sim.mechanics.brokering import Broker
+from sim.state import Grade
+
+RULES = ("hub_distance", "growth_cap", "giver_taker_ratio", "risk_appetite")
+
+
+def place_waiting_schools(broker: Broker) -> None:
+    """One brokering round for every school waiting for a sponsor, longest wait first."""
+    model = broker.model
+    schools = model.schools
+    waiting = np.flatnonzero(schools.awaiting_sponsor & ~schools.under_contract)
+    waiting = waiting[np.lexsort((schools.urn[waiting],
+                                  schools.awaiting_sponsor_since_term[waiting]))]
+    academy = schools.is_academy[waiting]
+    wait_terms = model.term - schools.awaiting_sponsor_since_term[waiting]
+    old_trust = schools.trust[waiting].copy()
+    brokering = BrokeringRound(broker, waiting, exclude=old_trust)
+    taken_by = np.full(len(waiting), -1, np.int64)
+    for position, trust in brokering.accepted_in_turn():
+        reason = "rebrokered" if academy[position] else "sponsored"
+        broker.join(int(waiting[position]), trust, reason, record=False)
+        taken_by[position] = trust
+    _record_round(broker, brokering, waiting, taken_by, academy, wait_terms, old_trust)
+
+def _record_round(broker: Broker, brokering: BrokeringRound, waiting: np.ndarray,
+                  taken_by: np.ndarray, academy: np.ndarray, wait_terms: np.ndarray,
+                  old_trust: np.ndarray) -> None:
+    """The round's events, school by school: the first refusals, then the outcome."""
+    model = broker.model
+    grade = model.schools.grade[waiting]
+    position, refusing, code = brokering.logged_refusals(
+        model.parameters.model.structure.candidates_logged)
+    joined = taken_by >= 0
+    outcome = np.where(joined, "join",
+                       np.where(academy, "rebrokering_wait", "orphan")).astype(object)
+    n_refused, n_schools = len(position), len(waiting)
+    order = np.argsort(np.concatenate([2 * position, 2 * np.arange(n_schools) + 1]),
+                       kind="stable")
+    none = np.full(n_refused, -1)
+
+    def both(refusal_column: np.ndarray, outcome_column: np.ndarray) -> np.ndarray:
+        return np.concatenate([refusal_column, outcome_column])[order]
+
+    model.events.record(
+        both(np.full(n_refused, "brokering_refusal", dtype=object), outcome), model.term,
+        school=both(waiting[position], waiting),
+        trust=both(refusing, taken_by),
+        rule=both(np.asarray(RULES, dtype=object)[code - 1],
+                  np.full(n_schools, None, dtype=object)),
+        old_grade=both(grade[position], np.where(joined, -1, grade)),
+        wait_terms=both(none, wait_terms),
+        old_trust=both(none, np.where(joined, old_trust, -1)),
+        detail=both(np.full(n_refused, None, dtype=object),
+                    np.where(joined, np.where(academy, "rebrokered", "sponsored"),
+                             None).astype(object)))
+
+
+class BrokeringRound:
+    """Schools asking for a trust one after another, each judged on the counts the schools
+    before it left.
+
+    The result is what brokering the schools one at a time gives (a test checks it against
+    that plain loop), at a fraction of the cost. The rules that do not depend on counts,
+    `hub_distance` and `risk_appetite` (one uniform draw per pair, made up front), are
+    settled for every (school, candidate trust) pair at once (`Broker.candidates`). What
+    is left are each school's *options*: the pairs those rules pass, in order of
+    preference (best reputation, then nearest). The rules that depend on counts,
+    `growth_cap` and `giver_taker_ratio`, come down to two yes-or-no facts about each
+    trust (is it at its cap; would one more weak school take it below its ratio). A school
+    goes to its first option whose trust passes both, a walk over a short Python list; a
+    join re-reads the two facts for the two trusts it touches.
+
+    Each change of a trust's standing is logged with the turn it takes effect from, so
+    that `refusal`, the rule each pair was refused on as judged when its school's turn came,
+    is rebuilt from the log in a few array operations when the round's events are written.
+    """
+
+    def __init__(self, broker: Broker, schools: np.ndarray, *, exclude: np.ndarray) -> None:
+        model = broker.model
+        self.broker, self.schools, self.exclude = broker, schools, exclude
+        trusts = model.trusts
+        # Only trusts within some trust's hub radius can accept; those further out, up to
+        # the search radius, all refuse on `hub_distance` and matter only to the log.
+        self.search_radius_km = model.parameters.model.structure.search_radius_km
+        self.radius_km = min(self.search_radius_km, broker.widest_hub_radius_km)
+        self.pairs = pairs = broker.candidates(schools, self.radius_km, exclude)
+        trust = pairs.trust
+        school_grade = model.schools.grade[schools]
+        grade = school_grade[pairs.position]
+        appetite = trusts.risk_appetite[trust]
+        accept_probability = np.where(grade >= Grade.INADEQUATE, appetite,
+                                      np.where(grade == Grade.REQUIRES_IMPROVEMENT,
+                                               (1 + appetite) / 2, 1.0))
+        draw = model.streams.structure.random(len(trust))
+        self.too_far = pairs.distance_km > trusts.hub_radius_km[trust]
+        self.unwilling = draw > accept_probability
+        self.weak = grade >= Grade.REQUIRES_IMPROVEMENT
+        self.initial_capped, self.initial_full_for_weak = self._standing(np.arange(trusts.n))
+        # Options: pairs neither too far nor unwilling, by school, then best reputation
+        # (lowest mean grade), then pair order (nearest, then trust row). Reputations are
+        # fixed until the trusts update, after brokering.
+        options = np.flatnonzero(~self.too_far & ~self.unwilling)
+        # One sort on an integer key (school, rank of the trust's reputation); a stable sort
+        # keeps pair order among equal reputations.
+        by_reputation = np.argsort(trusts.reputation, kind="stable")
+        reputation_rank = np.empty(trusts.n, np.int64)
+        reputation_rank[by_reputation] = np.cumsum(
+            np.r_[0, np.diff(trusts.reputation[by_reputation]) != 0])
+        options = options[np.argsort(pairs.position[options] * (trusts.n + 1)
+                                     + reputation_rank[trust[options]], kind="stable")]
+        self._option_trust = trust[options].tolist()
+        option_start = np.searchsorted(pairs.position[options], np.arange(len(schools) + 1))
+        self._option_start = option_start.tolist()
+        self._positions_with_options = np.flatnonzero(np.diff(option_start)).tolist()
+        self._school_weak = (school_grade >= Grade.REQUIRES_IMPROVEMENT).tolist()
+        self._capped = self.initial_capped.tolist()
+        self._full_for_weak = self.initial_full_for_weak.tolist()
+        # The log of standings that changed: trust, first position judged on the change,
+        # and the new standing.
+        self._log: list[tuple[int, int, bool, bool]] = []
+        self.next_position = 0
+        self._changed: tuple[int, ...] = ()
+
+    def _standing(self, trust: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Whether each trust is at its growth cap, and whether one more weak school would
+        take its giver:taker ratio below its threshold."""
+        trusts, broker = self.broker.model.trusts, self.broker
+        capped = trusts.joins_this_year[trust] >= trusts.growth_cap_per_year[trust]
+        full_for_weak = broker.givers[trust] / (broker.takers[trust] + 1) \
+            < trusts.giver_taker_threshold[trust]
+        return capped, full_for_weak
+
+    def _judge_changed_trusts(self) -> None:
+        """Read again the standing of the trusts the last decision touched (the caller has
+        joined the school since), for the schools yet to have their turn."""
+        n_trusts = len(self._capped)
+        for trust in self._changed:
+            if trust < 0 or trust >= n_trusts:
+                continue  # no trust, or one founded since the round began (not a candidate)
+            capped, full_for_weak = (bool(fact) for fact in self._standing(trust))
+            if capped != self._capped[trust] or full_for_weak != self._full_for_weak[trust]:
+                self._capped[trust], self._full_for_weak[trust] = capped, full_for_weak
+                self._log.append((trust, self.next_position, capped, full_for_weak))
+        self._changed = ()
+
+    def decide(self, position: int) -> int:
+        """The trust that takes the school at `position`, or -1. Positions are decided in
+        order; the caller joins the school (or not) before deciding the next."""
+        if position < self.next_position:
+            raise ValueError("schools in a brokering round are decided in order")
+        self._judge_changed_trusts()
+        self.next_position = position + 1
+        weak, capped, full_for_weak = self._school_weak[position], self._capped, self._full_for_weak
+        for trust in self._option_trust[self._option_start[position]:
+                                        self._option_start[position + 1]]:
+            if not capped[trust] and not (weak and full_for_weak[trust]):
+                self._changed = (trust, int(self.broker.model.schools.trust[self.schools[position]]))
+                return trust
+        return -1
+
+    def accepted_in_turn(self) -> Iterator[tuple[int, int]]:
+        """(position, trust) for each school a trust takes, in turn, skipping the schools
+        no trust takes; the caller joins each before the next is judged."""
+        for position in self._positions_with_options:
+            if position >= self.next_position:
+                trust = self.decide(position)
+                if trust >= 0:
+                    yield position, trust
+        self._judge_changed_trusts()
+        self.next_position = len(self.schools)
+
+    @property
+    def refusal(self) -> np.ndarray:
+        """For each pair, 0 where the trust accepts the school and otherwise 1 + the index
+        in `RULES` of the first rule it refuses on, as judged when the school's turn came
+        (or as things stand, for schools yet to have it)."""
+        self._judge_changed_trusts()
+        pairs = self.pairs
+        capped = self.initial_capped[pairs.trust]
+        full_for_weak = self.initial_full_for_weak[pairs.trust]
+        if self._log:
+            # Each pair takes its trust's latest change from the school's position or
+            # before: a search on the key (trust, position).
+            trust, since, log_capped, log_full = (np.array(column) for column in zip(*self._log, strict=True))
+            span = len(self.schools) + 1
+            order = np.argsort(trust, kind="stable")  # logged in position order already
+            key = trust[order] * span + since[order]
+            latest = np.searchsorted(key, pairs.trust * span + pairs.position, side="right") - 1
+            changed = latest >= 0
+            changed[changed] = trust[order][latest[changed]] == pairs.trust[changed]
+            capped[changed] = log_capped[order][latest[changed]]
+            full_for_weak[changed] = log_full[order][latest[changed]]
+        refusal = np.where(self.unwilling, 4, 0).astype(np.int8)
+        refusal[self.weak & full_for_weak] = 3
+        refusal[capped] = 2
+        refusal[self.too_far] = 1
+        return refusal
+
+    def logged_refusals(self, per_school: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The first `per_school` refusals of each school, nearest trust first: positions,
+        trusts and refusal codes (1 + index in `RULES`), in position order."""
+        refusal = self.refusal
+        is_refused = refusal > 0
+        refused = np.flatnonzero(is_refused)
+        position = self.pairs.position[refused]
+        # Each refusal's rank among its school's: refusals before it in the pair list,
+        # less those before the school's first pair.
+        refusals_before = np.r_[0, np.cumsum(is_refused)]
+        keep = (refusals_before[refused] - refusals_before[self.pairs.start[position]]
+                < per_school)
+        refused, position = refused[keep], position[keep]
+        trust, code = self.pairs.trust[refused], refusal[refused]
+        if self.radius_km >= self.search_radius_km:
+            return position, trust, code
+        # Schools with room left in their log: the nearest trusts beyond every hub radius.
+        shown = np.bincount(position, minlength=len(self.schools))
+        short = np.flatnonzero(shown < per_school)
+        far = self.broker.candidates(self.schools[short], self.search_radius_km,
+                                     self.exclude[short])
+        beyond = far.distance_km > self.radius_km
+        far_position, far_trust = short[far.position[beyond]], far.trust[beyond]
+        keep = _rank_within(far_position) < per_school - shown[far_position]
+        far_position, far_trust = far_position[keep], far_trust[keep]
+        order = np.argsort(np.concatenate([position, far_position]), kind="stable")
+        hub_distance = np.full(len(far_trust), 1 + RULES.index("hub_distance"), np.int8)
+        return (np.concatenate([position, far_position])[order],
+                np.concatenate([trust, far_trust])[order],
+                np.concatenate([code, hub_distance])[order])
+
+
+def _rank_within(group: np.ndarray) -> np.ndarray:
+    """0, 1, 2, ... within each run of equal values of a sorted array."""
+    return np.arange(len(group)) - np.searchsorted(group, group)
+

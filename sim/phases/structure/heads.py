@@ -1,0 +1,48 @@
+"""Heads come and go (step 1 of the yearly phase).
+
+Heads leave (`head_leaving_rate`) and are replaced more often after an inadequate grade
+this year; a trust appoints from its own pool (seed 002: staff leave, fall ill; seed 004:
+"supporting and deploying leadership"). A new head resets tenure and costs the school some
+self-assessment accuracy, which otherwise drifts back to the school's usual level.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.state import Grade
+
+if TYPE_CHECKING:
+    from sim.model import SchoolSystemModel
+
+
+def replace_heads(model: SchoolSystemModel, year_start: int) -> None:
+    schools, p = model.schools, model.parameters.model.structure
+    rng = model.streams.structure
+    n = schools.n
+    leave_draw, replace_draw, quality_draw = rng.random(n), rng.random(n), rng.standard_normal(n)
+    inadequate_this_year = (schools.grade == Grade.INADEQUATE) & (
+        schools.last_inspection_term >= year_start)
+    replaced = (leave_draw < p.head_leaving_rate) | (
+        inadequate_this_year & (replace_draw < p.head_replacement_after_inadequate))
+    rows = np.flatnonzero(replaced)
+    if len(rows) == 0:
+        return
+    pool = np.full(n, model.parameters.population.leadership_mean)
+    in_trust = schools.trust >= 0
+    pool[in_trust] += model.trusts.leadership_pool[schools.trust[in_trust]]
+    schools.leadership[rows] = np.clip(pool[rows] + p.new_head_sd * quality_draw[rows], 0.05, 1.0)
+    schools.head_tenure_terms[rows] = 0
+    loss = model.parameters.model.diagnosis.accuracy_loss_new_head
+    schools.self_assessment_accuracy[rows] *= 1.0 - loss
+    model.events.record("head_replaced", model.term, school=rows, trust=schools.trust[rows])
+
+
+def drift_accuracy(model: SchoolSystemModel) -> None:
+    schools = model.schools
+    drift = model.parameters.model.diagnosis.accuracy_drift_per_year
+    schools.self_assessment_accuracy += drift * (model.usual_accuracy
+                                                 - schools.self_assessment_accuracy)
+

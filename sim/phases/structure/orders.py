@@ -1,0 +1,53 @@
+"""Academy orders and rebrokering (steps 2 and 3 of the yearly phase): which schools start
+waiting for a new trust this year.
+
+Inadequate maintained schools are ordered to become sponsored academies (Education and
+Adoption Act 2016); academies with two grades below good in a row, the latest from this
+year, are flagged to move trust with `rebrokering_probability`, and one graded good
+again while it waits is let off.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.state import NEVER, Governance, Grade
+
+if TYPE_CHECKING:
+    from sim.model import SchoolSystemModel
+
+
+def issue_academy_orders(model: SchoolSystemModel) -> None:
+    schools = model.schools
+    rng = model.streams.structure
+    draw = rng.random(schools.n)
+    ordered = np.flatnonzero(
+        (schools.governance == Governance.MAINTAINED) & (schools.grade == Grade.INADEQUATE)
+        & ~schools.awaiting_sponsor
+        & (draw < model.parameters.model.structure.academy_order_probability))
+    schools.awaiting_sponsor_since_term[ordered] = model.term
+    model.events.record("academy_order", model.term, school=ordered,
+                        old_grade=schools.grade[ordered])
+
+
+def flag_for_rebrokering(model: SchoolSystemModel, year_start: int) -> None:
+    """Two-below-good academies are flagged; those graded good again are let off."""
+    schools = model.schools
+    recovered = np.flatnonzero(schools.is_academy & schools.awaiting_sponsor
+                               & (schools.grade <= Grade.GOOD))
+    schools.awaiting_sponsor_since_term[recovered] = NEVER
+    model.events.record("rebrokering_withdrawn", model.term, school=recovered,
+                        trust=schools.trust[recovered], new_grade=schools.grade[recovered])
+    draw = model.streams.structure.random(schools.n)
+    flagged = np.flatnonzero(
+        schools.is_academy & ~schools.awaiting_sponsor
+        & (schools.grade >= Grade.REQUIRES_IMPROVEMENT)
+        & (schools.previous_grade >= Grade.REQUIRES_IMPROVEMENT)
+        & (schools.last_inspection_term >= year_start)
+        & (draw < model.parameters.model.structure.rebrokering_probability))
+    schools.awaiting_sponsor_since_term[flagged] = model.term
+    model.events.record("rebrokering_ordered", model.term, school=flagged,
+                        trust=schools.trust[flagged], old_grade=schools.grade[flagged])
+

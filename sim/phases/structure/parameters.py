@@ -1,0 +1,70 @@
+"""The yearly phase's parameters: heads, academy orders, brokering, conversions, mergers
+(docs/ODD.md section 7.6). The trusts' own rules are in `sim.mechanics.trusts`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sim.parameters import JUDGEMENT, ConfigError, parameter
+
+
+@dataclass(frozen=True)
+class StructureParameters:
+    """The yearly phase: heads, academy orders, brokering, conversions, mergers (ODD 7.6)."""
+
+    head_leaving_rate: float = parameter(
+        0.1, "heads leaving per year", source="NFER/DfE: about 90% of heads stay a year", low=0.0,
+        high=1.0, why="natural (NFER/DfE: about 10%)")
+    head_replacement_after_inadequate: float = parameter(
+        0.6, "chance the head is replaced after an inadequate grade", source=JUDGEMENT, low=0.0,
+        high=1.0)
+    new_head_sd: float = parameter(
+        0.15, "sd of a new head's capacity around the pool's mean", source=JUDGEMENT, low=0.0,
+        high=1.0, why="natural: capacity is 0-1")
+    academy_order_probability: float = parameter(
+        1.0, "chance an inadequate maintained school gets an academy order that year",
+        source="Education and Adoption Act 2016: orders are mandatory", low=0.0, high=1.0)
+    rebrokering_probability: float = parameter(
+        0.45, "chance a two-below-good academy is rebrokered in a year",
+        source="calibrated to DfE academy transfers", low=0.0, high=1.0)
+    conversion_rate_by_phase: list[float] = parameter(
+        [0.004, 0.003, 0.01, 0.01],
+        "good or better maintained schools converting per year, "
+        "by phase",
+        source="calibrated to academy shares 2018-2028 (NAO 2018, DfE)", low=0.0, high=1.0,
+        length=4)
+    converter_joins_mat_share: float = parameter(
+        0.7, "converters that join a nearby MAT ...", source="calibrated to trust counts (DfE)",
+        low=0.0, high=1.0, why="natural (with the next, at most 1)")
+    converter_forms_mat_share: float = parameter(
+        0.15, "... or found a new MAT; the rest become single-academy trusts",
+        source="calibrated to trust counts (DfE)", low=0.0, high=1.0)
+    new_mat_founding_schools: list[int] = parameter(
+        [2, 4], "schools founding a new MAT (smallest, largest)", source=JUDGEMENT, low=1, high=50,
+        why="judgement", length=2, ordered_pair=True)
+    single_academy_trust_joins_mat_rate: float = parameter(
+        0.02, "single-academy trusts joining a MAT per year",
+        source="calibrated to trust counts (DfE)", low=0.0, high=1.0)
+    voluntary_transfer_rate: float = parameter(
+        0.010, "MAT academies moving to another MAT by choice per year",
+        source="calibrated to DfE academy transfers", low=0.0, high=1.0)
+    small_mat_merger_rate: float = parameter(
+        0.015, "small MATs merging into a nearby larger MAT per year",
+        source="calibrated to trust counts (DfE)", low=0.0, high=1.0)
+    small_mat_max_schools: int = parameter(
+        4, "MATs this small may merge", source=JUDGEMENT, low=1, high=1000, why="4; judgement")
+    search_radius_km: float = parameter(
+        40.0, "the commissioner asks trusts with a hub this close (km)", source=JUDGEMENT, low=0.0,
+        high=1000.0, why="40 km; England is 550 km across")
+    candidates_logged: int = parameter(
+        5, "refusals logged per brokering attempt (nearest trusts)", source=JUDGEMENT, low=0,
+        high=100, why="5; judgement")
+    new_hub_min_schools: int = parameter(
+        8, "a MAT this large opens a new hub where it takes a school far from its hubs",
+        source=JUDGEMENT, low=1, high=1000, why="8; judgement")
+
+    def check(self) -> None:
+        if self.converter_joins_mat_share + self.converter_forms_mat_share > 1:
+            raise ConfigError(
+                "model.structure.converter_joins_mat_share + converter_forms_mat_share must "
+                "be at most 1 (the rest of converters become single-academy trusts)")

@@ -1,0 +1,53 @@
+"""Phase 5, inspection (`sim.phases.inspection`): who is inspected, and the grade they get.
+
+Comparisons use common random numbers: the same seed with one parameter changed, so the
+difference comes from the parameter.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.mechanics.grading import grade_from_effectiveness
+from sim.phases import inspection
+from tests.conftest import make_model
+
+
+def test_grades_follow_the_cut_points():
+    cuts = [-1.0, 0.0, 1.0]
+    effectiveness = np.array([-2.0, -0.5, 0.5, 1.5, -1.0, 1.0])
+    assert grade_from_effectiveness(effectiveness, cuts).tolist() == [4, 3, 2, 1, 3, 1]
+
+
+def test_only_schools_that_are_due_are_inspected_and_rescheduled():
+    model = make_model("seed=8", "model.inspection.risk_inspection_probability_per_term=0",
+                       "model.inspection.noise_sd=0", "model.inspection.interval_jitter_years=0")
+    schools = model.schools
+    due = model.term >= schools.inspection_due_term
+    last_before = schools.last_inspection_term.copy()
+    inspection.run_term(model)
+    inspected = schools.last_inspection_term != last_before
+    assert (inspected == due).all()
+    cuts = model.parameters.model.inspection.cut_points
+    assert (schools.grade[due] == grade_from_effectiveness(schools.effectiveness[due], cuts)).all()
+    interval = np.asarray(model.parameters.model.inspection.interval_years_by_grade)
+    expected = model.term + np.round(interval[schools.grade[due] - 1] * 3)
+    assert (schools.inspection_due_term[due] == expected).all()
+
+
+def test_inspection_feedback_sharpens_self_assessment():
+    model = make_model("seed=8")
+    before = model.schools.self_assessment_accuracy.copy()
+    due = model.term >= model.schools.inspection_due_term
+    inspection.run_term(model)
+    assert (model.schools.self_assessment_accuracy[due] > before[due]).all()
+
+
+def test_inspection_noise_is_what_makes_grades_differ_from_cut_points():
+    model = make_model("seed=8", "model.inspection.noise_sd=1.0")
+    due = model.term >= model.schools.inspection_due_term
+    inspection.run_term(model)
+    cuts = model.parameters.model.inspection.cut_points
+    agreement = (model.schools.grade[due] ==
+                 grade_from_effectiveness(model.schools.effectiveness[due], cuts)).mean()
+    assert agreement < 0.9

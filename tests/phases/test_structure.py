@@ -1,0 +1,248 @@
+"""Phase 6, the yearly phase (`sim.phases.structure`): heads, academy orders, brokering
+and due diligence, joins.
+
+Comparisons use common random numbers: the same seed with one parameter changed, so the
+difference comes from the parameter.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.mechanics.brokering import Broker
+from sim.network import school_node, trust_node
+from sim.phases.structure import heads, orders
+from sim.phases.structure.brokering import RULES, BrokeringRound
+from sim.state import Governance, Grade, TrustKind
+from tests.conftest import largest_mat, make_model
+
+
+def test_inadequate_maintained_schools_get_academy_orders(opportunity_area):
+    model = opportunity_area
+    schools = model.schools
+    maintained = np.flatnonzero(schools.governance == Governance.MAINTAINED)[:5]
+    schools.grade[maintained] = Grade.INADEQUATE
+    model.term = 2
+    orders.issue_academy_orders(model)
+    assert (schools.awaiting_sponsor_since_term[maintained] == 2).all()
+
+
+def test_due_diligence_names_the_rule_that_refused():
+    model = make_model("scenario=national", "scenario.scale=0.1", "seed=9",
+                       "model.structure.search_radius_km=1000")
+    broker = Broker(model)
+    school = int(np.flatnonzero(model.schools.governance == Governance.MAINTAINED)[0])
+    model.schools.grade[school] = Grade.INADEQUATE
+    candidates = broker.candidates(np.array([school]), 1_000.0).trust
+    trusts = model.trusts
+    far, capped, overloaded, unwilling = candidates[:4]
+    trusts.hub_radius_km[far] = 0.0
+    trusts.hub_radius_km[[capped, overloaded, unwilling]] = 10_000.0
+    trusts.joins_this_year[capped] = trusts.growth_cap_per_year[capped]
+    broker.givers[overloaded], broker.takers[overloaded] = 1, 5
+    broker.givers[unwilling], broker.takers[unwilling] = 100, 0
+    trusts.risk_appetite[unwilling] = 0.0  # an inadequate school is accepted with this chance
+    brokering = BrokeringRound(broker, np.array([school]), exclude=np.array([-1]))
+    brokering.decide(0)
+    refusal = np.asarray(("", *RULES))[brokering.refusal[:4]]
+    assert refusal.tolist() == ["hub_distance", "growth_cap", "giver_taker_ratio", "risk_appetite"]
+
+
+def test_candidates_are_each_trusts_nearest_hub_nearest_first():
+    model = make_model("scenario=national", "scenario.scale=0.1", "seed=9")
+    hubs, trusts, schools = model.hubs, model.trusts, model.schools
+    # Two MATs with a hub on one spot: their tie goes by trust row.
+    mats = np.flatnonzero(trusts.active & (trusts.kind == TrustKind.MULTI_ACADEMY_TRUST))
+    hubs.add(int(mats[-1]), hubs.x_km[np.flatnonzero(hubs.trust == mats[0])[0]],
+             hubs.y_km[np.flatnonzero(hubs.trust == mats[0])[0]])
+    broker = Broker(model)
+    asking = np.arange(0, schools.n, 7)
+    exclude = schools.trust[asking].astype(np.int64)
+    pairs = broker.candidates(asking, 30.0, exclude)
+    on_map = trusts.active[hubs.trust] & (trusts.kind[hubs.trust] == TrustKind.MULTI_ACADEMY_TRUST)
+    for position, school in enumerate(asking):
+        distance = np.hypot(hubs.x_km - schools.x_km[school], hubs.y_km - schools.y_km[school])
+        nearest: dict[int, float] = {}
+        for hub in np.flatnonzero(on_map & (distance <= 30.0)):
+            trust = int(hubs.trust[hub])
+            if trust != exclude[position]:
+                nearest[trust] = min(nearest.get(trust, np.inf), distance[hub])
+        expected = sorted(nearest, key=lambda trust: (nearest[trust], trust))
+        found = pairs.trust[pairs.of(position)].tolist()
+        assert found == expected
+        # The k-d tree's own distances: equal to np.hypot's but for the last bit.
+        np.testing.assert_allclose(pairs.distance_km[pairs.of(position)],
+                                   [nearest[t] for t in expected], rtol=1e-14)
+
+
+def test_candidates_and_rounds_cope_with_no_trust_in_reach():
+    model = make_model("scenario=national", "scenario.scale=0.1", "seed=9")
+    broker = Broker(model)
+    schools = np.array([0, 1, 2])
+    assert len(broker.candidates(schools, 0.001).trust) == 0  # no hub that close
+    # Hubs in reach, but every trust either excluded or closed.
+    in_reach = broker.candidates(schools[:1], 40.0).trust
+    assert len(in_reach) >= 2
+    model.trusts.active[in_reach[1:]] = False
+    assert len(broker.candidates(schools[:1], 40.0, exclude=in_reach[:1]).trust) == 0
+    model.trusts.active[in_reach[1:]] = True
+    # A round in which no trust's hub radius reaches any school: nobody is taken, and the
+    # log holds the nearest trusts' hub-distance refusals.
+    broker.widest_hub_radius_km = 0.001
+    brokering = BrokeringRound(broker, schools, exclude=np.full(3, -1))
+    assert len(brokering.pairs.trust) == 0
+    assert list(brokering.accepted_in_turn()) == []
+    position, _, rules = brokering.logged_refusals(5)
+    assert len(rules) > 0 and set(position.tolist()) <= {0, 1, 2}
+    assert set(rules.tolist()) == {1 + RULES.index("hub_distance")}
+
+
+def _broker_one_at_a_time(model, broker, schools, exclude, draws, logged):
+    """Reference: broker each school in turn with a per-school loop over every trust with
+    a hub within the search radius, nearest first, as the round must. Draws go to the
+    trusts within the widest hub radius (the rest cannot accept). Returns the trust each
+    school joins (-1 for none) and the first `logged` refusals of each, as (position,
+    trust, rule)."""
+    trusts = model.trusts
+    givers, takers, sizes = broker.givers.copy(), broker.takers.copy(), broker.sizes.copy()
+    joins = trusts.joins_this_year.copy()
+    pairs = broker.candidates(schools, model.parameters.model.structure.search_radius_km, exclude)
+    taken_by, refusals, next_draw = [], [], 0
+    for position, school in enumerate(schools):
+        grade = model.schools.grade[school]
+        weak = int(grade >= Grade.REQUIRES_IMPROVEMENT)
+        accepted, refused = [], []
+        for row in range(pairs.start[position], pairs.start[position + 1]):
+            trust, distance = pairs.trust[row], pairs.distance_km[row]
+            if distance > broker.widest_hub_radius_km:
+                refused.append((position, trust, "hub_distance"))
+                continue
+            draw, next_draw = draws[next_draw], next_draw + 1
+            appetite = trusts.risk_appetite[trust]
+            probability = appetite if grade == Grade.INADEQUATE else (
+                (1 + appetite) / 2 if grade == Grade.REQUIRES_IMPROVEMENT else 1.0)
+            ratio = givers[trust] / (takers[trust] + weak) if takers[trust] + weak else np.inf
+            if distance > trusts.hub_radius_km[trust]:
+                refused.append((position, trust, "hub_distance"))
+            elif joins[trust] >= trusts.growth_cap_per_year[trust]:
+                refused.append((position, trust, "growth_cap"))
+            elif weak and ratio < trusts.giver_taker_threshold[trust]:
+                refused.append((position, trust, "giver_taker_ratio"))
+            elif draw > probability:
+                refused.append((position, trust, "risk_appetite"))
+            else:
+                accepted.append(row)
+        refusals.extend(refused[:logged])
+        if not accepted:
+            taken_by.append(-1)
+            continue
+        best = min(accepted, key=lambda row: (trusts.reputation[pairs.trust[row]],
+                                              pairs.distance_km[row]))
+        trust, old = pairs.trust[best], model.schools.trust[school]
+        giver = int(model.schools.is_giver[school])
+        if old >= 0:
+            sizes[old] -= 1
+            givers[old] -= giver
+            takers[old] -= weak
+        sizes[trust] += 1
+        givers[trust] += giver
+        takers[trust] += weak
+        joins[trust] += 1
+        taken_by.append(int(trust))
+    return taken_by, refusals
+
+
+def test_a_brokering_round_gives_what_brokering_one_school_at_a_time_gives():
+    """The round settles rules for all pairs at once and re-judges only changed trusts; it
+    must reach the decisions and refusals of the plain loop, joins changing counts as they
+    happen."""
+    model = make_model("scenario=national", "scenario.scale=0.25", "seed=4")
+    schools, trusts = model.schools, model.trusts
+    trusts.growth_cap_per_year[:] = 2  # make the counts matter: joins close doors
+    broker = Broker(model)
+    asking = np.random.default_rng(0).permutation(schools.n)[:400]
+    exclude = schools.trust[asking].astype(np.int64)
+    state = model.streams.structure.bit_generator.state
+    draws = model.streams.structure.random(100_000)
+    model.streams.structure.bit_generator.state = state
+    expected, expected_refusals = _broker_one_at_a_time(model, broker, asking, exclude, draws, 5)
+
+    brokering = BrokeringRound(broker, asking, exclude=exclude)
+    taken_by = [-1] * len(asking)
+    for position, trust in brokering.accepted_in_turn():
+        broker.join(int(asking[position]), trust, "sponsored")
+        taken_by[position] = trust
+    assert taken_by == expected
+    position, trust, code = brokering.logged_refusals(5)
+    refusals = [(p, t, RULES[c - 1]) for p, t, c in zip(position, trust, code, strict=True)]
+    assert refusals == expected_refusals
+    assert 20 < sum(t >= 0 for t in taken_by) < len(asking) - 20  # both outcomes occur
+    assert {"hub_distance", "growth_cap", "giver_taker_ratio", "risk_appetite"} <= {
+        rule for *_, rule in refusals}
+    assert brokering.radius_km < brokering.search_radius_km  # far trusts were looked up
+
+
+def test_a_school_no_trust_accepts_is_an_orphan_and_waits():
+    model = make_model("seed=1", "model.trusts.giver_taker_threshold=100")
+    schools = model.schools
+    school = int(np.flatnonzero(schools.governance == Governance.MAINTAINED)[0])
+    schools.grade[school] = Grade.INADEQUATE
+    schools.context_potential[school] = schools.effectiveness[school] = -6.0  # stays inadequate
+    schools.awaiting_sponsor_since_term[school] = 0  # under an academy order from the start
+    model.run()  # five years: no trust can ever meet a 100:1 ratio
+    assert schools.awaiting_sponsor[school]
+    assert schools.governance[school] == Governance.MAINTAINED
+    events = model.results().events
+    orphan_events = events[(events["kind"] == "orphan") & (events["urn"] == schools.urn[school])]
+    assert orphan_events["wait_terms"].is_monotonic_increasing and len(orphan_events) >= 4
+    refusals = events[(events["kind"] == "brokering_refusal")
+                      & (events["urn"] == schools.urn[school])]
+    assert "giver_taker_ratio" in set(refusals["rule"])
+
+
+def test_joining_a_trust_updates_the_array_the_graph_and_the_events():
+    model = make_model("scenario=national", "scenario.scale=0.1", "seed=9")
+    broker = Broker(model)
+    schools = model.schools
+    school = int(np.flatnonzero(schools.governance == Governance.MAINTAINED)[0])
+    schools.awaiting_sponsor_since_term[school] = model.term
+    trust, _ = largest_mat(model)
+    broker.join(school, trust, "sponsored")
+    graph = model.network.graph
+    assert schools.trust[school] == trust
+    assert schools.governance[school] == Governance.MULTI_ACADEMY_TRUST
+    assert graph.has_edge(school_node(school), trust_node(trust), "member")
+    assert not schools.awaiting_sponsor[school]
+    assert school in model.network.members_of(trust)
+    assert model.events.count("join") == 1
+
+
+def test_graph_membership_matches_the_arrays_after_a_national_run():
+    model = make_model("scenario=national", "scenario.scale=0.1", "seed=10", "horizon_years=4")
+    model.run()
+    graph = model.network.graph
+    members = {(u[1] if u[0] == "school" else v[1]): (v[1] if v[0] == "trust" else u[1])
+               for u, v, key in graph.edges(keys=True) if key == "member"}
+    in_trust = np.flatnonzero(model.schools.trust >= 0)
+    assert members == {int(s): int(model.schools.trust[s]) for s in in_trust}
+    # Academies belong to an open trust of their kind; maintained schools to none.
+    schools, trusts = model.schools, model.trusts
+    assert trusts.active[schools.trust[in_trust]].all()
+    assert ((schools.governance == Governance.MAINTAINED) == (schools.trust < 0)).all()
+    single = schools.governance == Governance.SINGLE_ACADEMY_TRUST
+    assert (trusts.kind[schools.trust[single]] == TrustKind.SINGLE_ACADEMY_TRUST).all()
+
+
+def test_heads_are_replaced_after_an_inadequate_grade():
+    model = make_model("seed=2", "model.structure.head_leaving_rate=0",
+                       "model.structure.head_replacement_after_inadequate=1")
+    schools = model.schools
+    model.term = 2
+    schools.grade[:] = Grade.GOOD
+    schools.head_tenure_terms[:] = 5
+    failing = np.arange(10)
+    schools.grade[failing] = Grade.INADEQUATE
+    schools.last_inspection_term[failing] = 1
+    heads.replace_heads(model, year_start=0)
+    assert (schools.head_tenure_terms[failing] == 0).all()
+    assert (schools.head_tenure_terms[10:] > 0).all()
