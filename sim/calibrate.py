@@ -97,8 +97,8 @@ def simulate_national(seed: int, scale: float, years: int) -> pd.DataFrame:
         "output.school_panel=false"]))
     model.run()
     timeseries = model.results().timeseries
-    moves = np.asarray(model.trust_moves_by_year, dtype=float)
-    academies = np.maximum(np.asarray(model.academies_by_year, dtype=float), 1)
+    moves = np.asarray(model.tallies.trust_moves_by_year, dtype=float)
+    academies = np.maximum(np.asarray(model.tallies.academies_by_year, dtype=float), 1)
     return yearly_measures(timeseries, moves / academies, seed)
 
 

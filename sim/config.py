@@ -32,13 +32,12 @@ from typing import Any
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from sim import CONFIG_DIR
-from sim.errors import user_error_within
+from sim.errors import ConfigError, user_error_within
 from sim.mechanics.brokering import check_brokering_memory
 from sim.mechanics.trusts import TrustParameters
 from sim.parameters import (
     JUDGEMENT,
     REQUIRED,
-    ConfigError,
     Declaration,
     check_parameters,
     check_value,
@@ -51,7 +50,7 @@ from sim.phases.improvement import ImprovementParameters
 from sim.phases.inspection import InspectionParameters
 from sim.phases.structure import StructureParameters
 from sim.phases.workforce import WorkforceParameters
-from sim.policies import PolicyParameters
+from sim.policies.base import PolicyParameters
 from sim.policies.local_governance import LocalGovernanceParameters
 from sim.policies.mat_contracting import MatContractingParameters
 from sim.policies.universal_partnership import UniversalPartnershipParameters

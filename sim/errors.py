@@ -44,6 +44,15 @@ class UserError(Exception):
     status = 2
 
 
+class ConfigError(UserError):
+    """A config value or override that cannot be used; the message is one line for users."""
+
+
+class NonFiniteOutputError(RuntimeError):
+    """A result holds NaN or inf where a number is promised: a fault of the model, caught
+    before anything is written."""
+
+
 class Refused(BaseException):
     """A UserError raised inside Hydra's callbacks, which report any Exception as a warning
     and carry on: a BaseException passes through them to the top-level handler."""

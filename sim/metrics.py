@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from sim.errors import NonFiniteOutputError
 from sim.phases.capacity import giver_taker_ratios
 from sim.state import (
     GOVERNANCE_NAMES,
@@ -52,11 +53,6 @@ MAY_BE_EMPTY: dict[str, dict[str, str]] = {
         "wait_terms": "not a join, orphan, rebrokering wait or contract start",
     },
 }
-
-
-class NonFiniteOutputError(RuntimeError):
-    """A result holds NaN or inf where a number is promised: a fault of the model, caught
-    before anything is written."""
 
 
 def check_finite(frame: pd.DataFrame, name: str, when: str) -> None:
@@ -118,8 +114,8 @@ def term_measures(model: SchoolSystemModel) -> dict[str, float | int]:
     at_risk = max(int(schools.teachers_at_risk.sum()), 1)
     posts = max(int(schools.establishment.sum()), 1)
     ect1 = max(int(schools.early_career_year1_at_risk.sum()), 1)
-    leavers = int(schools.leavers.sum()) + model.unplaced_movers
-    movers = int(schools.movers.sum()) - model.unplaced_movers
+    leavers = int(schools.leavers.sum()) + model.tallies.unplaced_movers
+    movers = int(schools.movers.sum()) - model.tallies.unplaced_movers
     _, takers, ratio = giver_taker_ratios(model)
     mats = trusts.active & (trusts.kind == TrustKind.MULTI_ACADEMY_TRUST)
     mats_with_takers = mats & (takers > 0)
@@ -128,7 +124,7 @@ def term_measures(model: SchoolSystemModel) -> dict[str, float | int]:
     waiting = schools.awaiting_sponsor & ~schools.is_academy & ~schools.under_contract
     waits = model.term - schools.awaiting_sponsor_since_term[waiting]
     rebrokering = schools.awaiting_sponsor & schools.is_academy
-    spending = model.spending
+    spending = model.support.spending_gbp
     goal = model.parameters.model.diagnosis.goal_effectiveness
     need = np.maximum(0.0, goal - schools.effectiveness)
     measures: dict[str, float | int] = {
@@ -180,12 +176,14 @@ def term_measures(model: SchoolSystemModel) -> dict[str, float | int]:
     for source, pounds in spending.items():
         measures[f"spending_{source}_gbp"] = pounds
     measures["spending_total_gbp"] = sum(spending.values())
-    measures["spending_to_date_gbp"] = model.spending_to_date
-    measures["grades_gained_to_date"] = model.grades_gained
-    measures["schools_moved_to_good_to_date"] = model.schools_moved_to_good
-    measures["cost_per_grade_gained_gbp"] = per_unit(model.spending_to_date, model.grades_gained)
-    measures["cost_per_school_moved_to_good_gbp"] = per_unit(model.spending_to_date,
-                                                             model.schools_moved_to_good)
+    tallies = model.tallies
+    measures["spending_to_date_gbp"] = tallies.spending_to_date_gbp
+    measures["grades_gained_to_date"] = tallies.grades_gained
+    measures["schools_moved_to_good_to_date"] = tallies.schools_moved_to_good
+    measures["cost_per_grade_gained_gbp"] = per_unit(tallies.spending_to_date_gbp,
+                                                     tallies.grades_gained)
+    measures["cost_per_school_moved_to_good_gbp"] = per_unit(tallies.spending_to_date_gbp,
+                                                             tallies.schools_moved_to_good)
     return measures
 
 
@@ -226,7 +224,7 @@ def school_panel(model: SchoolSystemModel) -> dict[str, np.ndarray]:
         "teachers": schools.teachers.copy(),
         "vacancies": schools.vacancies,
         "early_career_teachers": schools.early_career_year1 + schools.early_career_year2,
-        "support_received_fte": model.support_this_year.copy(),
+        "support_received_fte": model.tallies.support_this_year.copy(),
         "awaiting_sponsor": schools.awaiting_sponsor,
     }
 

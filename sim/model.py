@@ -1,16 +1,11 @@
 """The school-system model: set-up, the order of a term, and what a run produces.
 
-A term runs these phases in order (DESIGN.md section 3); each is its own module:
-
-1. workforce (`sim.phases.workforce`): teachers leave, move and are recruited;
-2. diagnosis (`sim.phases.diagnosis`): each school's perceived need; who seeks support;
-3. capacity (`sim.phases.capacity`): givers, central teams, local authorities and peers
-   supply support; overloaded trusts drain their givers;
-4. improvement (`sim.phases.improvement`): effectiveness and behaviour move;
-5. inspection (`sim.phases.inspection`): Ofsted grades the schools that are due;
-6. structure (`sim.phases.structure`), after the summer term only: heads, academy orders,
-   brokering and orphans, rebrokering, conversions, trust growth and mergers;
-7. record (`sim.metrics`): model-level measures every term, the school panel yearly.
+The order of a term is declared once, here: `TERM_PHASES` (each phase its own module under
+`sim.phases`), then, after the summer term, `YEARLY_PHASE` and the policy's yearly action,
+then the record (`sim.metrics`). `step()` and the spin-up before a run both follow it, and
+docs/ODD.md section 3 describes it. Beyond the school and trust arrays, everything a term
+reads and writes is declared in `SchoolSystemModel.__init__`: `support` (this term's
+support and spending, `TermSupport`) and `tallies` (the run's counts, `RunTallies`).
 
 Randomness: Mesa's `rng=` seeds the model; every phase draws from its own numpy stream
 spawned from the same seed (`RandomStreams`), and most phases draw a fixed number of
@@ -32,18 +27,24 @@ from scipy.spatial import cKDTree
 
 from sim import metrics
 from sim.agents import School, Trust
+from sim.errors import NonFiniteOutputError
 from sim.events import EventLog
 from sim.mechanics.trusts import new_trust_values
 from sim.network import PartnershipNetwork
 from sim.phases import capacity, diagnosis, improvement, inspection, structure, workforce
 from sim.policies import PolicyEffects, make_policy
 from sim.population import build_population
-from sim.state import TERMS_PER_YEAR, Governance, TrustKind
+from sim.state import SPENDING_SOURCES, TERMS_PER_YEAR, Governance, RunTallies, TermSupport, TrustKind
 
 if TYPE_CHECKING:
     from sim.config import RunConfig
 
 log = logging.getLogger(__name__)
+
+# The phases of a term, in order; each module's `run_term(model)` is the phase.
+TERM_PHASES = (workforce, diagnosis, capacity, improvement, inspection)
+# After the summer term: heads, academy orders, brokering, conversions, trust growth.
+YEARLY_PHASE = structure
 
 STREAMS = ("population", "workforce", "diagnosis", "improvement", "inspection", "structure",
            "policy", "warm_up")
@@ -84,7 +85,7 @@ SUMMARY_SCALARS = (
     "orphan_wait_mean_terms_at_placement", "academies_moving_trust_per_year",
     "self_assessment_accuracy_final", "targeting_correlation_mean", "workload_mean",
     "contracts_started", "contracts_succeeded", "contracts_failed", "spending_total_gbp",
-    *(f"spending_{source}_gbp" for source in capacity.SPENDING_SOURCES), "grades_gained",
+    *(f"spending_{source}_gbp" for source in SPENDING_SOURCES), "grades_gained",
     "schools_moved_to_good", "cost_per_grade_gained_gbp", "cost_per_school_moved_to_good_gbp")
 
 
@@ -123,15 +124,9 @@ class SchoolSystemModel(mesa.Model):
             schools.x_km - population.local_authority_x_km[schools.local_authority],
             schools.y_km - population.local_authority_y_km[schools.local_authority])
         self._reach_from_area_centre: tuple[float, np.ndarray] | None = None
-        self.spending = dict.fromkeys(capacity.SPENDING_SOURCES, 0.0)
-        self.grades_gained = 0  # net grades gained at inspections since term 0
-        self.schools_moved_to_good = 0  # net moves across the good line at inspections
-        self.spending_to_date = 0.0
-        self.unplaced_movers = 0
-        self.trust_moves_this_year = 0
-        self.trust_moves_by_year: list[int] = []
-        self.academies_by_year: list[int] = []
-        self.support_this_year = np.zeros(schools.n)
+        # What a term and the run add up, beyond the arrays (each field says who writes it).
+        self.support = TermSupport.none(schools.n)
+        self.tallies = RunTallies(support_this_year=np.zeros(schools.n))
         self.rebuild_structure()
         self.school_agents = [School(self, row) for row in range(schools.n)]
         self.trust_agents = [Trust(self, row) for row in range(self.trusts.n)]
@@ -163,19 +158,19 @@ class SchoolSystemModel(mesa.Model):
         schools.inspection_due_term -= terms
         for term in range(-terms, 0):
             self.term = term
-            workforce.run_term(self)
-            diagnosis.run_term(self)
-            capacity.run_term(self)
-            improvement.run_term(self)
-            inspection.run_term(self)
+            self._run_term_phases()
             if term % TERMS_PER_YEAR == TERMS_PER_YEAR - 1:
                 # Heads come and go, and the commissioner intervenes in failing schools,
                 # at rest too; the trends (conversions, mergers) wait for the run.
-                structure.run_year(self, trends=False)
+                YEARLY_PHASE.run_year(self, trends=False)
         self.term = 0
         self.streams, self.events = run_streams, run_events
-        self.support_this_year = np.zeros(schools.n)
-        self.grades_gained = self.schools_moved_to_good = 0
+        self.tallies.support_this_year = np.zeros(schools.n)
+        self.tallies.grades_gained = self.tallies.schools_moved_to_good = 0
+
+    def _run_term_phases(self) -> None:
+        for phase in TERM_PHASES:
+            phase.run_term(self)
 
     # -- structure ---------------------------------------------------------------------
 
@@ -229,26 +224,23 @@ class SchoolSystemModel(mesa.Model):
         """One term: phases 1-5, the yearly phase after the summer term, then record."""
         in_force = self.policy.in_force(self.term)
         self.policy_effects = self.policy.effects(self) if in_force else PolicyEffects()
-        workforce.run_term(self)
-        diagnosis.run_term(self)
-        capacity.run_term(self)
-        improvement.run_term(self)
-        inspection.run_term(self)
-        self.support_this_year += self.schools.support_received
-        self.spending_to_date += sum(self.spending.values())
+        self._run_term_phases()
+        tallies = self.tallies
+        tallies.support_this_year += self.schools.support_received
+        tallies.spending_to_date_gbp += sum(self.support.spending_gbp.values())
         end_of_year = self.term % TERMS_PER_YEAR == TERMS_PER_YEAR - 1
         if end_of_year:
-            structure.run_year(self)
+            YEARLY_PHASE.run_year(self)
             self.policy.run_year(self, in_force)
             if self.policy.levers:
                 self.rebuild_structure()
-            self.trust_moves_by_year.append(self.trust_moves_this_year)
-            self.academies_by_year.append(int(self.schools.is_academy.sum()))
+            tallies.trust_moves_by_year.append(tallies.trust_moves_this_year)
+            tallies.academies_by_year.append(int(self.schools.is_academy.sum()))
         self._timeseries.append(metrics.term_measures(self))
         if end_of_year:
             if self.parameters.output.school_panel:
                 self._panel.append(metrics.school_panel(self))
-            self.support_this_year = np.zeros(self.schools.n)
+            tallies.support_this_year = np.zeros(self.schools.n)
         self.term += 1
 
     def run(self, progress: bool = False) -> None:
@@ -270,7 +262,7 @@ class SchoolSystemModel(mesa.Model):
         No table may hold NaN or inf where a number is promised: only the columns
         `metrics.MAY_BE_EMPTY` lists (and results/README.md documents) may be empty, and
         no number may be infinite. A summary value that is undefined is None. Anything
-        else raises `metrics.NonFiniteOutputError`, so nothing wrong is ever written.
+        else raises `NonFiniteOutputError`, so nothing wrong is ever written.
         """
         timeseries = pd.DataFrame(self._timeseries)
         events = self.events.to_frame(self.schools.urn, self.trusts.trust_id,
@@ -283,20 +275,21 @@ class SchoolSystemModel(mesa.Model):
         summary = self.summary(timeseries, events)
         for key, value in summary.items():
             if isinstance(value, float) and not np.isfinite(value):
-                raise metrics.NonFiniteOutputError(
+                raise NonFiniteOutputError(
                     f"summary value {key!r} is {value}; an undefined value must be None")
         return SimulationResult(timeseries, panel, events, summary)
 
     def summary(self, timeseries: pd.DataFrame, events: pd.DataFrame) -> dict[str, object]:
-        """Headline scalars for sweeps (DESIGN.md section 5)."""
+        """Headline scalars for sweeps (docs/ODD.md section 8; results/README.md lists them)."""
         first, last = timeseries.iloc[0], timeseries.iloc[-1]
         inspections = events[events["kind"] == "inspection"]
         change = (inspections["old_grade"] - inspections["new_grade"]).astype(float)
         spending = float(timeseries["spending_total_gbp"].sum())
         contracts = events[events["kind"] == "contract_end"]
         joins = events[(events["kind"] == "join") & events["detail"].isin(["sponsored", "rebrokered"])]
-        academies = np.asarray(self.academies_by_year, dtype=float)
-        moves = np.asarray(self.trust_moves_by_year, dtype=float)
+        tallies = self.tallies
+        academies = np.asarray(tallies.academies_by_year, dtype=float)
+        moves = np.asarray(tallies.trust_moves_by_year, dtype=float)
         return {
             "scenario": self.parameters.scenario.name,
             "policy": self.parameters.policy.name,
@@ -329,13 +322,14 @@ class SchoolSystemModel(mesa.Model):
             "contracts_failed": int((contracts["detail"] == "failure").sum()),
             "spending_total_gbp": spending,
             **{f"spending_{source}_gbp": float(timeseries[f"spending_{source}_gbp"].sum())
-               for source in capacity.SPENDING_SOURCES},
-            "grades_gained": self.grades_gained,
-            "schools_moved_to_good": self.schools_moved_to_good,
+               for source in SPENDING_SOURCES},
+            "grades_gained": tallies.grades_gained,
+            "schools_moved_to_good": tallies.schools_moved_to_good,
             "cost_per_grade_gained_gbp":
-                spending / self.grades_gained if self.grades_gained > 0 else None,
+                spending / tallies.grades_gained if tallies.grades_gained > 0 else None,
             "cost_per_school_moved_to_good_gbp":
-                spending / self.schools_moved_to_good if self.schools_moved_to_good > 0 else None,
+                spending / tallies.schools_moved_to_good
+                if tallies.schools_moved_to_good > 0 else None,
             # A population read from data: what was kept, dropped and imputed.
             **({"population": self.population_report} if self.population_report else {}),
         }

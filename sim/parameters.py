@@ -37,15 +37,11 @@ from typing import Any
 
 from omegaconf import MISSING
 
-from sim.errors import UserError
+from sim.errors import ConfigError
 
 JUDGEMENT = "judgement"  # the source of a value no publication gives: the modellers' choice
 REQUIRED: Any = MISSING  # the default of a value each option must give (a scenario's place)
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-
-
-class ConfigError(UserError):
-    """A config value or override that cannot be used; the message is one line for users."""
 
 
 @dataclass(frozen=True)

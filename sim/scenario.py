@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sim.parameters import REQUIRED, ConfigError, parameter
+from sim.errors import ConfigError
+from sim.parameters import REQUIRED, parameter
 
 BY_PHASE = "by phase: primary, secondary, special, alternative provision"
 PLACE = "the place's own (its option in configs/scenario/)"

@@ -300,3 +300,68 @@ class Population:
     # what a builder from data kept, dropped and imputed (summary.json's `population`);
     # a population read from data has real grades and trusts, so the model skips its spin-up
     report: dict[str, object] | None = None
+
+
+# -- what a term and a run add up, beyond the school and trust arrays -------------------
+
+# Where the money goes, in pounds per term (the record's spending_<source>_gbp columns).
+SPENDING_SOURCES = ("central_teams", "local_authority", "school_to_school",
+                    "improvement_budget", "contracts", "peer_review", "data_burden",
+                    "measuring_system")
+
+
+@dataclass
+class SupportBySource:
+    """Support (FTE) each school received this term, one array per source."""
+
+    trust_givers: np.ndarray
+    central_team: np.ndarray
+    local_authority: np.ndarray
+    peers: np.ndarray
+    contract: np.ndarray
+    budget: np.ndarray
+
+    @classmethod
+    def none(cls, n_schools: int) -> SupportBySource:
+        return cls(*(np.zeros(n_schools) for _ in fields(cls)))
+
+    @property
+    def total(self) -> np.ndarray:
+        return (self.trust_givers + self.central_team + self.local_authority + self.peers
+                + self.contract + self.budget)
+
+
+@dataclass
+class TermSupport:
+    """This term's improvement support and what it cost: written by the capacity phase
+    (`sim.phases.capacity`), read by improvement and by the record."""
+
+    by_source: SupportBySource
+    spending_gbp: dict[str, float]  # pounds spent this term, by `SPENDING_SOURCES`
+
+    @classmethod
+    def none(cls, n_schools: int) -> TermSupport:
+        return cls(SupportBySource.none(n_schools), dict.fromkeys(SPENDING_SOURCES, 0.0))
+
+
+@dataclass
+class RunTallies:
+    """Counts the run keeps beyond the arrays, each written by one phase (named here) and
+    read by the record (`sim.metrics`) and the summary."""
+
+    # Inspection: net grades gained, and net moves across the good line, since term 0.
+    grades_gained: int = 0
+    schools_moved_to_good: int = 0
+    # Workforce, this term: teachers who chose to move but found no post; they are counted
+    # as leavers, not movers.
+    unplaced_movers: int = 0
+    # The broker, this year: academies that moved from one trust to another.
+    trust_moves_this_year: int = 0
+    # The model's step, at each year's end: the year's trust moves and the academies then.
+    trust_moves_by_year: list[int] = field(default_factory=list)
+    academies_by_year: list[int] = field(default_factory=list)
+    # The model's step: pounds spent since term 0, and each school's support (FTE) so far
+    # this year (the yearly panel's support_received_fte).
+    spending_to_date_gbp: float = 0.0
+    support_this_year: np.ndarray = field(default_factory=lambda: np.zeros(0))
+

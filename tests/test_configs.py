@@ -18,7 +18,8 @@ from sim.config import (
     compose,
     configure,
 )
-from sim.parameters import REQUIRED, ConfigError, Rule, check_parameters, check_value
+from sim.errors import ConfigError
+from sim.parameters import REQUIRED, Rule, check_parameters, check_value
 from tests.conftest import GIAS_FIXTURE, REPOSITORY, make_config
 
 SCENARIOS = sorted(p.stem for p in (REPOSITORY / "configs" / "scenario").glob("*.yaml"))

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from sim.config import RunConfig
-from sim.parameters import ConfigError
+from sim.errors import ConfigError
 from sim.population import gias, gias_check, gias_read
 from sim.state import Governance, Phase, Population, TrustKind
 from tests.conftest import GIAS_FIXTURE, make_config, make_model, run_cli

@@ -29,8 +29,9 @@ import pytest
 import yaml
 
 from sim.config import RunConfig, all_declarations
-from sim.metrics import MAY_BE_EMPTY, NonFiniteOutputError
-from sim.parameters import ConfigError, Rule, check_parameters, check_value
+from sim.errors import ConfigError, NonFiniteOutputError
+from sim.metrics import MAY_BE_EMPTY
+from sim.parameters import Rule, check_parameters, check_value
 from sim.phases import capacity
 from sim.population.synthetic import SCHOOLS_PER_MAT, beta_from_mean_sd
 from sim.run import simulate

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.spatial import cKDTree
 
-from sim.parameters import ConfigError
+from sim.errors import ConfigError
 from sim.scenario import scaled_count
 from sim.state import NEVER, Governance, Grade, TrustKind, count_by_trust, trust_index
 
@@ -193,7 +193,7 @@ class Broker:
             sizes[old] -= 1
             givers[old] -= giver
             takers[old] -= weak
-            model.trust_moves_this_year += 1
+            model.tallies.trust_moves_this_year += 1
         model.network.set_trust(schools, school, trust)
         schools.governance[school] = _MULTI_ACADEMY_TRUST
         schools.awaiting_sponsor_since_term[school] = NEVER

@@ -39,10 +39,12 @@ from scipy import sparse
 from sim.parameters import JUDGEMENT, parameter
 from sim.phases import improvement_budget
 from sim.state import (
+    SPENDING_SOURCES,
     TERMS_PER_YEAR,
     TYPICAL_LEADERSHIP,
     Governance,
     Grade,
+    SupportBySource,
     TrustArrays,
     TrustKind,
     count_by_trust,
@@ -112,29 +114,6 @@ class CapacityParameters:
     budget_prescriptiveness: float = parameter(
         0.5, "how prescriptive bought-in support is (0-1)", source=JUDGEMENT, low=0.0, high=1.0)
 
-
-
-# Where the money goes, in pounds per term (the record's spending_<source>_gbp columns).
-SPENDING_SOURCES = ("central_teams", "local_authority", "school_to_school",
-                    "improvement_budget", "contracts", "peer_review", "data_burden",
-                    "measuring_system")
-
-
-@dataclass
-class SupportBySource:
-    """Support (FTE) each school received this term, one array per source."""
-
-    trust_givers: np.ndarray
-    central_team: np.ndarray
-    local_authority: np.ndarray
-    peers: np.ndarray
-    contract: np.ndarray
-    budget: np.ndarray
-
-    @property
-    def total(self) -> np.ndarray:
-        return (self.trust_givers + self.central_team + self.local_authority + self.peers
-                + self.contract + self.budget)
 
 
 def giver_taker_ratios(model: SchoolSystemModel, index: np.ndarray | None = None,
@@ -231,12 +210,12 @@ def run_term(model: SchoolSystemModel) -> None:
     else:
         own_cluster_takers = from_peers = np.zeros(n)
 
-    model.support = SupportBySource(
+    model.support.by_source = SupportBySource(
         trust_givers=from_givers, central_team=from_central,
         local_authority=from_local_authority, peers=from_peers,
         contract=schools.contract_support_fte.copy(),
         budget=improvement_budget.allocate(model))
-    schools.support_received = model.support.total
+    schools.support_received = model.support.by_source.total
 
     # Overloaded trusts drain their givers, in proportion to how far their ratio falls
     # short of their threshold. No ratio falls short of a threshold of 0 (the rule switched
@@ -253,7 +232,7 @@ def run_term(model: SchoolSystemModel) -> None:
         taker, same_trust, partners, trust_capacity, takers_in_own_trust, peer_capacity,
         own_cluster_takers))
     _record_spending(model, trusts, la_capacity, from_givers + from_peers)
-    model.spending.update(model.policy_effects.spending)
+    model.support.spending_gbp.update(model.policy_effects.spending)
 
 
 def _support_matrix(taker: np.ndarray, same_trust_decay: sparse.csr_matrix,
@@ -276,8 +255,8 @@ def _record_spending(model: SchoolSystemModel, trusts: TrustArrays, la_capacity:
     active_mats = trusts.active & (trusts.kind == TrustKind.MULTI_ACADEMY_TRUST)
     contracting = getattr(model.parameters.policy, "mat_contracting", None)
     fee = contracting.contract_fee_gbp_per_year if contracting is not None else 0.0
-    model.spending = dict.fromkeys(SPENDING_SOURCES, 0.0)
-    model.spending.update({
+    spending = model.support.spending_gbp = dict.fromkeys(SPENDING_SOURCES, 0.0)
+    spending.update({
         "central_teams": float(trusts.central_team_fte[active_mats].sum() * cost_per_term),
         "local_authority": float(la_capacity.sum() * cost_per_term),
         "school_to_school": float(school_to_school_fte.sum() * cost_per_term),

@@ -123,7 +123,7 @@ def effective_support(model: SchoolSystemModel, need_level: np.ndarray) -> tuple
     schools, trusts = model.schools, model.trusts
     capacity_parameters = model.parameters.model.capacity
     fit_weight = model.parameters.model.improvement.fit_weight
-    support = model.support
+    support = model.support.by_source
     # Buy-in discounts support that asks a school to adopt shared practice: its trust's,
     # a contractor's, and its cluster's (seed 004 finding 5; seed 003: collaboration).
     sources = [((support.trust_givers + support.central_team) * schools.buy_in,

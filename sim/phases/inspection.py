@@ -99,8 +99,8 @@ def run_term(model: SchoolSystemModel) -> None:
     accuracy = schools.self_assessment_accuracy
     accuracy[inspected] += gain * (1.0 - accuracy[inspected])
 
-    model.grades_gained += int((old_grade.astype(int) - new_grade).sum())
-    model.schools_moved_to_good += int(
+    model.tallies.grades_gained += int((old_grade.astype(int) - new_grade).sum())
+    model.tallies.schools_moved_to_good += int(
         ((old_grade >= 3) & (new_grade <= 2)).sum() - ((old_grade <= 2) & (new_grade >= 3)).sum())
     model.events.record(
         "inspection", model.term, school=inspected, old_grade=old_grade, new_grade=new_grade,

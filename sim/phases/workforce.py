@@ -171,7 +171,7 @@ def run_term(model: SchoolSystemModel, rng: np.random.Generator | None = None) -
     schools.movers = movers
     # Movers who found no post in their own local authority have left it: to the area they
     # are leavers. Counted per authority, reported in the model-level measures.
-    model.unplaced_movers = int(movers.sum() - placed_movers.sum())
+    model.tallies.unplaced_movers = int(movers.sum() - placed_movers.sum())
 
 
 def _recruit(model: SchoolSystemModel, movers: np.ndarray,

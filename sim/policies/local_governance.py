@@ -33,7 +33,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sim.parameters import JUDGEMENT, parameter
-from sim.policies import TERMS_PER_YEAR, Lever, PolicyEffects
+from sim.policies.base import Lever, PolicyEffects
+from sim.state import TERMS_PER_YEAR
 
 if TYPE_CHECKING:
     from sim.model import SchoolSystemModel

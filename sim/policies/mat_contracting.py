@@ -47,8 +47,8 @@ import numpy as np
 from sim.mechanics.brokering import Broker
 from sim.mechanics.grading import grade_from_effectiveness
 from sim.parameters import JUDGEMENT, parameter
-from sim.policies import TERMS_PER_YEAR, Lever
-from sim.state import NEVER, Governance, Grade, TrustKind
+from sim.policies.base import Lever
+from sim.state import NEVER, TERMS_PER_YEAR, Governance, Grade, TrustKind
 
 if TYPE_CHECKING:
     from sim.model import SchoolSystemModel

@@ -31,8 +31,8 @@ import numpy as np
 
 from sim.mechanics.clusters import form_clusters
 from sim.parameters import JUDGEMENT, parameter
-from sim.policies import TERMS_PER_YEAR, Lever, PolicyEffects
-from sim.state import Governance
+from sim.policies.base import Lever, PolicyEffects
+from sim.state import TERMS_PER_YEAR, Governance
 
 if TYPE_CHECKING:
     from sim.model import SchoolSystemModel

@@ -42,9 +42,10 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
+from sim.errors import ConfigError
 from sim.mechanics.grading import grade_from_effectiveness
 from sim.mechanics.trusts import empty_trusts, new_trust_values
-from sim.parameters import ConfigError, parameter
+from sim.parameters import parameter
 from sim.population.gias_areas import (
     OPPORTUNITY_AREAS_FILE,
     resolve_areas,

@@ -18,7 +18,7 @@ import pandas as pd
 import yaml
 
 from sim import CONFIG_DIR
-from sim.parameters import ConfigError
+from sim.errors import ConfigError
 
 OPPORTUNITY_AREAS_FILE = CONFIG_DIR / "opportunity_areas.yaml"
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.parameters import ConfigError
+from sim.errors import ConfigError
 from sim.population.gias_read import COLUMNS, DOWNLOAD
 from sim.state import Phase
 

@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-from sim.parameters import ConfigError
+from sim.errors import ConfigError
 
 DOWNLOAD = "https://get-information-schools.service.gov.uk/Downloads"
 

@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.errors import ConfigError
 from sim.mechanics.grading import grade_from_effectiveness
-from sim.parameters import JUDGEMENT, ConfigError, parameter
+from sim.parameters import JUDGEMENT, parameter
 from sim.population.trusts import form_partnership_clusters, form_trusts
 from sim.scenario import scaled_count
 from sim.state import (

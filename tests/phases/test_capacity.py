@@ -33,7 +33,7 @@ def test_higher_giver_taker_ratio_gives_more_support_per_taker():
         model = make_model("scenario=national", "scenario.scale=0.1", "seed=4")
         _, members = largest_mat(model)
         _set_up_trust(model, members, n_takers)
-        support.append(model.support.trust_givers[members[:n_takers]].mean())
+        support.append(model.support.by_source.trust_givers[members[:n_takers]].mean())
     assert support[1] > 2 * support[0]
 
 
@@ -75,7 +75,7 @@ def test_support_falls_with_distance():
     for model in (near, far):
         diagnosis.run_term(model)
         capacity.run_term(model)
-        totals.append(model.support.total.sum())
+        totals.append(model.support.by_source.total.sum())
     assert totals[1] < totals[0]
 
 
@@ -84,7 +84,7 @@ def test_support_matrix_matches_school_to_school_support(opportunity_area):
     model.step()
     flows = model.network.support
     received = np.asarray(flows.sum(axis=1)).ravel()
-    assert np.allclose(received, model.support.trust_givers + model.support.peers)
+    assert np.allclose(received, model.support.by_source.trust_givers + model.support.by_source.peers)
     graph = model.network.graph
     support_edges = [d for _, _, k, d in graph.edges(keys=True, data=True) if k == "support"]
     assert len(support_edges) == flows.nnz

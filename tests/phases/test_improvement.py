@@ -42,7 +42,7 @@ def test_resistant_academies_gain_less_from_their_trust(opportunity_area):
     bought_in, _ = improvement.effective_support(model, need_level)
     model.schools.buy_in[:] = 0.2
     resisting, _ = improvement.effective_support(model, need_level)
-    from_trust = (model.support.trust_givers + model.support.central_team) > 0
+    from_trust = (model.support.by_source.trust_givers + model.support.by_source.central_team) > 0
     assert from_trust.any()
     assert (resisting[from_trust] < bought_in[from_trust]).all()
 

@@ -64,7 +64,7 @@ def run_year(model: SchoolSystemModel, *, trends: bool = True) -> None:
     SAT joins, transfers and mergers wait for the run."""
     year_start = model.term - (TERMS_PER_YEAR - 1)
     model.trusts.joins_this_year[:] = 0
-    model.trust_moves_this_year = 0
+    model.tallies.trust_moves_this_year = 0
     replace_heads(model, year_start)
     drift_accuracy(model)
     broker = Broker(model)

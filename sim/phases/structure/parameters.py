@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sim.parameters import JUDGEMENT, ConfigError, parameter
+from sim.errors import ConfigError
+from sim.parameters import JUDGEMENT, parameter
 
 
 @dataclass(frozen=True)
