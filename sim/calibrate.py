@@ -25,8 +25,10 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from sim.config import configure
 from sim.errors import refuse_bad_arguments, run_command
 from sim.files import write_atomically
+from sim.model import SchoolSystemModel
 from sim.state import TERMS_PER_YEAR
 
 
@@ -89,8 +91,6 @@ def load_targets() -> list[Target]:
 
 def simulate_national(seed: int, scale: float, years: int) -> pd.DataFrame:
     """The yearly calibration measures of one status-quo national run."""
-    from sim.config import configure
-    from sim.model import SchoolSystemModel
 
     model = SchoolSystemModel(configure([
         "scenario=national", f"seed={seed}", f"scenario.scale={scale}", f"horizon_years={years}",

@@ -16,14 +16,16 @@ import sys
 from typing import Any
 
 from sim import CONFIG_DIR, __version__
+from sim.config import register
 from sim.errors import UserError, refuse_bad_arguments, run_command
+from sim.explain import explain
+from sim.run import raise_failure_of_single_run, remove_folders_of_failed_run, run_job
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run `python -m sim` with these arguments (the process's own when None)."""
     from hydra._internal.utils import _run_hydra, get_args_parser
 
-    from sim.config import register
 
     argv = list(sys.argv[1:] if argv is None else argv)
     if "--version" in argv:
@@ -37,8 +39,6 @@ def main(argv: list[str] | None = None) -> int:
     refuse_bad_arguments(parser, "python -m sim")
     arguments = parser.parse_intermixed_args(argv)  # flags may come after overrides
     overrides = list(arguments.overrides or [])
-    from sim.explain import explain
-    from sim.run import raise_failure_of_single_run, remove_folders_of_failed_run, run_job
 
     try:
         _check_arguments(arguments, overrides)

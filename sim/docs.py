@@ -17,9 +17,15 @@ import sys
 from pathlib import Path
 
 from sim import CONFIG_DIR
+from sim.config import configure
 from sim.errors import UserError, run_command
 from sim.files import write_text
 from sim.parameters import REQUIRED, Declaration, declarations, format_value
+from sim.policies.base import PolicyParameters
+from sim.population.gias import GiasPopulation
+from sim.population.synthetic import SyntheticPopulation
+from sim.scenario import ScenarioParameters
+from sim.schema import LEVERS, ModelParameters, OutputOptions, RunConfig, SensitivityRow
 
 ODD = CONFIG_DIR.parent / "docs" / "ODD.md"
 START, END = "<!-- parameter tables: start -->", "<!-- parameter tables: end -->"
@@ -52,9 +58,6 @@ def _table(title: str, schema: type, prefix: str, skip: tuple[str, ...] = ()) ->
 
 
 def _scenario_table() -> list[str]:
-    from sim.config import configure
-    from sim.scenario import ScenarioParameters
-
     options = sorted(path.stem for path in (CONFIG_DIR / "scenario").glob("*.yaml"))
     values = {option: configure([f"scenario={option}"]).scenario for option in options}
     lines = [f"#### Scenario (`ScenarioParameters`, `{_where(ScenarioParameters)}`; values in "
@@ -70,11 +73,6 @@ def _scenario_table() -> list[str]:
 
 
 def tables() -> str:
-    from sim.config import LEVERS, ModelParameters, OutputOptions, RunConfig, SensitivityRow
-    from sim.policies import PolicyParameters
-    from sim.population.gias import GiasPopulation
-    from sim.population.synthetic import SyntheticPopulation
-
     parts = _table("Run", RunConfig, "")
     parts += _table("Output", OutputOptions, "output.")
     parts += _table("Sensitivity row", SensitivityRow, "sensitivity.")

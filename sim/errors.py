@@ -28,6 +28,7 @@ import platform
 import signal
 import sys
 import tempfile
+import threading
 import traceback
 from collections.abc import Callable, Iterator
 from typing import NoReturn
@@ -214,8 +215,17 @@ def _hold_signals() -> None:
 
 @contextlib.contextmanager
 def signals_held() -> Iterator[None]:
-    """Hold Ctrl-C and SIGTERM back while clean-up that must finish runs (ending worker
-    processes, removing staging folders); one that arrived meanwhile takes effect after."""
+    """Hold Ctrl-C and SIGTERM back while work that must finish runs (ending worker
+    processes, removing staging folders, moving files into place); one that arrived
+    meanwhile takes effect after.
+
+    Their handlers are swapped for one that notes the signal, rather than the signals
+    blocked: a process-wide signal may reach any thread (pyarrow's, BLAS's), whose handler
+    would still interrupt the main one.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread has signal handlers to swap (and receives signals)
+        return
     received: list[int] = []
     previous = {number: signal.signal(number, lambda number, frame: received.append(number))
                 for number in (signal.SIGINT, signal.SIGTERM)}
@@ -223,7 +233,8 @@ def signals_held() -> Iterator[None]:
         yield
     finally:
         for number, handler in previous.items():
-            signal.signal(number, handler)
+            if handler is not None:  # None: not set from Python, and cannot be restored
+                signal.signal(number, handler)
     if signal.SIGTERM in received:
         raise Terminated(signal.SIGTERM)
     if signal.SIGINT in received:

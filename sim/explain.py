@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from sim import CONFIG_DIR
-from sim.config import GROUPS
+from sim.config import config_error_message
 from sim.errors import UserError, one_line, user_error_within
+from sim.parameters import format_value
+from sim.schema import GROUPS, LEVERS, all_declarations, options_declaring, unknown_key
 
 KEY_IN_MESSAGE = (
     re.compile(r"Could not override '(?P<key>[^']+)'"),
@@ -33,7 +35,6 @@ def explain(error: Exception, overrides: list[str]) -> UserError | None:
     from hydra.errors import HydraException, MissingConfigException, OverrideParseException
     from omegaconf.errors import OmegaConfBaseException, ValidationError
 
-    from sim.config import config_error_message
 
     text = str(error)
     cause = error.__cause__ or error.__context__
@@ -128,7 +129,6 @@ def _unreadable_override(overrides: list[str]) -> str | None:
 
 def _deleted_parameter(overrides: list[str]) -> str | None:
     """The first declared parameter (or block of them) the command line deletes, if any."""
-    from sim.config import all_declarations
 
     keys = [d.key for d in all_declarations()]
     for override in _parsed(overrides):
@@ -156,8 +156,6 @@ def _sweep_override(overrides: list[str]) -> str:
 
 
 def _key_below_an_absent_lever(overrides: list[str]) -> str | None:
-    from sim.config import LEVERS
-
     for override in _parsed(overrides):
         parts = override.key_or_group.split(".")
         if len(parts) > 2 and parts[0] == "policy" and parts[1] in LEVERS:
@@ -166,9 +164,6 @@ def _key_below_an_absent_lever(overrides: list[str]) -> str | None:
 
 
 def _explain_key(key: str, overrides: list[str], type_error: Exception | None) -> UserError:
-    from sim.config import all_declarations, config_error_message, unknown_key
-    from sim.parameters import format_value
-
     declared = {d.key: d for d in all_declarations()}
     override = next((o for o in _parsed(overrides) if o.key_or_group == key), None)
     if key == "hydra" or key.startswith("hydra."):  # Hydra's own settings: Hydra's words
@@ -209,8 +204,6 @@ def _explain_key(key: str, overrides: list[str], type_error: Exception | None) -
 
 
 def _list_hint(rule: Any, value: Any) -> str:
-    from sim.parameters import format_value
-
     if rule.kind == "list" and value is not None and not isinstance(value, list | tuple):
         return f" (write it as a list: '[{format_value(value)}]')"
     return ""
@@ -218,7 +211,6 @@ def _list_hint(rule: Any, value: Any) -> str:
 
 def _options(key: str, overrides: list[str]) -> tuple[str | None, list[str]]:
     """The option chosen for the key's group, and the options that declare the key."""
-    from sim.config import options_declaring
 
     group = key.partition(".")[0]
     return _chosen_option(group, overrides), options_declaring(key)

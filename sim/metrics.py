@@ -1,6 +1,6 @@
 """Phase 7, record: model-level measures every term and a yearly panel of every school.
 
-The measures are those DESIGN.md section 5 lists. Rates of teacher flows are annualised
+The measures are those docs/ODD.md section 6 lists. Rates of teacher flows are annualised
 (a term's flow times three) so they read like the published yearly statistics. Every
 measure is a named function of the model's arrays; none loops over schools.
 """

@@ -37,7 +37,7 @@ from sim.population import build_population
 from sim.state import SPENDING_SOURCES, TERMS_PER_YEAR, Governance, RunTallies, TermSupport, TrustKind
 
 if TYPE_CHECKING:
-    from sim.config import RunConfig
+    from sim.schema import RunConfig
 
 log = logging.getLogger(__name__)
 
@@ -280,7 +280,7 @@ class SchoolSystemModel(mesa.Model):
         return SimulationResult(timeseries, panel, events, summary)
 
     def summary(self, timeseries: pd.DataFrame, events: pd.DataFrame) -> dict[str, object]:
-        """Headline scalars for sweeps (docs/ODD.md section 8; results/README.md lists them)."""
+        """Headline scalars for sweeps (docs/ODD.md section 6; results/README.md lists them)."""
         first, last = timeseries.iloc[0], timeseries.iloc[-1]
         inspections = events[events["kind"] == "inspection"]
         change = (inspections["old_grade"] - inspections["new_grade"]).astype(float)

@@ -1,7 +1,7 @@
 """The partnership graph: who is linked to whom, and the sparse matrices derived from it.
 
 Nodes are schools, `("school", row)`, and trusts, `("trust", row)`. Edges carry a `kind`
-(DESIGN.md section 2):
+(docs/ODD.md section 2):
 - `member`: school to its trust;
 - `partner`: school to school within a peer cluster (seed 003, the Schools Partnership
   Programme model);

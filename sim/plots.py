@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.files import write_atomically
+
 GRADE_COLOURS = {"share_outstanding": "#1a9850", "share_good": "#91cf60",
                  "share_requires_improvement": "#fc8d59", "share_inadequate": "#d73027"}
 GRADE_LABELS = {"share_outstanding": "Outstanding", "share_good": "Good",
@@ -34,8 +36,6 @@ def plot_run(directory: Path) -> Path:
     # import (half a second) is skipped.
     from matplotlib import colormaps
     from matplotlib.figure import Figure
-
-    from sim.files import write_atomically
 
     directory = Path(directory)
     timeseries = pd.read_parquet(directory / "timeseries.parquet")

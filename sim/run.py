@@ -20,17 +20,18 @@ import threading
 import time
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
 from sim import errors, folders
-from sim.config import RunConfig, load, to_dict
+from sim.config import load, to_dict
 from sim.errors import UserError
 from sim.files import write_text
-
-if TYPE_CHECKING:
-    from sim.model import SimulationResult
+from sim.model import SchoolSystemModel, SimulationResult
+from sim.outputs import write_run
+from sim.plots import plot_run
+from sim.schema import RunConfig
 
 log = logging.getLogger("sim")
 SWEEP_PROCESS = "SIM_SWEEP_PROCESS"  # the sweep's process id, set by the sweeper for its workers
@@ -44,9 +45,6 @@ _running: list[Path] = []  # the staging folder of the job running in this proce
 
 def simulate(run: RunConfig, progress: bool = False) -> SimulationResult:
     """Build the model from a typed config and run it to the horizon."""
-    # Imported here so that `python -m sim --help` and config errors stay fast.
-    from sim.model import SchoolSystemModel
-
     model = SchoolSystemModel(run)
     model.run(progress=progress)
     return model.results()
@@ -140,12 +138,8 @@ def _run_job(cfg: DictConfig) -> dict[str, Any]:
 
 
 def _write(staging: Path, config: dict[str, Any], result: SimulationResult, plots: bool) -> None:
-    from sim.outputs import write_run
-
     write_run(staging, config, result)
     if plots:
-        from sim.plots import plot_run
-
         plot_run(staging)
 
 

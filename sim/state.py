@@ -4,7 +4,7 @@ Every number a school has lives in one array with one row per school; every numb
 has lives in one array with one row per trust. Mechanisms work on whole arrays at once
 (masks and vectorised arithmetic), which is what keeps a term of England, about 22,000
 schools, to a few milliseconds. The Mesa agents in `sim.agents` are thin views onto rows of
-these arrays (DESIGN.md section 7).
+these arrays (docs/ODD.md section 2).
 """
 
 from __future__ import annotations
@@ -50,7 +50,12 @@ class TrustKind(IntEnum):
 
 TERMS_PER_YEAR = 3  # a school year has three terms; yearly rates are converted per term
 ENGLAND_FSM_MEAN = 0.17  # mean share of pupils on free school meals in England's schools (DfE 2019)
-TYPICAL_LEADERSHIP = 0.6  # capacity of a typical head (the population's mean)
+# A typical school in England, the reference the mechanisms scale by (a school with these
+# improves at `own_improvement_rate`; a giver with a typical head offers
+# `giver_capacity_fte`); the synthetic population's means default to them (judgement).
+TYPICAL_LEADERSHIP = 0.6  # capacity of a typical head (0-1)
+TYPICAL_SELF_ASSESSMENT_ACCURACY = 0.6  # how well a typical school knows its needs (0-1)
+TYPICAL_BEHAVIOUR = 0.7  # a typical school's climate for learning (0-1)
 
 NO_TRUST = -1
 NEVER = -(10**6)  # a term index that stands for "never happened"

@@ -41,6 +41,7 @@ from sim import errors, folders
 from sim.config import load, to_dict
 from sim.errors import UserError
 from sim.files import write_atomically, write_text
+from sim.population.gias import GiasPopulation, check_extract_and_areas
 
 
 class SweepFailedError(UserError):
@@ -118,7 +119,6 @@ def _check_job_folder(folder: Path, key: str, job: Sequence[str]) -> None:
 
 def _check_data(run: Any) -> None:
     """Read what a job reads from the user's files (a GIAS extract), as its run would."""
-    from sim.population.gias import GiasPopulation, check_extract_and_areas
 
     if isinstance(run.population, GiasPopulation):
         check_extract_and_areas(run.population.path, tuple(run.population.areas))

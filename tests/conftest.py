@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.config import RunConfig, configure
+from sim.config import configure
 from sim.model import SchoolSystemModel
+from sim.schema import RunConfig
 from sim.state import TrustKind
 
 REPOSITORY = Path(__file__).resolve().parent.parent

@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.compare import main
+from sim.compare.command import main
 from sim.config import to_dict
 from sim.errors import run_command
 from sim.folders import run_name
@@ -795,7 +795,7 @@ def test_a_failure_while_writing_leaves_the_output_folder_as_it_was(work, capsys
     """The disk fills up after two files: none of the new files appears, the old stay."""
     import errno
 
-    import sim.compare.command as command
+    import sim.compare.output as command
 
     output = work / "sweep"
     (output / "runs.csv").write_text("an earlier comparison\n")
@@ -877,7 +877,7 @@ def test_absurd_values_on_the_command_line_give_only_sim_lines(work):
 SLOW_COMPARE = """
 import os, runpy, signal, sys, time
 from pathlib import Path
-import sim.compare.command as command
+import sim.compare.output as command
 
 signal.signal(signal.SIGINT, signal.default_int_handler)
 slow, *arguments = sys.argv[1:]

@@ -11,15 +11,10 @@ import re
 import pytest
 from hydra.errors import ConfigCompositionException
 
-from sim.config import (
-    LEVERS,
-    RunConfig,
-    all_declarations,
-    compose,
-    configure,
-)
+from sim.config import compose, configure
 from sim.errors import ConfigError
 from sim.parameters import REQUIRED, Rule, check_parameters, check_value
+from sim.schema import LEVERS, RunConfig, all_declarations
 from tests.conftest import GIAS_FIXTURE, REPOSITORY, make_config
 
 SCENARIOS = sorted(p.stem for p in (REPOSITORY / "configs" / "scenario").glob("*.yaml"))

@@ -9,7 +9,7 @@ import re
 import pytest
 import yaml
 
-from sim.compare import main as compare
+from sim.compare.command import main as compare
 from sim.config import compose
 from tests.conftest import REPOSITORY, run_cli
 

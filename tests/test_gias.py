@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.config import RunConfig
 from sim.errors import ConfigError
 from sim.population import gias, gias_check, gias_read
+from sim.schema import RunConfig
 from sim.state import Governance, Phase, Population, TrustKind
 from tests.conftest import GIAS_FIXTURE, make_config, make_model, run_cli
 

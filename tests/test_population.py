@@ -1,4 +1,4 @@
-"""The synthetic population: counts, mix and the correlations DESIGN.md section 6 asks for."""
+"""The synthetic population: counts, mix and the correlations docs/ODD.md section 5 describes."""
 
 from __future__ import annotations
 

@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from sim.sensitivity import SensitivityError, main
+from sim.sensitivity.command import main
+from sim.sensitivity.setup import SensitivityError
 from tests.conftest import environment, snapshot
 
 TINY = {"scenario": "opportunity_area", "horizon_years": 1, "seed": 0,
@@ -131,7 +132,7 @@ def test_an_output_folder_of_another_sample_is_refused_untouched(tmp_path, monke
 
 def test_a_run_is_used_only_for_a_row_with_its_values(tmp_path):
     """Runs are matched to the sample by their values, not by their row number."""
-    from sim.sensitivity import collect
+    from sim.sensitivity.runs import collect
 
     sweep = tmp_path / "runs"
     run = sweep / "a_run"
@@ -148,7 +149,7 @@ def test_a_run_is_used_only_for_a_row_with_its_values(tmp_path):
 
 def test_an_undefined_outcome_is_not_mistaken_for_a_missing_run(tmp_path):
     """Every run complete, an outcome null in some: say which, and that resuming won't help."""
-    from sim.sensitivity import collect
+    from sim.sensitivity.runs import collect
 
     sample = pd.DataFrame({"model.trusts.hub_radius_km": [10.0, 20.0, 30.0]})
     for index, (radius, wait) in enumerate([(10.0, None), (20.0, 2.5), (30.0, None)]):

@@ -66,9 +66,8 @@ What is refused, and what is skipped:
 
 Like the rest of the project it reads result files and never imports the model:
 `reading` finds and reads runs, `missing` names the runs that are not there, `pairing`
-groups and pairs them, `figures` draws, and `command` is the command line.
+groups and pairs them, `figures` draws, `output` writes it all or nothing, and
+`command` is the command line (`sim.compare.command.main`). The package itself imports
+nothing, so that `python -m sim.compare` sets its signal handlers before anything heavy
+loads.
 """
-
-from sim.compare.command import main
-
-__all__ = ["main"]

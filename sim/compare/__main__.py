@@ -1,7 +1,15 @@
-"""`python -m sim.compare`: see sim.compare. Every error is one line (see sim.errors)."""
+"""`python -m sim.compare`: see sim.compare. Every error is one line (see sim.errors).
 
-from sim.compare.command import main
-from sim.errors import run_command
+Ctrl-C or SIGTERM while the command starts ends it with one line too: the handlers are set
+before anything heavy loads (as in `sim.__main__`).
+"""
+
+from sim import errors
 
 if __name__ == "__main__":
-    run_command(main)  # which also makes SIGTERM raise sim.errors.Terminated: clean-up runs
+    errors.install_signal_handlers()
+    try:
+        from sim.compare.command import main
+    except (KeyboardInterrupt, errors.Terminated) as stopped:
+        errors.report(stopped)
+    errors.run_command(main)  # which also makes SIGTERM raise Terminated: clean-up runs

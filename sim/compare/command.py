@@ -3,7 +3,7 @@
 The order matters for what a user sees when something is wrong: paths and the output
 folder are checked, every run is read (bad runs skipped and named), the comparison and
 every figure are computed in memory, the files it would replace are checked, and only then
-are the files written, into a hidden folder inside the output folder
+are the files written (`sim.compare.output`), into a hidden folder inside the output folder
 (`.compare-<host>-<pid>.partial`), each with `sim.files.write_atomically`, and moved into
 place together. A comparison that stops with an error, Ctrl-C or SIGTERM at any point
 before the move leaves the output folder as it was (the hidden folder is removed, and so
@@ -31,45 +31,28 @@ in `sim.folders`):
 from __future__ import annotations
 
 import argparse
-import contextlib
-import errno
 import io
-import json
-import os
-import re
-import shutil
-import signal
-import socket
 import sys
-import threading
-from collections.abc import Iterable, Iterator
-from datetime import datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import numpy as np
 import pandas as pd
 
 import sim.errors
-from sim import __version__
 from sim.compare import figures
 from sim.compare.missing import Missing, Plan, missing_in_sweep, read_plan
+from sim.compare.output import (
+    ALWAYS_WRITTEN,
+    check_output,
+    check_overwrites,
+    default_output,
+    write_all,
+)
 from sim.compare.pairing import Comparison, compare, unpaired_runs
 from sim.compare.reading import Runs, as_number, find_runs, read_runs
 from sim.errors import PREFIX, UserError, one_line
-from sim.files import write_atomically
 
-FIGURES = ("comparison", "differences", "outcomes", "cost_effectiveness", "heat_map")
-TABLES = ("runs.parquet", "runs.csv", "differences.csv", "missing.csv")
-# Every file a comparison may write, besides its manifest; only these names are ever
-# replaced or removed, and only when an earlier comparison's manifest lists them.
-OUTPUT_FILES = (*TABLES, *(f"{name}.{suffix}" for name in FIGURES for suffix in ("png", "svg")))
-# The files every comparison writes (besides the manifest), checked before anything is read.
-ALWAYS_WRITTEN = (*TABLES, *(f"{name}.{suffix}" for name in ("comparison", "outcomes")
-                             for suffix in ("png", "svg")))
-MANIFEST = "comparison.json"
-WRITER = "sim.compare"  # the manifest's "written_by"
-STAGING = re.compile(r"^\.compare-(?P<host>.+)-(?P<pid>\d+)\.partial$")
 MISSING_COLUMNS = ["missing_run", "reason", "folder"]
 
 
@@ -78,15 +61,17 @@ def say(kind: str, message: str) -> None:
     print(f"{PREFIX}: {kind}: {one_line(message)}", file=sys.stderr)
 
 
+# The first line of `python -m sim.compare --help`; the package's docstring says the rest.
+DESCRIPTION = "Compare runs: a tidy table, differences from a baseline paired by seed, and figures."
+
+
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # one line, through sim.errors, not usage text
         raise UserError(f"{message} (see python -m sim.compare --help)")
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    from sim.compare import __doc__ as description
-
-    parser = Parser(prog="python -m sim.compare", description=(description or "").split("\n\n")[0])
+    parser = Parser(prog="python -m sim.compare", description=DESCRIPTION)
     parser.add_argument("paths", nargs="+", help="run or sweep folders")
     parser.add_argument("--group", default="policy",
                         help="setting to group runs by: policy (default), scenario, "
@@ -107,191 +92,6 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args.paths = [Path(text) for text in args.paths]
     args.output = Path(args.output) if args.output is not None else None
     return args
-
-
-def default_output(paths: list[Path]) -> Path:
-    """The single sweep folder given, or a new folder under results/comparisons/."""
-    if len(paths) == 1 and not (paths[0] / "summary.json").exists():
-        return paths[0]
-    base = Path("results") / "comparisons" / datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
-    output, number = base, 1
-    while output.exists():
-        number += 1
-        output = base.with_name(f"{base.name}_{number}")
-    return output
-
-
-def nearest_existing(path: Path) -> Path:
-    return next(folder for folder in (path, *path.parents) if folder.exists())
-
-
-def check_output(output: Path, paths: list[Path]) -> None:
-    """Raise a one-line UserError for an output folder that cannot or must not be used: a
-    file, inside a run folder, read-only, or holding files when it is neither a path given
-    nor a folder an earlier comparison wrote."""
-    resolved = output.resolve()
-    if resolved.exists() and not resolved.is_dir():
-        raise UserError(f"--output {output} is a file, not a folder")
-    for folder in (resolved, *resolved.parents):
-        if (folder / "summary.json").is_file():
-            raise UserError(f"cannot write into {output}: it is inside the run folder {folder}, "
-                            f"which holds one run's results; choose another folder with --output")
-    existing = nearest_existing(resolved)
-    if not existing.is_dir():
-        raise UserError(f"cannot write into {output}: {existing} is a file")
-    given = {path.resolve() for path in paths}
-    if holds_files(resolved) and resolved not in given and read_manifest(resolved) is None:
-        same = [name for name in (MANIFEST, *OUTPUT_FILES) if os.path.lexists(resolved / name)]
-        named = (f", among them {', '.join(same)}, which a comparison would overwrite"
-                 if same else "")
-        manifest = (f"its {MANIFEST} is not one sim.compare wrote"
-                    if os.path.lexists(resolved / MANIFEST) else f"it has no {MANIFEST}")
-        raise UserError(f"the output folder {output} already holds files that are not a "
-                        f"comparison's ({manifest}){named}; nothing was changed: "
-                        f"name a new or empty folder with --output, or one an earlier "
-                        f"comparison wrote")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise UserError(f"cannot write into {output}: {existing} is read-only; choose another "
-                        f"folder with --output")
-
-
-def holds_files(folder: Path) -> bool:
-    """Whether the folder holds anything besides the hidden folders of comparisons."""
-    try:
-        return any(not STAGING.match(entry.name) for entry in folder.iterdir())
-    except (FileNotFoundError, NotADirectoryError):
-        return False
-
-
-def read_manifest(output: Path) -> set[str] | None:
-    """The files an earlier comparison wrote into `output`, as its manifest lists them (only
-    names a comparison writes); None when there is no manifest or it is not a comparison's."""
-    try:
-        manifest = json.loads((output / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):  # absent, a folder, not JSON
-        return None
-    if not isinstance(manifest, dict) or manifest.get("written_by") != WRITER \
-            or not isinstance(manifest.get("files"), list):
-        return None
-    return {name for name in manifest["files"] if name in OUTPUT_FILES}
-
-
-def check_overwrites(output: Path, names: Iterable[str]) -> set[str]:
-    """The files of an earlier comparison in `output`, which this one may replace or remove;
-    raises a one-line UserError naming a file it would write that is there and is not one."""
-    earlier = read_manifest(output)
-    for name in (MANIFEST, *names):
-        path = output / name
-        if not os.path.lexists(path):
-            continue
-        ours = earlier is not None and (name == MANIFEST or name in earlier)
-        if not ours or path.is_symlink() or not path.is_file():
-            if name == MANIFEST:
-                why = "is not a manifest sim.compare wrote"
-            elif earlier is None:
-                why = f"is not from a comparison (there is no {MANIFEST})"
-            else:
-                why = f"is not one {MANIFEST} lists as written by an earlier comparison"
-            raise UserError(f"cannot write the comparison into {output}: {path} is there and "
-                            f"{why}; nothing was changed: move it away, or choose another "
-                            f"folder with --output")
-    return earlier or set()
-
-
-@contextlib.contextmanager
-def signals_held() -> Iterator[None]:
-    """Ctrl-C and SIGTERM wait until the block ends, and then act as they would have.
-
-    Their handlers are swapped for one that notes the signal, rather than the signals
-    blocked: a process-wide signal may reach any thread (pyarrow's, BLAS's), whose handler
-    would still interrupt the main one.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield  # only the main thread has signal handlers to swap (and receives signals)
-        return
-    received: list[int] = []
-    held = (signal.SIGINT, signal.SIGTERM)
-    previous = {number: signal.signal(number, lambda number, frame: received.append(number))
-                for number in held}
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            if handler is not None:  # None: not set from Python, and cannot be restored
-                signal.signal(number, handler)
-        for number in received[:1]:
-            signal.raise_signal(number)  # to the handler now in place
-
-
-def process_gone(host: str, pid: int) -> bool:
-    """Whether a process of this host with this id no longer exists."""
-    if host != socket.gethostname():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except OSError:  # someone else's process: it exists
-        return False
-    return False
-
-
-def remove_stale_staging(output: Path) -> None:
-    """Remove hidden folders of comparisons into `output` killed outright (SIGKILL)."""
-    with contextlib.suppress(OSError):
-        for entry in output.iterdir():
-            match = STAGING.match(entry.name)
-            if match and entry.is_dir() and process_gone(match["host"], int(match["pid"])):
-                shutil.rmtree(entry, ignore_errors=True)
-
-
-def manifest_bytes(files: Iterable[str], details: dict[str, Any], complete: bool) -> bytes:
-    manifest = {"written_by": WRITER, "version": __version__, "complete": complete,
-                "files": sorted(files), **details}
-    return (json.dumps(manifest, indent=2) + "\n").encode("utf-8")
-
-
-def write_all(output: Path, files: dict[str, bytes], earlier: set[str],
-              details: dict[str, Any]) -> None:
-    """Write every file and the manifest, or none: into a hidden folder first, then moved
-    into place; files of the earlier comparison this one does not write are removed."""
-    existing = nearest_existing(output.resolve())
-    staging = output / f".compare-{socket.gethostname()}-{os.getpid()}.partial"
-    committed = False
-    try:
-        output.mkdir(parents=True, exist_ok=True)
-        remove_stale_staging(output)
-        staging.mkdir()
-        contents = {**files, MANIFEST: manifest_bytes(files, details, complete=True)}
-        for name, data in contents.items():
-            write_atomically(staging / name, lambda path, data=data: path.write_bytes(data))
-        interim = manifest_bytes(earlier | set(files), details, complete=False)
-        with signals_held():
-            write_atomically(output / MANIFEST, lambda path: path.write_bytes(interim))
-            for name in files:
-                os.replace(staging / name, output / name)
-            for name in earlier - set(files):  # never a folder or link: those are not ours
-                if (output / name).is_file() and not (output / name).is_symlink():
-                    (output / name).unlink()
-            os.replace(staging / MANIFEST, output / MANIFEST)
-            staging.rmdir()
-            committed = True
-            sim.errors.interruption_note = f"the comparison was written in full into {output}"
-    except BaseException as error:
-        if not committed:
-            with signals_held():  # a second Ctrl-C does not stop the clean-up
-                shutil.rmtree(staging, ignore_errors=True)
-                for folder in (output.resolve(), *output.resolve().parents):  # made here
-                    if folder == existing:
-                        break
-                    try:
-                        folder.rmdir()
-                    except OSError:
-                        break
-        if isinstance(error, OSError) and error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-            raise UserError(f"cannot write into {output}: {error.strerror}; choose another "
-                            f"folder with --output") from error
-        raise
 
 
 def table_bytes(table: pd.DataFrame, kind: str) -> bytes:

@@ -22,8 +22,8 @@ from sim.scenario import scaled_count
 from sim.state import NEVER, Governance, Grade, TrustKind, count_by_trust, trust_index
 
 if TYPE_CHECKING:
-    from sim.config import RunConfig
     from sim.model import SchoolSystemModel
+    from sim.schema import RunConfig
 
 _REQUIRES_IMPROVEMENT = int(Grade.REQUIRES_IMPROVEMENT)
 _MULTI_ACADEMY_TRUST = int(Governance.MULTI_ACADEMY_TRUST)

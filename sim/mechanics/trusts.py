@@ -13,7 +13,7 @@ from sim.parameters import JUDGEMENT, parameter
 from sim.state import Grade, TrustArrays, TrustKind
 
 if TYPE_CHECKING:
-    from sim.config import ModelParameters
+    from sim.schema import ModelParameters
 
 # A trust's prescriptiveness and risk appetite are drawn round the configured means with
 # this spread, then clipped to 0-1 (judgement: trusts differ, most within +-0.3 of the mean).

@@ -55,6 +55,12 @@ from sim.state import (
 if TYPE_CHECKING:
     from sim.model import SchoolSystemModel
 
+# A central team or local authority shares its time among takers by need as it sees it,
+# plus this floor, so that a taker whose need it does not see still gets a little
+# (judgement: a twentieth of a unit of need).
+NEED_WEIGHT_FLOOR = 0.05
+
+
 @dataclass(frozen=True)
 class CapacityParameters:
     """Who gives support and who takes it (docs/ODD.md section 7.3)."""
@@ -182,20 +188,20 @@ def run_term(model: SchoolSystemModel) -> None:
 
     # The central team is shared among takers by perceived need, weakened by distance.
     is_mat = trusts.kind == TrustKind.MULTI_ACADEMY_TRUST
-    weight = (schools.perceived_need + 0.05) * (taker & per_school(is_mat, trust, False))
+    weight = (schools.perceived_need + NEED_WEIGHT_FLOOR) * (taker & per_school(is_mat, trust, False))
     weight_by_trust = count_by_trust(weight, trust, trusts.n)
-    # Where the weight is 0 the share is 0; elsewhere the trust's total is at least 0.05.
-    share = weight / np.maximum(per_school(weight_by_trust, trust), 0.05)
+    # Where the weight is 0 the share is 0; elsewhere the trust's total is at least the floor.
+    share = weight / np.maximum(per_school(weight_by_trust, trust), NEED_WEIGHT_FLOOR)
     from_central = share * per_school(trusts.central_team_fte, trust) * network.hub_decay
 
     # The local authority supports maintained takers and schools waiting for a sponsor.
     area = model.area_index
     eligible = taker & ((schools.governance == Governance.MAINTAINED) | schools.awaiting_sponsor)
-    la_weight = (schools.area_view_of_need + 0.05) * eligible
+    la_weight = (schools.area_view_of_need + NEED_WEIGHT_FLOOR) * eligible
     la_total_weight = np.bincount(area, weights=la_weight, minlength=model.n_areas)
     la_capacity = local_authority_capacity_fte(model)
     from_local_authority = (la_weight * la_capacity[area]) \
-        / np.maximum(la_total_weight[area], 0.05)
+        / np.maximum(la_total_weight[area], NEED_WEIGHT_FLOOR)
     from_local_authority *= model.reach_from_area_centre(p.distance_decay_km)
 
     # Peer-cluster partners (none until a policy forms clusters).

@@ -1,6 +1,6 @@
 """Phase 4, improvement: how effectiveness, behaviour and leadership tenure change in a term.
 
-Effectiveness moves by (DESIGN.md section 3, phase 4):
+Effectiveness moves by (docs/ODD.md section 7.4):
 - **own improvement** toward the school's potential, at a rate that grows with its head's
   capacity, its self-assessment accuracy and its behaviour climate. The potential is the
   school's context (phase, place, disadvantage) plus what its head adds;
@@ -26,12 +26,19 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.mechanics.rates import per_term
+from sim.mechanics.rates import OWN_IMPROVEMENT_RATE_RANGE, per_term
 from sim.parameters import JUDGEMENT, parameter
 from sim.phases import capacity
 from sim.phases.diagnosis import true_need
 from sim.phases.workforce import expected_turnover, update_workload
-from sim.state import TERMS_PER_YEAR, TYPICAL_LEADERSHIP, per_school, trust_index
+from sim.state import (
+    TERMS_PER_YEAR,
+    TYPICAL_BEHAVIOUR,
+    TYPICAL_LEADERSHIP,
+    TYPICAL_SELF_ASSESSMENT_ACCURACY,
+    per_school,
+    trust_index,
+)
 
 if TYPE_CHECKING:
     from sim.model import SchoolSystemModel
@@ -102,8 +109,12 @@ class ImprovementParameters:
 
 
 
-TYPICAL_ACCURACY = 0.6
-TYPICAL_BEHAVIOUR = 0.7
+# Support from outside any trust carries no trust's prescriptiveness; a contracted school
+# outside one reads this mid-scale value (only reached where a trust's support is 0).
+NO_TRUST_PRESCRIPTIVENESS = 0.5
+# Behaviour lost per year per unit of teacher turnover above `reference_turnover`
+# (judgement: ten points more turnover costs 0.01 of behaviour a year).
+BEHAVIOUR_EROSION_PER_TURNOVER = 0.1
 
 
 def potential(model: SchoolSystemModel) -> np.ndarray:
@@ -127,10 +138,12 @@ def effective_support(model: SchoolSystemModel, need_level: np.ndarray) -> tuple
     # Buy-in discounts support that asks a school to adopt shared practice: its trust's,
     # a contractor's, and its cluster's (seed 004 finding 5; seed 003: collaboration).
     sources = [((support.trust_givers + support.central_team) * schools.buy_in,
-                per_school(trusts.prescriptiveness, trust_index(schools.trust), 0.5))]
+                per_school(trusts.prescriptiveness, trust_index(schools.trust),
+                           NO_TRUST_PRESCRIPTIVENESS))]
     if schools.under_contract.any():
         sources.append((support.contract * schools.buy_in,
-                        per_school(trusts.prescriptiveness, trust_index(schools.contract_trust), 0.5)))
+                        per_school(trusts.prescriptiveness, trust_index(schools.contract_trust),
+                                   NO_TRUST_PRESCRIPTIVENESS)))
     sources.append((support.local_authority, capacity_parameters.local_authority_prescriptiveness))
     if support.peers.any():
         sources.append((support.peers * schools.buy_in, capacity_parameters.peer_prescriptiveness))
@@ -151,8 +164,8 @@ def own_improvement_rate(model: SchoolSystemModel) -> np.ndarray:
     return np.clip(
         p.own_improvement_rate
         * (schools.leadership / TYPICAL_LEADERSHIP)
-        * (schools.self_assessment_accuracy / TYPICAL_ACCURACY)
-        * (schools.behaviour / TYPICAL_BEHAVIOUR), 0.01, 0.5)
+        * (schools.self_assessment_accuracy / TYPICAL_SELF_ASSESSMENT_ACCURACY)
+        * (schools.behaviour / TYPICAL_BEHAVIOUR), *OWN_IMPROVEMENT_RATE_RANGE)
 
 
 def support_gain(model: SchoolSystemModel, need: np.ndarray, effective: np.ndarray) -> np.ndarray:
@@ -166,7 +179,7 @@ def support_gain(model: SchoolSystemModel, need: np.ndarray, effective: np.ndarr
     p = model.parameters.model.improvement
     schools = model.schools
     behaviour_factor = schools.behaviour / TYPICAL_BEHAVIOUR
-    diagnosis_factor = schools.self_assessment_accuracy / TYPICAL_ACCURACY
+    diagnosis_factor = schools.self_assessment_accuracy / TYPICAL_SELF_ASSESSMENT_ACCURACY
     return need * (1.0 - np.exp(-p.support_effect * effective * behaviour_factor
                                 * diagnosis_factor))
 
@@ -245,6 +258,7 @@ def run_term(model: SchoolSystemModel) -> None:
     # Behaviour: prescriptive support stabilises weak schools first; churn erodes it.
     gain = p.behaviour_gain * prescriptive * need_level * (1.0 - schools.behaviour)
     drift = per_term(p.behaviour_drift_per_year) * (model.usual_behaviour - schools.behaviour)
-    erosion = 0.1 * np.maximum(turnover - p.reference_turnover, 0.0) / TERMS_PER_YEAR
+    erosion = BEHAVIOUR_EROSION_PER_TURNOVER * np.maximum(turnover - p.reference_turnover,
+                                                          0.0) / TERMS_PER_YEAR
     schools.behaviour = np.clip(schools.behaviour + gain + drift - erosion, 0.0, 1.0)
     schools.head_tenure_terms += 1

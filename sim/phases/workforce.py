@@ -3,7 +3,7 @@
 Teachers are counted per school in three groups: early-career teachers (ECTs) in their
 first and second year, and experienced teachers. Each term:
 
-1. Workload is set from the sources DESIGN.md names: data reporting by the school's trust
+1. Workload is set from the sources docs/ODD.md section 7.1 names: data reporting by the school's trust
    or local authority (seed 004 finding 1) and accountability pressure after a weak grade.
 2. Leavers (out of state schools) and movers (to another school) are drawn per school.
    Yearly base rates come from the School Workforce Census (8-10% leave, 5-8% move) and
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.mechanics.rates import per_term
+from sim.mechanics.rates import MAX_YEARLY_RATE, per_term
 from sim.parameters import JUDGEMENT, parameter
 from sim.sampling import binomial
 from sim.state import ENGLAND_FSM_MEAN, TERMS_PER_YEAR, grade_index, per_school, trust_index
@@ -122,7 +122,8 @@ def expected_turnover(model: SchoolSystemModel) -> np.ndarray:
     leaving_rate = (p.leaving_rate_early_career_year1 * schools.early_career_year1
                     + p.leaving_rate_early_career_year2 * schools.early_career_year2
                     + p.leaving_rate_experienced * schools.experienced) / teachers * leaving
-    return np.clip(leaving_rate, 0, 0.95) + np.clip(p.moving_rate * moving, 0, 0.95)
+    return (np.clip(leaving_rate, 0, MAX_YEARLY_RATE)
+            + np.clip(p.moving_rate * moving, 0, MAX_YEARLY_RATE))
 
 
 def warm_up(model: SchoolSystemModel, terms: int) -> None:
@@ -146,8 +147,8 @@ def run_term(model: SchoolSystemModel, rng: np.random.Generator | None = None) -
     leaving, moving = flow_multipliers(model)
 
     def draw(count: np.ndarray, yearly_rate: float, multiplier: np.ndarray) -> np.ndarray:
-        # A yearly rate in [0, 0.95] gives a termly one in [0, 0.64]: no second clip.
-        return binomial(rng, count, per_term(np.clip(yearly_rate * multiplier, 0, 0.95)))
+        # A yearly rate in [0, MAX_YEARLY_RATE] gives a termly one in [0, 0.64]: no second clip.
+        return binomial(rng, count, per_term(np.clip(yearly_rate * multiplier, 0, MAX_YEARLY_RATE)))
 
     # Rates are measured on the teachers in post at the start of the term.
     schools.early_career_year1_at_risk = schools.early_career_year1.copy()

@@ -16,7 +16,7 @@ from sim.population.synthetic import build_synthetic_population
 from sim.state import Population
 
 if TYPE_CHECKING:
-    from sim.config import RunConfig
+    from sim.schema import RunConfig
 
 BUILDERS = {"synthetic": build_synthetic_population, "gias": build_gias_population}
 

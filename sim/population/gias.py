@@ -33,8 +33,7 @@ and the fix; `python -m sim` prints it and exits with status 2, writing nothing.
 from __future__ import annotations
 
 import functools
-import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -54,7 +53,10 @@ from sim.population.gias_areas import (
 )
 from sim.population.gias_check import GRADES, check_extract
 from sim.population.gias_read import COLUMNS, DOWNLOAD, check_path, read_extract
+from sim.population.gias_report import IMPUTED, Report, log_report
 from sim.population.synthetic import (
+    ACCURACY_SD,
+    PREVIOUS_INSPECTION_SPREAD,
     SyntheticPopulation,
     beta_from_mean_sd,
     draw_behaviour_and_buy_in,
@@ -74,35 +76,11 @@ from sim.state import (
 )
 
 if TYPE_CHECKING:
-    from sim.config import ModelParameters
     from sim.scenario import ScenarioParameters
+    from sim.schema import ModelParameters
 
 __all__ = ["COLUMNS", "DOWNLOAD", "GRADES", "OPPORTUNITY_AREAS_FILE", "GiasPopulation",
            "build_gias_population", "check_extract_and_areas", "check_path", "read_extract", "resolve_areas"]
-
-log = logging.getLogger("sim")
-
-# What may be imputed, in the order the report lists it.
-IMPUTED = ("name", "location", "pupils", "fsm_share", "ofsted_rating", "inspection_date",
-           "academy_trust")
-
-
-@dataclass
-class Report:
-    """What the loader kept, dropped and imputed; logged and written to summary.json."""
-
-    source: str
-    rows_read: int
-    areas: list[str]
-    rows_in_areas: int = 0
-    schools: int = 0
-    dropped: dict[str, int] = field(default_factory=dict)
-    imputed: dict[str, dict[str, int]] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, object]:
-        return {"builder": "gias", "source": self.source, "rows_read": self.rows_read,
-                "areas": self.areas, "rows_in_areas": self.rows_in_areas,
-                "schools": self.schools, "dropped": self.dropped, "imputed": self.imputed}
 
 
 # -- parameters ------------------------------------------------------------------------
@@ -146,7 +124,7 @@ def build_gias_population(
     rows, kept, report = select_schools(str(population.path), tuple(population.areas))
     population_built = _build(kept, rows[rows["school"]], scenario, population, model, rng)
     report.schools = population_built.schools.n
-    _log(report)
+    log_report(report)
     population_built.report = report.as_dict()
     return population_built
 
@@ -250,13 +228,13 @@ def _build(kept: pd.DataFrame, schools_in_file: pd.DataFrame, scenario: Scenario
 
     # Heads, self-assessment and the latent effectiveness behind each grade.
     leadership = beta_from_mean_sd(population.leadership_mean, population.leadership_sd, n, rng)
-    accuracy = beta_from_mean_sd(population.self_assessment_accuracy_mean, 0.15, n, rng)
+    accuracy = beta_from_mean_sd(population.self_assessment_accuracy_mean, ACCURACY_SD, n, rng)
     grade_seen = kept["grade"].to_numpy().astype(int)
     context_potential, effectiveness, grade = _effectiveness(
         phase, fsm, leadership, grade_seen, scenario, population, model, rng)
     inspection = model.inspection
     previous_grade = grade_from_effectiveness(
-        effectiveness + rng.normal(0, 1, n) * population.deviation_sd * 0.9
+        effectiveness + rng.normal(0, 1, n) * population.deviation_sd * PREVIOUS_INSPECTION_SPREAD
         + rng.normal(0, inspection.noise_sd, n), inspection.cut_points)
     last_inspection_term, inspection_due_term = _inspection_terms(
         kept["inspected"], schools_in_file["inspected"].max(), grade, model, rng)
@@ -421,14 +399,3 @@ def _hub_schools(members: np.ndarray, schools: SchoolArrays, schools_per_hub: in
         chosen.append(int(np.argmax(nearest)))
         nearest = np.minimum(nearest, np.hypot(x - x[chosen[-1]], y - y[chosen[-1]]))
     return [int(members[index]) for index in chosen]
-
-
-def _log(report: Report) -> None:
-    dropped = ", ".join(f"{why} {count}" for why, count in report.dropped.items()) or "none"
-    imputed = ", ".join(
-        f"{what} {sum(reasons.values())} ({', '.join(f'{why} {n}' for why, n in reasons.items())})"
-        for what, reasons in report.imputed.items()) or "nothing"
-    where = ", ".join(report.areas) if report.areas else "all areas"
-    log.info("GIAS %s: %d rows, %d in %s, %d schools used; dropped: %s; imputed: %s",
-             report.source, report.rows_read, report.rows_in_areas, where, report.schools,
-             dropped, imputed)

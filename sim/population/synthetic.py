@@ -1,6 +1,6 @@
 """Build a synthetic population of schools and trusts from config and a seed.
 
-DESIGN.md section 6: schools are placed around towns inside local authorities, with the
+docs/ODD.md section 5: schools are placed around towns inside local authorities, with the
 phase mix, pupil numbers and disadvantage of England (or of the scenario's place); free
 school meals (FSM) correlate with weaker effectiveness; grades come from latent
 effectiveness through the same noisy inspection the model uses later, so starting grade
@@ -23,6 +23,7 @@ import numpy as np
 
 from sim.errors import ConfigError
 from sim.mechanics.grading import grade_from_effectiveness
+from sim.mechanics.rates import OWN_IMPROVEMENT_RATE_RANGE
 from sim.parameters import JUDGEMENT, parameter
 from sim.population.trusts import form_partnership_clusters, form_trusts
 from sim.scenario import scaled_count
@@ -31,19 +32,50 @@ from sim.state import (
     NEVER,
     NO_TRUST,
     TERMS_PER_YEAR,
+    TYPICAL_BEHAVIOUR,
+    TYPICAL_LEADERSHIP,
+    TYPICAL_SELF_ASSESSMENT_ACCURACY,
     Governance,
     Population,
     SchoolArrays,
 )
 
 if TYPE_CHECKING:
-    from sim.config import ModelParameters
     from sim.scenario import ScenarioParameters
+    from sim.schema import ModelParameters
 
 BY_PHASE = "by phase: primary, secondary, special, alternative provision"
 # A synthetic place has at least one MAT per this many schools, if it has MATs at all.
 # England has 17 schools per MAT and the Opportunity Area 20 (judgement: ten times that).
 SCHOOLS_PER_MAT = 200
+
+# The shape of a place (judgement): every local authority has at least this many schools
+# where the place allows; towns spread round an authority's centre with an sd of the side
+# of its share of the region over this; towns' sizes are lognormal with this log sd.
+MIN_SCHOOLS_PER_AREA = 5
+PATCH_SIDES_PER_TOWN_SD = 2.5
+TOWN_SIZE_LOG_SD = 0.7
+# An authority's mean share of pupils on free school meals stays within this range
+# (judgement round England's authorities, which run from about 5% to about 50%).
+AREA_FSM_RANGE = (0.03, 0.6)
+# Schools' self-assessment accuracy (0-1) spreads round its mean with this sd (judgement).
+ACCURACY_SD = 0.15
+# A school's starting distance from its potential is its own stationary spread, kept
+# within these multiples of `deviation_sd` (judgement: no school pinned to its potential,
+# none absurdly far).
+SPREAD_RANGE = (0.5, 2.5)
+# Effectiveness at the inspection before the last differs from that at the last by this
+# share of `deviation_sd` (judgement: grades repeat about as often as Ofsted's do).
+PREVIOUS_INSPECTION_SPREAD = 0.9
+# Climate for learning: better in more effective schools, by this per unit of
+# effectiveness, with this sd, within this range (judgement).
+BEHAVIOUR_PER_EFFECTIVENESS = 0.12
+BEHAVIOUR_SD = 0.08
+BEHAVIOUR_RANGE = (0.05, 1.0)
+# Buy-in to a trust's shared practice: resistant academies are uniform in this range, the
+# rest Beta with these shapes (mean 0.8; seed 004 finding 5, levels a judgement).
+RESISTANT_BUY_IN_RANGE = (0.1, 0.4)
+BUY_IN_BETA = (8, 2)
 
 
 @dataclass(frozen=True)
@@ -93,16 +125,17 @@ class SyntheticPopulation:
         2.2, "effectiveness lost per unit of FSM share above England's mean", source=JUDGEMENT,
         low=0.0, high=10.0, why="2.2 calibrated; judgement")
     leadership_mean: float = parameter(
-        0.6, "mean capacity of heads (0-1)", source=JUDGEMENT, low=0.05, high=0.95,
+        TYPICAL_LEADERSHIP, "mean capacity of heads (0-1)", source=JUDGEMENT, low=0.05, high=0.95,
         why="natural: a Beta mean inside 0-1")
     leadership_sd: float = parameter(
         0.15, "sd of heads' capacity", source=JUDGEMENT, low=0.01, high=0.3,
         why="0.15; judgement; capped by the model")
     self_assessment_accuracy_mean: float = parameter(
-        0.6, "mean accuracy with which schools know their own needs (0-1)", source=JUDGEMENT,
+        TYPICAL_SELF_ASSESSMENT_ACCURACY,
+        "mean accuracy with which schools know their own needs (0-1)", source=JUDGEMENT,
         low=0.05, high=0.95, why="natural: a Beta mean inside 0-1")
     behaviour_mean: float = parameter(
-        0.7, "mean climate for learning (0-1)", source=JUDGEMENT, low=0.05, high=0.95,
+        TYPICAL_BEHAVIOUR, "mean climate for learning (0-1)", source=JUDGEMENT, low=0.05, high=0.95,
         why="natural: behaviour is clipped to 0.05-1")
     resistant_academy_share: float = parameter(
         0.1, "academies resisting their trust's shared practice", source="seed 004 finding 5",
@@ -188,18 +221,18 @@ def _place_schools(
     area_y = rng.uniform(0, height_km, n_areas) if n_areas > 1 else np.array([height_km / 2])
     # Local authorities differ a lot in size (Rutland to Kent): log-normal shares, at least 5.
     weights = rng.lognormal(0.0, population.local_authority_size_sd, n_areas)
-    minimum = min(5, n_schools // n_areas)
+    minimum = min(MIN_SCHOOLS_PER_AREA, n_schools // n_areas)
     area_sizes = minimum + rng.multinomial(n_schools - minimum * n_areas, weights / weights.sum())
     area_of_school = np.repeat(np.arange(n_areas, dtype=np.int32), area_sizes)
 
     # Towns sit within an area's own patch; schools cluster round their town.
     low, high = population.towns_per_local_authority
     towns_per_area = rng.integers(low, high + 1, n_areas)
-    patch_km = np.sqrt(width_km * height_km / n_areas) / 2.5
+    patch_km = np.sqrt(width_km * height_km / n_areas) / PATCH_SIDES_PER_TOWN_SD
     town_area = np.repeat(np.arange(n_areas), towns_per_area)
     town_x = area_x[town_area] + rng.normal(0, patch_km, len(town_area))
     town_y = area_y[town_area] + rng.normal(0, patch_km, len(town_area))
-    town_weight = rng.lognormal(0, 0.7, len(town_area))
+    town_weight = rng.lognormal(0, TOWN_SIZE_LOG_SD, len(town_area))
     # Each school picks one of its area's towns with probability proportional to town size.
     first_town = np.concatenate([[0], np.cumsum(towns_per_area)[:-1]])
     cumulative = np.cumsum(town_weight)
@@ -238,7 +271,7 @@ def _draw_schools(
     # Disadvantage: areas differ, and schools differ within areas (Beta around the area mean).
     n_areas = len(places.area_names)
     area_fsm = np.clip(rng.normal(scenario.fsm_mean, scenario.fsm_spread_between_areas, n_areas),
-                       0.03, 0.6)
+                       *AREA_FSM_RANGE)
     mean = area_fsm[places.area]
     concentration = population.fsm_concentration
     fsm_share = rng.beta(mean * concentration, (1 - mean) * concentration)
@@ -253,17 +286,19 @@ def _draw_schools(
     )
     potential = context_potential + model.improvement.leadership_weight * (
         leadership - population.leadership_mean)
-    accuracy = beta_from_mean_sd(population.self_assessment_accuracy_mean, 0.15, n, rng)
+    accuracy = beta_from_mean_sd(population.self_assessment_accuracy_mean, ACCURACY_SD, n, rng)
     # Each school starts at its own stationary spread around its potential: a school that
     # improves slowly on its own (weak head, poor self-knowledge) wanders further. For a
     # mean-reverting path the spread scales as 1 / sqrt(rate x (2 - rate)).
     typical_rate = model.improvement.own_improvement_rate
     own_rate = np.clip(typical_rate * (leadership / population.leadership_mean)
-                       * (accuracy / population.self_assessment_accuracy_mean), 0.01, 0.5)
+                       * (accuracy / population.self_assessment_accuracy_mean),
+                       *OWN_IMPROVEMENT_RATE_RANGE)
     spread = population.deviation_sd * np.sqrt(
         typical_rate * (2 - typical_rate) / (own_rate * (2 - own_rate)))
-    effectiveness = potential + rng.normal(0, 1, n) * np.clip(spread, 0.5 * population.deviation_sd,
-                                                              2.5 * population.deviation_sd)
+    low, high = SPREAD_RANGE
+    effectiveness = potential + rng.normal(0, 1, n) * np.clip(spread, low * population.deviation_sd,
+                                                              high * population.deviation_sd)
 
     # Starting grades come from effectiveness as it was at the school's last inspection,
     # up to four years ago: walk each school back along its own mean-reverting path
@@ -277,7 +312,7 @@ def _draw_schools(
     then = effectiveness + rng.normal(0, 1, n) * walked
     grade = grade_from_effectiveness(then + rng.normal(0, inspection.noise_sd, n),
                                      inspection.cut_points)
-    before = then + rng.normal(0, 1, n) * population.deviation_sd * 0.9
+    before = then + rng.normal(0, 1, n) * population.deviation_sd * PREVIOUS_INSPECTION_SPREAD
     previous_grade = grade_from_effectiveness(before + rng.normal(0, inspection.noise_sd, n),
                                               inspection.cut_points)
     # Schools graded below good are seen again sooner: fold their time since inspection
@@ -341,10 +376,11 @@ def draw_behaviour_and_buy_in(effectiveness: np.ndarray, population: SyntheticPo
     """Climate for learning (better in more effective schools) and buy-in to a trust's
     shared practice (a `resistant_academy_share` resists; seed 004 finding 5)."""
     n = len(effectiveness)
-    behaviour = np.clip(population.behaviour_mean + 0.12 * (effectiveness - effectiveness.mean())
-                        + rng.normal(0, 0.08, n), 0.05, 1.0)
+    behaviour = np.clip(population.behaviour_mean
+                        + BEHAVIOUR_PER_EFFECTIVENESS * (effectiveness - effectiveness.mean())
+                        + rng.normal(0, BEHAVIOUR_SD, n), *BEHAVIOUR_RANGE)
     resistant = rng.random(n) < population.resistant_academy_share
-    buy_in = np.where(resistant, rng.uniform(0.1, 0.4, n), rng.beta(8, 2, n))
+    buy_in = np.where(resistant, rng.uniform(*RESISTANT_BUY_IN_RANGE, n), rng.beta(*BUY_IN_BETA, n))
     return behaviour, buy_in
 
 

@@ -27,9 +27,9 @@ from sim.state import (
 )
 
 if TYPE_CHECKING:
-    from sim.config import ModelParameters
     from sim.population.synthetic import SyntheticPopulation
     from sim.scenario import ScenarioParameters
+    from sim.schema import ModelParameters
 
 
 def form_trusts(

@@ -31,10 +31,8 @@ folder. The sweep ends with the analysis: Ctrl-C or SIGTERM stops it first, and 
 analysis is killed outright Linux's parent-death signal stops it. Either way one line says
 what is kept (the sample and the runs already complete), from which the same command
 resumes.
+
+The package imports nothing itself, so that `python -m sim.sensitivity` sets its signal
+handlers before anything heavy loads: `sim.sensitivity.command.main` is the command,
+`sim.sensitivity.runs.collect` reads a sample's runs.
 """
-
-from sim.sensitivity.command import main
-from sim.sensitivity.runs import collect
-from sim.sensitivity.setup import SensitivityError
-
-__all__ = ["SensitivityError", "collect", "main"]

@@ -12,8 +12,11 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from sim import CONFIG_DIR
+from sim.config import configure, register, to_dict
 from sim.errors import UserError
 from sim.files import write_json
+from sim.model import SUMMARY_SCALARS
+from sim.schema import all_declarations
 
 if TYPE_CHECKING:  # numpy and pandas load inside the functions, so that Ctrl-C during
     import numpy as np  # start-up reaches run_command and gives its one line
@@ -25,7 +28,6 @@ SETUP_KEYS = {"scenario", "horizon_years", "seed", "outcomes", "parameters"}
 VARIED_GROUPS = ("model.", "scenario.", "population.", "policy.")
 class SensitivityError(UserError):
     """A problem with the analysis set-up; the message is one line for users."""
-
 
 class _DuplicateKey(yaml.YAMLError):
     def __init__(self, key: Any, first: int, second: int) -> None:
@@ -50,7 +52,6 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 def load_problem(path: Path) -> tuple[dict, dict]:
     """The SALib problem (names and bounds) and the rest of the set-up, checked."""
-    from sim.config import all_declarations
 
     try:
         setup = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
@@ -104,7 +105,6 @@ def load_problem(path: Path) -> tuple[dict, dict]:
 
 def _check_in_the_runs(names: list[str], setup: dict, path: Path) -> None:
     """Every parameter is one of the config the runs will have (the status quo policy's)."""
-    from sim.config import configure, to_dict
 
     config = to_dict(configure([f"scenario={setup['scenario']}", f"seed={setup['seed']}",
                                 f"horizon_years={setup['horizon_years']}"]))
@@ -124,8 +124,6 @@ def finite_number(value: Any) -> bool:
 
 
 def _check_setup(setup: dict, path: Path) -> None:
-    from sim.model import SUMMARY_SCALARS
-
     scenarios = sorted(p.stem for p in (CONFIG_DIR / "scenario").glob("*.yaml"))
     if setup["scenario"] not in scenarios:
         raise SensitivityError(f"{path}: scenario '{setup['scenario']}' is not one of "
@@ -158,7 +156,6 @@ def check_launcher(name: str) -> None:
     from hydra import initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
-    from sim.config import register
 
     register()
     GlobalHydra.instance().clear()

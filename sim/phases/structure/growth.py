@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.mechanics.brokering import Broker
+from sim.mechanics.trusts import NEW_TRUST_REPUTATION
 from sim.phases.structure.brokering import BrokeringRound
 from sim.state import Governance, Grade, TrustKind, count_by_trust, trust_index
 
@@ -172,7 +173,8 @@ def update_trusts(model: SchoolSystemModel) -> None:
         capacity.central_team_base_fte + capacity.central_team_fte_per_school * sizes, 0.0)
     grade_sum = np.bincount(schools.trust[schools.trust >= 0],
                             weights=schools.grade[schools.trust >= 0], minlength=trusts.n)
-    trusts.reputation = np.divide(grade_sum, sizes, out=np.full(trusts.n, 2.0), where=sizes > 0)
+    trusts.reputation = np.divide(grade_sum, sizes, out=np.full(trusts.n, NEW_TRUST_REPUTATION),
+                                  where=sizes > 0)
     adapt_prescriptiveness(model, sizes)
     # A MAT left with no schools closes.
     for trust in np.flatnonzero(trusts.active & mat & (sizes == 0)):

@@ -14,6 +14,9 @@ import numpy as np
 
 from sim.state import Grade
 
+# A new head's capacity: never none at all, at most the scale's top (0-1; judgement).
+HEAD_CAPACITY_RANGE = (0.05, 1.0)
+
 if TYPE_CHECKING:
     from sim.model import SchoolSystemModel
 
@@ -33,7 +36,8 @@ def replace_heads(model: SchoolSystemModel, year_start: int) -> None:
     pool = np.full(n, model.parameters.population.leadership_mean)
     in_trust = schools.trust >= 0
     pool[in_trust] += model.trusts.leadership_pool[schools.trust[in_trust]]
-    schools.leadership[rows] = np.clip(pool[rows] + p.new_head_sd * quality_draw[rows], 0.05, 1.0)
+    schools.leadership[rows] = np.clip(pool[rows] + p.new_head_sd * quality_draw[rows],
+                                     *HEAD_CAPACITY_RANGE)
     schools.head_tenure_terms[rows] = 0
     loss = model.parameters.model.diagnosis.accuracy_loss_new_head
     schools.self_assessment_accuracy[rows] *= 1.0 - loss
