@@ -17,7 +17,7 @@ from sim.model import STREAMS
 from tests.conftest import REPOSITORY, make_model
 
 POLICIES = sorted(path.stem for path in (REPOSITORY / "configs" / "policy").glob("*.yaml"))
-TERMS = 7  # two year ends (after terms 2 and 5) and a term of the third year
+TERMS = 9  # three year ends (terms 2, 5, 8): two-year contracts end at the third
 SEED = 3
 # The structure stream's draws depend on what happens (see the test at the end), so it is
 # checked apart.
