@@ -1,0 +1,156 @@
+"""Measures against hand computations on arrays set by hand, and summary.json against its
+documentation and against the run's own tables.
+
+- The disadvantage gap is the least disadvantaged fifth's mean effectiveness minus the
+  most disadvantaged fifth's (results/README.md): positive when the most disadvantaged
+  schools are worse. Swapping the fifths changes its sign.
+- Good or better is outstanding plus good.
+- summary.json holds exactly the keys results/README.md lists (its "summary.json"
+  section, parsed here), and they are `sim.model.SUMMARY_SCALARS` plus the run's identity.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from sim import metrics
+from sim.model import SUMMARY_SCALARS
+from sim.run import simulate
+from sim.state import Grade, Phase
+from tests.conftest import REPOSITORY, make_config, make_model
+
+README = REPOSITORY / "results" / "README.md"
+
+
+@pytest.fixture(scope="module")
+def model():
+    return make_model("scenario=opportunity_area", "seed=6")
+
+
+@pytest.fixture(scope="module")
+def run():
+    return simulate(make_config("scenario=opportunity_area", "seed=6", "horizon_years=3",
+                                "policy=mat_contracting"))
+
+
+def fifths_by_hand(fsm_share: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    low, high = np.quantile(fsm_share, [0.2, 0.8])
+    return fsm_share <= low, fsm_share >= high
+
+
+def test_the_disadvantage_gap_is_positive_when_the_most_disadvantaged_are_worse(model):
+    schools = model.schools
+    saved = schools.effectiveness.copy()
+    try:
+        schools.effectiveness[:] = 1.0 - 4.0 * schools.fsm_share  # more FSM, less effective
+        least, most = fifths_by_hand(schools.fsm_share)
+        by_hand = schools.effectiveness[least].mean() - schools.effectiveness[most].mean()
+        assert by_hand > 0.3
+        measured = metrics.term_measures(model)["disadvantage_gap"]
+        assert measured == pytest.approx(by_hand)
+        schools.effectiveness[:] = -schools.effectiveness  # now the least disadvantaged are worse
+        assert metrics.term_measures(model)["disadvantage_gap"] == pytest.approx(-by_hand)
+    finally:
+        schools.effectiveness[:] = saved
+
+
+def test_the_fifths_are_the_lowest_and_highest_fsm_shares(model):
+    groups = metrics.StaticGroups.of(model.schools)
+    least, most = fifths_by_hand(model.schools.fsm_share)
+    assert np.array_equal(groups.least_disadvantaged, np.flatnonzero(least))
+    assert np.array_equal(groups.most_disadvantaged, np.flatnonzero(most))
+    assert model.schools.fsm_share[groups.least_disadvantaged].max() \
+        < model.schools.fsm_share[groups.most_disadvantaged].min()
+
+
+def test_a_run_starts_with_a_positive_gap(run):
+    """In the synthetic places the most disadvantaged schools are the weaker."""
+    assert run.summary["disadvantage_gap_start"] > 0
+    assert run.summary["disadvantage_gap_start"] == pytest.approx(
+        run.timeseries["disadvantage_gap"].iloc[0])
+
+
+def test_good_or_better_is_outstanding_plus_good(model):
+    schools = model.schools
+    saved = schools.grade.copy()
+    try:
+        counts = {Grade.OUTSTANDING: 23, Grade.GOOD: 101, Grade.REQUIRES_IMPROVEMENT: 47}
+        grades = np.full(schools.n, int(Grade.INADEQUATE), schools.grade.dtype)
+        start = 0
+        for grade, count in counts.items():
+            grades[start:start + count] = grade
+            start += count
+        schools.grade[:] = np.random.default_rng(0).permutation(grades)
+        measures = metrics.term_measures(model)
+        n = schools.n
+        assert measures["share_outstanding"] == pytest.approx(23 / n)
+        assert measures["share_good"] == pytest.approx(101 / n)
+        assert measures["share_requires_improvement"] == pytest.approx(47 / n)
+        assert measures["share_inadequate"] == pytest.approx((n - 171) / n)
+        assert measures["share_good_or_better"] == pytest.approx((23 + 101) / n)
+        primary = schools.phase == Phase.PRIMARY
+        assert measures["share_good_or_better_primary"] == pytest.approx(
+            np.mean(schools.grade[primary] <= 2))
+    finally:
+        schools.grade[:] = saved
+
+
+def documented_summary_keys() -> set[str]:
+    """The keys results/README.md promises in summary.json, read from its text."""
+    text = README.read_text(encoding="utf-8")
+    section = text.split("### summary.json", 1)[1].split("\n#", 1)[0].strip()
+    listing = section.split("\n\n", 1)[0]
+    assert listing.startswith("Scenario, policy, seed, horizon and number of schools;")
+    keys = {"scenario", "policy", "seed", "horizon_years", "n_schools"}
+    timeseries = text.split("### timeseries.parquet", 1)[1].split("\n#", 1)[0]
+    sources = [name for name in re.findall(r"`spending_(\w+?)_gbp`", timeseries)
+               if name not in ("total", "to_date")]
+    assert len(sources) >= 5, sources
+    previous = ""
+    for token in re.findall(r"`([^`]+)`", listing):
+        if token.startswith("_"):  # `good_or_better_start`, `_final`: the same stem
+            token = previous.rsplit("_", 1)[0] + token
+        if "<source>" in token:
+            keys |= {token.replace("<source>", source) for source in sources}
+            continue
+        keys.add(token)
+        previous = token
+    return keys
+
+
+def test_summary_json_keys_are_the_documented_ones(run):
+    documented = documented_summary_keys()
+    assert "good_or_better_final" in documented and "disadvantage_gap_final" in documented
+    assert set(run.summary) == documented
+    assert set(SUMMARY_SCALARS) == documented - {"scenario", "policy", "seed"}
+    # The values documented as possibly null are among them.
+    text = README.read_text(encoding="utf-8").split("### summary.json", 1)[1].strip()
+    nullable = text.split("\n\n", 2)[1]
+    assert nullable.startswith("A value that is undefined is null")
+    assert set(re.findall(r"`([a-z_]+)`", nullable)) <= documented
+
+
+def test_the_summary_agrees_with_the_runs_tables(run):
+    summary, series, events = run.summary, run.timeseries, run.events
+    assert summary["good_or_better_start"] == series["share_good_or_better"].iloc[0]
+    assert summary["good_or_better_final"] == series["share_good_or_better"].iloc[-1]
+    assert summary["good_or_better_change"] == pytest.approx(
+        summary["good_or_better_final"] - summary["good_or_better_start"])
+    assert summary["orphan_terms"] == series["n_orphans"].sum()
+    assert summary["orphans_final"] == series["n_orphans"].iloc[-1]
+    assert summary["spending_total_gbp"] == pytest.approx(series["spending_total_gbp"].sum())
+    inspections = events[events["kind"] == "inspection"]
+    improved = inspections["new_grade"] < inspections["old_grade"]
+    assert summary["share_inspections_improving"] == pytest.approx(improved.mean())
+    assert summary["grades_gained"] == (inspections["old_grade"] - inspections["new_grade"]).sum()
+    assert summary["grades_gained"] == series["grades_gained_to_date"].iloc[-1]
+    ends = events[events["kind"] == "contract_end"]
+    assert summary["contracts_started"] == (events["kind"] == "contract_start").sum() > 0
+    assert summary["contracts_succeeded"] == (ends["detail"] == "success").sum()
+    assert summary["contracts_failed"] == (ends["detail"] == "failure").sum()
+    if summary["grades_gained"] > 0:
+        assert summary["cost_per_grade_gained_gbp"] == pytest.approx(
+            summary["spending_total_gbp"] / summary["grades_gained"])
