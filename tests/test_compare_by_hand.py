@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from sim.compare import main
+from sim.compare.command import main
 from sim.compare.reading import MEASURES
 
 # t quantiles (0.95, df) from the tables, so that a wrong quantile in the code is not

@@ -2,7 +2,7 @@
 
 The structural phase runs after the summer term (term t with t % 3 == 2) and counts as
 this year's the inspections from the year's first term, t - 2, to t
-(`year_start = term - (TERMS_PER_YEAR - 1)` in sim/phases/structure.py). Two rules read
+(`year_start = term - (TERMS_PER_YEAR - 1)` in `sim.phases.structure.run_year`). Two rules read
 it: a head is replaced (with `head_replacement_after_inadequate`) after an inadequate grade
 from this year, and an academy with two grades below good, the latest from this year, is
 ordered to be rebrokered (with `rebrokering_probability`). With both chances 1, no other
