@@ -201,12 +201,17 @@ def per_unit(pounds: float, units: float) -> float:
 
 
 def school_panel(model: SchoolSystemModel) -> dict[str, np.ndarray]:
-    """One row per school, a snapshot taken at the end of each year."""
+    """One row per school, a snapshot taken at the end of each year.
+
+    Every column is a copy: phases change the school arrays in place (governance when a
+    school joins a trust, grades at inspection), and a view would make every year of the
+    panel show the run's last.
+    """
     schools, trusts = model.schools, model.trusts
     # -1 for a maintained school (there may be no trust at all).
     trust_id = per_school(trusts.trust_id, trust_index(schools.trust), outside=-1)
     n = schools.n
-    return {
+    columns = {
         "year": np.full(n, model.parameters.scenario.start_year + model.term // TERMS_PER_YEAR,
                         dtype=np.int32),
         "urn": schools.urn,
@@ -215,18 +220,19 @@ def school_panel(model: SchoolSystemModel) -> dict[str, np.ndarray]:
         "fsm_share": schools.fsm_share,
         "governance": schools.governance,
         "trust_id": trust_id,
-        "effectiveness": schools.effectiveness.copy(),
-        "grade": schools.grade.copy(),
-        "leadership": schools.leadership.copy(),
-        "behaviour": schools.behaviour.copy(),
-        "self_assessment_accuracy": schools.self_assessment_accuracy.copy(),
-        "workload": schools.workload.copy(),
-        "teachers": schools.teachers.copy(),
+        "effectiveness": schools.effectiveness,
+        "grade": schools.grade,
+        "leadership": schools.leadership,
+        "behaviour": schools.behaviour,
+        "self_assessment_accuracy": schools.self_assessment_accuracy,
+        "workload": schools.workload,
+        "teachers": schools.teachers,
         "vacancies": schools.vacancies,
         "early_career_teachers": schools.early_career_year1 + schools.early_career_year2,
-        "support_received_fte": model.tallies.support_this_year.copy(),
+        "support_received_fte": model.tallies.support_this_year,
         "awaiting_sponsor": schools.awaiting_sponsor,
     }
+    return {name: np.array(values, copy=True) for name, values in columns.items()}
 
 
 def panel_frame(snapshots: list[dict[str, np.ndarray]], model: SchoolSystemModel) -> pd.DataFrame:

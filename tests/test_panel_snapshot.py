@@ -67,9 +67,6 @@ def test_grades_and_effectiveness_change_between_years(run):
         assert (a["support_received_fte"].to_numpy() != b["support_received_fte"].to_numpy()).any()
 
 
-@pytest.mark.xfail(strict=True, reason="known bug (reported with issue 12): "
-                   "sim.metrics.school_panel stores schools.governance itself, not a copy, so "
-                   "every year's governance is the run's final governance")
 def test_governance_in_the_panel_is_that_years(run):
     panel, summer = run.schools, summer_rows(run)
     for year, rows in panel.groupby("year"):
