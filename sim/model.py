@@ -7,10 +7,10 @@ docs/ODD.md section 3 describes it. Beyond the school and trust arrays, everythi
 reads and writes is declared in `SchoolSystemModel.__init__`: `support` (this term's
 support and spending, `TermSupport`) and `tallies` (the run's counts, `RunTallies`).
 
-Randomness: Mesa's `rng=` seeds the model; every phase draws from its own numpy stream
-spawned from the same seed (`RandomStreams`), and most phases draw a fixed number of
-values per term whatever happens. So two policies run with one seed see the same schools,
-teachers and shocks (common random numbers), and differences come from the policy.
+Randomness: Mesa's `rng=` seeds the model; every phase, and every step of the yearly phase,
+draws from its own numpy stream spawned from the same seed (`sim.streams`). So two policies
+run with one seed see the same schools, teachers and shocks (common random numbers), and
+differences come from the policy.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from sim.phases import capacity, diagnosis, improvement, inspection, structure, 
 from sim.policies import PolicyEffects, make_policy
 from sim.population import build_population
 from sim.state import SPENDING_SOURCES, TERMS_PER_YEAR, Governance, RunTallies, TermSupport, TrustKind
+from sim.streams import RandomStreams
 
 if TYPE_CHECKING:
     from sim.schema import RunConfig
@@ -46,24 +47,9 @@ TERM_PHASES = (workforce, diagnosis, capacity, improvement, inspection)
 # After the summer term: heads, academy orders, brokering, conversions, trust growth.
 YEARLY_PHASE = structure
 
-STREAMS = ("population", "workforce", "diagnosis", "improvement", "inspection", "structure",
-           "policy", "warm_up")
 WARM_UP_TERMS = 6
 SPIN_UP_TERMS = 12
 SPIN_UP_PURPOSE = 0x5350494E
-
-
-class RandomStreams:
-    """One numpy Generator per phase, all spawned from the run's seed.
-
-    `purpose` separates the streams of the spin-up before the run from the run's own.
-    """
-
-    def __init__(self, seed: int, purpose: int = 0) -> None:
-        entropy = seed if purpose == 0 else [seed, purpose]
-        children = np.random.SeedSequence(entropy).spawn(len(STREAMS))
-        for name, child in zip(STREAMS, children, strict=True):
-            setattr(self, name, np.random.default_rng(child))
 
 
 @dataclass
@@ -204,7 +190,8 @@ class SchoolSystemModel(mesa.Model):
 
     def create_trust(self, kind: TrustKind, hub_school: int) -> int:
         """Found a trust with one hub at a school's location; returns its row."""
-        values = new_trust_values(kind, 1, self.parameters.model, self.streams.structure,
+        values = new_trust_values(kind, 1, self.parameters.model,
+                                  self.streams.yearly("new_trusts", self.term),
                                   self.term, self.parameters.scenario.trust_strength,
                                   trust_id=self.trusts.n + 1)
         row = self.trusts.append(**values)

@@ -13,22 +13,31 @@ from pathlib import Path
 
 import pytest
 
-from sim.model import STREAMS
+from sim.streams import STREAMS
 from tests.conftest import REPOSITORY, make_model
 
 POLICIES = sorted(path.stem for path in (REPOSITORY / "configs" / "policy").glob("*.yaml"))
 TERMS = 9  # three year ends (terms 2, 5, 8): two-year contracts end at the third
 SEED = 3
-# The structure stream's draws depend on what happens (see the test at the end), so it is
-# checked apart.
+# Every phase's stream but the policy's own (`structure` is only the parent of the yearly
+# steps' streams and is never drawn from itself).
 FIXED_DRAW_STREAMS = [name for name in STREAMS if name not in ("policy", "structure")]
+# The steps of the yearly phase that draw one number per school whatever happens; the
+# others (brokering, conversions, new trusts, ...) draw as many as that year's events ask,
+# from a stream of their own for that year, so that they cannot shift these.
+FIXED_YEARLY_STEPS = ("heads", "academy_orders", "rebrokering")
 
 
 def stream_states(policy: str, terms: int) -> dict[str, dict]:
     model = make_model("scenario=opportunity_area", f"seed={SEED}", f"policy={policy}")
     for _ in range(terms):
         model.step()
-    return {name: getattr(model.streams, name).bit_generator.state for name in STREAMS}
+    states = {name: getattr(model.streams, name).bit_generator.state
+              for name in FIXED_DRAW_STREAMS}
+    last_year_end = model.term - 1  # the run stops after a summer term
+    for step in FIXED_YEARLY_STEPS:
+        states[f"yearly {step}"] = model.streams.yearly(step, last_year_end).bit_generator.state
+    return states
 
 
 @pytest.fixture(scope="module")
@@ -44,27 +53,6 @@ def test_every_policy_option_is_checked():
 @pytest.mark.parametrize("policy", POLICIES)
 def test_a_policy_draws_from_no_stream_but_its_own(policy, status_quo_states):
     states = stream_states(policy, TERMS)
-    differ = [name for name in FIXED_DRAW_STREAMS
-              if states[name] != status_quo_states[TERMS][name]]
+    differ = [name for name in states if states[name] != status_quo_states[TERMS][name]]
     assert differ == [], (f"under {policy} the streams {differ} made other draws than under "
                           f"the status quo: common random numbers are broken")
-
-
-# The structure stream's consumption depends on what happened that year: founding-size
-# draws (`rng.integers(..., size=len(converting))`), a new trust's values drawn from it
-# (`create_trust`), and draws sized by the number of trusts (`random(trusts.n)`). So once a
-# policy changes one conversion or one trust, every later structural draw (which heads
-# leave, academy orders, rebrokering) differs from the status quo's. Policies that change
-# nothing before the first year end keep it equal up to then.
-STRUCTURE_DIVERGES = {"local_governance", "combined"}
-
-
-@pytest.mark.parametrize("policy", [
-    pytest.param(name, marks=pytest.mark.xfail(
-        strict=True, reason="known: the structure stream's draws depend on conversions and "
-        "trusts founded, so a policy that changes them desynchronises later structural "
-        "draws (reported with issue 12)")) if name in STRUCTURE_DIVERGES else name
-    for name in POLICIES])
-def test_the_structure_stream_is_common_at_the_first_year_end(policy, status_quo_states):
-    states = stream_states(policy, 3)
-    assert states["structure"] == status_quo_states[3]["structure"]

@@ -7,6 +7,7 @@ import numpy as np
 import pandas.testing
 
 from sim.run import simulate
+from sim.streams import RandomStreams
 from tests.conftest import make_config, make_model
 
 
@@ -36,3 +37,19 @@ def test_a_policy_does_not_change_the_population_or_its_shocks():
     changed.step()
     assert np.array_equal(usual.schools.effectiveness, changed.schools.effectiveness)
     assert np.array_equal(usual.schools.grade, changed.schools.grade)
+
+
+def test_each_yearly_step_has_its_own_stream_each_year():
+    """A step's stream is the same Generator all year, and another one next year or for
+    another step: what one step draws cannot shift another's numbers."""
+    streams = RandomStreams(seed=5)
+    heads = streams.yearly("heads", term=2)
+    assert streams.yearly("heads", term=0) is heads  # terms 0-2 are one year
+    first = heads.random(3)
+    again = RandomStreams(seed=5).yearly("heads", term=1).random(3)
+    assert np.array_equal(first, again)
+    others = [RandomStreams(seed=5).yearly("heads", term=5).random(3),
+              RandomStreams(seed=5).yearly("academy_orders", term=2).random(3),
+              RandomStreams(seed=6).yearly("heads", term=2).random(3),
+              RandomStreams(seed=5, purpose=1).yearly("heads", term=2).random(3)]
+    assert all(not np.array_equal(first, other) for other in others)

@@ -42,7 +42,8 @@ def test_due_diligence_names_the_rule_that_refused():
     broker.givers[overloaded], broker.takers[overloaded] = 1, 5
     broker.givers[unwilling], broker.takers[unwilling] = 100, 0
     trusts.risk_appetite[unwilling] = 0.0  # an inadequate school is accepted with this chance
-    brokering = BrokeringRound(broker, np.array([school]), exclude=np.array([-1]))
+    brokering = BrokeringRound(broker, np.array([school]), exclude=np.array([-1]),
+                               rng=np.random.default_rng(0))
     brokering.decide(0)
     refusal = np.asarray(("", *RULES))[brokering.refusal[:4]]
     assert refusal.tolist() == ["hub_distance", "growth_cap", "giver_taker_ratio", "risk_appetite"]
@@ -89,7 +90,8 @@ def test_candidates_and_rounds_cope_with_no_trust_in_reach():
     # A round in which no trust's hub radius reaches any school: nobody is taken, and the
     # log holds the nearest trusts' hub-distance refusals.
     broker.widest_hub_radius_km = 0.001
-    brokering = BrokeringRound(broker, schools, exclude=np.full(3, -1))
+    brokering = BrokeringRound(broker, schools, exclude=np.full(3, -1),
+                               rng=np.random.default_rng(0))
     assert len(brokering.pairs.trust) == 0
     assert list(brokering.accepted_in_turn()) == []
     position, _, rules = brokering.logged_refusals(5)
@@ -162,12 +164,10 @@ def test_a_brokering_round_gives_what_brokering_one_school_at_a_time_gives():
     broker = Broker(model)
     asking = np.random.default_rng(0).permutation(schools.n)[:400]
     exclude = schools.trust[asking].astype(np.int64)
-    state = model.streams.structure.bit_generator.state
-    draws = model.streams.structure.random(100_000)
-    model.streams.structure.bit_generator.state = state
+    draws = np.random.default_rng(11).random(100_000)  # what the round's stream will give
     expected, expected_refusals = _broker_one_at_a_time(model, broker, asking, exclude, draws, 5)
 
-    brokering = BrokeringRound(broker, asking, exclude=exclude)
+    brokering = BrokeringRound(broker, asking, exclude=exclude, rng=np.random.default_rng(11))
     taken_by = [-1] * len(asking)
     for position, trust in brokering.accepted_in_turn():
         broker.join(int(asking[position]), trust, "sponsored")

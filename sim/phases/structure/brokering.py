@@ -35,7 +35,8 @@ def place_waiting_schools(broker: Broker) -> None:
     academy = schools.is_academy[waiting]
     wait_terms = model.term - schools.awaiting_sponsor_since_term[waiting]
     old_trust = schools.trust[waiting].copy()
-    brokering = BrokeringRound(broker, waiting, exclude=old_trust)
+    brokering = BrokeringRound(broker, waiting, exclude=old_trust,
+                               rng=model.streams.yearly("brokering", model.term))
     taken_by = np.full(len(waiting), -1, np.int64)
     for position, trust in brokering.accepted_in_turn():
         reason = "rebrokered" if academy[position] else "sponsored"
@@ -96,7 +97,8 @@ class BrokeringRound:
     is rebuilt from the log in a few array operations when the round's events are written.
     """
 
-    def __init__(self, broker: Broker, schools: np.ndarray, *, exclude: np.ndarray) -> None:
+    def __init__(self, broker: Broker, schools: np.ndarray, *, exclude: np.ndarray,
+                 rng: np.random.Generator) -> None:
         model = broker.model
         self.broker, self.schools, self.exclude = broker, schools, exclude
         trusts = model.trusts
@@ -112,7 +114,7 @@ class BrokeringRound:
         accept_probability = np.where(grade >= Grade.INADEQUATE, appetite,
                                       np.where(grade == Grade.REQUIRES_IMPROVEMENT,
                                                (1 + appetite) / 2, 1.0))
-        draw = model.streams.structure.random(len(trust))
+        draw = rng.random(len(trust))
         self.too_far = pairs.distance_km > trusts.hub_radius_km[trust]
         self.unwilling = draw > accept_probability
         self.weak = grade >= Grade.REQUIRES_IMPROVEMENT

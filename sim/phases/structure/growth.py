@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 def convert_voluntarily(model: SchoolSystemModel, broker: Broker) -> None:
     schools, p = model.schools, model.parameters.model.structure
-    rng = model.streams.structure
+    rng = model.streams.yearly("conversions", model.term)
     draw, route = rng.random(schools.n), rng.random(schools.n)
     rate = np.asarray(p.conversion_rate_by_phase)[schools.phase]
     converting = np.flatnonzero(
@@ -41,7 +41,7 @@ def convert_voluntarily(model: SchoolSystemModel, broker: Broker) -> None:
     forms_mat = ~joins_mat & (route[converting] < p.converter_joins_mat_share
                               + p.converter_forms_mat_share)
     joining = converting[joins_mat]
-    brokering = BrokeringRound(broker, joining, exclude=np.full(len(joining), -1))
+    brokering = BrokeringRound(broker, joining, exclude=np.full(len(joining), -1), rng=rng)
     founding_sizes = rng.integers(p.new_mat_founding_schools[0],
                                   p.new_mat_founding_schools[1] + 1, size=len(converting))
     joining_position = np.cumsum(joins_mat) - 1
@@ -89,7 +89,8 @@ def become_single_academy_trust(model: SchoolSystemModel, broker: Broker, school
 def single_academy_trusts_join(model: SchoolSystemModel, broker: Broker) -> None:
     schools, trusts = model.schools, model.trusts
     rate = model.parameters.model.structure.single_academy_trust_joins_mat_rate
-    draw = model.streams.structure.random(trusts.n)
+    rng = model.streams.yearly("single_academy_trusts", model.term)
+    draw = rng.random(trusts.n)
     asking = np.flatnonzero(trusts.active & (trusts.kind == TrustKind.SINGLE_ACADEMY_TRUST)
                             & (draw < rate) & (broker.sizes == 1))
     in_trust = np.flatnonzero(schools.trust >= 0)
@@ -98,7 +99,7 @@ def single_academy_trusts_join(model: SchoolSystemModel, broker: Broker) -> None
     members = school_of_trust[asking]
     free = ~schools.awaiting_sponsor[members]
     asking, members = asking[free], members[free]
-    brokering = BrokeringRound(broker, members, exclude=asking)
+    brokering = BrokeringRound(broker, members, exclude=asking, rng=rng)
     for position, target in brokering.accepted_in_turn():
         broker.join(int(members[position]), target, "single_academy_trust_joined")
         model.close_trust(int(asking[position]))
@@ -107,17 +108,19 @@ def single_academy_trusts_join(model: SchoolSystemModel, broker: Broker) -> None
 def transfer_voluntarily(model: SchoolSystemModel, broker: Broker) -> None:
     schools = model.schools
     rate = model.parameters.model.structure.voluntary_transfer_rate
-    draw = model.streams.structure.random(schools.n)
+    rng = model.streams.yearly("transfers", model.term)
+    draw = rng.random(schools.n)
     movers = np.flatnonzero((schools.governance == Governance.MULTI_ACADEMY_TRUST)
                             & ~schools.awaiting_sponsor & (draw < rate))
-    brokering = BrokeringRound(broker, movers, exclude=schools.trust[movers].astype(np.int64))
+    brokering = BrokeringRound(broker, movers, exclude=schools.trust[movers].astype(np.int64),
+                               rng=rng)
     for position, target in brokering.accepted_in_turn():
         broker.join(int(movers[position]), target, "voluntary_transfer")
 
 
 def merge_small_trusts(model: SchoolSystemModel, broker: Broker) -> None:
     schools, trusts, p = model.schools, model.trusts, model.parameters.model.structure
-    draw = model.streams.structure.random(trusts.n)
+    draw = model.streams.yearly("mergers", model.term).random(trusts.n)
     small = np.flatnonzero(trusts.active & (trusts.kind == TrustKind.MULTI_ACADEMY_TRUST)
                            & (broker.sizes <= p.small_mat_max_schools)
                            & (draw < p.small_mat_merger_rate))

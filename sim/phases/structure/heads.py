@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 def replace_heads(model: SchoolSystemModel, year_start: int) -> None:
     schools, p = model.schools, model.parameters.model.structure
-    rng = model.streams.structure
+    rng = model.streams.yearly("heads", model.term)
     n = schools.n
     leave_draw, replace_draw, quality_draw = rng.random(n), rng.random(n), rng.standard_normal(n)
     inadequate_this_year = (schools.grade == Grade.INADEQUATE) & (

@@ -21,8 +21,7 @@ if TYPE_CHECKING:
 
 def issue_academy_orders(model: SchoolSystemModel) -> None:
     schools = model.schools
-    rng = model.streams.structure
-    draw = rng.random(schools.n)
+    draw = model.streams.yearly("academy_orders", model.term).random(schools.n)
     ordered = np.flatnonzero(
         (schools.governance == Governance.MAINTAINED) & (schools.grade == Grade.INADEQUATE)
         & ~schools.awaiting_sponsor
@@ -40,7 +39,7 @@ def flag_for_rebrokering(model: SchoolSystemModel, year_start: int) -> None:
     schools.awaiting_sponsor_since_term[recovered] = NEVER
     model.events.record("rebrokering_withdrawn", model.term, school=recovered,
                         trust=schools.trust[recovered], new_grade=schools.grade[recovered])
-    draw = model.streams.structure.random(schools.n)
+    draw = model.streams.yearly("rebrokering", model.term).random(schools.n)
     flagged = np.flatnonzero(
         schools.is_academy & ~schools.awaiting_sponsor
         & (schools.grade >= Grade.REQUIRES_IMPROVEMENT)
