@@ -34,7 +34,7 @@ from benchmarks.common import (
 )
 
 if TYPE_CHECKING:
-    from sim.config import RunConfig
+    from sim.schema import RunConfig
 
 NATIONAL_TERMS = 30
 BOLTZMANN_AGENTS, BOLTZMANN_STEPS = 10_000, 20
