@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.state import TrustKind
+from sim.state import TERMS_PER_YEAR, TrustKind
+from tests.conftest import GIAS_FIXTURE, make_model
 
 
 def test_partnership_clusters_have_three_to_seven_nearby_schools(opportunity_area):
@@ -26,3 +27,18 @@ def test_school_agents_are_views_onto_the_arrays(opportunity_area):
     assert mean == pytest.approx(model.schools.effectiveness.mean())
     trust_agent = next(t for t in model.trust_agents if t.kind == TrustKind.MULTI_ACADEMY_TRUST)
     assert all(member.trust is trust_agent for member in trust_agent.members)
+
+
+@pytest.mark.parametrize("policy", ["status_quo", "combined"])
+def test_no_phase_creates_a_model_attribute(policy):
+    """Everything a term reads and writes beyond the arrays is declared in
+    SchoolSystemModel.__init__: a year of terms (and its yearly phase) adds no attribute.
+    A place read from data has no spin-up, so no phase has run before the first step."""
+    model = make_model("population=gias", f"population.path={GIAS_FIXTURE}", "seed=2",
+                       f"policy={policy}")
+    declared = set(vars(model))
+    for _ in range(TERMS_PER_YEAR):
+        model.step()
+    # functools.cached_property stores its value as an attribute on first use.
+    cached = {"groups", "school_tree"}
+    assert set(vars(model)) - declared - cached == set()
