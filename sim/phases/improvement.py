@@ -36,6 +36,7 @@ from sim.state import (
     TYPICAL_BEHAVIOUR,
     TYPICAL_LEADERSHIP,
     TYPICAL_SELF_ASSESSMENT_ACCURACY,
+    Grade,
     per_school,
     trust_index,
 )
@@ -220,7 +221,7 @@ def equilibrate_potential(model: SchoolSystemModel) -> None:
     # Takers and givers as the school would see itself without error.
     schools.perceived_need = need
     schools.is_taker = (need > model.parameters.model.diagnosis.taker_need_threshold) | (
-        schools.grade >= 3)
+        schools.grade >= Grade.REQUIRES_IMPROVEMENT)
     capacity.run_term(model)
     need_level = np.clip(need / model.parameters.model.improvement.need_scale, 0.0, 1.0)
     effective, _ = effective_support(model, need_level)

@@ -21,7 +21,7 @@ import numpy as np
 
 from sim.mechanics.grading import grade_from_effectiveness
 from sim.parameters import JUDGEMENT, parameter
-from sim.state import TERMS_PER_YEAR, grade_index
+from sim.state import TERMS_PER_YEAR, Grade, grade_index
 
 if TYPE_CHECKING:
     from sim.model import SchoolSystemModel
@@ -101,7 +101,8 @@ def run_term(model: SchoolSystemModel) -> None:
 
     model.tallies.grades_gained += int((old_grade.astype(int) - new_grade).sum())
     model.tallies.schools_moved_to_good += int(
-        ((old_grade >= 3) & (new_grade <= 2)).sum() - ((old_grade <= 2) & (new_grade >= 3)).sum())
+        ((old_grade > Grade.GOOD) & (new_grade <= Grade.GOOD)).sum()
+        - ((old_grade <= Grade.GOOD) & (new_grade > Grade.GOOD)).sum())
     model.events.record(
         "inspection", model.term, school=inspected, old_grade=old_grade, new_grade=new_grade,
         trust=schools.trust[inspected])

@@ -69,6 +69,7 @@ from sim.state import (
     TERMS_PER_YEAR,
     Governance,
     Hubs,
+    Phase,
     Population,
     SchoolArrays,
     TrustArrays,
@@ -213,7 +214,7 @@ def _build(kept: pd.DataFrame, schools_in_file: pd.DataFrame, scenario: Scenario
     # else in the file, else the synthetic builder's mean for the phase.
     file_pupils = _by_phase(schools_in_file["pupils_number"], schools_in_file["model_phase"],
                             "median", phase, np.asarray(population.pupils_mean, float)[phase])
-    pupils = _fill_by_group(kept["pupils_number"].to_numpy(float), [area * 4 + phase, phase],
+    pupils = _fill_by_group(kept["pupils_number"].to_numpy(float), [area * len(Phase) + phase, phase],
                             file_pupils, "median")
     pupils = np.maximum(np.round(pupils), 1).astype(np.int32)
     establishment = np.maximum(
@@ -223,7 +224,7 @@ def _build(kept: pd.DataFrame, schools_in_file: pd.DataFrame, scenario: Scenario
     # areas chosen, else in the file, else the scenario's mean.
     file_fsm = _by_phase(schools_in_file["fsm"], schools_in_file["model_phase"], "mean", phase,
                          np.full(n, scenario.fsm_mean))
-    fsm = np.clip(_fill_by_group(kept["fsm"].to_numpy(float), [area * 4 + phase, phase],
+    fsm = np.clip(_fill_by_group(kept["fsm"].to_numpy(float), [area * len(Phase) + phase, phase],
                                  file_fsm), 0.0, 1.0)
 
     # Heads, self-assessment and the latent effectiveness behind each grade.

@@ -36,6 +36,7 @@ from sim.state import (
     TYPICAL_LEADERSHIP,
     TYPICAL_SELF_ASSESSMENT_ACCURACY,
     Governance,
+    Phase,
     Population,
     SchoolArrays,
 )
@@ -53,6 +54,13 @@ SCHOOLS_PER_MAT = 200
 # where the place allows; towns spread round an authority's centre with an sd of the side
 # of its share of the region over this; towns' sizes are lognormal with this log sd.
 MIN_SCHOOLS_PER_AREA = 5
+# The smallest school has this many pupils (England's smallest state schools have a dozen
+# or so; judgement).
+MIN_PUPILS = 10
+MIN_TEACHERS = 2  # and at least this many teachers (judgement)
+# Synthetic schools get made-up URNs from here on (real URNs are six digits too, so the
+# made-up ones look like what a user meets in GIAS data).
+FIRST_SYNTHETIC_URN = 100000
 PATCH_SIDES_PER_TOWN_SD = 2.5
 TOWN_SIZE_LOG_SD = 0.7
 # An authority's mean share of pupils on free school meals stays within this range
@@ -260,12 +268,14 @@ def _draw_schools(
 ) -> SchoolArrays:
     n = places.n
     phase_counts = rng.multinomial(n, np.asarray(scenario.phase_shares) / sum(scenario.phase_shares))
-    phase = rng.permutation(np.repeat(np.arange(4, dtype=np.int8), phase_counts))
+    phase = rng.permutation(np.repeat(np.arange(len(Phase), dtype=np.int8), phase_counts))
 
     pupils_mean = np.asarray(population.pupils_mean, dtype=float)[phase]
     log_sd = np.asarray(population.pupils_log_sd)[phase]
-    pupils = np.maximum(10, rng.lognormal(np.log(pupils_mean) - log_sd**2 / 2, log_sd)).astype(np.int32)
-    establishment = np.maximum(2, np.round(pupils / np.asarray(population.pupil_teacher_ratio)[phase]))
+    pupils = np.maximum(MIN_PUPILS, rng.lognormal(np.log(pupils_mean) - log_sd**2 / 2,
+                                                  log_sd)).astype(np.int32)
+    ratio = np.asarray(population.pupil_teacher_ratio)[phase]
+    establishment = np.maximum(MIN_TEACHERS, np.round(pupils / ratio))
     establishment = establishment.astype(np.int32)
 
     # Disadvantage: areas differ, and schools differ within areas (Beta around the area mean).
@@ -332,7 +342,7 @@ def _draw_schools(
                      dtype=object)
     return new_schools(
         rng,
-        urn=100000 + np.arange(n, dtype=np.int64),
+        urn=FIRST_SYNTHETIC_URN + np.arange(n, dtype=np.int64),
         name=names,
         phase=phase,
         local_authority=places.area,

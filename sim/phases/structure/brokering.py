@@ -25,6 +25,11 @@ from sim.state import Grade
 RULES = ("hub_distance", "growth_cap", "giver_taker_ratio", "risk_appetite")
 
 
+def _code(rule: str) -> int:
+    """A refusal's code: 1 + the rule's index in `RULES` (0 is no refusal)."""
+    return 1 + RULES.index(rule)
+
+
 def place_waiting_schools(broker: Broker) -> None:
     """One brokering round for every school waiting for a sponsor, longest wait first."""
     model = broker.model
@@ -213,10 +218,11 @@ class BrokeringRound:
             changed[changed] = trust[order][latest[changed]] == pairs.trust[changed]
             capped[changed] = log_capped[order][latest[changed]]
             full_for_weak[changed] = log_full[order][latest[changed]]
-        refusal = np.where(self.unwilling, 4, 0).astype(np.int8)
-        refusal[self.weak & full_for_weak] = 3
-        refusal[capped] = 2
-        refusal[self.too_far] = 1
+        # The first rule refused on wins: later rules are written first, earlier over them.
+        refusal = np.where(self.unwilling, _code("risk_appetite"), 0).astype(np.int8)
+        refusal[self.weak & full_for_weak] = _code("giver_taker_ratio")
+        refusal[capped] = _code("growth_cap")
+        refusal[self.too_far] = _code("hub_distance")
         return refusal
 
     def logged_refusals(self, per_school: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -245,7 +251,7 @@ class BrokeringRound:
         keep = _rank_within(far_position) < per_school - shown[far_position]
         far_position, far_trust = far_position[keep], far_trust[keep]
         order = np.argsort(np.concatenate([position, far_position]), kind="stable")
-        hub_distance = np.full(len(far_trust), 1 + RULES.index("hub_distance"), np.int8)
+        hub_distance = np.full(len(far_trust), _code("hub_distance"), np.int8)
         return (np.concatenate([position, far_position])[order],
                 np.concatenate([trust, far_trust])[order],
                 np.concatenate([code, hub_distance])[order])
