@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from sim.state import TERMS_PER_YEAR
 from sim.streams import STREAMS
 from tests.conftest import REPOSITORY, make_model
 
@@ -30,13 +31,16 @@ FIXED_YEARLY_STEPS = ("heads", "academy_orders", "rebrokering")
 
 def stream_states(policy: str, terms: int) -> dict[str, dict]:
     model = make_model("scenario=opportunity_area", f"seed={SEED}", f"policy={policy}")
+    states = {}
     for _ in range(terms):
         model.step()
-    states = {name: getattr(model.streams, name).bit_generator.state
-              for name in FIXED_DRAW_STREAMS}
-    last_year_end = model.term - 1  # the run stops after a summer term
-    for step in FIXED_YEARLY_STEPS:
-        states[f"yearly {step}"] = model.streams.yearly(step, last_year_end).bit_generator.state
+        if model.term % TERMS_PER_YEAR == 0:  # a year has ended: its steps' streams
+            year_end = model.term - 1
+            for step in FIXED_YEARLY_STEPS:
+                states[f"{step}, year {year_end // TERMS_PER_YEAR}"] = (
+                    model.streams.yearly(step, year_end).bit_generator.state)
+    for name in FIXED_DRAW_STREAMS:
+        states[name] = getattr(model.streams, name).bit_generator.state
     return states
 
 
