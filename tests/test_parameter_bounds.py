@@ -278,10 +278,13 @@ def test_a_place_has_no_more_local_authorities_than_schools():
 
 
 def test_no_trusts_at_all_leaves_academies_out_and_runs():
-    model = make_model("scenario.academy_share=[0,0,0,0]", "horizon_years=1")
+    # No school converts either (a conversion would found the place's first trust).
+    model = make_model("scenario.academy_share=[0,0,0,0]", "horizon_years=1",
+                       "model.structure.conversion_rate_by_phase=[0,0,0,0]")
     assert model.trusts.n == 0
     model.run()
     result = model.results()
+    assert model.trusts.n == 0
     assert result.schools["trust_id"].isna().all()
     assert result.summary["good_or_better_final"] >= 0
 

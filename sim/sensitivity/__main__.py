@@ -5,7 +5,13 @@ second) ends it with one line too, as it does later: the handlers are set before
 heavy loads (as in `sim.__main__`).
 """
 
-from sim import errors
+import sys
+
+try:
+    from sim import errors
+except KeyboardInterrupt:  # Ctrl-C in the first milliseconds: the line sim.errors would print
+    print("sim: interrupted; nothing was written", file=sys.stderr)
+    sys.exit(130)
 
 if __name__ == "__main__":
     errors.install_signal_handlers()
