@@ -32,7 +32,8 @@ from sim.errors import ConfigError, NonFiniteOutputError
 from sim.metrics import MAY_BE_EMPTY
 from sim.parameters import Rule, check_parameters, check_value
 from sim.phases import capacity
-from sim.population.synthetic import SCHOOLS_PER_MAT, beta_from_mean_sd
+from sim.population.synthetic import SCHOOLS_PER_MAT
+from sim.population.traits import beta_from_mean_sd
 from sim.run import simulate
 from sim.schema import RunConfig, all_declarations
 from tests.conftest import GIAS_FIXTURE, REPOSITORY, make_config, make_model

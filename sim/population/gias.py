@@ -54,10 +54,10 @@ from sim.population.gias_areas import (
 from sim.population.gias_check import GRADES, check_extract
 from sim.population.gias_read import COLUMNS, DOWNLOAD, check_path, read_extract
 from sim.population.gias_report import IMPUTED, Report, log_report
-from sim.population.synthetic import (
+from sim.population.synthetic import SyntheticPopulation
+from sim.population.traits import (
     ACCURACY_SD,
     PREVIOUS_INSPECTION_SPREAD,
-    SyntheticPopulation,
     beta_from_mean_sd,
     draw_behaviour_and_buy_in,
     draw_staff,

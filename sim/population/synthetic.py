@@ -25,17 +25,22 @@ from sim.errors import ConfigError
 from sim.mechanics.grading import grade_from_effectiveness
 from sim.mechanics.rates import OWN_IMPROVEMENT_RATE_RANGE
 from sim.parameters import JUDGEMENT, parameter
+from sim.population.traits import (
+    ACCURACY_SD,
+    PREVIOUS_INSPECTION_SPREAD,
+    beta_from_mean_sd,
+    draw_behaviour_and_buy_in,
+    draw_staff,
+    new_schools,
+)
 from sim.population.trusts import form_partnership_clusters, form_trusts
 from sim.scenario import scaled_count
 from sim.state import (
     ENGLAND_FSM_MEAN,
-    NEVER,
-    NO_TRUST,
     TERMS_PER_YEAR,
     TYPICAL_BEHAVIOUR,
     TYPICAL_LEADERSHIP,
     TYPICAL_SELF_ASSESSMENT_ACCURACY,
-    Governance,
     Phase,
     Population,
     SchoolArrays,
@@ -66,24 +71,10 @@ TOWN_SIZE_LOG_SD = 0.7
 # An authority's mean share of pupils on free school meals stays within this range
 # (judgement round England's authorities, which run from about 5% to about 50%).
 AREA_FSM_RANGE = (0.03, 0.6)
-# Schools' self-assessment accuracy (0-1) spreads round its mean with this sd (judgement).
-ACCURACY_SD = 0.15
 # A school's starting distance from its potential is its own stationary spread, kept
 # within these multiples of `deviation_sd` (judgement: no school pinned to its potential,
 # none absurdly far).
 SPREAD_RANGE = (0.5, 2.5)
-# Effectiveness at the inspection before the last differs from that at the last by this
-# share of `deviation_sd` (judgement: grades repeat about as often as Ofsted's do).
-PREVIOUS_INSPECTION_SPREAD = 0.9
-# Climate for learning: better in more effective schools, by this per unit of
-# effectiveness, with this sd, within this range (judgement).
-BEHAVIOUR_PER_EFFECTIVENESS = 0.12
-BEHAVIOUR_SD = 0.08
-BEHAVIOUR_RANGE = (0.05, 1.0)
-# Buy-in to a trust's shared practice: resistant academies are uniform in this range, the
-# rest Beta with these shapes (mean 0.8; seed 004 finding 5, levels a judgement).
-RESISTANT_BUY_IN_RANGE = (0.1, 0.4)
-BUY_IN_BETA = (8, 2)
 
 
 @dataclass(frozen=True)
@@ -365,54 +356,3 @@ def _draw_schools(
         last_inspection_term=last_inspection_term,
         inspection_due_term=inspection_due_term,
     )
-
-
-def new_schools(rng: np.random.Generator, **columns: np.ndarray) -> SchoolArrays:
-    """Schools as every builder starts them: maintained, in no trust, not waiting for a
-    sponsor, a typical workload, and heads in post for up to eight years (drawn here)."""
-    n = len(columns["urn"])
-    return SchoolArrays(
-        head_tenure_terms=rng.integers(0, 8 * TERMS_PER_YEAR, n).astype(np.int32),
-        workload=np.ones(n),
-        governance=np.full(n, Governance.MAINTAINED, dtype=np.int8),
-        trust=np.full(n, NO_TRUST, dtype=np.int32),
-        awaiting_sponsor_since_term=np.full(n, NEVER, dtype=np.int32),
-        **columns,
-    )
-
-
-def draw_behaviour_and_buy_in(effectiveness: np.ndarray, population: SyntheticPopulation,
-                              rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Climate for learning (better in more effective schools) and buy-in to a trust's
-    shared practice (a `resistant_academy_share` resists; seed 004 finding 5)."""
-    n = len(effectiveness)
-    behaviour = np.clip(population.behaviour_mean
-                        + BEHAVIOUR_PER_EFFECTIVENESS * (effectiveness - effectiveness.mean())
-                        + rng.normal(0, BEHAVIOUR_SD, n), *BEHAVIOUR_RANGE)
-    resistant = rng.random(n) < population.resistant_academy_share
-    buy_in = np.where(resistant, rng.uniform(*RESISTANT_BUY_IN_RANGE, n), rng.beta(*BUY_IN_BETA, n))
-    return behaviour, buy_in
-
-
-def draw_staff(establishment: np.ndarray, population: SyntheticPopulation,
-               rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Teachers in post (a few posts vacant) and early-career teachers in years 1 and 2."""
-    vacancies = rng.binomial(establishment, population.starting_vacancy_rate)
-    teachers = (establishment - vacancies).astype(np.int32)
-    ect1 = rng.binomial(teachers, population.early_career_year1_share).astype(np.int32)
-    ect2 = rng.binomial(teachers - ect1, population.early_career_year2_share).astype(np.int32)
-    return teachers, ect1, ect2
-
-
-def beta_from_mean_sd(mean: float, sd: float, size: int, rng: np.random.Generator) -> np.ndarray:
-    """Beta draws with a given mean and standard deviation (method of moments).
-
-    A Beta distribution on 0-1 with mean m has a variance below m(1 - m); as it nears that
-    bound the distribution becomes two spikes at 0 and 1. So the sd is capped at
-    sqrt(m(1 - m) / 2), where the two shape parameters add up to 1 (Beta(m, 1 - m), already
-    U-shaped): a mean of 0.95 takes an sd of at most 0.154. **Choice**: an sd above the cap
-    is read as "as spread as a 0-1 capacity can sensibly be", not refused.
-    """
-    sd = min(sd, math.sqrt(mean * (1 - mean) / 2))
-    common = mean * (1 - mean) / sd**2 - 1
-    return rng.beta(mean * common, (1 - mean) * common, size)
