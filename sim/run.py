@@ -32,6 +32,7 @@ from sim.model import SchoolSystemModel, SimulationResult
 from sim.outputs import write_run
 from sim.plots import plot_run
 from sim.schema import RunConfig
+from sim.streams import guard_worker_streams
 
 log = logging.getLogger("sim")
 SWEEP_PROCESS = "SIM_SWEEP_PROCESS"  # the sweep's process id, set by the sweeper for its workers
@@ -103,6 +104,7 @@ def _run_job(cfg: DictConfig) -> dict[str, Any]:
         config = to_dict(run)
         if multirun:
             _stop_with_the_sweep()
+            guard_worker_streams()  # a worker's log, on a pipe whose reader left, say
             if folders.complete(final) and folders.same_run(final, folders.run_key(config)):
                 log.info("already complete, skipped: %s", final)
                 return {"status": "skipped", "folder": str(final)}
