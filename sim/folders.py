@@ -29,6 +29,7 @@ The sweep folder's own rules (it must be new, empty or a sweep's; `plan.csv`) ar
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import logging
@@ -219,6 +220,30 @@ def check_hydra_settings(config: Any, sweep: bool) -> None:
     folder = str(OmegaConf.select(config, key))
     if ".." in Path(folder).parts:
         raise UserError(f"{key}={folder} must not contain '..': name the folder itself")
+
+
+RUNNING_LOCK = ".running.lock"
+_running_locks: list[Any] = []  # open for the process's life: the lock lasts as long
+
+
+def hold_running_lock(sweep: Path) -> None:
+    """Hold a shared lock on the sweep's running lock until this process ends (two sweeps
+    into one folder both hold it)."""
+    handle = open(sweep / RUNNING_LOCK, "a")  # noqa: SIM115 - closed when the process ends
+    fcntl.flock(handle, fcntl.LOCK_SH)
+    _running_locks.append(handle)
+
+
+def sweep_running(sweep: Path) -> bool:
+    """Whether a sweep is running into this folder (its process holds the running lock)."""
+    try:
+        with open(Path(sweep) / RUNNING_LOCK, "rb") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:  # no lock file: no sweep since sweeps held one; or it cannot be read
+        return False
+    return False
 
 
 def failure_record(sweep: Path, name: str) -> Path:

@@ -186,6 +186,14 @@ CLI = [
          "holds other files", setup=lambda folder: (
              (folder / "my_run" / "plan.csv").write_text("run,overrides\n"),
              (folder / "my_run" / "0").mkdir(), (folder / "my_run" / "0" / "x").write_text("x"))),
+    Case("an edited plan", ("-m", "seed=1,2", "hydra.sweep.dir=sw"),
+         "sw/plan.csv is not a plan a sweep wrote (it has no 'run' and 'overrides' columns); "
+         "nothing was changed: remove it", setup=lambda folder: (
+             (folder / "sw").mkdir(), (folder / "sw" / "plan.csv").write_text("foo,bar\n1,2\n"))),
+    Case("a plan that is not UTF-8", ("-m", "seed=1,2", "hydra.sweep.dir=sw"),
+         "sw/plan.csv is not a plan a sweep wrote (not UTF-8 text)", setup=lambda folder: (
+             (folder / "sw").mkdir(),
+             (folder / "sw" / "plan.csv").write_bytes(b"run,overrides\n\xff\xfe,x\n"))),
     # Hydra's settings that would write outside the run folder or around its checks
     Case("Hydra's own output folder", ("hydra.output_subdir=../data", "seed=-5"),
          "hydra.output_subdir must stay null"),
