@@ -267,6 +267,14 @@ SENSITIVITY = [
          "'sensitivity.index' in bounds.yaml cannot be varied", module="sim.sensitivity",
          setup=bounds_with("  model.trusts.hub_radius_km: [10.0, 50.0]\n"
                            "  sensitivity.index: [0, 10]\n")),
+    Case("sensitivity output with an interpolation", ("--config", "bounds.yaml", "--output",
+                                                      "o${now:%Y}"),
+         "would be read as an interpolation", module="sim.sensitivity",
+         setup=bounds_file(GOOD_BOUNDS)),
+    Case("sensitivity output a link to nowhere", ("--config", "bounds.yaml", "--output", "gone"),
+         "gone is a symbolic link to nowhere, which does not exist", module="sim.sensitivity",
+         setup=lambda folder: (bounds_file(GOOD_BOUNDS)(folder),
+                               (folder / "gone").symlink_to("nowhere"))),
     Case("bounds with a parameter twice", ("--config", "bounds.yaml"),
          "'model.trusts.hub_radius_km' appears twice", module="sim.sensitivity",
          setup=bounds_with("  model.trusts.hub_radius_km: [10.0, 50.0]\n"
@@ -345,6 +353,9 @@ COMPARE = [
     Case("compare into an --output of spaces", ("my_run", "--output", " "), "names no folder",
          module="sim.compare"),
     Case("compare an empty path", ("",), "names no folder", module="sim.compare"),
+    Case("compare into a link to nowhere", ("my_run", "--output", "gone"),
+         "gone is a symbolic link to nowhere, which does not exist", module="sim.compare",
+         setup=lambda folder: (folder / "gone").symlink_to("nowhere")),
 ]
 
 CASES = CLI + SENSITIVITY + GIAS_FILES + COMPARE
