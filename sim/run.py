@@ -98,6 +98,7 @@ def _run_job(cfg: DictConfig) -> dict[str, Any]:
     # What to remove if the run fails: the folders Hydra created for it (for a sweep job,
     # its folder inside the sweep's own folder).
     created = [final] if multirun else _missing_before_run.pop(final, [])
+    final = folders.real_folder(final)  # a link to a folder: the run goes into its target
     _running[:] = [staging]
     try:
         run = load(cfg)

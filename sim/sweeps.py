@@ -34,6 +34,7 @@ import fcntl
 import io
 import os
 import shutil
+import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -200,6 +201,35 @@ def _not_a_plan(path: Path, why: str) -> UserError:
     return UserError(f"{folders.describe(path)} is not a plan a sweep wrote ({why}); nothing "
                      f"was changed: remove it to have the sweep write a new one, or choose "
                      f"another sweep folder (hydra.sweep.dir=PATH)")
+
+
+def workers_start_deaf_to_ctrl_c() -> None:
+    """Start the joblib launcher's worker processes with Ctrl-C (SIGINT) blocked.
+
+    Ctrl-C at a terminal reaches every process of the sweep; the sweep's own process
+    handles it and ends its workers (`release_workers`). A worker that received it while
+    still importing would print a traceback of its own before it could ignore it
+    (`sim.run` makes a running worker ignore SIGINT), so the thread that starts a worker
+    blocks SIGINT while it forks: the mask is inherited, and the signal never reaches the
+    worker. The sweep's process receives it in another thread, or once unblocked.
+    """
+    module = sys.modules.get("joblib.externals.loky.backend.fork_exec")
+    if module is None:
+        with contextlib.suppress(ImportError):
+            from joblib.externals.loky.backend import fork_exec as module
+    start = getattr(module, "fork_exec", None)
+    if start is None or getattr(start, "deaf_to_ctrl_c", False):
+        return
+
+    def start_deaf_to_ctrl_c(*arguments: Any, **options: Any) -> Any:
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            return start(*arguments, **options)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+    start_deaf_to_ctrl_c.deaf_to_ctrl_c = True  # type: ignore[attr-defined]
+    module.fork_exec = start_deaf_to_ctrl_c
 
 
 def release_workers() -> None:

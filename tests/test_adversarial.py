@@ -194,6 +194,14 @@ CLI = [
          "sw/plan.csv is not a plan a sweep wrote (not UTF-8 text)", setup=lambda folder: (
              (folder / "sw").mkdir(),
              (folder / "sw" / "plan.csv").write_bytes(b"run,overrides\n\xff\xfe,x\n"))),
+    Case("a sweep folder inside a file", ("-m", "seed=1,2", "hydra.sweep.dir=notes.txt/sub"),
+         "the sweep folder notes.txt/sub is inside notes.txt, a file"),
+    Case("a run folder inside a file", ("hydra.run.dir=notes.txt/sub",),
+         "is a file"),
+    Case("a run folder's name too long", (f"hydra.run.dir=out/{'b' * 300}",),
+         "is 300 characters long, more than a folder's name may be (255): choose a shorter"),
+    Case("a sweep folder's name too long", ("-m", "seed=1,2", f"hydra.sweep.dir={'b' * 300}"),
+         "is 300 characters long"),
     # Hydra's settings that would write outside the run folder or around its checks
     Case("Hydra's own output folder", ("hydra.output_subdir=../data", "seed=-5"),
          "hydra.output_subdir must stay null"),

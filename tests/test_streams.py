@@ -9,6 +9,7 @@ working folder that has been removed. Whatever happens: no traceback, and at mos
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 from pathlib import Path
@@ -119,3 +120,90 @@ def test_a_comparison_names_a_path_the_output_cannot_encode_escaped(tmp_path):
     no_traceback(result)
     assert result.returncode == 0, result.stderr
     assert "out_\\xe9" in result.stdout
+
+
+def test_an_error_while_unwinding_from_ctrl_c_is_reported_as_the_interruption(monkeypatch,
+                                                                             capsys):
+    import signal
+
+    monkeypatch.setattr(errors, "signals_received", [signal.SIGINT])
+    with pytest.raises(SystemExit) as exit_:
+        errors.report(RuntimeError("cannot join thread before it is started"))
+    assert exit_.value.code == 130
+    assert capsys.readouterr().err.startswith("sim: interrupted; ")
+
+
+def test_a_sweeps_workers_start_with_ctrl_c_blocked(tmp_path):
+    """Ctrl-C reaches the sweep's process, which ends its workers: a worker still importing
+    would otherwise print a traceback of its own."""
+    import os
+    import time
+
+    process = subprocess.Popen(
+        [PYTHON, "-m", "sim", "-m", "seed=0,1", "horizon_years=8", "output.plots=false",
+         "hydra.sweep.dir=sweep"], cwd=tmp_path, env=environment(),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        workers: list[str] = []
+        deadline = time.monotonic() + 60
+        while not workers and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.1)
+            children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+            for child in children.read_text().split() if children.exists() else []:
+                with contextlib.suppress(OSError):
+                    if "popen_loky_posix" in Path(f"/proc/{child}/cmdline").read_text():
+                        workers.append(Path(f"/proc/{child}/status").read_text())
+        assert workers, "no worker process was seen"
+        for status in workers:
+            blocked = int(next(line for line in status.splitlines()
+                               if line.startswith("SigBlk:")).split()[1], 16)
+            assert blocked & (1 << (signal_number() - 1))
+    finally:
+        os.kill(process.pid, 15)
+        process.wait(timeout=60)
+
+
+def signal_number() -> int:
+    import signal
+
+    return int(signal.SIGINT)
+
+
+def test_a_run_folder_that_links_to_an_empty_folder_receives_the_run(tmp_path):
+    (tmp_path / "target").mkdir()
+    (tmp_path / "link").symlink_to("target")
+    result = shell(f"{PYTHON} -m sim {SMALL} hydra.run.dir=link", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "link").is_symlink() and (tmp_path / "target" / "summary.json").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "target"]
+
+
+def test_a_sweep_job_folder_that_links_to_an_empty_folder_receives_the_run(tmp_path):
+    (tmp_path / "sweep").mkdir()
+    (tmp_path / "sweep" / "plan.csv").write_text("run,overrides\n")  # a sweep's folder
+    (tmp_path / "target").mkdir()
+    (tmp_path / "sweep" / "0").symlink_to("../target")
+    result = shell(f"{PYTHON} -m sim -m {SMALL} seed=0,1 hydra.sweep.dir=sweep "
+                   f"'hydra.sweep.subdir=${{hydra.job.num}}'", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "target" / "summary.json").exists()
+    assert (tmp_path / "sweep" / "1" / "summary.json").exists()
+
+
+def test_a_long_legal_run_folder_name_is_staged_within_the_name_limit(tmp_path):
+    name = "c" * 250
+    result = shell(f"{PYTHON} -m sim {SMALL} hydra.run.dir={name}", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / name / "summary.json").exists()
+    assert [p.name for p in tmp_path.iterdir()] == [name]
+
+
+def test_a_path_the_locale_cannot_decode_is_refused_in_one_line(tmp_path):
+    result = subprocess.run(
+        [PYTHON, "-X", "utf8=0", "-m", "sim", SMALL.split()[0], "hydra.run.dir='pos_é'"],
+        cwd=tmp_path, text=True, capture_output=True, timeout=300,
+        env={**environment(), "LC_ALL": "POSIX", "PYTHONIOENCODING": ""})
+    no_traceback(result)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "holds characters this locale cannot decode" in lines[0], lines
+    assert result.returncode == 2 and list(tmp_path.iterdir()) == []
