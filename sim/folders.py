@@ -263,15 +263,17 @@ def check_hydra_settings(config: Any, sweep: bool) -> None:
 
 
 RUNNING_LOCK = ".running.lock"
-_running_locks: list[Any] = []  # open for the process's life: the lock lasts as long
+_running_locks: list[int] = []  # open for the process's life: the lock lasts as long
 
 
 def hold_running_lock(sweep: Path) -> None:
     """Hold a shared lock on the sweep's running lock until this process ends (two sweeps
-    into one folder both hold it)."""
-    handle = open(sweep / RUNNING_LOCK, "a")  # noqa: SIM115 - closed when the process ends
-    fcntl.flock(handle, fcntl.LOCK_SH)
-    _running_locks.append(handle)
+    into one folder both hold it). A bare descriptor, closed by the process's end (a file
+    object would warn of being left open), and not inherited by the workers."""
+    descriptor = os.open(Path(sweep) / RUNNING_LOCK,
+                         os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
+    fcntl.flock(descriptor, fcntl.LOCK_SH)
+    _running_locks.append(descriptor)
 
 
 def sweep_running(sweep: Path) -> bool:

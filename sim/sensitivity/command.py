@@ -72,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"sim.sensitivity: {method}, {problem['num_vars']} parameters, {len(sample)} "
               f"runs in {output}", file=sys.stderr)
         status = run_sample(samples, len(sample), setup, args.launcher, output)
+    except (KeyboardInterrupt, errors.Terminated):
+        raise  # the sample is kept, to resume (errors.interruption_note says so)
     except BaseException:
         discard_if_nothing_ran(output, created)
         raise

@@ -210,9 +210,10 @@ def claim_output(output: Path, description: dict) -> None:
 
 
 def discard_if_nothing_ran(output: Path, created: list[Path]) -> None:
-    """After a failure or an interruption: remove the output folder this command created
-    (`created`, deepest first, as `sim.folders.missing_ancestors` lists it) when no run in
-    it is complete, so that an analysis that never got going leaves nothing behind."""
+    """After a failure (not an interruption, which keeps the sample to resume from):
+    remove the output folder this command created (`created`, deepest first, as
+    `sim.folders.missing_ancestors` lists it) when no run in it is complete, so that an
+    analysis that never got going leaves nothing behind."""
     if not created or any((output / "runs").glob("*/summary.json")):
         return
     shutil.rmtree(created[0], ignore_errors=True)
