@@ -21,7 +21,7 @@ arrived, whatever error the unwinding work ends with (a library's, raised while 
 being stopped) is reported as the interruption it is.
 
 Standard output and error that cannot be written (closed, a reader that left, full) are
-`sim.streams`' concern: `run_command` guards them before the command starts, and a working
+`sim.standard_streams`' concern: `run_command` guards them before the command starts, and a working
 folder that no longer exists is refused before anything else.
 """
 
@@ -40,7 +40,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from typing import NoReturn
 
-from sim.streams import guard_standard_streams, standard_output_failure
+from sim.standard_streams import guard_standard_streams, standard_output_failure
 
 PREFIX = "sim"
 

@@ -32,7 +32,7 @@ from sim.model import SchoolSystemModel, SimulationResult
 from sim.outputs import write_run
 from sim.plots import plot_run
 from sim.schema import RunConfig
-from sim.streams import guard_worker_streams
+from sim.standard_streams import guard_worker_streams
 
 log = logging.getLogger("sim")
 SWEEP_PROCESS = "SIM_SWEEP_PROCESS"  # the sweep's process id, set by the sweeper for its workers
