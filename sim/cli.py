@@ -71,6 +71,12 @@ def _check_arguments(arguments: Any, overrides: list[str]) -> None:
         raise UserError("--experimental-rerun is not supported: a run's config.yaml lists "
                         "every value it ran with; give them again as overrides")
     for override in overrides:
+        try:
+            override.encode("utf-8")
+        except UnicodeEncodeError:  # undecodable bytes, kept as surrogates by Python
+            raise UserError(f"'{override}' holds characters this locale cannot decode (its "
+                            f"encoding is {sys.getfilesystemencoding()}): run under a UTF-8 "
+                            f"locale (LC_ALL=C.UTF-8) or use plain ASCII names") from None
         if override.lstrip("+~").startswith(("hydra.callbacks", "hydra/callbacks")):
             raise UserError(f"'{override}': sim's callbacks check Hydra's settings and clean "
                             f"up after a failed run; they cannot be changed")

@@ -14,8 +14,15 @@ handler. It turns whatever reaches it into a single line on standard error:
 | anything unexpected (a bug) | `sim: error: unexpected <type>: <line>; the traceback is in <file>` | 1 |
 
 An unexpected error's traceback goes to a log file in the system's temporary folder (never
-into the user's folders), which the line names. `ENOSPC` is recognised whether it reaches
-the handler directly or as the cause of another error.
+into the user's folders), which the line names; with no temporary folder it can write to,
+the line names where the error was raised instead. `ENOSPC` is recognised whether it
+reaches the handler directly or as the cause of another error. Once Ctrl-C or SIGTERM has
+arrived, whatever error the unwinding work ends with (a library's, raised while it was
+being stopped) is reported as the interruption it is.
+
+Standard output and error that cannot be written (closed, a reader that left, full) are
+`sim.standard_streams`' concern: `run_command` guards them before the command starts, and a working
+folder that no longer exists is refused before anything else.
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ import threading
 import traceback
 from collections.abc import Callable, Iterator
 from typing import NoReturn
+
+from sim.standard_streams import guard_standard_streams, standard_output_failure
 
 PREFIX = "sim"
 
@@ -71,6 +80,10 @@ class Terminated(BaseException):
     """
 
 
+# The signals (SIGINT, SIGTERM) that stopped the command, first first: an error raised while
+# its work unwinds from one is reported as that signal.
+signals_received: list[int] = []
+
 # What an interrupted or terminated command kept, said after "interrupted; ". Commands set
 # it as their work progresses (a sweep: the runs already complete are kept).
 interruption_note = "nothing was written"
@@ -95,6 +108,7 @@ def user_error_within(error: BaseException) -> UserError | None:
 
 
 def _terminate(signal_number: int, frame: object) -> None:
+    signals_received.append(signal.SIGTERM)
     _ignore_further_signals()
     raise Terminated(signal_number)
 
@@ -108,6 +122,7 @@ def install_signal_handlers() -> None:
 
 
 def _interrupt(signal_number: int, frame: object) -> None:
+    signals_received.append(signal.SIGINT)
     _ignore_further_signals()
     raise KeyboardInterrupt
 
@@ -130,15 +145,44 @@ def _no_space(error: BaseException | None) -> bool:
     return False
 
 
-def log_traceback(error: BaseException) -> str:
-    """Write the error's traceback, with the command and versions, to a temporary file."""
-    descriptor, path = tempfile.mkstemp(prefix="sim-error-", suffix=".log")
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(f"command: {' '.join(sys.argv)}\n")
-        handle.write(f"working folder: {os.getcwd()}\n")
-        handle.write(f"python {platform.python_version()} on {platform.platform()}\n\n")
-        handle.write("".join(traceback.format_exception(error)))
-    return path
+def temporary_folders() -> list[str]:
+    """Where a traceback's log may go: the temporary folders the system names, never the
+    working folder (which `tempfile` falls back on, and which is the user's)."""
+    named = [os.environ.get(name) for name in ("TMPDIR", "TEMP", "TMP")]
+    candidates = [folder for folder in (*named, "/tmp", "/var/tmp", "/usr/tmp") if folder]
+    return list(dict.fromkeys(candidates))
+
+
+def log_traceback(error: BaseException) -> str | None:
+    """Write the error's traceback, with the command and versions, to a temporary file;
+    its path, or None if no temporary folder can be written."""
+    try:
+        working = os.getcwd()
+    except OSError as why:
+        working = f"(none: {why.strerror})"
+    text = (f"command: {' '.join(sys.argv)}\nworking folder: {working}\n"
+            f"python {platform.python_version()} on {platform.platform()}\n\n"
+            + "".join(traceback.format_exception(error)))
+    for folder in temporary_folders():
+        try:
+            descriptor, path = tempfile.mkstemp(prefix="sim-error-", suffix=".log", dir=folder)
+        except OSError:
+            continue
+        try:
+            with os.fdopen(descriptor, "w", encoding="utf-8", errors="backslashreplace") as handle:
+                handle.write(text)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+            continue
+        return path
+    return None
+
+
+def _where_raised(error: BaseException) -> str:
+    """The file and line the error was raised at (the innermost frame of its traceback)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "an unknown place"
 
 
 def fail(message: str, status: int) -> NoReturn:
@@ -148,10 +192,12 @@ def fail(message: str, status: int) -> NoReturn:
 
 def report(error: BaseException) -> NoReturn:
     """Print the one line for an error that reached the top, and exit with its status."""
-    if isinstance(error, KeyboardInterrupt):
+    first = signals_received[0] if signals_received else None
+    if isinstance(error, KeyboardInterrupt) or (first == signal.SIGINT
+                                                and not isinstance(error, Terminated)):
         print(f"{PREFIX}: interrupted; {interruption_note}", file=sys.stderr)
         sys.exit(130)
-    if isinstance(error, Terminated):
+    if isinstance(error, Terminated) or first == signal.SIGTERM:
         fail(f"terminated by SIGTERM; {interruption_note}", 143)
     if isinstance(error, Refused):
         error = error.error
@@ -166,9 +212,11 @@ def report(error: BaseException) -> NoReturn:
         where = f" {error.filename}" if error.filename else ""
         fail(f"cannot use{where}: {error.strerror or error}", 1)
     path = log_traceback(error)
-    first = one_line(error) or "(no message)"
-    fail(f"unexpected {type(error).__name__}: {first}; the traceback is in {path} "
-         f"(please report it)", 1)
+    said = one_line(error) or "(no message)"
+    where = (f"the traceback is in {path}" if path is not None else
+             f"raised at {_where_raised(error)}; no temporary folder could be written for "
+             f"the traceback (set TMPDIR to a writable folder to keep one)")
+    fail(f"unexpected {type(error).__name__}: {said}; {where} (please report it)", 1)
 
 
 def refuse_bad_arguments(parser: argparse.ArgumentParser, command: str) -> None:
@@ -189,20 +237,34 @@ def run_command(main: Callable[[], int | None]) -> NoReturn:
     message or print a traceback from a library's exit handler.
     """
     install_signal_handlers()
+    guard_standard_streams()
     try:
+        check_working_folder()
         status = main()
     except SystemExit:
         _hold_signals()
         raise
-    except BrokenPipeError:  # e.g. `python -m sim --cfg job | head`: the reader left
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), sys.stdout.fileno())
-        sys.exit(1)
     except BaseException as error:  # the one place every error is reported
         _hold_signals()
         report(error)
     _hold_signals()
+    failure = standard_output_failure()
+    if failure is not None and not status:
+        reason = failure.strerror if isinstance(failure, OSError) else str(failure)
+        fail(f"cannot write to standard output ({reason}): what the command printed there "
+             f"is lost; its work is otherwise complete", 1)
     sys.exit(status or 0)
+
+
+def check_working_folder() -> None:
+    """Refuse to start in a working folder that no longer exists: every relative path, and
+    Hydra's own, would fail later with no word of why."""
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        raise UserError("the working folder no longer exists (it was removed or renamed "
+                        "while the shell was in it): cd to an existing folder and run the "
+                        "command again") from None
 
 
 def _hold_signals() -> None:

@@ -29,6 +29,7 @@ The sweep folder's own rules (it must be new, empty or a sweep's; `plan.csv`) ar
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import logging
@@ -60,10 +61,45 @@ def run_name(config: dict[str, Any]) -> str:
     return f"{config['policy']['name']}_seed{config['seed']}_{run_key(config)}"
 
 
-def staging_folder(final: Path) -> Path:
-    """The hidden sibling a run is written into before it is renamed to `final`."""
+NAME_MAX = 255  # the longest name of a file or folder on Linux's file systems
+
+
+def real_folder(final: Path) -> Path:
+    """The folder a run is written into: a symbolic link's target (a folder the user
+    named, through the link), or the folder itself."""
     final = Path(final)
-    return final.parent / f".{final.name}.{socket.gethostname()}-{os.getpid()}.staging"
+    return Path(os.path.realpath(final)) if final.is_symlink() else final
+
+
+def staging_folder(final: Path) -> Path:
+    """The hidden sibling a run is written into before it is renamed to `final`; a long
+    name is shortened, with a hash of the whole, so the sibling's name stays within
+    NAME_MAX."""
+    final = real_folder(final)
+    suffix = f".{socket.gethostname()}-{os.getpid()}.staging"
+    name = final.name
+    if len(f".{name}{suffix}".encode(errors="surrogateescape")) > NAME_MAX:
+        digest = hashlib.sha256(name.encode(errors="surrogateescape")).hexdigest()[:12]
+        name = f"{name[:NAME_MAX - len(suffix) - 80]}~{digest}"
+    return final.parent / f".{name}{suffix}"
+
+
+def check_name_lengths(folder: Path, key: str) -> None:
+    """Refuse a folder with a name longer than the file system allows, naming it."""
+    for part in Path(folder).parts:
+        if len(part.encode(errors="surrogateescape")) > NAME_MAX:
+            raise UserError(f"{key}: the name '{part[:40]}...' is {len(part)} characters "
+                            f"long, more than a folder's name may be ({NAME_MAX}): choose "
+                            f"a shorter name")
+
+
+def file_in_the_way(folder: Path) -> Path | None:
+    """The first part of the folder's path that exists and is not a folder, if any."""
+    for candidate in (Path(folder), *Path(folder).parents):
+        with contextlib.suppress(OSError):
+            if candidate.exists():
+                return None if candidate.is_dir() else candidate
+    return None
 
 
 def _process_exists(pid: int) -> bool:
@@ -147,8 +183,10 @@ def remove_if_empty(folders: list[Path]) -> None:
 def check_run_folder(final: Path) -> None:
     """Refuse a run folder that is a file or already holds files; it is left untouched."""
     final = Path(final)
-    if final.exists() and not final.is_dir():
-        raise UserError(f"the run folder {describe(final)} is a file: name a new folder "
+    blocking = file_in_the_way(final)
+    if blocking is not None:
+        where = "is a file" if blocking == final else f"is inside {describe(blocking)}, a file"
+        raise UserError(f"the run folder {describe(final)} {where}: name a new folder "
                         f"(hydra.run.dir=PATH)")
     if holds_files(final):
         raise UserError(f"the run folder {describe(final)} already holds files; nothing was "
@@ -180,8 +218,10 @@ def check_subdir(subdir: str) -> None:
 def check_sweep_folder(folder: Path) -> None:
     """A sweep folder must be new, empty, or a sweep's own (it holds plan.csv or multirun.yaml)."""
     folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise UserError(f"the sweep folder {describe(folder)} is a file: name a new folder "
+    blocking = file_in_the_way(folder)
+    if blocking is not None:
+        where = "is a file" if blocking == folder else f"is inside {describe(blocking)}, a file"
+        raise UserError(f"the sweep folder {describe(folder)} {where}: name a new folder "
                         f"(hydra.sweep.dir=PATH)")
     if holds_files(folder) and not any((folder / marker).is_file() for marker in SWEEP_MARKERS):
         raise UserError(f"the sweep folder {describe(folder)} already holds files that are not "
@@ -219,6 +259,33 @@ def check_hydra_settings(config: Any, sweep: bool) -> None:
     folder = str(OmegaConf.select(config, key))
     if ".." in Path(folder).parts:
         raise UserError(f"{key}={folder} must not contain '..': name the folder itself")
+    check_name_lengths(Path(folder), key)
+
+
+RUNNING_LOCK = ".running.lock"
+_running_locks: list[int] = []  # open for the process's life: the lock lasts as long
+
+
+def hold_running_lock(sweep: Path) -> None:
+    """Hold a shared lock on the sweep's running lock until this process ends (two sweeps
+    into one folder both hold it). A bare descriptor, closed by the process's end (a file
+    object would warn of being left open), and not inherited by the workers."""
+    descriptor = os.open(Path(sweep) / RUNNING_LOCK,
+                         os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
+    fcntl.flock(descriptor, fcntl.LOCK_SH)
+    _running_locks.append(descriptor)
+
+
+def sweep_running(sweep: Path) -> bool:
+    """Whether a sweep is running into this folder (its process holds the running lock)."""
+    try:
+        with open(Path(sweep) / RUNNING_LOCK, "rb") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:  # no lock file: no sweep since sweeps held one; or it cannot be read
+        return False
+    return False
 
 
 def failure_record(sweep: Path, name: str) -> Path:

@@ -32,6 +32,7 @@ from sim.model import SchoolSystemModel, SimulationResult
 from sim.outputs import write_run
 from sim.plots import plot_run
 from sim.schema import RunConfig
+from sim.standard_streams import guard_worker_streams
 
 log = logging.getLogger("sim")
 SWEEP_PROCESS = "SIM_SWEEP_PROCESS"  # the sweep's process id, set by the sweeper for its workers
@@ -97,12 +98,14 @@ def _run_job(cfg: DictConfig) -> dict[str, Any]:
     # What to remove if the run fails: the folders Hydra created for it (for a sweep job,
     # its folder inside the sweep's own folder).
     created = [final] if multirun else _missing_before_run.pop(final, [])
+    final = folders.real_folder(final)  # a link to a folder: the run goes into its target
     _running[:] = [staging]
     try:
         run = load(cfg)
         config = to_dict(run)
         if multirun:
             _stop_with_the_sweep()
+            guard_worker_streams()  # a worker's log, on a pipe whose reader left, say
             if folders.complete(final) and folders.same_run(final, folders.run_key(config)):
                 log.info("already complete, skipped: %s", final)
                 return {"status": "skipped", "folder": str(final)}

@@ -12,8 +12,14 @@ line, and nothing is written. Then the plan is written, `<sweep>/plan.csv`:
 | one per swept key | that job's value, as text |
 
 Several sweeps into one folder (a resumed sweep, a sweep with more seeds) merge their rows
-(unique by `run`), under a lock, so two at once are safe. `sim.compare` reads the plan to
-name the runs a sweep should have and has not.
+(unique by `run`), under a lock, so two at once are safe. A plan that is not one a sweep
+wrote (edited, not UTF-8 text, without its `run` and `overrides` columns) is refused
+before anything is written, naming the file: remove it to have the sweep write a new one.
+`sim.compare` reads the plan to name the runs a sweep should have and has not.
+
+While a sweep runs, its process holds a shared lock (flock) on `<sweep>/.running.lock`,
+so that `sim.compare` can tell a sweep still running from one that
+stopped, and name the runs still to come as not yet run (`sim.folders`).
 
 After the jobs (`finish_sweep`), a sweep in which any job failed ends with one line naming
 the failed runs, and a non-zero exit status; each failure is recorded in
@@ -28,6 +34,7 @@ import fcntl
 import io
 import os
 import shutil
+import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -85,6 +92,7 @@ def plan_sweep(sweep_config: DictConfig, jobs: Sequence[Sequence[str]],
                         "command line gives no values")
     sweep = Path(os.path.abspath(str(sweep_config.hydra.sweep.dir)))
     folders.check_sweep_folder(sweep)
+    read_plan(sweep)  # one the sweep could not merge with is refused now, not once started
     plan = Plan(sweep)
     seen: dict[str, int] = {}
     for number, job in enumerate(jobs):
@@ -147,6 +155,7 @@ def check_settings(sweep_config: DictConfig) -> None:
 def start_sweep(plan: Plan, sweep_config: DictConfig) -> None:
     """Create the sweep folder, remove dead runs' staging, write multirun.yaml and the plan."""
     plan.sweep.mkdir(parents=True, exist_ok=True)
+    folders.hold_running_lock(plan.sweep)  # before the plan: a reader of the plan sees it held
     folders.remove_stale_staging(plan.sweep)
     write_text(plan.sweep / "multirun.yaml", OmegaConf.to_yaml(sweep_config))
     with open(plan.sweep / ".plan.lock", "a") as lock:
@@ -169,12 +178,58 @@ def start_sweep(plan: Plan, sweep_config: DictConfig) -> None:
 
 
 def read_plan(sweep: Path) -> list[dict[str, str]]:
-    """The rows of a sweep folder's plan.csv (none if it has no plan)."""
+    """The rows of a sweep folder's plan.csv (none if it has no plan); a UserError naming
+    the file if it is not a plan a sweep wrote."""
+    path = Path(sweep) / folders.PLAN_FILE
     try:
-        with open(Path(sweep) / folders.PLAN_FILE, newline="", encoding="utf-8") as handle:
-            return list(csv.DictReader(handle))
+        with open(path, newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            rows = list(reader)
+            columns = reader.fieldnames or []
     except FileNotFoundError:
         return []
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        why = "not UTF-8 text" if isinstance(error, UnicodeDecodeError) else errors.one_line(
+            error.strerror if isinstance(error, OSError) else error)
+        raise _not_a_plan(path, why) from None
+    if not {"run", "overrides"} <= set(columns):
+        raise _not_a_plan(path, "it has no 'run' and 'overrides' columns")
+    return rows
+
+
+def _not_a_plan(path: Path, why: str) -> UserError:
+    return UserError(f"{folders.describe(path)} is not a plan a sweep wrote ({why}); nothing "
+                     f"was changed: remove it to have the sweep write a new one, or choose "
+                     f"another sweep folder (hydra.sweep.dir=PATH)")
+
+
+def workers_start_deaf_to_ctrl_c() -> None:
+    """Start the joblib launcher's worker processes with Ctrl-C (SIGINT) blocked.
+
+    Ctrl-C at a terminal reaches every process of the sweep; the sweep's own process
+    handles it and ends its workers (`release_workers`). A worker that received it while
+    still importing would print a traceback of its own before it could ignore it
+    (`sim.run` makes a running worker ignore SIGINT), so the thread that starts a worker
+    blocks SIGINT while it forks: the mask is inherited, and the signal never reaches the
+    worker. The sweep's process receives it in another thread, or once unblocked.
+    """
+    module = sys.modules.get("joblib.externals.loky.backend.fork_exec")
+    if module is None:
+        with contextlib.suppress(ImportError):
+            from joblib.externals.loky.backend import fork_exec as module
+    start = getattr(module, "fork_exec", None)
+    if start is None or getattr(start, "deaf_to_ctrl_c", False):
+        return
+
+    def start_deaf_to_ctrl_c(*arguments: Any, **options: Any) -> Any:
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            return start(*arguments, **options)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+    start_deaf_to_ctrl_c.deaf_to_ctrl_c = True  # type: ignore[attr-defined]
+    module.fork_exec = start_deaf_to_ctrl_c
 
 
 def release_workers() -> None:

@@ -186,6 +186,22 @@ CLI = [
          "holds other files", setup=lambda folder: (
              (folder / "my_run" / "plan.csv").write_text("run,overrides\n"),
              (folder / "my_run" / "0").mkdir(), (folder / "my_run" / "0" / "x").write_text("x"))),
+    Case("an edited plan", ("-m", "seed=1,2", "hydra.sweep.dir=sw"),
+         "sw/plan.csv is not a plan a sweep wrote (it has no 'run' and 'overrides' columns); "
+         "nothing was changed: remove it", setup=lambda folder: (
+             (folder / "sw").mkdir(), (folder / "sw" / "plan.csv").write_text("foo,bar\n1,2\n"))),
+    Case("a plan that is not UTF-8", ("-m", "seed=1,2", "hydra.sweep.dir=sw"),
+         "sw/plan.csv is not a plan a sweep wrote (not UTF-8 text)", setup=lambda folder: (
+             (folder / "sw").mkdir(),
+             (folder / "sw" / "plan.csv").write_bytes(b"run,overrides\n\xff\xfe,x\n"))),
+    Case("a sweep folder inside a file", ("-m", "seed=1,2", "hydra.sweep.dir=notes.txt/sub"),
+         "the sweep folder notes.txt/sub is inside notes.txt, a file"),
+    Case("a run folder inside a file", ("hydra.run.dir=notes.txt/sub",),
+         "is a file"),
+    Case("a run folder's name too long", (f"hydra.run.dir=out/{'b' * 300}",),
+         "is 300 characters long, more than a folder's name may be (255): choose a shorter"),
+    Case("a sweep folder's name too long", ("-m", "seed=1,2", f"hydra.sweep.dir={'b' * 300}"),
+         "is 300 characters long"),
     # Hydra's settings that would write outside the run folder or around its checks
     Case("Hydra's own output folder", ("hydra.output_subdir=../data", "seed=-5"),
          "hydra.output_subdir must stay null"),
@@ -259,6 +275,14 @@ SENSITIVITY = [
          "'sensitivity.index' in bounds.yaml cannot be varied", module="sim.sensitivity",
          setup=bounds_with("  model.trusts.hub_radius_km: [10.0, 50.0]\n"
                            "  sensitivity.index: [0, 10]\n")),
+    Case("sensitivity output with an interpolation", ("--config", "bounds.yaml", "--output",
+                                                      "o${now:%Y}"),
+         "would be read as an interpolation", module="sim.sensitivity",
+         setup=bounds_file(GOOD_BOUNDS)),
+    Case("sensitivity output a link to nowhere", ("--config", "bounds.yaml", "--output", "gone"),
+         "gone is a symbolic link to nowhere, which does not exist", module="sim.sensitivity",
+         setup=lambda folder: (bounds_file(GOOD_BOUNDS)(folder),
+                               (folder / "gone").symlink_to("nowhere"))),
     Case("bounds with a parameter twice", ("--config", "bounds.yaml"),
          "'model.trusts.hub_radius_km' appears twice", module="sim.sensitivity",
          setup=bounds_with("  model.trusts.hub_radius_km: [10.0, 50.0]\n"
@@ -337,6 +361,9 @@ COMPARE = [
     Case("compare into an --output of spaces", ("my_run", "--output", " "), "names no folder",
          module="sim.compare"),
     Case("compare an empty path", ("",), "names no folder", module="sim.compare"),
+    Case("compare into a link to nowhere", ("my_run", "--output", "gone"),
+         "gone is a symbolic link to nowhere, which does not exist", module="sim.compare",
+         setup=lambda folder: (folder / "gone").symlink_to("nowhere")),
 ]
 
 CASES = CLI + SENSITIVITY + GIAS_FILES + COMPARE

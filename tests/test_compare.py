@@ -24,7 +24,7 @@ import pytest
 from sim.compare.command import main
 from sim.config import to_dict
 from sim.errors import run_command
-from sim.folders import run_name
+from sim.folders import RUNNING_LOCK, run_name, sweep_running
 from sim.outputs import write_run
 from sim.run import simulate
 from tests.conftest import REPOSITORY, environment, make_config
@@ -214,6 +214,39 @@ def test_a_plan_names_each_run_that_is_not_complete(planned_sweep, tmp_path, cap
     assert "retried" not in missing.to_string(), "a failure since retried is not reported"
     differences = pd.read_csv(output / "differences.csv")
     assert set(differences["pairs"]) == {1}  # seed 0 is the only seed both policies have
+
+
+def test_a_sweep_still_running_is_said_and_its_runs_to_come_are_not_yet_run(
+        planned_sweep, tmp_path, capsys):
+    import fcntl
+
+    with open(planned_sweep / RUNNING_LOCK, "a") as lock:  # as the sweep's process holds it
+        fcntl.flock(lock, fcntl.LOCK_SH)
+        status, _, err = compare([str(planned_sweep), "--output", str(tmp_path / "out")],
+                                 capsys)
+    assert status == 0, err
+    assert f"sim: warning: the sweep in {planned_sweep} is still running" in err
+    assert "sim: warning: missing: policy=status_quo seed=2 (not yet run (the sweep is still " \
+           "running))" in err
+    assert "policy=status_quo seed=3 (running)" in err
+    assert "not run or killed" not in err
+
+
+def test_a_sweep_holds_its_running_lock_while_it_runs(tmp_path):
+    sweep = tmp_path / "sweep"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sim", "-m", "seed=0,1", "horizon_years=3", "output.plots=false",
+         f"hydra.sweep.dir={sweep}"], cwd=tmp_path, env=environment(),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not (sweep / "plan.csv").exists() and process.poll() is None \
+                and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sweep_running(sweep)
+    finally:
+        assert process.wait(timeout=300) == 0
+    assert not sweep_running(sweep)
 
 
 def test_a_planned_run_that_cannot_be_read_is_named_by_its_plan(planned_sweep, tmp_path, capsys):

@@ -255,3 +255,36 @@ def test_ctrl_c_before_the_sample_is_written_says_nothing_was_written(tmp_path):
     assert (process.returncode, *sim_lines(stderr)) == (130, "sim: interrupted; nothing was "
                                                              "written")
     assert snapshot(tmp_path) == before
+
+
+def test_an_output_path_with_hydras_special_characters_is_used_as_given(tmp_path):
+    """A comma, a quote and a line break reach the runs' overrides quoted, as they are; the
+    analysis leaves no unclosed file (PYTHONWARNINGS=error turns one into a traceback)."""
+    bounds = write(tmp_path, {**TINY, "parameters": dict(list(TINY["parameters"].items())[:2])})
+    output = tmp_path / "o,1'q\nn"
+    result = subprocess.run(
+        [sys.executable, "-m", "sim.sensitivity", "--config", bounds, "--trajectories", "2",
+         "--output", str(output)], cwd=tmp_path, text=True, capture_output=True,
+        env={**environment(), "PYTHONWARNINGS": "error"}, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "Warning" not in result.stderr, result.stderr
+    assert (output / "importance.csv").exists()
+    assert len(list((output / "runs").glob("*/summary.json"))) == 2 * 3
+
+
+def test_a_failure_before_any_run_removes_the_folder_the_analysis_created(tmp_path):
+    from sim import errors
+    from sim.folders import missing_ancestors
+    from sim.sensitivity.setup import discard_if_nothing_ran
+
+    output = tmp_path / "new" / "out"
+    created = missing_ancestors(output)
+    (output / "runs").mkdir(parents=True)
+    (output / "sample.json").write_text("{}")
+    discard_if_nothing_ran(output, created)
+    assert list(tmp_path.iterdir()) == []
+    assert errors.interruption_note == "nothing was kept"
+    (tmp_path / "mine").mkdir()  # a folder the user made is never removed
+    (tmp_path / "mine" / "sample.json").write_text("{}")
+    discard_if_nothing_ran(tmp_path / "mine", missing_ancestors(tmp_path / "mine"))
+    assert (tmp_path / "mine" / "sample.json").exists()

@@ -38,6 +38,7 @@ class SimSweeper(BasicSweeper):
             self.config, jobs,
             lambda job: loader.load_sweep_config(master_config=self.config, sweep_overrides=job))
         sweeps.start_sweep(plan, self.config)
+        sweeps.workers_start_deaf_to_ctrl_c()
         returns: list[Any] = []
         try:
             for batch in batches:

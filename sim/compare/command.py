@@ -52,6 +52,7 @@ from sim.compare.output import (
 from sim.compare.pairing import Comparison, compare, unpaired_runs
 from sim.compare.reading import Runs, as_number, find_runs, read_runs
 from sim.errors import PREFIX, UserError, one_line
+from sim.folders import sweep_running
 
 MISSING_COLUMNS = ["missing_run", "reason", "folder"]
 
@@ -119,7 +120,11 @@ def not_compared(runs: Runs, plans: list[Plan], sweeps: list[Path]) -> list[Miss
                                f"unreadable: {problem}", str(folder)))
     by_sweep = {plan.sweep: plan for plan in plans}
     for sweep in sweeps:
-        for entry in missing_in_sweep(sweep, by_sweep.get(sweep)):
+        running = sweep_running(sweep)
+        if running:
+            say("warning", f"the sweep in {sweep} is still running: this compares the runs "
+                           f"complete so far; compare again when it has finished")
+        for entry in missing_in_sweep(sweep, by_sweep.get(sweep), running):
             say("warning", f"missing: {entry.name} ({entry.reason})")
             missing.append(entry)
     return missing

@@ -8,7 +8,9 @@ column per swept key holding the job's value. A planned run is complete when
 sweep recorded the failure in `<sweep>/.failed/<run>.txt` (first line `overrides: ...`,
 then `error: ...`), `killed or still running` when a hidden staging folder
 `<sweep>/.<run>.<host>-<pid>.staging` is left, and `not run or killed` otherwise. A
-failure record whose run is now complete was retried, and is ignored.
+failure record whose run is now complete was retried, and is ignored. While the sweep is
+still running (its process holds the lock `sim.folders.sweep_running` tests), a run being
+written is `running` and one still to come `not yet run (the sweep is still running)`.
 
 A sweep without a plan (from an older sweeper) names its failures by their overrides and
 its staging folders by their names; runs that were never started cannot be known, so the
@@ -87,8 +89,9 @@ def complete(folder: Path) -> bool:
     return (folder / "summary.json").is_file()
 
 
-def missing_in_sweep(sweep: Path, plan: Plan | None) -> list[Missing]:
-    """The runs of one sweep that are not complete: planned, failed or left staging."""
+def missing_in_sweep(sweep: Path, plan: Plan | None, running: bool = False) -> list[Missing]:
+    """The runs of one sweep that are not complete: planned, failed or left staging;
+    `running` when the sweep is still running."""
     failed_folder = sweep / ".failed"
     failures = {record.stem: read_failure(record)
                 for record in sorted(failed_folder.glob("*.txt"))} if failed_folder.is_dir() else {}
@@ -101,9 +104,10 @@ def missing_in_sweep(sweep: Path, plan: Plan | None) -> list[Missing]:
             if run in failures:
                 reason = f"failed: {failures[run][1]}"
             elif run in staging:
-                reason = "killed or still running"
+                reason = "running" if running else "killed or still running"
             else:
-                reason = "not run or killed"
+                reason = "not yet run (the sweep is still running)" if running \
+                    else "not run or killed"
             missing.append(Missing(label, reason, str(sweep / run)))
     planned = set(plan.labels) if plan is not None else set()
     for run, (overrides, message) in failures.items():

@@ -61,6 +61,9 @@ def check_output(output: Path, paths: list[Path]) -> None:
     """Raise a one-line UserError for an output folder that cannot or must not be used: a
     file, inside a run folder, read-only, or holding files when it is neither a path given
     nor a folder an earlier comparison wrote."""
+    if output.is_symlink() and not output.exists():
+        raise UserError(f"--output {output} is a symbolic link to {os.readlink(output)}, which "
+                        f"does not exist: name a folder, or create the link's target first")
     resolved = output.resolve()
     if resolved.exists() and not resolved.is_dir():
         raise UserError(f"--output {output} is a file, not a folder")

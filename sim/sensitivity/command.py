@@ -6,11 +6,11 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sim import errors
 from sim.errors import refuse_bad_arguments
 from sim.files import write_atomically
+from sim.folders import missing_ancestors
 from sim.sensitivity.analysis import analyse, plot
 from sim.sensitivity.runs import collect, run_sample
 from sim.sensitivity.setup import (
@@ -19,12 +19,12 @@ from sim.sensitivity.setup import (
     check_launcher,
     check_output,
     claim_output,
+    discard_if_nothing_ran,
     draw_sample,
     load_problem,
 )
 
-if TYPE_CHECKING:  # numpy and pandas load inside the functions, so that Ctrl-C during
-    pass
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sim.sensitivity",
                                      description="Global sensitivity analysis: which parameters matter most?")
@@ -55,22 +55,30 @@ def main(argv: list[str] | None = None) -> int:
     problem, setup = load_problem(args.config)
     check_launcher(args.launcher)
     sample = draw_sample(problem, args.sobol, size, args.sample_seed)
-    claim_output(output, {"method": method, "size": size, "sample_seed": args.sample_seed,
-                          "scenario": setup["scenario"], "seed": setup["seed"],
-                          "horizon_years": setup["horizon_years"],
-                          "parameters": dict(zip(problem["names"], problem["bounds"],
-                                                 strict=True))})
-    errors.interruption_note = (f"the sample and any runs already complete are kept in "
-                                f"{output}; run the same command again to resume")
-    import pandas as pd
-
-    frame = pd.DataFrame(sample, columns=problem["names"])
+    created = missing_ancestors(output)  # removed again if the analysis fails before a run
     samples = output / "samples.csv"
-    write_atomically(samples, lambda path: frame.to_csv(path, index=False))
-    print(f"sim.sensitivity: {method}, {problem['num_vars']} parameters, {len(sample)} runs "
-          f"in {output}", file=sys.stderr)
-    status = run_sample(samples, len(sample), setup, args.launcher, output)
+    try:
+        claim_output(output, {"method": method, "size": size, "sample_seed": args.sample_seed,
+                              "scenario": setup["scenario"], "seed": setup["seed"],
+                              "horizon_years": setup["horizon_years"],
+                              "parameters": dict(zip(problem["names"], problem["bounds"],
+                                                     strict=True))})
+        errors.interruption_note = (f"the sample and any runs already complete are kept in "
+                                    f"{output}; run the same command again to resume")
+        import pandas as pd
+
+        frame = pd.DataFrame(sample, columns=problem["names"])
+        write_atomically(samples, lambda path: frame.to_csv(path, index=False))
+        print(f"sim.sensitivity: {method}, {problem['num_vars']} parameters, {len(sample)} "
+              f"runs in {output}", file=sys.stderr)
+        status = run_sample(samples, len(sample), setup, args.launcher, output)
+    except (KeyboardInterrupt, errors.Terminated):
+        raise  # the sample is kept, to resume (errors.interruption_note says so)
+    except BaseException:
+        discard_if_nothing_ran(output, created)
+        raise
     if status != 0:
+        discard_if_nothing_ran(output, created)
         return status  # the sweep has said what failed, in one line
     frame = pd.read_csv(samples)  # the values as the runs read them
     values = collect(output / "runs", frame, setup["outcomes"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -44,10 +45,11 @@ def run_sample(samples: Path, n_runs: int, setup: dict, launcher: str, output: P
     command = [sys.executable, "-m", "sim", "-m",
                f"scenario={setup['scenario']}", f"seed={setup['seed']}",
                f"horizon_years={setup['horizon_years']}",
-               f"sensitivity.samples={samples.resolve()}",
+               f"sensitivity.samples={quoted(str(samples.resolve()))}",
                f"sensitivity.index=range(0,{n_runs})",
                "output.plots=false", "output.progress=false",
-               f"hydra.sweep.dir={(output / 'runs').resolve()}", f"hydra/launcher={launcher}"]
+               f"hydra.sweep.dir={quoted(str((output / 'runs').resolve()))}",
+               f"hydra/launcher={launcher}"]
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, errors="replace",
                                preexec_fn=_parent_death_signal())
     assert process.stderr is not None
@@ -57,14 +59,25 @@ def run_sample(samples: Path, n_runs: int, setup: dict, launcher: str, output: P
         status = process.wait()
     except (KeyboardInterrupt, errors.Terminated) as stopped:
         _stop(process, ctrl_c=isinstance(stopped, KeyboardInterrupt))
-        relay.join(timeout=5)
         raise
-    relay.join(timeout=5)  # the sweep's last lines, before the analysis says more
+    finally:
+        relay.join(timeout=5)  # the sweep's last lines, before the analysis says more
+        if not relay.is_alive():  # closed by this process (a ResourceWarning otherwise)
+            process.stderr.close()
     if status == 130:  # the sweep alone was interrupted (its line was held back)
         raise KeyboardInterrupt
     if status == 143:
         raise errors.Terminated(signal.SIGTERM)
     return status
+
+
+def quoted(text: str) -> str:
+    """A value for Hydra's override grammar that reads back as `text`, whatever it holds
+    (a path with `,`, `'`, a line break or `${`): single-quoted, with quotes, `${` and the
+    backslashes before them escaped."""
+    escaped = re.sub(r"(\\*)('|\$\{|$)",
+                     lambda match: match[1] * 2 + ("\\" + match[2] if match[2] else ""), text)
+    return f"'{escaped}'"
 
 
 def _relay(stream: IO[str]) -> None:

@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from sim import CONFIG_DIR
+from sim import CONFIG_DIR, errors
 from sim.config import configure, register, to_dict
 from sim.errors import UserError
 from sim.files import write_json
+from sim.folders import remove_if_empty
 from sim.model import SUMMARY_SCALARS
 from sim.schema import all_declarations
 
@@ -142,7 +145,16 @@ def _check_setup(setup: dict, path: Path) -> None:
 
 
 def check_output(output: Path) -> None:
-    """The output path is a folder, or can become one (nothing on its way is a file)."""
+    """The output path is a folder, or can become one (nothing on its way is a file, it is
+    no link to nowhere), and Hydra can be given it (no `${`, which it would interpolate)."""
+    if "${" in str(output):
+        raise SensitivityError(f"--output {output}: '${{' in a folder's name would be read "
+                               f"as an interpolation by the runs' config: name a folder "
+                               f"without it")
+    if output.is_symlink() and not output.exists():
+        raise SensitivityError(f"--output {output} is a symbolic link to {os.readlink(output)}, "
+                               f"which does not exist: name a folder, or create the link's "
+                               f"target first")
     for folder in (output, *output.parents):
         if folder.exists():
             if not folder.is_dir():
@@ -195,6 +207,18 @@ def claim_output(output: Path, description: dict) -> None:
                                f"analysis's: give a new --output")
     output.mkdir(parents=True, exist_ok=True)
     write_json(record, description)
+
+
+def discard_if_nothing_ran(output: Path, created: list[Path]) -> None:
+    """After a failure (not an interruption, which keeps the sample to resume from):
+    remove the output folder this command created (`created`, deepest first, as
+    `sim.folders.missing_ancestors` lists it) when no run in it is complete, so that an
+    analysis that never got going leaves nothing behind."""
+    if not created or any((output / "runs").glob("*/summary.json")):
+        return
+    shutil.rmtree(created[0], ignore_errors=True)
+    remove_if_empty(created[1:])
+    errors.interruption_note = "nothing was kept"
 
 
 def get_key(config: dict, dotted: str) -> Any:
