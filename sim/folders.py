@@ -102,12 +102,14 @@ def file_in_the_way(folder: Path) -> Path | None:
     return None
 
 
-def _process_exists(pid: int) -> bool:
+def process_exists(pid: int) -> bool:
+    """Whether a process of this host with this id exists (or may: when in doubt, yes, so
+    that nothing of a live process is removed)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:  # someone else's process: it exists
+    except OSError:  # someone else's process (PermissionError): it exists
         return True
     return True
 
@@ -120,7 +122,7 @@ def remove_stale_staging(folder: Path) -> list[Path]:
         for entry in Path(folder).iterdir():
             match = STAGING.match(entry.name)
             if match and match["host"] == host and entry.is_dir() \
-                    and not _process_exists(int(match["pid"])):
+                    and not process_exists(int(match["pid"])):
                 shutil.rmtree(entry, ignore_errors=True)
                 removed.append(entry)
     return removed

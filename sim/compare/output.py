@@ -27,6 +27,7 @@ import sim.errors
 from sim import __version__
 from sim.errors import UserError, signals_held
 from sim.files import write_atomically
+from sim.folders import process_exists
 
 FIGURES = ("comparison", "differences", "outcomes", "cost_effectiveness", "heat_map")
 TABLES = ("runs.parquet", "runs.csv", "differences.csv", "missing.csv")
@@ -135,15 +136,7 @@ def check_overwrites(output: Path, names: Iterable[str]) -> set[str]:
 
 def process_gone(host: str, pid: int) -> bool:
     """Whether a process of this host with this id no longer exists."""
-    if host != socket.gethostname():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except OSError:  # someone else's process: it exists
-        return False
-    return False
+    return host == socket.gethostname() and not process_exists(pid)
 
 
 def remove_stale_staging(output: Path) -> None:
