@@ -45,7 +45,10 @@ from sim.errors import UserError
 STAGING = re.compile(r"^\.(?P<name>.+)\.(?P<host>[^.]+)-(?P<pid>\d+)\.staging$")
 FAILED_FOLDER = ".failed"
 PLAN_FILE = "plan.csv"
-SWEEP_MARKERS = (PLAN_FILE, "multirun.yaml")
+# A folder holding one of these is a sweep's (the running lock is its first file, made
+# before the plan: another sweep starting into the folder meanwhile must see a sweep's).
+RUNNING_LOCK = ".running.lock"
+SWEEP_MARKERS = (PLAN_FILE, "multirun.yaml", RUNNING_LOCK)
 
 
 def run_key(config: dict[str, Any]) -> str:
@@ -264,7 +267,6 @@ def check_hydra_settings(config: Any, sweep: bool) -> None:
     check_name_lengths(Path(folder), key)
 
 
-RUNNING_LOCK = ".running.lock"
 _running_locks: list[int] = []  # open for the process's life: the lock lasts as long
 
 
