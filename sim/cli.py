@@ -11,8 +11,10 @@ one top-level handler.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from sim import CONFIG_DIR, __version__
@@ -42,8 +44,9 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         _check_arguments(arguments, overrides)
-        _run_hydra(args=arguments, args_parser=parser, task_function=run_job,
-                   config_path=str(CONFIG_DIR), config_name="config")
+        with _help_without_hydra_group_listing(arguments.help):
+            _run_hydra(args=arguments, args_parser=parser, task_function=run_job,
+                       config_path=str(CONFIG_DIR), config_name="config")
         raise_failure_of_single_run()
     except UserError:
         remove_folders_of_failed_run()
@@ -58,6 +61,25 @@ def main(argv: list[str] | None = None) -> int:
         remove_folders_of_failed_run()
         raise
     return 0
+
+
+@contextlib.contextmanager
+def _help_without_hydra_group_listing(app_help: bool) -> Iterator[None]:
+    """For `--help`, skip Hydra's listing of every config group, which the project's help
+    template does not show: it lists its own groups (`${sim_groups:}`), while Hydra's
+    listing re-reads its whole config repository for each of some ninety groups, most of
+    the time `--help` took. `--hydra-help` keeps Hydra's listing."""
+    if not app_help:
+        yield
+        return
+    from hydra._internal.hydra import Hydra
+
+    listing = Hydra.format_config_groups
+    Hydra.format_config_groups = lambda self, predicate, compact=True: ""
+    try:
+        yield
+    finally:
+        Hydra.format_config_groups = listing
 
 
 def _check_arguments(arguments: Any, overrides: list[str]) -> None:
