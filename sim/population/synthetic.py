@@ -308,7 +308,11 @@ def _draw_schools(
     inspection = model.inspection
     rate = model.improvement.own_improvement_rate
     interval_terms = np.full(n, np.asarray(inspection.interval_years_by_grade)[1] * TERMS_PER_YEAR)
-    terms_since = np.floor(rng.random(n) * interval_terms).astype(np.int32) + 1
+    # Where each school is in its inspection cycle: uniform, as in a cycle that has run for
+    # years (the stationary distribution of a renewal process), so that inspections are
+    # spread evenly over the terms from the start.
+    cycle_position = rng.random(n)
+    terms_since = np.floor(cycle_position * interval_terms).astype(np.int32) + 1
     walked = np.sqrt(2 * population.deviation_sd**2 * (1 - (1 - rate) ** terms_since))
     then = effectiveness + rng.normal(0, 1, n) * walked
     grade = grade_from_effectiveness(then + rng.normal(0, inspection.noise_sd, n),
@@ -316,13 +320,15 @@ def _draw_schools(
     before = then + rng.normal(0, 1, n) * population.deviation_sd * PREVIOUS_INSPECTION_SPREAD
     previous_grade = grade_from_effectiveness(before + rng.normal(0, inspection.noise_sd, n),
                                               inspection.cut_points)
-    # Schools graded below good are seen again sooner: fold their time since inspection
-    # into their own shorter interval.
-    own_interval = np.asarray(inspection.interval_years_by_grade)[grade - 1] * TERMS_PER_YEAR
-    terms_since = np.minimum(terms_since, np.maximum(1, np.floor(
-        rng.random(n) * own_interval))).astype(np.int32)
+    # Each school's own cycle is drawn as inspection draws the next one (its grade's
+    # interval, up to `interval_jitter_years` early), and the school sits at the same
+    # position in it: schools graded below good are seen again sooner.
+    own_interval = np.maximum(1, np.round(
+        (np.asarray(inspection.interval_years_by_grade)[grade - 1]
+         - inspection.interval_jitter_years * rng.random(n)) * TERMS_PER_YEAR)).astype(np.int32)
+    terms_since = np.floor(cycle_position * own_interval).astype(np.int32) + 1
     last_inspection_term = -terms_since
-    inspection_due_term = (last_inspection_term + np.round(own_interval)).astype(np.int32)
+    inspection_due_term = (last_inspection_term + own_interval).astype(np.int32)
 
     behaviour, buy_in = draw_behaviour_and_buy_in(effectiveness, population, rng)
     teachers, ect1, ect2 = draw_staff(establishment, population, rng)

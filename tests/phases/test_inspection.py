@@ -51,3 +51,17 @@ def test_inspection_noise_is_what_makes_grades_differ_from_cut_points():
     agreement = (model.schools.grade[due] ==
                  grade_from_effectiveness(model.schools.effectiveness[due], cuts)).mean()
     assert agreement < 0.9
+
+
+def test_inspections_per_term_have_no_wave():
+    """Schools start at a uniform position in their own inspection cycle (as in a cycle that
+    has run for years), so the number of inspections per term stays within 20% of its mean
+    from the first term: no wave of schools all due at once."""
+    model = make_model("scenario=national", "scenario.scale=0.25", "seed=3", "horizon_years=6",
+                       "output.school_panel=false")
+    model.run()
+    events = model.results().events
+    per_term = events[events["kind"] == "inspection"].groupby("term").size()
+    assert len(per_term) == model.horizon_terms
+    ratio = per_term / per_term.mean()
+    assert ratio.between(0.8, 1.2).all(), ratio.round(2).tolist()
