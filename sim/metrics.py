@@ -230,6 +230,8 @@ def school_panel(model: SchoolSystemModel) -> dict[str, np.ndarray]:
         "vacancies": schools.vacancies,
         "early_career_teachers": schools.early_career_year1 + schools.early_career_year2,
         "support_received_fte": model.tallies.support_this_year,
+        **model.tallies.flows_this_year,
+        "inspected": schools.last_inspection_term > model.term - TERMS_PER_YEAR,
         "awaiting_sponsor": schools.awaiting_sponsor,
     }
     return {name: np.array(values, copy=True) for name, values in columns.items()}

@@ -34,7 +34,15 @@ from sim.network import PartnershipNetwork
 from sim.phases import capacity, diagnosis, improvement, inspection, structure, workforce
 from sim.policies import PolicyEffects, make_policy
 from sim.population import build_population
-from sim.state import SPENDING_SOURCES, TERMS_PER_YEAR, Governance, RunTallies, TermSupport, TrustKind
+from sim.state import (
+    SCHOOL_FLOWS,
+    SPENDING_SOURCES,
+    TERMS_PER_YEAR,
+    Governance,
+    RunTallies,
+    TermSupport,
+    TrustKind,
+)
 from sim.streams import RandomStreams
 
 if TYPE_CHECKING:
@@ -112,7 +120,8 @@ class SchoolSystemModel(mesa.Model):
         self._reach_from_area_centre: tuple[float, np.ndarray] | None = None
         # What a term and the run add up, beyond the arrays (each field says who writes it).
         self.support = TermSupport.none(schools.n)
-        self.tallies = RunTallies(support_this_year=np.zeros(schools.n))
+        self.tallies = RunTallies()
+        self.tallies.start_year(schools.n)
         self.rebuild_structure()
         self.school_agents = [School(self, row) for row in range(schools.n)]
         self.trust_agents = [Trust(self, row) for row in range(self.trusts.n)]
@@ -151,7 +160,7 @@ class SchoolSystemModel(mesa.Model):
                 YEARLY_PHASE.run_year(self, trends=False)
         self.term = 0
         self.streams, self.events = run_streams, run_events
-        self.tallies.support_this_year = np.zeros(schools.n)
+        self.tallies.start_year(schools.n)
         self.tallies.grades_gained = self.tallies.schools_moved_to_good = 0
 
     def _run_term_phases(self) -> None:
@@ -214,6 +223,8 @@ class SchoolSystemModel(mesa.Model):
         self._run_term_phases()
         tallies = self.tallies
         tallies.support_this_year += self.schools.support_received
+        for flow, field_name in SCHOOL_FLOWS.items():
+            tallies.flows_this_year[flow] += getattr(self.schools, field_name)
         tallies.spending_to_date_gbp += sum(self.support.spending_gbp.values())
         end_of_year = self.term % TERMS_PER_YEAR == TERMS_PER_YEAR - 1
         if end_of_year:
@@ -227,7 +238,7 @@ class SchoolSystemModel(mesa.Model):
         if end_of_year:
             if self.parameters.output.school_panel:
                 self._panel.append(metrics.school_panel(self))
-            tallies.support_this_year = np.zeros(self.schools.n)
+            tallies.start_year(self.schools.n)
         self.term += 1
 
     def run(self, progress: bool = False) -> None:

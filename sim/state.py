@@ -83,7 +83,7 @@ GOVERNANCE_NAMES = {
 _FILLED: dict[str, object] = {
     "contract_trust": -1, "contract_start_term": -(10**6), "contract_end_term": -(10**6),
     "contract_start_grade": 0, "contract_support_fte": 0.0,
-    **dict.fromkeys(("leavers", "movers", "early_career_year1_leavers",
+    **dict.fromkeys(("leavers", "movers", "movers_in", "new_entrants", "early_career_year1_leavers",
                      "early_career_year1_at_risk", "teachers_at_risk",
                      "perceived_need", "area_view_of_need", "is_giver", "is_taker",
                      "support_received", "effective_support", "giver_drain"), 0),
@@ -141,6 +141,8 @@ class SchoolArrays:
     # flows and per-term derived values, rewritten every term (zero until the first term)
     leavers: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     movers: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    movers_in: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    new_entrants: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     early_career_year1_leavers: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     early_career_year1_at_risk: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     teachers_at_risk: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
@@ -365,8 +367,20 @@ class RunTallies:
     # The model's step, at each year's end: the year's trust moves and the academies then.
     trust_moves_by_year: list[int] = field(default_factory=list)
     academies_by_year: list[int] = field(default_factory=list)
-    # The model's step: pounds spent since term 0, and each school's support (FTE) so far
-    # this year (the yearly panel's support_received_fte).
+    # The model's step: pounds spent since term 0, and each school's support (FTE) and
+    # teacher flows so far this year (the yearly panel's support_received_fte and flows).
     spending_to_date_gbp: float = 0.0
     support_this_year: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    flows_this_year: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def start_year(self, n_schools: int) -> None:
+        """Zero the yearly sums (at the start of the run and after each year's panel)."""
+        self.support_this_year = np.zeros(n_schools)
+        self.flows_this_year = {flow: np.zeros(n_schools, np.int64) for flow in SCHOOL_FLOWS}
+
+
+# Each school's teacher flows, summed over a year for the panel: the SchoolArrays field
+# each is read from, by its name in schools.parquet.
+SCHOOL_FLOWS = {"leavers": "leavers", "movers_out": "movers", "movers_in": "movers_in",
+                "new_entrants": "new_entrants"}
 

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from sim.run import simulate
-from tests.conftest import make_config
+from tests.conftest import make_config, make_model
 
 YEARS = 4
 
@@ -75,3 +75,24 @@ def test_governance_in_the_panel_is_that_years(run):
         assert academy_share == pytest.approx(summer.loc[year, "academy_share_primary"]), year
         # A maintained school has no trust, and an academy has one, in the same year.
         assert ((rows["governance"] == "maintained") == rows["trust_id"].isna()).all(), year
+
+
+def test_the_panel_flows_account_for_each_schools_teachers():
+    """Each school's year: teachers at its end = teachers a year before - leavers - movers
+    out + movers in + new entrants, and `inspected` marks the schools inspected that year."""
+    model = make_model("scenario=opportunity_area", "seed=6", "horizon_years=3")
+    before = model.schools.teachers.astype(np.int64).copy()
+    inspections = []
+    model.run()
+    result = model.results()
+    events = result.events
+    for year, rows in result.schools.groupby("year"):
+        rows = rows.sort_values("urn")
+        flows = (-rows["leavers"] - rows["movers_out"] + rows["movers_in"]
+                 + rows["new_entrants"]).to_numpy()
+        after = rows["teachers"].to_numpy()
+        assert np.array_equal(after - before, flows), year
+        before = after
+        seen = events[(events["kind"] == "inspection") & (events["year"] == year)]
+        inspections.append((set(rows.loc[rows["inspected"], "urn"]), set(seen["urn"])))
+    assert all(panel == logged for panel, logged in inspections)

@@ -170,6 +170,8 @@ def run_term(model: SchoolSystemModel, rng: np.random.Generator | None = None) -
     schools.leavers = ect1_leavers + ect2_leavers + experienced_leavers
     schools.early_career_year1_leavers = ect1_leavers
     schools.movers = movers
+    schools.movers_in = placed_movers.astype(np.int32)
+    schools.new_entrants = (new_early_career + new_experienced).astype(np.int32)
     # Movers who found no post in their own local authority have left it: to the area they
     # are leavers. Counted per authority, reported in the model-level measures.
     model.tallies.unplaced_movers = int(movers.sum() - placed_movers.sum())
