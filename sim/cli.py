@@ -19,7 +19,7 @@ from typing import Any
 
 from sim import CONFIG_DIR, __version__
 from sim.config import register
-from sim.errors import UserError, refuse_bad_arguments, run_command
+from sim.errors import UserError, refuse_bad_arguments
 from sim.explain import explain
 from sim.run import raise_failure_of_single_run, remove_folders_of_failed_run, run_job
 
@@ -120,8 +120,3 @@ def _check_package(package: str, overrides: list[str]) -> None:
     if OmegaConf.select(config, package) is None:
         raise UserError(f"--package {package}: there is no such part of the config (try "
                         f"--package model.trusts, or leave --package out)")
-
-
-def command() -> None:
-    """Entry point of `python -m sim`."""
-    run_command(main)

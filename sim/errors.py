@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
+import importlib
 import os
 import platform
 import signal
@@ -226,6 +227,19 @@ def refuse_bad_arguments(parser: argparse.ArgumentParser, command: str) -> None:
         raise UserError(f"{message} (see {command} --help)")
 
     parser.error = refuse  # type: ignore[method-assign]
+
+
+def run_command_module(module: str) -> NoReturn:
+    """Run the `main` of a command's module (`python -m sim`, `sim.compare`,
+    `sim.sensitivity`) as `run_command` does, loading the module only once the signal
+    handlers are set: Ctrl-C or SIGTERM while Hydra, numpy and the model load gets the one
+    line too."""
+    install_signal_handlers()
+    try:
+        main = importlib.import_module(module).main
+    except (KeyboardInterrupt, Terminated) as stopped:
+        report(stopped)
+    run_command(main)
 
 
 def run_command(main: Callable[[], int | None]) -> NoReturn:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -64,6 +65,30 @@ def largest_mat(model: SchoolSystemModel) -> tuple[int, np.ndarray]:
     sizes = np.array([(trust == t).sum() for t in mats])
     chosen = int(mats[np.argmax(sizes)])
     return chosen, np.flatnonzero(trust == chosen)
+
+
+def wait_for(condition, timeout: float = 120.0) -> None:  # type: ignore[no-untyped-def]
+    """Wait until `condition()` holds, failing the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.05)
+
+
+def session_processes(session: int) -> list[int]:
+    """Processes still running in a session (zombies awaiting their parent excluded)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session and fields[0] != "Z":
+            found.append(int(entry.name))
+    return found
 
 
 @pytest.fixture

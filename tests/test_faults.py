@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from sim.outputs import OUTPUT_FILES
-from tests.conftest import environment, snapshot
+from tests.conftest import environment, session_processes, snapshot, wait_for
 
 LONG_RUN = ("scenario=national", "horizon_years=10", "output.plots=false")
 RUN_FILES = sorted({*OUTPUT_FILES, "run.log"} - {"summary.png"})
@@ -35,31 +35,8 @@ def start(arguments: tuple[str, ...], cwd: Path) -> subprocess.Popen[str]:
                             start_new_session=True)
 
 
-def wait_for(condition, timeout: float = 120.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.05)
-
-
 def staging(folder: Path) -> list[Path]:
     return [p for p in folder.iterdir() if p.name.endswith(".staging")] if folder.exists() else []
-
-
-def session_processes(session: int) -> list[int]:
-    """Processes still running in a session (zombies awaiting their parent excluded)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[3]) == session and fields[0] != "Z":
-            found.append(int(entry.name))
-    return found
 
 
 def one_error_line(stderr: str) -> str:

@@ -15,7 +15,7 @@ import yaml
 
 from sim.sensitivity.command import main
 from sim.sensitivity.setup import SensitivityError
-from tests.conftest import environment, snapshot
+from tests.conftest import environment, session_processes, snapshot, wait_for
 
 TINY = {"scenario": "opportunity_area", "horizon_years": 1, "seed": 0,
         "outcomes": ["good_or_better_change", "teacher_leaving_rate_mean"],
@@ -180,29 +180,6 @@ def start(arguments: list[str], cwd: Path) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-m", "sim.sensitivity", *arguments], cwd=cwd,
                             text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env=environment(), start_new_session=True)
-
-
-def wait_for(condition, timeout: float = 120.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.05)
-
-
-def session_processes(session: int) -> list[int]:
-    """Processes still running in a session (zombies awaiting their parent excluded)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[3]) == session and fields[0] != "Z":
-            found.append(int(entry.name))
-    return found
 
 
 def sim_lines(stderr: str) -> list[str]:

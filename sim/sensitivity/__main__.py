@@ -1,8 +1,8 @@
 """`python -m sim.sensitivity`: see sim.sensitivity.
 
-Ctrl-C or SIGTERM while the command starts (importing Hydra, numpy and the model takes a
-second) ends it with one line too, as it does later: the handlers are set before anything
-heavy loads (as in `sim.__main__`).
+Ctrl-C or SIGTERM while the command starts ends it with one line too, as it does later:
+`sim.errors` is loaded first (itself light), and the command's module only once the signal
+handlers are set (`sim.errors.run_command_module`).
 """
 
 import sys
@@ -14,9 +14,4 @@ except KeyboardInterrupt:  # Ctrl-C in the first milliseconds: the line sim.erro
     sys.exit(130)
 
 if __name__ == "__main__":
-    errors.install_signal_handlers()
-    try:
-        from sim.sensitivity.command import main
-    except (KeyboardInterrupt, errors.Terminated) as stopped:
-        errors.report(stopped)
-    errors.run_command(main)
+    errors.run_command_module("sim.sensitivity.command")

@@ -82,13 +82,14 @@ def quoted(text: str) -> str:
 
 def _relay(stream: IO[str]) -> None:
     """Pass the sweep's standard error on, line by line, but for its interruption line."""
-    try:
-        for line in stream:
-            if not line.startswith(SWEEP_INTERRUPTED):
+    relaying = True
+    for line in stream:  # read to the end either way, so the sweep never blocks on the pipe
+        if relaying and not line.startswith(SWEEP_INTERRUPTED):
+            try:
                 sys.stderr.write(line)
                 sys.stderr.flush()
-    except (OSError, ValueError):
-        pass  # our standard error is gone: nobody is reading
+            except (OSError, ValueError):  # our standard error is gone: nobody is reading
+                relaying = False
 
 
 def _stop(process: subprocess.Popen[str], ctrl_c: bool) -> None:
