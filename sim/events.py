@@ -7,15 +7,17 @@ of a run the batches become one tidy table, one row per event, with these column
 | column | meaning |
 |---|---|
 | term, year | when (term counts from 0; year is the academic year it falls in) |
-| kind | inspection, join, brokering_refusal, orphan, academy_order, head_replaced, and for |
-| | academies: rebrokering_ordered, rebrokering_wait, rebrokering_withdrawn |
+| kind | inspection, academy_order, placement, conversion, join, brokering_refusal, orphan, |
+| | head_replaced, and for academies: rebrokering_ordered, rebrokering_wait, rebrokering_withdrawn |
 | urn | the school |
 | trust_id | the trust involved (the refusing trust for refusals; the new trust for joins) |
 | old_trust_id | for joins, the trust the school left (null if none) |
 | old_grade, new_grade | for inspections: the grade before and after |
 | rule | for refusals: the due-diligence rule that refused |
 | wait_terms | for joins, orphans and rebrokering waits: terms the school has waited for a new trust |
-| detail | for joins: how the school came to join (sponsored, converted, rebrokered, ...) |
+| detail | for inspections: graded or ungraded; for joins: how the school came to join |
+| | (sponsored, converted, rebrokered, ...); for conversions: sponsored or converter |
+| outcome | for ungraded inspections: confirmed, graded_inspection_next or converted_to_graded |
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import pandas as pd
 # event it does not apply to.
 NOT_APPLICABLE: dict[str, object] = {"trust": -1, "old_trust": -1, "old_grade": -1,
                                      "new_grade": -1, "rule": None, "wait_terms": -1,
-                                     "detail": None}
+                                     "detail": None, "outcome": None}
 COLUMNS = ("term", "kind", "school", *NOT_APPLICABLE)
 
 
@@ -116,7 +118,7 @@ class EventLog:
             values = column(name, np.int64)
             frame[name] = pd.array(np.where(values >= 0, values, 0), dtype="Int64")
             frame.loc[values < 0, name] = pd.NA
-        for name in ("rule", "detail"):
+        for name in ("rule", "detail", "outcome"):
             frame[name] = pd.array(column(name, object), dtype="string")
         return frame[["term", "year", "kind", "urn", "trust_id", "old_trust_id", "old_grade",
-                      "new_grade", "rule", "wait_terms", "detail"]]
+                      "new_grade", "rule", "wait_terms", "detail", "outcome"]]

@@ -160,6 +160,8 @@ def term_measures(model: SchoolSystemModel) -> dict[str, float | int]:
         "share_trusts_below_threshold":
             share(ratio < trusts.giver_taker_threshold, mats_with_takers)
             if mats_with_takers.any() else 0.0,
+        "share_mats_below_threshold":
+            share(ratio < trusts.giver_taker_threshold, mats) if mats.any() else 0.0,
         "support_per_taker_fte":
             float(schools.support_received[schools.is_taker].mean()) if schools.is_taker.any() else 0.0,
         "targeting_correlation": correlation(schools.support_received, need),

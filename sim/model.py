@@ -51,12 +51,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # The phases of a term, in order; each module's `run_term(model)` is the phase.
-TERM_PHASES = (workforce, diagnosis, capacity, improvement, inspection)
-# After the summer term: heads, academy orders, brokering, conversions, trust growth.
+TERM_PHASES = (workforce, diagnosis, capacity, improvement, inspection, structure)
+# After the summer term: heads, rebrokering orders, conversions, trust growth.
 YEARLY_PHASE = structure
 
 WARM_UP_TERMS = 6
-SPIN_UP_TERMS = 12
+SPIN_UP_TERMS = 72
 SPIN_UP_PURPOSE = 0x5350494E
 
 
@@ -132,18 +132,21 @@ class SchoolSystemModel(mesa.Model):
         improvement.equilibrate_potential(self)
         if population.report is None:
             self._spin_up(SPIN_UP_TERMS)
+        structure.backdate_academy_orders(self)
 
         self._timeseries: list[dict[str, float | int]] = []
         self._panel: list[dict[str, np.ndarray]] = []
 
     def _spin_up(self, terms: int) -> None:
-        """Run phases 1-5 and yearly interventions for `terms` before term 0; keep nothing.
+        """Run phases 1-5 and heads' turnover for `terms` before term 0; keep nothing.
 
-        Below-good schools are inspected more often than good ones, so the share of each
-        grade in a system at rest is not the share a snapshot of effectiveness gives.
-        Running one inspection cycle (four years) before the start lets grades reach the
-        model's own stationary state; events, flows and spending of the spin-up are
-        discarded and the run's random streams are untouched (common random numbers).
+        Below-good schools are inspected more often than good ones, and support lifts weak
+        schools while shocks and departing heads pull others down, so the spread of
+        effectiveness and grades in a system at rest is not the one the population is
+        drawn with. Running three inspection cycles (twelve years) before the start lets
+        them reach the model's own stationary state under the place's governance as it
+        is; events, flows and spending of the spin-up are discarded and the run's random
+        streams are untouched (common random numbers).
         """
         run_streams, run_events = self.streams, self.events
         self.streams = RandomStreams(self.parameters.seed, purpose=SPIN_UP_PURPOSE)
@@ -153,11 +156,13 @@ class SchoolSystemModel(mesa.Model):
         schools.inspection_due_term -= terms
         for term in range(-terms, 0):
             self.term = term
-            self._run_term_phases()
+            for phase in TERM_PHASES:
+                # The place's governance is its data: the commissioner's orders,
+                # placements and openings, like every trend, wait for the run.
+                if phase is not YEARLY_PHASE:
+                    phase.run_term(self)
             if term % TERMS_PER_YEAR == TERMS_PER_YEAR - 1:
-                # Heads come and go, and the commissioner intervenes in failing schools,
-                # at rest too; the trends (conversions, mergers) wait for the run.
-                YEARLY_PHASE.run_year(self, trends=False)
+                YEARLY_PHASE.run_year(self, trends=False)  # heads come and go at rest too
         self.term = 0
         self.streams, self.events = run_streams, run_events
         self.tallies.start_year(schools.n)
@@ -280,11 +285,14 @@ class SchoolSystemModel(mesa.Model):
     def summary(self, timeseries: pd.DataFrame, events: pd.DataFrame) -> dict[str, object]:
         """Headline scalars for sweeps (docs/ODD.md section 6; results/README.md lists them)."""
         first, last = timeseries.iloc[0], timeseries.iloc[-1]
-        inspections = events[events["kind"] == "inspection"]
+        inspections = events[(events["kind"] == "inspection") & (events["detail"] == "graded")]
         change = (inspections["old_grade"] - inspections["new_grade"]).astype(float)
         spending = float(timeseries["spending_total_gbp"].sum())
         contracts = events[events["kind"] == "contract_end"]
-        joins = events[(events["kind"] == "join") & events["detail"].isin(["sponsored", "rebrokered"])]
+        # A waiting school's wait ends when it is placed with a sponsor, or, for an
+        # academy, when it moves to its new trust.
+        joins = events[(events["kind"] == "placement")
+                       | ((events["kind"] == "join") & (events["detail"] == "rebrokered"))]
         tallies = self.tallies
         academies = np.asarray(tallies.academies_by_year, dtype=float)
         moves = np.asarray(tallies.trust_moves_by_year, dtype=float)

@@ -83,6 +83,7 @@ GOVERNANCE_NAMES = {
 _FILLED: dict[str, object] = {
     "contract_trust": -1, "contract_start_term": -(10**6), "contract_end_term": -(10**6),
     "contract_start_grade": 0, "contract_support_fte": 0.0,
+    "sponsor_trust": -1, "opening_term": -(10**6), "academy_order_term": -(10**6),
     **dict.fromkeys(("leavers", "movers", "movers_in", "new_entrants", "early_career_year1_leavers",
                      "early_career_year1_at_risk", "teachers_at_risk",
                      "perceived_need", "area_view_of_need", "is_giver", "is_taker",
@@ -132,6 +133,15 @@ class SchoolArrays:
     governance: np.ndarray  # int8, Governance
     trust: np.ndarray  # int32, trust row or NO_TRUST
     awaiting_sponsor_since_term: np.ndarray  # int32, NEVER if not waiting for a sponsor
+    # True where the next inspection is graded (a full, section 5 inspection); good and
+    # outstanding schools otherwise get an ungraded one (from the grade if not given)
+    next_inspection_graded: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    # a maintained school under an academy order: the term of the order (NEVER if none), and
+    # once the commissioner has matched it with a sponsor, the trust and the term it opens
+    # as the trust's academy (NEVER until placed)
+    academy_order_term: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    sponsor_trust: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    opening_term: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     # a fixed-term contract with a MAT (seed 003), filled in when one starts
     contract_trust: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     contract_start_term: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
@@ -156,6 +166,8 @@ class SchoolArrays:
 
     def __post_init__(self) -> None:
         n = len(self.urn)
+        if len(self.next_inspection_graded) == 0 and n:
+            self.next_inspection_graded = self.grade >= Grade.REQUIRES_IMPROVEMENT
         for column in fields(self):
             array = getattr(self, column.name)
             if column.name in _FILLED and len(array) == 0:
@@ -182,6 +194,17 @@ class SchoolArrays:
     @property
     def awaiting_sponsor(self) -> np.ndarray:
         return self.awaiting_sponsor_since_term != NEVER
+
+    @property
+    def under_academy_order(self) -> np.ndarray:
+        """Waiting for a sponsor, or placed with one and not yet open (or an academy
+        waiting to be rebrokered)."""
+        return self.awaiting_sponsor | (self.sponsor_trust >= 0)
+
+    @property
+    def placed_with_sponsor(self) -> np.ndarray:
+        """Under an academy order, matched with a sponsor, not yet open as its academy."""
+        return self.sponsor_trust >= 0
 
     @property
     def under_contract(self) -> np.ndarray:
@@ -376,6 +399,7 @@ class RunTallies:
     def start_year(self, n_schools: int) -> None:
         """Zero the yearly sums (at the start of the run and after each year's panel)."""
         self.support_this_year = np.zeros(n_schools)
+        self.trust_moves_this_year = 0
         self.flows_this_year = {flow: np.zeros(n_schools, np.int64) for flow in SCHOOL_FLOWS}
 
 

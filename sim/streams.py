@@ -23,6 +23,9 @@ STREAMS = ("population", "workforce", "diagnosis", "improvement", "inspection", 
 # their parent and is not drawn from itself).
 YEARLY_STEPS = ("heads", "academy_orders", "rebrokering", "brokering", "conversions",
                 "new_trusts", "single_academy_trusts", "transfers", "mergers")
+# The commissioner's steps every term (academy orders after the term's inspections, its
+# brokering round), each with its own stream every term, as the yearly steps have.
+TERMLY_STEPS = ("academy_orders", "brokering")
 
 
 class RandomStreams:
@@ -40,6 +43,7 @@ class RandomStreams:
             else:
                 setattr(self, name, np.random.default_rng(child))
         self._this_year: tuple[int, dict[str, np.random.Generator]] = (0, {})
+        self._this_term: tuple[int, dict[str, np.random.Generator]] = (0, {})
 
     def yearly(self, step: str, term: int) -> np.random.Generator:
         """The stream of one step of the yearly phase in the year of `term`: the same
@@ -52,6 +56,19 @@ class RandomStreams:
             parent = self._structure_seed
             # A spawn key must be non-negative; the spin-up's years are negative.
             key = (*parent.spawn_key, year % 2**32, YEARLY_STEPS.index(step))
+            generators[step] = np.random.default_rng(
+                np.random.SeedSequence(parent.entropy, spawn_key=key))
+        return generators[step]
+
+    def termly(self, step: str, term: int) -> np.random.Generator:
+        """The stream of one of the commissioner's termly steps in `term` (its keys follow
+        the yearly steps', so no termly stream is ever a yearly one)."""
+        if self._this_term[0] != term:
+            self._this_term = (term, {})
+        generators = self._this_term[1]
+        if step not in generators:
+            parent = self._structure_seed
+            key = (*parent.spawn_key, term % 2**32, len(YEARLY_STEPS) + TERMLY_STEPS.index(step))
             generators[step] = np.random.default_rng(
                 np.random.SeedSequence(parent.entropy, spawn_key=key))
         return generators[step]

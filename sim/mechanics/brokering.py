@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 _REQUIRES_IMPROVEMENT = int(Grade.REQUIRES_IMPROVEMENT)
 _MULTI_ACADEMY_TRUST = int(Governance.MULTI_ACADEMY_TRUST)
+_MAINTAINED = int(Governance.MAINTAINED)
 # A MAT of `new_hub_min_schools` or more that takes a school further than this share of
 # its hub radius from every hub it has opens a hub there (seed 000: trusts grow by
 # geographical hubs; the share is a judgement: beyond it the school would sit at the
@@ -98,8 +99,11 @@ class Broker:
         # A trust judges its capacity from what it knows: which members give support, and
         # which are graded below good (the schools "needing help", seed 004).
         index = trust_index(schools.trust)
+        weak = schools.grade >= Grade.REQUIRES_IMPROVEMENT
         self.givers = count_by_trust(schools.is_giver, index, trusts.n)
-        self.takers = count_by_trust(schools.grade >= Grade.REQUIRES_IMPROVEMENT, index, trusts.n)
+        # A school placed with a sponsor and not yet open is already the sponsor's to help.
+        self.takers = count_by_trust(weak, index, trusts.n) + count_by_trust(
+            weak & schools.placed_with_sponsor, trust_index(schools.sponsor_trust), trusts.n)
         self.sizes = count_by_trust(None, index, trusts.n)
         on_map = trusts.active[hubs.trust] & (trusts.kind[hubs.trust] == TrustKind.MULTI_ACADEMY_TRUST)
         self.hub_rows = np.flatnonzero(on_map)
@@ -178,16 +182,57 @@ class Broker:
         start = np.searchsorted(position, np.arange(len(schools) + 1))
         return Candidates(position, trust, distance, start)
 
-    def join(self, school: int, trust: int, reason: str, *, record: bool = True) -> None:
-        """Move a school into a MAT, keeping counts, hubs and the graph in step."""
+    def place(self, school: int, trust: int) -> None:
+        """Match a maintained school under an academy order with its sponsor: it opens as
+        the trust's academy `sponsored_opening_lag_terms` later (`open_placed_schools`).
+        The trust counts it among its takers, and its joins this year, from now."""
+        model = self.model
+        schools = model.schools
+        schools.sponsor_trust[school] = trust
+        schools.opening_term[school] = model.term + model.parameters.model.structure.sponsored_opening_lag_terms
+        schools.awaiting_sponsor_since_term[school] = NEVER
+        self.takers[trust] += int(schools.grade[school]) >= _REQUIRES_IMPROVEMENT
+        model.trusts.joins_this_year[trust] += 1
+
+    def open_placed_schools(self) -> int:
+        """Placed schools whose opening term has come open as their sponsor's academies
+        (a `conversion` and a `join`); one whose sponsor has closed since waits again, from
+        its order. Returns how many schools changed trust."""
+        model = self.model
+        schools, trusts = model.schools, model.trusts
+        opening = np.flatnonzero(schools.placed_with_sponsor & (schools.opening_term <= model.term))
+        opened = 0
+        for school in opening.tolist():
+            trust = int(schools.sponsor_trust[school])
+            if not trusts.active[trust]:
+                schools.sponsor_trust[school] = -1
+                schools.opening_term[school] = NEVER
+                schools.awaiting_sponsor_since_term[school] = schools.academy_order_term[school]
+                continue
+            self.join(school, trust, "sponsored", placed=True)
+            opened += 1
+        return opened
+
+    def join(self, school: int, trust: int, reason: str, *, record: bool = True,
+             placed: bool = False) -> None:
+        """Move a school into a MAT, keeping counts, hubs and the graph in step. A `placed`
+        school is already counted among its sponsor's takers and joins."""
         # Called a few hundred times a year, one school at a time: plain ints throughout,
         # as numpy scalars and enum comparisons cost several times more.
         model = self.model
         schools = model.schools
         old = int(schools.trust[school])
-        since = int(schools.awaiting_sponsor_since_term[school])
+        since = int(schools.academy_order_term[school]) if placed \
+            else int(schools.awaiting_sponsor_since_term[school])
         weak = int(schools.grade[school]) >= _REQUIRES_IMPROVEMENT
         giver = bool(schools.is_giver[school])
+        ordered = int(schools.academy_order_term[school])
+        if int(schools.governance[school]) == _MAINTAINED:
+            # A maintained school opens as an academy: sponsored if it was under an order.
+            model.events.record_one(
+                "conversion", model.term, school=school, trust=trust,
+                detail="sponsored" if ordered != NEVER else "converter",
+                wait_terms=model.term - ordered if ordered != NEVER else -1)
         sizes, givers, takers = self.sizes, self.givers, self.takers
         if old >= 0:
             sizes[old] -= 1
@@ -199,8 +244,13 @@ class Broker:
         schools.awaiting_sponsor_since_term[school] = NEVER
         sizes[trust] += 1
         givers[trust] += giver
-        takers[trust] += weak
-        model.trusts.joins_this_year[trust] += 1
+        schools.academy_order_term[school] = NEVER  # an order ends when the school joins
+        if placed:
+            schools.sponsor_trust[school] = -1
+            schools.opening_term[school] = NEVER
+        else:
+            takers[trust] += weak
+            model.trusts.joins_this_year[trust] += 1
         if sizes[trust] >= self._new_hub_min_schools:
             self._maybe_open_hub(school, trust)
         if record:

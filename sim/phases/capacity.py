@@ -3,7 +3,8 @@
 Sources of support, each discounted by distance (seed 000: collaboration is easier and
 cheaper within a geographic hub):
 - **givers in the same MAT**: schools graded good or better, with a head in post for at
-  least `giver_min_head_tenure_terms`, that do not seek support themselves. Each offers
+  least `giver_min_head_tenure_terms`, that do not seek support themselves (seed 004:
+  schools "able to offer school improvement capacity"). Each offers
   `giver_capacity_fte` (more if outstanding, scaled by its head's capacity), shared
   evenly among its trust's takers;
 - **the MAT's central team**: `central_team_fte` shared among the trust's takers in
@@ -126,13 +127,16 @@ def giver_taker_ratios(model: SchoolSystemModel, index: np.ndarray | None = None
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Givers, takers and giver:taker ratio of every trust (ratio is inf with no takers).
 
-    Schools a MAT supports under contract count among its takers: they draw on its givers.
+    As seed 004 counts them: givers are the members able to offer improvement capacity
+    (`is_giver`), takers the members needing help, those graded below good, the same
+    count the trust's due diligence reads (`sim.mechanics.brokering.Broker`). Schools a
+    MAT supports under contract count among its takers: they draw on its givers.
     `index` is `trust_index(schools.trust)`, if the caller has it.
     """
     schools, n_trusts = model.schools, model.trusts.n
     index = trust_index(schools.trust) if index is None else index
     givers = count_by_trust(schools.is_giver, index, n_trusts)
-    takers = count_by_trust(schools.is_taker, index, n_trusts)
+    takers = count_by_trust(schools.grade >= Grade.REQUIRES_IMPROVEMENT, index, n_trusts)
     if schools.under_contract.any():
         takers += count_by_trust(schools.under_contract, trust_index(schools.contract_trust),
                                  n_trusts)
@@ -161,7 +165,8 @@ def run_term(model: SchoolSystemModel) -> None:
     # Masks select by multiplying (x * mask is x or 0): with masks as irregular as these,
     # that costs a fraction of np.where, and gives the same numbers.
 
-    # Givers: good or better, stable leadership, not seeking support themselves.
+    # Givers: good or better with stable leadership, not seeking support themselves (seed
+    # 004: schools "able to offer school improvement capacity").
     grade = schools.grade
     schools.is_giver = ((grade <= Grade.GOOD)
                         & (schools.head_tenure_terms >= p.giver_min_head_tenure_terms)
@@ -177,9 +182,15 @@ def run_term(model: SchoolSystemModel) -> None:
     trust_capacity = capacity - peer_capacity
 
     trust = trust_index(schools.trust)
-    _, takers, ratio = giver_taker_ratios(model, trust)
+    _, _, ratio = giver_taker_ratios(model, trust)
+    # Support goes to the schools seeking it (`is_taker`), which include good schools that
+    # see a need of their own; the ratio's takers are those graded below good.
     taker = schools.is_taker
-    takers_in_own_trust = per_school(takers, trust)
+    seekers = count_by_trust(taker, trust, trusts.n)
+    if schools.under_contract.any():  # contracted schools draw on the MAT's givers too
+        seekers += count_by_trust(schools.under_contract, trust_index(schools.contract_trust),
+                                  trusts.n)
+    takers_in_own_trust = per_school(seekers, trust)
 
     # Givers in the same MAT share their capacity evenly among the trust's takers.
     reach = network.same_trust_decay @ trust_capacity

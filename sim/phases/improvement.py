@@ -37,6 +37,7 @@ from sim.state import (
     TYPICAL_LEADERSHIP,
     TYPICAL_SELF_ASSESSMENT_ACCURACY,
     Grade,
+    grade_index,
     per_school,
     trust_index,
 )
@@ -73,16 +74,31 @@ class ImprovementParameters:
         0.15, "share of the gap to its usual behaviour a school closes each year", source=JUDGEMENT,
         low=0.0, high=1.0)
     churn_penalty: float = parameter(
-        0.5,
+        0.15,
         "effectiveness lost per term per unit of yearly teacher turnover above the "
         "reference",
-        source=JUDGEMENT, low=0.0, high=5.0, why="0.5; judgement")
+        source=JUDGEMENT, low=0.0, high=5.0,
+        why="0.15: ten points more turnover holds a school about 0.07 below its potential, "
+            "the order of Ronfeldt, Loeb and Wyckoff 2013 (AERJ: turnover lowers attainment by a "
+            "few hundredths of an sd); judgement")
     vacancy_penalty: float = parameter(
-        2.0, "effectiveness lost per term per unit of vacancy rate above the reference",
-        source=JUDGEMENT, low=0.0, high=20.0, why="2.0 (vacancy rates are ~0.003); judgement")
+        1.0, "effectiveness lost per term per unit of vacancy rate above the reference",
+        source=JUDGEMENT, low=0.0, high=20.0,
+        why="1.0 (vacancy rates are ~0.003; one post in fifty vacant costs 0.02 a term); judgement")
     early_career_penalty: float = parameter(
-        0.5, "effectiveness lost per term per unit of early-career share above the reference",
-        source=JUDGEMENT, low=0.0, high=5.0, why="0.5; judgement")
+        0.25, "effectiveness lost per term per unit of early-career share above the reference",
+        source=JUDGEMENT, low=0.0, high=5.0,
+        why="0.25: new teachers are less effective in their first years (Kini and Podolsky 2016), "
+            "a small part of a school's quality; judgement")
+    focus_after_judgement_by_grade: list[float] = parameter(
+        [1.0, 1.0, 2.5, 2.5],
+        "own improvement rate after a graded judgement of grade 1-4, relative to a good "
+        "school's: a weak judgement focuses leaders and brings monitoring",
+        source="Allen and Burgess 2012 (CMPO 12/287) and Hussain 2015 (J. Human Resources): "
+               "schools just failing an inspection improve faster than those just passing",
+        low=0.0, high=10.0,
+        why="1-2.5; the size is a judgement, with the spread of schools calibrated to how often "
+            "requires improvement becomes good", length=4)
     reference_turnover: float = parameter(
         0.15, "yearly leaving plus moving of a typical school",
         source="DfE School Workforce Census 2019", low=0.0, high=2.0,
@@ -94,10 +110,11 @@ class ImprovementParameters:
     reference_early_career_share: float = parameter(
         0.09, "early-career share of a typical school", source=JUDGEMENT, low=0.0, high=1.0)
     shock_sd: float = parameter(
-        0.15, "sd of termly shocks to effectiveness",
+        0.27, "sd of termly shocks to effectiveness",
         source="seed 002: staff fall ill, cohorts change", low=0.0, high=1.0,
-        why="seed 002: 0.15, Morris 0.1-0.2; effectiveness units (about one sd of England's schools); the "
-            "high end is that many sds (judgement)")
+        why="seed 002; 0.27 calibrated with the context spread to how lasting a weak grade is (56-78% "
+            "of requires-improvement schools good at their next graded inspection); effectiveness "
+            "units (about one sd of England's schools); the high end is that many sds (judgement)")
     major_shock_probability_per_year: float = parameter(
         0.03, "chance of a major setback in a year", source="seed 002: tragedies", low=0.0,
         high=0.95,
@@ -113,6 +130,11 @@ class ImprovementParameters:
 # Support from outside any trust carries no trust's prescriptiveness; a contracted school
 # outside one reads this mid-scale value (only reached where a trust's support is 0).
 NO_TRUST_PRESCRIPTIVENESS = 0.5
+# England's FSM fifths' upper bounds (judgement from DfE Schools, pupils and their
+# characteristics 2019: the quintiles of schools' FSM share), and the smallest group held
+# at rest on its own.
+ENGLAND_FSM_FIFTHS = (0.06, 0.11, 0.17, 0.25)
+MIN_REST_GROUP = 30
 # Behaviour lost per year per unit of teacher turnover above `reference_turnover`
 # (judgement: ten points more turnover costs 0.01 of behaviour a year).
 BEHAVIOUR_EROSION_PER_TURNOVER = 0.1
@@ -162,8 +184,9 @@ def effective_support(model: SchoolSystemModel, need_level: np.ndarray) -> tuple
 def own_improvement_rate(model: SchoolSystemModel) -> np.ndarray:
     """Share of the gap to potential each school closes in a term on its own."""
     schools, p = model.schools, model.parameters.model.improvement
+    focus = np.asarray(p.focus_after_judgement_by_grade)[grade_index(schools.grade)]
     return np.clip(
-        p.own_improvement_rate
+        p.own_improvement_rate * focus
         * (schools.leadership / TYPICAL_LEADERSHIP)
         * (schools.self_assessment_accuracy / TYPICAL_SELF_ASSESSMENT_ACCURACY)
         * (schools.behaviour / TYPICAL_BEHAVIOUR), *OWN_IMPROVEMENT_RATE_RANGE)
@@ -227,10 +250,35 @@ def equilibrate_potential(model: SchoolSystemModel) -> None:
     effective, _ = effective_support(model, need_level)
     # Giver drain is left out on purpose: it comes and goes as trusts' ratios change, and
     # balancing it would leave givers floating upward whenever their trust recovers.
-    expected_change = (support_gain(model, need, effective)
-                       - staffing_loss(model, expected_turnover(model), expected=True))
-    shift = np.clip(expected_change / own_improvement_rate(model), -1.0, 1.0)
-    schools.context_potential -= shift
+    rate = own_improvement_rate(model)
+    expected_change = (rate * (potential(model) - schools.effectiveness)
+                       + support_gain(model, need, effective)
+                       - staffing_loss(model, expected_turnover(model)))
+    group = rest_groups(model)
+    n_groups = int(group.max()) + 1
+    shift = (np.bincount(group, weights=expected_change, minlength=n_groups)
+             / np.bincount(group, weights=rate, minlength=n_groups))
+    schools.context_potential -= np.clip(shift, -1.0, 1.0)[group]
+
+
+def rest_groups(model: SchoolSystemModel) -> np.ndarray:
+    """The groups whose mean is held at rest: schools of one phase and one fifth of
+    England's disadvantage (FSM share) in one local authority. A group of fewer than
+    `MIN_REST_GROUP` schools is pooled with its phase in its authority, then with its
+    phase in the place, then with every school left."""
+    schools = model.schools
+    fifth = np.searchsorted(ENGLAND_FSM_FIFTHS, schools.fsm_share).astype(np.int64)
+    area, phase = schools.local_authority.astype(np.int64), schools.phase.astype(np.int64)
+    group = np.full(schools.n, -1, np.int64)
+    for key in ((area * 4 + phase) * 5 + fifth, area * 4 + phase, phase,
+                np.zeros(schools.n, np.int64)):
+        free = group < 0
+        _, label, counts = np.unique(key[free], return_inverse=True, return_counts=True)
+        big = counts[label] >= MIN_REST_GROUP
+        group[np.flatnonzero(free)[big]] = group.max() + 1 + label[big]
+    # The last level may leave a few schools of a tiny place: they form one group.
+    group[group < 0] = group.max() + 1
+    return np.unique(group, return_inverse=True)[1]
 
 
 def run_term(model: SchoolSystemModel) -> None:

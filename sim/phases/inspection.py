@@ -1,10 +1,18 @@
 """Phase 5, inspection: Ofsted grades schools on its cadence, with noise.
 
-A school is inspected when it is due: about four years after a good or outstanding grade,
-within 30 months after requires improvement, and within about one to two years after
-inadequate (Ofsted school inspection handbook 2019; `interval_years_by_grade`), falling
-up to `interval_jitter_years` early. A risk signal, effectiveness well below the school's
-grade, brings an inspection forward with `risk_inspection_probability_per_term`.
+The regime is Ofsted's under the 2019 framework and the short-inspection rules in force
+from January 2018 (docs/ODD.md section 7.5). A school is inspected when it is due: about
+four years after a good or outstanding grade, within 30 months after requires
+improvement, and within about one to two years after inadequate (Ofsted school inspection
+handbook 2019; `interval_years_by_grade`), falling up to `interval_jitter_years` early.
+
+- Good and outstanding schools get **ungraded** (section 8) inspections on that cycle. One
+  that finds the school may no longer merit its grade, or may now be outstanding,
+  schedules a **graded** inspection within `graded_follow_up_years`; one that finds the
+  school may be inadequate converts to a graded inspection at once.
+- Schools graded requires improvement or inadequate get graded re-inspections.
+- A risk signal, effectiveness well below the school's grade, brings a graded inspection
+  forward with `risk_inspection_probability_per_term`.
 
 The grade is cut points on effectiveness plus inspector noise. Feedback from an inspection
 sharpens the school's self-assessment accuracy; a weak grade raises accountability
@@ -33,7 +41,7 @@ class InspectionParameters:
     """Ofsted's grades, cadence and noise (docs/ODD.md section 7.5)."""
 
     cut_points: list[float] = parameter(
-        [-1.715, -1.02, 0.915], "effectiveness thresholds between grades 4|3|2|1",
+        [-1.45, -0.98, 0.52], "effectiveness thresholds between grades 4|3|2|1",
         source="calibrated to Ofsted's grade shares 2018-19", low=-10.0, high=10.0,
         why="calibrated; judgement", length=3, increasing=True)
     noise_sd: float = parameter(
@@ -55,6 +63,12 @@ class InspectionParameters:
     risk_inspection_probability_per_term: float = parameter(
         0.15, "chance a school with a risk signal is inspected early in a term", source=JUDGEMENT,
         low=0.0, high=1.0)
+    graded_follow_up_years: list[float] = parameter(
+        [1.0, 2.0], "an ungraded inspection that finds change schedules a graded one this "
+        "many years later (earliest, latest)",
+        source="Ofsted school inspection handbook (section 8), 2018-2023: usually within one to two "
+               "years", low=0.34, high=5.0, why="Ofsted: 1-2 years; judgement", length=2,
+        ordered_pair=True)
 
 
 
@@ -65,12 +79,14 @@ def lower_cut_point(grade: np.ndarray, cut_points: list[float]) -> np.ndarray:
 
 
 def schedule_next(model: SchoolSystemModel, inspected: np.ndarray, jitter: np.ndarray) -> None:
-    """Set the term of the next inspection for the schools just inspected."""
+    """Set the term and type of the next inspection for the schools just graded or confirmed:
+    ungraded for good and outstanding schools, graded for the rest."""
     schools, p = model.schools, model.parameters.model.inspection
     interval = np.asarray(p.interval_years_by_grade)[schools.grade[inspected] - 1]
     early = p.interval_jitter_years * jitter
     terms = np.maximum(1, np.round((interval - early) * TERMS_PER_YEAR)).astype(np.int32)
     schools.inspection_due_term[inspected] = model.term + terms
+    schools.next_inspection_graded[inspected] = schools.grade[inspected] >= Grade.REQUIRES_IMPROVEMENT
 
 
 def run_term(model: SchoolSystemModel) -> None:
@@ -81,28 +97,75 @@ def run_term(model: SchoolSystemModel) -> None:
     noise = rng.standard_normal(n) * p.noise_sd
     risk_draw = rng.random(n)
     jitter = rng.random(n)
+    graded_noise = rng.standard_normal(n) * p.noise_sd
 
     due = model.term >= schools.inspection_due_term
     risk = schools.effectiveness < lower_cut_point(schools.grade, p.cut_points) - p.risk_margin
-    inspected = np.flatnonzero(due | (risk & (risk_draw < p.risk_inspection_probability_per_term)))
-    if len(inspected) == 0:
+    brought_forward = risk & (risk_draw < p.risk_inspection_probability_per_term) & ~due
+    # Ungraded inspections: good and outstanding schools on their cycle (risk assessment
+    # brings a graded one forward instead).
+    ungraded = np.flatnonzero(due & ~schools.next_inspection_graded)
+    converted = _ungraded_inspections(model, ungraded, noise[ungraded], jitter[ungraded])
+    graded = np.flatnonzero((due & schools.next_inspection_graded) | brought_forward)
+    graded = np.union1d(graded, converted)
+    if len(graded) == 0:
         return
-    old_grade = schools.grade[inspected].copy()
-    new_grade = grade_from_effectiveness(schools.effectiveness[inspected] + noise[inspected],
-                                         p.cut_points)
-    schools.previous_grade[inspected] = old_grade
-    schools.grade[inspected] = new_grade
-    schools.last_inspection_term[inspected] = model.term
-    schedule_next(model, inspected, jitter[inspected])
-
-    gain = model.parameters.model.diagnosis.accuracy_gain_from_inspection
-    accuracy = schools.self_assessment_accuracy
-    accuracy[inspected] += gain * (1.0 - accuracy[inspected])
+    old_grade = schools.grade[graded].copy()
+    # A converted inspection gathers its own evidence: a fresh draw of inspectors' error.
+    error = np.where(np.isin(graded, converted), graded_noise[graded], noise[graded])
+    new_grade = grade_from_effectiveness(schools.effectiveness[graded] + error, p.cut_points)
+    schools.previous_grade[graded] = old_grade
+    schools.grade[graded] = new_grade
+    schools.last_inspection_term[graded] = model.term
+    schedule_next(model, graded, jitter[graded])
+    _feedback(model, graded)
 
     model.tallies.grades_gained += int((old_grade.astype(int) - new_grade).sum())
     model.tallies.schools_moved_to_good += int(
         ((old_grade > Grade.GOOD) & (new_grade <= Grade.GOOD)).sum()
         - ((old_grade <= Grade.GOOD) & (new_grade > Grade.GOOD)).sum())
     model.events.record(
-        "inspection", model.term, school=inspected, old_grade=old_grade, new_grade=new_grade,
-        trust=schools.trust[inspected])
+        "inspection", model.term, school=graded, old_grade=old_grade, new_grade=new_grade,
+        trust=schools.trust[graded], detail=np.full(len(graded), "graded", dtype=object))
+
+
+def _ungraded_inspections(model: SchoolSystemModel, inspected: np.ndarray, error: np.ndarray,
+                          jitter: np.ndarray) -> np.ndarray:
+    """Short, ungraded inspections of good and outstanding schools; returns the schools
+    whose inspection converts at once to a graded one.
+
+    The inspectors' view (effectiveness plus error) either confirms the grade (next
+    ungraded inspection on the usual cycle), or suggests the school may have declined or
+    may now be outstanding: a graded inspection is then scheduled within
+    `graded_follow_up_years` (Ofsted's rule since January 2018), unless the school looks
+    inadequate, when the inspection converts to a graded one at once.
+    """
+    schools, p = model.schools, model.parameters.model.inspection
+    if len(inspected) == 0:
+        return inspected
+    grade = schools.grade[inspected]
+    seen = grade_from_effectiveness(schools.effectiveness[inspected] + error, p.cut_points)
+    converted = seen == Grade.INADEQUATE
+    follow_up = (seen != grade) & ~converted
+    confirmed = ~converted & ~follow_up
+    schools.last_inspection_term[inspected] = model.term
+    schedule_next(model, inspected[confirmed], jitter[confirmed])
+    low, high = p.graded_follow_up_years
+    terms = np.round((low + (high - low) * jitter[follow_up]) * TERMS_PER_YEAR).astype(np.int32)
+    schools.inspection_due_term[inspected[follow_up]] = model.term + np.maximum(terms, 1)
+    schools.next_inspection_graded[inspected[follow_up]] = True
+    _feedback(model, inspected[~converted])
+    outcome = np.where(converted, "converted_to_graded",
+                       np.where(follow_up, "graded_inspection_next", "confirmed")).astype(object)
+    model.events.record(
+        "inspection", model.term, school=inspected, old_grade=grade, new_grade=grade,
+        trust=schools.trust[inspected], detail=np.full(len(inspected), "ungraded", dtype=object),
+        outcome=outcome)
+    return inspected[converted]
+
+
+def _feedback(model: SchoolSystemModel, inspected: np.ndarray) -> None:
+    """An inspection's feedback sharpens the school's view of itself."""
+    gain = model.parameters.model.diagnosis.accuracy_gain_from_inspection
+    accuracy = model.schools.self_assessment_accuracy
+    accuracy[inspected] += gain * (1.0 - accuracy[inspected])

@@ -148,6 +148,7 @@ class MatContracting(Lever):
                 record[trust] = max(0.0, record[trust] - p.supplier_record_penalty)
             if grade <= Grade.GOOD and schools.awaiting_sponsor[school]:
                 schools.awaiting_sponsor_since_term[school] = NEVER  # the order is lifted
+                schools.academy_order_term[school] = NEVER
 
     @staticmethod
     def _end_contract(model: SchoolSystemModel, school: int, trust: int) -> None:
@@ -166,7 +167,7 @@ class MatContracting(Lever):
         orphans = np.flatnonzero(maintained & schools.awaiting_sponsor)
         orphans = orphans[np.lexsort((schools.urn[orphans],
                                       schools.awaiting_sponsor_since_term[orphans]))]
-        weak = np.flatnonzero(maintained & ~schools.awaiting_sponsor
+        weak = np.flatnonzero(maintained & ~schools.under_academy_order
                               & np.isin(schools.grade, p.eligible_grades))
         weak = weak[np.lexsort((schools.urn[weak], -schools.grade[weak]))]
         held = np.bincount(schools.contract_trust[schools.under_contract], minlength=trusts.n)

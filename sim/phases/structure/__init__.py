@@ -48,30 +48,46 @@ from sim.phases.structure.growth import (
     update_trusts,
 )
 from sim.phases.structure.heads import drift_accuracy, replace_heads
-from sim.phases.structure.orders import flag_for_rebrokering, issue_academy_orders
+from sim.phases.structure.orders import (
+    backdate_academy_orders,
+    flag_for_rebrokering,
+    issue_academy_orders,
+)
 from sim.phases.structure.parameters import StructureParameters
 from sim.state import TERMS_PER_YEAR
 
 if TYPE_CHECKING:
     from sim.model import SchoolSystemModel
 
-__all__ = ["StructureParameters", "run_year"]
+__all__ = ["StructureParameters", "backdate_academy_orders", "run_term", "run_year"]
+
+
+def run_term(model: SchoolSystemModel) -> None:
+    """The commissioner's work every term, after the term's inspections: academy orders for
+    maintained schools just judged inadequate, placed schools opening as academies, and a
+    brokering round for every school waiting for a trust."""
+    schools = model.schools
+    issue_academy_orders(model)
+    waiting = schools.awaiting_sponsor & ~schools.under_contract
+    opening = schools.placed_with_sponsor & (schools.opening_term <= model.term)
+    if not (waiting.any() or opening.any()):
+        return
+    broker = Broker(model)
+    changed = broker.open_placed_schools() + place_waiting_schools(broker)
+    if changed:
+        model.rebuild_structure()
 
 
 def run_year(model: SchoolSystemModel, *, trends: bool = True) -> None:
-    """The yearly phase. Without `trends` (the spin-up before a run) only what keeps a
-    system at rest happens: heads, academy orders, rebrokering and brokering; conversions,
-    SAT joins, transfers and mergers wait for the run."""
+    """The yearly phase. Without `trends` (the spin-up before a run) only heads come and
+    go; rebrokering, conversions, SAT joins, transfers and mergers wait for the run."""
     year_start = model.term - (TERMS_PER_YEAR - 1)
     model.trusts.joins_this_year[:] = 0
-    model.tallies.trust_moves_this_year = 0
     replace_heads(model, year_start)
     drift_accuracy(model)
-    broker = Broker(model)
-    issue_academy_orders(model)
-    flag_for_rebrokering(model, year_start)
-    place_waiting_schools(broker)
     if trends:
+        broker = Broker(model)
+        flag_for_rebrokering(model, year_start)
         convert_voluntarily(model, broker)
         single_academy_trusts_join(model, broker)
         transfer_voluntarily(model, broker)

@@ -30,8 +30,12 @@ def _code(rule: str) -> int:
     return 1 + RULES.index(rule)
 
 
-def place_waiting_schools(broker: Broker) -> None:
-    """One brokering round for every school waiting for a sponsor, longest wait first."""
+def place_waiting_schools(broker: Broker) -> int:
+    """One brokering round for every school waiting for a sponsor, longest wait first.
+
+    A maintained school under an academy order is placed with the trust that takes it and
+    opens as its academy later (`Broker.place`); an academy being rebrokered moves at
+    once. Returns how many schools changed trust."""
     model = broker.model
     schools = model.schools
     waiting = np.flatnonzero(schools.awaiting_sponsor & ~schools.under_contract)
@@ -41,13 +45,16 @@ def place_waiting_schools(broker: Broker) -> None:
     wait_terms = model.term - schools.awaiting_sponsor_since_term[waiting]
     old_trust = schools.trust[waiting].copy()
     brokering = BrokeringRound(broker, waiting, exclude=old_trust,
-                               rng=model.streams.yearly("brokering", model.term))
+                               rng=model.streams.termly("brokering", model.term))
     taken_by = np.full(len(waiting), -1, np.int64)
     for position, trust in brokering.accepted_in_turn():
-        reason = "rebrokered" if academy[position] else "sponsored"
-        broker.join(int(waiting[position]), trust, reason, record=False)
+        if academy[position]:
+            broker.join(int(waiting[position]), trust, "rebrokered", record=False)
+        else:
+            broker.place(int(waiting[position]), trust)
         taken_by[position] = trust
     _record_round(broker, brokering, waiting, taken_by, academy, wait_terms, old_trust)
+    return int(((taken_by >= 0) & academy).sum())
 
 def _record_round(broker: Broker, brokering: BrokeringRound, waiting: np.ndarray,
                   taken_by: np.ndarray, academy: np.ndarray, wait_terms: np.ndarray,
@@ -58,7 +65,7 @@ def _record_round(broker: Broker, brokering: BrokeringRound, waiting: np.ndarray
     position, refusing, code = brokering.logged_refusals(
         model.parameters.model.structure.candidates_logged)
     joined = taken_by >= 0
-    outcome = np.where(joined, "join",
+    outcome = np.where(joined, np.where(academy, "join", "placement"),
                        np.where(academy, "rebrokering_wait", "orphan")).astype(object)
     n_refused, n_schools = len(position), len(waiting)
     order = np.argsort(np.concatenate([2 * position, 2 * np.arange(n_schools) + 1]),
@@ -76,7 +83,7 @@ def _record_round(broker: Broker, brokering: BrokeringRound, waiting: np.ndarray
                   np.full(n_schools, None, dtype=object)),
         old_grade=both(grade[position], np.where(joined, -1, grade)),
         wait_terms=both(none, wait_terms),
-        old_trust=both(none, np.where(joined, old_trust, -1)),
+        old_trust=both(none, np.where(joined & academy, old_trust, -1)),
         detail=both(np.full(n_refused, None, dtype=object),
                     np.where(joined, np.where(academy, "rebrokered", "sponsored"),
                              None).astype(object)))

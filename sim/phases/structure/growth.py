@@ -36,7 +36,7 @@ def convert_voluntarily(model: SchoolSystemModel, broker: Broker) -> None:
     rate = np.asarray(p.conversion_rate_by_phase)[schools.phase]
     converting = np.flatnonzero(
         (schools.governance == Governance.MAINTAINED) & (schools.grade <= Grade.GOOD)
-        & ~schools.awaiting_sponsor & (draw < rate))
+        & ~schools.under_academy_order & (draw < rate))
     joins_mat = route[converting] < p.converter_joins_mat_share
     forms_mat = ~joins_mat & (route[converting] < p.converter_joins_mat_share
                               + p.converter_forms_mat_share)
@@ -67,7 +67,7 @@ def found_new_mat(model: SchoolSystemModel, broker: Broker, school: int, size: i
     nearby = np.sort(np.asarray(model.school_tree.query_ball_point(point, radius_km), np.int64))
     near = np.hypot(schools.x_km[nearby] - point[0], schools.y_km[nearby] - point[1])
     eligible = ((schools.governance[nearby] == Governance.MAINTAINED)
-                & (schools.grade[nearby] <= Grade.GOOD) & ~schools.awaiting_sponsor[nearby]
+                & (schools.grade[nearby] <= Grade.GOOD) & ~schools.under_academy_order[nearby]
                 & (near < radius_km) & (nearby != school))
     partners, near = nearby[eligible], near[eligible]
     partners = partners[np.argsort(near, kind="stable")][: size - 1]
@@ -82,6 +82,8 @@ def become_single_academy_trust(model: SchoolSystemModel, broker: Broker, school
     broker.sizes[trust] = 1
     model.network.set_trust(model.schools, school, trust)
     model.schools.governance[school] = Governance.SINGLE_ACADEMY_TRUST
+    model.events.record_one("conversion", model.term, school=school, trust=trust,
+                            detail="converter")
     model.events.record_one("join", model.term, school=school, trust=trust,
                             detail="converted_single", old_trust=-1)
 

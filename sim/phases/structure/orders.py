@@ -13,20 +13,39 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.mechanics.rates import per_term
 from sim.state import NEVER, Governance, Grade
 
 if TYPE_CHECKING:
     from sim.model import SchoolSystemModel
 
 
-def issue_academy_orders(model: SchoolSystemModel) -> None:
+def backdate_academy_orders(model: SchoolSystemModel) -> None:
+    """At the start, a maintained school already judged inadequate has been under an
+    academy order since that judgement (the law made orders mandatory in 2016), so it
+    starts waiting for a sponsor from its last inspection (with `academy_order_probability`)."""
     schools = model.schools
-    draw = model.streams.yearly("academy_orders", model.term).random(schools.n)
+    draw = model.streams.termly("academy_orders", model.term - 1).random(schools.n)
     ordered = np.flatnonzero(
         (schools.governance == Governance.MAINTAINED) & (schools.grade == Grade.INADEQUATE)
-        & ~schools.awaiting_sponsor
+        & ~schools.under_academy_order
         & (draw < model.parameters.model.structure.academy_order_probability))
+    since = np.minimum(schools.last_inspection_term[ordered], model.term)
+    schools.awaiting_sponsor_since_term[ordered] = since
+    schools.academy_order_term[ordered] = since
+
+
+def issue_academy_orders(model: SchoolSystemModel) -> None:
+    """Maintained schools judged inadequate are ordered within the term of the judgement
+    (`academy_order_probability` is the chance within a year, drawn each term)."""
+    schools = model.schools
+    draw = model.streams.termly("academy_orders", model.term).random(schools.n)
+    ordered = np.flatnonzero(
+        (schools.governance == Governance.MAINTAINED) & (schools.grade == Grade.INADEQUATE)
+        & ~schools.under_academy_order
+        & (draw < per_term(model.parameters.model.structure.academy_order_probability)))
     schools.awaiting_sponsor_since_term[ordered] = model.term
+    schools.academy_order_term[ordered] = model.term
     model.events.record("academy_order", model.term, school=ordered,
                         old_grade=schools.grade[ordered])
 

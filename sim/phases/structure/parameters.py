@@ -23,13 +23,18 @@ class StructureParameters:
         0.15, "sd of a new head's capacity around the pool's mean", source=JUDGEMENT, low=0.0,
         high=1.0, why="natural: capacity is 0-1")
     academy_order_probability: float = parameter(
-        1.0, "chance an inadequate maintained school gets an academy order that year",
+        1.0, "chance an inadequate maintained school gets an academy order within a year",
         source="Education and Adoption Act 2016: orders are mandatory", low=0.0, high=1.0)
+    sponsored_opening_lag_terms: int = parameter(
+        2, "terms from a sponsor's placement to the school opening as its academy",
+        source="judgement from DfE guidance: the legal steps after a sponsor is agreed (funding "
+               "agreement, staff transfer consultation, land) take several months",
+        low=0, high=12, why="2 terms (4-8 months); 0 opens at once; 12 is four years")
     rebrokering_probability: float = parameter(
         0.45, "chance a two-below-good academy is rebrokered in a year",
         source="calibrated to DfE academy transfers", low=0.0, high=1.0)
     conversion_rate_by_phase: list[float] = parameter(
-        [0.004, 0.003, 0.01, 0.01],
+        [0.004, 0.0005, 0.01, 0.01],
         "good or better maintained schools converting per year, "
         "by phase",
         source="calibrated to academy shares 2018-2028 (NAO 2018, DfE)", low=0.0, high=1.0,
