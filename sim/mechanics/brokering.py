@@ -189,7 +189,8 @@ class Broker:
         model = self.model
         schools = model.schools
         schools.sponsor_trust[school] = trust
-        schools.opening_term[school] = model.term + model.parameters.model.structure.sponsored_opening_lag_terms
+        lag = model.parameters.model.structure.sponsored_opening_lag_terms
+        schools.opening_term[school] = model.term + lag
         schools.awaiting_sponsor_since_term[school] = NEVER
         self.takers[trust] += int(schools.grade[school]) >= _REQUIRES_IMPROVEMENT
         model.trusts.joins_this_year[trust] += 1
