@@ -4,89 +4,31 @@
     python -m sim.calibrate --seeds 2 --scale 0.2 --years 5   # a quick look
 
 Runs the `national` scenario under the status quo for several seeds (in parallel), and
-prints one row per target of `sim/calibration_targets.yaml`: the band, the simulated value
-at the start, the lowest and highest yearly value over the run, and the value in the last
-year, each averaged over seeds. A target passes when the start and every year lie inside
+prints one row per static target of `sim/calibration_targets.yaml`: the band, the
+simulated value at the start, the lowest and highest yearly value over the run, and the
+value in the last year, each averaged over seeds. A target passes when the start and every year lie inside
 its band. Stocks (grade shares, academy shares, trust counts) are read at the end of each
 year; flows (teacher leaving, moving, vacancies) are averaged over the year's terms.
 Counts are divided by `--scale`, so a reduced run is compared with England's figures.
-The exit status is 1 when any target fails.
+The exit status is 1 when any target fails. The targets and the table are
+`sim.scorecard.targets`'; `python -m sim.validate` puts them in a scorecard with the
+dynamic targets (what happens at inspections) and the validation patterns.
 """
 
 from __future__ import annotations
 
 import argparse
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from sim.config import configure
 from sim.errors import refuse_bad_arguments, run_command
 from sim.files import write_atomically
 from sim.model import SchoolSystemModel
-from sim.state import TERMS_PER_YEAR
-
-
-@dataclass(frozen=True)
-class Target:
-    name: str
-    column: str
-    low: float
-    high: float
-    kind: str  # "stock" (end of year), "flow" (mean over the year) or "count" (scaled stock)
-    source: str
-
-
-def load_targets() -> list[Target]:
-    """The calibration bands, from the copy kept in the package."""
-    text = resources.files("sim").joinpath("calibration_targets.yaml").read_text()
-    raw = yaml.safe_load(text)
-    grades = raw["inspection_grades"]
-    workforce = raw["teacher_workforce_per_year"]
-    structure = raw["system_structure"]
-    teachers = workforce["teachers_fte_england"]
-
-    def make(name: str, column: str, band: list[float], kind: str, source: str) -> Target:
-        return Target(name, column, float(band[0]), float(band[1]), kind, source)
-
-    return [
-        make("outstanding", "share_outstanding", grades["outstanding"], "stock", grades["source"]),
-        make("good", "share_good", grades["good"], "stock", grades["source"]),
-        make("requires_improvement", "share_requires_improvement",
-             grades["requires_improvement"], "stock", grades["source"]),
-        make("inadequate", "share_inadequate", grades["inadequate"], "stock", grades["source"]),
-        make("good_or_better_primary", "share_good_or_better_primary",
-             grades["good_or_better_primary"], "stock", grades["source"]),
-        make("good_or_better_secondary", "share_good_or_better_secondary",
-             grades["good_or_better_secondary"], "stock", grades["source"]),
-        make("teacher_leaving_state_sector", "teacher_leaving_rate",
-             workforce["leaving_state_sector"], "flow", workforce["source"]),
-        make("teacher_moving_between_schools", "teacher_moving_rate",
-             workforce["moving_between_schools"], "flow", workforce["source"]),
-        make("early_career_leaving_after_first_year", "early_career_year1_leaving_rate",
-             workforce["early_career_leaving_after_first_year"], "flow", workforce["source"]),
-        make("vacancy_rate", "vacancy_rate", workforce["vacancy_rate"], "flow",
-             workforce["source"]),
-        make("teachers (within 5% of FTE)", "teachers", [0.95 * teachers, 1.05 * teachers],
-             "count", workforce["source"]),
-        make("state_funded_schools", "n_schools", structure["state_funded_schools_england"],
-             "count", structure["source"]),
-        make("academy_share_primary", "academy_share_primary",
-             structure["academy_share_primary"], "stock", structure["source"]),
-        make("academy_share_secondary", "academy_share_secondary",
-             structure["academy_share_secondary"], "stock", structure["source"]),
-        make("multi_academy_trusts", "n_multi_academy_trusts", structure["multi_academy_trusts"],
-             "count", structure["source"]),
-        make("single_academy_trusts", "n_single_academy_trusts",
-             structure["single_academy_trusts"], "count", structure["source"]),
-        make("academies_moving_trust_per_year", "academies_moving_trust",
-             structure["academies_moving_trust_per_year"], "stock", structure["source"]),
-    ]
+from sim.scorecard.targets import calibration_table, format_table, yearly_measures
 
 
 def simulate_national(seed: int, scale: float, years: int) -> pd.DataFrame:
@@ -100,58 +42,6 @@ def simulate_national(seed: int, scale: float, years: int) -> pd.DataFrame:
     moves = np.asarray(model.tallies.trust_moves_by_year, dtype=float)
     academies = np.maximum(np.asarray(model.tallies.academies_by_year, dtype=float), 1)
     return yearly_measures(timeseries, moves / academies, seed)
-
-
-def yearly_measures(timeseries: pd.DataFrame, moving_share: np.ndarray, seed: int) -> pd.DataFrame:
-    """One row per year (plus 'start'): stocks at the year's end, flows averaged over it."""
-    timeseries = timeseries.assign(academies_moving_trust=np.nan)
-    year_index = timeseries["term"] // TERMS_PER_YEAR
-    ends = timeseries[timeseries["term_of_year"] == TERMS_PER_YEAR - 1].copy()
-    ends["academies_moving_trust"] = moving_share[: len(ends)]
-    flows = timeseries.groupby(year_index).mean(numeric_only=True)
-    rows = []
-    for target in load_targets():
-        source = flows if target.kind == "flow" else ends.set_index(ends["term"] // TERMS_PER_YEAR)
-        for year, value in source[target.column].items():
-            rows.append({"seed": seed, "target": target.name, "year": int(year) + 1,
-                         "value": float(value)})
-        first = timeseries.iloc[0] if target.kind != "flow" else flows.iloc[0]
-        start = first[target.column] if target.column != "academies_moving_trust" \
-            else moving_share[0]
-        rows.append({"seed": seed, "target": target.name, "year": 0, "value": float(start)})
-    return pd.DataFrame(rows)
-
-
-def calibration_table(measures: pd.DataFrame, scale: float) -> pd.DataFrame:
-    """Seed-averaged start, yearly range and end of each target, and whether it passes."""
-    by_year = measures.groupby(["target", "year"])["value"].mean().unstack("year")
-    rows = []
-    for target in load_targets():
-        values = by_year.loc[target.name].to_numpy(dtype=float)
-        if target.kind == "count":
-            values = values / scale
-        start, years = values[0], values[1:]
-        inside = (values >= target.low) & (values <= target.high)
-        rows.append({
-            "target": target.name, "low": target.low, "high": target.high,
-            "start": start, "min": np.nanmin(years), "max": np.nanmax(years), "end": years[-1],
-            "pass": bool(np.all(inside[~np.isnan(values)])),
-        })
-    return pd.DataFrame(rows)
-
-
-def format_table(table: pd.DataFrame) -> str:
-    def number(value: float) -> str:
-        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3f}"
-
-    lines = ["| target | band | start | min over years | max over years | last year | in band |",
-             "|---|---|---|---|---|---|---|"]
-    for row in table.itertuples():
-        lines.append(
-            f"| {row.target} | {number(row.low)}-{number(row.high)} | {number(row.start)} | "
-            f"{number(row.min)} | {number(row.max)} | {number(row.end)} | "
-            f"{'yes' if row.pass_ else 'NO'} |")
-    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,8 +1,8 @@
 """What a user sees when something goes wrong: one line, an exit status, never a traceback.
 
 Every command of the project (`python -m sim`, `sim.compare`, `sim.sensitivity`,
-`sim.calibrate`, `sim.docs`) runs its work through `run_command`, the one top-level
-handler. It turns whatever reaches it into a single line on standard error:
+`sim.calibrate`, `sim.validate`, `sim.docs`) runs its work through `run_command`, the one
+top-level handler. It turns whatever reaches it into a single line on standard error:
 
 | what happened | line | exit status |
 |---|---|---|

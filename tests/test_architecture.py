@@ -5,10 +5,10 @@ modules of its own layer or of layers below, never above; type-only imports (und
 `if TYPE_CHECKING:`, as Mesa's own code imports the model for annotations) are left out.
 Within the middle layer the phases, the policies and the population builders do not
 import one another: what they share lives in `sim.mechanics`, below them. Reporting
-(`sim.compare`, `sim.plots`) reads result files and never imports the model. Every import
-of a project module is at the top of its module, so that a reader sees what a module
-depends on in one place; the exceptions are the commands' `__main__` modules, which set
-their signal handlers before anything heavy loads.
+(`sim.compare`, `sim.plots`, `sim.scorecard`) reads result files and never imports the
+model. Every import of a project module is at the top of its module, so that a reader sees
+what a module depends on in one place; the exceptions are the commands' `__main__`
+modules, which set their signal handlers before anything heavy loads.
 """
 
 from __future__ import annotations
@@ -34,11 +34,12 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("runner", ("sim.schema", "sim.config", "sim.folders", "sim.outputs", "sim.plots", "sim.run",
                 "sim.sweeps")),
     ("commands", ("sim.__main__", "sim.cli", "sim.explain", "sim.docs", "sim.calibrate",
-                  "sim.compare", "sim.sensitivity")),
+                  "sim.compare", "sim.sensitivity", "sim.scorecard", "sim.validate")),
 ]
 SIBLINGS = ("sim.phases", "sim.policies", "sim.population")  # none imports another
-READ_FILES_ONLY = ("sim.compare", "sim.plots")
-IMPORTS_LATE = {"sim.__main__", "sim.compare.__main__", "sim.sensitivity.__main__"}  # signals first
+READ_FILES_ONLY = ("sim.compare", "sim.plots", "sim.scorecard")
+IMPORTS_LATE = {"sim.__main__", "sim.compare.__main__", "sim.sensitivity.__main__",
+                "sim.validate.__main__"}  # signals first
 LONGEST_FILE_LINES = 420
 
 
