@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from sim import metrics
+from sim import at_rest, metrics
 from sim.agents import School, Trust
 from sim.errors import NonFiniteOutputError
 from sim.events import EventLog
@@ -56,8 +56,6 @@ TERM_PHASES = (workforce, diagnosis, capacity, improvement, inspection, structur
 YEARLY_PHASE = structure
 
 WARM_UP_TERMS = 6
-SPIN_UP_TERMS = 72
-SPIN_UP_PURPOSE = 0x5350494E
 
 
 @dataclass
@@ -85,6 +83,8 @@ SUMMARY_SCALARS = (
 
 class SchoolSystemModel(mesa.Model):
     """Schools and trusts on a partnership graph, stepped one term at a time."""
+
+    term_phases = TERM_PHASES
 
     def __init__(self, parameters: RunConfig) -> None:
         super().__init__(rng=parameters.seed)
@@ -125,48 +125,20 @@ class SchoolSystemModel(mesa.Model):
         self.rebuild_structure()
         self.school_agents = [School(self, row) for row in range(schools.n)]
         self.trust_agents = [Trust(self, row) for row in range(self.trusts.n)]
-        # Let the labour market settle, start the status quo in equilibrium, then let the
-        # inspection cycle run once so that grades are as stale as real ones. Grades and
-        # trusts read from data are already real: no spin-up then.
+        # Let the labour market settle, hold each group of schools at rest, then start the
+        # place at rest (`sim.at_rest`): a synthetic place is spun up to the model's own
+        # stationary state; a real place keeps its grades and trusts, and each authority
+        # is settled where its observed good-or-better share is the one at rest.
         workforce.warm_up(self, WARM_UP_TERMS)
         improvement.equilibrate_potential(self)
         if population.report is None:
-            self._spin_up(SPIN_UP_TERMS)
+            at_rest.spin_up(self, at_rest.SPIN_UP_TERMS)
+        else:
+            at_rest.settle_place(self)
         structure.backdate_academy_orders(self)
 
         self._timeseries: list[dict[str, float | int]] = []
         self._panel: list[dict[str, np.ndarray]] = []
-
-    def _spin_up(self, terms: int) -> None:
-        """Run phases 1-5 and heads' turnover for `terms` before term 0; keep nothing.
-
-        Below-good schools are inspected more often than good ones, and support lifts weak
-        schools while shocks and departing heads pull others down, so the spread of
-        effectiveness and grades in a system at rest is not the one the population is
-        drawn with. Running three inspection cycles (twelve years) before the start lets
-        them reach the model's own stationary state under the place's governance as it
-        is; events, flows and spending of the spin-up are discarded and the run's random
-        streams are untouched (common random numbers).
-        """
-        run_streams, run_events = self.streams, self.events
-        self.streams = RandomStreams(self.parameters.seed, purpose=SPIN_UP_PURPOSE)
-        self.events = EventLog()
-        schools = self.schools
-        schools.last_inspection_term -= terms
-        schools.inspection_due_term -= terms
-        for term in range(-terms, 0):
-            self.term = term
-            for phase in TERM_PHASES:
-                # The place's governance is its data: the commissioner's orders,
-                # placements and openings, like every trend, wait for the run.
-                if phase is not YEARLY_PHASE:
-                    phase.run_term(self)
-            if term % TERMS_PER_YEAR == TERMS_PER_YEAR - 1:
-                YEARLY_PHASE.run_year(self, trends=False)  # heads come and go at rest too
-        self.term = 0
-        self.streams, self.events = run_streams, run_events
-        self.tallies.start_year(schools.n)
-        self.tallies.grades_gained = self.tallies.schools_moved_to_good = 0
 
     def _run_term_phases(self) -> None:
         for phase in TERM_PHASES:

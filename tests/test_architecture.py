@@ -30,7 +30,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("mechanics", ("sim.mechanics", "sim.network", "sim.agents")),
     ("phases, policies and population builders", ("sim.phases", "sim.policies",
                                                   "sim.population")),
-    ("model", ("sim.model", "sim.metrics")),
+    ("model", ("sim.model", "sim.metrics", "sim.at_rest")),
     ("runner", ("sim.schema", "sim.config", "sim.folders", "sim.outputs", "sim.plots", "sim.run",
                 "sim.sweeps")),
     ("commands", ("sim.__main__", "sim.cli", "sim.explain", "sim.docs", "sim.calibrate",

@@ -105,8 +105,8 @@ def run_term(model: SchoolSystemModel) -> None:
     # Ungraded inspections: good and outstanding schools on their cycle (risk assessment
     # brings a graded one forward instead).
     ungraded = np.flatnonzero(due & ~schools.next_inspection_graded)
-    converted = _ungraded_inspections(model, ungraded, noise[ungraded], jitter[ungraded])
     graded = np.flatnonzero((due & schools.next_inspection_graded) | brought_forward)
+    converted = _ungraded_inspections(model, ungraded, noise[ungraded], jitter[ungraded])
     graded = np.union1d(graded, converted)
     if len(graded) == 0:
         return
