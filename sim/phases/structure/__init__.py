@@ -1,28 +1,36 @@
-"""Phase 6, once a year after the summer term: the structure of the system changes.
+"""Phase 6: the structure of the system changes, the commissioner's part every term and the
+rest once a year after the summer term.
 
-`run_year` is the phase's only entry point; each step is its own module: `heads` (1),
-`orders` (2-3), `brokering` (4, with the broker of `sim.mechanics.brokering`) and `growth`
-(5-7); the parameters are in `parameters`.
+`run_term` (every term, after inspection) and `run_year` are the phase's entry points; each
+step is its own module: `heads` (1), `orders` (2-3), `brokering` (4, with the broker of
+`sim.mechanics.brokering`) and `growth` (5-7); the parameters are in `parameters`.
 
-In order:
+Every term (`run_term`):
+- **Academy orders**: maintained schools judged inadequate this term are ordered to become
+  sponsored academies and wait for a sponsor.
+- **Openings**: a school placed with a sponsor opens as its academy
+  `sponsored_opening_lag_terms` later (a `conversion` and a `join`).
+- **Brokering** (4 below) for every waiting school; a maintained school is placed (it
+  opens later), an academy being rebrokered moves at once.
+
+Every year (`run_year`), in order:
 1. **Heads replaced**: heads leave (`head_leaving_rate`) and are replaced more often after
    an inadequate grade; a trust appoints from its own pool (seed 002: staff leave, fall
    ill; seed 004: "supporting and deploying leadership"). A new head resets tenure and
    costs the school some self-assessment accuracy.
-2. **Academy orders**: inadequate maintained schools are ordered to become sponsored
-   academies and wait for a sponsor.
+2. (Academy orders are termly.)
 3. **Rebrokering**: academies with two grades below good in a row, the latest from this
-   year, are moved to a new trust with `rebrokering_probability`; an academy graded good
-   again while it waits is let off.
-4. **Brokering**: the regional commissioner asks the trusts with a hub within
+   year, are flagged to move to a new trust with `rebrokering_probability`; an academy
+   graded good again while it waits is let off.
+4. **Brokering** (every term): the regional commissioner asks the trusts with a hub within
    `search_radius_km` to sponsor each waiting school. Each trust applies its due
    diligence (seed 004 finding 4: trusts have become "more disciplined"), in this order:
    `hub_distance` (the school must be within the trust's `hub_radius_km` of a hub; seed
    000), `growth_cap` (schools taken on this year), `giver_taker_ratio` (its givers over its
-   members graded below good, counting a weak newcomer, must stay at or above its
-   threshold) and `risk_appetite`. The
-   school goes to the accepting trust with the best reputation; a school no trust accepts
-   is an **orphan** and waits for next year's round. Refusals are logged with the rule.
+   members graded below good and the schools placed with it, counting a weak newcomer,
+   must stay at or above its threshold) and `risk_appetite`. The school goes to the
+   accepting trust with the best reputation; a school no trust accepts is an **orphan**
+   and waits for next term's round. Refusals are logged with the rule.
 5. **Voluntary conversions**: good or better maintained schools convert; most join a
    nearby MAT, some found a new MAT with neighbours, the rest become single-academy trusts.
 6. **Single-academy trusts join MATs**, a few MAT academies **transfer voluntarily** to

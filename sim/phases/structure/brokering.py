@@ -1,5 +1,5 @@
-"""Brokering (step 4 of the yearly phase): the regional commissioner finds trusts for the
-schools waiting for one, and trusts apply their due diligence.
+"""Brokering (step 4 of the structure phase, every term): the regional commissioner finds
+trusts for the schools waiting for one, and trusts apply their due diligence.
 
 The commissioner asks the trusts with a hub within `search_radius_km` to sponsor each
 waiting school, longest wait first. Each trust applies its due diligence (seed 004
@@ -8,7 +8,7 @@ finding 4: trusts have become "more disciplined"), in the order of `RULES`:
 000), `growth_cap` (schools taken on this year), `giver_taker_ratio` (its givers over its
 members graded below good, counting a weak newcomer, must stay at or above its
 threshold) and `risk_appetite`. The school goes to the accepting trust with the best
-reputation; a school no trust accepts is an orphan and waits for next year's round.
+reputation; a school no trust accepts is an orphan and waits for next term's round.
 Refusals are logged with the rule. A `BrokeringRound` is also how converters, single-
 academy trusts and voluntary movers find a trust (`growth`).
 """
