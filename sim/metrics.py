@@ -234,7 +234,11 @@ def school_panel(model: SchoolSystemModel) -> dict[str, np.ndarray]:
         "support_received_fte": model.tallies.support_this_year,
         **model.tallies.flows_this_year,
         "inspected": schools.last_inspection_term > model.term - TERMS_PER_YEAR,
+        # The year's latest inspection: 0 none, 1 graded, 2 ungraded (categories below).
+        "inspection": np.where(schools.last_inspection_term > model.term - TERMS_PER_YEAR,
+                               np.where(schools.last_inspection_graded, 1, 2), 0),
         "awaiting_sponsor": schools.awaiting_sponsor,
+        "under_academy_order": schools.under_academy_order,
     }
     return {name: np.array(values, copy=True) for name, values in columns.items()}
 
@@ -244,6 +248,8 @@ def panel_frame(snapshots: list[dict[str, np.ndarray]], model: SchoolSystemModel
     frame = pd.DataFrame(columns)
     frame["phase"] = pd.Categorical.from_codes(
         frame["phase"], categories=[p.name.lower() for p in Phase])
+    frame["inspection"] = pd.Categorical.from_codes(
+        frame["inspection"] - 1, categories=["graded", "ungraded"])  # none is null
     frame["governance"] = pd.Categorical.from_codes(
         frame["governance"], categories=list(GOVERNANCE_NAMES.values()))
     frame["local_authority"] = pd.Categorical.from_codes(

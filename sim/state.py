@@ -83,7 +83,8 @@ GOVERNANCE_NAMES = {
 _FILLED: dict[str, object] = {
     "contract_trust": -1, "contract_start_term": -(10**6), "contract_end_term": -(10**6),
     "contract_start_grade": 0, "contract_support_fte": 0.0,
-    "sponsor_trust": -1, "opening_term": -(10**6), "academy_order_term": -(10**6),
+    "last_inspection_graded": False, "sponsor_trust": -1, "opening_term": -(10**6),
+    "academy_order_term": -(10**6),
     **dict.fromkeys(("leavers", "movers", "movers_in", "new_entrants", "early_career_year1_leavers",
                      "early_career_year1_at_risk", "teachers_at_risk",
                      "perceived_need", "area_view_of_need", "is_giver", "is_taker",
@@ -136,6 +137,8 @@ class SchoolArrays:
     # True where the next inspection is graded (a full, section 5 inspection); good and
     # outstanding schools otherwise get an ungraded one (from the grade if not given)
     next_inspection_graded: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    # True where the school's latest inspection was graded (False: ungraded, or none yet)
+    last_inspection_graded: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     # a maintained school under an academy order: the term of the order (NEVER if none), and
     # once the commissioner has matched it with a sponsor, the trust and the term it opens
     # as the trust's academy (NEVER until placed)

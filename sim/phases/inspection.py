@@ -117,6 +117,7 @@ def run_term(model: SchoolSystemModel) -> None:
     schools.previous_grade[graded] = old_grade
     schools.grade[graded] = new_grade
     schools.last_inspection_term[graded] = model.term
+    schools.last_inspection_graded[graded] = True
     schedule_next(model, graded, jitter[graded])
     _feedback(model, graded)
 
@@ -149,6 +150,7 @@ def _ungraded_inspections(model: SchoolSystemModel, inspected: np.ndarray, error
     follow_up = (seen != grade) & ~converted
     confirmed = ~converted & ~follow_up
     schools.last_inspection_term[inspected] = model.term
+    schools.last_inspection_graded[inspected] = False
     schedule_next(model, inspected[confirmed], jitter[confirmed])
     low, high = p.graded_follow_up_years
     terms = np.round((low + (high - low) * jitter[follow_up]) * TERMS_PER_YEAR).astype(np.int32)

@@ -24,15 +24,26 @@ def test_only_schools_that_are_due_are_inspected_and_rescheduled():
                        "model.inspection.noise_sd=0", "model.inspection.interval_jitter_years=0")
     schools = model.schools
     due = model.term >= schools.inspection_due_term
+    graded = due & schools.next_inspection_graded
+    grade_before = schools.grade.copy()
     last_before = schools.last_inspection_term.copy()
     inspection.run_term(model)
     inspected = schools.last_inspection_term != last_before
     assert (inspected == due).all()
     cuts = model.parameters.model.inspection.cut_points
-    assert (schools.grade[due] == grade_from_effectiveness(schools.effectiveness[due], cuts)).all()
+    seen = grade_from_effectiveness(schools.effectiveness, cuts)
+    # A graded inspection gives the grade the cut points give (no noise here), and an
+    # ungraded one keeps the grade unless it converts (the school looks inadequate).
+    converted = due & ~graded & (seen == 4)
+    assert (schools.grade[graded | converted] == seen[graded | converted]).all()
+    kept = due & ~graded & ~converted
+    assert (schools.grade[kept] == grade_before[kept]).all()
     interval = np.asarray(model.parameters.model.inspection.interval_years_by_grade)
-    expected = model.term + np.round(interval[schools.grade[due] - 1] * 3)
-    assert (schools.inspection_due_term[due] == expected).all()
+    expected = model.term + np.round(interval[schools.grade - 1] * 3)
+    confirmed = kept & (seen == grade_before)
+    on_cycle = graded | converted | confirmed
+    assert (schools.inspection_due_term[on_cycle] == expected[on_cycle]).all()
+    assert schools.next_inspection_graded[kept & ~confirmed].all()
 
 
 def test_inspection_feedback_sharpens_self_assessment():

@@ -20,7 +20,8 @@ from tests.conftest import largest_mat, make_model
 def test_inadequate_maintained_schools_get_academy_orders(opportunity_area):
     model = opportunity_area
     schools = model.schools
-    maintained = np.flatnonzero(schools.governance == Governance.MAINTAINED)[:5]
+    maintained = np.flatnonzero((schools.governance == Governance.MAINTAINED)
+                                & ~schools.under_academy_order)[:5]
     schools.grade[maintained] = Grade.INADEQUATE
     model.term = 2
     orders.issue_academy_orders(model)
