@@ -28,7 +28,7 @@ from sim.config import configure
 from sim.errors import refuse_bad_arguments, run_command
 from sim.files import write_atomically
 from sim.model import SchoolSystemModel
-from sim.scorecard.targets import calibration_table, format_table, yearly_measures
+from sim.scorecard.targets import calibration_table, format_table, load_targets, yearly_measures
 
 
 def simulate_national(seed: int, scale: float, years: int) -> pd.DataFrame:
@@ -67,6 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Calibration: national status quo, {args.seeds} seeds, {args.years} years, "
           f"scale {args.scale:g} (values are means over seeds)\n")
     print(format_table(table))
+    for target in load_targets():
+        if target.years is not None:
+            print(f"{target.name}: judged over the first {target.years} years, which its "
+                  f"sources cover; later years are shown, not judged")
     if args.csv:
         written = table.rename(columns={"pass_": "in_band"})
         write_atomically(Path(args.csv), lambda path: written.to_csv(path, index=False))

@@ -35,8 +35,10 @@ class DiagnosisParameters:
     """Each school's view of its own need (docs/ODD.md section 7.2)."""
 
     goal_effectiveness: float = parameter(
-        -0.95, "effectiveness schools aim for (just inside good); need is the gap to it",
-        source=JUDGEMENT, low=-5.0, high=5.0, why="-0.95 (just inside good); judgement")
+        -0.68, "effectiveness schools aim for (a secure good); need is the gap to it",
+        source=JUDGEMENT, low=-5.0, high=5.0,
+        why="-0.68: a secure good, one sd of inspectors' error (0.3) above the good cut point "
+            "(-0.98), where a school is judged good five times in six; judgement")
     error_sd: float = parameter(
         0.6, "sd of the error in perceived need at zero self-assessment accuracy", source=JUDGEMENT,
         low=0.0, high=3.0,

@@ -110,9 +110,9 @@ class ImprovementParameters:
     reference_early_career_share: float = parameter(
         0.09, "early-career share of a typical school", source=JUDGEMENT, low=0.0, high=1.0)
     shock_sd: float = parameter(
-        0.27, "sd of termly shocks to effectiveness",
+        0.3, "sd of termly shocks to effectiveness",
         source="seed 002: staff fall ill, cohorts change", low=0.0, high=1.0,
-        why="seed 002; 0.27 calibrated with the context spread to how lasting a weak grade is (56-78% "
+        why="seed 002; 0.3 calibrated with the context spread to how lasting a weak grade is (56-78% "
             "of requires-improvement schools good at their next graded inspection); effectiveness "
             "units (about one sd of England's schools); the high end is that many sds (judgement)")
     major_shock_probability_per_year: float = parameter(
@@ -263,21 +263,20 @@ def equilibrate_potential(model: SchoolSystemModel) -> None:
 
 def rest_groups(model: SchoolSystemModel) -> np.ndarray:
     """The groups whose mean is held at rest: schools of one phase and one fifth of
-    England's disadvantage (FSM share) in one local authority. A group of fewer than
-    `MIN_REST_GROUP` schools is pooled with its phase in its authority, then with its
-    phase in the place, then with every school left."""
+    England's disadvantage (FSM share); a group of fewer than `MIN_REST_GROUP` schools is
+    pooled with its phase, then with every school left. Groups span the whole place, so
+    that a reduced England is held as the full one is; a real place's authorities are
+    settled one by one (`sim.at_rest.settle_place`)."""
     schools = model.schools
     fifth = np.searchsorted(ENGLAND_FSM_FIFTHS, schools.fsm_share).astype(np.int64)
-    area, phase = schools.local_authority.astype(np.int64), schools.phase.astype(np.int64)
+    phase = schools.phase.astype(np.int64)
     group = np.full(schools.n, -1, np.int64)
-    for key in ((area * 4 + phase) * 5 + fifth, area * 4 + phase, phase,
-                np.zeros(schools.n, np.int64)):
+    for key in (phase * 5 + fifth, phase, np.zeros(schools.n, np.int64)):
         free = group < 0
         _, label, counts = np.unique(key[free], return_inverse=True, return_counts=True)
         big = counts[label] >= MIN_REST_GROUP
         group[np.flatnonzero(free)[big]] = group.max() + 1 + label[big]
-    # The last level may leave a few schools of a tiny place: they form one group.
-    group[group < 0] = group.max() + 1
+    group[group < 0] = group.max() + 1  # the few schools of a tiny place: one group
     return np.unique(group, return_inverse=True)[1]
 
 

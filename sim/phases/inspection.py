@@ -41,7 +41,7 @@ class InspectionParameters:
     """Ofsted's grades, cadence and noise (docs/ODD.md section 7.5)."""
 
     cut_points: list[float] = parameter(
-        [-1.45, -0.98, 0.52], "effectiveness thresholds between grades 4|3|2|1",
+        [-1.56, -0.93, 0.23], "effectiveness thresholds between grades 4|3|2|1",
         source="calibrated to Ofsted's grade shares 2018-19", low=-10.0, high=10.0,
         why="calibrated; judgement", length=3, increasing=True)
     noise_sd: float = parameter(

@@ -111,8 +111,8 @@ class SyntheticPopulation:
         12.0, "Beta concentration of school FSM shares around their area's mean", source=JUDGEMENT,
         low=0.5, high=1000.0, why="Beta: U-shaped to every school at the mean")
     context_sd: float = parameter(
-        0.35, "sd of schools' context potential (effectiveness units)", source=JUDGEMENT, low=0.0,
-        high=3.0, why="0.35 calibrated (with the shocks, how lasting a weak grade is: 56-78% of "
+        0.2, "sd of schools' context potential (effectiveness units)", source=JUDGEMENT, low=0.0,
+        high=3.0, why="0.2 calibrated (with the shocks, how lasting a weak grade is: 56-78% of "
                       "requires-improvement schools are good at their next graded inspection); 3 sd of "
                       "England's schools")
     deviation_sd: float = parameter(
@@ -120,7 +120,7 @@ class SyntheticPopulation:
         high=3.0, why="0.65, near the stationary spread the termly shocks give; judgement, as "
                       "context_sd")
     effectiveness_by_phase: list[float] = parameter(
-        [-0.08, -0.56, 0.1, -0.2], f"mean effectiveness relative to England, {BY_PHASE}",
+        [-0.25, -0.64, -0.07, -0.37], f"mean effectiveness relative to England, {BY_PHASE}",
         source="calibrated to Ofsted's good-or-better shares by phase 2018-19", low=-3.0, high=3.0,
         why="3 sd either way", length=4)
     disadvantage_effect: float = parameter(

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.mechanics.rates import per_term
-from sim.state import NEVER, Governance, Grade
+from sim.state import NEVER, TERMS_PER_YEAR, Governance, Grade
 
 if TYPE_CHECKING:
     from sim.model import SchoolSystemModel
@@ -33,6 +33,10 @@ def backdate_academy_orders(model: SchoolSystemModel) -> None:
     since = np.minimum(schools.last_inspection_term[ordered], model.term)
     schools.awaiting_sponsor_since_term[ordered] = since
     schools.academy_order_term[ordered] = since
+    # And academies with two grades below good in a row, the latest from the past two
+    # years, are flagged for rebrokering as the last yearly phases would have flagged them
+    # (those flagged then would still be waiting, or just moved).
+    flag_for_rebrokering(model, model.term - (2 * TERMS_PER_YEAR - 1))
 
 
 def issue_academy_orders(model: SchoolSystemModel) -> None:

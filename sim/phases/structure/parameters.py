@@ -31,10 +31,10 @@ class StructureParameters:
                "agreement, staff transfer consultation, land) take several months",
         low=0, high=12, why="2 terms (4-8 months); 0 opens at once; 12 is four years")
     rebrokering_probability: float = parameter(
-        0.45, "chance a two-below-good academy is rebrokered in a year",
+        0.2, "chance a two-below-good academy is rebrokered in a year",
         source="calibrated to DfE academy transfers", low=0.0, high=1.0)
     conversion_rate_by_phase: list[float] = parameter(
-        [0.004, 0.0005, 0.01, 0.01],
+        [0.003, 0.0005, 0.01, 0.01],
         "good or better maintained schools converting per year, "
         "by phase",
         source="calibrated to academy shares 2018-2028 (NAO 2018, DfE)", low=0.0, high=1.0,
@@ -52,7 +52,7 @@ class StructureParameters:
         0.02, "single-academy trusts joining a MAT per year",
         source="calibrated to trust counts (DfE)", low=0.0, high=1.0)
     voluntary_transfer_rate: float = parameter(
-        0.010, "MAT academies moving to another MAT by choice per year",
+        0.017, "MAT academies moving to another MAT by choice per year",
         source="calibrated to DfE academy transfers", low=0.0, high=1.0)
     small_mat_merger_rate: float = parameter(
         0.015, "small MATs merging into a nearby larger MAT per year",
