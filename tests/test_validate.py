@@ -38,15 +38,15 @@ def events(*rows: dict) -> pd.DataFrame:
     """An events table as a run writes it, from rows giving only what differs."""
     blank = {"term": 0, "kind": "inspection", "urn": 1, "trust_id": None, "old_trust_id": None,
              "old_grade": None, "new_grade": None, "rule": None, "wait_terms": None,
-             "detail": None}
+             "detail": None, "outcome": None}
     frame = pd.DataFrame([{**blank, **row} for row in rows], columns=[*blank])
     frame["year"] = 2018 + frame["term"] // 3
     frame["kind"] = pd.Categorical(frame["kind"])
     for column in ("urn", "trust_id", "old_trust_id", "old_grade", "new_grade", "wait_terms"):
         frame[column] = frame[column].astype("Int64")
-    for column in ("rule", "detail"):
+    for column in ("rule", "detail", "outcome"):
         frame[column] = frame[column].astype("string")
-    return frame[EVENT_COLUMNS]
+    return frame[[*EVENT_COLUMNS, "outcome"]]
 
 
 def timeseries(years: int, **columns: list[float]) -> pd.DataFrame:
@@ -117,6 +117,7 @@ def test_academy_order_to_opening_by_hand():
     run = tables(ORDERS, years=6)
     # opened after 3, 12 and 6 terms: the median is 6 terms, 24 months
     assert MEASURES["months_from_academy_order_to_opening_median"](run) == 24.0
+    assert MEASURES["months_from_academy_order_to_opening_mean"](run) == pytest.approx(28.0)
     # followed for 12 months: schools 1, 2, 3 and 5, of which 1 opened within 3 terms
     assert MEASURES["share_opened_within_12_months_of_order"](run) == 0.25
 
@@ -137,6 +138,32 @@ def test_cohort_retention_pools_cohorts_weighted_by_entrants():
     assert MEASURES["cohort_retention_after_3_years"](run) == pytest.approx(0.7)
     assert MEASURES["cohort_retention_after_5_years"](run) is None
     assert MEASURES["cohort_retention_after_2_years"](tables()) is None  # no cohorts.parquet
+
+
+def test_inspections_are_counted_as_ofsted_counts_them():
+    """An ungraded inspection that converts at once is one graded inspection."""
+    run = tables([inspection(2, 2, "ungraded", outcome="confirmed", term=0),
+                  inspection(2, 2, "ungraded", outcome="graded_inspection_next", term=1),
+                  inspection(2, 2, "ungraded", outcome="converted_to_graded", term=1, urn=2),
+                  inspection(2, 4, "graded", term=1, urn=2),
+                  inspection(3, 2, "graded", term=4, urn=3)], years=2)
+    # four inspections over two years of ten schools; two of the four ungraded
+    assert MEASURES["inspections_per_school_per_year"](run) == pytest.approx(0.2)
+    assert MEASURES["share_ungraded_of_inspections"](run) == pytest.approx(0.5)
+    # of the three counted inspections of good schools, two kept good or better
+    assert MEASURES["good_or_better_stays_good_or_better"](run) == pytest.approx(2 / 3)
+
+
+def test_turnover_gap_of_secondary_schools_only():
+    year = pd.DataFrame({"urn": range(20), "fsm_share": np.arange(20) / 20, "teachers": 10,
+                         "leavers": 1, "movers_out": 0, "governance": "maintained",
+                         "phase": ["primary", "secondary"] * 10})
+    year.loc[year["phase"] == "secondary", "leavers"] = np.arange(10)
+    run = tables(schools=year.assign(year=2018))
+    # secondary fifths: FSM 0.05, 0.15 (1 of 20 teachers) against 0.85, 0.95 (17 of 20)
+    assert MEASURES["turnover_gap_pp_most_to_least_disadvantaged_secondary"](run) \
+        == pytest.approx(80.0)
+    assert MEASURES["turnover_gap_pp_most_to_least_disadvantaged"](run) > 0
 
 
 def test_turnover_of_the_most_and_least_disadvantaged_fifths_by_hand():
