@@ -5,7 +5,8 @@ The order of a term is declared once, here: `TERM_PHASES` (each phase its own mo
 then the record (`sim.metrics`). `step()` and the spin-up before a run both follow it, and
 docs/ODD.md section 3 describes it. Beyond the school and trust arrays, everything a term
 reads and writes is declared in `SchoolSystemModel.__init__`: `support` (this term's
-support and spending, `TermSupport`) and `tallies` (the run's counts, `RunTallies`).
+support and spending, `TermSupport`), `tallies` (the run's counts, `RunTallies`) and
+`cohorts` (the run's early-career entrants by year of entry, `careers.Cohorts`).
 
 Randomness: Mesa's `rng=` seeds the model; every phase, and every step of the yearly phase,
 draws from its own numpy stream spawned from the same seed (`sim.streams`). So two policies
@@ -31,7 +32,15 @@ from sim.errors import NonFiniteOutputError
 from sim.events import EventLog
 from sim.mechanics.trusts import new_trust_values
 from sim.network import PartnershipNetwork
-from sim.phases import capacity, diagnosis, improvement, inspection, structure, workforce
+from sim.phases import (
+    capacity,
+    careers,
+    diagnosis,
+    improvement,
+    inspection,
+    structure,
+    workforce,
+)
 from sim.policies import PolicyEffects, make_policy
 from sim.population import build_population
 from sim.state import (
@@ -122,6 +131,8 @@ class SchoolSystemModel(mesa.Model):
         self.support = TermSupport.none(schools.n)
         self.tallies = RunTallies()
         self.tallies.start_year(schools.n)
+        # The run's cohorts of early-career entrants: the warm-up and spin-up enter none.
+        self.cohorts: careers.Cohorts | None = None
         self.rebuild_structure()
         self.school_agents = [School(self, row) for row in range(schools.n)]
         self.trust_agents = [Trust(self, row) for row in range(self.trusts.n)]
@@ -132,6 +143,7 @@ class SchoolSystemModel(mesa.Model):
         improvement.equilibrate_potential(self)
         if population.report is None:
             self._spin_up(SPIN_UP_TERMS)
+        self.cohorts = careers.Cohorts(schools.n)
 
         self._timeseries: list[dict[str, float | int]] = []
         self._panel: list[dict[str, np.ndarray]] = []
@@ -234,6 +246,8 @@ class SchoolSystemModel(mesa.Model):
                 self.rebuild_structure()
             tallies.trust_moves_by_year.append(tallies.trust_moves_this_year)
             tallies.academies_by_year.append(int(self.schools.is_academy.sum()))
+            if self.cohorts is not None:
+                self.cohorts.record_year(self.term // TERMS_PER_YEAR)
         self._timeseries.append(metrics.term_measures(self))
         if end_of_year:
             if self.parameters.output.school_panel:

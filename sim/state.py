@@ -41,6 +41,16 @@ class Governance(IntEnum):
     MULTI_ACADEMY_TRUST = 2
 
 
+class CareerStage(IntEnum):
+    """A teacher's career stage: the first two are the early-career (induction) years."""
+
+    EARLY_CAREER_YEAR1 = 0
+    EARLY_CAREER_YEAR2 = 1
+    POST_INDUCTION = 2  # years 3-5 in teaching
+    MID_CAREER = 3
+    NEAR_RETIREMENT = 4  # about 55 and over
+
+
 class TrustKind(IntEnum):
     """Single-academy trusts hold one school; multi-academy trusts (MATs) hold several."""
 
@@ -83,7 +93,8 @@ GOVERNANCE_NAMES = {
 _FILLED: dict[str, object] = {
     "contract_trust": -1, "contract_start_term": -(10**6), "contract_end_term": -(10**6),
     "contract_start_grade": 0, "contract_support_fte": 0.0,
-    **dict.fromkeys(("leavers", "movers", "movers_in", "new_entrants", "early_career_year1_leavers",
+    **dict.fromkeys(("post_induction", "near_retirement",
+                     "leavers", "movers", "movers_in", "new_entrants", "early_career_year1_leavers",
                      "early_career_year1_at_risk", "teachers_at_risk",
                      "perceived_need", "area_view_of_need", "is_giver", "is_taker",
                      "support_received", "effective_support", "giver_drain"), 0),
@@ -95,9 +106,10 @@ class SchoolArrays:
     """State of every school, one row per school.
 
     Teachers are counted, not simulated one by one: `teachers` is the headcount in post,
-    of whom `early_career_year1` and `early_career_year2` are early-career teachers in
-    their first and second year; the rest are experienced. Posts not filled are
-    `establishment - teachers`.
+    counted again by career stage (`CareerStage`): `early_career_year1` and
+    `early_career_year2` are early-career teachers in their first and second year, the
+    rest are experienced: `post_induction` (years 3-5), `near_retirement` (about 55 and
+    over) and `mid_career`, all the others. Posts not filled are `establishment - teachers`.
     """
 
     # identity and place
@@ -138,6 +150,10 @@ class SchoolArrays:
     contract_end_term: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     contract_start_grade: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
     contract_support_fte: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # experienced teachers' career stages beyond mid-career (`mid_career` is the rest);
+    # a builder need not give them: the workforce phase splits the experienced at the start
+    post_induction: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    near_retirement: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     # flows and per-term derived values, rewritten every term (zero until the first term)
     leavers: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     movers: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
@@ -174,6 +190,10 @@ class SchoolArrays:
     @property
     def experienced(self) -> np.ndarray:
         return self.teachers - self.early_career_year1 - self.early_career_year2
+
+    @property
+    def mid_career(self) -> np.ndarray:
+        return self.experienced - self.post_induction - self.near_retirement
 
     @property
     def is_academy(self) -> np.ndarray:

@@ -59,7 +59,7 @@ def test_tighter_teacher_supply_leaves_more_posts_vacant():
 
 def test_more_turnover_gives_lower_effectiveness():
     usual = final_mean_effectiveness()
-    churning = final_mean_effectiveness("model.workforce.leaving_rate_experienced=0.25",
+    churning = final_mean_effectiveness("model.workforce.leaving_rate_mid_career=0.25",
                                         "model.workforce.moving_rate=0.25")
     difference = churning - usual
     assert difference.mean() < 0
