@@ -76,6 +76,7 @@ class SimulationResult:
     timeseries: pd.DataFrame
     schools: pd.DataFrame | None
     events: pd.DataFrame
+    cohorts: pd.DataFrame
     summary: dict[str, object]
 
 
@@ -280,16 +281,18 @@ class SchoolSystemModel(mesa.Model):
         events = self.events.to_frame(self.schools.urn, self.trusts.trust_id,
                                       self.parameters.scenario.start_year)
         panel = metrics.panel_frame(self._panel, self) if self._panel else None
+        cohorts = metrics.cohort_frame(self.cohorts or careers.Cohorts(self.schools.n))
         metrics.check_finite(timeseries, "timeseries", "term")
         if panel is not None:
             metrics.check_finite(panel, "schools", "year")
         metrics.check_finite(events, "events", "term")
+        metrics.check_finite(cohorts, "cohorts", "year")
         summary = self.summary(timeseries, events)
         for key, value in summary.items():
             if isinstance(value, float) and not np.isfinite(value):
                 raise NonFiniteOutputError(
                     f"summary value {key!r} is {value}; an undefined value must be None")
-        return SimulationResult(timeseries, panel, events, summary)
+        return SimulationResult(timeseries, panel, events, cohorts, summary)
 
     def summary(self, timeseries: pd.DataFrame, events: pd.DataFrame) -> dict[str, object]:
         """Headline scalars for sweeps (docs/ODD.md section 6; results/README.md lists them)."""

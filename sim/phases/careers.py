@@ -21,7 +21,8 @@ with its school, its stage and the run year it entered (its cohort). Members are
 with the other teachers of their school and stage, at the same probabilities
 (`draw_by_stage`); movers carry their cohort and stage to the school they move to
 (`place_movers`), so a cohort's teachers leave state schools only by leaving. At each
-year's end the register counts each cohort's members still teaching.
+year's end the register counts each cohort's members still teaching
+(cohorts.parquet, `sim.metrics.cohort_frame`).
 """
 
 from __future__ import annotations
@@ -201,7 +202,7 @@ class Cohorts:
     A member is stored by their (stage, school) cell, stage x `n_schools` + school, the
     flat index into a (stage, school) array of counts that `draw_by_stage` takes; their
     cohort is the run year they entered, from 0 (docs/ODD.md section 7.1). Written by the
-    workforce phase; counted at each year's end by the model's step.
+    workforce phase; read at each year's end by the record (`sim.metrics.cohort_frame`).
     """
 
     n_schools: int

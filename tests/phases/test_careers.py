@@ -2,6 +2,7 @@
 
 - Every early-career entrant of the run is in a cohort: still teaching, or counted once as
   a leaver; the register agrees with the schools' stage counts every term.
+- cohorts.parquet's shares lie in [0, 1] and never rise with the years since entry.
 - Each stage leaves at its own rate: near retirement at 0.95 a year, most of those
   teachers go in a term.
 - The stage structure a run starts with is the stationary one: one term's expected flows
@@ -41,6 +42,20 @@ def test_every_entrant_is_still_teaching_or_counted_once_as_a_leaver():
     # In four years, registered teachers got past induction.
     assert set(np.unique(register.stage)) >= {CareerStage.EARLY_CAREER_YEAR1,
                                               CareerStage.POST_INDUCTION}
+
+    frame = model.results().cohorts
+    assert list(frame.columns) == ["cohort", "year", "years_since_entry", "entrants",
+                                   "still_teaching", "share_still_teaching"]
+    assert len(frame) == 4 + 3 + 2 + 1
+    assert (frame["years_since_entry"] == frame["year"] - frame["cohort"]).all()
+    last = frame[frame["year"] == 4].set_index("cohort")
+    assert (last["still_teaching"].to_numpy() == np.bincount(register.cohort)).all()
+    assert (last["entrants"].to_numpy() == register.entrants).all()
+    shares = frame["share_still_teaching"]
+    assert ((shares >= 0) & (shares <= 1)).all()
+    for _, cohort in frame.sort_values("year").groupby("cohort"):
+        assert (cohort["entrants"] == cohort["entrants"].iloc[0]).all()
+        assert (np.diff(cohort["still_teaching"].to_numpy()) <= 0).all()
 
 
 def test_registered_movers_are_placed_with_their_cohort_or_leave(monkeypatch):
