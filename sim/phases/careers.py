@@ -139,8 +139,11 @@ def draw_by_stage(rng: np.random.Generator, member_rng: np.random.Generator,
                       for row, p in zip(counts - registered, probability, strict=True)])
     if not len(member_cells):
         return drawn, np.zeros(0, dtype=bool), np.zeros_like(drawn)
-    flat_probability = np.broadcast_to(probability, counts.shape).ravel()
-    happened = member_rng.random(len(member_cells)) < flat_probability[member_cells]
+    # In single precision: half the memory traffic over a register of some 10^5 members,
+    # and probabilities to 7 digits.
+    flat_probability = np.broadcast_to(probability, counts.shape).astype(np.float32).ravel()
+    happened = (member_rng.random(len(member_cells), dtype=np.float32)
+                < flat_probability[member_cells])
     of_members = np.bincount(member_cells[happened], minlength=counts.size).reshape(counts.shape)
     return drawn + of_members, happened, of_members
 
@@ -199,14 +202,15 @@ def place_movers(rng: np.random.Generator, movers: np.ndarray, member_cells: np.
 class Cohorts:
     """The run's early-career new entrants, one row per member still in post.
 
-    A member is stored by their (stage, school) cell, stage x `n_schools` + school, the
-    flat index into a (stage, school) array of counts that `draw_by_stage` takes; their
+    A member is stored by their (stage, school) cell, stage x `n_schools` + school (32
+    bits, to halve the memory traffic), the flat index into a (stage, school) array of
+    counts that `draw_by_stage` takes; their
     cohort is the run year they entered, from 0 (docs/ODD.md section 7.1). Written by the
     workforce phase; read at each year's end by the record (`sim.metrics.cohort_frame`).
     """
 
     n_schools: int
-    cell: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    cell: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     # Members by cell, a (stage, school) array kept in step with `cell`.
     by_cell: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.int64))
     cohort: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
@@ -241,8 +245,8 @@ class Cohorts:
     def enter(self, cohort: int, new_by_school: np.ndarray) -> None:
         """Register the early-career entrants of each school, in their first year."""
         self.open(cohort)
-        cells = np.repeat(np.arange(len(new_by_school)) + CareerStage.EARLY_CAREER_YEAR1
-                          * self.n_schools, new_by_school)
+        cells = np.repeat(np.arange(len(new_by_school), dtype=np.int32)
+                          + CareerStage.EARLY_CAREER_YEAR1 * self.n_schools, new_by_school)
         self.cell = np.concatenate([self.cell, cells])
         self.cohort = np.concatenate([self.cohort, np.full(len(cells), cohort, np.int32)])
         self.by_cell[CareerStage.EARLY_CAREER_YEAR1] += new_by_school
