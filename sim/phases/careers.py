@@ -42,8 +42,9 @@ if TYPE_CHECKING:
 N_STAGES = len(CareerStage)
 # The stages whose teachers may move school (early-career teachers stay for induction).
 EXPERIENCED = slice(CareerStage.POST_INDUCTION, None)
-# Below this, a stage that nobody leaves or moves up from holds a stock of 1 / this.
-_NO_OUTFLOW = 1e-12
+# Floor of a divisor that may be 0: a stage nobody leaves or moves up from (all leaving
+# rates 0, say) would hold an unbounded stock at rest; floored, it holds nearly everyone.
+_TINY = 1e-12
 
 
 def stage_counts(schools: SchoolArrays) -> np.ndarray:
@@ -101,7 +102,7 @@ def stationary_shares(p: WorkforceParameters, leaving_multiplier: float) -> np.n
     for stage in CareerStage:
         staying = (1.0 - leaving[stage]) * (1.0 - progression[stage])
         stock[stage] = (((1.0 - leaving[stage]) * arriving + entrants[stage])
-                        / max(1.0 - staying, _NO_OUTFLOW))
+                        / max(1.0 - staying, _TINY))
         arriving = progression[stage] * stock[stage]
     return stock / stock.sum()
 
@@ -112,7 +113,7 @@ def split_experienced(schools: SchoolArrays, shares: np.ndarray,
     experienced = schools.experienced
     of_experienced = shares[EXPERIENCED] / shares[EXPERIENCED].sum()
     post_induction = binomial(rng, experienced, float(of_experienced[0]))
-    rest = max(1.0 - float(of_experienced[0]), _NO_OUTFLOW)
+    rest = max(1.0 - float(of_experienced[0]), _TINY)
     near_retirement = binomial(rng, experienced - post_induction,
                                min(1.0, float(of_experienced[-1]) / rest))
     schools.post_induction[:] = post_induction
@@ -156,10 +157,11 @@ def place_movers(rng: np.random.Generator, movers: np.ndarray, member_cells: np.
 
     `movers` is a (stage, school) array of movers by origin, the register's movers among
     them at `member_cells`. An authority cannot place more movers than it has: posts
-    beyond its movers go to new entrants. `rng` draws one value per mover (so it must be a
-    stream whose later draws nothing else depends on). Returns the movers placed, by
-    stage and destination school; the posts each school gives to entrants instead; and
-    the destination of each registered mover, or -1 for one who found no post (and left).
+    beyond its movers go to new entrants. `rng` draws one value per mover, a number that
+    depends on the policy: it must be a stream of its own (common random numbers).
+    Returns the movers placed, by stage and destination school; the posts each school
+    gives to entrants instead; and the destination of each registered mover, or -1 for one
+    who found no post (and left).
     """
     n_schools = movers.shape[1]
     unregistered = movers.ravel()
@@ -202,10 +204,10 @@ def place_movers(rng: np.random.Generator, movers: np.ndarray, member_cells: np.
 class Cohorts:
     """The run's early-career new entrants, one row per member still in post.
 
-    A member is stored by their (stage, school) cell, stage x `n_schools` + school (32
-    bits, to halve the memory traffic), the flat index into a (stage, school) array of
-    counts that `draw_by_stage` takes; their
-    cohort is the run year they entered, from 0 (docs/ODD.md section 7.1). Written by the
+    A member is stored by their (stage, school) cell, stage x `n_schools` + school (in 32
+    bits, to halve the memory traffic): the flat index into a (stage, school) array of
+    counts that `draw_by_stage` takes. Their cohort is the run year they entered, from 0
+    (docs/ODD.md section 7.1). Created by the model when the run starts; written by the
     workforce phase; read at each year's end by the record (`sim.metrics.cohort_frame`).
     """
 

@@ -229,7 +229,7 @@ def run_term(model: SchoolSystemModel, rng: np.random.Generator | None = None) -
         rng, variable_rng, counts, registered, leaving_probability, register.cell)
     counts -= leavers
     registered -= registered_leavers
-    # Experienced teachers who stay may move; registered ones carry their row with them.
+    # Experienced teachers who stay may move; registered ones keep their stage and cohort.
     first_experienced = CareerStage.POST_INDUCTION * n
     may_move = np.flatnonzero(~members_leaving & (register.cell >= first_experienced))
     move_cells = register.cell[may_move] - first_experienced
