@@ -15,6 +15,7 @@ import pandas as pd
 
 from sim.errors import NonFiniteOutputError
 from sim.phases.capacity import giver_taker_ratios
+from sim.phases.careers import Cohorts
 from sim.state import (
     GOVERNANCE_NAMES,
     TERMS_PER_YEAR,
@@ -52,6 +53,7 @@ MAY_BE_EMPTY: dict[str, dict[str, str]] = {
         "new_grade": "not an inspection, withdrawal or contract end",
         "wait_terms": "not a join, orphan, rebrokering wait or contract start",
     },
+    "cohorts": {"share_still_teaching": "the cohort had no entrants"},
 }
 
 
@@ -258,3 +260,26 @@ def panel_frame(snapshots: list[dict[str, np.ndarray]], model: SchoolSystemModel
     frame["trust_id"] = frame["trust_id"].astype("Int64")
     frame.loc[no_trust, "trust_id"] = pd.NA
     return frame
+
+
+def cohort_frame(cohorts: Cohorts) -> pd.DataFrame:
+    """Each cohort of early-career entrants at the end of each run year from its entry on:
+    one row per cohort and year, both counted from 1 (the first run year)."""
+    cohort, year, entrants, still = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [], []
+    for index, still_teaching in enumerate(cohorts.still_teaching_by_year):
+        cohort.append(np.arange(index + 1))
+        year.append(np.full(index + 1, index))
+        entrants.append(cohorts.entrants[: index + 1])
+        still.append(still_teaching[: index + 1])
+    cohort_index, year_index = np.concatenate(cohort), np.concatenate(year)
+    entered = np.concatenate([np.zeros(0, np.int64), *entrants]).astype(np.int64)
+    teaching = np.concatenate([np.zeros(0, np.int64), *still]).astype(np.int64)
+    return pd.DataFrame({
+        "cohort": (cohort_index + 1).astype(np.int32),
+        "year": (year_index + 1).astype(np.int32),
+        "years_since_entry": (year_index - cohort_index).astype(np.int32),
+        "entrants": entered,
+        "still_teaching": teaching,
+        "share_still_teaching": np.divide(teaching, entered, out=np.full(len(teaching), np.nan),
+                                          where=entered > 0),
+    })

@@ -5,7 +5,8 @@ The order of a term is declared once, here: `TERM_PHASES` (each phase its own mo
 then the record (`sim.metrics`). `step()` and the spin-up before a run both follow it, and
 docs/ODD.md section 3 describes it. Beyond the school and trust arrays, everything a term
 reads and writes is declared in `SchoolSystemModel.__init__`: `support` (this term's
-support and spending, `TermSupport`) and `tallies` (the run's counts, `RunTallies`).
+support and spending, `TermSupport`), `tallies` (the run's counts, `RunTallies`) and
+`cohorts` (the run's early-career entrants by year of entry, `careers.Cohorts`).
 
 Randomness: Mesa's `rng=` seeds the model; every phase, and every step of the yearly phase,
 draws from its own numpy stream spawned from the same seed (`sim.streams`). So two policies
@@ -31,19 +32,20 @@ from sim.errors import NonFiniteOutputError
 from sim.events import EventLog
 from sim.mechanics.trusts import new_trust_values
 from sim.network import PartnershipNetwork
-from sim.phases import capacity, diagnosis, improvement, inspection, structure, workforce
+from sim.phases import (
+    capacity,
+    careers,
+    diagnosis,
+    improvement,
+    inspection,
+    structure,
+    workforce,
+)
 from sim.policies import PolicyEffects, make_policy
 from sim.population import build_population
-from sim.state import (
-    SCHOOL_FLOWS,
-    SPENDING_SOURCES,
-    TERMS_PER_YEAR,
-    Governance,
-    RunTallies,
-    TermSupport,
-    TrustKind,
-)
+from sim.state import TERMS_PER_YEAR, Governance, TrustKind
 from sim.streams import RandomStreams
+from sim.tallies import SCHOOL_FLOWS, SPENDING_SOURCES, RunTallies, TermSupport
 
 if TYPE_CHECKING:
     from sim.schema import RunConfig
@@ -65,6 +67,7 @@ class SimulationResult:
     timeseries: pd.DataFrame
     schools: pd.DataFrame | None
     events: pd.DataFrame
+    cohorts: pd.DataFrame
     summary: dict[str, object]
 
 
@@ -122,6 +125,8 @@ class SchoolSystemModel(mesa.Model):
         self.support = TermSupport.none(schools.n)
         self.tallies = RunTallies()
         self.tallies.start_year(schools.n)
+        # The run's cohorts of early-career entrants: the warm-up and spin-up enter none.
+        self.cohorts: careers.Cohorts | None = None
         self.rebuild_structure()
         self.school_agents = [School(self, row) for row in range(schools.n)]
         self.trust_agents = [Trust(self, row) for row in range(self.trusts.n)]
@@ -136,6 +141,7 @@ class SchoolSystemModel(mesa.Model):
         else:
             at_rest.settle_place(self)
         structure.backdate_academy_orders(self)
+        self.cohorts = careers.Cohorts(schools.n)
 
         self._timeseries: list[dict[str, float | int]] = []
         self._panel: list[dict[str, np.ndarray]] = []
@@ -211,6 +217,8 @@ class SchoolSystemModel(mesa.Model):
                 self.rebuild_structure()
             tallies.trust_moves_by_year.append(tallies.trust_moves_this_year)
             tallies.academies_by_year.append(int(self.schools.is_academy.sum()))
+            if self.cohorts is not None:
+                self.cohorts.record_year(self.term // TERMS_PER_YEAR)
         self._timeseries.append(metrics.term_measures(self))
         if end_of_year:
             if self.parameters.output.school_panel:
@@ -243,16 +251,18 @@ class SchoolSystemModel(mesa.Model):
         events = self.events.to_frame(self.schools.urn, self.trusts.trust_id,
                                       self.parameters.scenario.start_year)
         panel = metrics.panel_frame(self._panel, self) if self._panel else None
+        cohorts = metrics.cohort_frame(self.cohorts or careers.Cohorts(self.schools.n))
         metrics.check_finite(timeseries, "timeseries", "term")
         if panel is not None:
             metrics.check_finite(panel, "schools", "year")
         metrics.check_finite(events, "events", "term")
+        metrics.check_finite(cohorts, "cohorts", "year")
         summary = self.summary(timeseries, events)
         for key, value in summary.items():
             if isinstance(value, float) and not np.isfinite(value):
                 raise NonFiniteOutputError(
                     f"summary value {key!r} is {value}; an undefined value must be None")
-        return SimulationResult(timeseries, panel, events, summary)
+        return SimulationResult(timeseries, panel, events, cohorts, summary)
 
     def summary(self, timeseries: pd.DataFrame, events: pd.DataFrame) -> dict[str, object]:
         """Headline scalars for sweeps (docs/ODD.md section 6; results/README.md lists them)."""

@@ -9,6 +9,8 @@ Files of a run folder:
 - `timeseries.parquet`: model-level measures, one row per term;
 - `schools.parquet`: the yearly panel, one row per school per year (if enabled);
 - `events.parquet`: one row per event (see `sim.events`);
+- `cohorts.parquet`: the run's cohorts of early-career entrants, one row per cohort per
+  year (see `sim.metrics.cohort_frame`);
 - `summary.json`: the headline scalars (strict JSON: null where a value is undefined);
 - `summary.png`: the summary figure (see `sim.plots`);
 - `run.log`: the log, the one file that differs between identical runs (it has times).
@@ -25,7 +27,7 @@ from sim.files import write_atomically, write_json, write_text
 from sim.model import SimulationResult
 
 OUTPUT_FILES = ("config.yaml", "timeseries.parquet", "schools.parquet", "events.parquet",
-                "summary.json", "summary.png")
+                "cohorts.parquet", "summary.json", "summary.png")
 
 
 def write_run(directory: Path, config: dict[str, Any], result: SimulationResult) -> None:
@@ -39,4 +41,6 @@ def write_run(directory: Path, config: dict[str, Any], result: SimulationResult)
                          lambda path: result.schools.to_parquet(path, index=False))
     write_atomically(directory / "events.parquet",
                      lambda path: result.events.to_parquet(path, index=False))
+    write_atomically(directory / "cohorts.parquet",
+                     lambda path: result.cohorts.to_parquet(path, index=False))
     write_json(directory / "summary.json", result.summary)

@@ -41,6 +41,16 @@ class Governance(IntEnum):
     MULTI_ACADEMY_TRUST = 2
 
 
+class CareerStage(IntEnum):
+    """A teacher's career stage: the first two are the early-career (induction) years."""
+
+    EARLY_CAREER_YEAR1 = 0
+    EARLY_CAREER_YEAR2 = 1
+    POST_INDUCTION = 2  # years 3-5 in teaching
+    MID_CAREER = 3
+    NEAR_RETIREMENT = 4  # about 55 and over
+
+
 class TrustKind(IntEnum):
     """Single-academy trusts hold one school; multi-academy trusts (MATs) hold several."""
 
@@ -85,7 +95,8 @@ _FILLED: dict[str, object] = {
     "contract_start_grade": 0, "contract_support_fte": 0.0,
     "last_inspection_graded": False, "sponsor_trust": -1, "opening_term": -(10**6),
     "academy_order_term": -(10**6),
-    **dict.fromkeys(("leavers", "movers", "movers_in", "new_entrants", "early_career_year1_leavers",
+    **dict.fromkeys(("post_induction", "near_retirement",
+                     "leavers", "movers", "movers_in", "new_entrants", "early_career_year1_leavers",
                      "early_career_year1_at_risk", "teachers_at_risk",
                      "perceived_need", "area_view_of_need", "is_giver", "is_taker",
                      "support_received", "effective_support", "giver_drain"), 0),
@@ -97,9 +108,10 @@ class SchoolArrays:
     """State of every school, one row per school.
 
     Teachers are counted, not simulated one by one: `teachers` is the headcount in post,
-    of whom `early_career_year1` and `early_career_year2` are early-career teachers in
-    their first and second year; the rest are experienced. Posts not filled are
-    `establishment - teachers`.
+    counted again by career stage (`CareerStage`): `early_career_year1` and
+    `early_career_year2` are early-career teachers in their first and second year, the
+    rest are experienced: `post_induction` (years 3-5), `near_retirement` (about 55 and
+    over) and `mid_career`, all the others. Posts not filled are `establishment - teachers`.
     """
 
     # identity and place
@@ -151,6 +163,10 @@ class SchoolArrays:
     contract_end_term: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     contract_start_grade: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
     contract_support_fte: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # experienced teachers' career stages beyond mid-career (`mid_career` is the rest);
+    # a builder need not give them: the workforce phase splits the experienced at the start
+    post_induction: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    near_retirement: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     # flows and per-term derived values, rewritten every term (zero until the first term)
     leavers: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     movers: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
@@ -189,6 +205,10 @@ class SchoolArrays:
     @property
     def experienced(self) -> np.ndarray:
         return self.teachers - self.early_career_year1 - self.early_career_year2
+
+    @property
+    def mid_career(self) -> np.ndarray:
+        return self.experienced - self.post_induction - self.near_retirement
 
     @property
     def is_academy(self) -> np.ndarray:
@@ -333,81 +353,3 @@ class Population:
     # what a builder from data kept, dropped and imputed (summary.json's `population`);
     # a population read from data has real grades and trusts, so the model skips its spin-up
     report: dict[str, object] | None = None
-
-
-# -- what a term and a run add up, beyond the school and trust arrays -------------------
-
-# Where the money goes, in pounds per term (the record's spending_<source>_gbp columns).
-SPENDING_SOURCES = ("central_teams", "local_authority", "school_to_school",
-                    "improvement_budget", "contracts", "peer_review", "data_burden",
-                    "measuring_system")
-
-
-@dataclass
-class SupportBySource:
-    """Support (FTE) each school received this term, one array per source."""
-
-    trust_givers: np.ndarray
-    central_team: np.ndarray
-    local_authority: np.ndarray
-    peers: np.ndarray
-    contract: np.ndarray
-    budget: np.ndarray
-
-    @classmethod
-    def none(cls, n_schools: int) -> SupportBySource:
-        return cls(*(np.zeros(n_schools) for _ in fields(cls)))
-
-    @property
-    def total(self) -> np.ndarray:
-        return (self.trust_givers + self.central_team + self.local_authority + self.peers
-                + self.contract + self.budget)
-
-
-@dataclass
-class TermSupport:
-    """This term's improvement support and what it cost: written by the capacity phase
-    (`sim.phases.capacity`), read by improvement and by the record."""
-
-    by_source: SupportBySource
-    spending_gbp: dict[str, float]  # pounds spent this term, by `SPENDING_SOURCES`
-
-    @classmethod
-    def none(cls, n_schools: int) -> TermSupport:
-        return cls(SupportBySource.none(n_schools), dict.fromkeys(SPENDING_SOURCES, 0.0))
-
-
-@dataclass
-class RunTallies:
-    """Counts the run keeps beyond the arrays, each written by one phase (named here) and
-    read by the record (`sim.metrics`) and the summary."""
-
-    # Inspection: net grades gained, and net moves across the good line, since term 0.
-    grades_gained: int = 0
-    schools_moved_to_good: int = 0
-    # Workforce, this term: teachers who chose to move but found no post; they are counted
-    # as leavers, not movers.
-    unplaced_movers: int = 0
-    # The broker, this year: academies that moved from one trust to another.
-    trust_moves_this_year: int = 0
-    # The model's step, at each year's end: the year's trust moves and the academies then.
-    trust_moves_by_year: list[int] = field(default_factory=list)
-    academies_by_year: list[int] = field(default_factory=list)
-    # The model's step: pounds spent since term 0, and each school's support (FTE) and
-    # teacher flows so far this year (the yearly panel's support_received_fte and flows).
-    spending_to_date_gbp: float = 0.0
-    support_this_year: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    flows_this_year: dict[str, np.ndarray] = field(default_factory=dict)
-
-    def start_year(self, n_schools: int) -> None:
-        """Zero the yearly sums (at the start of the run and after each year's panel)."""
-        self.support_this_year = np.zeros(n_schools)
-        self.trust_moves_this_year = 0
-        self.flows_this_year = {flow: np.zeros(n_schools, np.int64) for flow in SCHOOL_FLOWS}
-
-
-# Each school's teacher flows, summed over a year for the panel: the SchoolArrays field
-# each is read from, by its name in schools.parquet.
-SCHOOL_FLOWS = {"leavers": "leavers", "movers_out": "movers", "movers_in": "movers_in",
-                "new_entrants": "new_entrants"}
-

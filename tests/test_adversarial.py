@@ -62,8 +62,8 @@ CLI = [
     # Parameters that do not exist, and options that do not exist
     Case("misspelt parameter", ("model.trusts.giver_taker_treshold=4",),
          "did you mean 'model.trusts.giver_taker_threshold'"),
-    Case("misspelt leaf", ("model.workforce.leavng_rate_experienced=0.1",),
-         "did you mean 'model.workforce.leaving_rate_experienced'"),
+    Case("misspelt leaf", ("model.workforce.leavng_rate_mid_career=0.1",),
+         "did you mean 'model.workforce.leaving_rate_mid_career'"),
     Case("a block set as a value", ("model.trusts=3",), "is a block of parameters"),
     Case("added unknown key", ("+foo=1",), "unknown parameter 'foo'"),
     Case("added key inside a phase", ("+model.workforce.new_rate=1",),

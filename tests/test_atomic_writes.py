@@ -101,14 +101,14 @@ def result():
     return to_dict(config), simulate(config)
 
 
-@pytest.mark.parametrize("fail_on", [0, 1, 2], ids=["timeseries", "schools", "events"])
+@pytest.mark.parametrize("fail_on", [0, 1, 2, 3], ids=["timeseries", "schools", "events", "cohorts"])
 def test_a_run_file_that_fails_part_way_is_not_left(tmp_path, parquet_write_fails, result,
                                                     fail_on):
     parquet_write_fails["fail_on"] = fail_on
     config, simulated = result
     with pytest.raises(OSError):
         write_run(tmp_path, config, simulated)
-    written = ["timeseries.parquet", "schools.parquet", "events.parquet"][:fail_on]
+    written = ["timeseries.parquet", "schools.parquet", "events.parquet", "cohorts.parquet"][:fail_on]
     assert listing(tmp_path) == sorted(["config.yaml", *written])
     for name in written:
         assert len(pd.read_parquet(tmp_path / name)) > 0

@@ -1,6 +1,8 @@
-"""Calibration on a reduced but representative England: a quarter of its schools, ten years
-of the status quo, three seeds. Every target the project commits to must stay in its band
-(see `python -m sim.calibrate` for the full-size table)."""
+"""Calibration on a reduced but representative England: half of its schools (a quarter
+leaves each authority's labour market and support pool small enough to shift the grade
+shares by a point or two), ten years of the status quo, three seeds. Every target the
+project commits to must stay in its band (see `python -m sim.calibrate` for the full-size
+table)."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ REQUIRED = [
 
 
 def test_reduced_national_run_stays_inside_the_calibration_bands():
-    scale = 0.25
+    scale = 0.5
     runs = [simulate_national(seed, scale, 10) for seed in range(3)]
     table = calibration_table(pd.concat(runs, ignore_index=True), scale).set_index("target")
     outside = table.loc[REQUIRED][~table.loc[REQUIRED, "pass"]]

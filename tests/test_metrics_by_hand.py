@@ -7,6 +7,8 @@ documentation and against the run's own tables.
 - Good or better is outstanding plus good.
 - summary.json holds exactly the keys results/README.md lists (its "summary.json"
   section, parsed here), and they are `sim.model.SUMMARY_SCALARS` plus the run's identity.
+- cohorts.parquet is in the README's table of files, and its columns are those of the
+  README's column table, in order.
 """
 
 from __future__ import annotations
@@ -131,6 +133,14 @@ def test_summary_json_keys_are_the_documented_ones(run):
     nullable = text.split("\n\n", 2)[1]
     assert nullable.startswith("A value that is undefined is null")
     assert set(re.findall(r"`([a-z_]+)`", nullable)) <= documented
+
+
+def test_cohorts_parquet_is_listed_and_its_columns_are_the_documented_ones(run):
+    text = README.read_text(encoding="utf-8")
+    assert "| `cohorts.parquet` |" in text.split("## Files of a run", 1)[1].split("###", 1)[0]
+    section = text.split("### cohorts.parquet", 1)[1].split("\n#", 1)[0]
+    assert re.findall(r"^\| `(\w+)` \|", section, flags=re.MULTILINE) == list(run.cohorts.columns)
+    assert len(run.cohorts) == 3 + 2 + 1
 
 
 def test_the_summary_agrees_with_the_runs_tables(run):

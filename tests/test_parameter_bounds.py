@@ -158,7 +158,8 @@ def assert_strict_summary(summary: dict[str, Any]) -> None:
 
 
 def assert_finite_outputs(result: Any) -> None:
-    frames = {"timeseries": result.timeseries, "schools": result.schools, "events": result.events}
+    frames = {"timeseries": result.timeseries, "schools": result.schools, "events": result.events,
+              "cohorts": result.cohorts}
     for name, frame in frames.items():
         for column in frame.columns:
             series = frame[column]

@@ -19,7 +19,7 @@ from tests.conftest import environment, session_processes, snapshot, wait_for
 
 TINY = {"scenario": "opportunity_area", "horizon_years": 1, "seed": 0,
         "outcomes": ["good_or_better_change", "teacher_leaving_rate_mean"],
-        "parameters": {"model.workforce.leaving_rate_experienced": [0.05, 0.2],
+        "parameters": {"model.workforce.leaving_rate_mid_career": [0.05, 0.2],
                        "model.improvement.support_effect": [0.25, 1.0],
                        "model.trusts.hub_radius_km": [10.0, 50.0]}}
 
@@ -40,7 +40,7 @@ def test_morris_screening_ranks_the_parameters(tmp_path, monkeypatch):
     assert len(table) == 2 * 3 and set(table["rank"]) <= {1, 2, 3}
     leaving = table[table["outcome"] == "teacher_leaving_rate_mean"].set_index("parameter")
     # The teachers' own leaving rate must matter most for teacher leaving.
-    assert leaving.loc["model.workforce.leaving_rate_experienced", "rank"] == 1
+    assert leaving.loc["model.workforce.leaving_rate_mid_career", "rank"] == 1
     assert (tmp_path / "out" / "importance.png").exists()
     runs = [p for p in (tmp_path / "out" / "runs").iterdir() if (p / "summary.json").exists()]
     assert len(runs) == 2 * (3 + 1)

@@ -40,18 +40,17 @@ from scipy import sparse
 from sim.parameters import JUDGEMENT, parameter
 from sim.phases import improvement_budget
 from sim.state import (
-    SPENDING_SOURCES,
     TERMS_PER_YEAR,
     TYPICAL_LEADERSHIP,
     Governance,
     Grade,
-    SupportBySource,
     TrustArrays,
     TrustKind,
     count_by_trust,
     per_school,
     trust_index,
 )
+from sim.tallies import SPENDING_SOURCES, SupportBySource
 
 if TYPE_CHECKING:
     from sim.model import SchoolSystemModel

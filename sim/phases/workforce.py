@@ -1,23 +1,31 @@
 """Phase 1, workforce: teachers leave, move and are recruited; the area's teacher supply.
 
-Teachers are counted per school in three groups: early-career teachers (ECTs) in their
-first and second year, and experienced teachers. Each term:
+Teachers are counted per school by career stage (`sim.phases.careers`): early-career
+teachers (ECTs) in their first and second year, then post-induction (years 3-5),
+mid-career and near retirement. Each term:
 
-1. Workload is set from the sources docs/ODD.md section 7.1 names: data reporting by the school's trust
+1. Teachers move up a stage: a third of each early-career year, and a share of the later
+   stages set by the years each spans (`sim.phases.careers`).
+2. Workload is set from the sources docs/ODD.md section 7.1 names: data reporting by the school's trust
    or local authority (seed 004 finding 1) and accountability pressure after a weak grade.
-2. Leavers (out of state schools) and movers (to another school) are drawn per school.
-   Yearly base rates come from the School Workforce Census (8-10% leave, 5-8% move) and
-   NFER (11-15% of ECTs leave after their first year); they rise in schools with weaker
-   grades, higher workload and more disadvantage.
-3. Open posts in each local authority are filled from its applicants: the movers who
+3. Leavers (out of state schools) and movers (to another school) are drawn per school and
+   stage. Yearly base rates differ by stage, as leaving differs by age: high early in a
+   career (NFER: 11-15% of ECTs leave after their first year), lowest mid-career, highest
+   near retirement (NFER 2008 for the LGA); together 8-10% a year (School Workforce
+   Census). All rise in schools with weaker grades, higher workload and more
+   disadvantage. Experienced teachers move (5-8% a year).
+4. Open posts in each local authority are filled from its applicants: the movers who
    left schools in that authority plus new entrants, `teacher_supply` applicants per open
    post. Applicants prefer schools with better grades, lower workload and less
    disadvantage ("movers choose nearby schools with better grades and lower workload":
    the labour market is the local authority). Posts are filled in two rounds; what is
-   not filled stays vacant. Movers who find no post in their authority leave it.
+   not filled stays vacant. Movers keep their stage; those who find no post in their
+   authority leave it. Early-career entrants start in year 1, other entrants mid-career.
+5. During the run, early-career entrants join the register of cohorts
+   (`sim.phases.careers.Cohorts`), which follows them through the same draws.
 
 Yearly rates are converted to terms as 1 - (1 - rate)^(1/3). Counts are drawn with
-`sim.sampling.binomial`: one uniform per school per draw, by inversion.
+`sim.sampling.binomial`: one uniform per school (and stage) per draw, by inversion.
 """
 
 from __future__ import annotations
@@ -29,8 +37,27 @@ import numpy as np
 
 from sim.mechanics.rates import MAX_YEARLY_RATE, per_term
 from sim.parameters import JUDGEMENT, parameter
+from sim.phases.careers import (
+    EXPERIENCED,
+    Cohorts,
+    draw_by_stage,
+    place_movers,
+    progression_per_term,
+    split_experienced,
+    stage_counts,
+    stationary_shares,
+    write_stage_counts,
+    yearly_leaving_rates,
+)
 from sim.sampling import binomial
-from sim.state import ENGLAND_FSM_MEAN, TERMS_PER_YEAR, grade_index, per_school, trust_index
+from sim.state import (
+    ENGLAND_FSM_MEAN,
+    TERMS_PER_YEAR,
+    CareerStage,
+    grade_index,
+    per_school,
+    trust_index,
+)
 
 if TYPE_CHECKING:
     from sim.model import SchoolSystemModel
@@ -41,11 +68,6 @@ if TYPE_CHECKING:
 class WorkforceParameters:
     """Teacher flows: leaving, moving, recruiting (docs/ODD.md section 7.1)."""
 
-    leaving_rate_experienced: float = parameter(
-        0.082, "experienced teachers leaving state schools per year",
-        source="DfE School Workforce Census 2019: 8-10% of all teachers", low=0.0, high=0.95,
-        why="DfE SWC: 8-10%; a yearly probability below 1, so that a term's is at most 0.64 and some "
-            "teachers always stay (judgement)")
     leaving_rate_early_career_year1: float = parameter(
         0.115, "first-year early-career teachers leaving per year",
         source="calibrated to NFER 2018: 11-15% leave after their first year", low=0.0, high=0.95,
@@ -56,6 +78,35 @@ class WorkforceParameters:
         high=0.95,
         why="NFER 2018: 0.10; a yearly probability below 1, so that a term's is at most 0.64 and some "
             "teachers always stay (judgement)")
+    leaving_rate_post_induction: float = parameter(
+        0.09, "teachers in years 3-5 leaving state schools per year", source=JUDGEMENT,
+        low=0.0, high=0.95,
+        why="judgement in 0.08-0.11, between second-year ECTs' 0.10 and mid-career's: leavers "
+            "other than retirees are most numerous at ages 25-34 (Hansard, 8 Nov 2001, for "
+            "1998-99); a yearly probability below 1, so that a term's is at most 0.64")
+    leaving_rate_mid_career: float = parameter(
+        0.058, "mid-career teachers leaving state schools per year",
+        source="calibrated: all teachers' leaving 8-10% (DfE SWC), within 0.05-0.08",
+        low=0.0, high=0.95,
+        why="0.05-0.08, the lowest of any stage: teachers aged 40-49 are the least likely to "
+            "leave (NFER 2008 for the LGA: 6.3-7.1% turnover, moves between schools "
+            "included); a yearly probability below 1, so that a term's is at most 0.64")
+    leaving_rate_near_retirement: float = parameter(
+        0.18, "teachers aged about 55 and over leaving per year, retirement included",
+        source=JUDGEMENT, low=0.0, high=0.95,
+        why="judgement in 0.12-0.30, the highest of any stage as most retire (NFER 2008 for "
+            "the LGA: turnover highest at 60 and over, many retiring; Hansard, 8 Nov 2001: "
+            "retirements at ages 50 and over); 0.18 leaves a stay of about 5.5 years, from 55 "
+            "to about 60; a yearly probability below 1")
+    post_induction_years: float = parameter(
+        3.0, "years a teacher spends post-induction on average (years 3-5 in teaching)",
+        source=JUDGEMENT, low=1.0, high=10.0,
+        why="3, the years the stage spans; 1-10 keeps it an early-career stage (judgement)")
+    mid_career_years: float = parameter(
+        25.0, "years a teacher spends mid-career on average (about age 30 to 55)",
+        source=JUDGEMENT, low=5.0, high=40.0,
+        why="25, the ages the stage spans (entry at about 25, near retirement from 55); 5-40 "
+            "is a working life at most (judgement)")
     moving_rate: float = parameter(
         0.062, "teachers moving to another school per year",
         source="DfE School Workforce Census 2019: 5-8%", low=0.0, high=0.95,
@@ -119,70 +170,141 @@ def expected_turnover(model: SchoolSystemModel) -> np.ndarray:
     schools, p = model.schools, model.parameters.model.workforce
     leaving, moving = flow_multipliers(model)
     teachers = np.maximum(schools.teachers, 1)
-    leaving_rate = (p.leaving_rate_early_career_year1 * schools.early_career_year1
-                    + p.leaving_rate_early_career_year2 * schools.early_career_year2
-                    + p.leaving_rate_experienced * schools.experienced) / teachers * leaving
+    leaving_rate = yearly_leaving_rates(p) @ stage_counts(schools) / teachers * leaving
     return (np.clip(leaving_rate, 0, MAX_YEARLY_RATE)
             + np.clip(p.moving_rate * moving, 0, MAX_YEARLY_RATE))
 
 
+def start_careers(model: SchoolSystemModel) -> None:
+    """Split the experienced teachers a run starts with into career stages, in the shares
+    at which the stage flows are at rest for a school with the mean leaving multiplier
+    (`sim.phases.careers.stationary_shares`), on the warm-up's random stream."""
+    schools, p = model.schools, model.parameters.model.workforce
+    update_workload(model)
+    leaving, _ = flow_multipliers(model)
+    teachers = schools.teachers.sum()
+    typical = float(np.average(leaving, weights=schools.teachers)) if teachers > 0 else 1.0
+    split_experienced(schools, stationary_shares(p, typical), model.streams.warm_up)
+
+
 def warm_up(model: SchoolSystemModel, terms: int) -> None:
-    """Run the labour market alone for a few terms before the simulation starts.
+    """Set career stages, then run the labour market alone for a few terms before the
+    simulation starts.
 
     Starting vacancies and early-career shares are drawn evenly; the market then sorts
     them into the schools applicants avoid. Warming up lets that happen before the
     status quo is set in equilibrium (`sim.phases.improvement.equilibrate_potential`),
     on a random stream of its own so the run's streams are untouched.
     """
+    start_careers(model)
     for _ in range(terms):
         run_term(model, rng=model.streams.warm_up)
 
 
 def run_term(model: SchoolSystemModel, rng: np.random.Generator | None = None) -> None:
-    """Leavers, movers and recruitment for one term."""
+    """Progression, leavers, movers and recruitment for one term."""
     schools, p = model.schools, model.parameters.model.workforce
     rng = rng or model.streams.workforce
-    progress_early_career(model, rng)
+    # Draws whose number depends on what happened (one per registered teacher, one per
+    # mover) come from a child of the phase's stream, spawned once a term: the stream itself
+    # draws the same number of values under every policy (common random numbers).
+    variable_rng = rng.spawn(1)[0]
+    n = schools.n
+    # The register of the run's cohorts; None in the warm-up and spin-up, which enter none.
+    cohorts = model.cohorts
+    register = cohorts if cohorts is not None else Cohorts(n)
+    counts = stage_counts(schools)
+    _progress(counts, register, progression_per_term(p), rng, variable_rng)
     update_workload(model)
     leaving, moving = flow_multipliers(model)
 
-    def draw(count: np.ndarray, yearly_rate: float, multiplier: np.ndarray) -> np.ndarray:
-        # A yearly rate in [0, MAX_YEARLY_RATE] gives a termly one in [0, 0.64]: no second clip.
-        return binomial(rng, count, per_term(np.clip(yearly_rate * multiplier, 0, MAX_YEARLY_RATE)))
-
     # Rates are measured on the teachers in post at the start of the term.
-    schools.early_career_year1_at_risk = schools.early_career_year1.copy()
+    schools.early_career_year1_at_risk = counts[CareerStage.EARLY_CAREER_YEAR1].copy()
     schools.teachers_at_risk = schools.teachers.copy()
-    ect1_leavers = draw(schools.early_career_year1, p.leaving_rate_early_career_year1, leaving)
-    ect2_leavers = draw(schools.early_career_year2, p.leaving_rate_early_career_year2, leaving)
-    experienced = schools.experienced
-    experienced_leavers = draw(experienced, p.leaving_rate_experienced, leaving)
-    movers = draw(experienced - experienced_leavers, p.moving_rate, moving)
+    # A yearly rate in [0, MAX_YEARLY_RATE] gives a termly one in [0, 0.64].
+    leaving_probability = per_term(np.clip(yearly_leaving_rates(p)[:, np.newaxis] * leaving,
+                                           0, MAX_YEARLY_RATE))
+    registered = register.by_cell
+    leavers, members_leaving, registered_leavers = draw_by_stage(
+        rng, variable_rng, counts, registered, leaving_probability, register.cell)
+    counts -= leavers
+    registered -= registered_leavers
+    # Experienced teachers who stay may move; registered ones keep their stage and cohort.
+    first_experienced = CareerStage.POST_INDUCTION * n
+    may_move = np.flatnonzero(~members_leaving & (register.cell >= first_experienced))
+    move_cells = register.cell[may_move] - first_experienced
+    moving_probability = per_term(np.clip(p.moving_rate * moving, 0, MAX_YEARLY_RATE))
+    movers, members_moving, registered_movers = draw_by_stage(
+        rng, variable_rng, counts[EXPERIENCED], registered[EXPERIENCED],
+        np.broadcast_to(moving_probability, counts[EXPERIENCED].shape), move_cells)
+    counts[EXPERIENCED] -= movers
+    registered[EXPERIENCED] -= registered_movers
+    write_stage_counts(schools, counts)  # the posts they left are open to recruitment
 
-    schools.early_career_year1 -= ect1_leavers
-    schools.early_career_year2 -= ect2_leavers
-    schools.teachers -= ect1_leavers + ect2_leavers + experienced_leavers + movers
+    filled, posts_for_movers = _recruit(model, movers.sum(axis=0), rng)
+    move_cells = move_cells[members_moving]
+    placed, to_entrants, destination = place_movers(
+        variable_rng, movers, move_cells, posts_for_movers, model.area_index, model.n_areas)
+    counts[EXPERIENCED] += placed
+    entrants = filled - posts_for_movers + to_entrants
+    new_early_career = binomial(rng, entrants, p.early_career_share_of_entrants)
+    counts[CareerStage.EARLY_CAREER_YEAR1] += new_early_career
+    counts[CareerStage.MID_CAREER] += entrants - new_early_career
+    write_stage_counts(schools, counts)
 
-    placed_movers, new_early_career, new_experienced = _recruit(model, movers, rng)
-    schools.teachers += placed_movers + new_early_career + new_experienced
-    schools.early_career_year1 += new_early_career
-
-    schools.leavers = ect1_leavers + ect2_leavers + experienced_leavers
-    schools.early_career_year1_leavers = ect1_leavers
-    schools.movers = movers
-    schools.movers_in = placed_movers.astype(np.int32)
-    schools.new_entrants = (new_early_career + new_experienced).astype(np.int32)
+    schools.leavers = leavers.sum(axis=0, dtype=np.int32)
+    schools.early_career_year1_leavers = leavers[CareerStage.EARLY_CAREER_YEAR1]
+    schools.movers = movers.sum(axis=0, dtype=np.int32)
+    schools.movers_in = placed.sum(axis=0, dtype=np.int32)
+    schools.new_entrants = entrants.astype(np.int32)
     # Movers who found no post in their own local authority have left it: to the area they
     # are leavers. Counted per authority, reported in the model-level measures.
-    model.tallies.unplaced_movers = int(movers.sum() - placed_movers.sum())
+    model.tallies.unplaced_movers = int(movers.sum() - placed.sum())
+
+    if cohorts is not None:
+        moved, found_post = may_move[members_moving], destination >= 0
+        # A member who moved keeps their stage (the row of their cell) at the new school.
+        new_cells = move_cells[found_post] // n * n + destination[found_post]
+        cohorts.cell[moved[found_post]] = first_experienced + new_cells
+        registered[EXPERIENCED] += np.bincount(new_cells, minlength=movers.size).reshape(
+            movers.shape)
+        gone = members_leaving.copy()
+        gone[moved[~found_post]] = True
+        cohorts.remove(gone)
+        cohorts.enter(model.term // TERMS_PER_YEAR, new_early_career)
+
+
+def _progress(counts: np.ndarray, register: Cohorts, progression: np.ndarray,
+              rng: np.random.Generator, member_rng: np.random.Generator) -> None:
+    """Teachers move up a stage (in `counts` and on the register).
+
+    Entrants arrive every term rather than all in September, so progression is spread
+    over terms too: on average a teacher spends three terms in each early-career year,
+    and the first-year leaving rate applies all year round.
+    """
+    n = counts.shape[1]
+    below_top = np.flatnonzero(register.cell < CareerStage.NEAR_RETIREMENT * n)
+    registered = register.by_cell
+    moving_up, members, registered_moving_up = draw_by_stage(
+        rng, member_rng, counts[:-1], registered[:-1], progression[:-1, np.newaxis],
+        register.cell[below_top])
+    counts[:-1] -= moving_up
+    counts[1:] += moving_up
+    registered[:-1] -= registered_moving_up
+    registered[1:] += registered_moving_up
+    register.cell[below_top[members]] += n  # the same school, the next stage
 
 
 def _recruit(model: SchoolSystemModel, movers: np.ndarray,
-             rng: np.random.Generator) -> tuple[np.ndarray, ...]:
-    """Fill open posts from each local authority's applicants, by attractiveness."""
+             rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Fill open posts from each local authority's applicants, by attractiveness.
+
+    Returns the posts each school filled, and how many of them went to movers (in each
+    authority at most its movers: `sim.phases.careers.place_movers` sees to it).
+    """
     schools, p = model.schools, model.parameters.model.workforce
     area = model.area_index
-    n_areas = len(model.local_authority_names)
+    n_areas = model.n_areas
     open_posts = np.maximum(schools.vacancies, 0)
     open_in_area = np.bincount(area, weights=open_posts, minlength=n_areas)
     movers_in_area = np.bincount(area, weights=movers, minlength=n_areas)
@@ -212,24 +334,5 @@ def _recruit(model: SchoolSystemModel, movers: np.ndarray,
     mover_fraction = np.divide(np.minimum(movers_in_area, filled_in_area * movers_in_area
                                           / np.maximum(applicants, 1)),
                                np.maximum(filled_in_area, 1))
-    placed_movers = binomial(rng, filled, np.clip(mover_fraction[area], 0, 1))
-    entrants = filled - placed_movers
-    new_early_career = binomial(rng, entrants, p.early_career_share_of_entrants)
-    new_experienced = entrants - new_early_career
-    return (placed_movers.astype(np.int32), new_early_career.astype(np.int32),
-            new_experienced.astype(np.int32))
-
-
-def progress_early_career(model: SchoolSystemModel, rng: np.random.Generator) -> None:
-    """Early-career teachers move up a year: a third of each year group every term.
-
-    Entrants arrive every term rather than all in September, so progression is spread
-    over terms too: on average a teacher spends three terms in each early-career year,
-    and the first-year leaving rate applies all year round.
-    """
-    schools = model.schools
-    to_year2 = binomial(rng, schools.early_career_year1, 1.0 / TERMS_PER_YEAR)
-    to_experienced = binomial(rng, schools.early_career_year2, 1.0 / TERMS_PER_YEAR)
-    schools.early_career_year1 -= to_year2
-    schools.early_career_year2 += to_year2 - to_experienced
-
+    posts_for_movers = binomial(rng, filled, np.clip(mover_fraction[area], 0, 1))
+    return filled, posts_for_movers
