@@ -93,7 +93,9 @@ def test_sigkill_leaves_no_complete_run_and_the_next_run_clears_its_staging(tmp_
 SWEEP = ("-m", "seed=1,2,3,4", *LONG_RUN, "hydra.sweep.dir=sweep", "hydra.launcher.n_jobs=2")
 
 
-@pytest.mark.parametrize("how", ["SIGTERM", "Ctrl-C", "SIGKILL"])
+# One signal in the default run; the others are exhaustive variants, run with --slow.
+@pytest.mark.parametrize("how", ["SIGTERM", pytest.param("Ctrl-C", marks=pytest.mark.slow),
+                                 pytest.param("SIGKILL", marks=pytest.mark.slow)])
 def test_killing_a_sweep_leaves_no_process_running(tmp_path, how):
     process = start(SWEEP, tmp_path)
     wait_for(lambda: staging(tmp_path / "sweep"))  # workers are running jobs

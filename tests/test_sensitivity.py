@@ -195,7 +195,9 @@ def sweep_running(output: Path) -> bool:
 KEPT = "the sample and any runs already complete are kept in out; run the same command again"
 
 
-@pytest.mark.parametrize("how", ["Ctrl-C", "SIGTERM", "SIGKILL"])
+# One signal in the default run; the others are exhaustive variants, run with --slow.
+@pytest.mark.parametrize("how", ["Ctrl-C", pytest.param("SIGTERM", marks=pytest.mark.slow),
+                                 pytest.param("SIGKILL", marks=pytest.mark.slow)])
 def test_stopping_the_analysis_stops_its_sweep_with_one_true_line(tmp_path, how):
     process = start(["--config", write(tmp_path, SLOW), "--trajectories", "30",
                      "--output", "out"], tmp_path)
