@@ -228,14 +228,16 @@ def staffing_loss(model: SchoolSystemModel, yearly_turnover: np.ndarray, *,
 
 
 def equilibrate_potential(model: SchoolSystemModel) -> None:
-    """Start the status quo in equilibrium.
+    """Start the status quo at rest, group by group.
 
-    Each school's context potential is shifted so that, with the support and staffing it
-    faces at the start, its expected change of effectiveness is zero.
-    Without this, support to weak schools (which the observed starting grades already
-    reflect) would lift the whole system in the first years of every run, and the status
-    quo would drift away from the published grade shares for no reason in the world.
-    Policies and structural change then move schools away from this balance.
+    Each group of `rest_groups` has its context potential shifted by one amount, so that,
+    with the support and staffing its schools have at the start, the group's mean expected
+    change of effectiveness is zero. Without this, support to weak schools (which the
+    observed starting grades already reflect) would lift the whole system in the first
+    years of every run. Only the group's mean is held: each school still moves (a weak one
+    toward a secure good, a good one with shocks and departing heads), which a school held
+    at rest on its own could not (issue 13: a weak grade was nearly permanent). Policies
+    and structural change then move the groups away from this balance.
     """
     schools = model.schools
     goal = model.parameters.model.diagnosis.goal_effectiveness

@@ -193,7 +193,7 @@ def warm_up(model: SchoolSystemModel, terms: int) -> None:
 
     Starting vacancies and early-career shares are drawn evenly; the market then sorts
     them into the schools applicants avoid. Warming up lets that happen before the
-    status quo is set in equilibrium (`sim.phases.improvement.equilibrate_potential`),
+    status quo is held at rest (`sim.phases.improvement.equilibrate_potential`),
     on a random stream of its own so the run's streams are untouched.
     """
     start_careers(model)
