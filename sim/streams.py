@@ -20,7 +20,9 @@ from sim.state import TERMS_PER_YEAR
 STREAMS = ("population", "workforce", "diagnosis", "improvement", "inspection", "structure",
            "policy", "warm_up")
 # The steps of the yearly phase, each with its own stream every year (`structure` above is
-# their parent and is not drawn from itself).
+# their parent and is not drawn from itself). A step's place fixes its stream, so
+# "academy_orders" and "brokering", yearly until issue 13 and termly since (below), keep
+# their places unused: removing them would change every later step's draws.
 YEARLY_STEPS = ("heads", "academy_orders", "rebrokering", "brokering", "conversions",
                 "new_trusts", "single_academy_trusts", "transfers", "mergers")
 # The commissioner's steps every term (academy orders after the term's inspections, its

@@ -191,29 +191,27 @@ def turnover_gap_pp_most_to_least_disadvantaged(tables: RunTables, *,
     return None if rates is None else 100 * (rates[0] - rates[1])
 
 
+def _per_school_per_year(tables: RunTables, by_year: pd.Series) -> float | None:
+    """The mean over the run's years of a yearly count (`by_year`, indexed by year from 0)
+    over that year's schools; None for a run with no terms."""
+    timeseries = tables.timeseries
+    schools = timeseries.groupby(timeseries["term"] // TERMS_PER_YEAR)["n_schools"].mean()
+    if schools.empty:
+        return None
+    return float((by_year.reindex(schools.index, fill_value=0) / schools).mean())
+
+
 def share_of_schools_inspected_per_year(tables: RunTables) -> float | None:
     """The mean over the run's years of the share of schools inspected (graded or not) at
     least once in the year."""
     found = inspections(tables.events, graded_only=False)
-    timeseries = tables.timeseries
-    year_index = timeseries["term"] // TERMS_PER_YEAR
-    schools = timeseries.groupby(year_index)["n_schools"].mean()
-    if schools.empty:
-        return None
-    inspected = found.groupby(found["term"] // TERMS_PER_YEAR)["urn"].nunique()
-    return float((inspected.reindex(schools.index, fill_value=0) / schools).mean())
+    return _per_school_per_year(tables, found.groupby(found["term"] // TERMS_PER_YEAR)["urn"].nunique())
 
 
 def inspections_per_school_per_year(tables: RunTables) -> float | None:
     """Inspections as Ofsted counts them, per school per year, over the run's years."""
     found = counted_inspections(tables.events)
-    timeseries = tables.timeseries
-    year_index = timeseries["term"] // TERMS_PER_YEAR
-    schools = timeseries.groupby(year_index)["n_schools"].mean()
-    if schools.empty:
-        return None
-    counted = found.groupby(found["term"] // TERMS_PER_YEAR).size()
-    return float((counted.reindex(schools.index, fill_value=0) / schools).mean())
+    return _per_school_per_year(tables, found.groupby(found["term"] // TERMS_PER_YEAR).size())
 
 
 def share_ungraded_of_inspections(tables: RunTables) -> float | None:
