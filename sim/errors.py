@@ -114,12 +114,24 @@ def _terminate(signal_number: int, frame: object) -> None:
     raise Terminated(signal_number)
 
 
+# Whether Ctrl-C was ignored when the command started: a shell without job control starts
+# a background job (`python -m sim ... &` in a script) with SIGINT ignored, so that Ctrl-C
+# at the terminal stops the script but not its background work. Python keeps that choice,
+# and so does the command: noted at the first install, before any handler of ours is set.
+_interrupt_ignored_at_start: bool | None = None
+
+
 def install_signal_handlers() -> None:
     """SIGTERM raises `Terminated` in the main thread, so clean-up runs as for Ctrl-C; after
     the first Ctrl-C or SIGTERM, more of either are ignored, so that a scheduler's repeated
-    SIGTERM (SLURM's scancel signals every process) cannot cut the clean-up short."""
+    SIGTERM (SLURM's scancel signals every process) cannot cut the clean-up short. Ctrl-C
+    stays ignored if the command was started with it ignored."""
+    global _interrupt_ignored_at_start
+    if _interrupt_ignored_at_start is None:
+        _interrupt_ignored_at_start = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
     signal.signal(signal.SIGTERM, _terminate)
-    signal.signal(signal.SIGINT, _interrupt)
+    if not _interrupt_ignored_at_start:
+        signal.signal(signal.SIGINT, _interrupt)
 
 
 def _interrupt(signal_number: int, frame: object) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -33,6 +34,13 @@ def make_model(*overrides: str) -> SchoolSystemModel:
 def environment() -> dict[str, str]:
     """The environment of a command run as a user would run it, from this checkout."""
     return {**os.environ, "PYTHONPATH": str(REPOSITORY)}
+
+
+def as_at_a_terminal() -> None:
+    """Start a child process with Ctrl-C as a terminal gives it (`preexec_fn`): a test run in
+    the background of a shell without job control (as CI may run it) inherits SIGINT
+    ignored, and the command, like Python, keeps an ignored Ctrl-C ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def run_cli(*arguments: str, cwd: Path) -> subprocess.CompletedProcess[str]:

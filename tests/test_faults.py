@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from sim.outputs import OUTPUT_FILES
-from tests.conftest import environment, session_processes, snapshot, wait_for
+from tests.conftest import as_at_a_terminal, environment, session_processes, snapshot, wait_for
 
 LONG_RUN = ("scenario=national", "horizon_years=10", "output.plots=false")
 RUN_FILES = sorted({*OUTPUT_FILES, "run.log"} - {"summary.png"})
@@ -32,7 +32,7 @@ RUN_FILES = sorted({*OUTPUT_FILES, "run.log"} - {"summary.png"})
 def start(arguments: tuple[str, ...], cwd: Path) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-m", "sim", *arguments], cwd=cwd, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment(),
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=as_at_a_terminal)
 
 
 def staging(folder: Path) -> list[Path]:
@@ -73,6 +73,21 @@ def test_ctrl_c_at_any_moment_of_start_up_gives_one_line(tmp_path, delay):
         assert process.returncode == 130, stderr
         assert one_error_line(stderr) == "sim: interrupted; nothing was written"
     assert snapshot(tmp_path) == before
+
+
+def test_a_run_started_with_ctrl_c_ignored_keeps_ignoring_it(tmp_path):
+    """As a background job of a script (`python -m sim ... &`) is started: Ctrl-C at the
+    terminal stops the script, not the run (the shell's convention, which Python keeps)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sim", "horizon_years=3", "output.plots=false",
+         "hydra.run.dir=run"], cwd=tmp_path, text=True, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, env=environment(), start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    wait_for(lambda: staging(tmp_path))  # handlers are set: the run has started writing
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr
+    assert (tmp_path / "run" / "summary.json").exists()
 
 
 def test_sigkill_leaves_no_complete_run_and_the_next_run_clears_its_staging(tmp_path):

@@ -15,7 +15,7 @@ import yaml
 
 from sim.sensitivity.command import main
 from sim.sensitivity.setup import SensitivityError
-from tests.conftest import environment, session_processes, snapshot, wait_for
+from tests.conftest import as_at_a_terminal, environment, session_processes, snapshot, wait_for
 
 TINY = {"scenario": "opportunity_area", "horizon_years": 1, "seed": 0,
         "outcomes": ["good_or_better_change", "teacher_leaving_rate_mean"],
@@ -179,7 +179,8 @@ def start(arguments: list[str], cwd: Path) -> subprocess.Popen[str]:
     """`python -m sim.sensitivity` in a session of its own, so every process it starts is found."""
     return subprocess.Popen([sys.executable, "-m", "sim.sensitivity", *arguments], cwd=cwd,
                             text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=environment(), start_new_session=True)
+                            env=environment(), start_new_session=True,
+                            preexec_fn=as_at_a_terminal)
 
 
 def sim_lines(stderr: str) -> list[str]:
