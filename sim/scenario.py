@@ -9,6 +9,7 @@ teacher supply, local-authority capacity and budget.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from sim.errors import ConfigError
@@ -33,10 +34,10 @@ class ScenarioParameters:
         why="labels only; judgement")
     scale: float = parameter(
         1.0,
-        "multiplies every count of schools and trusts; < 1 for quick "
-                             "runs",
-        source="the user's", low=0.001, high=10.0,
-        why="judgement: 22 schools of England to ten Englands")
+        "multiplies every count of schools, trusts and authorities, and the region's area "
+        "with them (the place's density at any scale); < 1 for quick runs",
+        source="the user's", low=0.001, high=50.0,
+        why="judgement: 22 schools of England to fifty Englands (a million schools, issue 14)")
     n_schools: int = parameter(
         REQUIRED, "state-funded schools", source=PLACE, low=10, high=50_000,
         why="England 21,750 (DfE 2019), about 2x; 10 is the least built")
@@ -100,3 +101,29 @@ class ScenarioParameters:
 def scaled_count(count: int, scale: float, minimum: int = 1) -> int:
     """A count of the place (schools, trusts, authorities) at the scenario's scale."""
     return max(minimum, round(count * scale))
+
+
+# A synthetic place has at least this many schools, whatever its scale.
+MIN_SCHOOLS = 10
+
+
+def schools_built(scenario: ScenarioParameters) -> int:
+    """The number of schools a synthetic place has at the scenario's scale."""
+    return scaled_count(scenario.n_schools, scenario.scale, minimum=MIN_SCHOOLS)
+
+
+def scaled_region_km(scenario: ScenarioParameters) -> tuple[float, float]:
+    """Width and height of a synthetic place at the scenario's scale (km).
+
+    The region's area grows, or shrinks, in step with the schools built, so that schools
+    are as dense as in the place itself at any scale: England x50 is fifty Englands side
+    by side, not one England fifty times as crowded, and a quarter of England is a
+    quarter of its area at its density. Everything set by distance (trusts' hub radius,
+    the commissioner's search radius, support's decay, towns' spread) then reaches as many
+    schools as in the place, and local authorities, whose number grows with the scale
+    too, keep their size. Both sides grow by the square root, keeping the region's shape.
+    At scale 1 the ratio is exactly 1, so the place is its own to the bit.
+    """
+    side = math.sqrt(schools_built(scenario) / scenario.n_schools)
+    width_km, height_km = scenario.region_km
+    return width_km * side, height_km * side

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 from sim.network import PartnershipNetwork
 from sim.population import build_population
+from sim.scenario import scaled_region_km, schools_built
 from sim.state import Governance, Phase, TrustKind
 from tests.conftest import make_config, make_model
 
@@ -54,3 +56,39 @@ def test_the_builder_is_a_pure_function_of_config_and_seed():
     assert np.array_equal(first.schools.effectiveness, second.schools.effectiveness)
     assert np.array_equal(first.schools.trust, second.schools.trust)
     assert not np.array_equal(first.schools.effectiveness, other.schools.effectiveness)
+
+
+def _neighbours_per_school(scale: float) -> tuple[float, float]:
+    """Mean schools within a trust's hub radius of a school, and mean MAT hubs within the
+    commissioner's search radius (the trusts brokering asks), in a synthetic England."""
+    parameters = make_config("scenario=national", f"scenario.scale={scale}")
+    population = build_population(parameters, np.random.default_rng(4))
+    schools, hubs = population.schools, population.hubs
+    points = np.column_stack([schools.x_km, schools.y_km])
+    within_hub_radius = cKDTree(points).query_ball_point(
+        points, parameters.model.trusts.hub_radius_km, return_length=True) - 1
+    mat_hub = population.trusts.kind[hubs.trust] == TrustKind.MULTI_ACADEMY_TRUST
+    hub_tree = cKDTree(np.column_stack([hubs.x_km[mat_hub], hubs.y_km[mat_hub]]))
+    hubs_in_reach = hub_tree.query_ball_point(
+        points, parameters.model.structure.search_radius_km, return_length=True)
+    return float(within_hub_radius.mean()), float(hubs_in_reach.mean())
+
+
+def test_scale_keeps_englands_density_so_neighbours_per_school_stay_put():
+    # Issue 14: with the region fixed, eight times the schools gave each school several
+    # times the neighbours and brokering candidates; the region now grows with the scale.
+    small_neighbours, small_hubs = _neighbours_per_school(0.25)
+    large_neighbours, large_hubs = _neighbours_per_school(2.0)
+    assert 0.75 < large_neighbours / small_neighbours < 1.33
+    assert 0.75 < large_hubs / small_hubs < 1.33
+
+
+def test_the_region_grows_with_the_schools_built_and_is_the_place_itself_at_scale_one():
+    england = make_config("scenario=national").scenario
+    assert scaled_region_km(england) == tuple(england.region_km)  # to the bit
+    for scale in (0.05, 4.0, 46.0):
+        scenario = make_config("scenario=national", f"scenario.scale={scale}").scenario
+        width, height = scaled_region_km(scenario)
+        density = schools_built(scenario) / (width * height)
+        assert abs(density / (england.n_schools / (450.0 * 550.0)) - 1) < 1e-9
+        assert abs(width / height - 450.0 / 550.0) < 1e-9

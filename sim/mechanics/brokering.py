@@ -18,7 +18,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from sim.errors import ConfigError
-from sim.scenario import scaled_count
+from sim.scenario import scaled_region_km, schools_built
 from sim.state import NEVER, Governance, Grade, TrustKind, count_by_trust, trust_index
 
 if TYPE_CHECKING:
@@ -48,12 +48,12 @@ BROKERING_MEMORY_LIMIT_GB = 8.0
 def check_brokering_memory(run: RunConfig) -> None:
     """Refuse, in one line, a synthetic place whose brokering would exhaust memory."""
     scenario, model, policy = run.scenario, run.model, run.policy
-    schools = scaled_count(scenario.n_schools, scenario.scale, minimum=10)
+    schools = schools_built(scenario)
     reach = min(model.structure.search_radius_km, model.trusts.hub_radius_km)
     if policy.mat_contracting is not None:
         reach = max(reach, model.structure.search_radius_km,
                     policy.mat_contracting.contract_distance_factor * model.trusts.hub_radius_km)
-    width, height = scenario.region_km
+    width, height = scaled_region_km(scenario)  # grows with the scale: pairs grow ~linearly
     share_in_reach = min(1.0, math.pi * reach**2 / (width * height))
     needed = BROKERING_GB_AT_ENGLAND_SIZE * (schools / ENGLAND_SCHOOLS) ** 2 * share_in_reach
     if needed > BROKERING_MEMORY_LIMIT_GB:

@@ -34,7 +34,7 @@ from sim.population.traits import (
     new_schools,
 )
 from sim.population.trusts import form_partnership_clusters, form_trusts
-from sim.scenario import scaled_count
+from sim.scenario import scaled_count, scaled_region_km, schools_built
 from sim.state import (
     ENGLAND_FSM_MEAN,
     TERMS_PER_YEAR,
@@ -195,7 +195,7 @@ def build_synthetic_population(
     rng: np.random.Generator,
 ) -> Population:
     """Build schools, trusts, hubs and peer clusters for a scenario."""
-    n_schools = scaled_count(scenario.n_schools, scenario.scale, minimum=10)
+    n_schools = schools_built(scenario)
     # Every local authority has a school: no more authorities than schools.
     n_areas = min(scaled_count(scenario.n_local_authorities, scenario.scale), n_schools)
     places = _place_schools(n_schools, n_areas, scenario, population, rng)
@@ -217,8 +217,12 @@ def _place_schools(
     n_schools: int, n_areas: int, scenario: ScenarioParameters, population: SyntheticPopulation,
     rng: np.random.Generator,
 ) -> SimpleNamespace:
-    """Local authorities, their towns, and a location for every school."""
-    width_km, height_km = scenario.region_km
+    """Local authorities, their towns, and a location for every school.
+
+    The region grows with the scale as the number of authorities does, so an authority's
+    patch, its towns and its schools' spacing are the place's own at any scale.
+    """
+    width_km, height_km = scaled_region_km(scenario)
     area_x = rng.uniform(0, width_km, n_areas) if n_areas > 1 else np.array([width_km / 2])
     area_y = rng.uniform(0, height_km, n_areas) if n_areas > 1 else np.array([height_km / 2])
     # Local authorities differ a lot in size (Rutland to Kent): log-normal shares, at least 5.
