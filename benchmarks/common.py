@@ -1,15 +1,18 @@
 """What every benchmark script shares: timing, the machine description and the report.
 
-Each figure is the median of `repetitions` timings taken after `warm_up` untimed ones
-(imports loaded, caches warm), so one slow repetition on a busy machine does not decide
-it. Reports are appended to `benchmarks/RESULTS.md` as a Markdown section: a heading with
-the date and the command, the machine, and a table of measure, value, target and whether
-the target is met.
+Each figure is the median of `repetitions` timings (11 by default) taken after `warm_up`
+untimed ones (imports loaded, caches warm), so one slow repetition on a busy machine does
+not decide it; the detail column gives the spread (interquartile range and range). Reports
+are appended to `benchmarks/RESULTS.md` as a Markdown section: a heading with the date and
+the command, the machine (cores, CPU, memory, library versions, BLAS threads and the load
+average when the script started), and a table of measure, value, target and whether the
+target is met.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import datetime
 import os
 import platform
@@ -22,17 +25,36 @@ from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+if str(REPOSITORY) not in sys.path:
+    sys.path.insert(0, str(REPOSITORY))
+# Importing sim first limits BLAS to one thread per process (sim/__init__.py) before numpy
+# loads, in the benchmarks as in `python -m sim`; the report says what the threads were.
+import sim  # noqa: E402, F401
+
+# The load when the script started: a benchmark is only as quiet as its machine.
+LOAD_AT_START = os.getloadavg()
+REPETITIONS = 11
+THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                    "NUMBA_NUM_THREADS")
 
 
 @dataclass
 class Measure:
-    """One line of a report. `target` is a bound on `value`: ("<=", 5.0) or (">=", 10.0)."""
+    """One line of a report. `target` is a bound on `value`: ("<=", 5.0) or (">=", 10.0);
+    `samples`, when given, are the repetitions the value is the median of, in its unit."""
 
     name: str
     value: float
     unit: str
     target: tuple[str, float] | None = None
     detail: str = ""
+    samples: tuple[float, ...] = ()
+
+    @classmethod
+    def of(cls, name: str, samples: list[float], unit: str,
+           target: tuple[str, float] | None = None, detail: str = "") -> Measure:
+        """The median of `samples`, which the report shows the spread of."""
+        return cls(name, median(samples), unit, target, detail, tuple(samples))
 
     @property
     def met(self) -> bool | None:
@@ -41,9 +63,22 @@ class Measure:
         relation, bound = self.target
         return self.value <= bound if relation == "<=" else self.value >= bound
 
+    @property
+    def shown_detail(self) -> str:
+        return "; ".join(part for part in (self.detail, spread(list(self.samples))) if part)
+
 
 def median(values: list[float]) -> float:
     return float(statistics.median(values))
+
+
+def spread(values: list[float]) -> str:
+    """The interquartile range and the range of repetitions, for the detail column."""
+    if len(values) < 2:
+        return f"n={len(values)}" if values else ""
+    low, _, high = statistics.quantiles(values, n=4, method="inclusive")
+    return (f"IQR {format_value(low)}-{format_value(high)}, range "
+            f"{format_value(min(values))}-{format_value(max(values))}, n={len(values)}")
 
 
 def cpu_model() -> str:
@@ -56,16 +91,75 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def memory_gib() -> str:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return f"{int(line.split()[1]) / 2**20:.1f} GiB"
+    except OSError:
+        pass
+    return "unknown"
+
+
+def blas_threads() -> str:
+    """The threads each OpenBLAS loaded in this process would use (numpy's, scipy's), asked
+    of the library itself; else the environment's setting."""
+    found = []
+    try:
+        maps = Path("/proc/self/maps").read_text().splitlines()
+        libraries = sorted({line.split()[-1] for line in maps
+                            if "openblas" in line.lower() and line.split()[-1].endswith(".so")})
+    except OSError:
+        libraries = []
+    for library in libraries:
+        try:
+            loaded = ctypes.CDLL(library)
+        except OSError:
+            continue
+        for symbol in ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads64_",
+                       "openblas_get_num_threads"):
+            if hasattr(loaded, symbol):
+                found.append(f"{getattr(loaded, symbol)()} ({Path(library).parent.name})")
+                break
+    settings = ", ".join(f"{name}={os.environ.get(name, 'unset')}" for name in THREAD_VARIABLES)
+    return f"{' and '.join(found) or 'not asked'}; {settings}"
+
+
 def machine() -> dict[str, str]:
     import numpy
 
+    try:
+        import numba
+
+        numba_version = numba.__version__
+    except ImportError:
+        numba_version = "not installed"
+    blas = numpy.show_config(mode="dicts").get("Build Dependencies", {}).get("blas", {})
     return {
         "cores": str(os.cpu_count()),
         "CPU": cpu_model(),
+        "memory": memory_gib(),
         "Python": platform.python_version(),
         "numpy": numpy.__version__,
+        "numba": numba_version,
         "OS": f"{platform.system()} {platform.release()}",
+        "BLAS": f"{blas.get('name', '?')} {blas.get('version', '')}".strip(),
+        "BLAS threads": blas_threads(),
+        "load average at start": " ".join(f"{load:.2f}" for load in LOAD_AT_START),
     }
+
+
+@dataclass
+class ProcessRun:
+    """A whole process timed from outside: wall time (s), CPU time (s) of the process and of
+    the children it waited for, peak resident memory (MiB) as the process saw it since its
+    exec (VmHWM), and the kernel's `ru_maxrss` (MiB), which also counts what the process
+    shared with its parent before exec."""
+
+    wall: float
+    cpu: float
+    peak_mib: float
+    maxrss_mib: float
 
 
 # Runs a module as `python -m` would and, at exit, writes the process's peak resident
@@ -85,24 +179,39 @@ runpy.run_module(module, run_name="__main__", alter_sys=True)
 """
 
 
-def run_module(module: str, arguments: list[str], cwd: Path) -> tuple[float, float]:
-    """Run `python -m module arguments` in `cwd`; return its wall time (s) and peak
-    resident memory (MiB)."""
+def run_process(command: list[str], cwd: Path, peak_report: Path | None = None) -> ProcessRun:
+    """Run `command` in `cwd` with the repository importable; its wall and CPU time and its
+    memory, from `os.wait4` (and, if the command writes it, the VmHWM in `peak_report`)."""
+    with open(Path(cwd) / ".benchmark_stderr", "w+") as errors:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=cwd, env=environment(),
+                                   stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        errors.seek(0)
+        message = errors.read()
+    Path(cwd, ".benchmark_stderr").unlink(missing_ok=True)
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{message}")
+    maxrss = usage.ru_maxrss / 1024  # KiB on Linux
+    peak = maxrss
+    if peak_report is not None and peak_report.exists():
+        peak = float(peak_report.read_text()) / 1024
+        peak_report.unlink()
+    return ProcessRun(elapsed, usage.ru_utime + usage.ru_stime, peak, maxrss)
+
+
+def run_module(module: str, arguments: list[str], cwd: Path) -> ProcessRun:
+    """Run `python -m module arguments` in `cwd` as a whole process (see `ProcessRun`)."""
     report = Path(cwd) / ".peak_memory_kib"
-    started = time.perf_counter()
-    finished = subprocess.run([sys.executable, "-c", _MEASURED, str(report), module, *arguments],
-                              cwd=cwd, env=environment(), stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True)
-    elapsed = time.perf_counter() - started
-    if finished.returncode != 0:
-        raise RuntimeError(f"python -m {module} {' '.join(arguments)} failed:\n{finished.stderr}")
-    peak = float(report.read_text()) / 1024 if report.exists() else float("nan")
-    report.unlink(missing_ok=True)
-    return elapsed, peak
+    return run_process([sys.executable, "-c", _MEASURED, str(report), module, *arguments],
+                       cwd, peak_report=report)
 
 
 def environment() -> dict[str, str]:
-    """The environment for child processes: the repository importable, no warnings."""
+    """The environment for child processes: the repository importable, and the thread
+    settings this process has (sim's, unless the user set their own)."""
     path = os.environ.get("PYTHONPATH", "")
     return {**os.environ, "PYTHONPATH": f"{REPOSITORY}{os.pathsep}{path}" if path else str(REPOSITORY)}
 
@@ -123,7 +232,7 @@ def table(measures: list[Measure]) -> str:
         target = f"{m.target[0]} {format_value(m.target[1])}" if m.target else ""
         met = {True: "yes", False: "**no**", None: ""}[m.met]
         lines.append(f"| {m.name} | {format_value(m.value)} | {m.unit} | {target} | {met} "
-                     f"| {m.detail} |")
+                     f"| {m.shown_detail} |")
     return "\n".join(lines)
 
 
@@ -140,7 +249,9 @@ def report(title: str, measures: list[Measure], arguments: argparse.Namespace) -
     described = ", ".join(f"{key} {value}" for key, value in machine().items())
     text = (f"## {title}, {stamp}\n\n`{command}`\n\nMachine: {described}. Medians of "
             f"{arguments.repetitions} repetitions after {arguments.warm_up} warm-up"
-            f"{'' if arguments.warm_up == 1 else 's'}.\n\n{table(measures)}\n")
+            f"{'' if arguments.warm_up == 1 else 's'} (a repetition is what each script repeats: "
+            f"a run, a command, a simulated year); the spread is in the detail column."
+            f"\n\n{table(measures)}\n")
     print(text)
     if arguments.record:
         output = Path(arguments.results)
@@ -152,11 +263,11 @@ def report(title: str, measures: list[Measure], arguments: argparse.Namespace) -
     return text
 
 
-def arguments(description: str, repetitions: int = 5) -> argparse.ArgumentParser:
+def arguments(description: str, repetitions: int = REPETITIONS) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--repetitions", type=int, default=repetitions,
-                        help=f"timed repetitions per figure (default {repetitions}, at least 5 "
-                             "for a report)")
+                        help=f"timed repetitions per figure (default {repetitions}, the least "
+                             "for a recorded report)")
     parser.add_argument("--warm-up", type=int, default=1, help="untimed runs first (default 1)")
     parser.add_argument("--smoke", action="store_true",
                         help="tiny sizes and one repetition: checks the script works (CI)")
@@ -172,6 +283,9 @@ def parse(parser: argparse.ArgumentParser) -> argparse.Namespace:
     if parsed.smoke:  # sizes are tiny: nothing is judged, and RESULTS.md is left alone
         parsed.repetitions, parsed.warm_up = 1, 0
         parsed.record = parsed.record and parsed.results != str(RESULTS)
-    elif parsed.repetitions < 5:
-        parser.error("a report needs at least 5 repetitions (use --smoke to check the script)")
+    elif parsed.repetitions < REPETITIONS and parsed.record:
+        parser.error(f"a recorded report needs at least {REPETITIONS} repetitions (fewer "
+                     "with --no-record for a look; --smoke checks the script)")
+    if parsed.repetitions < 1 or parsed.warm_up < 0:
+        parser.error("--repetitions must be at least 1 and --warm-up at least 0")
     return parsed

@@ -34,8 +34,9 @@ def measure(smoke: bool, repetitions: int, warm_up: int) -> list[Measure]:
             time_national(config)
         times = []
         for _ in range(repetitions):
-            _, simulate, schools, _ = time_national(config)
-            times.append(simulate / terms)
+            run = time_national(config)
+            schools = run.schools
+            times.append(run.simulate / terms)
         per_term[size] = median(times)
         print(f"  {schools:,} schools: {1000 * per_term[size]:.2f} ms per term", flush=True)
         measures.append(Measure(f"{size:,} schools: time per term", 1000 * per_term[size], "ms",

@@ -1,6 +1,6 @@
 """Start-up: how long `python -m sim` takes to answer before any simulation.
 
-    python benchmarks/start_up.py            # 5 repetitions after a warm-up
+    python benchmarks/start_up.py            # 11 repetitions after a warm-up
     python benchmarks/start_up.py --smoke    # one repetition
 
 Three answers a user waits for: `--help` (target: under 3 s, issue 11), `--cfg job` (the
@@ -22,7 +22,6 @@ from benchmarks.common import (
     Measure,
     arguments,
     environment,
-    median,
     parse,
     report,
 )
@@ -52,8 +51,8 @@ def measure(smoke: bool, repetitions: int, warm_up: int) -> list[Measure]:
             for _ in range(warm_up):
                 answer_once(command, status, Path(name))
             times = [answer_once(command, status, Path(name)) for _ in range(repetitions)]
-            measures.append(Measure(label, median(times), "s",
-                                    ("<=", target) if target else None, "whole process"))
+            measures.append(Measure.of(label, times, "s", ("<=", target) if target else None,
+                                       "whole process"))
     return measures
 
 
