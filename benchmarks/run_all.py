@@ -1,7 +1,7 @@
-"""Every benchmark in one report: throughput, scaling, start-up, single run, sweep and GIAS
-loading.
+"""Every benchmark in one report: throughput, scaling, drift, start-up, single run, sweep and
+GIAS loading.
 
-    python benchmarks/run_all.py            # about 15 minutes on 2 cores
+    python benchmarks/run_all.py            # tens of minutes on 2 cores
     python benchmarks/run_all.py --smoke    # a minute: checks every script works (CI)
 
 Prints one table with every figure, its target and whether it is met, and appends it to
@@ -15,14 +15,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import gias_load, scaling, single_run, start_up, sweep, throughput
+from benchmarks import drift, gias_load, scaling, single_run, start_up, sweep, throughput
 from benchmarks.common import arguments, parse, report
 
 
 def main() -> None:
     options = parse(arguments(__doc__.splitlines()[0]))
     measures = []
-    for module in (throughput, scaling, start_up, single_run, sweep, gias_load):
+    for module in (throughput, scaling, drift, start_up, single_run, sweep, gias_load):
         print(f"{module.__name__.split('.')[-1]} ...", flush=True)
         measures.extend(module.measure(options.smoke, options.repetitions, options.warm_up))
     report("All benchmarks", measures, options)
