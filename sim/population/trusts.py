@@ -9,6 +9,7 @@ schools into clusters (`sim.mechanics.clusters`) are shared with the model and t
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -59,8 +60,11 @@ def form_trusts(
     n_mats = min(scaled_count(scenario.n_multi_academy_trusts, scenario.scale, 0),
                  len(mat_schools) // 2)
 
-    trusts = empty_trusts()
-    hubs = Hubs(trust=np.zeros(0, np.int32), x_km=np.zeros(0), y_km=np.zeros(0))
+    # Trusts and hubs are gathered as rows and made into arrays once at the end: appending
+    # row by row to thirty columns took most of the build of England x46's trusts.
+    trust_rows: list[dict[str, object]] = []
+    hub_trust: list[int] = []
+    hub_school: list[int] = []
     if n_mats:
         # Skewed sizes: every MAT has two schools; the rest are shared by log-normal weights.
         weights = rng.lognormal(0, population.mat_size_log_sd, n_mats)
@@ -74,26 +78,43 @@ def form_trusts(
             members = _take_nearby_schools(size, tracker, tree, population.schools_per_hub, rng)
             if len(members) == 0:
                 break
-            row = trusts.append(**new_trust_values(
+            row = len(trust_rows)
+            trust_rows.append(new_trust_values(
                 TrustKind.MULTI_ACADEMY_TRUST, len(members), model, rng, 0,
-                scenario.trust_strength, trust_id=trusts.n + 1))
+                scenario.trust_strength, trust_id=row + 1))
             schools.trust[members] = row
             schools.governance[members] = Governance.MULTI_ACADEMY_TRUST
-            for hub_school in members[: max(1, int(np.ceil(len(members) / population.schools_per_hub)))]:
-                hubs.add(row, schools.x_km[hub_school], schools.y_km[hub_school])
+            n_hubs = max(1, int(np.ceil(len(members) / population.schools_per_hub)))
+            hub_trust.extend([row] * len(members[:n_hubs]))
+            hub_school.extend(members[:n_hubs].tolist())
         sat_schools = np.concatenate([sat_schools, np.flatnonzero(unassigned)])
     else:
         # No MAT to hold them (none asked for, or a single academy left for MATs): the
         # academies are single-academy trusts, so each phase keeps its academy share.
         sat_schools = np.concatenate([sat_schools, mat_schools])
-    for school in np.sort(sat_schools):
-        row = trusts.append(**new_trust_values(
-            TrustKind.SINGLE_ACADEMY_TRUST, 1, model, rng, 0, scenario.trust_strength,
-            trust_id=trusts.n + 1))
-        schools.trust[school] = row
-        schools.governance[school] = Governance.SINGLE_ACADEMY_TRUST
-        hubs.add(row, schools.x_km[school], schools.y_km[school])
-    return trusts, hubs
+    sat_schools = np.sort(sat_schools)
+    first = len(trust_rows)
+    trust_rows.extend(new_trust_values(
+        TrustKind.SINGLE_ACADEMY_TRUST, 1, model, rng, 0, scenario.trust_strength,
+        trust_id=first + number + 1) for number in range(len(sat_schools)))
+    sat_rows = np.arange(first, len(trust_rows))
+    schools.trust[sat_schools] = sat_rows
+    schools.governance[sat_schools] = Governance.SINGLE_ACADEMY_TRUST
+    hub_trust.extend(sat_rows.tolist())
+    hub_school.extend(sat_schools.tolist())
+    at = np.asarray(hub_school, dtype=np.int64)
+    hubs = Hubs(trust=np.asarray(hub_trust, dtype=np.int32), x_km=schools.x_km[at].astype(np.float64),
+                y_km=schools.y_km[at].astype(np.float64))
+    return _trusts_from_rows(trust_rows), hubs
+
+
+def _trusts_from_rows(rows: list[dict[str, object]]) -> TrustArrays:
+    """Trust arrays holding `rows` (each a trust's values), with the columns' own types."""
+    empty = empty_trusts()
+    return TrustArrays(**{
+        name: np.array([row[name] for row in rows], dtype=getattr(empty, name).dtype)
+        if rows else getattr(empty, name)
+        for name in (column.name for column in fields(TrustArrays))})
 
 
 class _Unassigned:
