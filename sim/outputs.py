@@ -19,12 +19,14 @@ Files of a run folder:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from sim.files import write_atomically, write_json, write_text
-from sim.model import SimulationResult
+
+if TYPE_CHECKING:
+    from sim.model import SimulationResult
 
 OUTPUT_FILES = ("config.yaml", "timeseries.parquet", "schools.parquet", "events.parquet",
                 "cohorts.parquet", "summary.json", "summary.png")

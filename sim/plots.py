@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from sim.files import write_atomically
+
+if TYPE_CHECKING:  # pandas and matplotlib load when a figure is drawn, not with the runner
+    import pandas as pd
 
 GRADE_COLOURS = {"share_outstanding": "#1a9850", "share_good": "#91cf60",
                  "share_requires_improvement": "#fc8d59", "share_inadequate": "#d73027"}
@@ -34,6 +36,7 @@ def plot_run(directory: Path) -> Path:
     """Draw `summary.png` in a run folder from its Parquet files; returns its path."""
     # The object-oriented API without pyplot: no GUI backend is looked for, and pyplot's
     # import (half a second) is skipped.
+    import pandas as pd
     from matplotlib import colormaps
     from matplotlib.figure import Figure
 

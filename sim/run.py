@@ -7,6 +7,9 @@ staging sibling of the run folder, and renames it into place when complete
 (`sim.folders` holds the rules). A job that fails removes what it created; in a sweep it
 is also recorded in `<sweep>/.failed/` before the error goes back to the sweeper, which
 carries on with the other jobs and reports every failure at the end.
+
+The model (and with it Mesa, pandas and scipy) is loaded only when a run starts, by
+`simulate`: `python -m sim --help` and a refused config answer without it.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import threading
 import time
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -28,11 +31,13 @@ from sim import errors, folders
 from sim.config import load, to_dict
 from sim.errors import UserError
 from sim.files import write_text
-from sim.model import SchoolSystemModel, SimulationResult
 from sim.outputs import write_run
 from sim.plots import plot_run
 from sim.schema import RunConfig
 from sim.standard_streams import guard_worker_streams
+
+if TYPE_CHECKING:
+    from sim.model import SimulationResult
 
 log = logging.getLogger("sim")
 SWEEP_PROCESS = "SIM_SWEEP_PROCESS"  # the sweep's process id, set by the sweeper for its workers
@@ -46,6 +51,10 @@ _running: list[Path] = []  # the staging folder of the job running in this proce
 
 def simulate(run: RunConfig, progress: bool = False) -> SimulationResult:
     """Build the model from a typed config and run it to the horizon."""
+    # Loaded here, not at the top: the one project import that waits (see the module's
+    # docstring and tests/test_architecture.py).
+    from sim.model import SchoolSystemModel
+
     model = SchoolSystemModel(run)
     model.run(progress=progress)
     return model.results()

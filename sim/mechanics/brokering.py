@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from sim.errors import ConfigError
 from sim.scenario import scaled_region_km, schools_built
 from sim.state import NEVER, Governance, Grade, TrustKind, count_by_trust, trust_index
 
+# scipy is loaded by the broker that uses it, not with the config (this module checks a
+# part of it), which `python -m sim --help` and a refused override read without it.
 if TYPE_CHECKING:
     from sim.model import SchoolSystemModel
     from sim.schema import RunConfig
@@ -94,6 +95,8 @@ class Broker:
     """
 
     def __init__(self, model: SchoolSystemModel) -> None:
+        from scipy.spatial import cKDTree
+
         self.model = model
         schools, trusts, hubs = model.schools, model.trusts, model.hubs
         # A trust judges its capacity from what it knows: which members give support, and
@@ -131,6 +134,8 @@ class Broker:
                    exclude: np.ndarray | None = None) -> Candidates:
         """Active MATs on the map with a hub within `radius_km` of each school, nearest
         first, leaving out each school's `exclude` trust (its own, when moving)."""
+        from scipy.spatial import cKDTree
+
         model = self.model
         schools = np.asarray(schools, dtype=np.int64)
         empty = np.zeros(0, np.int64)

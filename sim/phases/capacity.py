@@ -35,7 +35,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import sparse
 
 from sim.parameters import JUDGEMENT, parameter
 from sim.phases import improvement_budget
@@ -52,7 +51,9 @@ from sim.state import (
 )
 from sim.tallies import SPENDING_SOURCES, SupportBySource
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # scipy loads with a run, not with the config (`python -m sim --help`)
+    from scipy import sparse
+
     from sim.model import SchoolSystemModel
 
 # A central team or local authority shares its time among takers by need as it sees it,
@@ -256,6 +257,8 @@ def _support_matrix(taker: np.ndarray, same_trust_decay: sparse.csr_matrix,
                     takers_in_own_trust: np.ndarray, peer_capacity: np.ndarray,
                     own_cluster_takers: np.ndarray) -> sparse.csr_matrix:
     """support[taker, giver] in FTE: the school-to-school flows behind `support` edges."""
+    from scipy import sparse
+
     row_scale_trust = np.where(taker, 1.0 / np.maximum(takers_in_own_trust, 1), 0.0)
     row_scale_peer = np.where(taker, 1.0 / np.maximum(own_cluster_takers, 1), 0.0)
     flows = (sparse.diags(row_scale_trust) @ same_trust_decay @ sparse.diags(trust_capacity)

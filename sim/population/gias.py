@@ -38,8 +38,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-from scipy.special import ndtr, ndtri
 
 from sim.errors import ConfigError
 from sim.mechanics.grading import grade_from_effectiveness
@@ -76,7 +74,11 @@ from sim.state import (
     TrustKind,
 )
 
+# pandas and scipy are loaded by the functions that use them: `GiasPopulation` is part of
+# the config, which `python -m sim --help` and a refused override read without them.
 if TYPE_CHECKING:
+    import pandas as pd
+
     from sim.scenario import ScenarioParameters
     from sim.schema import ModelParameters
 
@@ -175,6 +177,8 @@ def _fill_by_group(values: np.ndarray, groups: list[np.ndarray], fallback: np.nd
                    statistic: str = "mean") -> np.ndarray:
     """Fill NaNs with the statistic of the first group (finest first) that has values, else
     with the fallback."""
+    import pandas as pd
+
     filled = values.copy()
     for group in groups:
         if not np.isnan(filled).any():
@@ -188,6 +192,8 @@ def _fill_by_group(values: np.ndarray, groups: list[np.ndarray], fallback: np.nd
 def _by_phase(values: pd.Series, phase: pd.Series, statistic: str, phases: np.ndarray,
               default: np.ndarray) -> np.ndarray:
     """The statistic of the values of each of `phases` across the file, else the default."""
+    import pandas as pd
+
     table = values.groupby(phase.to_numpy()).agg(statistic)
     found = pd.Series(phases).map(table).to_numpy(dtype=float)
     return np.where(np.isnan(found), default, found)
@@ -295,6 +301,8 @@ def _effectiveness(phase: np.ndarray, fsm: np.ndarray, leadership: np.ndarray,
     from its posterior given effectiveness. A school with no grade draws from the prior
     and is graded as a synthetic school is.
     """
+    from scipy.special import ndtr, ndtri
+
     n = len(phase)
     inspection = model.inspection
     mean = (np.asarray(population.effectiveness_by_phase)[phase] + scenario.effectiveness_offset

@@ -12,13 +12,16 @@ refused.
 from __future__ import annotations
 
 import difflib
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import yaml
 
 from sim import CONFIG_DIR
 from sim.errors import ConfigError
+
+if TYPE_CHECKING:  # only named in annotations: the config is read without pandas
+    import pandas as pd
 
 OPPORTUNITY_AREAS_FILE = CONFIG_DIR / "opportunity_areas.yaml"
 

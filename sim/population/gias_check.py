@@ -19,16 +19,22 @@ docs/ODD.md section 5 lists every rule with its bounds and the reasons for them.
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from sim.errors import ConfigError
 from sim.population.gias_read import COLUMNS, DOWNLOAD
 from sim.state import Phase
+
+# pandas is loaded when an extract is checked, not with the config, which `python -m sim
+# --help` and a refused override read without it.
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Columns that may be blank in every row: a place with no academies has no trusts, and a
 # file may hold no graded inspection. Every other column blank throughout means the file
@@ -58,7 +64,7 @@ PUPILS_MAX = 5_000
 EASTING_M = (60_000.0, 670_000.0)
 NORTHING_M = (0.0, 670_000.0)
 # Ofsted was founded in September 1992; no school was inspected by it before.
-OFSTED_BEGAN = pd.Timestamp("1992-09-01")
+OFSTED_BEGAN = datetime.datetime(1992, 9, 1)
 # GIAS writes dates dd-mm-yyyy; copies re-saved by a spreadsheet write dd/mm/yyyy or ISO.
 DATE_FORMATS = ("%d-%m-%Y", "%d/%m/%Y", "%Y-%m-%d")
 # More than this share of a column's values unusable is a wrong format, not stray errors.
@@ -130,6 +136,8 @@ def check_extract(frame: pd.DataFrame, path: str) -> Extract:
 def extract_date(path: str) -> tuple[pd.Timestamp, str]:
     """The day the extract was taken: from its name (GIAS names files
     edubasealldataYYYYMMDD.csv), else today; and which it was."""
+    import pandas as pd
+
     for digits in re.findall(r"(?<!\d)(\d{8})(?!\d)", Path(path).name):
         day = pd.to_datetime(digits, format="%Y%m%d", errors="coerce")
         if pd.notna(day) and day >= OFSTED_BEGAN:
@@ -139,6 +147,8 @@ def extract_date(path: str) -> tuple[pd.Timestamp, str]:
 
 def _status(rows: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """Each row's model phase (or -1), and why it is not a school the model covers."""
+    import pandas as pd
+
     status = rows["status"].str.casefold()
     group = rows["type_group"].str.casefold()
     kind = rows["type"].str.casefold()
@@ -157,6 +167,8 @@ def _status(rows: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
 
 def _urn(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """URNs as whole numbers (0 where unusable), and why each is unusable."""
+    import pandas as pd
+
     number = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
     valid = np.isfinite(number) & (number == np.round(number)) & (number >= 1) & (
         number <= URN_MAX)
@@ -194,6 +206,8 @@ def _refuse_conflicting_urns(rows: pd.DataFrame, path: str) -> None:
 
 def _numbers(text: pd.Series) -> np.ndarray:
     """Text as numbers: NaN where blank, not a number, or not finite (nan, inf)."""
+    import pandas as pd
+
     number = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
     return np.where(np.isfinite(number), number, np.nan)
 
@@ -237,6 +251,8 @@ def _fsm(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 def _dates(text: pd.Series, latest: pd.Timestamp) -> tuple[pd.Series, np.ndarray]:
     """Inspection dates (NaT where unusable), and why each is unusable."""
+    import pandas as pd
+
     when = pd.to_datetime(text, format=DATE_FORMATS[0], errors="coerce")
     for date_format in DATE_FORMATS[1:]:
         unread = when.isna() & (text != "")
@@ -283,6 +299,8 @@ def _refuse_unusable_columns(rows: pd.DataFrame, why_urn: np.ndarray, path: str,
                              latest_date: str) -> None:
     """Refuse the file when, among its open state-funded schools, more than half of the
     values a column gives are unusable, or a column the model needs has no usable value."""
+    import pandas as pd
+
     schools = rows["school"].to_numpy()
     academies = schools & rows["academy"].to_numpy()
     for column, (label, gaps, expected, needed) in CHECKED.items():

@@ -26,13 +26,15 @@ import codecs
 import csv
 import re
 from pathlib import Path
-
-import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
+from typing import TYPE_CHECKING
 
 from sim.errors import ConfigError
+
+# pandas and pyarrow are loaded when an extract is read, not with the config, which
+# `python -m sim --help` and a refused override read without them.
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
 
 DOWNLOAD = "https://get-information-schools.service.gov.uk/Downloads"
 
@@ -97,6 +99,8 @@ def check_path(path: str | Path | None) -> Path:
 
 def read_extract(path: str | Path | None) -> pd.DataFrame:
     """The GIAS columns the model uses, as text ("" where blank), one row per data row."""
+    import pandas as pd
+
     path = check_path(path)
     size = path.stat().st_size
     if size > MAX_BYTES:
@@ -198,6 +202,9 @@ def _header(text: str, path: Path) -> dict[str, str]:
 
 def _parse(data: bytes, header: dict[str, str], path: Path) -> pa.Table:
     """The used columns as strings, every row holding exactly the header's fields."""
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
     bad_rows: list[pa_csv.InvalidRow] = []
 
     def refuse_later(row: pa_csv.InvalidRow) -> str:
@@ -240,6 +247,8 @@ def _parse(data: bytes, header: dict[str, str], path: Path) -> pa.Table:
 
 def _tidy(column: pa.ChunkedArray, free_text: bool) -> pd.Series:
     """Text without surrounding white space; in free text, runs of white space as one space."""
+    import pyarrow.compute as pc
+
     if free_text:
         column = pc.replace_substring_regex(column, r"\s+", " ")
     return pc.utf8_trim_whitespace(column).to_pandas()

@@ -13,7 +13,6 @@ from dataclasses import fields
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from sim.mechanics.clusters import form_clusters
 from sim.mechanics.trusts import empty_trusts, new_trust_values
@@ -27,7 +26,11 @@ from sim.state import (
     TrustKind,
 )
 
+# scipy is loaded by the builder that uses it, not with the config, which `python -m sim
+# --help` and a refused override read without it.
 if TYPE_CHECKING:
+    from scipy.spatial import cKDTree
+
     from sim.population.synthetic import SyntheticPopulation
     from sim.scenario import ScenarioParameters
     from sim.schema import ModelParameters
@@ -38,6 +41,8 @@ def form_trusts(
     model: ModelParameters, rng: np.random.Generator,
 ) -> tuple[TrustArrays, Hubs]:
     """Pick the academies, then group them into MATs around hubs and single-academy trusts."""
+    from scipy.spatial import cKDTree
+
     n = schools.n
     # Sponsored academies were the weak schools: weight academy status by grade, keeping
     # each phase's academy share. Otherwise inadequate maintained schools would be as common

@@ -1,0 +1,65 @@
+"""A command loads what it uses: `python -m sim --help`, `--cfg job` and a refused config
+answer without the libraries only a run needs (issue 14: a fast first run).
+
+Each case runs the command in a fresh interpreter, as `python -m sim` would, and writes
+down, as the interpreter exits, every module it loaded. Reading the config loads the
+modules that declare it (the phases, policies, population builders and mechanics), so an
+import of pandas, scipy, pyarrow, matplotlib, numba, networkx or Mesa at the top of any of
+them, or of the model by the runner, fails here with the library's name.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import environment
+
+# Loaded by a run (the model, its results, the figure), never to answer before one.
+ONLY_FOR_A_RUN = ("matplotlib", "pandas", "pyarrow", "scipy", "numba", "networkx", "mesa",
+                  "sim.model")
+
+# `python -m sim ARGUMENTS`, with the names of the loaded modules written to a file at exit.
+RECORDING = """
+import atexit, runpy, sys
+record, *arguments = sys.argv[1:]
+atexit.register(lambda: open(record, "w").write("\\n".join(sorted(sys.modules))))
+sys.argv = ["sim", *arguments]
+runpy.run_module("sim", run_name="__main__", alter_sys=True)
+"""
+
+
+def loaded_by(tmp_path, *arguments: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    record = tmp_path / "modules.txt"
+    finished = subprocess.run([sys.executable, "-c", RECORDING, str(record), *arguments],
+                              cwd=tmp_path, env=environment(), capture_output=True, text=True,
+                              timeout=300)
+    return finished, set(record.read_text().split())
+
+
+def heavy(modules: set[str]) -> list[str]:
+    return sorted(name for name in modules
+                  if any(name == top or name.startswith(top + ".") for top in ONLY_FOR_A_RUN))
+
+
+@pytest.mark.parametrize(("arguments", "status"), [
+    (("--help",), 0),
+    (("--cfg", "job"), 0),
+    (("model.trusts.giver_taker_treshold=4",), 2),  # refused by Hydra, with a suggestion
+    (("seed=-1",), 2),  # refused by the runner's check of the values, before the model
+])
+def test_answers_before_a_run_load_none_of_what_a_run_needs(tmp_path, arguments, status):
+    finished, modules = loaded_by(tmp_path, *arguments)
+    assert finished.returncode == status, finished.stderr
+    assert "sim.config" in modules and "hydra" in modules  # the record is of the command
+    assert heavy(modules) == [], f"python -m sim {' '.join(arguments)} loaded them"
+
+
+def test_the_record_sees_what_a_run_loads(tmp_path):
+    """The same record for a run lists the model and its libraries: an empty list above is
+    not a record that sees nothing."""
+    finished, modules = loaded_by(tmp_path, "horizon_years=1", "hydra.run.dir=run")
+    assert finished.returncode == 0, finished.stderr
+    assert {"sim.model", "mesa", "pandas", "pyarrow", "matplotlib"} <= modules
