@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import mesa
-
+from sim.framework import mesa
 from sim.state import Grade, Phase, TrustKind
 
 if TYPE_CHECKING:

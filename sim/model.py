@@ -21,7 +21,6 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import mesa
 import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
@@ -30,6 +29,7 @@ from sim import at_rest, metrics
 from sim.agents import School, Trust
 from sim.errors import NonFiniteOutputError
 from sim.events import EventLog
+from sim.framework import mesa
 from sim.mechanics.trusts import new_trust_values
 from sim.network import PartnershipNetwork
 from sim.phases import (

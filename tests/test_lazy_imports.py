@@ -63,3 +63,26 @@ def test_the_record_sees_what_a_run_loads(tmp_path):
     finished, modules = loaded_by(tmp_path, "horizon_years=1", "hydra.run.dir=run")
     assert finished.returncode == 0, finished.stderr
     assert {"sim.model", "mesa", "pandas", "pyarrow", "matplotlib"} <= modules
+
+
+MESA_LOADING = """
+import inspect
+read = []
+getframeinfo, stack, getmodule = inspect.getframeinfo, inspect.stack, inspect.getmodule
+inspect.getframeinfo = lambda *arguments, **options: read.append(1) or getframeinfo(
+    *arguments, **options)
+import sim.framework
+import mesa.model
+logged = inspect.getclosurevars(mesa.model.Model.__init__).nonlocals["classname"]
+restored = inspect.stack is stack and inspect.getmodule is getmodule
+print(len(read), mesa.model._mesa_logger.name, logged, restored)
+"""
+
+
+def test_mesa_loads_without_reading_the_source_of_every_frame_on_the_stack(tmp_path):
+    """sim.framework loads Mesa with its logger named as Mesa names it, without the source
+    of the frames Mesa's logger walks, and leaves inspect as it was."""
+    finished = subprocess.run([sys.executable, "-c", MESA_LOADING], cwd=tmp_path,
+                              env=environment(), capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout.split() == ["0", "MESA.mesa.model", "Model", "True"]
