@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
+import gc
 import importlib
 import os
 import platform
@@ -41,6 +42,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from typing import NoReturn
 
+from sim.loading import loading_libraries
 from sim.standard_streams import guard_standard_streams, standard_output_failure
 
 PREFIX = "sim"
@@ -248,7 +250,8 @@ def run_command_module(module: str) -> NoReturn:
     line too."""
     install_signal_handlers()
     try:
-        main = importlib.import_module(module).main
+        with loading_libraries():
+            main = importlib.import_module(module).main
     except (KeyboardInterrupt, Terminated) as stopped:
         report(stopped)
     run_command(main)
@@ -260,7 +263,8 @@ def run_command(main: Callable[[], int | None]) -> NoReturn:
     SIGTERM raises `Terminated` while the command works. Once its work is done, Ctrl-C and
     SIGTERM are held back while the process exits: the work is complete and its files in
     place, and a signal during the interpreter's clean-up would otherwise kill it with no
-    message or print a traceback from a library's exit handler.
+    message or print a traceback from a library's exit handler. Nor does the exit take the
+    process's objects apart (`_exiting`).
     """
     install_signal_handlers()
     guard_standard_streams()
@@ -268,12 +272,12 @@ def run_command(main: Callable[[], int | None]) -> NoReturn:
         check_working_folder()
         status = main()
     except SystemExit:
-        _hold_signals()
+        _exiting()
         raise
     except BaseException as error:  # the one place every error is reported
-        _hold_signals()
+        _exiting()
         report(error)
-    _hold_signals()
+    _exiting()
     failure = standard_output_failure()
     if failure is not None and not status:
         reason = failure.strerror if isinstance(failure, OSError) else str(failure)
@@ -291,6 +295,17 @@ def check_working_folder() -> None:
         raise UserError("the working folder no longer exists (it was removed or renamed "
                         "while the shell was in it): cd to an existing folder and run the "
                         "command again") from None
+
+
+def _exiting() -> None:
+    """From here the process only exits: hold Ctrl-C and SIGTERM back, and spare the
+    interpreter's exit the garbage collector's walk through every object the process
+    made (modules, classes, a run's tables: the collector would take them apart one by
+    one, a third of a second or more with pandas and matplotlib loaded). Frozen objects
+    are left to the operating system; the command has closed its files already, and the
+    exit handlers still run (logging's flushes and closes its log)."""
+    _hold_signals()
+    gc.freeze()
 
 
 def _hold_signals() -> None:

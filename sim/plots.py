@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sim.files import write_atomically
+from sim.loading import loading_libraries
 
 if TYPE_CHECKING:  # pandas and matplotlib load when a figure is drawn, not with the runner
     import pandas as pd
@@ -36,9 +37,10 @@ def plot_run(directory: Path) -> Path:
     """Draw `summary.png` in a run folder from its Parquet files; returns its path."""
     # The object-oriented API without pyplot: no GUI backend is looked for, and pyplot's
     # import (half a second) is skipped.
-    import pandas as pd
-    from matplotlib import colormaps
-    from matplotlib.figure import Figure
+    with loading_libraries():
+        import pandas as pd
+        from matplotlib import colormaps
+        from matplotlib.figure import Figure
 
     directory = Path(directory)
     timeseries = pd.read_parquet(directory / "timeseries.parquet")

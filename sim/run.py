@@ -31,6 +31,7 @@ from sim import errors, folders
 from sim.config import load, to_dict
 from sim.errors import UserError
 from sim.files import write_text
+from sim.loading import loading_libraries
 from sim.outputs import write_run
 from sim.plots import plot_run
 from sim.schema import RunConfig
@@ -53,7 +54,8 @@ def simulate(run: RunConfig, progress: bool = False) -> SimulationResult:
     """Build the model from a typed config and run it to the horizon."""
     # Loaded here, not at the top: the one project import that waits (see the module's
     # docstring and tests/test_architecture.py).
-    from sim.model import SchoolSystemModel
+    with loading_libraries():
+        from sim.model import SchoolSystemModel
 
     model = SchoolSystemModel(run)
     model.run(progress=progress)

@@ -1,20 +1,26 @@
-"""A command loads what it uses: `python -m sim --help`, `--cfg job` and a refused config
-answer without the libraries only a run needs (issue 14: a fast first run).
+"""A command starts fast (issue 14: a fast first run).
+
+It loads what it uses: `python -m sim --help`, `--cfg job` and a refused config answer
+without the libraries only a run needs.
 
 Each case runs the command in a fresh interpreter, as `python -m sim` would, and writes
 down, as the interpreter exits, every module it loaded. Reading the config loads the
 modules that declare it (the phases, policies, population builders and mechanics), so an
 import of pandas, scipy, pyarrow, matplotlib, numba, networkx or Mesa at the top of any of
-them, or of the model by the runner, fails here with the library's name.
+them, or of the model by the runner, fails here with the library's name. And what loads
+does not cost more than it must: Mesa without its logger's walk of the stack
+(`sim.framework`), libraries without the garbage collector's walks (`sim.loading`).
 """
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 
 import pytest
 
+from sim.loading import loading_libraries
 from tests.conftest import environment
 
 # Loaded by a run (the model, its results, the figure), never to answer before one.
@@ -86,3 +92,23 @@ def test_mesa_loads_without_reading_the_source_of_every_frame_on_the_stack(tmp_p
                               env=environment(), capture_output=True, text=True, timeout=300)
     assert finished.returncode == 0, finished.stderr
     assert finished.stdout.split() == ["0", "MESA.mesa.model", "Model", "True"]
+
+
+def test_libraries_load_with_the_collector_held_off_then_frozen():
+    frozen = gc.get_freeze_count()
+    try:
+        with loading_libraries():
+            assert not gc.isenabled()
+            import sim.loading  # noqa: F401  (already loaded: nothing new)
+        assert gc.isenabled() and gc.get_freeze_count() == frozen
+        with loading_libraries():
+            sys.modules["sim_test_module_loaded"] = type(sys)("sim_test_module_loaded")
+        assert gc.isenabled() and gc.get_freeze_count() > frozen
+        gc.disable()
+        with loading_libraries():
+            pass
+        assert not gc.isenabled()  # off before, off after
+    finally:
+        sys.modules.pop("sim_test_module_loaded", None)
+        gc.unfreeze()
+        gc.enable()
