@@ -45,3 +45,34 @@ def test_binomial_is_monotone_in_the_probability_for_the_same_stream():
     low = binomial(np.random.default_rng(4), np.full(5000, 20), 0.05)
     high = binomial(np.random.default_rng(4), np.full(5000, 20), 0.08)
     assert (high >= low).all() and high.sum() > low.sum()
+
+
+@pytest.mark.parametrize("probability", [
+    0.03, 1 / 3, 0.9, "per element", "with certain and large means"])
+def test_the_compiled_walk_draws_what_numpy_draws(probability, monkeypatch):
+    """England's arrays take the compiled walk (`sim.compiled`): the same draws, bit for bit,
+    and the stream left at the same place."""
+    rng = np.random.default_rng(5)
+    size = 30_000
+    count = rng.poisson(6, size).astype(np.int32)
+    count[rng.random(size) < 0.1] = 0
+    if probability == "per element":
+        probability = rng.uniform(0.0, 0.6, size)
+    elif probability == "with certain and large means":
+        count[:50] = 400
+        probability = rng.uniform(0.0, 0.6, size)
+        probability[50:100] = 1.0
+    draws = {}
+    for minimum_size in (0, size + 1):
+        monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+        stream = np.random.default_rng(6)
+        draws[minimum_size] = (binomial(stream, count, probability), stream.random())
+    (compiled, after_compiled), (numpy, after_numpy) = draws.values()
+    assert compiled.dtype == numpy.dtype == np.int32
+    assert np.array_equal(compiled, numpy) and after_compiled == after_numpy
+    # Mostly empty arrays (open posts) are drawn on their non-empty elements only.
+    sparse_count = np.where(rng.random(size) < 0.05, count, 0)
+    monkeypatch.setattr("sim.compiled.MIN_SIZE", 0)
+    compiled = binomial(np.random.default_rng(7), sparse_count, probability)
+    monkeypatch.setattr("sim.compiled.MIN_SIZE", size + 1)
+    assert np.array_equal(compiled, binomial(np.random.default_rng(7), sparse_count, probability))
