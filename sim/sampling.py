@@ -55,6 +55,39 @@ def binomial(rng: np.random.Generator, count: np.ndarray,
     return _invert(rng, count, probability, uniform, walk_compiled)
 
 
+def binomial_rows(rng: np.random.Generator, count: np.ndarray,
+                  probability: np.ndarray) -> np.ndarray:
+    """`binomial` of each row of a 2-d `count` in turn, at a probability per element or
+    per row (a column), as an int32 array of the same shape.
+
+    For England's arrays all rows are drawn at once, from one call for the uniforms (the
+    stream's values in the same order as row after row) and one compiled walk, unless a
+    row may hold a certain event or a large mean, whose draws from numpy's sampler come
+    between the rows' uniforms: then row by row, as `binomial` draws them.
+    """
+    per_row = probability.shape[-1] == 1
+    if compiled.worth_compiling(count.size) and count.shape[1] > 0:
+        largest_p = probability.max(axis=1)
+        if (largest_p < 1.0).all() and (
+                count.max(axis=1) * largest_p <= INVERSION_MAX_MEAN).all():
+            uniform = rng.random(count.size).reshape(count.shape)
+            result = np.zeros(count.shape, dtype=np.int32)
+            # numpy's exp and log give each element the same value whatever the array's
+            # shape, so these are the values `binomial` computes row by row.
+            q = 1.0 - probability
+            if per_row:
+                no_event = np.exp(np.arange(int(count.max()) + 1) * np.log(q))
+                return _walk_from_tables(result, uniform, count, no_event, probability[:, 0] / q[:, 0])
+            q = np.ascontiguousarray(np.broadcast_to(q, count.shape))
+            p = np.ascontiguousarray(np.broadcast_to(probability, count.shape))
+            pmf = np.exp(count * np.log(q))
+            _walk_each(result.reshape(-1), uniform.reshape(-1), count.reshape(-1),
+                       pmf.reshape(-1), p.reshape(-1), q.reshape(-1))
+            return result
+    return np.stack([binomial(rng, row, float(p[0]) if per_row else p)
+                     for row, p in zip(count, probability, strict=True)])
+
+
 def _invert(rng: np.random.Generator, n: np.ndarray, p: float | np.ndarray,
             u: np.ndarray, walk_compiled: bool) -> np.ndarray:
     result = np.zeros(len(n), dtype=np.int32)
@@ -67,7 +100,9 @@ def _invert(rng: np.random.Generator, n: np.ndarray, p: float | np.ndarray,
         q = 1.0 - float(p)
         no_event = np.exp(np.arange(largest_n + 1) * np.log(np.full(largest_n + 1, q)))
         if walk_compiled:
-            return _walk_from_table(result, u, n, no_event, float(p) / q)
+            _walk_from_tables(result[np.newaxis], u[np.newaxis], n[np.newaxis],
+                              no_event[np.newaxis], np.array([float(p) / q]))
+            return result
         pmf = no_event[n]
         rows = np.flatnonzero(u > pmf)  # X >= 1
         return _continue(result, rows, n[rows], u[rows], pmf[rows], float(p) / q)
@@ -147,9 +182,9 @@ def _finish_one_by_one(result: np.ndarray, rows: np.ndarray, n: np.ndarray, u: n
 
 
 @compiled.kernel
-def _walk_from_table(result: np.ndarray, u: np.ndarray, n: np.ndarray, no_event: np.ndarray,
-                     odds: float) -> np.ndarray:
-    """`_continue` for one probability, as a compiled loop.
+def _walk_from_tables(result: np.ndarray, u: np.ndarray, n: np.ndarray, no_event: np.ndarray,
+                      odds: np.ndarray) -> np.ndarray:
+    """`_continue` for one probability per row of 2-d arrays, as a compiled loop.
 
     With one probability, every element of count c walks the same CDF, F(0), F(1), ...,
     so it is built once per count (the same arithmetic in the same order as the walk) and
@@ -157,25 +192,27 @@ def _walk_from_table(result: np.ndarray, u: np.ndarray, n: np.ndarray, no_event:
     U > F(k), F rising with k. Comparisons alone are several times faster than the walk's
     arithmetic where many elements take several steps (a third of early-career teachers
     move up a year each term)."""
-    largest = len(no_event) - 1
+    largest = no_event.shape[1] - 1
     # F(k) for k < c, then +inf: no uniform is above it, so X never passes c.
-    cdf = np.full((largest + 1, max(largest, _UNROLLED)), np.inf)
-    for count in range(1, largest + 1):
-        mass = no_event[count]
-        walked = mass
-        cdf[count, 0] = walked
-        for events in range(1, count):
-            mass = mass * ((count - (events - 1)) / events) * odds
-            walked = walked + mass
-            cdf[count, events] = walked
-    for row in range(len(n)):
-        count, uniform = n[row], u[row]
-        # The first steps without a branch to mispredict (most elements stop in them).
-        events = ((uniform > cdf[count, 0]) + (uniform > cdf[count, 1])
-                  + (uniform > cdf[count, 2]) + (uniform > cdf[count, 3]))
-        while events < count and uniform > cdf[count, events]:
-            events += 1
-        result[row] = events
+    cdf = np.empty((largest + 1, max(largest, _UNROLLED)))
+    for line in range(n.shape[0]):
+        cdf[:] = np.inf
+        for count in range(1, largest + 1):
+            mass = no_event[line, count]
+            walked = mass
+            cdf[count, 0] = walked
+            for events in range(1, count):
+                mass = mass * ((count - (events - 1)) / events) * odds[line]
+                walked = walked + mass
+                cdf[count, events] = walked
+        for row in range(n.shape[1]):
+            count, uniform = n[line, row], u[line, row]
+            # The first steps without a branch to mispredict (most elements stop in them).
+            events = ((uniform > cdf[count, 0]) + (uniform > cdf[count, 1])
+                      + (uniform > cdf[count, 2]) + (uniform > cdf[count, 3]))
+            while events < count and uniform > cdf[count, events]:
+                events += 1
+            result[line, row] = events
     return result
 
 

@@ -32,8 +32,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import compiled
 from sim.mechanics.rates import MAX_YEARLY_RATE, per_term
-from sim.sampling import binomial
+from sim.sampling import binomial, binomial_rows
 from sim.state import TERMS_PER_YEAR, CareerStage, SchoolArrays
 
 if TYPE_CHECKING:
@@ -127,26 +128,41 @@ def draw_by_stage(rng: np.random.Generator, member_rng: np.random.Generator,
 
     `probability` is one per cell, or one per stage (a column). A cell's count includes
     `registered` members of the register, one at each of `member_cells` (flat indices into
-    `counts`). The others are drawn together from `rng`, one uniform per cell
-    (`sim.sampling.binomial`, a stage at a time: faster than all at once); each member is
-    drawn on its own at the cell's probability, from `member_rng`, since how many members
+    `counts`). The others are drawn together from `rng`, one uniform per cell, a stage at
+    a time (`sim.sampling.binomial_rows`); each member is drawn on its own at the cell's
+    probability, from `member_rng`, since how many members
     there are depends on the policy (common random numbers: `rng` must draw the same
     number of values under every policy). The two add up to a Binomial(count, probability)
     draw, as if nobody were registered. Returns the events by cell, whether each member
     had one, and the members' events by cell.
     """
-    per_stage = probability.shape[-1] == 1
-    drawn = np.stack([binomial(rng, row, float(p[0]) if per_stage else p)
-                      for row, p in zip(counts - registered, probability, strict=True)])
+    drawn = binomial_rows(rng, counts - registered, probability)
     if not len(member_cells):
         return drawn, np.zeros(0, dtype=bool), np.zeros_like(drawn)
     # In single precision: half the memory traffic over a register of some 10^5 members,
     # and probabilities to 7 digits.
+    uniform = member_rng.random(len(member_cells), dtype=np.float32)
     flat_probability = np.broadcast_to(probability, counts.shape).astype(np.float32).ravel()
-    happened = (member_rng.random(len(member_cells), dtype=np.float32)
-                < flat_probability[member_cells])
-    of_members = np.bincount(member_cells[happened], minlength=counts.size).reshape(counts.shape)
+    if compiled.worth_compiling(counts.size):
+        happened = np.empty(len(member_cells), dtype=bool)
+        of_members = np.zeros(counts.shape, dtype=np.int64)
+        _draw_members(uniform, member_cells, flat_probability, happened, of_members.reshape(-1))
+    else:
+        happened = uniform < flat_probability[member_cells]
+        of_members = np.bincount(member_cells[happened],
+                                 minlength=counts.size).reshape(counts.shape)
     return drawn + of_members, happened, of_members
+
+
+@compiled.kernel
+def _draw_members(uniform: np.ndarray, cells: np.ndarray, chance: np.ndarray,
+                  happened: np.ndarray, of_members: np.ndarray) -> None:
+    """`draw_by_stage`'s members as one compiled pass: each member's uniform against its
+    cell's chance, counted by cell (numpy's gather, compare, select and count, fused)."""
+    for member in range(len(cells)):
+        hit = uniform[member] < chance[cells[member]]
+        happened[member] = hit
+        of_members[cells[member]] += hit
 
 
 def place_movers(rng: np.random.Generator, movers: np.ndarray, member_cells: np.ndarray,
