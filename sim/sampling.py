@@ -73,16 +73,17 @@ def binomial_rows(rng: np.random.Generator, count: np.ndarray,
             uniform = rng.random(count.size).reshape(count.shape)
             result = np.zeros(count.shape, dtype=np.int32)
             # numpy's exp and log give each element the same value whatever the array's
-            # shape, so these are the values `binomial` computes row by row.
-            q = 1.0 - probability
+            # shape, so these are the values `binomial` computes row by row; rows that
+            # share their probabilities (a view of one row) take its logarithm once.
+            shared = probability[:1] if probability.strides[0] == 0 else probability
+            log_q = np.log(1.0 - shared)
             if per_row:
-                no_event = np.exp(np.arange(int(count.max()) + 1) * np.log(q))
-                return _walk_from_tables(result, uniform, count, no_event, probability[:, 0] / q[:, 0])
-            q = np.ascontiguousarray(np.broadcast_to(q, count.shape))
-            p = np.ascontiguousarray(np.broadcast_to(probability, count.shape))
-            pmf = np.exp(count * np.log(q))
-            _walk_each(result.reshape(-1), uniform.reshape(-1), count.reshape(-1),
-                       pmf.reshape(-1), p.reshape(-1), q.reshape(-1))
+                no_event = np.exp(np.arange(int(count.max()) + 1) * log_q)
+                return _walk_from_tables(result, uniform, count, no_event,
+                                         probability[:, 0] / (1.0 - probability[:, 0]))
+            # Large temporaries are reused: a fresh one costs its pages' faults each term.
+            no_event = np.multiply(count, log_q, out=np.empty(count.shape))
+            _walk_each(result, uniform, count, np.exp(no_event, out=no_event), probability)
             return result
     return np.stack([binomial(rng, row, float(p[0]) if per_row else p)
                      for row, p in zip(count, probability, strict=True)])
@@ -131,9 +132,10 @@ def _invert_compiled(rng: np.random.Generator, n: np.ndarray, p: np.ndarray, u: 
     the certain events and the large means, and numpy then draws the large ones (the walk
     draws nothing, so the stream moves on exactly as in `_invert`)."""
     with np.errstate(divide="ignore", invalid="ignore"):  # log(0) where an event is certain
-        q = 1.0 - p
-        pmf = np.exp(n * np.log(q))
-    if _walk_each(result, u, n, pmf, p, q):
+        no_event = np.log(1.0 - p)
+        np.exp(np.multiply(n, no_event, out=no_event), out=no_event)
+    if _walk_each(result[np.newaxis], u[np.newaxis], n[np.newaxis], no_event[np.newaxis],
+                  p[np.newaxis]):
         large = np.flatnonzero(result < 0)
         result[large] = rng.binomial(n[large], p[large])
     return result
@@ -218,24 +220,27 @@ def _walk_from_tables(result: np.ndarray, u: np.ndarray, n: np.ndarray, no_event
 
 @compiled.kernel
 def _walk_each(result: np.ndarray, u: np.ndarray, n: np.ndarray, no_event: np.ndarray,
-               p: np.ndarray, q: np.ndarray) -> int:
-    """`_continue` for a probability per element, as a compiled loop. A certain event
-    gives the count; an element of large mean is left at -1 for numpy's sampler (as
-    `_invert` leaves them out of the inversion). Returns how many were left."""
+               p: np.ndarray) -> int:
+    """`_continue` for a probability per element of 2-d arrays, as a compiled loop (`p`
+    may be a view whose rows share one row's values). A certain event gives the count; an
+    element of large mean is left at -1 for numpy's sampler (as `_invert` leaves them out
+    of the inversion). Returns how many were left."""
     large = 0
-    for row in range(len(n)):
-        count, uniform, mass, probability = n[row], u[row], no_event[row], p[row]
-        if probability >= 1.0:
-            result[row] = count
-        elif count * probability > INVERSION_MAX_MEAN:
-            result[row] = -1
-            large += 1
-        elif uniform > mass:
-            odds = probability / q[row]
-            walked, events = mass, 0
-            while uniform > walked and count > events:
-                events += 1
-                mass = mass * ((count - (events - 1)) / events) * odds
-                walked = walked + mass
-            result[row] = events
+    for line in range(n.shape[0]):
+        for row in range(n.shape[1]):
+            count, uniform, mass = n[line, row], u[line, row], no_event[line, row]
+            probability = p[line, row]
+            if probability >= 1.0:
+                result[line, row] = count
+            elif count * probability > INVERSION_MAX_MEAN:
+                result[line, row] = -1
+                large += 1
+            elif uniform > mass:
+                odds = probability / (1.0 - probability)
+                walked, events = mass, 0
+                while uniform > walked and count > events:
+                    events += 1
+                    mass = mass * ((count - (events - 1)) / events) * odds
+                    walked = walked + mass
+                result[line, row] = events
     return large

@@ -144,25 +144,28 @@ def draw_by_stage(rng: np.random.Generator, member_rng: np.random.Generator,
     uniform = member_rng.random(len(member_cells), dtype=np.float32)
     flat_probability = np.broadcast_to(probability, counts.shape).astype(np.float32).ravel()
     if compiled.worth_compiling(counts.size):
+        # Counted into `drawn` in place (int32 rather than int64, half the pages).
         happened = np.empty(len(member_cells), dtype=bool)
-        of_members = np.zeros(counts.shape, dtype=np.int64)
-        _draw_members(uniform, member_cells, flat_probability, happened, of_members.reshape(-1))
-    else:
-        happened = uniform < flat_probability[member_cells]
-        of_members = np.bincount(member_cells[happened],
-                                 minlength=counts.size).reshape(counts.shape)
+        of_members = np.zeros(counts.shape, dtype=np.int32)
+        _draw_members(uniform, member_cells, flat_probability, happened,
+                      of_members.reshape(-1), drawn.reshape(-1))
+        return drawn, happened, of_members
+    happened = uniform < flat_probability[member_cells]
+    of_members = np.bincount(member_cells[happened], minlength=counts.size).reshape(counts.shape)
     return drawn + of_members, happened, of_members
 
 
 @compiled.kernel
 def _draw_members(uniform: np.ndarray, cells: np.ndarray, chance: np.ndarray,
-                  happened: np.ndarray, of_members: np.ndarray) -> None:
+                  happened: np.ndarray, of_members: np.ndarray, events: np.ndarray) -> None:
     """`draw_by_stage`'s members as one compiled pass: each member's uniform against its
-    cell's chance, counted by cell (numpy's gather, compare, select and count, fused)."""
+    cell's chance, counted by cell into `of_members` and `events` (numpy's gather,
+    compare, select, count and sum, fused)."""
     for member in range(len(cells)):
         hit = uniform[member] < chance[cells[member]]
         happened[member] = hit
         of_members[cells[member]] += hit
+        events[cells[member]] += hit
 
 
 def place_movers(rng: np.random.Generator, movers: np.ndarray, member_cells: np.ndarray,
@@ -180,6 +183,14 @@ def place_movers(rng: np.random.Generator, movers: np.ndarray, member_cells: np.
     who found no post (and left).
     """
     n_schools = movers.shape[1]
+    if compiled.worth_compiling(movers.size):
+        placed = np.zeros(movers.shape, dtype=np.int64)
+        to_entrants = np.zeros(n_schools, dtype=np.int64)
+        member_destination = np.full(len(member_cells), -1, dtype=np.int64)
+        _place_movers(movers.reshape(-1), member_cells, rng.permutation(int(movers.sum())),
+                      posts_for_movers, area, n_areas, placed.reshape(-1), to_entrants,
+                      member_destination)
+        return placed, to_entrants, member_destination
     unregistered = movers.ravel()
     if len(member_cells):
         unregistered = unregistered - np.bincount(member_cells, minlength=movers.size)
@@ -214,6 +225,64 @@ def place_movers(rng: np.random.Generator, movers: np.ndarray, member_cells: np.
     registered = placed_member >= 0
     member_destination[placed_member[registered]] = destination[registered]
     return placed, to_entrants, member_destination
+
+
+@compiled.kernel
+def _place_movers(movers: np.ndarray, member_cells: np.ndarray, shuffled: np.ndarray,
+                  posts_for_movers: np.ndarray, area: np.ndarray, n_areas: int,
+                  placed: np.ndarray, to_entrants: np.ndarray,
+                  member_destination: np.ndarray) -> None:
+    """`place_movers` as compiled loops: the same movers in the same random order, sorted
+    by area by counting (a stable sort, as numpy's), and the same posts in the same order,
+    without the arrays of one entry per mover and per post that numpy sorts."""
+    n_schools = len(area)
+    # Every mover's cell, the unregistered first (cell by cell), then the members.
+    registered = np.zeros(len(movers), np.int64)
+    for cell in member_cells:
+        registered[cell] += 1
+    total = len(shuffled)
+    cell_of = np.empty(total, np.int64)
+    member_of = np.full(total, -1, np.int64)
+    mover = 0
+    for cell in range(len(movers)):
+        for _ in range(movers[cell] - registered[cell]):
+            cell_of[mover] = cell
+            mover += 1
+    for member in range(len(member_cells)):
+        cell_of[mover], member_of[mover] = member_cells[member], member
+        mover += 1
+    # By area of origin, in the random order within each.
+    movers_in_area = np.zeros(n_areas, np.int64)
+    for mover in range(total):
+        movers_in_area[area[cell_of[mover] % n_schools]] += 1
+    first_mover = np.cumsum(movers_in_area) - movers_in_area
+    next_slot = first_mover.copy()
+    sorted_cell = np.empty(total, np.int64)
+    sorted_member = np.empty(total, np.int64)
+    for mover in shuffled:
+        slot = next_slot[area[cell_of[mover] % n_schools]]
+        next_slot[area[cell_of[mover] % n_schools]] += 1
+        sorted_cell[slot], sorted_member[slot] = cell_of[mover], member_of[mover]
+    # Each area's posts, school by school, take its movers in that order.
+    schools_in_area = np.bincount(area, minlength=n_areas)
+    next_school = np.cumsum(schools_in_area) - schools_in_area
+    by_area = np.empty(n_schools, np.int64)
+    for school in range(n_schools):
+        by_area[next_school[area[school]]] = school
+        next_school[area[school]] += 1
+    posts_taken = np.zeros(n_areas, np.int64)
+    for school in by_area:
+        here = area[school]
+        for _ in range(posts_for_movers[school]):
+            rank = posts_taken[here]
+            posts_taken[here] += 1
+            if rank >= movers_in_area[here]:
+                to_entrants[school] += 1
+                continue
+            chosen = first_mover[here] + rank
+            placed[sorted_cell[chosen] // n_schools * n_schools + school] += 1
+            if sorted_member[chosen] >= 0:
+                member_destination[sorted_member[chosen]] = school
 
 
 @dataclass
