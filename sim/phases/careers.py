@@ -236,33 +236,39 @@ def _place_movers(movers: np.ndarray, member_cells: np.ndarray, shuffled: np.nda
     by area by counting (a stable sort, as numpy's), and the same posts in the same order,
     without the arrays of one entry per mover and per post that numpy sorts."""
     n_schools = len(area)
-    # Every mover's cell, the unregistered first (cell by cell), then the members.
+    # Every mover's stage, area of origin and register entry (-1 if none): the
+    # unregistered first, cell by cell, then the members. Stage and school come from the
+    # loops, not from dividing each cell by the number of schools (a division is slow).
     registered = np.zeros(len(movers), np.int64)
     for cell in member_cells:
         registered[cell] += 1
     total = len(shuffled)
-    cell_of = np.empty(total, np.int64)
+    stage_of = np.empty(total, np.int64)
+    area_of = np.empty(total, np.int64)
     member_of = np.full(total, -1, np.int64)
     mover = 0
-    for cell in range(len(movers)):
-        for _ in range(movers[cell] - registered[cell]):
-            cell_of[mover] = cell
-            mover += 1
+    for stage in range(len(movers) // n_schools):
+        for school in range(n_schools):
+            cell = stage * n_schools + school
+            for _ in range(movers[cell] - registered[cell]):
+                stage_of[mover], area_of[mover] = stage, area[school]
+                mover += 1
     for member in range(len(member_cells)):
-        cell_of[mover], member_of[mover] = member_cells[member], member
+        stage, school = divmod(member_cells[member], n_schools)
+        stage_of[mover], area_of[mover], member_of[mover] = stage, area[school], member
         mover += 1
     # By area of origin, in the random order within each.
     movers_in_area = np.zeros(n_areas, np.int64)
     for mover in range(total):
-        movers_in_area[area[cell_of[mover] % n_schools]] += 1
+        movers_in_area[area_of[mover]] += 1
     first_mover = np.cumsum(movers_in_area) - movers_in_area
     next_slot = first_mover.copy()
-    sorted_cell = np.empty(total, np.int64)
+    sorted_stage = np.empty(total, np.int64)
     sorted_member = np.empty(total, np.int64)
     for mover in shuffled:
-        slot = next_slot[area[cell_of[mover] % n_schools]]
-        next_slot[area[cell_of[mover] % n_schools]] += 1
-        sorted_cell[slot], sorted_member[slot] = cell_of[mover], member_of[mover]
+        slot = next_slot[area_of[mover]]
+        next_slot[area_of[mover]] += 1
+        sorted_stage[slot], sorted_member[slot] = stage_of[mover], member_of[mover]
     # Each area's posts, school by school, take its movers in that order.
     schools_in_area = np.bincount(area, minlength=n_areas)
     next_school = np.cumsum(schools_in_area) - schools_in_area
@@ -280,7 +286,7 @@ def _place_movers(movers: np.ndarray, member_cells: np.ndarray, shuffled: np.nda
                 to_entrants[school] += 1
                 continue
             chosen = first_mover[here] + rank
-            placed[sorted_cell[chosen] // n_schools * n_schools + school] += 1
+            placed[sorted_stage[chosen] * n_schools + school] += 1
             if sorted_member[chosen] >= 0:
                 member_destination[sorted_member[chosen]] = school
 
