@@ -130,11 +130,11 @@ def draw_by_stage(rng: np.random.Generator, member_rng: np.random.Generator,
     `registered` members of the register, one at each of `member_cells` (flat indices into
     `counts`). The others are drawn together from `rng`, one uniform per cell, a stage at
     a time (`sim.sampling.binomial_rows`); each member is drawn on its own at the cell's
-    probability, from `member_rng`, since how many members
-    there are depends on the policy (common random numbers: `rng` must draw the same
-    number of values under every policy). The two add up to a Binomial(count, probability)
-    draw, as if nobody were registered. Returns the events by cell, whether each member
-    had one, and the members' events by cell.
+    probability, from `member_rng`, since how many members there are depends on the
+    policy (common random numbers: `rng` must draw the same number of values under every
+    policy). The two add up to a Binomial(count, probability) draw, as if nobody were
+    registered. Returns the events by cell, whether each member had one, and the members'
+    events by cell (int64 from numpy, int32 from the kernels: the same numbers).
     """
     drawn = binomial_rows(rng, counts - registered, probability)
     if not len(member_cells):
