@@ -27,8 +27,8 @@ from sim import compiled
 INVERSION_MAX_MEAN = 30.0
 # Below this many rows left, `_continue` finishes element by element.
 SCALAR_TAIL = 32
-# Steps of the compiled walk from a table taken without a branch.
-_UNROLLED = 4
+# Steps of the compiled walk tabulated by count (the first four taken without a branch).
+_TABULATED = 8
 
 
 def binomial(rng: np.random.Generator, count: np.ndarray,
@@ -189,31 +189,44 @@ def _walk_from_tables(result: np.ndarray, u: np.ndarray, n: np.ndarray, no_event
     """`_continue` for one probability per row of 2-d arrays, as a compiled loop.
 
     With one probability, every element of count c walks the same CDF, F(0), F(1), ...,
-    so it is built once per count (the same arithmetic in the same order as the walk) and
-    each element only compares its uniform with it: X is the number of k < c with
-    U > F(k), F rising with k. Comparisons alone are several times faster than the walk's
-    arithmetic where many elements take several steps (a third of early-career teachers
-    move up a year each term)."""
+    so its first `_TABULATED` steps are built once per count (the same arithmetic in the
+    same order as the walk) and each element only compares its uniform with them: X is
+    the number of k < c with U > F(k), F rising with k. Comparisons alone are several
+    times faster than the walk's arithmetic where many elements take several steps (a
+    third of early-career teachers move up a year each term); the rare element that
+    passes the table walks on from its last step as `_continue` does."""
     largest = no_event.shape[1] - 1
-    # F(k) for k < c, then +inf: no uniform is above it, so X never passes c.
-    cdf = np.empty((largest + 1, max(largest, _UNROLLED)))
+    # Step by count: F(k) and P(X = k) for k < c, and F(k) = +inf from k = c on (no
+    # uniform is above it, so X never passes c).
+    cdf = np.empty((_TABULATED, largest + 1))
+    pmf = np.empty((_TABULATED, largest + 1))
     for line in range(n.shape[0]):
-        cdf[:] = np.inf
-        for count in range(1, largest + 1):
+        ratio = odds[line]
+        for count in range(largest + 1):
             mass = no_event[line, count]
             walked = mass
-            cdf[count, 0] = walked
-            for events in range(1, count):
-                mass = mass * ((count - (events - 1)) / events) * odds[line]
-                walked = walked + mass
-                cdf[count, events] = walked
+            for events in range(_TABULATED):
+                if events >= count:
+                    cdf[events, count] = np.inf
+                    continue
+                if events > 0:
+                    mass = mass * ((count - (events - 1)) / events) * ratio
+                    walked = walked + mass
+                cdf[events, count], pmf[events, count] = walked, mass
         for row in range(n.shape[1]):
             count, uniform = n[line, row], u[line, row]
             # The first steps without a branch to mispredict (most elements stop in them).
-            events = ((uniform > cdf[count, 0]) + (uniform > cdf[count, 1])
-                      + (uniform > cdf[count, 2]) + (uniform > cdf[count, 3]))
-            while events < count and uniform > cdf[count, events]:
+            events = ((uniform > cdf[0, count]) + (uniform > cdf[1, count])
+                      + (uniform > cdf[2, count]) + (uniform > cdf[3, count]))
+            while events < _TABULATED and uniform > cdf[events, count]:
                 events += 1
+            if events == _TABULATED and count > _TABULATED:
+                events -= 1
+                mass, walked = pmf[events, count], cdf[events, count]
+                while uniform > walked and count > events:
+                    events += 1
+                    mass = mass * ((count - (events - 1)) / events) * ratio
+                    walked = walked + mass
             result[line, row] = events
     return result
 
