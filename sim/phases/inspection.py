@@ -84,6 +84,12 @@ def lower_cut_point(grade: np.ndarray, cut_points: list[float],
 _OUTCOMES = np.array(["confirmed", "graded_inspection_next", "converted_to_graded"], dtype=object)
 
 
+def _same_text(text: str, length: int) -> np.ndarray:
+    """`text` for each of `length` events, as a read-only view of one string: filling an
+    array of objects takes longer than all else the event log does with a batch."""
+    return np.broadcast_to(np.asarray(text, dtype=object), length)
+
+
 def schedule_next(model: SchoolSystemModel, inspected: np.ndarray, jitter: np.ndarray) -> None:
     """Set the term and type of the next inspection for the schools just graded or confirmed:
     ungraded for good and outstanding schools, graded for the rest."""
@@ -138,7 +144,7 @@ def run_term(model: SchoolSystemModel) -> None:
         - ((old_grade <= Grade.GOOD) & (new_grade > Grade.GOOD)).sum())
     model.events.record(
         "inspection", model.term, school=graded, old_grade=old_grade, new_grade=new_grade,
-        trust=schools.trust[graded], detail=np.full(len(graded), "graded", dtype=object))
+        trust=schools.trust[graded], detail=_same_text("graded", len(graded)))
 
 
 def _ungraded_inspections(model: SchoolSystemModel, inspected: np.ndarray, error: np.ndarray,
@@ -171,7 +177,7 @@ def _ungraded_inspections(model: SchoolSystemModel, inspected: np.ndarray, error
     outcome = _OUTCOMES[follow_up + 2 * converted]
     model.events.record(
         "inspection", model.term, school=inspected, old_grade=grade, new_grade=grade,
-        trust=schools.trust[inspected], detail=np.full(len(inspected), "ungraded", dtype=object),
+        trust=schools.trust[inspected], detail=_same_text("ungraded", len(inspected)),
         outcome=outcome)
     return inspected[converted]
 
