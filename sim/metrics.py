@@ -192,11 +192,16 @@ def term_measures(model: SchoolSystemModel) -> dict[str, float | int]:
 
 
 def correlation(a: np.ndarray, b: np.ndarray) -> float:
-    """Pearson correlation, or nan when either side does not vary."""
+    """Pearson correlation, or nan when either side does not vary.
+
+    Sums of products, not dot products (`a @ b`): those go to BLAS, whose threads, where
+    numpy was loaded before `sim` could limit them (a notebook), made a national run five
+    times slower; and its sum's rounding depends on how many threads it has. numpy's own
+    sums use no threads and give the same value wherever the run is."""
     if a.min() == a.max() or b.min() == b.max():
         return float("nan")
     a, b = a - a.mean(), b - b.mean()
-    return float(a @ b / np.sqrt((a @ a) * (b @ b)))
+    return float(np.multiply(a, b).sum() / np.sqrt(np.square(a).sum() * np.square(b).sum()))
 
 
 def per_unit(pounds: float, units: float) -> float:

@@ -28,7 +28,8 @@ from tests.conftest import REPOSITORY, environment
 SOURCE = REPOSITORY / "sim"
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("foundation", ("sim", "sim.errors", "sim.standard_streams", "sim.files", "sim.framework",
-                    "sim.loading", "sim.parameters", "sim.state", "sim.tallies", "sim.sampling", "sim.events",
+                    "sim.loading", "sim.parameters", "sim.state", "sim.tallies", "sim.compiled",
+                    "sim.sampling", "sim.events",
                     "sim.scenario", "sim.streams")),
     ("mechanics", ("sim.mechanics", "sim.network", "sim.agents")),
     ("phases, policies and population builders", ("sim.phases", "sim.policies",

@@ -5,6 +5,8 @@ documentation and against the run's own tables.
   most disadvantaged fifth's (results/README.md): positive when the most disadvantaged
   schools are worse. Swapping the fifths changes its sign.
 - Good or better is outstanding plus good.
+- The targeting correlation is Pearson's (numpy's corrcoef), and empty (nan) when support
+  or need is the same for every school.
 - summary.json holds exactly the keys results/README.md lists (its "summary.json"
   section, parsed here), and they are `sim.model.SUMMARY_SCALARS` plus the run's identity.
 - cohorts.parquet is in the README's table of files, and its columns are those of the
@@ -121,6 +123,16 @@ def documented_summary_keys() -> set[str]:
         keys.add(token)
         previous = token
     return keys
+
+
+def test_the_correlation_is_pearsons_and_empty_when_a_side_does_not_vary():
+    rng = np.random.default_rng(0)
+    need = rng.gamma(2.0, 0.3, 21_750)
+    support = np.where(rng.random(21_750) < 0.3, 0.2 * need + rng.random(21_750), 0.0)
+    assert metrics.correlation(support, need) == pytest.approx(
+        np.corrcoef(support, need)[0, 1], rel=1e-12)
+    assert np.isnan(metrics.correlation(np.zeros(10), np.arange(10.0)))
+    assert np.isnan(metrics.correlation(np.arange(10.0), np.ones(10)))
 
 
 def test_summary_json_keys_are_the_documented_ones(run):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.sampling import binomial
+from sim.sampling import binomial, binomial_rows
 
 
 @pytest.mark.parametrize(("count", "probability"), [
@@ -45,3 +45,60 @@ def test_binomial_is_monotone_in_the_probability_for_the_same_stream():
     low = binomial(np.random.default_rng(4), np.full(5000, 20), 0.05)
     high = binomial(np.random.default_rng(4), np.full(5000, 20), 0.08)
     assert (high >= low).all() and high.sum() > low.sum()
+
+
+@pytest.mark.parametrize("probability", [
+    0.03, 1 / 3, 0.9, "per element", "with certain and large means"])
+def test_the_compiled_walk_draws_what_numpy_draws(probability, monkeypatch):
+    """England's arrays take the compiled walk (`sim.compiled`): the same draws, bit for bit,
+    and the stream left at the same place."""
+    rng = np.random.default_rng(5)
+    size = 30_000
+    count = rng.poisson(6, size).astype(np.int32)
+    count[rng.random(size) < 0.1] = 0
+    if probability == "per element":
+        probability = rng.uniform(0.0, 0.6, size)
+    elif probability == "with certain and large means":
+        count[:50] = 400
+        probability = rng.uniform(0.0, 0.6, size)
+        probability[50:100] = 1.0
+    draws = {}
+    for minimum_size in (0, size + 1):
+        monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+        stream = np.random.default_rng(6)
+        draws[minimum_size] = (binomial(stream, count, probability), stream.random())
+    (compiled, after_compiled), (numpy, after_numpy) = draws.values()
+    assert compiled.dtype == numpy.dtype == np.int32
+    assert np.array_equal(compiled, numpy) and after_compiled == after_numpy
+    # Mostly empty arrays (open posts) are drawn on their non-empty elements only.
+    sparse_count = np.where(rng.random(size) < 0.05, count, 0)
+    monkeypatch.setattr("sim.compiled.MIN_SIZE", 0)
+    compiled = binomial(np.random.default_rng(7), sparse_count, probability)
+    monkeypatch.setattr("sim.compiled.MIN_SIZE", size + 1)
+    assert np.array_equal(compiled, binomial(np.random.default_rng(7), sparse_count, probability))
+
+
+@pytest.mark.parametrize("probability", ["per row", "per element", "one per school",
+                                         "a certain event", "a large mean"])
+def test_rows_are_drawn_as_binomial_draws_them_row_after_row(probability, monkeypatch):
+    """`binomial_rows` of a (stage, school) array: the draws, and the stream after them, of
+    `binomial` called row after row, whether all rows are drawn at once or not."""
+    rng = np.random.default_rng(8)
+    count = rng.poisson(5, (4, 6000))
+    chances = {"per row": np.array([[0.3], [0.02], [0.6], [1 / 9]]),
+               "per element": rng.uniform(0.0, 0.6, count.shape),
+               "one per school": np.broadcast_to(rng.uniform(0.0, 0.2, 6000), count.shape),
+               "a certain event": np.array([[0.3], [1.0], [0.6], [0.1]]),
+               "a large mean": np.full(count.shape, 0.1)}[probability]
+    if probability == "a large mean":
+        count[2, :20] = 60
+        chances[2, :20] = 0.9
+    monkeypatch.setattr("sim.compiled.MIN_SIZE", 0)
+    stream = np.random.default_rng(9)
+    rows = binomial_rows(stream, count, chances)
+    after = stream.random()
+    stream = np.random.default_rng(9)
+    one_by_one = np.stack([binomial(stream, row, float(p[0]) if chances.shape[1] == 1 else p)
+                           for row, p in zip(count, chances, strict=True)])
+    assert rows.dtype == np.int32 and np.array_equal(rows, one_by_one)
+    assert after == stream.random()

@@ -32,8 +32,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import compiled
 from sim.mechanics.rates import MAX_YEARLY_RATE, per_term
-from sim.sampling import binomial
+from sim.sampling import binomial, binomial_rows
 from sim.state import TERMS_PER_YEAR, CareerStage, SchoolArrays
 
 if TYPE_CHECKING:
@@ -127,26 +128,44 @@ def draw_by_stage(rng: np.random.Generator, member_rng: np.random.Generator,
 
     `probability` is one per cell, or one per stage (a column). A cell's count includes
     `registered` members of the register, one at each of `member_cells` (flat indices into
-    `counts`). The others are drawn together from `rng`, one uniform per cell
-    (`sim.sampling.binomial`, a stage at a time: faster than all at once); each member is
-    drawn on its own at the cell's probability, from `member_rng`, since how many members
-    there are depends on the policy (common random numbers: `rng` must draw the same
-    number of values under every policy). The two add up to a Binomial(count, probability)
-    draw, as if nobody were registered. Returns the events by cell, whether each member
-    had one, and the members' events by cell.
+    `counts`). The others are drawn together from `rng`, one uniform per cell, a stage at
+    a time (`sim.sampling.binomial_rows`); each member is drawn on its own at the cell's
+    probability, from `member_rng`, since how many members there are depends on the
+    policy (common random numbers: `rng` must draw the same number of values under every
+    policy). The two add up to a Binomial(count, probability) draw, as if nobody were
+    registered. Returns the events by cell, whether each member had one, and the members'
+    events by cell (int64 from numpy, int32 from the kernels: the same numbers).
     """
-    per_stage = probability.shape[-1] == 1
-    drawn = np.stack([binomial(rng, row, float(p[0]) if per_stage else p)
-                      for row, p in zip(counts - registered, probability, strict=True)])
+    drawn = binomial_rows(rng, counts - registered, probability)
     if not len(member_cells):
         return drawn, np.zeros(0, dtype=bool), np.zeros_like(drawn)
     # In single precision: half the memory traffic over a register of some 10^5 members,
     # and probabilities to 7 digits.
+    uniform = member_rng.random(len(member_cells), dtype=np.float32)
     flat_probability = np.broadcast_to(probability, counts.shape).astype(np.float32).ravel()
-    happened = (member_rng.random(len(member_cells), dtype=np.float32)
-                < flat_probability[member_cells])
+    if compiled.worth_compiling(counts.size):
+        # Counted into `drawn` in place (int32 rather than int64, half the pages).
+        happened = np.empty(len(member_cells), dtype=bool)
+        of_members = np.zeros(counts.shape, dtype=np.int32)
+        _draw_members(uniform, member_cells, flat_probability, happened,
+                      of_members.reshape(-1), drawn.reshape(-1))
+        return drawn, happened, of_members
+    happened = uniform < flat_probability[member_cells]
     of_members = np.bincount(member_cells[happened], minlength=counts.size).reshape(counts.shape)
     return drawn + of_members, happened, of_members
+
+
+@compiled.kernel
+def _draw_members(uniform: np.ndarray, cells: np.ndarray, chance: np.ndarray,
+                  happened: np.ndarray, of_members: np.ndarray, events: np.ndarray) -> None:
+    """`draw_by_stage`'s members as one compiled pass: each member's uniform against its
+    cell's chance, counted by cell into `of_members` and `events` (numpy's gather,
+    compare, select, count and sum, fused)."""
+    for member in range(len(cells)):
+        hit = uniform[member] < chance[cells[member]]
+        happened[member] = hit
+        of_members[cells[member]] += hit
+        events[cells[member]] += hit
 
 
 def place_movers(rng: np.random.Generator, movers: np.ndarray, member_cells: np.ndarray,
@@ -164,6 +183,14 @@ def place_movers(rng: np.random.Generator, movers: np.ndarray, member_cells: np.
     who found no post (and left).
     """
     n_schools = movers.shape[1]
+    if compiled.worth_compiling(movers.size):
+        placed = np.zeros(movers.shape, dtype=np.int64)
+        to_entrants = np.zeros(n_schools, dtype=np.int64)
+        member_destination = np.full(len(member_cells), -1, dtype=np.int64)
+        _place_movers(movers.reshape(-1), member_cells, rng.permutation(int(movers.sum())),
+                      posts_for_movers, area, n_areas, placed.reshape(-1), to_entrants,
+                      member_destination)
+        return placed, to_entrants, member_destination
     unregistered = movers.ravel()
     if len(member_cells):
         unregistered = unregistered - np.bincount(member_cells, minlength=movers.size)
@@ -198,6 +225,70 @@ def place_movers(rng: np.random.Generator, movers: np.ndarray, member_cells: np.
     registered = placed_member >= 0
     member_destination[placed_member[registered]] = destination[registered]
     return placed, to_entrants, member_destination
+
+
+@compiled.kernel
+def _place_movers(movers: np.ndarray, member_cells: np.ndarray, shuffled: np.ndarray,
+                  posts_for_movers: np.ndarray, area: np.ndarray, n_areas: int,
+                  placed: np.ndarray, to_entrants: np.ndarray,
+                  member_destination: np.ndarray) -> None:
+    """`place_movers` as compiled loops: the same movers in the same random order, sorted
+    by area by counting (a stable sort, as numpy's), and the same posts in the same order,
+    without the arrays of one entry per mover and per post that numpy sorts."""
+    n_schools = len(area)
+    # Every mover's stage, area of origin and register entry (-1 if none): the
+    # unregistered first, cell by cell, then the members. Stage and school come from the
+    # loops, not from dividing each cell by the number of schools (a division is slow).
+    registered = np.zeros(len(movers), np.int64)
+    for cell in member_cells:
+        registered[cell] += 1
+    total = len(shuffled)
+    stage_of = np.empty(total, np.int64)
+    area_of = np.empty(total, np.int64)
+    member_of = np.full(total, -1, np.int64)
+    mover = 0
+    for stage in range(len(movers) // n_schools):
+        for school in range(n_schools):
+            cell = stage * n_schools + school
+            for _ in range(movers[cell] - registered[cell]):
+                stage_of[mover], area_of[mover] = stage, area[school]
+                mover += 1
+    for member in range(len(member_cells)):
+        stage, school = divmod(member_cells[member], n_schools)
+        stage_of[mover], area_of[mover], member_of[mover] = stage, area[school], member
+        mover += 1
+    # By area of origin, in the random order within each.
+    movers_in_area = np.zeros(n_areas, np.int64)
+    for mover in range(total):
+        movers_in_area[area_of[mover]] += 1
+    first_mover = np.cumsum(movers_in_area) - movers_in_area
+    next_slot = first_mover.copy()
+    sorted_stage = np.empty(total, np.int64)
+    sorted_member = np.empty(total, np.int64)
+    for mover in shuffled:
+        slot = next_slot[area_of[mover]]
+        next_slot[area_of[mover]] += 1
+        sorted_stage[slot], sorted_member[slot] = stage_of[mover], member_of[mover]
+    # Each area's posts, school by school, take its movers in that order.
+    schools_in_area = np.bincount(area, minlength=n_areas)
+    next_school = np.cumsum(schools_in_area) - schools_in_area
+    by_area = np.empty(n_schools, np.int64)
+    for school in range(n_schools):
+        by_area[next_school[area[school]]] = school
+        next_school[area[school]] += 1
+    posts_taken = np.zeros(n_areas, np.int64)
+    for school in by_area:
+        here = area[school]
+        for _ in range(posts_for_movers[school]):
+            rank = posts_taken[here]
+            posts_taken[here] += 1
+            if rank >= movers_in_area[here]:
+                to_entrants[school] += 1
+                continue
+            chosen = first_mover[here] + rank
+            placed[sorted_stage[chosen] * n_schools + school] += 1
+            if sorted_member[chosen] >= 0:
+                member_destination[sorted_member[chosen]] = school
 
 
 @dataclass

@@ -72,10 +72,22 @@ class InspectionParameters:
 
 
 
-def lower_cut_point(grade: np.ndarray, cut_points: list[float]) -> np.ndarray:
-    """Effectiveness below which a school no longer merits its grade."""
-    lower = np.array([cut_points[2], cut_points[1], cut_points[0], -np.inf])
+def lower_cut_point(grade: np.ndarray, cut_points: list[float],
+                    margin: float = 0.0) -> np.ndarray:
+    """Effectiveness below which a school no longer merits its grade (less `margin`)."""
+    lower = np.array([cut_points[2], cut_points[1], cut_points[0], -np.inf]) - margin
     return lower[grade_index(grade)]
+
+
+# Outcomes of an ungraded inspection, by follow-up + 2 x converted (as strings already,
+# which the event log keeps: no array of text is made and converted every term).
+_OUTCOMES = np.array(["confirmed", "graded_inspection_next", "converted_to_graded"], dtype=object)
+
+
+def _same_text(text: str, length: int) -> np.ndarray:
+    """`text` for each of `length` events, as a read-only view of one string: filling an
+    array of objects takes longer than all else the event log does with a batch."""
+    return np.broadcast_to(np.asarray(text, dtype=object), length)
 
 
 def schedule_next(model: SchoolSystemModel, inspected: np.ndarray, jitter: np.ndarray) -> None:
@@ -93,26 +105,31 @@ def run_term(model: SchoolSystemModel) -> None:
     schools, p = model.schools, model.parameters.model.inspection
     rng = model.streams.inspection
     n = schools.n
-    # Fixed draws per term whatever the policy (common random numbers).
-    noise = rng.standard_normal(n) * p.noise_sd
+    # Fixed draws per term whatever the policy (common random numbers); inspectors' error
+    # is scaled only for the few schools inspected.
+    noise = rng.standard_normal(n)
     risk_draw = rng.random(n)
     jitter = rng.random(n)
-    graded_noise = rng.standard_normal(n) * p.noise_sd
+    graded_noise = rng.standard_normal(n)
 
     due = model.term >= schools.inspection_due_term
-    risk = schools.effectiveness < lower_cut_point(schools.grade, p.cut_points) - p.risk_margin
+    risk = schools.effectiveness < lower_cut_point(schools.grade, p.cut_points, p.risk_margin)
     brought_forward = risk & (risk_draw < p.risk_inspection_probability_per_term) & ~due
     # Ungraded inspections: good and outstanding schools on their cycle (risk assessment
     # brings a graded one forward instead).
     ungraded = np.flatnonzero(due & ~schools.next_inspection_graded)
-    graded = np.flatnonzero((due & schools.next_inspection_graded) | brought_forward)
-    converted = _ungraded_inspections(model, ungraded, noise[ungraded], jitter[ungraded])
-    graded = np.union1d(graded, converted)
+    graded = (due & schools.next_inspection_graded) | brought_forward
+    converted = _ungraded_inspections(model, ungraded, noise[ungraded] * p.noise_sd,
+                                      jitter[ungraded])
+    graded[converted] = True
+    graded = np.flatnonzero(graded)
     if len(graded) == 0:
         return
     old_grade = schools.grade[graded].copy()
     # A converted inspection gathers its own evidence: a fresh draw of inspectors' error.
-    error = np.where(np.isin(graded, converted), graded_noise[graded], noise[graded])
+    was_converted = np.zeros(n, dtype=bool)
+    was_converted[converted] = True
+    error = np.where(was_converted[graded], graded_noise[graded], noise[graded]) * p.noise_sd
     new_grade = grade_from_effectiveness(schools.effectiveness[graded] + error, p.cut_points)
     schools.previous_grade[graded] = old_grade
     schools.grade[graded] = new_grade
@@ -127,7 +144,7 @@ def run_term(model: SchoolSystemModel) -> None:
         - ((old_grade <= Grade.GOOD) & (new_grade > Grade.GOOD)).sum())
     model.events.record(
         "inspection", model.term, school=graded, old_grade=old_grade, new_grade=new_grade,
-        trust=schools.trust[graded], detail=np.full(len(graded), "graded", dtype=object))
+        trust=schools.trust[graded], detail=_same_text("graded", len(graded)))
 
 
 def _ungraded_inspections(model: SchoolSystemModel, inspected: np.ndarray, error: np.ndarray,
@@ -157,11 +174,10 @@ def _ungraded_inspections(model: SchoolSystemModel, inspected: np.ndarray, error
     schools.inspection_due_term[inspected[follow_up]] = model.term + np.maximum(terms, 1)
     schools.next_inspection_graded[inspected[follow_up]] = True
     _feedback(model, inspected[~converted])
-    outcome = np.where(converted, "converted_to_graded",
-                       np.where(follow_up, "graded_inspection_next", "confirmed")).astype(object)
+    outcome = _OUTCOMES[follow_up + 2 * converted]
     model.events.record(
         "inspection", model.term, school=inspected, old_grade=grade, new_grade=grade,
-        trust=schools.trust[inspected], detail=np.full(len(inspected), "ungraded", dtype=object),
+        trust=schools.trust[inspected], detail=_same_text("ungraded", len(inspected)),
         outcome=outcome)
     return inspected[converted]
 

@@ -1,0 +1,50 @@
+"""The compiled kernels (`sim.compiled`): the same run as their numpy twins, and never loaded
+for a small place.
+
+- A run with every array sent to the kernels writes the same tables, bit for bit, as the
+  same run with none sent (the sampler's own twins are compared in tests/test_sampling.py).
+- Importing the model and running an Opportunity Area does not import numba: its start-up
+  would cost such a short run more than the kernels gain.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import fields
+
+import numpy as np
+import pandas as pd
+
+from tests.conftest import REPOSITORY, environment, make_model
+
+
+def finished_run(monkeypatch, minimum_size: int) -> tuple[object, object]:
+    monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+    model = make_model("scenario=opportunity_area", "seed=3", "horizon_years=2",
+                       "policy=combined")
+    model.run()
+    return model, model.results()
+
+
+def test_the_kernels_give_the_run_their_numpy_twins_give(monkeypatch):
+    compiled_model, compiled = finished_run(monkeypatch, 0)
+    numpy_model, numpy_run = finished_run(monkeypatch, sys.maxsize)
+    for name in ("timeseries", "events", "cohorts"):
+        pd.testing.assert_frame_equal(getattr(compiled, name), getattr(numpy_run, name),
+                                      check_exact=True)
+    assert compiled.summary == numpy_run.summary
+    for column in fields(compiled_model.schools):
+        assert np.array_equal(getattr(compiled_model.schools, column.name),
+                              getattr(numpy_model.schools, column.name)), column.name
+    assert np.array_equal(compiled_model.cohorts.cell, numpy_model.cohorts.cell)
+
+
+def test_a_small_place_never_imports_numba():
+    script = ("import sys\n"
+              "from tests.conftest import make_model\n"
+              "make_model('scenario=opportunity_area', 'horizon_years=1').run()\n"
+              "assert 'numba' not in sys.modules, 'numba was imported'\n")
+    finished = subprocess.run([sys.executable, "-c", script], cwd=REPOSITORY,
+                              env=environment(), capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stderr
