@@ -176,9 +176,10 @@ class SchoolSystemModel(mesa.Model):
         return int(years) * TERMS_PER_YEAR
 
     def rebuild_structure(self) -> None:
-        """Refresh the sparse matrices after the structure changed (yearly)."""
-        self.network.rebuild_matrices(self.schools, self.trusts, self.hubs,
-                                      self.parameters.model.capacity.distance_decay_km)
+        """Bring the network's sparse matrices up to date after the structure changed
+        (termly brokering, the yearly phase, a policy), at a cost that follows the change."""
+        self.network.update_matrices(self.schools, self.trusts, self.hubs,
+                                     self.parameters.model.capacity.distance_decay_km)
 
     def create_trust(self, kind: TrustKind, hub_school: int) -> int:
         """Found a trust with one hub at a school's location; returns its row."""
