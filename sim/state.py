@@ -338,6 +338,12 @@ class Hubs:
     def of_trust(self, trust: int) -> np.ndarray:
         return np.flatnonzero(self.trust == trust)
 
+    def drop_trusts(self, trusts: np.ndarray) -> None:
+        """Drop the hubs of these trusts (closed ones); the other hubs keep their order."""
+        keep = ~np.isin(self.trust, trusts)
+        if not keep.all():
+            self.trust, self.x_km, self.y_km = self.trust[keep], self.x_km[keep], self.y_km[keep]
+
 
 @dataclass
 class Population:

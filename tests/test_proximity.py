@@ -1,5 +1,6 @@
 """The network's distance-decayed views, kept up to date as the structure changes
-(`sim.mechanics.proximity`), equal what building them from scratch gives, bit for bit.
+(`sim.mechanics.proximity`), equal what building them from scratch gives, bit for bit; and
+a closed trust's hubs are dropped.
 
 The run is made to change a lot: many voluntary transfers, mergers, single-academy trusts
 joining MATs and conversions, under the combined policy (peer clusters and contracts too).
@@ -68,6 +69,16 @@ def test_the_kept_views_equal_a_rebuild_after_every_term(busy_run):
     assert moves > 0.1 * model.schools.n
     assert (model.network.cluster_of_school >= 0).any()
     assert model.horizon_terms >= 4 * TERMS_PER_YEAR
+
+
+def test_a_closed_trusts_hubs_are_dropped(busy_run):
+    model, closed_at_start, _ = busy_run
+    trusts, hubs = model.trusts, model.hubs
+    assert (~trusts.active).sum() > closed_at_start + 10  # mergers and joins closed trusts
+    assert trusts.active[hubs.trust].all()
+    # Every open MAT keeps a hub.
+    mats = np.flatnonzero(trusts.active)
+    assert np.isin(mats, hubs.trust).all()
 
 
 def test_an_update_rewrites_only_the_groups_that_changed():
