@@ -18,6 +18,8 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from sim.errors import ConfigError
+from sim.events import NOT_APPLICABLE
+from sim.mechanics.proximity import pairs_within_groups
 from sim.scenario import scaled_count
 from sim.state import NEVER, Governance, Grade, TrustKind, count_by_trust, trust_index
 
@@ -112,9 +114,6 @@ class Broker:
         self.hub_trust = hubs.trust[self.hub_rows].astype(np.int64)
         hubs_on_map = np.bincount(self.hub_trust, minlength=trusts.n)
         self.hub_of_trust_with_several = hubs_on_map[self.hub_trust] > 1
-        self._own_hubs: dict[int, list[tuple[float, float]]] = {}
-        self._hubs_by_trust = np.argsort(hubs.trust, kind="stable")
-        self._hub_start = np.searchsorted(hubs.trust[self._hubs_by_trust], np.arange(trusts.n + 1))
         self._new_hub_min_schools = model.parameters.model.structure.new_hub_min_schools
         # No trust on the map takes a school further than this from its nearest hub.
         self.widest_hub_radius_km = float(
@@ -182,18 +181,20 @@ class Broker:
         start = np.searchsorted(position, np.arange(len(schools) + 1))
         return Candidates(position, trust, distance, start)
 
-    def place(self, school: int, trust: int) -> None:
-        """Match a maintained school under an academy order with its sponsor: it opens as
-        the trust's academy `sponsored_opening_lag_terms` later (`open_placed_schools`).
+    def place(self, schools: np.ndarray, trusts: np.ndarray) -> None:
+        """Match maintained schools under an academy order with their sponsors: each opens
+        as its trust's academy `sponsored_opening_lag_terms` later (`open_placed_schools`).
         The trust counts it among its takers, and its joins this year, from now."""
         model = self.model
-        schools = model.schools
-        schools.sponsor_trust[school] = trust
+        schools_, n_trusts = model.schools, len(self.takers)
+        schools_.sponsor_trust[schools] = trusts
         lag = model.parameters.model.structure.sponsored_opening_lag_terms
-        schools.opening_term[school] = model.term + lag
-        schools.awaiting_sponsor_since_term[school] = NEVER
-        self.takers[trust] += int(schools.grade[school]) >= _REQUIRES_IMPROVEMENT
-        model.trusts.joins_this_year[trust] += 1
+        schools_.opening_term[schools] = model.term + lag
+        schools_.awaiting_sponsor_since_term[schools] = NEVER
+        self.takers += np.bincount(trusts, weights=schools_.grade[schools] >= _REQUIRES_IMPROVEMENT,
+                                   minlength=n_trusts)
+        joins = model.trusts.joins_this_year
+        joins += np.bincount(trusts, minlength=len(joins)).astype(joins.dtype)
 
     def open_placed_schools(self) -> int:
         """Placed schools whose opening term has come open as their sponsor's academies
@@ -202,82 +203,137 @@ class Broker:
         model = self.model
         schools, trusts = model.schools, model.trusts
         opening = np.flatnonzero(schools.placed_with_sponsor & (schools.opening_term <= model.term))
-        opened = 0
-        for school in opening.tolist():
-            trust = int(schools.sponsor_trust[school])
-            if not trusts.active[trust]:
-                schools.sponsor_trust[school] = -1
-                schools.opening_term[school] = NEVER
-                schools.awaiting_sponsor_since_term[school] = schools.academy_order_term[school]
-                continue
-            self.join(school, trust, "sponsored", placed=True)
-            opened += 1
-        return opened
+        sponsor = schools.sponsor_trust[opening].astype(np.int64)
+        orphaned = opening[~trusts.active[sponsor]]
+        schools.sponsor_trust[orphaned] = -1
+        schools.opening_term[orphaned] = NEVER
+        schools.awaiting_sponsor_since_term[orphaned] = schools.academy_order_term[orphaned]
+        opened = trusts.active[sponsor]
+        self.join(opening[opened], sponsor[opened], "sponsored", placed=True)
+        return int(opened.sum())
 
-    def join(self, school: int, trust: int, reason: str, *, record: bool = True,
-             placed: bool = False) -> None:
-        """Move a school into a MAT, keeping counts, hubs and the graph in step. A `placed`
-        school is already counted among its sponsor's takers and joins."""
-        # Called a few hundred times a year, one school at a time: plain ints throughout,
-        # as numpy scalars and enum comparisons cost several times more.
+    def join(self, schools: np.ndarray | int, trusts: np.ndarray | int,
+             reason: str | np.ndarray, *, record: bool = True, placed: bool = False,
+             single: np.ndarray | None = None) -> None:
+        """Move schools into trusts one after another, in the order given, keeping counts,
+        hubs and the graph in step; in a few array operations, with the result of moving
+        them one at a time. A school appears once. `reason` is the join event's detail,
+        one for all or one per school. A `placed` school is already counted among its
+        sponsor's takers and joins. Schools marked `single` convert into the single-academy
+        trust just founded for each (counted as its one member, nothing more)."""
         model = self.model
-        schools = model.schools
-        old = int(schools.trust[school])
-        since = int(schools.academy_order_term[school]) if placed \
-            else int(schools.awaiting_sponsor_since_term[school])
-        weak = int(schools.grade[school]) >= _REQUIRES_IMPROVEMENT
-        giver = bool(schools.is_giver[school])
-        ordered = int(schools.academy_order_term[school])
-        if int(schools.governance[school]) == _MAINTAINED:
-            # A maintained school opens as an academy: sponsored if it was under an order.
-            model.events.record_one(
-                "conversion", model.term, school=school, trust=trust,
-                detail="sponsored" if ordered != NEVER else "converter",
-                wait_terms=model.term - ordered if ordered != NEVER else -1)
-        sizes, givers, takers = self.sizes, self.givers, self.takers
-        if old >= 0:
-            sizes[old] -= 1
-            givers[old] -= giver
-            takers[old] -= weak
-            model.tallies.trust_moves_this_year += 1
-        model.network.set_trust(schools, school, trust)
-        schools.governance[school] = _MULTI_ACADEMY_TRUST
-        schools.awaiting_sponsor_since_term[school] = NEVER
-        sizes[trust] += 1
-        givers[trust] += giver
-        schools.academy_order_term[school] = NEVER  # an order ends when the school joins
+        schools_ = model.schools
+        school = np.atleast_1d(np.asarray(schools, dtype=np.int64))
+        trust = np.atleast_1d(np.asarray(trusts, dtype=np.int64))
+        if len(school) == 0:
+            return
+        single = np.zeros(len(school), bool) if single is None else single
+        into_mat = ~single
+        old = schools_.trust[school].astype(np.int64)
+        since = (schools_.academy_order_term if placed
+                 else schools_.awaiting_sponsor_since_term)[school].astype(np.int64)
+        weak = (schools_.grade[school] >= _REQUIRES_IMPROVEMENT) & into_mat
+        giver = schools_.is_giver[school] & into_mat
+        ordered = schools_.academy_order_term[school].astype(np.int64)
+        converting = schools_.governance[school] == _MAINTAINED
+        sizes_before = self.sizes.copy()
+        n_trusts = len(self.sizes)
+        leaving = old >= 0
+        left = old[leaving]
+        self.sizes -= np.bincount(left, minlength=n_trusts)
+        self.givers -= np.bincount(left, weights=giver[leaving], minlength=n_trusts)
+        self.takers -= np.bincount(left, weights=weak[leaving], minlength=n_trusts)
+        model.tallies.trust_moves_this_year += int(leaving.sum())
+        schools_.trust[school] = trust
+        schools_.governance[school] = np.where(single, Governance.SINGLE_ACADEMY_TRUST,
+                                               _MULTI_ACADEMY_TRUST)
+        schools_.awaiting_sponsor_since_term[school] = NEVER
+        self.sizes += np.bincount(trust, minlength=n_trusts)
+        self.givers += np.bincount(trust, weights=giver, minlength=n_trusts)
+        schools_.academy_order_term[school] = NEVER  # an order ends when the school joins
         if placed:
-            schools.sponsor_trust[school] = -1
-            schools.opening_term[school] = NEVER
+            schools_.sponsor_trust[school] = -1
+            schools_.opening_term[school] = NEVER
         else:
-            takers[trust] += weak
-            model.trusts.joins_this_year[trust] += 1
-        if sizes[trust] >= self._new_hub_min_schools:
-            self._maybe_open_hub(school, trust)
-        if record:
-            model.events.record_one("join", model.term, school=school, trust=trust,
-                                    detail=reason, old_trust=old,
-                                    wait_terms=model.term - since if since != NEVER else 0)
+            self.takers += np.bincount(trust, weights=weak, minlength=n_trusts)
+            joins = model.trusts.joins_this_year
+            joins += np.bincount(trust[into_mat], minlength=len(joins)).astype(joins.dtype)
+        self._open_hubs(school[into_mat], trust[into_mat],
+                        _sizes_after_each(sizes_before, trust, old)[into_mat])
+        # Each school's events in turn: its conversion if it was maintained, then its join.
+        term = model.term
+        was_ordered = ordered != NEVER
+        conversion = {
+            "kind": "conversion", "school": school, "trust": trust, "old_trust": -1,
+            "detail": np.where(was_ordered, "sponsored", "converter").astype(object),
+            "wait_terms": np.where(was_ordered, term - ordered, -1)}
+        joined = {
+            "kind": "join", "school": school, "trust": trust, "old_trust": old,
+            "detail": np.broadcast_to(np.asarray(reason, dtype=object), len(school)),
+            "wait_terms": np.where(single, -1, np.where(since != NEVER, term - since, 0))}
+        kind, columns = _interleave(
+            [(converting, conversion), (np.full(len(school), record), joined)], len(school))
+        model.events.record(kind, term, **columns)
 
-    def _maybe_open_hub(self, school: int, trust: int) -> None:
-        """A trust that takes a school far from all its hubs opens one there."""
+    def _open_hubs(self, school: np.ndarray, trust: np.ndarray, size: np.ndarray) -> None:
+        """A MAT of `new_hub_min_schools` or more that takes a school far from all its hubs
+        opens one there; the schools are taken in turn, each with its trust's size then."""
         model = self.model
-        x, y = float(model.schools.x_km[school]), float(model.schools.y_km[school])
-        own = self._hubs_of(trust)
-        nearest = min((math.hypot(hub_x - x, hub_y - y) for hub_x, hub_y in own), default=math.inf)
-        if nearest > NEW_HUB_DISTANCE_SHARE * float(model.trusts.hub_radius_km[trust]):
-            model.hubs.add(trust, x, y)
-            own.append((x, y))
+        large = np.flatnonzero(size >= self._new_hub_min_schools)
+        if len(large) == 0:
+            return
+        hubs, x, y = model.hubs, model.schools.x_km, model.schools.y_km
+        school, trust = school[large], trust[large]
+        far_from = NEW_HUB_DISTANCE_SHARE * model.trusts.hub_radius_km[trust]
+        # Far from every hub its trust had before these joins: only those can open one.
+        which, hub = pairs_within_groups(np.arange(len(school)), trust,
+                                         np.arange(len(hubs.trust)), hubs.trust)
+        near = np.hypot(hubs.x_km[hub] - x[school[which]], hubs.y_km[hub] - y[school[which]]) \
+            <= far_from[which]
+        opened: dict[int, list[tuple[float, float]]] = {}
+        for index in np.setdiff1d(np.arange(len(school)), which[near]).tolist():
+            member, row = int(school[index]), int(trust[index])
+            here = (float(x[member]), float(y[member]))
+            own = opened.setdefault(row, [])
+            if all(math.hypot(a - here[0], b - here[1]) > far_from[index] for a, b in own):
+                hubs.add(row, *here)
+                own.append(here)
 
-    def _hubs_of(self, trust: int) -> list[tuple[float, float]]:
-        """A trust's hubs as (x, y) km, kept as it opens more during the year."""
-        own = self._own_hubs.get(trust)
-        if own is None:
-            hubs = self.model.hubs
-            if trust < len(self._hub_start) - 1:  # on the books when the year began
-                rows = self._hubs_by_trust[self._hub_start[trust]:self._hub_start[trust + 1]]
-            else:  # founded this year
-                rows = hubs.of_trust(trust)
-            own = self._own_hubs[trust] = list(zip(hubs.x_km[rows].tolist(),
-                                                   hubs.y_km[rows].tolist(), strict=True))
-        return own
+
+def _sizes_after_each(before: np.ndarray, trust: np.ndarray, old: np.ndarray) -> np.ndarray:
+    """The size of each join's trust just after it, the joins taken in turn: its size
+    before them all, plus the joins into it and less the schools that left it, up to and
+    including this one."""
+    steps = np.arange(len(trust))
+    leaving = old >= 0
+    rows = np.concatenate([trust, old[leaving]])
+    # A school leaves its old trust before it joins the new one.
+    order = np.lexsort((np.concatenate([2 * steps + 1, 2 * steps[leaving]]), rows))
+    change = np.concatenate([np.ones(len(trust)), -np.ones(int(leaving.sum()))])[order]
+    rows = rows[order]
+    running = np.cumsum(change)
+    first = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+    running -= np.repeat(running[first] - change[first], np.diff(np.r_[first, len(rows)]))
+    after = np.empty(len(rows))
+    after[order] = before[rows] + running
+    return after[:len(trust)]
+
+
+def _interleave(events: list[tuple[np.ndarray, dict[str, object]]],
+                n: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Events made school by school, as the kinds and columns `EventLog.record` takes: for
+    each of `n` schools in turn, each kind of event it has, in the order given. Each kind
+    comes as (which schools have one, its columns: one value for all, or one per school)."""
+    names = sorted({name for _, columns in events for name in columns} - {"kind"})
+    keys, parts = [], {name: [] for name in ("kind", *names)}
+    for number, (has, columns) in enumerate(events):
+        which = np.flatnonzero(has)
+        keys.append(which * len(events) + number)
+        for name, part in parts.items():
+            value = columns.get(name, NOT_APPLICABLE.get(name))
+            text = value is None or isinstance(value, str)
+            part.append(np.broadcast_to(np.asarray(value, dtype=object if text else None),
+                                        n)[which])
+    order = np.argsort(np.concatenate(keys), kind="stable")
+    columns = {name: np.concatenate(part)[order] for name, part in parts.items()}
+    return columns.pop("kind"), columns

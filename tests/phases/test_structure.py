@@ -45,7 +45,7 @@ def test_due_diligence_names_the_rule_that_refused():
     trusts.risk_appetite[unwilling] = 0.0  # an inadequate school is accepted with this chance
     brokering = BrokeringRound(broker, np.array([school]), exclude=np.array([-1]),
                                rng=np.random.default_rng(0))
-    brokering.decide(0)
+    brokering.settle()
     refusal = np.asarray(("", *RULES))[brokering.refusal[:4]]
     assert refusal.tolist() == ["hub_distance", "growth_cap", "giver_taker_ratio", "risk_appetite"]
 
@@ -94,7 +94,7 @@ def test_candidates_and_rounds_cope_with_no_trust_in_reach():
     brokering = BrokeringRound(broker, schools, exclude=np.full(3, -1),
                                rng=np.random.default_rng(0))
     assert len(brokering.pairs.trust) == 0
-    assert list(brokering.accepted_in_turn()) == []
+    assert (brokering.settle() == -1).all()
     position, _, rules = brokering.logged_refusals(5)
     assert len(rules) > 0 and set(position.tolist()) <= {0, 1, 2}
     assert set(rules.tolist()) == {1 + RULES.index("hub_distance")}
@@ -152,7 +152,7 @@ def _broker_one_at_a_time(model, broker, schools, exclude, draws, logged):
         takers[trust] += weak
         joins[trust] += 1
         taken_by.append(int(trust))
-    return taken_by, refusals
+    return taken_by, refusals, (givers, takers, sizes, joins)
 
 
 def test_a_brokering_round_gives_what_brokering_one_school_at_a_time_gives():
@@ -166,18 +166,22 @@ def test_a_brokering_round_gives_what_brokering_one_school_at_a_time_gives():
     asking = np.random.default_rng(0).permutation(schools.n)[:400]
     exclude = schools.trust[asking].astype(np.int64)
     draws = np.random.default_rng(11).random(100_000)  # what the round's stream will give
-    expected, expected_refusals = _broker_one_at_a_time(model, broker, asking, exclude, draws, 5)
+    expected, expected_refusals, expected_counts = _broker_one_at_a_time(
+        model, broker, asking, exclude, draws, 5)
 
     brokering = BrokeringRound(broker, asking, exclude=exclude, rng=np.random.default_rng(11))
-    taken_by = [-1] * len(asking)
-    for position, trust in brokering.accepted_in_turn():
-        broker.join(int(asking[position]), trust, "sponsored")
-        taken_by[position] = trust
-    assert taken_by == expected
+    taken_by = brokering.settle()
+    joined = taken_by >= 0
+    broker.join(asking[joined], taken_by[joined], "sponsored")
+    assert taken_by.tolist() == expected
+    # The round's walk and the joins kept the counts as joining one at a time does.
+    for kept, counted in zip((broker.givers, broker.takers, broker.sizes,
+                              trusts.joins_this_year), expected_counts, strict=True):
+        assert np.array_equal(kept, counted)
     position, trust, code = brokering.logged_refusals(5)
     refusals = [(p, t, RULES[c - 1]) for p, t, c in zip(position, trust, code, strict=True)]
     assert refusals == expected_refusals
-    assert 20 < sum(t >= 0 for t in taken_by) < len(asking) - 20  # both outcomes occur
+    assert 20 < joined.sum() < len(asking) - 20  # both outcomes occur
     assert {"hub_distance", "growth_cap", "giver_taker_ratio", "risk_appetite"} <= {
         rule for *_, rule in refusals}
     assert brokering.radius_km < brokering.search_radius_km  # far trusts were looked up
@@ -247,3 +251,38 @@ def test_heads_are_replaced_after_an_inadequate_grade():
     heads.replace_heads(model, year_start=0)
     assert (schools.head_tenure_terms[failing] == 0).all()
     assert (schools.head_tenure_terms[10:] > 0).all()
+
+
+def test_joining_many_at_once_is_joining_them_one_at_a_time():
+    """`Broker.join` takes a list of schools in turn: the counts, the hubs opened, the
+    arrays and the events are those of joining them one by one."""
+    overrides = ("scenario=national", "scenario.scale=0.1", "seed=9")
+    at_once, one_by_one = make_model(*overrides), make_model(*overrides)
+    schools, trusts = at_once.schools, at_once.trusts
+    sizes = np.bincount(schools.trust[schools.trust >= 0], minlength=trusts.n)
+    small_mats = np.flatnonzero(trusts.active & (trusts.kind == TrustKind.MULTI_ACADEMY_TRUST)
+                                & (sizes < 5))
+    rng = np.random.default_rng(5)
+    # A few small trusts take many schools from all over: once large enough, their far
+    # ones open hubs. Some schools leave a trust another school joins later.
+    asking = rng.choice(schools.n, 120, replace=False)
+    into = rng.choice(small_mats[:6], len(asking))
+    keep = schools.trust[asking] != into
+    asking, into = asking[keep], into[keep]
+    brokers = Broker(at_once), Broker(one_by_one)
+    hubs_before = len(at_once.hubs.trust)
+    brokers[0].join(asking, into, "merger")
+    for school, trust in zip(asking.tolist(), into.tolist(), strict=True):
+        brokers[1].join(school, trust, "merger")
+    assert len(at_once.hubs.trust) > hubs_before + 5  # hubs were opened
+    for name in ("trust", "governance", "awaiting_sponsor_since_term", "academy_order_term"):
+        assert np.array_equal(getattr(schools, name), getattr(one_by_one.schools, name)), name
+    for name in ("givers", "takers", "sizes"):
+        assert np.array_equal(getattr(brokers[0], name), getattr(brokers[1], name)), name
+    assert np.array_equal(trusts.joins_this_year, one_by_one.trusts.joins_this_year)
+    for name in ("trust", "x_km", "y_km"):
+        assert np.array_equal(getattr(at_once.hubs, name), getattr(one_by_one.hubs, name))
+    assert at_once.tallies.trust_moves_this_year == one_by_one.tallies.trust_moves_this_year
+    events = [model.events.to_frame(model.schools.urn, model.trusts.trust_id, 2019)
+              for model in (at_once, one_by_one)]
+    assert events[0].equals(events[1]) and (events[0]["kind"] == "conversion").any()
