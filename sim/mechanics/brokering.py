@@ -286,12 +286,17 @@ class Broker:
         school, trust = school[large], trust[large]
         far_from = NEW_HUB_DISTANCE_SHARE * model.trusts.hub_radius_km[trust]
         # Far from every hub its trust had before these joins: only those can open one.
+        involved = np.zeros(len(model.trusts.active), bool)
+        involved[trust] = True
+        own_hubs = np.flatnonzero(involved[hubs.trust])
         which, hub = pairs_within_groups(np.arange(len(school)), trust,
-                                         np.arange(len(hubs.trust)), hubs.trust)
+                                         own_hubs, hubs.trust[own_hubs])
         near = np.hypot(hubs.x_km[hub] - x[school[which]], hubs.y_km[hub] - y[school[which]]) \
             <= far_from[which]
+        covered = np.zeros(len(school), bool)
+        covered[which[near]] = True
         opened: dict[int, list[tuple[float, float]]] = {}
-        for index in np.setdiff1d(np.arange(len(school)), which[near]).tolist():
+        for index in np.flatnonzero(~covered).tolist():
             member, row = int(school[index]), int(trust[index])
             here = (float(x[member]), float(y[member]))
             own = opened.setdefault(row, [])

@@ -169,23 +169,28 @@ class BrokeringRound:
         """The trust that takes each school (-1 for none), the schools judged in turn; a
         school in `skip` has no turn. The caller then joins or places the schools taken."""
         trusts, broker = self.broker.model.trusts, self.broker
-        n_trusts = len(self.initial_capped)
         taken_by = np.full(len(self.schools), -1, np.int64)
         turns = np.flatnonzero(np.diff(self._option_start))
         if skip is not None:
             turns = np.setdiff1d(turns, skip)
         if len(turns) == 0:
             return taken_by
-        # Plain Python lists: the walk reads and writes single entries, which lists do
-        # several times faster than numpy arrays.
-        capped, full = self.initial_capped.tolist(), self.initial_full_for_weak.tolist()
-        joins, cap = trusts.joins_this_year[:n_trusts].tolist(), \
-            trusts.growth_cap_per_year[:n_trusts].tolist()
-        givers, takers = broker.givers[:n_trusts].tolist(), broker.takers[:n_trusts].tolist()
-        threshold = trusts.giver_taker_threshold[:n_trusts].tolist()
-        option_trust, option_start = self._option_trust.tolist(), self._option_start.tolist()
+        # The walk follows only the trusts some pair names (no other standing shows in a
+        # decision or a refusal), numbered 0, 1, ... here, in plain Python lists: it reads
+        # and writes single entries, which lists do several times faster than arrays.
+        named = np.unique(self.pairs.trust)
+        leaves = np.searchsorted(named, self._leaves).clip(max=len(named) - 1)
+        leaves = np.where(named[leaves] == self._leaves, leaves, -1).tolist()
+        option_trust = np.searchsorted(named, self._option_trust).tolist()
+        capped = self.initial_capped[named].tolist()
+        full = self.initial_full_for_weak[named].tolist()
+        joins, cap = trusts.joins_this_year[named].tolist(), \
+            trusts.growth_cap_per_year[named].tolist()
+        givers, takers = broker.givers[named].tolist(), broker.takers[named].tolist()
+        threshold = trusts.giver_taker_threshold[named].tolist()
+        option_start = self._option_start.tolist()
         weak_school, brings_giver = self._school_weak.tolist(), self._brings_giver.tolist()
-        leaves, log, taken = self._leaves.tolist(), self._log, {}
+        log, taken = [], {}
         for position in turns.tolist():
             weak = weak_school[position]
             for trust in option_trust[option_start[position]:option_start[position + 1]]:
@@ -198,20 +203,21 @@ class BrokeringRound:
             joins[trust] += 1
             takers[trust] += weak
             givers[trust] += giver
-            if 0 <= old < n_trusts:
+            if old >= 0:
                 takers[old] -= weak
                 givers[old] -= giver
             # Read again the standing of the two trusts the move touched, for the schools
             # yet to have their turn.
             for changed in (trust, old):
-                if changed < 0 or changed >= n_trusts:
-                    continue  # no trust left (a placement, a maintained school)
+                if changed < 0:
+                    continue  # no trust left, or one no pair names
                 now_capped = joins[changed] >= cap[changed]
                 now_full = givers[changed] / (takers[changed] + 1) < threshold[changed]
                 if now_capped != capped[changed] or now_full != full[changed]:
                     capped[changed], full[changed] = now_capped, now_full
                     log.append((changed, position + 1, now_capped, now_full))
-        taken_by[list(taken)] = list(taken.values())
+        taken_by[list(taken)] = named[list(taken.values())]
+        self._log += [(int(named[trust]), *change) for trust, *change in log]
         return taken_by
 
     @property
