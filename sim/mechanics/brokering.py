@@ -37,33 +37,37 @@ _MAINTAINED = int(Governance.MAINTAINED)
 NEW_HUB_DISTANCE_SHARE = 0.6
 ENGLAND_SCHOOLS = 21_750  # state-funded schools in England (DfE, Schools, pupils 2019)
 
-# A brokering round holds every (school, trust hub) pair within reach, so its memory grows
-# with the square of the place's size where every trust is in reach of every school:
-# measured here, about 0.2 GB per (England's 21,750 schools)^2 (England x3 with reach over
-# the whole map: 1.9 GB of memory; x5: 4.7 GB). A run that would need more than a laptop
-# has is refused before it starts, rather than killed by the system after minutes
-# (judgement: 8 GB).
+# A brokering round holds at most `candidates_per_school` (school, trust) pairs per school,
+# however dense the map. The MAT-contracting policy's search for contractors holds every
+# (school, trust hub) pair within reach, so its memory grows with the square of the
+# place's size where every trust is in reach of every school: measured on brokering rounds
+# that held every pair in reach, about 0.2 GB per (England's 21,750 schools)^2 (England x3
+# with reach over the whole map: 1.9 GB of memory; x5: 4.7 GB), an upper bound for the
+# contract search, which asks only the orphans and weak maintained schools. A run that
+# would need more than a laptop has is refused before it starts, rather than killed by the
+# system after minutes (judgement: 8 GB).
 BROKERING_GB_AT_ENGLAND_SIZE = 0.2
 BROKERING_MEMORY_LIMIT_GB = 8.0
 
 
 def check_brokering_memory(run: RunConfig) -> None:
-    """Refuse, in one line, a synthetic place whose brokering would exhaust memory."""
+    """Refuse, in one line, a synthetic place whose contract search would exhaust memory."""
     scenario, model, policy = run.scenario, run.model, run.policy
+    if policy.mat_contracting is None:
+        return  # brokering rounds hold a bounded shortlist per school
     schools = scaled_count(scenario.n_schools, scenario.scale, minimum=10)
-    reach = min(model.structure.search_radius_km, model.trusts.hub_radius_km)
-    if policy.mat_contracting is not None:
-        reach = max(reach, model.structure.search_radius_km,
-                    policy.mat_contracting.contract_distance_factor * model.trusts.hub_radius_km)
+    reach = max(model.structure.search_radius_km,
+                policy.mat_contracting.contract_distance_factor * model.trusts.hub_radius_km)
     width, height = scenario.region_km
     share_in_reach = min(1.0, math.pi * reach**2 / (width * height))
     needed = BROKERING_GB_AT_ENGLAND_SIZE * (schools / ENGLAND_SCHOOLS) ** 2 * share_in_reach
     if needed > BROKERING_MEMORY_LIMIT_GB:
         raise ConfigError(
-            f"brokering {schools:,} schools with trusts up to {reach:g} km away would need "
+            f"contracting {schools:,} schools with trusts up to {reach:g} km away would need "
             f"about {needed:.0f} GB of memory (at most {BROKERING_MEMORY_LIMIT_GB:g} allowed): "
-            f"lower model.trusts.hub_radius_km or model.structure.search_radius_km, or "
-            f"scenario.scale")
+            f"lower model.trusts.hub_radius_km, "
+            f"policy.mat_contracting.contract_distance_factor or "
+            f"model.structure.search_radius_km, or scenario.scale")
 
 
 
@@ -127,27 +131,38 @@ class Broker:
         return trust
 
     def candidates(self, schools: np.ndarray, radius_km: float,
-                   exclude: np.ndarray | None = None) -> Candidates:
+                   exclude: np.ndarray | None = None, nearest: int | None = None) -> Candidates:
         """Active MATs on the map with a hub within `radius_km` of each school, nearest
-        first, leaving out each school's `exclude` trust (its own, when moving)."""
+        first, leaving out each school's `exclude` trust (its own, when moving). With
+        `nearest`, only the trusts of each school's `nearest` nearest hubs on the map
+        within the radius, so that the work per school does not grow with the density of
+        trusts (a brokering round's shortlist, `candidates_per_school`)."""
         model = self.model
         schools = np.asarray(schools, dtype=np.int64)
         empty = np.zeros(0, np.int64)
         none_near = Candidates(empty, empty, np.zeros(0), np.zeros(len(schools) + 1, np.int64))
         if self.tree is None or len(schools) == 0:
             return none_near
-        x, y = model.schools.x_km[schools], model.schools.y_km[schools]
-        near = cKDTree(np.column_stack([x, y])).sparse_distance_matrix(
-            self.tree, radius_km, output_type="ndarray")
-        if len(near) == 0:
+        points = np.column_stack([model.schools.x_km[schools], model.schools.y_km[schools]])
+        if nearest is None:
+            near = cKDTree(points).sparse_distance_matrix(self.tree, radius_km,
+                                                          output_type="ndarray")
+            position, hub, distance = near["i"].astype(np.int64), near["j"], near["v"]
+        else:
+            k = min(nearest, len(self.hub_rows))
+            # The query's bound is strict; the radius itself is in reach, as above.
+            distance, hub = self.tree.query(points, k=k,
+                                            distance_upper_bound=np.nextafter(radius_km, np.inf))
+            distance, hub = distance.reshape(len(schools), k), hub.reshape(len(schools), k)
+            found = hub < len(self.hub_rows)
+            position, hub, distance = np.nonzero(found)[0], hub[found], distance[found]
+        if len(position) == 0:
             return none_near
-        position = near["i"].astype(np.int64)
-        trust = self.hub_trust[near["j"]]
-        distance = near["v"]
+        trust = self.hub_trust[hub]
         # Each trust's nearest hub to each school: most trusts have one hub on the map, so
         # only the pairs of those with several are grouped by (school, trust), keeping the
         # least distance.
-        several = self.hub_of_trust_with_several[near["j"]]
+        several = self.hub_of_trust_with_several[hub]
         if several.any():
             single = ~several
             position_several, trust_several = position[several], trust[several]

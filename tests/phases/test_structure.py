@@ -75,6 +75,24 @@ def test_candidates_are_each_trusts_nearest_hub_nearest_first():
         # The k-d tree's own distances: equal to np.hypot's but for the last bit.
         np.testing.assert_allclose(pairs.distance_km[pairs.of(position)],
                                    [nearest[t] for t in expected], rtol=1e-14)
+    # A shortlist: the trusts of each school's 5 nearest hubs on the map (but its own and
+    # closed trusts'), nearest first.
+    trusts.active[mats[1]] = False
+    shortlist = broker.candidates(asking, 30.0, exclude, nearest=5)
+    for position, school in enumerate(asking):
+        distance = np.hypot(hubs.x_km - schools.x_km[school], hubs.y_km - schools.y_km[school])
+        hub_on_map = np.flatnonzero(on_map & (distance <= 30.0))
+        by_distance = hub_on_map[np.argsort(distance[hub_on_map], kind="stable")]
+        if len(by_distance) > 5 and distance[by_distance[4]] == distance[by_distance[5]]:
+            continue  # a tie at the cut: either hub may make the list
+        nearest = {}
+        for hub in by_distance[:5]:
+            trust = int(hubs.trust[hub])
+            if trust != exclude[position] and trusts.active[trust]:
+                nearest[trust] = min(nearest.get(trust, np.inf), distance[hub])
+        expected = sorted(nearest, key=lambda trust: (nearest[trust], trust))
+        assert shortlist.trust[shortlist.of(position)].tolist() == expected
+    assert np.diff(shortlist.start).max() <= 5 < np.diff(pairs.start).max()
 
 
 def test_candidates_and_rounds_cope_with_no_trust_in_reach():
@@ -90,10 +108,10 @@ def test_candidates_and_rounds_cope_with_no_trust_in_reach():
     model.trusts.active[in_reach[1:]] = True
     # A round in which no trust's hub radius reaches any school: nobody is taken, and the
     # log holds the nearest trusts' hub-distance refusals.
-    broker.widest_hub_radius_km = 0.001
-    brokering = BrokeringRound(broker, schools, exclude=np.full(3, -1),
+    model.trusts.hub_radius_km[:] = 0.001
+    brokering = BrokeringRound(Broker(model), schools, exclude=np.full(3, -1),
                                rng=np.random.default_rng(0))
-    assert len(brokering.pairs.trust) == 0
+    assert len(brokering.pairs.trust) > 0 and brokering.too_far.all()
     assert (brokering.settle() == -1).all()
     position, _, rules = brokering.logged_refusals(5)
     assert len(rules) > 0 and set(position.tolist()) <= {0, 1, 2}
@@ -101,15 +119,18 @@ def test_candidates_and_rounds_cope_with_no_trust_in_reach():
 
 
 def _broker_one_at_a_time(model, broker, schools, exclude, draws, logged):
-    """Reference: broker each school in turn with a per-school loop over every trust with
-    a hub within the search radius, nearest first, as the round must. Draws go to the
+    """Reference: broker each school in turn with a per-school loop over the trusts of its
+    `candidates_per_school` nearest hubs within the search radius, nearest first, as the
+    round must. Draws go to the
     trusts within the widest hub radius (the rest cannot accept). Returns the trust each
     school joins (-1 for none) and the first `logged` refusals of each, as (position,
     trust, rule)."""
     trusts = model.trusts
     givers, takers, sizes = broker.givers.copy(), broker.takers.copy(), broker.sizes.copy()
     joins = trusts.joins_this_year.copy()
-    pairs = broker.candidates(schools, model.parameters.model.structure.search_radius_km, exclude)
+    structure = model.parameters.model.structure
+    pairs = broker.candidates(schools, structure.search_radius_km, exclude,
+                              nearest=structure.candidates_per_school)
     taken_by, refusals, next_draw = [], [], 0
     for position, school in enumerate(schools):
         grade = model.schools.grade[school]

@@ -22,15 +22,16 @@ Every year (`run_year`), in order:
 3. **Rebrokering**: academies with two grades below good in a row, the latest from this
    year, are flagged to move to a new trust with `rebrokering_probability`; an academy
    graded good again while it waits is let off.
-4. **Brokering** (every term): the regional commissioner asks the trusts with a hub within
-   `search_radius_km` to sponsor each waiting school. Each trust applies its due
-   diligence (seed 004 finding 4: trusts have become "more disciplined"), in this order:
-   `hub_distance` (the school must be within the trust's `hub_radius_km` of a hub; seed
-   000), `growth_cap` (schools taken on this year), `giver_taker_ratio` (its givers over its
-   members graded below good and the schools placed with it, counting a weak newcomer,
-   must stay at or above its threshold) and `risk_appetite`. The school goes to the
-   accepting trust with the best reputation; a school no trust accepts is an **orphan**
-   and waits for next term's round. Refusals are logged with the rule.
+4. **Brokering** (every term): the regional commissioner asks a shortlist of trusts to
+   sponsor each waiting school, those of its `candidates_per_school` nearest hubs within
+   `search_radius_km`. Each trust applies its due diligence (seed 004 finding 4: trusts
+   have become "more disciplined"), in this order: `hub_distance` (the school must be
+   within the trust's `hub_radius_km` of a hub; seed 000), `growth_cap` (schools taken on
+   this year), `giver_taker_ratio` (its givers over its members graded below good and the
+   schools placed with it, counting a weak newcomer, must stay at or above its threshold)
+   and `risk_appetite`. The school goes to the accepting trust with the best reputation; a
+   school no trust accepts is an **orphan** and waits for next term's round. Refusals are
+   logged with the rule.
 5. **Voluntary conversions**: good or better maintained schools convert; most join a
    nearby MAT, some found a new MAT with neighbours, the rest become single-academy trusts.
 6. **Single-academy trusts join MATs**, a few MAT academies **transfer voluntarily** to

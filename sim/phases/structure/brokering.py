@@ -1,16 +1,18 @@
 """Brokering (step 4 of the structure phase, every term): the regional commissioner finds
 trusts for the schools waiting for one, and trusts apply their due diligence.
 
-The commissioner asks the trusts with a hub within `search_radius_km` to sponsor each
-waiting school, longest wait first. Each trust applies its due diligence (seed 004
-finding 4: trusts have become "more disciplined"), in the order of `RULES`:
-`hub_distance` (the school must be within the trust's `hub_radius_km` of a hub; seed
-000), `growth_cap` (schools taken on this year), `giver_taker_ratio` (its givers over its
-members graded below good, counting a weak newcomer, must stay at or above its
-threshold) and `risk_appetite`. The school goes to the accepting trust with the best
-reputation; a school no trust accepts is an orphan and waits for next term's round.
-Refusals are logged with the rule. A `BrokeringRound` is also how converters, single-
-academy trusts and voluntary movers find a trust (`growth`).
+The commissioner asks a shortlist of trusts to sponsor each waiting school, longest wait
+first: those of the school's `candidates_per_school` nearest hubs within
+`search_radius_km`, so that the work per school does not grow with the density of trusts.
+Each trust applies its due diligence (seed 004 finding 4: trusts have become "more
+disciplined"), in the order of `RULES`: `hub_distance` (the school must be within the
+trust's `hub_radius_km` of a hub; seed 000), `growth_cap` (schools taken on this year),
+`giver_taker_ratio` (its givers over its members graded below good, counting a weak
+newcomer, must stay at or above its threshold) and `risk_appetite`. The school goes to the
+accepting trust with the best reputation; a school no trust accepts is an orphan and waits
+for next term's round. The first `candidates_logged` refusals of each school are logged
+with the rule. A `BrokeringRound` is also how converters, single-academy trusts and
+voluntary movers find a trust (`growth`).
 """
 
 from __future__ import annotations
@@ -114,12 +116,14 @@ class BrokeringRound:
         giver and leaves no trust)."""
         model = broker.model
         self.broker, self.schools, self.exclude = broker, schools, exclude
-        trusts = model.trusts
-        # Only trusts within some trust's hub radius can accept; those further out, up to
-        # the search radius, all refuse on `hub_distance` and matter only to the log.
-        self.search_radius_km = model.parameters.model.structure.search_radius_km
+        trusts, structure = model.trusts, model.parameters.model.structure
+        # One search: the trusts of each school's `candidates_per_school` nearest hubs
+        # within the search radius. Only trusts within some trust's hub radius can accept;
+        # those further out all refuse on `hub_distance` and matter only to the log.
+        self.search_radius_km = structure.search_radius_km
         self.radius_km = min(self.search_radius_km, broker.widest_hub_radius_km)
-        self.pairs = pairs = broker.candidates(schools, self.radius_km, exclude)
+        self.pairs = pairs = broker.candidates(schools, self.search_radius_km, exclude,
+                                               nearest=structure.candidates_per_school)
         trust = pairs.trust
         school_grade = model.schools.grade[schools]
         grade = school_grade[pairs.position]
@@ -127,9 +131,12 @@ class BrokeringRound:
         accept_probability = np.where(grade >= Grade.INADEQUATE, appetite,
                                       np.where(grade == Grade.REQUIRES_IMPROVEMENT,
                                                (1 + appetite) / 2, 1.0))
-        draw = rng.random(len(trust))
+        # One draw per pair a trust could accept (within the widest hub radius), in order.
+        in_reach = pairs.distance_km <= self.radius_km
+        draw = np.ones(len(trust))
+        draw[in_reach] = rng.random(int(in_reach.sum()))
         self.too_far = pairs.distance_km > trusts.hub_radius_km[trust]
-        self.unwilling = draw > accept_probability
+        self.unwilling = in_reach & (draw > accept_probability)
         self.weak = grade >= Grade.REQUIRES_IMPROVEMENT
         self.initial_capped, self.initial_full_for_weak = self._standing()
         # Options: pairs neither too far nor unwilling, by school, then best reputation
@@ -260,26 +267,4 @@ class BrokeringRound:
         keep = (refusals_before[refused] - refusals_before[self.pairs.start[position]]
                 < per_school)
         refused, position = refused[keep], position[keep]
-        trust, code = self.pairs.trust[refused], refusal[refused]
-        if self.radius_km >= self.search_radius_km:
-            return position, trust, code
-        # Schools with room left in their log: the nearest trusts beyond every hub radius.
-        shown = np.bincount(position, minlength=len(self.schools))
-        short = np.flatnonzero(shown < per_school)
-        far = self.broker.candidates(self.schools[short], self.search_radius_km,
-                                     self.exclude[short])
-        beyond = far.distance_km > self.radius_km
-        far_position, far_trust = short[far.position[beyond]], far.trust[beyond]
-        keep = _rank_within(far_position) < per_school - shown[far_position]
-        far_position, far_trust = far_position[keep], far_trust[keep]
-        order = np.argsort(np.concatenate([position, far_position]), kind="stable")
-        hub_distance = np.full(len(far_trust), _code("hub_distance"), np.int8)
-        return (np.concatenate([position, far_position])[order],
-                np.concatenate([trust, far_trust])[order],
-                np.concatenate([code, hub_distance])[order])
-
-
-def _rank_within(group: np.ndarray) -> np.ndarray:
-    """0, 1, 2, ... within each run of equal values of a sorted array."""
-    return np.arange(len(group)) - np.searchsorted(group, group)
-
+        return position, self.pairs.trust[refused], refusal[refused]
