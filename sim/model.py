@@ -142,6 +142,9 @@ class SchoolSystemModel(mesa.Model):
         else:
             at_rest.settle_place(self)
         structure.backdate_academy_orders(self)
+        # Settling a real place leaves the model with copies of its schools and trusts: the
+        # network follows them from here (its views are the same).
+        self.rebuild_structure()
         self.cohorts = careers.Cohorts(schools.n)
 
         self._timeseries: list[dict[str, float | int]] = []

@@ -30,7 +30,7 @@ import numpy as np
 from scipy import sparse
 
 from sim.mechanics.proximity import GroupDecay, NearestHub
-from sim.state import Hubs, SchoolArrays, TrustArrays, TrustKind
+from sim.state import Hubs, SchoolArrays, TrustArrays, TrustKind, trust_index
 
 
 def school_node(row: int) -> tuple[str, int]:
@@ -44,12 +44,11 @@ def trust_node(row: int) -> tuple[str, int]:
 def same_mat(trust: np.ndarray, trusts: TrustArrays) -> np.ndarray:
     """Each school's trust if that is an active MAT, else -1: the groups whose members
     support one another."""
-    in_trust = trust >= 0
-    rows = trust[in_trust]
-    in_mat = (trusts.kind[rows] == TrustKind.MULTI_ACADEMY_TRUST) & trusts.active[rows]
-    group = np.full(len(trust), -1, np.int64)
-    group[np.flatnonzero(in_trust)[in_mat]] = rows[in_mat]
-    return group
+    # Per trust row + 1 (0: no trust), the group its members are in.
+    group_of = np.full(trusts.n + 1, -1, np.int64)
+    open_mat = np.flatnonzero((trusts.kind == TrustKind.MULTI_ACADEMY_TRUST) & trusts.active)
+    group_of[open_mat + 1] = open_mat
+    return group_of[trust_index(trust)]
 
 
 class PartnershipNetwork:
@@ -69,10 +68,12 @@ class PartnershipNetwork:
         self._support_builder: Callable[[], sparse.csr_matrix] | None = None
         self._support: sparse.csr_matrix | None = None
         self._support_synced = True
-        # The distance-decayed views (`update_matrices`), made when the decay is known.
+        # The distance-decayed views (`update_matrices`), made when the decay is known, and
+        # what they are brought up to date from when next read.
         self._same_trust: GroupDecay | None = None
         self._partners: GroupDecay | None = None
         self._nearest_hub: NearestHub | None = None
+        self._stale_since: tuple[SchoolArrays, TrustArrays, Hubs] | None = None
 
     # -- structure ---------------------------------------------------------------------
 
@@ -126,9 +127,11 @@ class PartnershipNetwork:
 
     def update_matrices(self, schools: SchoolArrays, trusts: TrustArrays, hubs: Hubs,
                         distance_decay_km: float) -> None:
-        """Bring the distance-decayed views up to date after structural change, rewriting
-        only what changed (`sim.mechanics.proximity`, whose invariant is that they equal
-        what building them from scratch gives).
+        """Say the structure has changed: the distance-decayed views are brought up to date
+        when next read, rewriting only what changed since they were last (so two changes
+        before a read, the summer term's brokering and the yearly phase, cost one update;
+        `sim.mechanics.proximity`, whose invariant is that the views equal what building
+        them from scratch gives).
 
         `same_trust_decay[t, g]` is exp(-distance / decay) for two different schools in
         the same active MAT: how much of giver g's capacity reaches taker t (seed 000:
@@ -141,9 +144,22 @@ class PartnershipNetwork:
             self._same_trust = GroupDecay(x, y, distance_decay_km)
             self._partners = GroupDecay(x, y, distance_decay_km)
             self._nearest_hub = NearestHub(x, y, distance_decay_km)
-        self._same_trust.update(same_mat(schools.trust, trusts))
+        # The model may hold new arrays since (a real place is settled on copies of its
+        # schools and trusts): the views and the graph follow the ones given.
+        self._schools = schools
+        self._stale_since = (schools, trusts, hubs)
+
+    def _bring_up_to_date(self) -> None:
+        if self._stale_since is None:
+            if self._same_trust is None:
+                raise RuntimeError("the network's matrices are read before update_matrices")
+            return
+        schools, trusts, hubs = self._stale_since
+        trust = schools.trust
+        self._same_trust.update(same_mat(trust, trusts))
         self._partners.update(self.cluster_of_school)
-        self._nearest_hub.update(schools.trust, hubs.trust, hubs.x_km, hubs.y_km, trusts.n)
+        self._nearest_hub.update(trust, hubs.trust, hubs.x_km, hubs.y_km, trusts.n)
+        self._stale_since = None
 
     def rebuild_matrices(self, schools: SchoolArrays, trusts: TrustArrays, hubs: Hubs,
                          distance_decay_km: float) -> None:
@@ -153,25 +169,23 @@ class PartnershipNetwork:
 
     @property
     def same_trust_decay(self) -> sparse.csr_matrix:
-        return self._view(self._same_trust).matrix
+        self._bring_up_to_date()
+        return self._same_trust.matrix
 
     @property
     def partner_decay(self) -> sparse.csr_matrix:
-        return self._view(self._partners).matrix
+        self._bring_up_to_date()
+        return self._partners.matrix
 
     @property
     def hub_decay(self) -> np.ndarray:
-        return self._view(self._nearest_hub).decay
+        self._bring_up_to_date()
+        return self._nearest_hub.decay
 
     @property
     def nearest_hub_km(self) -> np.ndarray:
-        return self._view(self._nearest_hub).nearest_km
-
-    @staticmethod
-    def _view(view: GroupDecay | NearestHub | None) -> GroupDecay | NearestHub:
-        if view is None:
-            raise RuntimeError("the network's matrices are read before update_matrices")
-        return view
+        self._bring_up_to_date()
+        return self._nearest_hub.nearest_km
 
     # -- support ---------------------------------------------------------------------
 

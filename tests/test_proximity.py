@@ -19,7 +19,7 @@ from sim.mechanics.proximity import (
 )
 from sim.network import same_mat
 from sim.state import TERMS_PER_YEAR
-from tests.conftest import make_model
+from tests.conftest import GIAS_FIXTURE, make_model
 
 BUSY = ("scenario=national", "scenario.scale=0.1", "seed=5", "horizon_years=4",
         "policy=combined", "model.structure.voluntary_transfer_rate=0.15",
@@ -79,6 +79,20 @@ def test_a_closed_trusts_hubs_are_dropped(busy_run):
     # Every open MAT keeps a hub.
     mats = np.flatnonzero(trusts.active)
     assert np.isin(mats, hubs.trust).all()
+
+
+def test_a_real_place_keeps_its_views_as_from_scratch():
+    """A real place is settled on copies of its schools and trusts: the views must follow
+    the model's arrays, not the ones the network was built with."""
+    model = make_model("population=gias", f"population.path={GIAS_FIXTURE}", "seed=2",
+                       "horizon_years=3", "model.structure.voluntary_transfer_rate=0.3")
+    moves = 0
+    for _ in range(model.horizon_terms):
+        before = model.schools.trust.copy()
+        model.step()
+        moves += int((model.schools.trust != before).sum())
+        assert_views_as_from_scratch(model)
+    assert moves > 0
 
 
 def test_an_update_rewrites_only_the_groups_that_changed():

@@ -18,7 +18,6 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from sim.errors import ConfigError
-from sim.events import NOT_APPLICABLE
 from sim.mechanics.proximity import pairs_within_groups
 from sim.scenario import scaled_count
 from sim.state import NEVER, Governance, Grade, TrustKind, count_by_trust, trust_index
@@ -148,6 +147,7 @@ class Broker:
             near = cKDTree(points).sparse_distance_matrix(self.tree, radius_km,
                                                           output_type="ndarray")
             position, hub, distance = near["i"].astype(np.int64), near["j"], near["v"]
+            sorted_by_distance = False
         else:
             k = min(nearest, len(self.hub_rows))
             # The query's bound is strict; the radius itself is in reach, as above.
@@ -155,44 +155,46 @@ class Broker:
                                             distance_upper_bound=np.nextafter(radius_km, np.inf))
             distance, hub = distance.reshape(len(schools), k), hub.reshape(len(schools), k)
             found = hub < len(self.hub_rows)
+            # Row by row, each school's hubs nearest first.
             position, hub, distance = np.nonzero(found)[0], hub[found], distance[found]
+            sorted_by_distance = True
         if len(position) == 0:
             return none_near
         trust = self.hub_trust[hub]
-        # Each trust's nearest hub to each school: most trusts have one hub on the map, so
-        # only the pairs of those with several are grouped by (school, trust), keeping the
-        # least distance.
-        several = self.hub_of_trust_with_several[hub]
-        if several.any():
-            single = ~several
-            position_several, trust_several = position[several], trust[several]
-            order = np.argsort(position_several * model.trusts.n + trust_several)
-            position_several, trust_several = position_several[order], trust_several[order]
-            distance_several = distance[several][order]
-            first = np.flatnonzero(np.r_[True, (position_several[1:] != position_several[:-1])
-                                         | (trust_several[1:] != trust_several[:-1])])
-            position = np.concatenate([position[single], position_several[first]])
-            trust = np.concatenate([trust[single], trust_several[first]])
-            distance = np.concatenate([distance[single],
-                                       np.minimum.reduceat(distance_several, first)])
+        n_trusts = model.trusts.n
         keep = model.trusts.active[trust]
         if exclude is not None:
             keep &= trust != exclude[position]
+        # Each trust's nearest hub to each school: most trusts have one hub on the map, so
+        # only the pairs of those with several are grouped by (school, trust), keeping the
+        # least distance (with pairs nearest first, the first).
+        several = np.flatnonzero(self.hub_of_trust_with_several[hub] & keep)
+        if len(several):
+            if sorted_by_distance:
+                by_pair = several[np.argsort(position[several] * n_trusts + trust[several],
+                                             kind="stable")]
+            else:
+                by_pair = several[np.lexsort((distance[several],
+                                              position[several] * n_trusts + trust[several]))]
+            pair = position[by_pair] * n_trusts + trust[by_pair]
+            keep[by_pair[1:][pair[1:] == pair[:-1]]] = False
         if not keep.any():
             return none_near
         position, trust, distance = position[keep], trust[keep], distance[keep]
-        # Nearest first within each school, ties (two hubs on one spot) by trust row: one
-        # sort on an integer key (school, rank of distance, trust), much faster than a
-        # sort on three keys.
-        by_distance = np.argsort(distance)
-        rank = np.empty(len(distance), np.int64)
-        rank[by_distance] = np.cumsum(np.r_[0, np.diff(distance[by_distance]) != 0])
-        n_trusts = model.trusts.n
-        if len(schools) * (len(distance) + 1) * n_trusts < 2**62:
-            order = np.argsort((position * (len(distance) + 1) + rank) * n_trusts + trust)
-        else:  # the key would overflow
-            order = np.lexsort((trust, distance, position))
-        position, trust, distance = position[order], trust[order], distance[order]
+        # Nearest first within each school, ties (two hubs on one spot) by trust row. Pairs
+        # found nearest first need sorting only where two of a school's are equally near.
+        tie = (position[1:] == position[:-1]) & (distance[1:] == distance[:-1])
+        if not sorted_by_distance or tie.any():
+            # One sort on an integer key (school, rank of distance, trust), much faster
+            # than a sort on three keys.
+            by_distance = np.argsort(distance)
+            rank = np.empty(len(distance), np.int64)
+            rank[by_distance] = np.cumsum(np.r_[0, np.diff(distance[by_distance]) != 0])
+            if len(schools) * (len(distance) + 1) * n_trusts < 2**62:
+                order = np.argsort((position * (len(distance) + 1) + rank) * n_trusts + trust)
+            else:  # the key would overflow
+                order = np.lexsort((trust, distance, position))
+            position, trust, distance = position[order], trust[order], distance[order]
         start = np.searchsorted(position, np.arange(len(schools) + 1))
         return Candidates(position, trust, distance, start)
 
@@ -273,21 +275,34 @@ class Broker:
             self.takers += np.bincount(trust, weights=weak, minlength=n_trusts)
             joins = model.trusts.joins_this_year
             joins += np.bincount(trust[into_mat], minlength=len(joins)).astype(joins.dtype)
-        self._open_hubs(school[into_mat], trust[into_mat],
-                        _sizes_after_each(sizes_before, trust, old)[into_mat])
+        # Only a trust that may reach the size to open hubs during these joins is followed.
+        may_open = into_mat & (sizes_before[trust] + np.bincount(trust)[trust]
+                               >= self._new_hub_min_schools)
+        if may_open.any():
+            self._open_hubs(school[may_open], trust[may_open],
+                            _sizes_after_each(sizes_before, trust, old)[may_open])
         # Each school's events in turn: its conversion if it was maintained, then its join.
         term = model.term
         was_ordered = ordered != NEVER
-        conversion = {
-            "kind": "conversion", "school": school, "trust": trust, "old_trust": -1,
-            "detail": np.where(was_ordered, "sponsored", "converter").astype(object),
-            "wait_terms": np.where(was_ordered, term - ordered, -1)}
-        joined = {
-            "kind": "join", "school": school, "trust": trust, "old_trust": old,
-            "detail": np.broadcast_to(np.asarray(reason, dtype=object), len(school)),
-            "wait_terms": np.where(single, -1, np.where(since != NEVER, term - since, 0))}
-        kind, columns = _interleave(
-            [(converting, conversion), (np.full(len(school), record), joined)], len(school))
+        # A school's first event is at `first`; its join comes after its conversion.
+        joining = np.full(len(school), record)
+        per_school = converting.astype(np.int64) + joining
+        first = np.cumsum(per_school) - per_school
+        at = {"conversion": first[converting], "join": (first + converting)[joining]}
+        n_events = int(per_school.sum())
+        kind = np.empty(n_events, dtype=object)
+        columns = {"school": np.empty(n_events, np.int64), "trust": np.empty(n_events, np.int64),
+                   "old_trust": np.empty(n_events, np.int64), "detail": kind.copy(),
+                   "wait_terms": np.empty(n_events, np.int64)}
+        kind[at["conversion"]], kind[at["join"]] = "conversion", "join"
+        for name, conversion_value, join_value in (
+                ("school", school, school), ("trust", trust, trust), ("old_trust", -1, old),
+                ("detail", np.where(was_ordered, "sponsored", "converter"), reason),
+                ("wait_terms", np.where(was_ordered, term - ordered, -1),
+                 np.where(single, -1, np.where(since != NEVER, term - since, 0)))):
+            column = columns[name]
+            column[at["conversion"]] = np.broadcast_to(conversion_value, len(school))[converting]
+            column[at["join"]] = np.broadcast_to(join_value, len(school))[joining]
         model.events.record(kind, term, **columns)
 
     def _open_hubs(self, school: np.ndarray, trust: np.ndarray, size: np.ndarray) -> None:
@@ -337,23 +352,3 @@ def _sizes_after_each(before: np.ndarray, trust: np.ndarray, old: np.ndarray) ->
     after = np.empty(len(rows))
     after[order] = before[rows] + running
     return after[:len(trust)]
-
-
-def _interleave(events: list[tuple[np.ndarray, dict[str, object]]],
-                n: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Events made school by school, as the kinds and columns `EventLog.record` takes: for
-    each of `n` schools in turn, each kind of event it has, in the order given. Each kind
-    comes as (which schools have one, its columns: one value for all, or one per school)."""
-    names = sorted({name for _, columns in events for name in columns} - {"kind"})
-    keys, parts = [], {name: [] for name in ("kind", *names)}
-    for number, (has, columns) in enumerate(events):
-        which = np.flatnonzero(has)
-        keys.append(which * len(events) + number)
-        for name, part in parts.items():
-            value = columns.get(name, NOT_APPLICABLE.get(name))
-            text = value is None or isinstance(value, str)
-            part.append(np.broadcast_to(np.asarray(value, dtype=object if text else None),
-                                        n)[which])
-    order = np.argsort(np.concatenate(keys), kind="stable")
-    columns = {name: np.concatenate(part)[order] for name, part in parts.items()}
-    return columns.pop("kind"), columns

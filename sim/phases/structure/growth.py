@@ -163,18 +163,41 @@ def merge_small_trusts(model: SchoolSystemModel, broker: Broker) -> None:
     first_school[schools.trust[in_trust[::-1]]] = in_trust[::-1]
     small = small[first_school[small] >= 0]
     pairs = broker.candidates(first_school[small], p.search_radius_km)
+    # Mergers are agreed one after another, each on the trusts as the ones before left
+    # them (`trust_now`, `sizes`), and made in batches of joins: a batch is made before a
+    # merger that would move a school it already moves (a trust that took one in).
+    trust_now, sizes = schools.trust.copy(), broker.sizes.copy()
+    batch: list[tuple[np.ndarray, int]] = []
+    in_batch = np.zeros(schools.n, bool)
     for position, trust in enumerate(small.tolist()):
-        members = np.flatnonzero(schools.trust == trust)
+        members = np.flatnonzero(trust_now == trust)
         if len(members) == 0:
             continue
         candidates = pairs.trust[pairs.of(position)]
         larger = candidates[(candidates != trust) & trusts.active[candidates]
-                            & (broker.sizes[candidates] > len(members))]
+                            & (sizes[candidates] > len(members))]
         if len(larger) == 0:
             continue
+        if in_batch[members].any():
+            _merge(broker, batch)
+            batch, in_batch[:] = [], False
         # Mergers are agreed whole, outside the growth cap.
-        broker.join(members, np.full(len(members), larger[0]), "merger")
+        target = int(larger[0])
+        batch.append((members, target))
+        in_batch[members] = True
+        trust_now[members] = target
+        sizes[target] += len(members)
+        sizes[trust] -= len(members)
         model.close_trust(trust)
+    _merge(broker, batch)
+
+
+def _merge(broker: Broker, batch: list[tuple[np.ndarray, int]]) -> None:
+    """Join each merging trust's schools to the trust it merges into, in turn."""
+    if batch:
+        broker.join(np.concatenate([members for members, _ in batch]),
+                    np.concatenate([np.full(len(members), target) for members, target in batch]),
+                    "merger")
 
 
 def adapt_prescriptiveness(model: SchoolSystemModel, sizes: np.ndarray) -> None:
