@@ -117,8 +117,9 @@ class GroupDecay:
         # only the pairs with a school that moved are worked out.
         fresh = moved[rows] | moved[cols]
         values = np.empty(len(rows))
-        old_rows = self.matrix[np.flatnonzero(in_touched & ~moved)]
-        values[~fresh] = old_rows.data[~moved[old_rows.indices]]
+        old = self.matrix
+        kept = _entries_of_rows(old.indptr, np.flatnonzero(in_touched & ~moved))
+        values[~fresh] = old.data[kept[~moved[old.indices[kept]]]]
         fresh_rows, fresh_cols = rows[fresh], cols[fresh]
         values[fresh] = _decay(self.x_km, self.y_km, fresh_rows, fresh_cols, self.decay_km)
         self.matrix = _splice_rows(self.matrix, np.flatnonzero(in_touched | moved), rows,
@@ -127,27 +128,36 @@ class GroupDecay:
         return True
 
 
+def _entries_of_rows(row_start: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The positions of the entries of `rows` (sorted) in a CSR matrix, in order."""
+    start, stop = row_start[rows], row_start[rows + 1]
+    length = stop - start
+    return np.arange(int(length.sum())) + np.repeat(start - (np.cumsum(length) - length), length)
+
+
 def _splice_rows(matrix: sparse.csr_matrix, rewritten: np.ndarray, rows: np.ndarray,
                  cols: np.ndarray, values: np.ndarray) -> sparse.csr_matrix:
     """`matrix` with the rows `rewritten` (sorted) replaced by the entries (rows, cols,
     values), which are sorted by row, then column, and lie in those rows only.
 
-    The new rows are put below the old ones, and the result picks each row from one or the
-    other (scipy's row gather, a copy at memory speed), so rows not rewritten keep their
-    entries in their order and the result is laid out as a matrix built whole would be.
+    The new entries are put after the old ones, and every entry of the result is taken
+    from one or the other in a single gather: rows not rewritten keep their entries in
+    their order, so the result is laid out as a matrix built whole would be.
     """
     n = matrix.shape[0]
-    new_start = np.zeros(len(rewritten) + 1, np.int64)
-    np.cumsum(np.bincount(np.searchsorted(rewritten, rows), minlength=len(rewritten)),
-              out=new_start[1:])
-    both = sparse.csr_matrix(
-        (np.concatenate([matrix.data, values]),
-         np.concatenate([matrix.indices, cols]).astype(np.int32, copy=False),
-         np.concatenate([matrix.indptr, matrix.nnz + new_start[1:]])),
-        shape=(n + len(rewritten), n))
-    pick = np.arange(n)
-    pick[rewritten] = n + np.arange(len(rewritten))
-    return both[pick]
+    old_start = matrix.indptr
+    length = np.diff(old_start)
+    # Where each row's entries come from: its old place, or its place among the new.
+    source_start = old_start[:-1].copy()
+    new_length = np.bincount(rows, minlength=n)[rewritten]
+    source_start[rewritten] = matrix.nnz + np.cumsum(new_length) - new_length
+    length[rewritten] = new_length
+    start = np.zeros(n + 1, np.int64)
+    np.cumsum(length, out=start[1:])
+    source = np.arange(int(start[-1])) + np.repeat(source_start - start[:-1], length)
+    data = np.concatenate([matrix.data, values])[source]
+    indices = np.concatenate([matrix.indices, cols.astype(matrix.indices.dtype)])[source]
+    return sparse.csr_matrix((data, indices, start), shape=(n, n))
 
 
 def nearest_hub_from_scratch(trust: np.ndarray, hub_trust: np.ndarray, hub_x_km: np.ndarray,
