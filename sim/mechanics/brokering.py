@@ -1,11 +1,13 @@
 """The commissioner's broker: the map of MAT hubs, each trust's size, givers and takers,
 and the move of a school into a trust.
 
-The broker is the seam through which schools change trust. The yearly phase
+The broker is the seam through which schools change trust. The structure phase
 (`sim.phases.structure`) uses it for academy orders, rebrokering, conversions, transfers
 and mergers, with due diligence judged in brokering rounds; the MAT-contracting policy uses
 it to find nearby trusts and to convert contracted schools. Keeping the counts here, in
 step with every join, is what lets a round judge thousands of schools in turn cheaply.
+`Broker.join` moves a list of schools in a few array operations, with the result of moving
+them one at a time (the counts, the hubs each trust opens as it grows, the events in turn).
 """
 
 from __future__ import annotations
@@ -90,12 +92,12 @@ class Candidates:
 
 
 class Broker:
-    """The commissioner's view of trusts this year: the map of hubs, and each trust's size,
-    givers and takers.
+    """The commissioner's view of trusts for one term's (or one year's) work: the map of
+    hubs, and each trust's size, givers and takers.
 
-    The map is the MAT hubs as they stood when the yearly phase began: hubs opened and
-    MATs founded during the year join it next year, as the commissioner's annual round
-    works from one list of sponsors. A trust that closes during the year leaves it at once.
+    The map is the MAT hubs as they stood when the broker was made: hubs opened and MATs
+    founded meanwhile join it with the next broker, as the commissioner works from one
+    list of sponsors at a time. A trust that closes meanwhile leaves it at once.
     """
 
     def __init__(self, model: SchoolSystemModel) -> None:

@@ -40,6 +40,21 @@ Every year (`run_year`), in order:
 7. **Trusts update**: central teams follow size, reputation is refreshed, prescriptiveness
    adapts to the trust's mix of schools (seed 004 finding 2), and a MAT that takes a school
    far from its hubs opens a new hub (seed 000: growth by geographical hubs).
+
+How the work stays in proportion to what changes (issue 14); each piece keeps one
+invariant, which its test checks against the plain, slow way:
+- A brokering round (`brokering.BrokeringRound`) asks each school's shortlist in one k-d
+  tree query, settles every school in turn over plain lists, then its joins and
+  placements are made at once (`Broker.join`, `Broker.place`). Invariant: the decisions,
+  refusals and counts are those of brokering and joining one school at a time.
+- `Broker.join` takes a list of schools in turn. Invariant: counts, hubs opened, arrays
+  and events are those of joining them one by one.
+- Conversions find their founders first, mergers are agreed on simulated sizes; both
+  then join in batches, with the result of the one-at-a-time loop.
+- The network's distance-decayed views (`sim.mechanics.proximity`) are brought up to
+  date when next read, rewriting only the rows of the groups that changed. Invariant:
+  they equal a rebuild from scratch, bit for bit. A closed trust's hubs are dropped at
+  the next structure update (`SchoolSystemModel.rebuild_structure`).
 """
 
 
