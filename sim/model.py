@@ -127,6 +127,7 @@ class SchoolSystemModel(mesa.Model):
         self.tallies.start_year(schools.n)
         # The run's cohorts of early-career entrants: the warm-up and spin-up enter none.
         self.cohorts: careers.Cohorts | None = None
+        self._closed_since_rebuild: list[int] = []  # trusts whose hubs are still listed
         self.rebuild_structure()
         self.school_agents = [School(self, row) for row in range(schools.n)]
         self.trust_agents = [Trust(self, row) for row in range(self.trusts.n)]
@@ -141,6 +142,9 @@ class SchoolSystemModel(mesa.Model):
         else:
             at_rest.settle_place(self)
         structure.backdate_academy_orders(self)
+        # Settling a real place leaves the model with copies of its schools and trusts: the
+        # network follows them from here (its views are the same).
+        self.rebuild_structure()
         self.cohorts = careers.Cohorts(schools.n)
 
         self._timeseries: list[dict[str, float | int]] = []
@@ -176,9 +180,15 @@ class SchoolSystemModel(mesa.Model):
         return int(years) * TERMS_PER_YEAR
 
     def rebuild_structure(self) -> None:
-        """Refresh the sparse matrices after the structure changed (yearly)."""
-        self.network.rebuild_matrices(self.schools, self.trusts, self.hubs,
-                                      self.parameters.model.capacity.distance_decay_km)
+        """Bring the network's sparse matrices up to date after the structure changed
+        (termly brokering, the yearly phase, a policy), at a cost that follows the change;
+        and drop the hubs of trusts closed since (no broker is open between phases, and
+        only brokers hold hub rows)."""
+        if self._closed_since_rebuild:
+            self.hubs.drop_trusts(np.asarray(self._closed_since_rebuild))
+            self._closed_since_rebuild = []
+        self.network.update_matrices(self.schools, self.trusts, self.hubs,
+                                     self.parameters.model.capacity.distance_decay_km)
 
     def create_trust(self, kind: TrustKind, hub_school: int) -> int:
         """Found a trust with one hub at a school's location; returns its row."""
@@ -193,9 +203,12 @@ class SchoolSystemModel(mesa.Model):
         return row
 
     def close_trust(self, row: int) -> None:
-        """A trust with no schools left closes; its row and hubs stay for the record."""
+        """A trust with no schools left closes: its row stays for the record, and its hubs
+        are dropped at the next `rebuild_structure` (kept, they would make every later
+        term's work on hubs grow with the run's length)."""
         self.trusts.active[row] = False
         self.trust_agents[row].remove()
+        self._closed_since_rebuild.append(row)
 
     # -- time --------------------------------------------------------------------------
 

@@ -11,8 +11,10 @@ Nodes are schools, `("school", row)`, and trusts, `("trust", row)`. Edges carry 
 
 The graph is a networkx `MultiGraph` so that two schools can be partners and have a
 support edge at once. Structural edges (member, partner, contract) change only in the
-yearly phase. Numeric work never walks the graph: it uses the per-school `trust` array
-and scipy sparse matrices rebuilt from the structure once a year (`rebuild_matrices`).
+structure phase and the policies' yearly actions. Numeric work never walks the graph: it
+uses the per-school `trust` array and scipy sparse matrices brought up to date after each
+structural change, at a cost that follows the change (`update_matrices`, with the
+bookkeeping of `sim.mechanics.proximity`).
 Edges that change often are brought into the graph when it is read
 (`PartnershipNetwork.graph`): member edges from the `trust` array, support edges from the
 latest term's sparse support matrix. So a school changing trust, or a term's support,
@@ -27,7 +29,8 @@ import networkx as nx
 import numpy as np
 from scipy import sparse
 
-from sim.state import Hubs, SchoolArrays, TrustArrays, TrustKind
+from sim.mechanics.proximity import GroupDecay, NearestHub
+from sim.state import Hubs, SchoolArrays, TrustArrays, TrustKind, trust_index
 
 
 def school_node(row: int) -> tuple[str, int]:
@@ -38,22 +41,14 @@ def trust_node(row: int) -> tuple[str, int]:
     return ("trust", int(row))
 
 
-def pairs_within_groups(
-    items_a: np.ndarray, group_a: np.ndarray, items_b: np.ndarray, group_b: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Every (a, b) pair whose groups are equal, vectorised (no loop over groups).
-
-    Pairs come in the order of `items_a`, and for each a in the order of `items_b`.
-    """
-    order_b = np.argsort(group_b, kind="stable")
-    items_b, group_b = items_b[order_b], group_b[order_b]
-    first = np.searchsorted(group_b, group_a, side="left")
-    last = np.searchsorted(group_b, group_a, side="right")
-    counts = last - first
-    left = np.repeat(items_a, counts)
-    within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    right = items_b[np.repeat(first, counts) + within]
-    return left, right
+def same_mat(trust: np.ndarray, trusts: TrustArrays) -> np.ndarray:
+    """Each school's trust if that is an active MAT, else -1: the groups whose members
+    support one another."""
+    # Per trust row + 1 (0: no trust), the group its members are in.
+    group_of = np.full(trusts.n + 1, -1, np.int64)
+    open_mat = np.flatnonzero((trusts.kind == TrustKind.MULTI_ACADEMY_TRUST) & trusts.active)
+    group_of[open_mat + 1] = open_mat
+    return group_of[trust_index(trust)]
 
 
 class PartnershipNetwork:
@@ -73,12 +68,12 @@ class PartnershipNetwork:
         self._support_builder: Callable[[], sparse.csr_matrix] | None = None
         self._support: sparse.csr_matrix | None = None
         self._support_synced = True
-        n = schools.n
-        self.same_trust_decay = sparse.csr_matrix((n, n))
-        self.partner_decay = sparse.csr_matrix((n, n))
-        self._partner_decay_clusters = -1  # clusters counted when partner_decay was built
-        self.hub_decay = np.zeros(n)
-        self.nearest_hub_km = np.full(n, np.inf)
+        # The distance-decayed views (`update_matrices`), made when the decay is known, and
+        # what they are brought up to date from when next read.
+        self._same_trust: GroupDecay | None = None
+        self._partners: GroupDecay | None = None
+        self._nearest_hub: NearestHub | None = None
+        self._stale_since: tuple[SchoolArrays, TrustArrays, Hubs] | None = None
 
     # -- structure ---------------------------------------------------------------------
 
@@ -130,9 +125,13 @@ class PartnershipNetwork:
 
     # -- sparse views ----------------------------------------------------------------
 
-    def rebuild_matrices(self, schools: SchoolArrays, trusts: TrustArrays, hubs: Hubs,
-                         distance_decay_km: float) -> None:
-        """Rebuild the distance-decayed sparse matrices after structural change.
+    def update_matrices(self, schools: SchoolArrays, trusts: TrustArrays, hubs: Hubs,
+                        distance_decay_km: float) -> None:
+        """Say the structure has changed: the distance-decayed views are brought up to date
+        when next read, rewriting only what changed since they were last (so two changes
+        before a read, the summer term's brokering and the yearly phase, cost one update;
+        `sim.mechanics.proximity`, whose invariant is that the views equal what building
+        them from scratch gives).
 
         `same_trust_decay[t, g]` is exp(-distance / decay) for two different schools in
         the same active MAT: how much of giver g's capacity reaches taker t (seed 000:
@@ -140,51 +139,53 @@ class PartnershipNetwork:
         the same for peer-cluster partners. `hub_decay` is the same factor from a member's
         nearest hub of its own trust, for central-team support.
         """
-        n = schools.n
+        if self._same_trust is None or self._same_trust.decay_km != distance_decay_km:
+            x, y = schools.x_km, schools.y_km
+            self._same_trust = GroupDecay(x, y, distance_decay_km)
+            self._partners = GroupDecay(x, y, distance_decay_km)
+            self._nearest_hub = NearestHub(x, y, distance_decay_km)
+        # The model may hold new arrays since (a real place is settled on copies of its
+        # schools and trusts): the views and the graph follow the ones given.
+        self._schools = schools
+        self._stale_since = (schools, trusts, hubs)
+
+    def _bring_up_to_date(self) -> None:
+        if self._stale_since is None:
+            if self._same_trust is None:
+                raise RuntimeError("the network's matrices are read before update_matrices")
+            return
+        schools, trusts, hubs = self._stale_since
         trust = schools.trust
-        in_trust = trust >= 0
-        in_mat = in_trust.copy()
-        in_mat[in_trust] = (trusts.kind[trust[in_trust]] == TrustKind.MULTI_ACADEMY_TRUST) & \
-            trusts.active[trust[in_trust]]
-        mat_schools = np.flatnonzero(in_mat)
-        rows, cols = pairs_within_groups(mat_schools, trust[mat_schools],
-                                         mat_schools, trust[mat_schools])
-        self.same_trust_decay = self._decay_matrix(schools, rows, cols, n, distance_decay_km)
+        self._same_trust.update(same_mat(trust, trusts))
+        self._partners.update(self.cluster_of_school)
+        self._nearest_hub.update(trust, hubs.trust, hubs.x_km, hubs.y_km, trusts.n)
+        self._stale_since = None
 
-        if self._partner_decay_clusters != self.n_clusters:  # clusters only ever grow
-            clustered = np.flatnonzero(self.cluster_of_school >= 0)
-            rows, cols = pairs_within_groups(clustered, self.cluster_of_school[clustered],
-                                             clustered, self.cluster_of_school[clustered])
-            self.partner_decay = self._decay_matrix(schools, rows, cols, n, distance_decay_km)
-            self._partner_decay_clusters = self.n_clusters
+    def rebuild_matrices(self, schools: SchoolArrays, trusts: TrustArrays, hubs: Hubs,
+                         distance_decay_km: float) -> None:
+        """Build the distance-decayed views anew (`update_matrices` says what they hold)."""
+        self._same_trust = self._partners = self._nearest_hub = None
+        self.update_matrices(schools, trusts, hubs, distance_decay_km)
 
-        members = np.flatnonzero(in_trust)
-        school_side, hub_side = pairs_within_groups(members, trust[members],
-                                                    np.arange(len(hubs.trust)), hubs.trust)
-        distance = np.hypot(schools.x_km[school_side] - hubs.x_km[hub_side],
-                            schools.y_km[school_side] - hubs.y_km[hub_side])
-        nearest = np.full(n, np.inf)
-        if len(school_side):  # pairs come grouped by school, in school order
-            first = np.flatnonzero(np.r_[True, school_side[1:] != school_side[:-1]])
-            nearest[school_side[first]] = np.minimum.reduceat(distance, first)
-        self.nearest_hub_km = nearest
-        self.hub_decay = np.where(np.isfinite(nearest), np.exp(-nearest / distance_decay_km), 0.0)
+    @property
+    def same_trust_decay(self) -> sparse.csr_matrix:
+        self._bring_up_to_date()
+        return self._same_trust.matrix
 
-    @staticmethod
-    def _decay_matrix(schools: SchoolArrays, rows: np.ndarray, cols: np.ndarray, n: int,
-                      decay_km: float) -> sparse.csr_matrix:
-        """exp(-distance / decay) for each (row, col) pair but a school with itself.
+    @property
+    def partner_decay(self) -> sparse.csr_matrix:
+        self._bring_up_to_date()
+        return self._partners.matrix
 
-        The pairs come from `pairs_within_groups` sorted by row and, within a row, by
-        column, which is already the CSR layout: building it directly skips the sort.
-        """
-        different = rows != cols
-        rows, cols = rows[different], cols[different]
-        distance = np.hypot(schools.x_km[rows] - schools.x_km[cols],
-                            schools.y_km[rows] - schools.y_km[cols])
-        row_start = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(rows, minlength=n), out=row_start[1:])
-        return sparse.csr_matrix((np.exp(-distance / decay_km), cols, row_start), shape=(n, n))
+    @property
+    def hub_decay(self) -> np.ndarray:
+        self._bring_up_to_date()
+        return self._nearest_hub.decay
+
+    @property
+    def nearest_hub_km(self) -> np.ndarray:
+        self._bring_up_to_date()
+        return self._nearest_hub.nearest_km
 
     # -- support ---------------------------------------------------------------------
 

@@ -113,8 +113,8 @@ CLI = [
     Case("converter routes over one", ("model.structure.converter_joins_mat_share=0.9",
                                        "model.structure.converter_forms_mat_share=0.2"),
          "at most 1"),
-    Case("brokering beyond the memory of a laptop", (
-        "scenario=national", "scenario.scale=10", "model.structure.search_radius_km=1000",
+    Case("contracting beyond the memory of a laptop", (
+        "scenario=national", "scenario.scale=10", "policy=mat_contracting",
         "model.trusts.hub_radius_km=1000"), "would need about 20 GB of memory"),
     Case("policy ends before it starts", ("policy.start_year=2", "policy.end_year=1"),
          "no earlier than policy.start_year"),

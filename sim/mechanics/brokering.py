@@ -1,11 +1,13 @@
 """The commissioner's broker: the map of MAT hubs, each trust's size, givers and takers,
 and the move of a school into a trust.
 
-The broker is the seam through which schools change trust. The yearly phase
+The broker is the seam through which schools change trust. The structure phase
 (`sim.phases.structure`) uses it for academy orders, rebrokering, conversions, transfers
 and mergers, with due diligence judged in brokering rounds; the MAT-contracting policy uses
 it to find nearby trusts and to convert contracted schools. Keeping the counts here, in
 step with every join, is what lets a round judge thousands of schools in turn cheaply.
+`Broker.join` moves a list of schools in a few array operations, with the result of moving
+them one at a time (the counts, the hubs each trust opens as it grows, the events in turn).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.errors import ConfigError
+from sim.mechanics.proximity import pairs_within_groups
 from sim.scenario import scaled_region_km, schools_built
 from sim.state import NEVER, Governance, Grade, TrustKind, count_by_trust, trust_index
 
@@ -36,33 +39,37 @@ _MAINTAINED = int(Governance.MAINTAINED)
 NEW_HUB_DISTANCE_SHARE = 0.6
 ENGLAND_SCHOOLS = 21_750  # state-funded schools in England (DfE, Schools, pupils 2019)
 
-# A brokering round holds every (school, trust hub) pair within reach, so its memory grows
-# with the square of the place's size where every trust is in reach of every school:
-# measured here, about 0.2 GB per (England's 21,750 schools)^2 (England x3 with reach over
-# the whole map: 1.9 GB of memory; x5: 4.7 GB). A run that would need more than a laptop
-# has is refused before it starts, rather than killed by the system after minutes
-# (judgement: 8 GB).
+# A brokering round holds at most `candidates_per_school` (school, trust) pairs per school,
+# however dense the map. The MAT-contracting policy's search for contractors holds every
+# (school, trust hub) pair within reach, so its memory grows with the square of the
+# place's size where every trust is in reach of every school: measured on brokering rounds
+# that held every pair in reach, about 0.2 GB per (England's 21,750 schools)^2 (England x3
+# with reach over the whole map: 1.9 GB of memory; x5: 4.7 GB), an upper bound for the
+# contract search, which asks only the orphans and weak maintained schools. A run that
+# would need more than a laptop has is refused before it starts, rather than killed by the
+# system after minutes (judgement: 8 GB).
 BROKERING_GB_AT_ENGLAND_SIZE = 0.2
 BROKERING_MEMORY_LIMIT_GB = 8.0
 
 
 def check_brokering_memory(run: RunConfig) -> None:
-    """Refuse, in one line, a synthetic place whose brokering would exhaust memory."""
+    """Refuse, in one line, a synthetic place whose contract search would exhaust memory."""
     scenario, model, policy = run.scenario, run.model, run.policy
+    if policy.mat_contracting is None:
+        return  # brokering rounds hold a bounded shortlist per school
     schools = schools_built(scenario)
-    reach = min(model.structure.search_radius_km, model.trusts.hub_radius_km)
-    if policy.mat_contracting is not None:
-        reach = max(reach, model.structure.search_radius_km,
-                    policy.mat_contracting.contract_distance_factor * model.trusts.hub_radius_km)
+    reach = max(model.structure.search_radius_km,
+                policy.mat_contracting.contract_distance_factor * model.trusts.hub_radius_km)
     width, height = scaled_region_km(scenario)  # grows with the scale: pairs grow ~linearly
     share_in_reach = min(1.0, math.pi * reach**2 / (width * height))
     needed = BROKERING_GB_AT_ENGLAND_SIZE * (schools / ENGLAND_SCHOOLS) ** 2 * share_in_reach
     if needed > BROKERING_MEMORY_LIMIT_GB:
         raise ConfigError(
-            f"brokering {schools:,} schools with trusts up to {reach:g} km away would need "
+            f"contracting {schools:,} schools with trusts up to {reach:g} km away would need "
             f"about {needed:.0f} GB of memory (at most {BROKERING_MEMORY_LIMIT_GB:g} allowed): "
-            f"lower model.trusts.hub_radius_km or model.structure.search_radius_km, or "
-            f"scenario.scale")
+            f"lower model.trusts.hub_radius_km, "
+            f"policy.mat_contracting.contract_distance_factor or "
+            f"model.structure.search_radius_km, or scenario.scale")
 
 
 
@@ -86,12 +93,12 @@ class Candidates:
 
 
 class Broker:
-    """The commissioner's view of trusts this year: the map of hubs, and each trust's size,
-    givers and takers.
+    """The commissioner's view of trusts for one term's (or one year's) work: the map of
+    hubs, and each trust's size, givers and takers.
 
-    The map is the MAT hubs as they stood when the yearly phase began: hubs opened and
-    MATs founded during the year join it next year, as the commissioner's annual round
-    works from one list of sponsors. A trust that closes during the year leaves it at once.
+    The map is the MAT hubs as they stood when the broker was made: hubs opened and MATs
+    founded meanwhile join it with the next broker, as the commissioner works from one
+    list of sponsors at a time. A trust that closes meanwhile leaves it at once.
     """
 
     def __init__(self, model: SchoolSystemModel) -> None:
@@ -115,9 +122,6 @@ class Broker:
         self.hub_trust = hubs.trust[self.hub_rows].astype(np.int64)
         hubs_on_map = np.bincount(self.hub_trust, minlength=trusts.n)
         self.hub_of_trust_with_several = hubs_on_map[self.hub_trust] > 1
-        self._own_hubs: dict[int, list[tuple[float, float]]] = {}
-        self._hubs_by_trust = np.argsort(hubs.trust, kind="stable")
-        self._hub_start = np.searchsorted(hubs.trust[self._hubs_by_trust], np.arange(trusts.n + 1))
         self._new_hub_min_schools = model.parameters.model.structure.new_hub_min_schools
         # No trust on the map takes a school further than this from its nearest hub.
         self.widest_hub_radius_km = float(
@@ -131,9 +135,12 @@ class Broker:
         return trust
 
     def candidates(self, schools: np.ndarray, radius_km: float,
-                   exclude: np.ndarray | None = None) -> Candidates:
+                   exclude: np.ndarray | None = None, nearest: int | None = None) -> Candidates:
         """Active MATs on the map with a hub within `radius_km` of each school, nearest
-        first, leaving out each school's `exclude` trust (its own, when moving)."""
+        first, leaving out each school's `exclude` trust (its own, when moving). With
+        `nearest`, only the trusts of each school's `nearest` nearest hubs on the map
+        within the radius, so that the work per school does not grow with the density of
+        trusts (a brokering round's shortlist, `candidates_per_school`)."""
         from scipy.spatial import cKDTree
 
         model = self.model
@@ -142,63 +149,76 @@ class Broker:
         none_near = Candidates(empty, empty, np.zeros(0), np.zeros(len(schools) + 1, np.int64))
         if self.tree is None or len(schools) == 0:
             return none_near
-        x, y = model.schools.x_km[schools], model.schools.y_km[schools]
-        near = cKDTree(np.column_stack([x, y])).sparse_distance_matrix(
-            self.tree, radius_km, output_type="ndarray")
-        if len(near) == 0:
+        points = np.column_stack([model.schools.x_km[schools], model.schools.y_km[schools]])
+        if nearest is None:
+            near = cKDTree(points).sparse_distance_matrix(self.tree, radius_km,
+                                                          output_type="ndarray")
+            position, hub, distance = near["i"].astype(np.int64), near["j"], near["v"]
+            sorted_by_distance = False
+        else:
+            k = min(nearest, len(self.hub_rows))
+            # The query's bound is strict; the radius itself is in reach, as above.
+            distance, hub = self.tree.query(points, k=k,
+                                            distance_upper_bound=np.nextafter(radius_km, np.inf))
+            distance, hub = distance.reshape(len(schools), k), hub.reshape(len(schools), k)
+            found = hub < len(self.hub_rows)
+            # Row by row, each school's hubs nearest first.
+            position, hub, distance = np.nonzero(found)[0], hub[found], distance[found]
+            sorted_by_distance = True
+        if len(position) == 0:
             return none_near
-        position = near["i"].astype(np.int64)
-        trust = self.hub_trust[near["j"]]
-        distance = near["v"]
-        # Each trust's nearest hub to each school: most trusts have one hub on the map, so
-        # only the pairs of those with several are grouped by (school, trust), keeping the
-        # least distance.
-        several = self.hub_of_trust_with_several[near["j"]]
-        if several.any():
-            single = ~several
-            position_several, trust_several = position[several], trust[several]
-            order = np.argsort(position_several * model.trusts.n + trust_several)
-            position_several, trust_several = position_several[order], trust_several[order]
-            distance_several = distance[several][order]
-            first = np.flatnonzero(np.r_[True, (position_several[1:] != position_several[:-1])
-                                         | (trust_several[1:] != trust_several[:-1])])
-            position = np.concatenate([position[single], position_several[first]])
-            trust = np.concatenate([trust[single], trust_several[first]])
-            distance = np.concatenate([distance[single],
-                                       np.minimum.reduceat(distance_several, first)])
+        trust = self.hub_trust[hub]
+        n_trusts = model.trusts.n
         keep = model.trusts.active[trust]
         if exclude is not None:
             keep &= trust != exclude[position]
+        # Each trust's nearest hub to each school: most trusts have one hub on the map, so
+        # only the pairs of those with several are grouped by (school, trust), keeping the
+        # least distance (with pairs nearest first, the first).
+        several = np.flatnonzero(self.hub_of_trust_with_several[hub] & keep)
+        if len(several):
+            if sorted_by_distance:
+                by_pair = several[np.argsort(position[several] * n_trusts + trust[several],
+                                             kind="stable")]
+            else:
+                by_pair = several[np.lexsort((distance[several],
+                                              position[several] * n_trusts + trust[several]))]
+            pair = position[by_pair] * n_trusts + trust[by_pair]
+            keep[by_pair[1:][pair[1:] == pair[:-1]]] = False
         if not keep.any():
             return none_near
         position, trust, distance = position[keep], trust[keep], distance[keep]
-        # Nearest first within each school, ties (two hubs on one spot) by trust row: one
-        # sort on an integer key (school, rank of distance, trust), much faster than a
-        # sort on three keys.
-        by_distance = np.argsort(distance)
-        rank = np.empty(len(distance), np.int64)
-        rank[by_distance] = np.cumsum(np.r_[0, np.diff(distance[by_distance]) != 0])
-        n_trusts = model.trusts.n
-        if len(schools) * (len(distance) + 1) * n_trusts < 2**62:
-            order = np.argsort((position * (len(distance) + 1) + rank) * n_trusts + trust)
-        else:  # the key would overflow
-            order = np.lexsort((trust, distance, position))
-        position, trust, distance = position[order], trust[order], distance[order]
+        # Nearest first within each school, ties (two hubs on one spot) by trust row. Pairs
+        # found nearest first need sorting only where two of a school's are equally near.
+        tie = (position[1:] == position[:-1]) & (distance[1:] == distance[:-1])
+        if not sorted_by_distance or tie.any():
+            # One sort on an integer key (school, rank of distance, trust), much faster
+            # than a sort on three keys.
+            by_distance = np.argsort(distance)
+            rank = np.empty(len(distance), np.int64)
+            rank[by_distance] = np.cumsum(np.r_[0, np.diff(distance[by_distance]) != 0])
+            if len(schools) * (len(distance) + 1) * n_trusts < 2**62:
+                order = np.argsort((position * (len(distance) + 1) + rank) * n_trusts + trust)
+            else:  # the key would overflow
+                order = np.lexsort((trust, distance, position))
+            position, trust, distance = position[order], trust[order], distance[order]
         start = np.searchsorted(position, np.arange(len(schools) + 1))
         return Candidates(position, trust, distance, start)
 
-    def place(self, school: int, trust: int) -> None:
-        """Match a maintained school under an academy order with its sponsor: it opens as
-        the trust's academy `sponsored_opening_lag_terms` later (`open_placed_schools`).
+    def place(self, schools: np.ndarray, trusts: np.ndarray) -> None:
+        """Match maintained schools under an academy order with their sponsors: each opens
+        as its trust's academy `sponsored_opening_lag_terms` later (`open_placed_schools`).
         The trust counts it among its takers, and its joins this year, from now."""
         model = self.model
-        schools = model.schools
-        schools.sponsor_trust[school] = trust
+        schools_, n_trusts = model.schools, len(self.takers)
+        schools_.sponsor_trust[schools] = trusts
         lag = model.parameters.model.structure.sponsored_opening_lag_terms
-        schools.opening_term[school] = model.term + lag
-        schools.awaiting_sponsor_since_term[school] = NEVER
-        self.takers[trust] += int(schools.grade[school]) >= _REQUIRES_IMPROVEMENT
-        model.trusts.joins_this_year[trust] += 1
+        schools_.opening_term[schools] = model.term + lag
+        schools_.awaiting_sponsor_since_term[schools] = NEVER
+        self.takers += np.bincount(trusts, weights=schools_.grade[schools] >= _REQUIRES_IMPROVEMENT,
+                                   minlength=n_trusts)
+        joins = model.trusts.joins_this_year
+        joins += np.bincount(trusts, minlength=len(joins)).astype(joins.dtype)
 
     def open_placed_schools(self) -> int:
         """Placed schools whose opening term has come open as their sponsor's academies
@@ -207,82 +227,135 @@ class Broker:
         model = self.model
         schools, trusts = model.schools, model.trusts
         opening = np.flatnonzero(schools.placed_with_sponsor & (schools.opening_term <= model.term))
-        opened = 0
-        for school in opening.tolist():
-            trust = int(schools.sponsor_trust[school])
-            if not trusts.active[trust]:
-                schools.sponsor_trust[school] = -1
-                schools.opening_term[school] = NEVER
-                schools.awaiting_sponsor_since_term[school] = schools.academy_order_term[school]
-                continue
-            self.join(school, trust, "sponsored", placed=True)
-            opened += 1
-        return opened
+        sponsor = schools.sponsor_trust[opening].astype(np.int64)
+        orphaned = opening[~trusts.active[sponsor]]
+        schools.sponsor_trust[orphaned] = -1
+        schools.opening_term[orphaned] = NEVER
+        schools.awaiting_sponsor_since_term[orphaned] = schools.academy_order_term[orphaned]
+        opened = trusts.active[sponsor]
+        self.join(opening[opened], sponsor[opened], "sponsored", placed=True)
+        return int(opened.sum())
 
-    def join(self, school: int, trust: int, reason: str, *, record: bool = True,
-             placed: bool = False) -> None:
-        """Move a school into a MAT, keeping counts, hubs and the graph in step. A `placed`
-        school is already counted among its sponsor's takers and joins."""
-        # Called a few hundred times a year, one school at a time: plain ints throughout,
-        # as numpy scalars and enum comparisons cost several times more.
+    def join(self, schools: np.ndarray | int, trusts: np.ndarray | int,
+             reason: str | np.ndarray, *, record: bool = True, placed: bool = False,
+             single: np.ndarray | None = None) -> None:
+        """Move schools into trusts one after another, in the order given, keeping counts,
+        hubs and the graph in step; in a few array operations, with the result of moving
+        them one at a time. A school appears once. `reason` is the join event's detail,
+        one for all or one per school. A `placed` school is already counted among its
+        sponsor's takers and joins. Schools marked `single` convert into the single-academy
+        trust just founded for each (counted as its one member, nothing more)."""
         model = self.model
-        schools = model.schools
-        old = int(schools.trust[school])
-        since = int(schools.academy_order_term[school]) if placed \
-            else int(schools.awaiting_sponsor_since_term[school])
-        weak = int(schools.grade[school]) >= _REQUIRES_IMPROVEMENT
-        giver = bool(schools.is_giver[school])
-        ordered = int(schools.academy_order_term[school])
-        if int(schools.governance[school]) == _MAINTAINED:
-            # A maintained school opens as an academy: sponsored if it was under an order.
-            model.events.record_one(
-                "conversion", model.term, school=school, trust=trust,
-                detail="sponsored" if ordered != NEVER else "converter",
-                wait_terms=model.term - ordered if ordered != NEVER else -1)
-        sizes, givers, takers = self.sizes, self.givers, self.takers
-        if old >= 0:
-            sizes[old] -= 1
-            givers[old] -= giver
-            takers[old] -= weak
-            model.tallies.trust_moves_this_year += 1
-        model.network.set_trust(schools, school, trust)
-        schools.governance[school] = _MULTI_ACADEMY_TRUST
-        schools.awaiting_sponsor_since_term[school] = NEVER
-        sizes[trust] += 1
-        givers[trust] += giver
-        schools.academy_order_term[school] = NEVER  # an order ends when the school joins
+        schools_ = model.schools
+        school = np.atleast_1d(np.asarray(schools, dtype=np.int64))
+        trust = np.atleast_1d(np.asarray(trusts, dtype=np.int64))
+        if len(school) == 0:
+            return
+        single = np.zeros(len(school), bool) if single is None else single
+        into_mat = ~single
+        old = schools_.trust[school].astype(np.int64)
+        since = (schools_.academy_order_term if placed
+                 else schools_.awaiting_sponsor_since_term)[school].astype(np.int64)
+        weak = (schools_.grade[school] >= _REQUIRES_IMPROVEMENT) & into_mat
+        giver = schools_.is_giver[school] & into_mat
+        ordered = schools_.academy_order_term[school].astype(np.int64)
+        converting = schools_.governance[school] == _MAINTAINED
+        sizes_before = self.sizes.copy()
+        n_trusts = len(self.sizes)
+        leaving = old >= 0
+        left = old[leaving]
+        self.sizes -= np.bincount(left, minlength=n_trusts)
+        self.givers -= np.bincount(left, weights=giver[leaving], minlength=n_trusts)
+        self.takers -= np.bincount(left, weights=weak[leaving], minlength=n_trusts)
+        model.tallies.trust_moves_this_year += int(leaving.sum())
+        schools_.trust[school] = trust
+        schools_.governance[school] = np.where(single, Governance.SINGLE_ACADEMY_TRUST,
+                                               _MULTI_ACADEMY_TRUST)
+        schools_.awaiting_sponsor_since_term[school] = NEVER
+        self.sizes += np.bincount(trust, minlength=n_trusts)
+        self.givers += np.bincount(trust, weights=giver, minlength=n_trusts)
+        schools_.academy_order_term[school] = NEVER  # an order ends when the school joins
         if placed:
-            schools.sponsor_trust[school] = -1
-            schools.opening_term[school] = NEVER
+            schools_.sponsor_trust[school] = -1
+            schools_.opening_term[school] = NEVER
         else:
-            takers[trust] += weak
-            model.trusts.joins_this_year[trust] += 1
-        if sizes[trust] >= self._new_hub_min_schools:
-            self._maybe_open_hub(school, trust)
-        if record:
-            model.events.record_one("join", model.term, school=school, trust=trust,
-                                    detail=reason, old_trust=old,
-                                    wait_terms=model.term - since if since != NEVER else 0)
+            self.takers += np.bincount(trust, weights=weak, minlength=n_trusts)
+            joins = model.trusts.joins_this_year
+            joins += np.bincount(trust[into_mat], minlength=len(joins)).astype(joins.dtype)
+        # Only a trust that may reach the size to open hubs during these joins is followed.
+        may_open = into_mat & (sizes_before[trust] + np.bincount(trust)[trust]
+                               >= self._new_hub_min_schools)
+        if may_open.any():
+            self._open_hubs(school[may_open], trust[may_open],
+                            _sizes_after_each(sizes_before, trust, old)[may_open])
+        # Each school's events in turn: its conversion if it was maintained, then its join.
+        term = model.term
+        was_ordered = ordered != NEVER
+        # A school's first event is at `first`; its join comes after its conversion.
+        joining = np.full(len(school), record)
+        per_school = converting.astype(np.int64) + joining
+        first = np.cumsum(per_school) - per_school
+        at = {"conversion": first[converting], "join": (first + converting)[joining]}
+        n_events = int(per_school.sum())
+        kind = np.empty(n_events, dtype=object)
+        columns = {"school": np.empty(n_events, np.int64), "trust": np.empty(n_events, np.int64),
+                   "old_trust": np.empty(n_events, np.int64), "detail": kind.copy(),
+                   "wait_terms": np.empty(n_events, np.int64)}
+        kind[at["conversion"]], kind[at["join"]] = "conversion", "join"
+        for name, conversion_value, join_value in (
+                ("school", school, school), ("trust", trust, trust), ("old_trust", -1, old),
+                ("detail", np.where(was_ordered, "sponsored", "converter"), reason),
+                ("wait_terms", np.where(was_ordered, term - ordered, -1),
+                 np.where(single, -1, np.where(since != NEVER, term - since, 0)))):
+            column = columns[name]
+            column[at["conversion"]] = np.broadcast_to(conversion_value, len(school))[converting]
+            column[at["join"]] = np.broadcast_to(join_value, len(school))[joining]
+        model.events.record(kind, term, **columns)
 
-    def _maybe_open_hub(self, school: int, trust: int) -> None:
-        """A trust that takes a school far from all its hubs opens one there."""
+    def _open_hubs(self, school: np.ndarray, trust: np.ndarray, size: np.ndarray) -> None:
+        """A MAT of `new_hub_min_schools` or more that takes a school far from all its hubs
+        opens one there; the schools are taken in turn, each with its trust's size then."""
         model = self.model
-        x, y = float(model.schools.x_km[school]), float(model.schools.y_km[school])
-        own = self._hubs_of(trust)
-        nearest = min((math.hypot(hub_x - x, hub_y - y) for hub_x, hub_y in own), default=math.inf)
-        if nearest > NEW_HUB_DISTANCE_SHARE * float(model.trusts.hub_radius_km[trust]):
-            model.hubs.add(trust, x, y)
-            own.append((x, y))
+        large = np.flatnonzero(size >= self._new_hub_min_schools)
+        if len(large) == 0:
+            return
+        hubs, x, y = model.hubs, model.schools.x_km, model.schools.y_km
+        school, trust = school[large], trust[large]
+        far_from = NEW_HUB_DISTANCE_SHARE * model.trusts.hub_radius_km[trust]
+        # Far from every hub its trust had before these joins: only those can open one.
+        involved = np.zeros(len(model.trusts.active), bool)
+        involved[trust] = True
+        own_hubs = np.flatnonzero(involved[hubs.trust])
+        which, hub = pairs_within_groups(np.arange(len(school)), trust,
+                                         own_hubs, hubs.trust[own_hubs])
+        near = np.hypot(hubs.x_km[hub] - x[school[which]], hubs.y_km[hub] - y[school[which]]) \
+            <= far_from[which]
+        covered = np.zeros(len(school), bool)
+        covered[which[near]] = True
+        opened: dict[int, list[tuple[float, float]]] = {}
+        for index in np.flatnonzero(~covered).tolist():
+            member, row = int(school[index]), int(trust[index])
+            here = (float(x[member]), float(y[member]))
+            own = opened.setdefault(row, [])
+            if all(math.hypot(a - here[0], b - here[1]) > far_from[index] for a, b in own):
+                hubs.add(row, *here)
+                own.append(here)
 
-    def _hubs_of(self, trust: int) -> list[tuple[float, float]]:
-        """A trust's hubs as (x, y) km, kept as it opens more during the year."""
-        own = self._own_hubs.get(trust)
-        if own is None:
-            hubs = self.model.hubs
-            if trust < len(self._hub_start) - 1:  # on the books when the year began
-                rows = self._hubs_by_trust[self._hub_start[trust]:self._hub_start[trust + 1]]
-            else:  # founded this year
-                rows = hubs.of_trust(trust)
-            own = self._own_hubs[trust] = list(zip(hubs.x_km[rows].tolist(),
-                                                   hubs.y_km[rows].tolist(), strict=True))
-        return own
+
+def _sizes_after_each(before: np.ndarray, trust: np.ndarray, old: np.ndarray) -> np.ndarray:
+    """The size of each join's trust just after it, the joins taken in turn: its size
+    before them all, plus the joins into it and less the schools that left it, up to and
+    including this one."""
+    steps = np.arange(len(trust))
+    leaving = old >= 0
+    rows = np.concatenate([trust, old[leaving]])
+    # A school leaves its old trust before it joins the new one.
+    order = np.lexsort((np.concatenate([2 * steps + 1, 2 * steps[leaving]]), rows))
+    change = np.concatenate([np.ones(len(trust)), -np.ones(int(leaving.sum()))])[order]
+    rows = rows[order]
+    running = np.cumsum(change)
+    first = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+    running -= np.repeat(running[first] - change[first], np.diff(np.r_[first, len(rows)]))
+    after = np.empty(len(rows))
+    after[order] = before[rows] + running
+    return after[:len(trust)]

@@ -45,7 +45,7 @@ def test_due_diligence_names_the_rule_that_refused():
     trusts.risk_appetite[unwilling] = 0.0  # an inadequate school is accepted with this chance
     brokering = BrokeringRound(broker, np.array([school]), exclude=np.array([-1]),
                                rng=np.random.default_rng(0))
-    brokering.decide(0)
+    brokering.settle()
     refusal = np.asarray(("", *RULES))[brokering.refusal[:4]]
     assert refusal.tolist() == ["hub_distance", "growth_cap", "giver_taker_ratio", "risk_appetite"]
 
@@ -75,6 +75,24 @@ def test_candidates_are_each_trusts_nearest_hub_nearest_first():
         # The k-d tree's own distances: equal to np.hypot's but for the last bit.
         np.testing.assert_allclose(pairs.distance_km[pairs.of(position)],
                                    [nearest[t] for t in expected], rtol=1e-14)
+    # A shortlist: the trusts of each school's 5 nearest hubs on the map (but its own and
+    # closed trusts'), nearest first.
+    trusts.active[mats[1]] = False
+    shortlist = broker.candidates(asking, 30.0, exclude, nearest=5)
+    for position, school in enumerate(asking):
+        distance = np.hypot(hubs.x_km - schools.x_km[school], hubs.y_km - schools.y_km[school])
+        hub_on_map = np.flatnonzero(on_map & (distance <= 30.0))
+        by_distance = hub_on_map[np.argsort(distance[hub_on_map], kind="stable")]
+        if len(by_distance) > 5 and distance[by_distance[4]] == distance[by_distance[5]]:
+            continue  # a tie at the cut: either hub may make the list
+        nearest = {}
+        for hub in by_distance[:5]:
+            trust = int(hubs.trust[hub])
+            if trust != exclude[position] and trusts.active[trust]:
+                nearest[trust] = min(nearest.get(trust, np.inf), distance[hub])
+        expected = sorted(nearest, key=lambda trust: (nearest[trust], trust))
+        assert shortlist.trust[shortlist.of(position)].tolist() == expected
+    assert np.diff(shortlist.start).max() <= 5 < np.diff(pairs.start).max()
 
 
 def test_candidates_and_rounds_cope_with_no_trust_in_reach():
@@ -90,26 +108,29 @@ def test_candidates_and_rounds_cope_with_no_trust_in_reach():
     model.trusts.active[in_reach[1:]] = True
     # A round in which no trust's hub radius reaches any school: nobody is taken, and the
     # log holds the nearest trusts' hub-distance refusals.
-    broker.widest_hub_radius_km = 0.001
-    brokering = BrokeringRound(broker, schools, exclude=np.full(3, -1),
+    model.trusts.hub_radius_km[:] = 0.001
+    brokering = BrokeringRound(Broker(model), schools, exclude=np.full(3, -1),
                                rng=np.random.default_rng(0))
-    assert len(brokering.pairs.trust) == 0
-    assert list(brokering.accepted_in_turn()) == []
+    assert len(brokering.pairs.trust) > 0 and brokering.too_far.all()
+    assert (brokering.settle() == -1).all()
     position, _, rules = brokering.logged_refusals(5)
     assert len(rules) > 0 and set(position.tolist()) <= {0, 1, 2}
     assert set(rules.tolist()) == {1 + RULES.index("hub_distance")}
 
 
 def _broker_one_at_a_time(model, broker, schools, exclude, draws, logged):
-    """Reference: broker each school in turn with a per-school loop over every trust with
-    a hub within the search radius, nearest first, as the round must. Draws go to the
+    """Reference: broker each school in turn with a per-school loop over the trusts of its
+    `candidates_per_school` nearest hubs within the search radius, nearest first, as the
+    round must. Draws go to the
     trusts within the widest hub radius (the rest cannot accept). Returns the trust each
     school joins (-1 for none) and the first `logged` refusals of each, as (position,
     trust, rule)."""
     trusts = model.trusts
     givers, takers, sizes = broker.givers.copy(), broker.takers.copy(), broker.sizes.copy()
     joins = trusts.joins_this_year.copy()
-    pairs = broker.candidates(schools, model.parameters.model.structure.search_radius_km, exclude)
+    structure = model.parameters.model.structure
+    pairs = broker.candidates(schools, structure.search_radius_km, exclude,
+                              nearest=structure.candidates_per_school)
     taken_by, refusals, next_draw = [], [], 0
     for position, school in enumerate(schools):
         grade = model.schools.grade[school]
@@ -152,7 +173,7 @@ def _broker_one_at_a_time(model, broker, schools, exclude, draws, logged):
         takers[trust] += weak
         joins[trust] += 1
         taken_by.append(int(trust))
-    return taken_by, refusals
+    return taken_by, refusals, (givers, takers, sizes, joins)
 
 
 def test_a_brokering_round_gives_what_brokering_one_school_at_a_time_gives():
@@ -161,23 +182,27 @@ def test_a_brokering_round_gives_what_brokering_one_school_at_a_time_gives():
     happen."""
     model = make_model("scenario=national", "scenario.scale=0.25", "seed=4")
     schools, trusts = model.schools, model.trusts
-    trusts.growth_cap_per_year[:] = 2  # make the counts matter: joins close doors
+    trusts.growth_cap_per_year[:] = 1  # make the counts matter: joins close doors
     broker = Broker(model)
     asking = np.random.default_rng(0).permutation(schools.n)[:400]
     exclude = schools.trust[asking].astype(np.int64)
     draws = np.random.default_rng(11).random(100_000)  # what the round's stream will give
-    expected, expected_refusals = _broker_one_at_a_time(model, broker, asking, exclude, draws, 5)
+    expected, expected_refusals, expected_counts = _broker_one_at_a_time(
+        model, broker, asking, exclude, draws, 5)
 
     brokering = BrokeringRound(broker, asking, exclude=exclude, rng=np.random.default_rng(11))
-    taken_by = [-1] * len(asking)
-    for position, trust in brokering.accepted_in_turn():
-        broker.join(int(asking[position]), trust, "sponsored")
-        taken_by[position] = trust
-    assert taken_by == expected
+    taken_by = brokering.settle()
+    joined = taken_by >= 0
+    broker.join(asking[joined], taken_by[joined], "sponsored")
+    assert taken_by.tolist() == expected
+    # The round's walk and the joins kept the counts as joining one at a time does.
+    for kept, counted in zip((broker.givers, broker.takers, broker.sizes,
+                              trusts.joins_this_year), expected_counts, strict=True):
+        assert np.array_equal(kept, counted)
     position, trust, code = brokering.logged_refusals(5)
     refusals = [(p, t, RULES[c - 1]) for p, t, c in zip(position, trust, code, strict=True)]
     assert refusals == expected_refusals
-    assert 20 < sum(t >= 0 for t in taken_by) < len(asking) - 20  # both outcomes occur
+    assert 20 < joined.sum() < len(asking) - 20  # both outcomes occur
     assert {"hub_distance", "growth_cap", "giver_taker_ratio", "risk_appetite"} <= {
         rule for *_, rule in refusals}
     assert brokering.radius_km < brokering.search_radius_km  # far trusts were looked up
@@ -247,3 +272,38 @@ def test_heads_are_replaced_after_an_inadequate_grade():
     heads.replace_heads(model, year_start=0)
     assert (schools.head_tenure_terms[failing] == 0).all()
     assert (schools.head_tenure_terms[10:] > 0).all()
+
+
+def test_joining_many_at_once_is_joining_them_one_at_a_time():
+    """`Broker.join` takes a list of schools in turn: the counts, the hubs opened, the
+    arrays and the events are those of joining them one by one."""
+    overrides = ("scenario=national", "scenario.scale=0.1", "seed=9")
+    at_once, one_by_one = make_model(*overrides), make_model(*overrides)
+    schools, trusts = at_once.schools, at_once.trusts
+    sizes = np.bincount(schools.trust[schools.trust >= 0], minlength=trusts.n)
+    small_mats = np.flatnonzero(trusts.active & (trusts.kind == TrustKind.MULTI_ACADEMY_TRUST)
+                                & (sizes < 5))
+    rng = np.random.default_rng(5)
+    # A few small trusts take many schools from all over: once large enough, their far
+    # ones open hubs. Some schools leave a trust another school joins later.
+    asking = rng.choice(schools.n, 120, replace=False)
+    into = rng.choice(small_mats[:6], len(asking))
+    keep = schools.trust[asking] != into
+    asking, into = asking[keep], into[keep]
+    brokers = Broker(at_once), Broker(one_by_one)
+    hubs_before = len(at_once.hubs.trust)
+    brokers[0].join(asking, into, "merger")
+    for school, trust in zip(asking.tolist(), into.tolist(), strict=True):
+        brokers[1].join(school, trust, "merger")
+    assert len(at_once.hubs.trust) > hubs_before + 5  # hubs were opened
+    for name in ("trust", "governance", "awaiting_sponsor_since_term", "academy_order_term"):
+        assert np.array_equal(getattr(schools, name), getattr(one_by_one.schools, name)), name
+    for name in ("givers", "takers", "sizes"):
+        assert np.array_equal(getattr(brokers[0], name), getattr(brokers[1], name)), name
+    assert np.array_equal(trusts.joins_this_year, one_by_one.trusts.joins_this_year)
+    for name in ("trust", "x_km", "y_km"):
+        assert np.array_equal(getattr(at_once.hubs, name), getattr(one_by_one.hubs, name))
+    assert at_once.tallies.trust_moves_this_year == one_by_one.tallies.trust_moves_this_year
+    events = [model.events.to_frame(model.schools.urn, model.trusts.trust_id, 2019)
+              for model in (at_once, one_by_one)]
+    assert events[0].equals(events[1]) and (events[0]["kind"] == "conversion").any()

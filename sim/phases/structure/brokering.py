@@ -1,21 +1,21 @@
 """Brokering (step 4 of the structure phase, every term): the regional commissioner finds
 trusts for the schools waiting for one, and trusts apply their due diligence.
 
-The commissioner asks the trusts with a hub within `search_radius_km` to sponsor each
-waiting school, longest wait first. Each trust applies its due diligence (seed 004
-finding 4: trusts have become "more disciplined"), in the order of `RULES`:
-`hub_distance` (the school must be within the trust's `hub_radius_km` of a hub; seed
-000), `growth_cap` (schools taken on this year), `giver_taker_ratio` (its givers over its
-members graded below good, counting a weak newcomer, must stay at or above its
-threshold) and `risk_appetite`. The school goes to the accepting trust with the best
-reputation; a school no trust accepts is an orphan and waits for next term's round.
-Refusals are logged with the rule. A `BrokeringRound` is also how converters, single-
-academy trusts and voluntary movers find a trust (`growth`).
+The commissioner asks a shortlist of trusts to sponsor each waiting school, longest wait
+first: those of the school's `candidates_per_school` nearest hubs within
+`search_radius_km`, so that the work per school does not grow with the density of trusts.
+Each trust applies its due diligence (seed 004 finding 4: trusts have become "more
+disciplined"), in the order of `RULES`: `hub_distance` (the school must be within the
+trust's `hub_radius_km` of a hub; seed 000), `growth_cap` (schools taken on this year),
+`giver_taker_ratio` (its givers over its members graded below good, counting a weak
+newcomer, must stay at or above its threshold) and `risk_appetite`. The school goes to the
+accepting trust with the best reputation; a school no trust accepts is an orphan and waits
+for next term's round. The first `candidates_logged` refusals of each school are logged
+with the rule. A `BrokeringRound` is also how converters, single-academy trusts and
+voluntary movers find a trust (`growth`).
 """
 
 from __future__ import annotations
-
-from collections.abc import Iterator
 
 import numpy as np
 
@@ -45,16 +45,15 @@ def place_waiting_schools(broker: Broker) -> int:
     wait_terms = model.term - schools.awaiting_sponsor_since_term[waiting]
     old_trust = schools.trust[waiting].copy()
     brokering = BrokeringRound(broker, waiting, exclude=old_trust,
-                               rng=model.streams.termly("brokering", model.term))
-    taken_by = np.full(len(waiting), -1, np.int64)
-    for position, trust in brokering.accepted_in_turn():
-        if academy[position]:
-            broker.join(int(waiting[position]), trust, "rebrokered", record=False)
-        else:
-            broker.place(int(waiting[position]), trust)
-        taken_by[position] = trust
+                               rng=model.streams.termly("brokering", model.term),
+                               moving=academy)
+    taken_by = brokering.settle()
+    joined = taken_by >= 0
+    moving, placing = joined & academy, joined & ~academy
+    broker.join(waiting[moving], taken_by[moving], "rebrokered", record=False)
+    broker.place(waiting[placing], taken_by[placing])
     _record_round(broker, brokering, waiting, taken_by, academy, wait_terms, old_trust)
-    return int(((taken_by >= 0) & academy).sum())
+    return int(moving.sum())
 
 def _record_round(broker: Broker, brokering: BrokeringRound, waiting: np.ndarray,
                   taken_by: np.ndarray, academy: np.ndarray, wait_terms: np.ndarray,
@@ -100,9 +99,10 @@ class BrokeringRound:
     is left are each school's *options*: the pairs those rules pass, in order of
     preference (best reputation, then nearest). The rules that depend on counts,
     `growth_cap` and `giver_taker_ratio`, come down to two yes-or-no facts about each
-    trust (is it at its cap; would one more weak school take it below its ratio). A school
-    goes to its first option whose trust passes both, a walk over a short Python list; a
-    join re-reads the two facts for the two trusts it touches.
+    trust (is it at its cap; would one more weak school take it below its ratio).
+    `settle` walks the schools in turn: a school goes to its first option whose trust
+    passes both, and its move changes the counts of the trust it joins and of the one it
+    leaves, as `Broker.join` (or `Broker.place`) will when the caller applies the round.
 
     Each change of a trust's standing is logged with the turn it takes effect from, so
     that `refusal`, the rule each pair was refused on as judged when its school's turn came,
@@ -110,15 +110,20 @@ class BrokeringRound:
     """
 
     def __init__(self, broker: Broker, schools: np.ndarray, *, exclude: np.ndarray,
-                 rng: np.random.Generator) -> None:
+                 rng: np.random.Generator, moving: np.ndarray | bool = True) -> None:
+        """`moving`: for each school, whether it moves into the trust that takes it (a
+        join) or is only placed with it, to open later (`Broker.place`: it brings no
+        giver and leaves no trust)."""
         model = broker.model
         self.broker, self.schools, self.exclude = broker, schools, exclude
-        trusts = model.trusts
-        # Only trusts within some trust's hub radius can accept; those further out, up to
-        # the search radius, all refuse on `hub_distance` and matter only to the log.
-        self.search_radius_km = model.parameters.model.structure.search_radius_km
+        trusts, structure = model.trusts, model.parameters.model.structure
+        # One search: the trusts of each school's `candidates_per_school` nearest hubs
+        # within the search radius. Only trusts within some trust's hub radius can accept;
+        # those further out all refuse on `hub_distance` and matter only to the log.
+        self.search_radius_km = structure.search_radius_km
         self.radius_km = min(self.search_radius_km, broker.widest_hub_radius_km)
-        self.pairs = pairs = broker.candidates(schools, self.radius_km, exclude)
+        self.pairs = pairs = broker.candidates(schools, self.search_radius_km, exclude,
+                                               nearest=structure.candidates_per_school)
         trust = pairs.trust
         school_grade = model.schools.grade[schools]
         grade = school_grade[pairs.position]
@@ -126,11 +131,14 @@ class BrokeringRound:
         accept_probability = np.where(grade >= Grade.INADEQUATE, appetite,
                                       np.where(grade == Grade.REQUIRES_IMPROVEMENT,
                                                (1 + appetite) / 2, 1.0))
-        draw = rng.random(len(trust))
+        # One draw per pair a trust could accept (within the widest hub radius), in order.
+        in_reach = pairs.distance_km <= self.radius_km
+        draw = np.ones(len(trust))
+        draw[in_reach] = rng.random(int(in_reach.sum()))
         self.too_far = pairs.distance_km > trusts.hub_radius_km[trust]
-        self.unwilling = draw > accept_probability
+        self.unwilling = in_reach & (draw > accept_probability)
         self.weak = grade >= Grade.REQUIRES_IMPROVEMENT
-        self.initial_capped, self.initial_full_for_weak = self._standing(np.arange(trusts.n))
+        self.initial_capped, self.initial_full_for_weak = self._standing()
         # Options: pairs neither too far nor unwilling, by school, then best reputation
         # (lowest mean grade), then pair order (nearest, then trust row). Reputations are
         # fixed until the trusts update, after brokering.
@@ -143,73 +151,87 @@ class BrokeringRound:
             np.r_[0, np.diff(trusts.reputation[by_reputation]) != 0])
         options = options[np.argsort(pairs.position[options] * (trusts.n + 1)
                                      + reputation_rank[trust[options]], kind="stable")]
-        self._option_trust = trust[options].tolist()
-        option_start = np.searchsorted(pairs.position[options], np.arange(len(schools) + 1))
-        self._option_start = option_start.tolist()
-        self._positions_with_options = np.flatnonzero(np.diff(option_start)).tolist()
-        self._school_weak = (school_grade >= Grade.REQUIRES_IMPROVEMENT).tolist()
-        self._capped = self.initial_capped.tolist()
-        self._full_for_weak = self.initial_full_for_weak.tolist()
+        self._option_trust = trust[options]
+        self._option_start = np.searchsorted(pairs.position[options],
+                                             np.arange(len(schools) + 1))
+        self._school_weak = school_grade >= Grade.REQUIRES_IMPROVEMENT
+        moving = np.broadcast_to(moving, len(schools))
+        self._brings_giver = model.schools.is_giver[schools] & moving
+        self._leaves = np.where(moving, model.schools.trust[schools], -1)
         # The log of standings that changed: trust, first position judged on the change,
         # and the new standing.
         self._log: list[tuple[int, int, bool, bool]] = []
-        self.next_position = 0
-        self._changed: tuple[int, ...] = ()
 
-    def _standing(self, trust: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _standing(self) -> tuple[np.ndarray, np.ndarray]:
         """Whether each trust is at its growth cap, and whether one more weak school would
         take its giver:taker ratio below its threshold."""
         trusts, broker = self.broker.model.trusts, self.broker
-        capped = trusts.joins_this_year[trust] >= trusts.growth_cap_per_year[trust]
-        full_for_weak = broker.givers[trust] / (broker.takers[trust] + 1) \
-            < trusts.giver_taker_threshold[trust]
+        n = trusts.n
+        capped = trusts.joins_this_year[:n] >= trusts.growth_cap_per_year[:n]
+        full_for_weak = broker.givers[:n] / (broker.takers[:n] + 1) \
+            < trusts.giver_taker_threshold[:n]
         return capped, full_for_weak
 
-    def _judge_changed_trusts(self) -> None:
-        """Read again the standing of the trusts the last decision touched (the caller has
-        joined the school since), for the schools yet to have their turn."""
-        n_trusts = len(self._capped)
-        for trust in self._changed:
-            if trust < 0 or trust >= n_trusts:
-                continue  # no trust, or one founded since the round began (not a candidate)
-            capped, full_for_weak = (bool(fact) for fact in self._standing(trust))
-            if capped != self._capped[trust] or full_for_weak != self._full_for_weak[trust]:
-                self._capped[trust], self._full_for_weak[trust] = capped, full_for_weak
-                self._log.append((trust, self.next_position, capped, full_for_weak))
-        self._changed = ()
-
-    def decide(self, position: int) -> int:
-        """The trust that takes the school at `position`, or -1. Positions are decided in
-        order; the caller joins the school (or not) before deciding the next."""
-        if position < self.next_position:
-            raise ValueError("schools in a brokering round are decided in order")
-        self._judge_changed_trusts()
-        self.next_position = position + 1
-        weak, capped, full_for_weak = self._school_weak[position], self._capped, self._full_for_weak
-        for trust in self._option_trust[self._option_start[position]:
-                                        self._option_start[position + 1]]:
-            if not capped[trust] and not (weak and full_for_weak[trust]):
-                self._changed = (trust, int(self.broker.model.schools.trust[self.schools[position]]))
-                return trust
-        return -1
-
-    def accepted_in_turn(self) -> Iterator[tuple[int, int]]:
-        """(position, trust) for each school a trust takes, in turn, skipping the schools
-        no trust takes; the caller joins each before the next is judged."""
-        for position in self._positions_with_options:
-            if position >= self.next_position:
-                trust = self.decide(position)
-                if trust >= 0:
-                    yield position, trust
-        self._judge_changed_trusts()
-        self.next_position = len(self.schools)
+    def settle(self, skip: np.ndarray | None = None) -> np.ndarray:
+        """The trust that takes each school (-1 for none), the schools judged in turn; a
+        school in `skip` has no turn. The caller then joins or places the schools taken."""
+        trusts, broker = self.broker.model.trusts, self.broker
+        taken_by = np.full(len(self.schools), -1, np.int64)
+        turns = np.flatnonzero(np.diff(self._option_start))
+        if skip is not None:
+            turns = np.setdiff1d(turns, skip)
+        if len(turns) == 0:
+            return taken_by
+        # The walk follows only the trusts some pair names (no other standing shows in a
+        # decision or a refusal), numbered 0, 1, ... here, in plain Python lists: it reads
+        # and writes single entries, which lists do several times faster than arrays.
+        named = np.unique(self.pairs.trust)
+        leaves = np.searchsorted(named, self._leaves).clip(max=len(named) - 1)
+        leaves = np.where(named[leaves] == self._leaves, leaves, -1).tolist()
+        option_trust = np.searchsorted(named, self._option_trust).tolist()
+        capped = self.initial_capped[named].tolist()
+        full = self.initial_full_for_weak[named].tolist()
+        joins, cap = trusts.joins_this_year[named].tolist(), \
+            trusts.growth_cap_per_year[named].tolist()
+        givers, takers = broker.givers[named].tolist(), broker.takers[named].tolist()
+        threshold = trusts.giver_taker_threshold[named].tolist()
+        option_start = self._option_start.tolist()
+        weak_school, brings_giver = self._school_weak.tolist(), self._brings_giver.tolist()
+        log, taken = [], {}
+        for position in turns.tolist():
+            weak = weak_school[position]
+            for trust in option_trust[option_start[position]:option_start[position + 1]]:
+                if not capped[trust] and not (weak and full[trust]):
+                    break
+            else:
+                continue
+            taken[position] = trust
+            giver, old = brings_giver[position], leaves[position]
+            joins[trust] += 1
+            takers[trust] += weak
+            givers[trust] += giver
+            if old >= 0:
+                takers[old] -= weak
+                givers[old] -= giver
+            # Read again the standing of the two trusts the move touched, for the schools
+            # yet to have their turn.
+            for changed in (trust, old):
+                if changed < 0:
+                    continue  # no trust left, or one no pair names
+                now_capped = joins[changed] >= cap[changed]
+                now_full = givers[changed] / (takers[changed] + 1) < threshold[changed]
+                if now_capped != capped[changed] or now_full != full[changed]:
+                    capped[changed], full[changed] = now_capped, now_full
+                    log.append((changed, position + 1, now_capped, now_full))
+        taken_by[list(taken)] = named[list(taken.values())]
+        self._log += [(int(named[trust]), *change) for trust, *change in log]
+        return taken_by
 
     @property
     def refusal(self) -> np.ndarray:
         """For each pair, 0 where the trust accepts the school and otherwise 1 + the index
         in `RULES` of the first rule it refuses on, as judged when the school's turn came
-        (or as things stand, for schools yet to have it)."""
-        self._judge_changed_trusts()
+        (or would have come, for a school with no turn)."""
         pairs = self.pairs
         capped = self.initial_capped[pairs.trust]
         full_for_weak = self.initial_full_for_weak[pairs.trust]
@@ -245,26 +267,4 @@ class BrokeringRound:
         keep = (refusals_before[refused] - refusals_before[self.pairs.start[position]]
                 < per_school)
         refused, position = refused[keep], position[keep]
-        trust, code = self.pairs.trust[refused], refusal[refused]
-        if self.radius_km >= self.search_radius_km:
-            return position, trust, code
-        # Schools with room left in their log: the nearest trusts beyond every hub radius.
-        shown = np.bincount(position, minlength=len(self.schools))
-        short = np.flatnonzero(shown < per_school)
-        far = self.broker.candidates(self.schools[short], self.search_radius_km,
-                                     self.exclude[short])
-        beyond = far.distance_km > self.radius_km
-        far_position, far_trust = short[far.position[beyond]], far.trust[beyond]
-        keep = _rank_within(far_position) < per_school - shown[far_position]
-        far_position, far_trust = far_position[keep], far_trust[keep]
-        order = np.argsort(np.concatenate([position, far_position]), kind="stable")
-        hub_distance = np.full(len(far_trust), _code("hub_distance"), np.int8)
-        return (np.concatenate([position, far_position])[order],
-                np.concatenate([trust, far_trust])[order],
-                np.concatenate([code, hub_distance])[order])
-
-
-def _rank_within(group: np.ndarray) -> np.ndarray:
-    """0, 1, 2, ... within each run of equal values of a sorted array."""
-    return np.arange(len(group)) - np.searchsorted(group, group)
-
+        return position, self.pairs.trust[refused], refusal[refused]

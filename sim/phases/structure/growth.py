@@ -30,6 +30,17 @@ if TYPE_CHECKING:
 
 
 def convert_voluntarily(model: SchoolSystemModel, broker: Broker) -> None:
+    """Good or better maintained schools convert, one after another in school order: a
+    converter that joins a MAT asks in a brokering round (and becomes a single-academy
+    trust if no MAT takes it), one that founds a MAT takes nearby maintained schools with
+    it, and one swept into a neighbour's new MAT before its turn has none.
+
+    Worked out in three steps with the result of taking the converters one at a time. Who
+    a founder takes depends only on which schools are still maintained at its turn, and by
+    then every converter before it has converted, whatever its round gave; and founders
+    take no trust's place in the round. So the founders go first (`_founders`), then the
+    round is settled for the joiners not swept in, then the converters' trusts are founded
+    and their joins made, in the converters' order."""
     schools, p = model.schools, model.parameters.model.structure
     rng = model.streams.yearly("conversions", model.term)
     draw, route = rng.random(schools.n), rng.random(schools.n)
@@ -44,48 +55,65 @@ def convert_voluntarily(model: SchoolSystemModel, broker: Broker) -> None:
     brokering = BrokeringRound(broker, joining, exclude=np.full(len(joining), -1), rng=rng)
     founding_sizes = rng.integers(p.new_mat_founding_schools[0],
                                   p.new_mat_founding_schools[1] + 1, size=len(converting))
-    joining_position = np.cumsum(joins_mat) - 1
-    for index, school in enumerate(converting):
-        if schools.governance[school] != Governance.MAINTAINED:
-            continue  # already swept into a new MAT founded by a neighbour this year
-        if joins_mat[index]:
-            trust = brokering.decide(int(joining_position[index]))
-            if trust >= 0:
-                broker.join(int(school), trust, "converted")
-                continue
-        elif forms_mat[index]:
-            found_new_mat(model, broker, int(school), int(founding_sizes[index]))
+    founders = _founders(model, converting, forms_mat, founding_sizes)
+    swept = np.isin(converting, np.concatenate([[], *founders.values()]).astype(np.int64)) \
+        & ~np.isin(np.arange(len(converting)), list(founders))
+    taken_by = np.full(len(converting), -1, np.int64)
+    taken_by[joins_mat] = brokering.settle(skip=np.flatnonzero(swept[joins_mat]))
+    # In the converters' order: found each new trust, then make every join at once.
+    school_order, trust_order, reasons, single = [], [], [], []
+    for index in np.flatnonzero(~swept).tolist():
+        school = int(converting[index])
+        if index in founders:
+            trust = broker.create_trust(TrustKind.MULTI_ACADEMY_TRUST, hub_school=school)
+            members = founders[index].tolist()
+            school_order += members
+            trust_order += [trust] * len(members)
+            reasons += ["founded_mat"] * len(members)
+            single += [False] * len(members)
             continue
-        become_single_academy_trust(model, broker, int(school))
+        trust = int(taken_by[index])
+        joined = trust >= 0
+        if not joined:
+            trust = broker.create_trust(TrustKind.SINGLE_ACADEMY_TRUST, hub_school=school)
+        school_order.append(school)
+        trust_order.append(trust)
+        reasons.append("converted" if joined else "converted_single")
+        single.append(not joined)
+    broker.join(np.array(school_order, np.int64), np.array(trust_order, np.int64),
+                np.array(reasons, dtype=object), single=np.array(single, bool))
 
 
-def found_new_mat(model: SchoolSystemModel, broker: Broker, school: int, size: int) -> None:
-    """A converter founds a MAT of `size` with nearby good maintained schools of the same phase."""
+def _founders(model: SchoolSystemModel, converting: np.ndarray, forms_mat: np.ndarray,
+              founding_sizes: np.ndarray) -> dict[int, np.ndarray]:
+    """For each converter that founds a MAT at its turn (by its index among the
+    converters), the founding schools, itself first: up to `size - 1` of the nearest good
+    maintained schools of any phase within half the hub radius not under an order, as they
+    stand at its turn (every converter before it has converted; the schools taken by the
+    founders before it are gone). A founder taken by an earlier one founds nothing."""
     schools = model.schools
     radius_km = model.parameters.model.trusts.hub_radius_km / 2
-    point = (schools.x_km[school], schools.y_km[school])
-    nearby = np.sort(np.asarray(model.school_tree.query_ball_point(point, radius_km), np.int64))
-    near = np.hypot(schools.x_km[nearby] - point[0], schools.y_km[nearby] - point[1])
-    eligible = ((schools.governance[nearby] == Governance.MAINTAINED)
-                & (schools.grade[nearby] <= Grade.GOOD) & ~schools.under_academy_order[nearby]
-                & (near < radius_km) & (nearby != school))
-    partners, near = nearby[eligible], near[eligible]
-    partners = partners[np.argsort(near, kind="stable")][: size - 1]
-    founders = np.concatenate([[school], partners]).astype(np.int64)
-    trust = broker.create_trust(TrustKind.MULTI_ACADEMY_TRUST, hub_school=school)
-    for founder in founders:
-        broker.join(int(founder), trust, "founded_mat")
-
-
-def become_single_academy_trust(model: SchoolSystemModel, broker: Broker, school: int) -> None:
-    trust = broker.create_trust(TrustKind.SINGLE_ACADEMY_TRUST, hub_school=school)
-    broker.sizes[trust] = 1
-    model.network.set_trust(model.schools, school, trust)
-    model.schools.governance[school] = Governance.SINGLE_ACADEMY_TRUST
-    model.events.record_one("conversion", model.term, school=school, trust=trust,
-                            detail="converter")
-    model.events.record_one("join", model.term, school=school, trust=trust,
-                            detail="converted_single", old_trust=-1)
+    maintained = schools.governance == Governance.MAINTAINED
+    founders: dict[int, np.ndarray] = {}
+    converted_up_to = 0
+    for index in np.flatnonzero(forms_mat).tolist():
+        school = int(converting[index])
+        maintained[converting[converted_up_to:index]] = False
+        converted_up_to = index
+        if not maintained[school]:
+            continue  # already swept into a new MAT founded by a neighbour this year
+        point = (schools.x_km[school], schools.y_km[school])
+        nearby = np.sort(np.asarray(model.school_tree.query_ball_point(point, radius_km),
+                                    np.int64))
+        near = np.hypot(schools.x_km[nearby] - point[0], schools.y_km[nearby] - point[1])
+        eligible = (maintained[nearby] & (schools.grade[nearby] <= Grade.GOOD)
+                    & ~schools.under_academy_order[nearby] & (near < radius_km)
+                    & (nearby != school))
+        partners = nearby[eligible][np.argsort(near[eligible], kind="stable")]
+        founders[index] = np.concatenate([[school], partners[:founding_sizes[index] - 1]]) \
+            .astype(np.int64)
+        maintained[founders[index]] = False
+    return founders
 
 
 def single_academy_trusts_join(model: SchoolSystemModel, broker: Broker) -> None:
@@ -102,9 +130,11 @@ def single_academy_trusts_join(model: SchoolSystemModel, broker: Broker) -> None
     free = ~schools.awaiting_sponsor[members]
     asking, members = asking[free], members[free]
     brokering = BrokeringRound(broker, members, exclude=asking, rng=rng)
-    for position, target in brokering.accepted_in_turn():
-        broker.join(int(members[position]), target, "single_academy_trust_joined")
-        model.close_trust(int(asking[position]))
+    taken_by = brokering.settle()
+    joined = np.flatnonzero(taken_by >= 0)
+    broker.join(members[joined], taken_by[joined], "single_academy_trust_joined")
+    for trust in asking[joined].tolist():
+        model.close_trust(trust)
 
 
 def transfer_voluntarily(model: SchoolSystemModel, broker: Broker) -> None:
@@ -116,8 +146,9 @@ def transfer_voluntarily(model: SchoolSystemModel, broker: Broker) -> None:
                             & ~schools.awaiting_sponsor & (draw < rate))
     brokering = BrokeringRound(broker, movers, exclude=schools.trust[movers].astype(np.int64),
                                rng=rng)
-    for position, target in brokering.accepted_in_turn():
-        broker.join(int(movers[position]), target, "voluntary_transfer")
+    taken_by = brokering.settle()
+    moving = taken_by >= 0
+    broker.join(movers[moving], taken_by[moving], "voluntary_transfer")
 
 
 def merge_small_trusts(model: SchoolSystemModel, broker: Broker) -> None:
@@ -132,18 +163,41 @@ def merge_small_trusts(model: SchoolSystemModel, broker: Broker) -> None:
     first_school[schools.trust[in_trust[::-1]]] = in_trust[::-1]
     small = small[first_school[small] >= 0]
     pairs = broker.candidates(first_school[small], p.search_radius_km)
-    for position, trust in enumerate(small):
-        members = np.flatnonzero(schools.trust == trust)
+    # Mergers are agreed one after another, each on the trusts as the ones before left
+    # them (`trust_now`, `sizes`), and made in batches of joins: a batch is made before a
+    # merger that would move a school it already moves (a trust that took one in).
+    trust_now, sizes = schools.trust.copy(), broker.sizes.copy()
+    batch: list[tuple[np.ndarray, int]] = []
+    in_batch = np.zeros(schools.n, bool)
+    for position, trust in enumerate(small.tolist()):
+        members = np.flatnonzero(trust_now == trust)
         if len(members) == 0:
             continue
         candidates = pairs.trust[pairs.of(position)]
         larger = candidates[(candidates != trust) & trusts.active[candidates]
-                            & (broker.sizes[candidates] > len(members))]
+                            & (sizes[candidates] > len(members))]
         if len(larger) == 0:
             continue
-        for school in members:  # mergers are agreed whole, outside the growth cap
-            broker.join(int(school), int(larger[0]), "merger")
-        model.close_trust(int(trust))
+        if in_batch[members].any():
+            _merge(broker, batch)
+            batch, in_batch[:] = [], False
+        # Mergers are agreed whole, outside the growth cap.
+        target = int(larger[0])
+        batch.append((members, target))
+        in_batch[members] = True
+        trust_now[members] = target
+        sizes[target] += len(members)
+        sizes[trust] -= len(members)
+        model.close_trust(trust)
+    _merge(broker, batch)
+
+
+def _merge(broker: Broker, batch: list[tuple[np.ndarray, int]]) -> None:
+    """Join each merging trust's schools to the trust it merges into, in turn."""
+    if batch:
+        broker.join(np.concatenate([members for members, _ in batch]),
+                    np.concatenate([np.full(len(members), target) for members, target in batch]),
+                    "merger")
 
 
 def adapt_prescriptiveness(model: SchoolSystemModel, sizes: np.ndarray) -> None:

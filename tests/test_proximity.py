@@ -1,0 +1,112 @@
+"""The network's distance-decayed views, kept up to date as the structure changes
+(`sim.mechanics.proximity`), equal what building them from scratch gives, bit for bit; and
+a closed trust's hubs are dropped.
+
+The run is made to change a lot: many voluntary transfers, mergers, single-academy trusts
+joining MATs and conversions, under the combined policy (peer clusters and contracts too).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.mechanics.proximity import (
+    GroupDecay,
+    decay_from_scratch,
+    hub_decay_of,
+    nearest_hub_from_scratch,
+)
+from sim.network import same_mat
+from sim.state import TERMS_PER_YEAR
+from tests.conftest import GIAS_FIXTURE, make_model
+
+BUSY = ("scenario=national", "scenario.scale=0.1", "seed=5", "horizon_years=4",
+        "policy=combined", "model.structure.voluntary_transfer_rate=0.15",
+        "model.structure.small_mat_merger_rate=0.4",
+        "model.structure.single_academy_trust_joins_mat_rate=0.3",
+        "model.structure.conversion_rate_by_phase=[0.05,0.05,0.05,0.05]")
+
+
+def assert_same_matrix(kept, scratch, what: str) -> None:
+    assert kept.shape == scratch.shape, what
+    for part in ("indptr", "indices", "data"):
+        assert np.array_equal(getattr(kept, part), getattr(scratch, part)), f"{what}: {part}"
+
+
+def assert_views_as_from_scratch(model) -> None:
+    schools, trusts, hubs, network = model.schools, model.trusts, model.hubs, model.network
+    decay = model.parameters.model.capacity.distance_decay_km
+    x, y = schools.x_km, schools.y_km
+    assert_same_matrix(network.same_trust_decay,
+                       decay_from_scratch(same_mat(schools.trust, trusts), x, y, decay),
+                       f"same-trust matrix, term {model.term}")
+    assert_same_matrix(network.partner_decay,
+                       decay_from_scratch(network.cluster_of_school, x, y, decay),
+                       f"partner matrix, term {model.term}")
+    nearest = nearest_hub_from_scratch(schools.trust, hubs.trust, hubs.x_km, hubs.y_km, x, y)
+    assert np.array_equal(network.nearest_hub_km, nearest), f"nearest hub, term {model.term}"
+    assert np.array_equal(network.hub_decay, hub_decay_of(nearest, decay)), model.term
+
+
+@pytest.fixture(scope="module")
+def busy_run():
+    """A run full of structural change, checked against rebuilds after every term."""
+    model = make_model(*BUSY)
+    closed_at_start = int((~model.trusts.active).sum())
+    moves = 0
+    for _ in range(model.horizon_terms):
+        before = model.schools.trust.copy()
+        model.step()
+        moves += int((model.schools.trust != before).sum())
+        assert_views_as_from_scratch(model)
+    return model, closed_at_start, moves
+
+
+def test_the_kept_views_equal_a_rebuild_after_every_term(busy_run):
+    model, _, moves = busy_run
+    # The run did change a lot: many schools changed trust, clusters formed.
+    assert moves > 0.1 * model.schools.n
+    assert (model.network.cluster_of_school >= 0).any()
+    assert model.horizon_terms >= 4 * TERMS_PER_YEAR
+
+
+def test_a_closed_trusts_hubs_are_dropped(busy_run):
+    model, closed_at_start, _ = busy_run
+    trusts, hubs = model.trusts, model.hubs
+    assert (~trusts.active).sum() > closed_at_start + 10  # mergers and joins closed trusts
+    assert trusts.active[hubs.trust].all()
+    # Every open MAT keeps a hub.
+    mats = np.flatnonzero(trusts.active)
+    assert np.isin(mats, hubs.trust).all()
+
+
+def test_a_real_place_keeps_its_views_as_from_scratch():
+    """A real place is settled on copies of its schools and trusts: the views must follow
+    the model's arrays, not the ones the network was built with."""
+    model = make_model("population=gias", f"population.path={GIAS_FIXTURE}", "seed=2",
+                       "horizon_years=3", "model.structure.voluntary_transfer_rate=0.3")
+    moves = 0
+    for _ in range(model.horizon_terms):
+        before = model.schools.trust.copy()
+        model.step()
+        moves += int((model.schools.trust != before).sum())
+        assert_views_as_from_scratch(model)
+    assert moves > 0
+
+
+def test_an_update_rewrites_only_the_groups_that_changed():
+    rng = np.random.default_rng(3)
+    n = 400
+    x, y = rng.random(n) * 50, rng.random(n) * 50
+    group = np.where(rng.random(n) < 0.6, rng.integers(0, 30, n), -1)
+    kept = GroupDecay(x, y, 15.0)
+    for _ in range(20):
+        movers = rng.choice(n, 12, replace=False)
+        group = group.copy()
+        group[movers] = rng.integers(-1, 35, len(movers))  # into new groups, and out
+        before = kept.matrix
+        assert kept.update(group)
+        assert_same_matrix(kept.matrix, decay_from_scratch(group, x, y, 15.0), "update")
+        assert before is not kept.matrix  # replaced, never changed in place
+    assert not kept.update(group.copy())  # nothing moved: nothing to do
