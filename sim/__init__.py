@@ -10,7 +10,25 @@ Run it with `python -m sim` (see README.md); the model is `sim.model.SchoolSyste
 __version__ = "0.1.0"
 
 import os as _os
-from pathlib import Path as _Path
+import signal as _signal
+import sys as _sys
+
+
+def _interrupted_while_starting(signal_number: int, frame: object) -> None:
+    """Ctrl-C before the command has set its own handlers (`sim.errors`): nothing has been
+    written yet, so say so and stop, rather than print a traceback from the import."""
+    _os.write(2, b"sim: interrupted; nothing was written\n")
+    _os._exit(130)
+
+
+# `python -m sim` (or `-m sim.compare`, ...) imports this package first, with sys.argv[0]
+# "-m" until the command's module runs: a Ctrl-C while the libraries load then gets the
+# command's one line. Imported as a library (a notebook), the package leaves signals alone;
+# a Ctrl-C the shell told the command to ignore stays ignored.
+if _sys.argv[:1] == ["-m"] and _signal.getsignal(_signal.SIGINT) is _signal.default_int_handler:
+    _signal.signal(_signal.SIGINT, _interrupted_while_starting)
+
+from pathlib import Path as _Path  # noqa: E402 (after the handler: Ctrl-C from the start)
 
 # One thread per process for numpy's BLAS: the model's arrays are too small to gain from
 # threads, and idle BLAS threads spin, taking a core that a parallel sweep's other worker
