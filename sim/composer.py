@@ -11,7 +11,8 @@ that follow Hydra's own split of the overrides (`hydra._internal.defaults_list.O
   `hydra/launcher=...`) and every override of Hydra's own settings (`hydra.*`), which are
   the same for every job of a sweep but for a swept `hydra.*` value, are composed by Hydra
   itself, once for each distinct list of them (a sweep over five policies composes five
-  times); the result is kept pickled;
+  times); the result is kept pickled (or, should pickle refuse one of its classes, as it
+  is, deep-copied for each job);
 - each job then starts from a copy of that config (unpickled: a pickle round trip copies an
   OmegaConf tree several times faster than `copy.deepcopy`), has its overrides of values
   applied by Hydra's own function, in their order, and records its overrides and its

@@ -7,7 +7,7 @@
   the jobs' order, and stops the sweep when a job runs too long or a worker dies, leaving
   no worker behind;
 - through the command line: a worker killed outright stops the sweep with one line, and
-  what it staged is removed.
+  what it staged is removed; Ctrl-C while the workers plan writes nothing.
 
 That the launcher writes the same files as Hydra's joblib, Ray and submitit launchers is
 tests/test_launchers.py's; the checks before any job starts, tests/test_adversarial.py's.
@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from omegaconf import OmegaConf
@@ -174,3 +175,19 @@ def test_a_worker_killed_outright_stops_the_sweep_with_one_line(tmp_path):
     assert "Traceback" not in stderr
     assert not any(p.name.endswith(".staging") for p in sweep.iterdir())
     assert session_processes(process.pid) == []
+
+
+def test_ctrl_c_while_the_workers_plan_writes_nothing_and_leaves_no_process(tmp_path):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sim", "-m", "seed=range(2000)", "horizon_years=1",
+         "output.plots=false", "hydra.sweep.dir=sweep"], cwd=tmp_path, text=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=environment(),
+        start_new_session=True, preexec_fn=as_at_a_terminal)
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+    wait_for(lambda: children.exists() and children.read_text().split())  # planning
+    os.killpg(process.pid, signal.SIGINT)  # as a terminal sends Ctrl-C: to every process
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert stderr.strip().splitlines() == ["sim: interrupted; nothing was written"]
+    assert list(tmp_path.iterdir()) == []
+    wait_for(lambda: session_processes(process.pid) == [], timeout=30)
