@@ -4,8 +4,10 @@
     python benchmarks/sweep.py --smoke    # 4 runs, once
 
 Runs `python -m sim -m scenario=opportunity_area seed=range(100)` with the default local
-launcher (joblib, one worker per core), each repetition into a fresh sweep folder, and
-reports the wall time of the whole command and runs per second, two ways:
+launcher (sim's own: forked workers, one per core, that compose, check and run the jobs),
+each repetition into a fresh sweep folder, and reports the wall time of the whole command,
+the CPU time of all its processes (the sweep's and its workers': on a machine shared with
+other work the wall time varies more than the CPU time does) and runs per second, two ways:
 - as the experiment configs run sweeps (`output.plots=false output.progress=false`: the
   sweep's figures come from `python -m sim.compare`), which the target applies to;
 - with the single-run defaults, a summary figure drawn for every run.
@@ -24,14 +26,16 @@ from benchmarks.common import Measure, arguments, median, parse, report, run_mod
 RUNS = 100
 
 
-def sweep_once(runs: int, folder: Path, number: int, options: list[str]) -> float:
+def sweep_once(runs: int, folder: Path, number: int, options: list[str]) -> tuple[float, float]:
+    """The sweep's wall time and the CPU time of all its processes (s)."""
     sweep_dir = folder / f"sweep{number}"
-    wall = run_module("sim", ["-m", "scenario=opportunity_area", f"seed=range({runs})",
-                              f"hydra.sweep.dir={sweep_dir}", *options], cwd=folder).wall
+    run = run_module("sim", ["-m", "scenario=opportunity_area", f"seed=range({runs})",
+                             f"hydra.sweep.dir={sweep_dir}", *options], cwd=folder)
+    wall, cpu = run.wall, run.cpu
     done = list(sweep_dir.glob("*/summary.json"))
     if len(done) != runs:
         raise RuntimeError(f"the sweep finished {len(done)} of {runs} runs")
-    return wall
+    return wall, cpu
 
 
 def measure(smoke: bool, repetitions: int, warm_up: int) -> list[Measure]:
@@ -45,13 +49,18 @@ def measure(smoke: bool, repetitions: int, warm_up: int) -> list[Measure]:
             folder = Path(name)
             for number in range(warm_up):
                 sweep_once(runs, folder, number, options)
-            walls = []
+            walls, cpus = [], []
             for number in range(warm_up, warm_up + repetitions):
-                walls.append(sweep_once(runs, folder, number, options))
-                print(f"  sweep of {runs} runs ({described}): {walls[-1]:.1f} s", flush=True)
+                wall, cpu = sweep_once(runs, folder, number, options)
+                walls.append(wall)
+                cpus.append(cpu)
+                print(f"  sweep of {runs} runs ({described}): {wall:.1f} s, CPU {cpu:.1f} s",
+                      flush=True)
         measures += [
             Measure.of(f"sweep of {runs} Opportunity Area runs, {described}", walls, "s",
-                       target if runs == RUNS else None, "joblib launcher, all cores"),
+                       target if runs == RUNS else None, "sim's launcher, all cores"),
+            Measure.of(f"sweep CPU, all processes, {described}", cpus, "s", None,
+                       "the sweep's process and its workers"),
             Measure(f"sweep throughput, {described}", runs / median(walls), "runs/s", None,
                     "runs over the median wall time")]
     return measures

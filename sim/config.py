@@ -28,7 +28,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from sim import CONFIG_DIR
 from sim.errors import ConfigError, user_error_within
-from sim.folders import run_name, staging_folder
+from sim.folders import run_name, staging_log
 from sim.parameters import (
     check_parameters,
     check_value,
@@ -155,7 +155,7 @@ def load(cfg: DictConfig) -> RunConfig:
     from omegaconf import open_dict, read_write
     from omegaconf.errors import OmegaConfBaseException
 
-    job = cfg.copy()
+    job = _copy_without_hydra(cfg)
     if "hydra" in job:
         with read_write(job), open_dict(job):
             del job["hydra"]
@@ -170,6 +170,36 @@ def load(cfg: DictConfig) -> RunConfig:
     assert isinstance(run, RunConfig)
     check_parameters(run)
     return run
+
+
+def _copy(cfg: DictConfig) -> DictConfig:
+    """A copy of a config, through a pickle round trip: OmegaConf's own copy goes through
+    `copy.deepcopy`, several times slower, and a sweep loads each of its jobs' configs.
+    A config that cannot be pickled is copied by OmegaConf (in joblib's workers the classes
+    of Hydra's plugin settings are imported twice, and pickle refuses such a class)."""
+    import pickle
+
+    try:
+        return pickle.loads(pickle.dumps(cfg, protocol=pickle.HIGHEST_PROTOCOL))
+    except Exception:
+        return cfg.copy()
+
+
+def _copy_without_hydra(cfg: DictConfig) -> DictConfig:
+    """A copy of the config less Hydra's settings, which a run does not read: the node is
+    set aside while the rest is copied (OmegaConf keeps a config's children in the dict
+    `_content`), then put back in its place; about half the work of copying it all."""
+    content = cfg.__dict__.get("_content")
+    if not isinstance(content, dict) or "hydra" not in content:
+        return _copy(cfg)
+    order = list(content)
+    hydra = content.pop("hydra")
+    try:
+        return _copy(cfg)
+    finally:
+        content["hydra"] = hydra
+        for key in order[order.index("hydra") + 1:]:  # back in its place, as it was
+            content[key] = content.pop(key)
 
 
 def apply_sample(job: DictConfig) -> None:
@@ -257,7 +287,7 @@ def _staging_log(output_dir: str) -> str:
     from pathlib import Path
 
 
-    return str(staging_folder(Path(output_dir)) / "run.log")
+    return str(staging_log(Path(output_dir)))
 
 
 def _groups_help() -> str:

@@ -87,6 +87,11 @@ def staging_folder(final: Path) -> Path:
     return final.parent / f".{name}{suffix}"
 
 
+def staging_log(final: Path) -> Path:
+    """The run's log file, in its staging folder (configs/config.yaml's log handler)."""
+    return staging_folder(final) / "run.log"
+
+
 def check_name_lengths(folder: Path, key: str) -> None:
     """Refuse a folder with a name longer than the file system allows, naming it."""
     for part in Path(folder).parts:
@@ -235,6 +240,7 @@ def check_sweep_folder(folder: Path) -> None:
 
 
 STAGING_LOG = "${sim_staging_log:${hydra.runtime.output_dir}}"  # configs/config.yaml's log file
+RUN_NAME = "${sim_run_name:}"  # configs/config.yaml's hydra.sweep.subdir: the run's name
 OUR_SWEEPER = "hydra_plugins.sim_sweeper.sim_sweeper.SimSweeper"
 
 
@@ -278,6 +284,15 @@ def hold_running_lock(sweep: Path) -> None:
                          os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
     fcntl.flock(descriptor, fcntl.LOCK_SH)
     _running_locks.append(descriptor)
+
+
+def close_inherited_locks() -> None:
+    """In a worker forked from the sweep's process: close its copies of the running lock,
+    so that the lock ends with the sweep's own process (a flock lasts while any copy of
+    its descriptor is open)."""
+    while _running_locks:
+        with contextlib.suppress(OSError):
+            os.close(_running_locks.pop())
 
 
 def sweep_running(sweep: Path) -> bool:

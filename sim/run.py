@@ -38,7 +38,7 @@ from sim.schema import RunConfig
 from sim.standard_streams import guard_worker_streams
 
 if TYPE_CHECKING:
-    from sim.model import SimulationResult
+    from sim.model import SchoolSystemModel, SimulationResult
 
 log = logging.getLogger("sim")
 SWEEP_PROCESS = "SIM_SWEEP_PROCESS"  # the sweep's process id, set by the sweeper for its workers
@@ -50,14 +50,20 @@ _single_run_failure: list[Exception] = []
 _running: list[Path] = []  # the staging folder of the job running in this process, if any
 
 
-def simulate(run: RunConfig, progress: bool = False) -> SimulationResult:
-    """Build the model from a typed config and run it to the horizon."""
-    # Loaded here, not at the top: the one project import that waits (see the module's
-    # docstring and tests/test_architecture.py).
+def load_model() -> type[SchoolSystemModel]:
+    """The model's class, loaded (with Mesa, pandas and scipy) when first asked for.
+
+    Loaded here, not at the top: the one project import that waits (see the module's
+    docstring and tests/test_architecture.py). sim's launcher asks before it forks a
+    sweep's workers, so that they share the loaded model instead of each loading it."""
     with loading_libraries():
         from sim.model import SchoolSystemModel
+    return SchoolSystemModel
 
-    model = SchoolSystemModel(run)
+
+def simulate(run: RunConfig, progress: bool = False) -> SimulationResult:
+    """Build the model from a typed config and run it to the horizon."""
+    model = load_model()(run)
     model.run(progress=progress)
     return model.results()
 
@@ -103,6 +109,20 @@ def raise_failure_of_single_run() -> None:
 
 def _run_job(cfg: DictConfig) -> dict[str, Any]:
     final, multirun, named, overrides = _hydra_runtime()
+    return _run_in_folder(cfg, final, multirun, named, overrides)
+
+
+def run_planned_job(run: RunConfig, final: Path, overrides: list[str]) -> dict[str, Any]:
+    """Run a sweep's job that the sweep composed and checked before it started (sim's own
+    launcher, `sim.launcher`): the same as `run_job` does for a sweep's job, from its typed
+    config, without composing or loading it again."""
+    return _run_in_folder(run, final, True, False, overrides)
+
+
+def _run_in_folder(source: DictConfig | RunConfig, final: Path, multirun: bool, named: bool,
+                   overrides: list[str]) -> dict[str, Any]:
+    """Load the job's config (a composed one; a typed one is loaded already), check its
+    folder, simulate, write the files and place them."""
     # The run is written beside the folder Hydra made for it; its log is already there
     # (configs/config.yaml sends it to this same staging folder).
     staging = folders.staging_folder(final)
@@ -112,10 +132,10 @@ def _run_job(cfg: DictConfig) -> dict[str, Any]:
     final = folders.real_folder(final)  # a link to a folder: the run goes into its target
     _running[:] = [staging]
     try:
-        run = load(cfg)
+        run = source if isinstance(source, RunConfig) else load(source)
         config = to_dict(run)
         if multirun:
-            _stop_with_the_sweep()
+            stop_with_the_sweep()
             guard_worker_streams()  # a worker's log, on a pipe whose reader left, say
             if folders.complete(final) and folders.same_run(final, folders.run_key(config)):
                 log.info("already complete, skipped: %s", final)
@@ -189,7 +209,7 @@ def _record_failure(final: Path, overrides: list[str], error: BaseException) -> 
                            f"\n\n" + "".join(traceback.format_exception(error)))
 
 
-def _stop_with_the_sweep() -> None:
+def stop_with_the_sweep() -> None:
     """In a sweep's worker process: leave on SIGTERM, and die with the sweep.
 
     The sweep's own process decides when to stop (Ctrl-C reaches it, and it ends its

@@ -3,7 +3,9 @@
 Before any job starts (`plan_sweep`), every job's config is composed and checked as a
 single run's would be, and the folders are checked (`sim.folders`): a mistake in any job,
 an unsafe sweep folder, or two jobs that would share a folder stop the sweep with one
-line, and nothing is written. Then the plan is written, `<sweep>/plan.csv`:
+line, and nothing is written. Each job is composed once (`sim.composer`); with sim's own
+launcher its worker processes plan the jobs in parallel, and run them as planned
+(`PlannedJob`, `sim.launcher`). Then the plan is written, `<sweep>/plan.csv`:
 
 | column | holds |
 |---|---|
@@ -49,6 +51,7 @@ from sim.config import load, to_dict
 from sim.errors import UserError
 from sim.files import write_atomically, write_text
 from sim.population.gias import GiasPopulation, check_extract_and_areas
+from sim.schema import RunConfig
 
 
 class SweepFailedError(UserError):
@@ -58,12 +61,26 @@ class SweepFailedError(UserError):
 
 
 @dataclass
+class PlannedJob:
+    """A job as the sweep composed and checked it: what sim's own launcher (`sim.launcher`)
+    needs to run it in a worker process without composing it again."""
+
+    run: RunConfig
+    folder: Path  # hydra.runtime.output_dir: <sweep>/<subdir>, absolute, as Hydra sets it
+    overrides: list[str]  # hydra.overrides.task, named in the job's failure record
+    logging: dict[str, Any]  # hydra.job_logging, resolved (the worker names its own log)
+    verbose: Any  # hydra.verbose
+    environment: dict[str, str]  # hydra.job.env_set
+
+
+@dataclass
 class Plan:
     """A sweep's jobs: folder names, overrides and swept values, in launch order."""
 
     sweep: Path
     runs: list[str] = field(default_factory=list)
     overrides: list[list[str]] = field(default_factory=list)
+    jobs: list[PlannedJob] = field(default_factory=list)
 
     def swept_keys(self) -> list[str]:
         """Keys whose value differs between jobs, in the order of the overrides."""
@@ -84,35 +101,96 @@ class Plan:
         return rows
 
 
+# One job's plan: its folder within the sweep folder, and what a worker needs to run it.
+JobPlan = tuple[str, PlannedJob]
+# Plans every job elsewhere (sim's launcher: on its workers), each as `plan_job(number, job)`
+# would: a list in job order, None where planning the job failed.
+PlanAll = Callable[[Callable[[int, Sequence[str]], JobPlan], Sequence[Sequence[str]]],
+                   list[JobPlan | None]]
+
+
 def plan_sweep(sweep_config: DictConfig, jobs: Sequence[Sequence[str]],
-               compose_job: Callable[[list[str]], DictConfig]) -> Plan:
-    """Check every job and the folders; return the plan (nothing is written yet)."""
+               compose_job: Callable[[list[str]], DictConfig],
+               plan_all: PlanAll | None = None) -> Plan:
+    """Check every job and the folders; return the plan (nothing is written yet).
+
+    Each job is planned here, in order, or by `plan_all` (sim's launcher plans them on its
+    worker processes, in parallel); a job whose planning failed there is planned again
+    here, in order, so that the sweep stops with the very error the first mistaken job
+    gives (its causes kept, for `sim.explain`), as it would were every job planned here.
+    """
     if not jobs:
         raise UserError("the sweep has no runs: a value list, range() or glob() of the "
                         "command line gives no values")
     sweep = Path(os.path.abspath(str(sweep_config.hydra.sweep.dir)))
     folders.check_sweep_folder(sweep)
     read_plan(sweep)  # one the sweep could not merge with is refused now, not once started
+
+    def plan_job(number: int, job: Sequence[str], seen: dict[str, int] | None = None) -> JobPlan:
+        return _plan_job(sweep, compose_job, number, job, seen)
+
+    planned = plan_all(plan_job, jobs) if plan_all is not None else [None] * len(jobs)
     plan = Plan(sweep)
     seen: dict[str, int] = {}
     for number, job in enumerate(jobs):
-        job_config = compose_job(list(job))
-        with read_write(job_config), open_dict(job_config):  # as the launcher will set them
-            job_config.hydra.job.num = number
-            job_config.hydra.job.id = str(number)
-        run = load(job_config)  # the same checks as a single run: ranges, rules across keys
-        subdir = str(OmegaConf.select(job_config, "hydra.sweep.subdir"))
-        folders.check_subdir(subdir)
-        if subdir in seen:
-            raise UserError(f"jobs {seen[subdir]} and {number} of the sweep would share the "
-                            f"folder '{subdir}' ({' '.join(job)}): give each job its own "
-                            f"(the default hydra.sweep.subdir names each by its config)")
+        done = planned[number]
+        if done is None:
+            done = plan_job(number, job, seen)
+        else:  # checked elsewhere, but for what only the whole sweep shows
+            _check_shared(seen, done[0], number, job)
+        subdir, planned_job = done
         seen[subdir] = number
-        _check_job_folder(sweep / subdir, folders.run_key(to_dict(run)), job)
-        _check_data(run)
         plan.runs.append(subdir)
         plan.overrides.append(list(job))
+        plan.jobs.append(planned_job)
     return plan
+
+
+def _plan_job(sweep: Path, compose_job: Callable[[list[str]], DictConfig], number: int,
+              job: Sequence[str], seen: dict[str, int] | None) -> JobPlan:
+    """Compose and check one job (with `seen`, the folders of the jobs before it, also that
+    it has a folder of its own); its folder and what a worker needs to run it."""
+    job_config = compose_job(list(job))
+    with read_write(job_config), open_dict(job_config):  # as the launcher will set them
+        job_config.hydra.job.num = number
+        job_config.hydra.job.id = str(number)
+    run = load(job_config)  # the same checks as a single run: ranges, rules across keys
+    subdir = _subdir(job_config, run)
+    folders.check_subdir(subdir)
+    if seen is not None:
+        _check_shared(seen, subdir, number, job)
+    _check_job_folder(sweep / subdir, folders.run_key(to_dict(run)), job)
+    _check_data(run)
+    return subdir, _planned(job_config, run, sweep / subdir)
+
+
+def _check_shared(seen: dict[str, int], subdir: str, number: int, job: Sequence[str]) -> None:
+    if subdir in seen:
+        raise UserError(f"jobs {seen[subdir]} and {number} of the sweep would share the "
+                        f"folder '{subdir}' ({' '.join(job)}): give each job its own "
+                        f"(the default hydra.sweep.subdir names each by its config)")
+
+
+def _subdir(job_config: DictConfig, run: Any) -> str:
+    """The job's folder within the sweep folder: the default, its run's name, from the run
+    just loaded (resolving `${sim_run_name:}` would load the config again)."""
+    if job_config.hydra.sweep._get_node("subdir")._value() == folders.RUN_NAME:
+        return folders.run_name(to_dict(run))
+    return str(OmegaConf.select(job_config, "hydra.sweep.subdir"))
+
+
+def _planned(job_config: DictConfig, run: Any, folder: Path) -> PlannedJob:
+    """What a worker needs of the job's Hydra settings, resolved as Hydra's `run_job` would
+    resolve them, with the job's folder set."""
+    hydra = job_config.hydra
+    with read_write(hydra.runtime), open_dict(hydra.runtime):
+        hydra.runtime.output_dir = str(folder)
+    return PlannedJob(
+        run=run, folder=folder, overrides=list(OmegaConf.to_container(hydra.overrides.task)),
+        logging=OmegaConf.to_container(hydra.job_logging, resolve=True),  # type: ignore[arg-type]
+        verbose=OmegaConf.create(OmegaConf.to_container(hydra.verbose))  # detached
+        if OmegaConf.is_config(hydra.verbose) else hydra.verbose,
+        environment={str(k): str(v) for k, v in hydra.job.env_set.items()})
 
 
 def _check_job_folder(folder: Path, key: str, job: Sequence[str]) -> None:
@@ -141,12 +219,19 @@ def check_settings(sweep_config: DictConfig) -> None:
     if batch is not None and (not isinstance(batch, int) or batch < 1):
         raise UserError(f"hydra.sweeper.max_batch_size={batch} must be null (one batch) or a "
                         f"whole number of at least 1")
-    target = str(OmegaConf.select(hydra, "launcher._target_") or "")
+    target = str(OmegaConf.select(hydra, "launcher._target_") or "").lower()
     jobs = OmegaConf.select(hydra, "launcher.n_jobs")
-    if "joblib" in target.lower() and (not isinstance(jobs, int) or jobs == 0 or jobs < -64):
+    ours = "sim_launcher" in target
+    if ("joblib" in target or ours) and (not isinstance(jobs, int) or isinstance(jobs, bool)
+                                         or jobs == 0 or jobs < -64):
         raise UserError(f"hydra.launcher.n_jobs={jobs} must be a whole number of at least 1, "
                         f"or -1 for every core")
-    if "slurm" in target.lower() and shutil.which("sbatch") is None:
+    timeout = OmegaConf.select(hydra, "launcher.timeout")
+    if ours and timeout is not None and (not isinstance(timeout, int | float)
+                                         or isinstance(timeout, bool) or not timeout > 0):
+        raise UserError(f"hydra.launcher.timeout={timeout} must be null (no limit) or a "
+                        f"number of seconds above 0")
+    if "slurm" in target and shutil.which("sbatch") is None:
         raise UserError("SLURM is not available on this machine (no sbatch): run the sweep on "
                         "a SLURM login node, or here with hydra/launcher=submitit_local or "
                         "local")

@@ -36,7 +36,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                                                   "sim.population")),
     ("model", ("sim.model", "sim.metrics", "sim.at_rest")),
     ("runner", ("sim.schema", "sim.config", "sim.folders", "sim.outputs", "sim.plots", "sim.run",
-                "sim.sweeps")),
+                "sim.sweeps", "sim.composer", "sim.launcher")),
     ("commands", ("sim.__main__", "sim.cli", "sim.explain", "sim.docs", "sim.calibrate",
                   "sim.compare", "sim.sensitivity", "sim.scorecard", "sim.validate")),
 ]

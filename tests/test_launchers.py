@@ -1,10 +1,10 @@
 """The same tiny sweep through every launcher gives the same files, byte for byte.
 
-joblib (the default, `hydra/launcher=local`) runs on this machine's cores; Ray starts a
-local Ray instance (as it would join a cluster with `hydra.launcher.ray.init.address`);
-submitit's local executor runs each job as SLURM would, in a process of its own. The Ray
-and submitit launchers come with the `ray` and `slurm` extras, which `scripts/test`
-installs.
+sim's own launcher (the default, `hydra/launcher=local`) and Hydra's joblib launcher run on
+this machine's cores; Ray starts a local Ray instance (as it would join a cluster with
+`hydra.launcher.ray.init.address`); submitit's local executor runs each job as SLURM would,
+in a process of its own. The Ray and submitit launchers come with the `ray` and `slurm`
+extras, which `scripts/test` installs.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ SWEEP = ("-m", "seed=1,2", "policy=status_quo,mat_contracting", "horizon_years=1
          "output.root=out")
 LAUNCHERS = {
     "local": (),
+    "joblib": ("hydra/launcher=joblib",),
     "ray": ("hydra/launcher=ray", "+hydra.launcher.ray.init.num_cpus=2",
             "+hydra.launcher.ray.init.include_dashboard=false"),
     "submitit_local": ("hydra/launcher=submitit_local",),
@@ -35,8 +36,8 @@ def sweeps(tmp_path_factory):
     return folder / "out"
 
 
-@pytest.mark.parametrize("launcher", ["ray", "submitit_local"])
-def test_launcher_gives_the_same_runs_as_joblib(sweeps, launcher):
+@pytest.mark.parametrize("launcher", ["joblib", "ray", "submitit_local"])
+def test_launcher_gives_the_same_runs_as_sims_own(sweeps, launcher):
     reference = sorted(p for p in (sweeps / "local").iterdir() if (p / "summary.json").exists())
     other = sorted(p for p in (sweeps / launcher).iterdir() if (p / "summary.json").exists())
     assert len(reference) == 4
@@ -44,3 +45,5 @@ def test_launcher_gives_the_same_runs_as_joblib(sweeps, launcher):
     for mine, theirs in zip(other, reference, strict=True):
         for name in OUTPUT_FILES:
             assert (mine / name).read_bytes() == (theirs / name).read_bytes(), (mine, name)
+    plan = (sweeps / launcher / "plan.csv").read_bytes()
+    assert plan == (sweeps / "local" / "plan.csv").read_bytes()

@@ -133,16 +133,19 @@ def test_an_error_while_unwinding_from_ctrl_c_is_reported_as_the_interruption(mo
     assert capsys.readouterr().err.startswith("sim: interrupted; ")
 
 
-def test_a_sweeps_workers_start_with_ctrl_c_blocked(tmp_path):
-    """Ctrl-C reaches the sweep's process, which ends its workers: a worker still importing
-    would otherwise print a traceback of its own."""
+@pytest.mark.parametrize("launcher", ["local", "joblib"])
+def test_a_sweeps_workers_start_with_ctrl_c_blocked(tmp_path, launcher):
+    """Ctrl-C reaches the sweep's process, which ends its workers: a worker still starting
+    would otherwise print a traceback of its own. sim's own launcher forks its workers (any
+    child of the sweep's process is one); joblib's start as loky's processes."""
     import os
     import time
 
     process = subprocess.Popen(
         [PYTHON, "-m", "sim", "-m", "seed=0,1", "horizon_years=8", "output.plots=false",
-         "hydra.sweep.dir=sweep"], cwd=tmp_path, env=environment(),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+         "hydra.sweep.dir=sweep", f"hydra/launcher={launcher}"], cwd=tmp_path,
+        env=environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    marker = "popen_loky_posix" if launcher == "joblib" else ""
     try:
         workers: list[str] = []
         deadline = time.monotonic() + 60
@@ -151,7 +154,7 @@ def test_a_sweeps_workers_start_with_ctrl_c_blocked(tmp_path):
             children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
             for child in children.read_text().split() if children.exists() else []:
                 with contextlib.suppress(OSError):
-                    if "popen_loky_posix" in Path(f"/proc/{child}/cmdline").read_text():
+                    if marker in Path(f"/proc/{child}/cmdline").read_text():
                         workers.append(Path(f"/proc/{child}/status").read_text())
         assert workers, "no worker process was seen"
         for status in workers:

@@ -7,8 +7,8 @@
 The parameters and their ranges are in `configs/sensitivity_morris.yaml` (or `--config`).
 The command draws a sample with SALib (Morris elementary effects by default; Saltelli's
 scheme for Sobol indices with `--sobol`), writes it to `samples.csv`, and runs it as an
-ordinary sweep of `python -m sim` over `sensitivity.index`, so any launcher works (joblib on
-this machine by default; `--launcher ray` or `submitit_slurm` on a cluster) and an
+ordinary sweep of `python -m sim` over `sensitivity.index`, so any launcher works (sim's own
+on this machine by default; `--launcher ray` or `submitit_slurm` on a cluster) and an
 interrupted analysis resumes where it stopped. Every run uses the same seed (common random
 numbers). It then analyses each outcome and writes, into `--output` (by default
 `results/sensitivity/<method>`):

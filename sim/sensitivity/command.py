@@ -36,8 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=64,
                         help="Sobol base sample, a power of 2 (runs: samples x (parameters + 2))")
     parser.add_argument("--launcher", default="local",
-                        help="Hydra launcher: local (joblib), basic, ray, submitit_local, "
-                             "submitit_slurm")
+                        help="Hydra launcher: local (sim's own, on every core), joblib, "
+                             "basic, ray, submitit_local, submitit_slurm")
     parser.add_argument("--output", type=Path, help="folder for the sample, runs and results")
     parser.add_argument("--sample-seed", type=int, default=0, help="seed of the sample")
     refuse_bad_arguments(parser, "python -m sim.sensitivity")
