@@ -32,6 +32,7 @@ import contextlib
 import errno
 import gc
 import importlib
+import logging
 import os
 import platform
 import signal
@@ -205,15 +206,41 @@ def fail(message: str, status: int) -> NoReturn:
     sys.exit(status)
 
 
+# Whether the command owns its process (`python -m sim...`, through `run_command_module`),
+# rather than being called from other code (a test, a notebook).
+_command_owns_the_process = False
+
+
+def _stop(status: int) -> NoReturn:
+    """Exit with `status` after an interruption or SIGTERM, its line printed.
+
+    A command that owns its process leaves at once, its streams and logs flushed: once a
+    Ctrl-C has passed through code a C extension ran while it was being imported, CPython
+    notes an unhandled KeyboardInterrupt for good and, at the end of an ordinary exit,
+    kills the process with SIGINT itself, whatever status it was given (about one
+    interruption in ten while the libraries load, measured); and the exit handlers of a
+    library whose import was cut short can hang. Everything the command made was removed
+    while the error unwound (staging folders, a sweep's workers)."""
+    if not _command_owns_the_process:
+        sys.exit(status)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    logging.shutdown()
+    os._exit(status)
+
+
 def report(error: BaseException) -> NoReturn:
     """Print the one line for an error that reached the top, and exit with its status."""
     first = signals_received[0] if signals_received else None
     if isinstance(error, KeyboardInterrupt) or (first == signal.SIGINT
                                                 and not isinstance(error, Terminated)):
         print(f"{PREFIX}: interrupted; {interruption_note}", file=sys.stderr)
-        sys.exit(130)
+        _stop(130)
     if isinstance(error, Terminated) or first == signal.SIGTERM:
-        fail(f"terminated by SIGTERM; {interruption_note}", 143)
+        print(f"{PREFIX}: error: {one_line(f'terminated by SIGTERM; {interruption_note}')}",
+              file=sys.stderr)
+        _stop(143)
     if isinstance(error, Refused):
         error = error.error
     if isinstance(error, UserError):
@@ -248,6 +275,8 @@ def run_command_module(module: str) -> NoReturn:
     `sim.sensitivity`) as `run_command` does, loading the module only once the signal
     handlers are set: Ctrl-C or SIGTERM while Hydra, numpy and the model load gets the one
     line too."""
+    global _command_owns_the_process
+    _command_owns_the_process = True
     install_signal_handlers()
     try:
         with loading_libraries():
