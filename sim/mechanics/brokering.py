@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import compiled
 from sim.errors import ConfigError
 from sim.mechanics.proximity import pairs_within_groups
+from sim.mechanics.shortlist import shortlists
 from sim.scenario import scaled_region_km, schools_built
 from sim.state import NEVER, Governance, Grade, TrustKind, count_by_trust, trust_index
 
@@ -161,6 +163,8 @@ class Broker:
             distance, hub = self.tree.query(points, k=k,
                                             distance_upper_bound=np.nextafter(radius_km, np.inf))
             distance, hub = distance.reshape(len(schools), k), hub.reshape(len(schools), k)
+            if compiled.worth_compiling(model.schools.n):
+                return self._shortlists(distance, hub, exclude)
             found = hub < len(self.hub_rows)
             # Row by row, each school's hubs nearest first.
             position, hub, distance = np.nonzero(found)[0], hub[found], distance[found]
@@ -204,6 +208,18 @@ class Broker:
             position, trust, distance = position[order], trust[order], distance[order]
         start = np.searchsorted(position, np.arange(len(schools) + 1))
         return Candidates(position, trust, distance, start)
+
+    def _shortlists(self, distance: np.ndarray, hub: np.ndarray,
+                    exclude: np.ndarray | None) -> Candidates:
+        """`candidates` from the k-d tree's answer by the compiled `shortlists`."""
+        n_schools, size = distance.shape[0], distance.size
+        exclude = np.full(n_schools, -1, np.int64) if exclude is None \
+            else np.asarray(exclude, np.int64)
+        position, trust = np.empty(size, np.int64), np.empty(size, np.int64)
+        distance_km, start = np.empty(size), np.empty(n_schools + 1, np.int64)
+        count = shortlists(distance, hub, self.hub_trust, self.model.trusts.active, exclude,
+                           position, trust, distance_km, start)
+        return Candidates(position[:count], trust[:count], distance_km[:count], start)
 
     def place(self, schools: np.ndarray, trusts: np.ndarray) -> None:
         """Match maintained schools under an academy order with their sponsors: each opens
