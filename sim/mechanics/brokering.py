@@ -20,10 +20,11 @@ import numpy as np
 
 from sim import compiled
 from sim.errors import ConfigError
+from sim.mechanics import trust_counts
 from sim.mechanics.proximity import pairs_within_groups
 from sim.mechanics.shortlist import shortlists
 from sim.scenario import scaled_region_km, schools_built
-from sim.state import NEVER, Governance, Grade, TrustKind, count_by_trust, trust_index
+from sim.state import NEVER, Governance, Grade, TrustKind
 
 # scipy is loaded by the broker that uses it, not with the config (this module checks a
 # part of it), which `python -m sim --help` and a refused override read without it.
@@ -110,13 +111,7 @@ class Broker:
         schools, trusts, hubs = model.schools, model.trusts, model.hubs
         # A trust judges its capacity from what it knows: which members give support, and
         # which are graded below good (the schools "needing help", seed 004).
-        index = trust_index(schools.trust)
-        weak = schools.grade >= Grade.REQUIRES_IMPROVEMENT
-        self.givers = count_by_trust(schools.is_giver, index, trusts.n)
-        # A school placed with a sponsor and not yet open is already the sponsor's to help.
-        self.takers = count_by_trust(weak, index, trusts.n) + count_by_trust(
-            weak & schools.placed_with_sponsor, trust_index(schools.sponsor_trust), trusts.n)
-        self.sizes = count_by_trust(None, index, trusts.n)
+        self.givers, self.takers, self.sizes = trust_counts.count_members(schools, trusts.n)
         on_map = trusts.active[hubs.trust] & (trusts.kind[hubs.trust] == TrustKind.MULTI_ACADEMY_TRUST)
         self.hub_rows = np.flatnonzero(on_map)
         points = np.column_stack([hubs.x_km[self.hub_rows], hubs.y_km[self.hub_rows]])
@@ -276,34 +271,20 @@ class Broker:
         giver = schools_.is_giver[school] & into_mat
         ordered = schools_.academy_order_term[school].astype(np.int64)
         converting = schools_.governance[school] == _MAINTAINED
-        sizes_before = self.sizes.copy()
-        n_trusts = len(self.sizes)
-        leaving = old >= 0
-        left = old[leaving]
-        self.sizes -= np.bincount(left, minlength=n_trusts)
-        self.givers -= np.bincount(left, weights=giver[leaving], minlength=n_trusts)
-        self.takers -= np.bincount(left, weights=weak[leaving], minlength=n_trusts)
-        model.tallies.trust_moves_this_year += int(leaving.sum())
+        model.tallies.trust_moves_this_year += int(np.count_nonzero(old >= 0))
         schools_.trust[school] = trust
         schools_.governance[school] = np.where(single, Governance.SINGLE_ACADEMY_TRUST,
                                                _MULTI_ACADEMY_TRUST)
         schools_.awaiting_sponsor_since_term[school] = NEVER
-        self.sizes += np.bincount(trust, minlength=n_trusts)
-        self.givers += np.bincount(trust, weights=giver, minlength=n_trusts)
         schools_.academy_order_term[school] = NEVER  # an order ends when the school joins
         if placed:
             schools_.sponsor_trust[school] = -1
             schools_.opening_term[school] = NEVER
-        else:
-            self.takers += np.bincount(trust, weights=weak, minlength=n_trusts)
-            joins = model.trusts.joins_this_year
-            joins += np.bincount(trust[into_mat], minlength=len(joins)).astype(joins.dtype)
-        # Only a trust that may reach the size to open hubs during these joins is followed.
-        may_open = into_mat & (sizes_before[trust] + np.bincount(trust)[trust]
-                               >= self._new_hub_min_schools)
-        if may_open.any():
-            self._open_hubs(school[may_open], trust[may_open],
-                            _sizes_after_each(sizes_before, trust, old)[may_open])
+        opening, size = trust_counts.count_joins(
+            self, model.trusts.joins_this_year, old, trust, giver, weak, into_mat, placed,
+            self._new_hub_min_schools, compiled.worth_compiling(schools_.n))
+        if len(opening):
+            self._open_hubs(school[opening], trust[opening], size)
         # Each school's events in turn: its conversion if it was maintained, then its join.
         term = model.term
         was_ordered = ordered != NEVER
@@ -330,13 +311,10 @@ class Broker:
 
     def _open_hubs(self, school: np.ndarray, trust: np.ndarray, size: np.ndarray) -> None:
         """A MAT of `new_hub_min_schools` or more that takes a school far from all its hubs
-        opens one there; the schools are taken in turn, each with its trust's size then."""
+        opens one there; the schools are taken in turn, each with its trust's size then
+        (`new_hub_min_schools` or more for each)."""
         model = self.model
-        large = np.flatnonzero(size >= self._new_hub_min_schools)
-        if len(large) == 0:
-            return
         hubs, x, y = model.hubs, model.schools.x_km, model.schools.y_km
-        school, trust = school[large], trust[large]
         far_from = NEW_HUB_DISTANCE_SHARE * model.trusts.hub_radius_km[trust]
         # Far from every hub its trust had before these joins: only those can open one.
         involved = np.zeros(len(model.trusts.active), bool)
@@ -356,22 +334,3 @@ class Broker:
             if all(math.hypot(a - here[0], b - here[1]) > far_from[index] for a, b in own):
                 hubs.add(row, *here)
                 own.append(here)
-
-
-def _sizes_after_each(before: np.ndarray, trust: np.ndarray, old: np.ndarray) -> np.ndarray:
-    """The size of each join's trust just after it, the joins taken in turn: its size
-    before them all, plus the joins into it and less the schools that left it, up to and
-    including this one."""
-    steps = np.arange(len(trust))
-    leaving = old >= 0
-    rows = np.concatenate([trust, old[leaving]])
-    # A school leaves its old trust before it joins the new one.
-    order = np.lexsort((np.concatenate([2 * steps + 1, 2 * steps[leaving]]), rows))
-    change = np.concatenate([np.ones(len(trust)), -np.ones(int(leaving.sum()))])[order]
-    rows = rows[order]
-    running = np.cumsum(change)
-    first = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-    running -= np.repeat(running[first] - change[first], np.diff(np.r_[first, len(rows)]))
-    after = np.empty(len(rows))
-    after[order] = before[rows] + running
-    return after[:len(trust)]

@@ -316,34 +316,3 @@ def test_joining_many_at_once_is_joining_them_one_at_a_time():
               for model in (at_once, one_by_one)]
     assert events[0].equals(events[1]) and (events[0]["kind"] == "conversion").any()
 
-
-def test_the_compiled_round_and_its_twin_agree(monkeypatch):
-    """The compiled shortlists and walk (`sim.mechanics.shortlist`,
-    `sim.phases.structure.walk`) and their numpy twins give the same pairs, decisions and
-    refusals on the same round, with counts that close doors and schools that move."""
-    model = make_model("scenario=national", "scenario.scale=0.25", "seed=4")
-    schools, trusts = model.schools, model.trusts
-    trusts.growth_cap_per_year[:] = 2
-    broker = Broker(model)
-    asking = np.random.default_rng(1).permutation(schools.n)[:600]
-    exclude = schools.trust[asking].astype(np.int64)
-    moving = np.random.default_rng(2).random(len(asking)) < 0.5
-    skip = np.arange(0, len(asking), 9)
-    rounds = {}
-    for name, minimum_size in (("compiled", 0), ("numpy", sys.maxsize)):
-        monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
-        brokering = BrokeringRound(broker, asking, exclude=exclude,
-                                   rng=np.random.default_rng(5), moving=moving)
-        rounds[name] = (brokering.pairs, brokering.settle(skip=skip),
-                        brokering.refusal.copy(), brokering.logged_refusals(3))
-    (pairs, taken_by, refusal, logged), (twin_pairs, twin_taken_by, twin_refusal,
-                                         twin_logged) = rounds["compiled"], rounds["numpy"]
-    for part in ("position", "trust", "distance_km", "start"):
-        assert np.array_equal(getattr(pairs, part), getattr(twin_pairs, part)), part
-    assert np.array_equal(taken_by, twin_taken_by)
-    assert np.array_equal(refusal, twin_refusal)
-    for column, twin_column in zip(logged, twin_logged, strict=True):
-        assert np.array_equal(column, twin_column)
-    assert (taken_by[skip] == -1).all()
-    assert 50 < (taken_by >= 0).sum() < len(asking) - 50  # both outcomes occur
-    assert set(np.unique(refusal).tolist()) == {0, 1, 2, 3, 4}  # every rule refuses
