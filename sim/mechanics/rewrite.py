@@ -26,23 +26,40 @@ def fresh_pairs(members: np.ndarray, group: np.ndarray, moved: np.ndarray,
                 by_group: np.ndarray, group_start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The (row, column) pairs of two different schools of one touched group with at
     least one of them moved, by row then column; `members` are the touched groups'
-    members in school order."""
+    members in school order. A school that moved pairs with every other member of its
+    group, one that stayed with the members that moved in: those are listed first, by
+    group (in school order), so that a school that stayed reads only them."""
+    n_groups = len(group_start) - 1
+    moved_start = np.zeros(n_groups + 1, np.int64)
+    for g in range(n_groups):
+        moved_start[g + 1] = moved_start[g]
+        for k in range(group_start[g], group_start[g + 1]):
+            moved_start[g + 1] += moved[by_group[k]]
+    moved_by_group = np.empty(moved_start[n_groups], np.int64)
+    at = 0
+    for k in range(len(by_group)):
+        if moved[by_group[k]]:
+            moved_by_group[at] = by_group[k]
+            at += 1
     count = 0
     for row in members:
         g = group[row]
         if moved[row]:
             count += group_start[g + 1] - group_start[g] - 1
         else:
-            for k in range(group_start[g], group_start[g + 1]):
-                count += moved[by_group[k]]
+            count += moved_start[g + 1] - moved_start[g]
     rows, cols = np.empty(count, np.int64), np.empty(count, np.int64)
     at = 0
     for row in members:
         g = group[row]
-        for k in range(group_start[g], group_start[g + 1]):
-            column = by_group[k]
-            if column != row and (moved[row] or moved[column]):
-                rows[at], cols[at] = row, column
+        if moved[row]:
+            for k in range(group_start[g], group_start[g + 1]):
+                if by_group[k] != row:
+                    rows[at], cols[at] = row, by_group[k]
+                    at += 1
+        else:
+            for k in range(moved_start[g], moved_start[g + 1]):
+                rows[at], cols[at] = row, moved_by_group[k]
                 at += 1
     return rows, cols
 
@@ -58,17 +75,23 @@ def splice(old_start: np.ndarray, old_columns: np.ndarray, old_values: np.ndarra
     with a school that moved and the old entry otherwise (a school that stayed in its
     group has an old entry for each other member that stayed)."""
     fresh = 0
-    for row in range(len(rewritten)):
-        at = start[row]
-        if not rewritten[row]:
-            for old in range(old_start[row], old_start[row + 1]):
-                columns[at] = old_columns[old]
-                values[at] = old_values[old]
-                at += 1
+    # Rows not rewritten are copied a run of rows at a time (`copy_from`: the first row of
+    # the run under way), as one block.
+    copy_from = 0
+    n = len(rewritten)
+    for row in range(n + 1):
+        if row < n and not rewritten[row]:
             continue
+        if copy_from < row:
+            first, last = old_start[copy_from], old_start[row]
+            at = start[copy_from]
+            columns[at:at + last - first] = old_columns[first:last]
+            values[at:at + last - first] = old_values[first:last]
+        copy_from = row + 1
+        if row == n or group[row] < 0:
+            continue  # the end, or a school that left every group: an empty row
         g = group[row]
-        if g < 0:
-            continue  # left every group: an empty row
+        at = start[row]
         old = old_start[row]
         for k in range(group_start[g], group_start[g + 1]):
             column = by_group[k]
