@@ -285,29 +285,41 @@ class Broker:
             self._new_hub_min_schools, compiled.worth_compiling(schools_.n))
         if len(opening):
             self._open_hubs(school[opening], trust[opening], size)
-        # Each school's events in turn: its conversion if it was maintained, then its join.
-        term = model.term
-        was_ordered = ordered != NEVER
-        # A school's first event is at `first`; its join comes after its conversion.
-        joining = np.full(len(school), record)
-        per_school = converting.astype(np.int64) + joining
-        first = np.cumsum(per_school) - per_school
-        at = {"conversion": first[converting], "join": (first + converting)[joining]}
-        n_events = int(per_school.sum())
-        kind = np.empty(n_events, dtype=object)
-        columns = {"school": np.empty(n_events, np.int64), "trust": np.empty(n_events, np.int64),
-                   "old_trust": np.empty(n_events, np.int64), "detail": kind.copy(),
-                   "wait_terms": np.empty(n_events, np.int64)}
-        kind[at["conversion"]], kind[at["join"]] = "conversion", "join"
-        for name, conversion_value, join_value in (
-                ("school", school, school), ("trust", trust, trust), ("old_trust", -1, old),
-                ("detail", np.where(was_ordered, "sponsored", "converter"), reason),
-                ("wait_terms", np.where(was_ordered, term - ordered, -1),
-                 np.where(single, -1, np.where(since != NEVER, term - since, 0)))):
-            column = columns[name]
-            column[at["conversion"]] = np.broadcast_to(conversion_value, len(school))[converting]
-            column[at["join"]] = np.broadcast_to(join_value, len(school))[joining]
-        model.events.record(kind, term, **columns)
+        self._record_joins(school.copy(), trust.copy(), old, reason, since, ordered,
+                           converting, single, record)
+
+    def _record_joins(self, school: np.ndarray, trust: np.ndarray, old: np.ndarray,
+                      reason: str | np.ndarray, since: np.ndarray, ordered: np.ndarray,
+                      converting: np.ndarray, single: np.ndarray, record: bool) -> None:
+        """`join`'s events, school by school: its conversion if it was maintained, then its
+        join (if `record`)."""
+        model = self.model
+        term, n = model.term, len(school)
+        join_columns = {
+            "school": school, "trust": trust, "old_trust": old,
+            "detail": np.broadcast_to(np.asarray(reason, dtype=object), n),
+            "wait_terms": np.where(single, -1, np.where(since != NEVER, term - since, 0))}
+        converted = np.flatnonzero(converting)
+        if len(converted) == 0:  # academies moving: joins alone, if any
+            if record:
+                model.events.record("join", term, **join_columns)
+            return
+        was_ordered = ordered[converted] != NEVER
+        conversion_columns = {
+            "school": school[converted], "trust": trust[converted],
+            "old_trust": np.full(len(converted), -1),
+            "detail": np.where(was_ordered, "sponsored", "converter").astype(object),
+            "wait_terms": np.where(was_ordered, term - ordered[converted], -1)}
+        if not record:
+            model.events.record("conversion", term, **conversion_columns)
+            return
+        # A school's conversion comes just before its join.
+        order = np.argsort(np.concatenate([2 * converted, 2 * np.arange(n) + 1]), kind="stable")
+        kind = np.concatenate([np.full(len(converted), "conversion", dtype=object),
+                               np.full(n, "join", dtype=object)])[order]
+        model.events.record(kind, term, **{
+            name: np.concatenate([conversion_columns[name], join_columns[name]])[order]
+            for name in join_columns})
 
     def _open_hubs(self, school: np.ndarray, trust: np.ndarray, size: np.ndarray) -> None:
         """A MAT of `new_hub_min_schools` or more that takes a school far from all its hubs
@@ -327,10 +339,13 @@ class Broker:
         covered = np.zeros(len(school), bool)
         covered[which[near]] = True
         opened: dict[int, list[tuple[float, float]]] = {}
+        new_hubs: list[tuple[int, float, float]] = []
         for index in np.flatnonzero(~covered).tolist():
             member, row = int(school[index]), int(trust[index])
             here = (float(x[member]), float(y[member]))
             own = opened.setdefault(row, [])
             if all(math.hypot(a - here[0], b - here[1]) > far_from[index] for a, b in own):
-                hubs.add(row, *here)
+                new_hubs.append((row, *here))
                 own.append(here)
+        if new_hubs:
+            hubs.extend(*zip(*new_hubs, strict=True))  # in the order opened
