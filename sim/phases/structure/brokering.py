@@ -25,6 +25,9 @@ from sim.phases.structure.walk import static_refusals, walk
 from sim.state import Grade
 
 RULES = ("hub_distance", "growth_cap", "giver_taker_ratio", "risk_appetite")
+# A waiting school's outcome event, and its detail, by 2 x (taken) + (is an academy).
+_OUTCOMES = np.array(["orphan", "rebrokering_wait", "placement", "join"], dtype=object)
+_DETAILS = np.array([None, None, "sponsored", "rebrokered"], dtype=object)
 
 
 def _code(rule: str) -> int:
@@ -66,8 +69,8 @@ def _record_round(broker: Broker, brokering: BrokeringRound, waiting: np.ndarray
     position, refusing, code = brokering.logged_refusals(
         model.parameters.model.structure.candidates_logged)
     joined = taken_by >= 0
-    outcome = np.where(joined, np.where(academy, "join", "placement"),
-                       np.where(academy, "rebrokering_wait", "orphan")).astype(object)
+    # Each school's outcome event and its detail, by whether it was taken and is an academy.
+    case = 2 * joined + academy
     n_refused, n_schools = len(position), len(waiting)
     order = np.argsort(np.concatenate([2 * position, 2 * np.arange(n_schools) + 1]),
                        kind="stable")
@@ -77,7 +80,7 @@ def _record_round(broker: Broker, brokering: BrokeringRound, waiting: np.ndarray
         return np.concatenate([refusal_column, outcome_column])[order]
 
     model.events.record(
-        both(np.full(n_refused, "brokering_refusal", dtype=object), outcome), model.term,
+        both(np.full(n_refused, "brokering_refusal", dtype=object), _OUTCOMES[case]), model.term,
         school=both(waiting[position], waiting),
         trust=both(refusing, taken_by),
         rule=both(np.asarray(RULES, dtype=object)[code - 1],
@@ -85,9 +88,7 @@ def _record_round(broker: Broker, brokering: BrokeringRound, waiting: np.ndarray
         old_grade=both(grade[position], np.where(joined, -1, grade)),
         wait_terms=both(none, wait_terms),
         old_trust=both(none, np.where(joined & academy, old_trust, -1)),
-        detail=both(np.full(n_refused, None, dtype=object),
-                    np.where(joined, np.where(academy, "rebrokered", "sponsored"),
-                             None).astype(object)))
+        detail=both(np.full(n_refused, None, dtype=object), _DETAILS[case]))
 
 
 class BrokeringRound:
