@@ -9,6 +9,7 @@ these arrays (docs/ODD.md section 2).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from enum import IntEnum
 
@@ -338,6 +339,12 @@ class Hubs:
 
     def add(self, trust: int, x_km: float, y_km: float) -> None:
         append_row(self, ("trust", "x_km", "y_km"), {"trust": trust, "x_km": x_km, "y_km": y_km})
+
+    def extend(self, trust: Sequence[int], x_km: Sequence[float], y_km: Sequence[float]) -> None:
+        """Add several hubs, in order (as `add` one after another would)."""
+        self.trust = np.concatenate([self.trust, np.asarray(trust, self.trust.dtype)])
+        self.x_km = np.concatenate([self.x_km, np.asarray(x_km, self.x_km.dtype)])
+        self.y_km = np.concatenate([self.y_km, np.asarray(y_km, self.y_km.dtype)])
 
     def of_trust(self, trust: int) -> np.ndarray:
         return np.flatnonzero(self.trust == trust)

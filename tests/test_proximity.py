@@ -8,6 +8,8 @@ joining MATs and conversions, under the combined policy (peer clusters and contr
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -61,12 +63,15 @@ def run_checking_views(model) -> int:
     return moves
 
 
-@pytest.fixture(scope="module")
-def busy_run():
-    """A run full of structural change, checked against rebuilds after every term."""
-    model = make_model(*BUSY)
-    closed_at_start = int((~model.trusts.active).sum())
-    return model, closed_at_start, run_checking_views(model)
+@pytest.fixture(scope="module", params=[0, sys.maxsize], ids=["compiled", "numpy"])
+def busy_run(request):
+    """A run full of structural change, checked against rebuilds after every term: with
+    every array sent to the compiled kernels, and with none."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("sim.compiled.MIN_SIZE", request.param)
+        model = make_model(*BUSY)
+        closed_at_start = int((~model.trusts.active).sum())
+        return model, closed_at_start, run_checking_views(model)
 
 
 def test_the_kept_views_equal_a_rebuild_after_every_term(busy_run):
@@ -95,7 +100,10 @@ def test_a_real_place_keeps_its_views_as_from_scratch():
     assert run_checking_views(model) > 0
 
 
-def test_an_update_rewrites_only_the_groups_that_changed():
+@pytest.mark.parametrize("minimum_size", [0, sys.maxsize], ids=["compiled", "numpy"])
+def test_an_update_rewrites_only_the_groups_that_changed(monkeypatch, minimum_size):
+    """By the compiled rewrite (`sim.mechanics.rewrite`) and by its numpy twin."""
+    monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
     rng = np.random.default_rng(3)
     n = 400
     x, y = rng.random(n) * 50, rng.random(n) * 50

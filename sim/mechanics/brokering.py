@@ -18,10 +18,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import compiled
 from sim.errors import ConfigError
+from sim.mechanics import trust_counts
 from sim.mechanics.proximity import pairs_within_groups
+from sim.mechanics.shortlist import shortlists
 from sim.scenario import scaled_region_km, schools_built
-from sim.state import NEVER, Governance, Grade, TrustKind, count_by_trust, trust_index
+from sim.state import NEVER, Governance, Grade, TrustKind
 
 # scipy is loaded by the broker that uses it, not with the config (this module checks a
 # part of it), which `python -m sim --help` and a refused override read without it.
@@ -108,13 +111,7 @@ class Broker:
         schools, trusts, hubs = model.schools, model.trusts, model.hubs
         # A trust judges its capacity from what it knows: which members give support, and
         # which are graded below good (the schools "needing help", seed 004).
-        index = trust_index(schools.trust)
-        weak = schools.grade >= Grade.REQUIRES_IMPROVEMENT
-        self.givers = count_by_trust(schools.is_giver, index, trusts.n)
-        # A school placed with a sponsor and not yet open is already the sponsor's to help.
-        self.takers = count_by_trust(weak, index, trusts.n) + count_by_trust(
-            weak & schools.placed_with_sponsor, trust_index(schools.sponsor_trust), trusts.n)
-        self.sizes = count_by_trust(None, index, trusts.n)
+        self.givers, self.takers, self.sizes = trust_counts.count_members(schools, trusts.n)
         on_map = trusts.active[hubs.trust] & (trusts.kind[hubs.trust] == TrustKind.MULTI_ACADEMY_TRUST)
         self.hub_rows = np.flatnonzero(on_map)
         points = np.column_stack([hubs.x_km[self.hub_rows], hubs.y_km[self.hub_rows]])
@@ -161,6 +158,8 @@ class Broker:
             distance, hub = self.tree.query(points, k=k,
                                             distance_upper_bound=np.nextafter(radius_km, np.inf))
             distance, hub = distance.reshape(len(schools), k), hub.reshape(len(schools), k)
+            if compiled.worth_compiling(model.schools.n):
+                return self._shortlists(distance, hub, exclude)
             found = hub < len(self.hub_rows)
             # Row by row, each school's hubs nearest first.
             position, hub, distance = np.nonzero(found)[0], hub[found], distance[found]
@@ -204,6 +203,18 @@ class Broker:
             position, trust, distance = position[order], trust[order], distance[order]
         start = np.searchsorted(position, np.arange(len(schools) + 1))
         return Candidates(position, trust, distance, start)
+
+    def _shortlists(self, distance: np.ndarray, hub: np.ndarray,
+                    exclude: np.ndarray | None) -> Candidates:
+        """`candidates` from the k-d tree's answer by the compiled `shortlists`."""
+        n_schools, size = distance.shape[0], distance.size
+        exclude = np.full(n_schools, -1, np.int64) if exclude is None \
+            else np.asarray(exclude, np.int64)
+        position, trust = np.empty(size, np.int64), np.empty(size, np.int64)
+        distance_km, start = np.empty(size), np.empty(n_schools + 1, np.int64)
+        count = shortlists(distance, hub, self.hub_trust, self.model.trusts.active, exclude,
+                           position, trust, distance_km, start)
+        return Candidates(position[:count], trust[:count], distance_km[:count], start)
 
     def place(self, schools: np.ndarray, trusts: np.ndarray) -> None:
         """Match maintained schools under an academy order with their sponsors: each opens
@@ -260,67 +271,62 @@ class Broker:
         giver = schools_.is_giver[school] & into_mat
         ordered = schools_.academy_order_term[school].astype(np.int64)
         converting = schools_.governance[school] == _MAINTAINED
-        sizes_before = self.sizes.copy()
-        n_trusts = len(self.sizes)
-        leaving = old >= 0
-        left = old[leaving]
-        self.sizes -= np.bincount(left, minlength=n_trusts)
-        self.givers -= np.bincount(left, weights=giver[leaving], minlength=n_trusts)
-        self.takers -= np.bincount(left, weights=weak[leaving], minlength=n_trusts)
-        model.tallies.trust_moves_this_year += int(leaving.sum())
+        model.tallies.trust_moves_this_year += int(np.count_nonzero(old >= 0))
         schools_.trust[school] = trust
         schools_.governance[school] = np.where(single, Governance.SINGLE_ACADEMY_TRUST,
                                                _MULTI_ACADEMY_TRUST)
         schools_.awaiting_sponsor_since_term[school] = NEVER
-        self.sizes += np.bincount(trust, minlength=n_trusts)
-        self.givers += np.bincount(trust, weights=giver, minlength=n_trusts)
         schools_.academy_order_term[school] = NEVER  # an order ends when the school joins
         if placed:
             schools_.sponsor_trust[school] = -1
             schools_.opening_term[school] = NEVER
-        else:
-            self.takers += np.bincount(trust, weights=weak, minlength=n_trusts)
-            joins = model.trusts.joins_this_year
-            joins += np.bincount(trust[into_mat], minlength=len(joins)).astype(joins.dtype)
-        # Only a trust that may reach the size to open hubs during these joins is followed.
-        may_open = into_mat & (sizes_before[trust] + np.bincount(trust)[trust]
-                               >= self._new_hub_min_schools)
-        if may_open.any():
-            self._open_hubs(school[may_open], trust[may_open],
-                            _sizes_after_each(sizes_before, trust, old)[may_open])
-        # Each school's events in turn: its conversion if it was maintained, then its join.
-        term = model.term
-        was_ordered = ordered != NEVER
-        # A school's first event is at `first`; its join comes after its conversion.
-        joining = np.full(len(school), record)
-        per_school = converting.astype(np.int64) + joining
-        first = np.cumsum(per_school) - per_school
-        at = {"conversion": first[converting], "join": (first + converting)[joining]}
-        n_events = int(per_school.sum())
-        kind = np.empty(n_events, dtype=object)
-        columns = {"school": np.empty(n_events, np.int64), "trust": np.empty(n_events, np.int64),
-                   "old_trust": np.empty(n_events, np.int64), "detail": kind.copy(),
-                   "wait_terms": np.empty(n_events, np.int64)}
-        kind[at["conversion"]], kind[at["join"]] = "conversion", "join"
-        for name, conversion_value, join_value in (
-                ("school", school, school), ("trust", trust, trust), ("old_trust", -1, old),
-                ("detail", np.where(was_ordered, "sponsored", "converter"), reason),
-                ("wait_terms", np.where(was_ordered, term - ordered, -1),
-                 np.where(single, -1, np.where(since != NEVER, term - since, 0)))):
-            column = columns[name]
-            column[at["conversion"]] = np.broadcast_to(conversion_value, len(school))[converting]
-            column[at["join"]] = np.broadcast_to(join_value, len(school))[joining]
-        model.events.record(kind, term, **columns)
+        opening, size = trust_counts.count_joins(
+            self, model.trusts.joins_this_year, old, trust, giver, weak, into_mat, placed,
+            self._new_hub_min_schools, compiled.worth_compiling(schools_.n))
+        if len(opening):
+            self._open_hubs(school[opening], trust[opening], size)
+        self._record_joins(school.copy(), trust.copy(), old, reason, since, ordered,
+                           converting, single, record)
+
+    def _record_joins(self, school: np.ndarray, trust: np.ndarray, old: np.ndarray,
+                      reason: str | np.ndarray, since: np.ndarray, ordered: np.ndarray,
+                      converting: np.ndarray, single: np.ndarray, record: bool) -> None:
+        """`join`'s events, school by school: its conversion if it was maintained, then its
+        join (if `record`)."""
+        model = self.model
+        term, n = model.term, len(school)
+        join_columns = {
+            "school": school, "trust": trust, "old_trust": old,
+            "detail": np.broadcast_to(np.asarray(reason, dtype=object), n),
+            "wait_terms": np.where(single, -1, np.where(since != NEVER, term - since, 0))}
+        converted = np.flatnonzero(converting)
+        if len(converted) == 0:  # academies moving: joins alone, if any
+            if record:
+                model.events.record("join", term, **join_columns)
+            return
+        was_ordered = ordered[converted] != NEVER
+        conversion_columns = {
+            "school": school[converted], "trust": trust[converted],
+            "old_trust": np.full(len(converted), -1),
+            "detail": np.where(was_ordered, "sponsored", "converter").astype(object),
+            "wait_terms": np.where(was_ordered, term - ordered[converted], -1)}
+        if not record:
+            model.events.record("conversion", term, **conversion_columns)
+            return
+        # A school's conversion comes just before its join.
+        order = np.argsort(np.concatenate([2 * converted, 2 * np.arange(n) + 1]), kind="stable")
+        kind = np.concatenate([np.full(len(converted), "conversion", dtype=object),
+                               np.full(n, "join", dtype=object)])[order]
+        model.events.record(kind, term, **{
+            name: np.concatenate([conversion_columns[name], join_columns[name]])[order]
+            for name in join_columns})
 
     def _open_hubs(self, school: np.ndarray, trust: np.ndarray, size: np.ndarray) -> None:
         """A MAT of `new_hub_min_schools` or more that takes a school far from all its hubs
-        opens one there; the schools are taken in turn, each with its trust's size then."""
+        opens one there; the schools are taken in turn, each with its trust's size then
+        (`new_hub_min_schools` or more for each)."""
         model = self.model
-        large = np.flatnonzero(size >= self._new_hub_min_schools)
-        if len(large) == 0:
-            return
         hubs, x, y = model.hubs, model.schools.x_km, model.schools.y_km
-        school, trust = school[large], trust[large]
         far_from = NEW_HUB_DISTANCE_SHARE * model.trusts.hub_radius_km[trust]
         # Far from every hub its trust had before these joins: only those can open one.
         involved = np.zeros(len(model.trusts.active), bool)
@@ -333,29 +339,13 @@ class Broker:
         covered = np.zeros(len(school), bool)
         covered[which[near]] = True
         opened: dict[int, list[tuple[float, float]]] = {}
+        new_hubs: list[tuple[int, float, float]] = []
         for index in np.flatnonzero(~covered).tolist():
             member, row = int(school[index]), int(trust[index])
             here = (float(x[member]), float(y[member]))
             own = opened.setdefault(row, [])
             if all(math.hypot(a - here[0], b - here[1]) > far_from[index] for a, b in own):
-                hubs.add(row, *here)
+                new_hubs.append((row, *here))
                 own.append(here)
-
-
-def _sizes_after_each(before: np.ndarray, trust: np.ndarray, old: np.ndarray) -> np.ndarray:
-    """The size of each join's trust just after it, the joins taken in turn: its size
-    before them all, plus the joins into it and less the schools that left it, up to and
-    including this one."""
-    steps = np.arange(len(trust))
-    leaving = old >= 0
-    rows = np.concatenate([trust, old[leaving]])
-    # A school leaves its old trust before it joins the new one.
-    order = np.lexsort((np.concatenate([2 * steps + 1, 2 * steps[leaving]]), rows))
-    change = np.concatenate([np.ones(len(trust)), -np.ones(int(leaving.sum()))])[order]
-    rows = rows[order]
-    running = np.cumsum(change)
-    first = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-    running -= np.repeat(running[first] - change[first], np.diff(np.r_[first, len(rows)]))
-    after = np.empty(len(rows))
-    after[order] = before[rows] + running
-    return after[:len(trust)]
+        if new_hubs:
+            hubs.extend(*zip(*new_hubs, strict=True))  # in the order opened

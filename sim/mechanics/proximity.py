@@ -33,6 +33,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import compiled
+from sim.mechanics import rewrite
+
 # scipy.sparse is loaded where a matrix is made: the broker, which checks part of the config,
 # needs `pairs_within_groups` from here, and `python -m sim --help` reads the config without it.
 if TYPE_CHECKING:
@@ -119,6 +122,10 @@ class GroupDecay:
         is_touched[0] = False
         in_touched = is_touched[group + 1]
         members = np.flatnonzero(in_touched)
+        if compiled.worth_compiling(len(group)):
+            self.matrix = self._rewritten(group, moved, in_touched, members)
+            self.group = np.array(group, dtype=np.int64)
+            return True
         rows, cols = pairs_within_groups(members, group[members], members, group[members])
         off_diagonal = rows != cols
         rows, cols = rows[off_diagonal], cols[off_diagonal]
@@ -136,6 +143,38 @@ class GroupDecay:
                                    cols, values)
         self.group = np.array(group, dtype=np.int64)
         return True
+
+
+    def _rewritten(self, group: np.ndarray, moved: np.ndarray, in_touched: np.ndarray,
+                   members: np.ndarray) -> sparse.csr_matrix:
+        """`update`'s new matrix by the compiled passes of `sim.mechanics.rewrite`: the
+        same rows rewritten, to the same values, as the numpy way above."""
+        from scipy import sparse
+
+        old = self.matrix
+        n = len(group)
+        # The touched groups' members, grouped by group, in school order within each.
+        member_group = group[members]
+        by_group = members[np.argsort(member_group, kind="stable")]
+        group_size = np.bincount(member_group, minlength=int(group.max()) + 1)
+        group_start = np.zeros(len(group_size) + 1, np.int64)
+        np.cumsum(group_size, out=group_start[1:])
+        rows, cols = rewrite.fresh_pairs(members, group, moved, by_group, group_start)
+        fresh_values = _decay(self.x_km, self.y_km, rows, cols, self.decay_km)
+        # Each row's new length: every other member of its group where rewritten.
+        rewritten = in_touched | moved
+        length = np.diff(old.indptr)
+        length[rewritten] = 0
+        length[members] = group_size[member_group] - 1
+        start = np.zeros(n + 1, np.int64)
+        np.cumsum(length, out=start[1:])
+        nnz = int(start[-1])
+        index_type = np.int32 if nnz < np.iinfo(np.int32).max and n < np.iinfo(np.int32).max \
+            else np.int64
+        columns, values = np.empty(nnz, index_type), np.empty(nnz)
+        rewrite.splice(old.indptr, old.indices, old.data, rewritten, moved, group, by_group,
+                       group_start, fresh_values, start, columns, values)
+        return sparse.csr_matrix((values, columns, start.astype(index_type)), shape=(n, n))
 
 
 def _entries_of_rows(row_start: np.ndarray, rows: np.ndarray) -> np.ndarray:

@@ -7,7 +7,10 @@ difference comes from the parameter.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
+import pytest
 
 from sim.mechanics.brokering import Broker
 from sim.network import school_node, trust_node
@@ -50,7 +53,9 @@ def test_due_diligence_names_the_rule_that_refused():
     assert refusal.tolist() == ["hub_distance", "growth_cap", "giver_taker_ratio", "risk_appetite"]
 
 
-def test_candidates_are_each_trusts_nearest_hub_nearest_first():
+@pytest.mark.parametrize("minimum_size", [0, sys.maxsize], ids=["compiled", "numpy"])
+def test_candidates_are_each_trusts_nearest_hub_nearest_first(monkeypatch, minimum_size):
+    monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
     model = make_model("scenario=national", "scenario.scale=0.1", "seed=9")
     hubs, trusts, schools = model.hubs, model.trusts, model.schools
     # Two MATs with a hub on one spot: their tie goes by trust row.
@@ -176,10 +181,13 @@ def _broker_one_at_a_time(model, broker, schools, exclude, draws, logged):
     return taken_by, refusals, (givers, takers, sizes, joins)
 
 
-def test_a_brokering_round_gives_what_brokering_one_school_at_a_time_gives():
+@pytest.mark.parametrize("minimum_size", [0, sys.maxsize], ids=["compiled", "numpy"])
+def test_a_brokering_round_gives_what_brokering_one_school_at_a_time_gives(
+        monkeypatch, minimum_size):
     """The round settles rules for all pairs at once and re-judges only changed trusts; it
     must reach the decisions and refusals of the plain loop, joins changing counts as they
-    happen."""
+    happen: by the compiled walk and shortlists, and by their numpy twins."""
+    monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
     model = make_model("scenario=national", "scenario.scale=0.25", "seed=4")
     schools, trusts = model.schools, model.trusts
     trusts.growth_cap_per_year[:] = 1  # make the counts matter: joins close doors
@@ -307,3 +315,4 @@ def test_joining_many_at_once_is_joining_them_one_at_a_time():
     events = [model.events.to_frame(model.schools.urn, model.trusts.trust_id, 2019)
               for model in (at_once, one_by_one)]
     assert events[0].equals(events[1]) and (events[0]["kind"] == "conversion").any()
+

@@ -19,10 +19,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim import compiled
 from sim.mechanics.brokering import Broker
+from sim.phases.structure.walk import static_refusals, walk
 from sim.state import Grade
 
 RULES = ("hub_distance", "growth_cap", "giver_taker_ratio", "risk_appetite")
+# A waiting school's outcome event, and its detail, by 2 x (taken) + (is an academy).
+_OUTCOMES = np.array(["orphan", "rebrokering_wait", "placement", "join"], dtype=object)
+_DETAILS = np.array([None, None, "sponsored", "rebrokered"], dtype=object)
 
 
 def _code(rule: str) -> int:
@@ -64,8 +69,8 @@ def _record_round(broker: Broker, brokering: BrokeringRound, waiting: np.ndarray
     position, refusing, code = brokering.logged_refusals(
         model.parameters.model.structure.candidates_logged)
     joined = taken_by >= 0
-    outcome = np.where(joined, np.where(academy, "join", "placement"),
-                       np.where(academy, "rebrokering_wait", "orphan")).astype(object)
+    # Each school's outcome event and its detail, by whether it was taken and is an academy.
+    case = 2 * joined + academy
     n_refused, n_schools = len(position), len(waiting)
     order = np.argsort(np.concatenate([2 * position, 2 * np.arange(n_schools) + 1]),
                        kind="stable")
@@ -75,7 +80,7 @@ def _record_round(broker: Broker, brokering: BrokeringRound, waiting: np.ndarray
         return np.concatenate([refusal_column, outcome_column])[order]
 
     model.events.record(
-        both(np.full(n_refused, "brokering_refusal", dtype=object), outcome), model.term,
+        both(np.full(n_refused, "brokering_refusal", dtype=object), _OUTCOMES[case]), model.term,
         school=both(waiting[position], waiting),
         trust=both(refusing, taken_by),
         rule=both(np.asarray(RULES, dtype=object)[code - 1],
@@ -83,9 +88,7 @@ def _record_round(broker: Broker, brokering: BrokeringRound, waiting: np.ndarray
         old_grade=both(grade[position], np.where(joined, -1, grade)),
         wait_terms=both(none, wait_terms),
         old_trust=both(none, np.where(joined & academy, old_trust, -1)),
-        detail=both(np.full(n_refused, None, dtype=object),
-                    np.where(joined, np.where(academy, "rebrokered", "sponsored"),
-                             None).astype(object)))
+        detail=both(np.full(n_refused, None, dtype=object), _DETAILS[case]))
 
 
 class BrokeringRound:
@@ -104,9 +107,12 @@ class BrokeringRound:
     passes both, and its move changes the counts of the trust it joins and of the one it
     leaves, as `Broker.join` (or `Broker.place`) will when the caller applies the round.
 
-    Each change of a trust's standing is logged with the turn it takes effect from, so
-    that `refusal`, the rule each pair was refused on as judged when its school's turn came,
-    is rebuilt from the log in a few array operations when the round's events are written.
+    `refusal` is the rule each pair was refused on as judged when its school's turn came.
+    For England the walk is one compiled pass (`walk`) that judges each pair as it goes.
+    Its twin, for smaller places, walks plain lists and logs each change of a trust's
+    standing with the turn it takes effect from, and `refusal` is rebuilt from that log in
+    a few array operations when the round's events are written. A test runs both on the
+    same round.
     """
 
     def __init__(self, broker: Broker, schools: np.ndarray, *, exclude: np.ndarray,
@@ -139,9 +145,24 @@ class BrokeringRound:
         self.unwilling = in_reach & (draw > accept_probability)
         self.weak = grade >= Grade.REQUIRES_IMPROVEMENT
         self.initial_capped, self.initial_full_for_weak = self._standing()
-        # Options: pairs neither too far nor unwilling, by school, then best reputation
-        # (lowest mean grade), then pair order (nearest, then trust row). Reputations are
-        # fixed until the trusts update, after brokering.
+        self._school_weak = school_grade >= Grade.REQUIRES_IMPROVEMENT
+        moving = np.broadcast_to(moving, len(schools))
+        self._brings_giver = model.schools.is_giver[schools] & moving
+        self._leaves = np.where(moving, model.schools.trust[schools], -1)
+        # England's rounds are walked by a compiled kernel (`walk`), which judges every
+        # pair as it goes; the twin sorts each school's options and keeps a log of the
+        # standings that changed: trust, first position judged on the change, and the new
+        # standing.
+        self._compiled = compiled.worth_compiling(model.schools.n)
+        self._log: list[tuple[int, int, bool, bool]] = []
+        self._refusal: np.ndarray | None = None
+
+    def _options(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each school's options, the pairs neither too far nor unwilling, by school, then
+        best reputation (lowest mean grade), then pair order (nearest, then trust row):
+        their trusts, and where each school's start. Reputations are fixed until the
+        trusts update, after brokering."""
+        trusts, pairs = self.broker.model.trusts, self.pairs
         options = np.flatnonzero(~self.too_far & ~self.unwilling)
         # One sort on an integer key (school, rank of the trust's reputation); a stable sort
         # keeps pair order among equal reputations.
@@ -150,17 +171,9 @@ class BrokeringRound:
         reputation_rank[by_reputation] = np.cumsum(
             np.r_[0, np.diff(trusts.reputation[by_reputation]) != 0])
         options = options[np.argsort(pairs.position[options] * (trusts.n + 1)
-                                     + reputation_rank[trust[options]], kind="stable")]
-        self._option_trust = trust[options]
-        self._option_start = np.searchsorted(pairs.position[options],
-                                             np.arange(len(schools) + 1))
-        self._school_weak = school_grade >= Grade.REQUIRES_IMPROVEMENT
-        moving = np.broadcast_to(moving, len(schools))
-        self._brings_giver = model.schools.is_giver[schools] & moving
-        self._leaves = np.where(moving, model.schools.trust[schools], -1)
-        # The log of standings that changed: trust, first position judged on the change,
-        # and the new standing.
-        self._log: list[tuple[int, int, bool, bool]] = []
+                                     + reputation_rank[pairs.trust[options]], kind="stable")]
+        return pairs.trust[options], np.searchsorted(pairs.position[options],
+                                                     np.arange(len(self.schools) + 1))
 
     def _standing(self) -> tuple[np.ndarray, np.ndarray]:
         """Whether each trust is at its growth cap, and whether one more weak school would
@@ -175,9 +188,12 @@ class BrokeringRound:
     def settle(self, skip: np.ndarray | None = None) -> np.ndarray:
         """The trust that takes each school (-1 for none), the schools judged in turn; a
         school in `skip` has no turn. The caller then joins or places the schools taken."""
-        trusts, broker = self.broker.model.trusts, self.broker
         taken_by = np.full(len(self.schools), -1, np.int64)
-        turns = np.flatnonzero(np.diff(self._option_start))
+        if self._compiled:
+            return self._walk_compiled(taken_by, skip)
+        trusts, broker = self.broker.model.trusts, self.broker
+        option_trust, option_start = self._options()
+        turns = np.flatnonzero(np.diff(option_start))
         if skip is not None:
             turns = np.setdiff1d(turns, skip)
         if len(turns) == 0:
@@ -188,14 +204,14 @@ class BrokeringRound:
         named = np.unique(self.pairs.trust)
         leaves = np.searchsorted(named, self._leaves).clip(max=len(named) - 1)
         leaves = np.where(named[leaves] == self._leaves, leaves, -1).tolist()
-        option_trust = np.searchsorted(named, self._option_trust).tolist()
+        option_trust = np.searchsorted(named, option_trust).tolist()
         capped = self.initial_capped[named].tolist()
         full = self.initial_full_for_weak[named].tolist()
         joins, cap = trusts.joins_this_year[named].tolist(), \
             trusts.growth_cap_per_year[named].tolist()
         givers, takers = broker.givers[named].tolist(), broker.takers[named].tolist()
         threshold = trusts.giver_taker_threshold[named].tolist()
-        option_start = self._option_start.tolist()
+        option_start = option_start.tolist()
         weak_school, brings_giver = self._school_weak.tolist(), self._brings_giver.tolist()
         log, taken = [], {}
         for position in turns.tolist():
@@ -227,11 +243,30 @@ class BrokeringRound:
         self._log += [(int(named[trust]), *change) for trust, *change in log]
         return taken_by
 
+    def _walk_compiled(self, taken_by: np.ndarray, skip: np.ndarray | None) -> np.ndarray:
+        """`settle` by the compiled walk, which also keeps each pair's refusal."""
+        trusts, broker = self.broker.model.trusts, self.broker
+        n = trusts.n
+        has_turn = np.ones(len(self.schools), bool)
+        if skip is not None:
+            has_turn[skip] = False
+        self._refusal = np.empty(len(self.pairs.trust), np.int8)
+        walk(has_turn, self.pairs.start, self.pairs.trust,
+             static_refusals(self.too_far, self.unwilling), trusts.reputation[:n],
+             self._school_weak, self._brings_giver, self._leaves.astype(np.int64),
+             trusts.joins_this_year[:n].copy(), trusts.growth_cap_per_year[:n],
+             broker.givers[:n].copy(), broker.takers[:n].copy(),
+             trusts.giver_taker_threshold[:n], self.initial_capped.copy(),
+             self.initial_full_for_weak.copy(), taken_by, self._refusal)
+        return taken_by
+
     @property
     def refusal(self) -> np.ndarray:
         """For each pair, 0 where the trust accepts the school and otherwise 1 + the index
         in `RULES` of the first rule it refuses on, as judged when the school's turn came
         (or would have come, for a school with no turn)."""
+        if self._refusal is not None:
+            return self._refusal
         pairs = self.pairs
         capped = self.initial_capped[pairs.trust]
         full_for_weak = self.initial_full_for_weak[pairs.trust]

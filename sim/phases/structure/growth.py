@@ -96,15 +96,20 @@ def _founders(model: SchoolSystemModel, converting: np.ndarray, forms_mat: np.nd
     maintained = schools.governance == Governance.MAINTAINED
     founders: dict[int, np.ndarray] = {}
     converted_up_to = 0
-    for index in np.flatnonzero(forms_mat).tolist():
+    forming = np.flatnonzero(forms_mat)
+    # Every would-be founder's neighbourhood in one search (schools do not move); who of
+    # them is still free is judged in turn below.
+    neighbourhoods = model.school_tree.query_ball_point(
+        np.column_stack([schools.x_km[converting[forming]], schools.y_km[converting[forming]]]),
+        radius_km, return_sorted=True) if len(forming) else []
+    for index, neighbourhood in zip(forming.tolist(), neighbourhoods, strict=True):
         school = int(converting[index])
         maintained[converting[converted_up_to:index]] = False
         converted_up_to = index
         if not maintained[school]:
             continue  # already swept into a new MAT founded by a neighbour this year
         point = (schools.x_km[school], schools.y_km[school])
-        nearby = np.sort(np.asarray(model.school_tree.query_ball_point(point, radius_km),
-                                    np.int64))
+        nearby = np.asarray(neighbourhood, np.int64)
         near = np.hypot(schools.x_km[nearby] - point[0], schools.y_km[nearby] - point[1])
         eligible = (maintained[nearby] & (schools.grade[nearby] <= Grade.GOOD)
                     & ~schools.under_academy_order[nearby] & (near < radius_km)

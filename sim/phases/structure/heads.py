@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.state import Grade
+from sim.state import Grade, per_school, trust_index
 
 # A new head's capacity: never none at all, at most the scale's top (0-1; judgement).
 HEAD_CAPACITY_RANGE = (0.05, 1.0)
@@ -33,10 +33,11 @@ def replace_heads(model: SchoolSystemModel, year_start: int) -> None:
     rows = np.flatnonzero(replaced)
     if len(rows) == 0:
         return
-    pool = np.full(n, model.parameters.population.leadership_mean)
-    in_trust = schools.trust >= 0
-    pool[in_trust] += model.trusts.leadership_pool[schools.trust[in_trust]]
-    schools.leadership[rows] = np.clip(pool[rows] + p.new_head_sd * quality_draw[rows],
+    # The pool a new head comes from: the usual one, plus the trust's own (0 for a school
+    # in no trust: adding 0.0 leaves the usual pool as it is).
+    trust_pool = per_school(model.trusts.leadership_pool, trust_index(schools.trust[rows]))
+    pool = model.parameters.population.leadership_mean + trust_pool
+    schools.leadership[rows] = np.clip(pool + p.new_head_sd * quality_draw[rows],
                                      *HEAD_CAPACITY_RANGE)
     schools.head_tenure_terms[rows] = 0
     loss = model.parameters.model.diagnosis.accuracy_loss_new_head

@@ -1,0 +1,81 @@
+"""A brokering round's walk as one compiled pass (`sim.compiled`), for England's rounds.
+
+`BrokeringRound.settle` walks the waiting schools in turn in plain Python lists, and its
+`refusal` rebuilds from a log of changed standings the rule each (school, trust) pair was
+refused on. For England that walk is most of a round's cost: a few hundred schools and
+some thousands of pairs each term, every step a Python-level read or write. `walk` is the
+same walk compiled, and it judges each pair on the spot, when its school's turn comes, so
+that no log is kept; the decisions and refusals are those of the twin (a test runs both on
+the same round).
+
+A school's options are its pairs that neither `hub_distance` nor `risk_appetite` refuses
+(neither depends on counts); it goes to the accepting trust with the best reputation, the
+earliest pair among equals. The walk finds it by one scan of the school's pairs rather
+than by sorting the options: the first pair with the least reputation is the first option
+in the twin's order (reputation, then pair order) that passes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim import compiled
+
+# Refusal codes: 1 + the rule's index in `brokering.RULES` (0: accepted).
+HUB_DISTANCE, GROWTH_CAP, GIVER_TAKER_RATIO, RISK_APPETITE = 1, 2, 3, 4
+
+
+def static_refusals(too_far: np.ndarray, unwilling: np.ndarray) -> np.ndarray:
+    """Each pair's refusal on the rules that do not depend on counts (int8): hub distance
+    first, then risk appetite, 0 where neither refuses."""
+    code = np.where(unwilling, RISK_APPETITE, 0).astype(np.int8)
+    code[too_far] = HUB_DISTANCE
+    return code
+
+
+@compiled.kernel
+def walk(has_turn: np.ndarray, pair_start: np.ndarray, pair_trust: np.ndarray,
+         static_refusal: np.ndarray, reputation: np.ndarray, weak_school: np.ndarray,
+         brings_giver: np.ndarray, leaves: np.ndarray, joins: np.ndarray, cap: np.ndarray,
+         givers: np.ndarray, takers: np.ndarray, threshold: np.ndarray, capped: np.ndarray,
+         full_for_weak: np.ndarray, taken_by: np.ndarray, refusal: np.ndarray) -> None:
+    """Judge the schools in turn (position order): write each pair's `refusal` as judged
+    at its school's turn, and the trust that takes each school with a turn into `taken_by`
+    (left as is where none does). The per-trust counts and standings (`joins`, `givers`,
+    `takers`, `capped`, `full_for_weak`) are the round's own copies and change as schools
+    are taken: a move counts for the trust joined and the one left (`leaves`, -1 for
+    none), as `Broker.join` or `Broker.place` will count it."""
+    for position in range(len(has_turn)):
+        weak = weak_school[position]
+        chosen = -1
+        best = 0.0
+        for pair in range(pair_start[position], pair_start[position + 1]):
+            trust = pair_trust[pair]
+            code = static_refusal[pair]
+            if code != HUB_DISTANCE:
+                if capped[trust]:
+                    code = GROWTH_CAP
+                elif weak and full_for_weak[trust]:
+                    code = GIVER_TAKER_RATIO
+            refusal[pair] = code
+            # Strictly better only: among equal reputations the earliest pair wins.
+            if code == 0 and (chosen < 0 or reputation[trust] < best):
+                chosen, best = trust, reputation[trust]
+        if chosen < 0 or not has_turn[position]:
+            continue
+        taken_by[position] = chosen
+        giver = 1.0 if brings_giver[position] else 0.0
+        weak_count = 1.0 if weak else 0.0
+        old = leaves[position]
+        joins[chosen] += 1
+        takers[chosen] += weak_count
+        givers[chosen] += giver
+        if old >= 0:
+            takers[old] -= weak_count
+            givers[old] -= giver
+        # The standing of the two trusts the move touched, for the schools yet to come.
+        for changed in (chosen, old):
+            if changed >= 0:
+                capped[changed] = joins[changed] >= cap[changed]
+                full_for_weak[changed] = \
+                    givers[changed] / (takers[changed] + 1) < threshold[changed]

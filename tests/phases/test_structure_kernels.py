@@ -1,0 +1,90 @@
+"""The structure phase's compiled kernels (`sim.compiled`) and their numpy twins give the
+same results on the same inputs: a brokering round's shortlists and walk
+(`sim.mechanics.shortlist`, `sim.phases.structure.walk`) and the broker's per-trust counts
+(`sim.mechanics.trust_counts`). The rewrite of the network's matrices is checked in
+tests/test_proximity.py.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from sim.mechanics import trust_counts
+from sim.mechanics.brokering import Broker
+from sim.phases.structure.brokering import BrokeringRound
+from tests.conftest import make_model
+
+
+def test_the_compiled_round_and_its_twin_agree(monkeypatch):
+    """The compiled shortlists and walk (`sim.mechanics.shortlist`,
+    `sim.phases.structure.walk`) and their numpy twins give the same pairs, decisions and
+    refusals on the same round, with counts that close doors and schools that move."""
+    model = make_model("scenario=national", "scenario.scale=0.25", "seed=4")
+    schools, trusts = model.schools, model.trusts
+    trusts.growth_cap_per_year[:] = 2
+    broker = Broker(model)
+    asking = np.random.default_rng(1).permutation(schools.n)[:600]
+    exclude = schools.trust[asking].astype(np.int64)
+    moving = np.random.default_rng(2).random(len(asking)) < 0.5
+    skip = np.arange(0, len(asking), 9)
+    rounds = {}
+    for name, minimum_size in (("compiled", 0), ("numpy", sys.maxsize)):
+        monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+        brokering = BrokeringRound(broker, asking, exclude=exclude,
+                                   rng=np.random.default_rng(5), moving=moving)
+        rounds[name] = (brokering.pairs, brokering.settle(skip=skip),
+                        brokering.refusal.copy(), brokering.logged_refusals(3))
+    (pairs, taken_by, refusal, logged), (twin_pairs, twin_taken_by, twin_refusal,
+                                         twin_logged) = rounds["compiled"], rounds["numpy"]
+    for part in ("position", "trust", "distance_km", "start"):
+        assert np.array_equal(getattr(pairs, part), getattr(twin_pairs, part)), part
+    assert np.array_equal(taken_by, twin_taken_by)
+    assert np.array_equal(refusal, twin_refusal)
+    for column, twin_column in zip(logged, twin_logged, strict=True):
+        assert np.array_equal(column, twin_column)
+    assert (taken_by[skip] == -1).all()
+    assert 50 < (taken_by >= 0).sum() < len(asking) - 50  # both outcomes occur
+    assert set(np.unique(refusal).tolist()) == {0, 1, 2, 3, 4}  # every rule refuses
+
+
+
+def test_the_broker_counts_members_as_its_twin_does(monkeypatch):
+    model = make_model("scenario=national", "scenario.scale=0.25", "seed=4")
+    schools = model.schools
+    # Some weak schools placed with a sponsor: their sponsor counts them as takers.
+    ordered = np.flatnonzero(schools.trust < 0)[:40]
+    schools.sponsor_trust[ordered] = np.flatnonzero(model.trusts.active)[:40]
+    counted = {}
+    for name, minimum_size in (("compiled", 0), ("numpy", sys.maxsize)):
+        monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+        counted[name] = trust_counts.count_members(schools, model.trusts.n)
+    for kernel, twin in zip(counted["compiled"], counted["numpy"], strict=True):
+        assert np.array_equal(kernel, twin)
+    assert all(counts.sum() > 0 for counts in counted["compiled"])
+
+
+def test_the_broker_counts_joins_as_its_twin_does():
+    """Joins in turn, schools moving between trusts more than once across the batch (one
+    trust gains and loses members), into MATs and single-academy trusts, placed or not."""
+    model = make_model("scenario=national", "scenario.scale=0.25", "seed=4")
+    trusts = model.trusts
+    rng = np.random.default_rng(7)
+    busy = np.flatnonzero(trusts.active)[:6]
+    old = np.where(rng.random(300) < 0.7, rng.choice(busy, 300), -1).astype(np.int64)
+    trust = rng.choice(busy, 300).astype(np.int64)
+    giver, weak = rng.random(300) < 0.3, rng.random(300) < 0.4
+    into_mat = rng.random(300) < 0.9
+    for placed in (False, True):
+        results = []
+        for use_kernel in (True, False):
+            broker = Broker(model)
+            joins = trusts.joins_this_year.copy()
+            opening, size = trust_counts.count_joins(broker, joins, old, trust, giver & into_mat,
+                                                     weak & into_mat, into_mat, placed, 5,
+                                                     use_kernel)
+            results.append((opening, size, broker.givers, broker.takers, broker.sizes, joins))
+        for kernel, twin in zip(*results, strict=True):
+            assert np.array_equal(kernel, twin)
+        assert len(results[0][0]) > 0  # some trusts grew large enough to open hubs
