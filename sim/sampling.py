@@ -55,10 +55,11 @@ def binomial(rng: np.random.Generator, count: np.ndarray,
     return _invert(rng, count, probability, uniform, walk_compiled)
 
 
-def binomial_rows(rng: np.random.Generator, count: np.ndarray,
-                  probability: np.ndarray) -> np.ndarray:
+def binomial_rows(rng: np.random.Generator, count: np.ndarray, probability: np.ndarray,
+                  largest_count: np.ndarray | None = None) -> np.ndarray:
     """`binomial` of each row of a 2-d `count` in turn, at a probability per element or
-    per row (a column), as an int32 array of the same shape.
+    per row (a column), as an int32 array of the same shape. `largest_count`, each row's
+    largest count, may be given if known.
 
     For England's arrays all rows are drawn at once, from one call for the uniforms (the
     stream's values in the same order as row after row) and one compiled walk, unless a
@@ -67,18 +68,20 @@ def binomial_rows(rng: np.random.Generator, count: np.ndarray,
     """
     per_row = probability.shape[-1] == 1
     if compiled.worth_compiling(count.size) and count.shape[1] > 0:
-        largest_p = probability.max(axis=1)
-        if (largest_p < 1.0).all() and (
-                count.max(axis=1) * largest_p <= INVERSION_MAX_MEAN).all():
+        # Rows that share their probabilities (a view of one row) are checked once, and
+        # take its logarithm once.
+        shared = probability[:1] if probability.strides[0] == 0 else probability
+        largest_p = shared.max(axis=1)
+        if largest_count is None:
+            largest_count = count.max(axis=1)
+        if (largest_p < 1.0).all() and (largest_count * largest_p <= INVERSION_MAX_MEAN).all():
             uniform = rng.random(count.size).reshape(count.shape)
             result = np.zeros(count.shape, dtype=np.int32)
             # numpy's exp and log give each element the same value whatever the array's
-            # shape, so these are the values `binomial` computes row by row; rows that
-            # share their probabilities (a view of one row) take its logarithm once.
-            shared = probability[:1] if probability.strides[0] == 0 else probability
+            # shape, so these are the values `binomial` computes row by row.
             log_q = np.log(1.0 - shared)
             if per_row:
-                no_event = np.exp(np.arange(int(count.max()) + 1) * log_q)
+                no_event = np.exp(np.arange(int(largest_count.max()) + 1) * log_q)
                 return _walk_from_tables(result, uniform, count, no_event,
                                          probability[:, 0] / (1.0 - probability[:, 0]))
             # Large temporaries are reused: a fresh one costs its pages' faults each term.

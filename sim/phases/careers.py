@@ -34,6 +34,7 @@ import numpy as np
 
 from sim import compiled
 from sim.mechanics.rates import MAX_YEARLY_RATE, per_term
+from sim.phases import workforce_kernels
 from sim.sampling import binomial, binomial_rows
 from sim.state import TERMS_PER_YEAR, CareerStage, SchoolArrays
 
@@ -123,8 +124,9 @@ def split_experienced(schools: SchoolArrays, shares: np.ndarray,
 
 def draw_by_stage(rng: np.random.Generator, member_rng: np.random.Generator,
                   counts: np.ndarray, registered: np.ndarray, probability: np.ndarray,
-                  member_cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Events in each (stage, school) cell of `counts`, and which register members had one.
+                  member_cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Events in each (stage, school) cell of `counts`, and which register members had one;
+    the events are taken out of `counts`, and the members' out of `registered` (in place).
 
     `probability` is one per cell, or one per stage (a column). A cell's count includes
     `registered` members of the register, one at each of `member_cells` (flat indices into
@@ -133,39 +135,85 @@ def draw_by_stage(rng: np.random.Generator, member_rng: np.random.Generator,
     probability, from `member_rng`, since how many members there are depends on the
     policy (common random numbers: `rng` must draw the same number of values under every
     policy). The two add up to a Binomial(count, probability) draw, as if nobody were
-    registered. Returns the events by cell, whether each member had one, and the members'
-    events by cell (int64 from numpy, int32 from the kernels: the same numbers).
+    registered. Returns the events by cell (int64 from numpy where there are members,
+    int32 otherwise and from the kernels: the same numbers) and whether each member had one.
     """
+    if compiled.worth_compiling(counts.size):
+        unregistered = np.empty(counts.shape, np.int64)
+        largest = workforce_kernels.unregistered_counts(counts, registered, unregistered)
+        drawn = binomial_rows(rng, unregistered, probability, largest)
+        happened = np.empty(len(member_cells), dtype=bool)
+        workforce_kernels.take_events(
+            counts.reshape(-1), registered.reshape(-1), drawn.reshape(-1),
+            _member_uniforms(member_rng, len(member_cells)), member_cells,
+            _single_precision(probability, counts.shape), happened)
+        return drawn, happened
+    drawn, happened, of_members = _draw_with_numpy(rng, member_rng, counts, registered,
+                                                   probability, member_cells)
+    counts -= drawn
+    registered -= of_members
+    return drawn, happened
+
+
+def promote_by_stage(rng: np.random.Generator, member_rng: np.random.Generator,
+                     counts: np.ndarray, registered: np.ndarray, probability: np.ndarray,
+                     cells: np.ndarray) -> None:
+    """Teachers move up a stage, each (stage, school) cell's at its stage's `probability`
+    (one per stage below the top), in `counts` and on the register (`registered` by cell,
+    and each member's cell in `cells`), in place: `draw_by_stage` of every stage but the
+    top, with the movers added to the next stage at the same school.
+    """
+    schools = counts.shape[1]
+    per_stage = probability[:, np.newaxis]
+    top = (len(counts) - 1) * schools
+    if compiled.worth_compiling(counts.size):
+        unregistered = np.empty((len(counts) - 1, schools), np.int64)
+        largest = workforce_kernels.unregistered_counts(counts[:-1], registered[:-1],
+                                                        unregistered)
+        moving_up = binomial_rows(rng, unregistered, per_stage, largest)
+        below_top = int(np.count_nonzero(cells < top))
+        workforce_kernels.promote_events(
+            counts.reshape(-1), registered.reshape(-1), moving_up.reshape(-1),
+            _member_uniforms(member_rng, below_top), cells,
+            _single_precision(per_stage, moving_up.shape))
+        return
+    below_top = np.flatnonzero(cells < top)
+    moving_up, members, registered_moving_up = _draw_with_numpy(
+        rng, member_rng, counts[:-1], registered[:-1], per_stage, cells[below_top])
+    counts[:-1] -= moving_up
+    counts[1:] += moving_up
+    registered[:-1] -= registered_moving_up
+    registered[1:] += registered_moving_up
+    cells[below_top[members]] += schools  # the same school, the next stage
+
+
+def _draw_with_numpy(rng: np.random.Generator, member_rng: np.random.Generator,
+                     counts: np.ndarray, registered: np.ndarray, probability: np.ndarray,
+                     member_cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`draw_by_stage` for a small place, leaving `counts` and `registered` as they are:
+    the events by cell, whether each member had one, and the members' events by cell."""
     drawn = binomial_rows(rng, counts - registered, probability)
     if not len(member_cells):
         return drawn, np.zeros(0, dtype=bool), np.zeros_like(drawn)
-    # In single precision: half the memory traffic over a register of some 10^5 members,
-    # and probabilities to 7 digits.
-    uniform = member_rng.random(len(member_cells), dtype=np.float32)
-    flat_probability = np.broadcast_to(probability, counts.shape).astype(np.float32).ravel()
-    if compiled.worth_compiling(counts.size):
-        # Counted into `drawn` in place (int32 rather than int64, half the pages).
-        happened = np.empty(len(member_cells), dtype=bool)
-        of_members = np.zeros(counts.shape, dtype=np.int32)
-        _draw_members(uniform, member_cells, flat_probability, happened,
-                      of_members.reshape(-1), drawn.reshape(-1))
-        return drawn, happened, of_members
-    happened = uniform < flat_probability[member_cells]
+    uniform = _member_uniforms(member_rng, len(member_cells))
+    happened = uniform < _single_precision(probability, counts.shape)[member_cells]
     of_members = np.bincount(member_cells[happened], minlength=counts.size).reshape(counts.shape)
     return drawn + of_members, happened, of_members
 
 
-@compiled.kernel
-def _draw_members(uniform: np.ndarray, cells: np.ndarray, chance: np.ndarray,
-                  happened: np.ndarray, of_members: np.ndarray, events: np.ndarray) -> None:
-    """`draw_by_stage`'s members as one compiled pass: each member's uniform against its
-    cell's chance, counted by cell into `of_members` and `events` (numpy's gather,
-    compare, select, count and sum, fused)."""
-    for member in range(len(cells)):
-        hit = uniform[member] < chance[cells[member]]
-        happened[member] = hit
-        of_members[cells[member]] += hit
-        events[cells[member]] += hit
+def _single_precision(probability: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """A draw's probability of each cell (given per stage, per school or per cell), in
+    single precision as the members' uniforms are, flattened."""
+    return np.broadcast_to(probability, shape).astype(np.float32).ravel()
+
+
+def _member_uniforms(member_rng: np.random.Generator, members: int) -> np.ndarray:
+    """One uniform per register member, in single precision: half the memory traffic over
+    a register of some 10^5 members, and probabilities to 7 digits. None are drawn for
+    an empty register."""
+    if not members:
+        return np.zeros(0, dtype=np.float32)
+    return member_rng.random(members, dtype=np.float32)
 
 
 def place_movers(rng: np.random.Generator, movers: np.ndarray, member_cells: np.ndarray,

@@ -43,6 +43,7 @@ from sim.phases.careers import (
     draw_by_stage,
     place_movers,
     progression_per_term,
+    promote_by_stage,
     split_experienced,
     stage_counts,
     stationary_shares,
@@ -225,20 +226,16 @@ def run_term(model: SchoolSystemModel, rng: np.random.Generator | None = None) -
     leaving_probability = per_term(np.clip(yearly_leaving_rates(p)[:, np.newaxis] * leaving,
                                            0, MAX_YEARLY_RATE))
     registered = register.by_cell
-    leavers, members_leaving, registered_leavers = draw_by_stage(
+    leavers, members_leaving = draw_by_stage(
         rng, variable_rng, counts, registered, leaving_probability, register.cell)
-    counts -= leavers
-    registered -= registered_leavers
     # Experienced teachers who stay may move; registered ones keep their stage and cohort.
     first_experienced = CareerStage.POST_INDUCTION * n
     may_move = np.flatnonzero(~members_leaving & (register.cell >= first_experienced))
     move_cells = register.cell[may_move] - first_experienced
     moving_probability = per_term(np.clip(p.moving_rate * moving, 0, MAX_YEARLY_RATE))
-    movers, members_moving, registered_movers = draw_by_stage(
+    movers, members_moving = draw_by_stage(
         rng, variable_rng, counts[EXPERIENCED], registered[EXPERIENCED],
         np.broadcast_to(moving_probability, counts[EXPERIENCED].shape), move_cells)
-    counts[EXPERIENCED] -= movers
-    registered[EXPERIENCED] -= registered_movers
     write_stage_counts(schools, counts)  # the posts they left are open to recruitment
 
     filled, posts_for_movers = _recruit(model, movers.sum(axis=0), rng)
@@ -282,17 +279,8 @@ def _progress(counts: np.ndarray, register: Cohorts, progression: np.ndarray,
     over terms too: on average a teacher spends three terms in each early-career year,
     and the first-year leaving rate applies all year round.
     """
-    n = counts.shape[1]
-    below_top = np.flatnonzero(register.cell < CareerStage.NEAR_RETIREMENT * n)
-    registered = register.by_cell
-    moving_up, members, registered_moving_up = draw_by_stage(
-        rng, member_rng, counts[:-1], registered[:-1], progression[:-1, np.newaxis],
-        register.cell[below_top])
-    counts[:-1] -= moving_up
-    counts[1:] += moving_up
-    registered[:-1] -= registered_moving_up
-    registered[1:] += registered_moving_up
-    register.cell[below_top[members]] += n  # the same school, the next stage
+    promote_by_stage(rng, member_rng, counts, register.by_cell, progression[:-1],
+                     register.cell)
 
 
 def _recruit(model: SchoolSystemModel, movers: np.ndarray,

@@ -1,0 +1,85 @@
+"""The workforce phase's compiled kernels (`sim.phases.workforce_kernels`) and their numpy
+twins give the same numbers, bit for bit, on the same inputs.
+
+Each step of a term's teacher flows is run twice on copies of the same (stage, school)
+counts and register, once with every array sent to the kernels (`sim.compiled.MIN_SIZE`
+0) and once with none; the results, the arrays changed in place and the random streams
+after the step must agree. (tests/test_compiled.py compares whole runs the same way.)
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+from sim.phases import careers
+
+SCHOOLS = 3000
+STAGES = 5
+
+
+def place(seed: int) -> dict[str, Any]:
+    """Stage counts of a few thousand schools, some of whose teachers are registered."""
+    rng = np.random.default_rng(seed)
+    counts = rng.poisson([[3], [3], [6], [25], [5]], (STAGES, SCHOOLS)).astype(np.int32)
+    # Each cell's members: up to its count, most cells none.
+    registered = np.minimum(counts, rng.poisson(0.6, counts.shape)).astype(np.int64)
+    cells = np.repeat(np.arange(counts.size, dtype=np.int32), registered.ravel())
+    order = rng.permutation(len(cells))  # register order is entry order, not cell order
+    return {"counts": counts, "registered": registered, "cells": cells[order],
+            "rng": np.random.default_rng(seed + 100),
+            "member_rng": np.random.default_rng(seed + 200)}
+
+
+def twins(monkeypatch, step: Callable[[dict[str, Any]], Any],
+          seed: int) -> tuple[tuple[Any, dict[str, Any]], tuple[Any, dict[str, Any]]]:
+    """`step` run on the same place through the kernels and through numpy."""
+    runs = []
+    for minimum_size in (0, sys.maxsize):
+        monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+        state = copy.deepcopy(place(seed))
+        runs.append((step(state), state))
+    return runs[0], runs[1]
+
+
+def assert_same_state(compiled: dict[str, Any], numpy: dict[str, Any]) -> None:
+    for name in ("counts", "registered", "cells"):
+        assert np.array_equal(compiled[name], numpy[name]), name
+    for name in ("rng", "member_rng"):
+        assert compiled[name].random() == numpy[name].random(), name
+
+
+@pytest.mark.parametrize("probability", ["per cell", "per school"])
+def test_draw_by_stage_takes_the_same_events(monkeypatch, probability):
+    def leave(state: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+        counts, registered = state["counts"], state["registered"]
+        chance = np.random.default_rng(5).uniform(0.0, 0.6, counts.shape)
+        if probability == "per school":
+            counts, registered = counts[2:], registered[2:]
+            chance = np.broadcast_to(chance[0], counts.shape)
+        # Members in the drawn stages, as flat indices into them.
+        first = state["counts"].size - counts.size
+        member_cells = state["cells"][state["cells"] >= first] - first
+        return careers.draw_by_stage(state["rng"], state["member_rng"], counts, registered,
+                                     chance, member_cells)
+
+    (compiled, compiled_state), (numpy, numpy_state) = twins(monkeypatch, leave, seed=1)
+    assert np.array_equal(compiled[0], numpy[0]) and np.array_equal(compiled[1], numpy[1])
+    assert compiled[1].any() and compiled[0].sum() > compiled[1].sum() > 0
+    assert_same_state(compiled_state, numpy_state)
+
+
+def test_promote_by_stage_moves_the_same_teachers_up(monkeypatch):
+    def promote(state: dict[str, Any]) -> None:
+        careers.promote_by_stage(state["rng"], state["member_rng"], state["counts"],
+                                 state["registered"], np.array([1 / 3, 1 / 3, 1 / 9, 1 / 75]),
+                                 state["cells"])
+
+    (_, compiled_state), (_, numpy_state) = twins(monkeypatch, promote, seed=2)
+    assert not np.array_equal(compiled_state["cells"], place(2)["cells"])
+    assert_same_state(compiled_state, numpy_state)
