@@ -50,6 +50,7 @@ from sim.phases.careers import (
     write_stage_counts,
     yearly_leaving_rates,
 )
+from sim.phases.recruitment import recruit
 from sim.sampling import binomial
 from sim.state import (
     ENGLAND_FSM_MEAN,
@@ -238,7 +239,8 @@ def run_term(model: SchoolSystemModel, rng: np.random.Generator | None = None) -
         np.broadcast_to(moving_probability, counts[EXPERIENCED].shape), move_cells)
     write_stage_counts(schools, counts)  # the posts they left are open to recruitment
 
-    filled, posts_for_movers = _recruit(model, movers.sum(axis=0), rng)
+    movers_out = movers.sum(axis=0, dtype=np.int32)
+    filled, posts_for_movers = recruit(model, movers_out, rng)
     move_cells = move_cells[members_moving]
     placed, to_entrants, destination = place_movers(
         variable_rng, movers, move_cells, posts_for_movers, model.area_index, model.n_areas)
@@ -251,7 +253,7 @@ def run_term(model: SchoolSystemModel, rng: np.random.Generator | None = None) -
 
     schools.leavers = leavers.sum(axis=0, dtype=np.int32)
     schools.early_career_year1_leavers = leavers[CareerStage.EARLY_CAREER_YEAR1]
-    schools.movers = movers.sum(axis=0, dtype=np.int32)
+    schools.movers = movers_out
     schools.movers_in = placed.sum(axis=0, dtype=np.int32)
     schools.new_entrants = entrants.astype(np.int32)
     # Movers who found no post in their own local authority have left it: to the area they
@@ -281,46 +283,3 @@ def _progress(counts: np.ndarray, register: Cohorts, progression: np.ndarray,
     """
     promote_by_stage(rng, member_rng, counts, register.by_cell, progression[:-1],
                      register.cell)
-
-
-def _recruit(model: SchoolSystemModel, movers: np.ndarray,
-             rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Fill open posts from each local authority's applicants, by attractiveness.
-
-    Returns the posts each school filled, and how many of them went to movers (in each
-    authority at most its movers: `sim.phases.careers.place_movers` sees to it).
-    """
-    schools, p = model.schools, model.parameters.model.workforce
-    area = model.area_index
-    n_areas = model.n_areas
-    open_posts = np.maximum(schools.vacancies, 0)
-    open_in_area = np.bincount(area, weights=open_posts, minlength=n_areas)
-    movers_in_area = np.bincount(area, weights=movers, minlength=n_areas)
-    supply = model.parameters.scenario.teacher_supply
-    entrants_in_area = np.maximum(0.0, np.round(supply * open_in_area - movers_in_area))
-    applicants = movers_in_area + entrants_in_area
-
-    attractiveness = (
-        np.asarray(p.attractiveness_by_grade)[grade_index(schools.grade)]
-        * np.exp(-p.attractiveness_workload_elasticity * (schools.workload - 1.0)
-                 - p.attractiveness_disadvantage_elasticity * (schools.fsm_share - ENGLAND_FSM_MEAN))
-    )
-    filled = np.zeros(schools.n, dtype=np.int64)
-    remaining_applicants = applicants.copy()
-    for _ in range(2):  # a second round re-offers what the first left over
-        still_open = open_posts - filled
-        demand = np.bincount(area, weights=attractiveness * still_open, minlength=n_areas)
-        ratio = np.divide(remaining_applicants, demand, out=np.zeros(n_areas), where=demand > 0)
-        probability = np.clip(ratio[area] * attractiveness, 0, 1)
-        new = binomial(rng, still_open, probability)
-        filled += new
-        remaining_applicants = np.maximum(
-            0.0, remaining_applicants - np.bincount(area, weights=new, minlength=n_areas))
-
-    # Who filled the posts: movers first in proportion, then new entrants.
-    filled_in_area = np.bincount(area, weights=filled, minlength=n_areas)
-    mover_fraction = np.divide(np.minimum(movers_in_area, filled_in_area * movers_in_area
-                                          / np.maximum(applicants, 1)),
-                               np.maximum(filled_in_area, 1))
-    posts_for_movers = binomial(rng, filled, np.clip(mover_fraction[area], 0, 1))
-    return filled, posts_for_movers

@@ -24,10 +24,12 @@ def unregistered_counts(counts: np.ndarray, registered: np.ndarray,
     rows, schools = counts.shape
     largest = np.zeros(rows, np.int64)
     for row in range(rows):
+        top = 0  # in a register, not in memory: a store per element would chain them
         for school in range(schools):
             count = counts[row, school] - registered[row, school]
             unregistered[row, school] = count
-            largest[row] = max(largest[row], count)
+            top = max(top, count)
+        largest[row] = top
     return largest
 
 
@@ -44,13 +46,18 @@ def take_events(counts: np.ndarray, registered: np.ndarray, events: np.ndarray,
     single precision). Members' events are added to `events` and taken out of
     `registered`; then all events are taken out of `counts`.
     """
+    # Members' events are counted by cell first, then applied in one pass over the cells:
+    # members come in register order, their cells at random, and each scattered update
+    # costs a cache miss.
+    of_members = np.zeros(len(counts), np.int32)
     for member in range(len(member_cells)):
         cell = member_cells[member]
         hit = uniform[member] < chance[cell]
         happened[member] = hit
-        events[cell] += hit
-        registered[cell] -= hit
+        of_members[cell] += hit
     for cell in range(len(counts)):
+        events[cell] += of_members[cell]
+        registered[cell] -= of_members[cell]
         counts[cell] -= events[cell]
 
 
@@ -70,9 +77,7 @@ def promote_events(counts: np.ndarray, registered: np.ndarray, events: np.ndarra
     """
     below_top = len(events)
     schools = len(counts) - below_top
-    for cell in range(below_top):
-        counts[cell] -= events[cell]
-        counts[cell + schools] += events[cell]
+    of_members = np.zeros(below_top, np.int32)  # counted by cell first, as in take_events
     drawn = 0
     for member in range(len(cells)):
         cell = cells[member]
@@ -80,9 +85,81 @@ def promote_events(counts: np.ndarray, registered: np.ndarray, events: np.ndarra
             continue
         hit = uniform[drawn] < chance[cell]
         drawn += 1
-        if hit:
-            cells[member] = cell + schools
-            counts[cell] -= 1
-            counts[cell + schools] += 1
-            registered[cell] -= 1
-            registered[cell + schools] += 1
+        cells[member] = cell + hit * schools
+        of_members[cell] += hit
+    for cell in range(below_top):
+        moving_up = events[cell] + of_members[cell]
+        counts[cell] -= moving_up
+        counts[cell + schools] += moving_up
+        registered[cell] -= of_members[cell]
+        registered[cell + schools] += of_members[cell]
+
+
+@compiled.kernel
+def open_posts_by_area(establishment: np.ndarray, teachers: np.ndarray, movers: np.ndarray,
+                       area: np.ndarray, open_posts: np.ndarray, open_in_area: np.ndarray,
+                       movers_in_area: np.ndarray) -> None:
+    """Each school's open posts (its vacancies, if any), and the open posts and movers of
+    each local authority: the twin of `sim.phases.recruitment`'s `np.maximum` and
+    `np.bincount`s. Counts of people are whole numbers, so they are summed as integers
+    (exactly what numpy's sum of them as floats gives) and written as floats."""
+    open_total = np.zeros(len(open_in_area), np.int64)
+    movers_total = np.zeros(len(movers_in_area), np.int64)
+    for school in range(len(area)):
+        posts = max(establishment[school] - teachers[school], 0)
+        open_posts[school] = posts
+        open_total[area[school]] += posts
+        movers_total[area[school]] += movers[school]
+    open_in_area[:] = open_total
+    movers_in_area[:] = movers_total
+
+
+@compiled.kernel
+def offer_posts(area: np.ndarray, attractiveness: np.ndarray, open_posts: np.ndarray,
+                filled: np.ndarray, applicants: np.ndarray, still_open: np.ndarray,
+                probability: np.ndarray) -> None:
+    """One round of `sim.phases.recruitment.recruit`: each school's posts still open, and
+    the probability that each is filled, its authority's remaining `applicants` shared in
+    proportion to the schools' attractiveness times their open posts (the twin of its
+    numpy round before the draw).
+
+    The authority's sum of attractiveness times open posts is added up school by school
+    in the order numpy's `bincount` adds it (floating-point sums depend on the order),
+    with the running sum of the authority at hand kept out of memory while its schools
+    come one after another, as they do in a place's school order.
+    """
+    demand = np.zeros(len(applicants))
+    current = area[0] if len(area) else 0
+    running = 0.0
+    for school in range(len(area)):
+        posts = open_posts[school] - filled[school]
+        still_open[school] = posts
+        if area[school] != current:
+            demand[current] = running
+            current = area[school]
+            running = demand[current]
+        running += attractiveness[school] * posts
+    if len(area):
+        demand[current] = running
+    ratio = np.zeros(len(applicants))
+    for here in range(len(applicants)):
+        if demand[here] > 0:
+            ratio[here] = applicants[here] / demand[here]
+    for school in range(len(area)):
+        # np.clip(chance, 0, 1) without a branch (mispredicted: many are clipped); both
+        # leave a NaN as it is.
+        chance = ratio[area[school]] * attractiveness[school]
+        probability[school] = np.minimum(np.maximum(chance, 0.0), 1.0)
+
+
+@compiled.kernel
+def add_by_area(area: np.ndarray, new: np.ndarray, filled: np.ndarray,
+                new_in_area: np.ndarray) -> None:
+    """Add a round's filled posts to each school's, and count them by authority: the twin
+    of `filled += new` and `np.bincount(area, weights=new)` (whole numbers, summed as
+    integers)."""
+    total = np.zeros(len(new_in_area), np.int64)
+    for school in range(len(area)):
+        filled[school] += new[school]
+        total[area[school]] += new[school]
+    new_in_area[:] = total

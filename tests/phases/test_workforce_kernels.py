@@ -10,6 +10,7 @@ after the step must agree. (tests/test_compiled.py compares whole runs the same 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -17,7 +18,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from sim.phases import careers
+from sim.phases import careers, recruitment
+from tests.conftest import make_model
 
 SCHOOLS = 3000
 STAGES = 5
@@ -83,3 +85,32 @@ def test_promote_by_stage_moves_the_same_teachers_up(monkeypatch):
     (_, compiled_state), (_, numpy_state) = twins(monkeypatch, promote, seed=2)
     assert not np.array_equal(compiled_state["cells"], place(2)["cells"])
     assert_same_state(compiled_state, numpy_state)
+
+
+@pytest.fixture(scope="module")
+def opportunity_area():
+    model = make_model("scenario=opportunity_area", "seed=4", "horizon_years=1")
+    model.step()
+    return model
+
+
+@pytest.mark.parametrize("teacher_supply", [0.6, 1.6])
+def test_recruit_fills_the_same_posts(monkeypatch, opportunity_area, teacher_supply):
+    """Many posts open (some schools lose a third of their teachers), in a tight and a
+    loose labour market."""
+    model = copy.deepcopy(opportunity_area)
+    model.parameters = dataclasses.replace(model.parameters, scenario=dataclasses.replace(
+        model.parameters.scenario, teacher_supply=teacher_supply))
+    rng = np.random.default_rng(3)
+    model.schools.teachers = (model.schools.teachers
+                              * rng.uniform(0.66, 1.0, model.schools.n)).astype(np.int32)
+    movers = rng.poisson(1.0, model.schools.n).astype(np.int32)
+    runs = []
+    for minimum_size in (0, sys.maxsize):
+        monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+        stream = np.random.default_rng(11)
+        runs.append((*recruitment.recruit(model, movers, stream), stream.random()))
+    (filled, to_movers, after), (numpy_filled, numpy_to_movers, numpy_after) = runs
+    assert np.array_equal(filled, numpy_filled) and np.array_equal(to_movers, numpy_to_movers)
+    assert after == numpy_after
+    assert 0 < to_movers.sum() < filled.sum()
