@@ -86,7 +86,8 @@ def binomial_rows(rng: np.random.Generator, count: np.ndarray, probability: np.n
                                          probability[:, 0] / (1.0 - probability[:, 0]))
             # Large temporaries are reused: a fresh one costs its pages' faults each term.
             no_event = np.multiply(count, log_q, out=np.empty(count.shape))
-            _walk_each(result, uniform, count, np.exp(no_event, out=no_event), probability)
+            _walk_each(result, uniform, count, np.exp(no_event, out=no_event), probability,
+                       True)
             return result
     return np.stack([binomial(rng, row, float(p[0]) if per_row else p)
                      for row, p in zip(count, probability, strict=True)])
@@ -138,7 +139,7 @@ def _invert_compiled(rng: np.random.Generator, n: np.ndarray, p: np.ndarray, u: 
         no_event = np.log(1.0 - p)
         np.exp(np.multiply(n, no_event, out=no_event), out=no_event)
     if _walk_each(result[np.newaxis], u[np.newaxis], n[np.newaxis], no_event[np.newaxis],
-                  p[np.newaxis]):
+                  p[np.newaxis], False):
         large = np.flatnonzero(result < 0)
         result[large] = rng.binomial(n[large], p[large])
     return result
@@ -236,27 +237,62 @@ def _walk_from_tables(result: np.ndarray, u: np.ndarray, n: np.ndarray, no_event
 
 @compiled.kernel
 def _walk_each(result: np.ndarray, u: np.ndarray, n: np.ndarray, no_event: np.ndarray,
-               p: np.ndarray) -> int:
+               p: np.ndarray, checked: bool) -> int:
     """`_continue` for a probability per element of 2-d arrays, as a compiled loop (`p`
-    may be a view whose rows share one row's values). A certain event gives the count; an
-    element of large mean is left at -1 for numpy's sampler (as `_invert` leaves them out
-    of the inversion). Returns how many were left."""
+    may be a view whose rows share one row's values), into `result`, zeros. A certain
+    event gives the count; an element of large mean is left at -1 for numpy's sampler (as
+    `_invert` leaves them out of the inversion). Returns how many were left. If
+    `checked`, the caller has found neither (`binomial_rows`): the counts and
+    probabilities are then read only where a walk starts (memory traffic is most of the
+    time of the rest).
+
+    Which elements walk, and how far, is random: a branch on it is mispredicted about as
+    often as it is taken, at the cost of some twenty steps of arithmetic. So the walk goes
+    a step at a time over a list of the elements still walking, which each step rewrites
+    without a branch (an element is written at the list's end, which only moves on if it
+    walks on; `&` rather than `and`, which branches). Each element takes the same
+    steps, in the same order, as in `_continue`.
+    """
     large = 0
-    for line in range(n.shape[0]):
-        for row in range(n.shape[1]):
-            count, uniform, mass = n[line, row], u[line, row], no_event[line, row]
-            probability = p[line, row]
-            if probability >= 1.0:
-                result[line, row] = count
-            elif count * probability > INVERSION_MAX_MEAN:
-                result[line, row] = -1
-                large += 1
-            elif uniform > mass:
-                odds = probability / (1.0 - probability)
-                walked, events = mass, 0
-                while uniform > walked and count > events:
-                    events += 1
-                    mass = mass * ((count - (events - 1)) / events) * odds
-                    walked = walked + mass
+    lines, elements = n.shape
+    walking = np.empty(elements, np.int64)
+    mass_of, walked_of, odds_of = np.empty(elements), np.empty(elements), np.empty(elements)
+    for line in range(lines):
+        found = 0
+        if checked:
+            for row in range(elements):
+                walking[found] = row
+                found += u[line, row] > no_event[line, row]
+        else:
+            for row in range(elements):
+                count, probability = n[line, row], p[line, row]
+                certain = probability >= 1.0
+                too_large = (not certain) & (count * probability > INVERSION_MAX_MEAN)
+                result[line, row] = count if certain else (-1 if too_large else 0)
+                large += too_large
+                walking[found] = row
+                found += (not certain) & (not too_large) & (u[line, row] > no_event[line, row])
+        # The first step of each element that walks (it has X >= 1).
+        events, still = 1, 0
+        for index in range(found):
+            row = walking[index]
+            count, probability = n[line, row], p[line, row]
+            odds = probability / (1.0 - probability)
+            mass = no_event[line, row] * ((count - (events - 1)) / events) * odds
+            walked = no_event[line, row] + mass
+            result[line, row] = events
+            walking[still], mass_of[still], walked_of[still], odds_of[still] = (
+                row, mass, walked, odds)
+            still += (u[line, row] > walked) & (count > events)
+        while still:
+            events, found, still = events + 1, still, 0
+            for index in range(found):
+                row = walking[index]
+                count = n[line, row]
+                mass = mass_of[index] * ((count - (events - 1)) / events) * odds_of[index]
+                walked = walked_of[index] + mass
                 result[line, row] = events
+                walking[still], mass_of[still], walked_of[still], odds_of[still] = (
+                    row, mass, walked, odds_of[index])
+                still += (u[line, row] > walked) & (count > events)
     return large

@@ -139,7 +139,7 @@ def draw_by_stage(rng: np.random.Generator, member_rng: np.random.Generator,
     int32 otherwise and from the kernels: the same numbers) and whether each member had one.
     """
     if compiled.worth_compiling(counts.size):
-        unregistered = np.empty(counts.shape, np.int64)
+        unregistered = np.empty(counts.shape, np.int32)  # half the memory traffic of int64
         largest = workforce_kernels.unregistered_counts(counts, registered, unregistered)
         drawn = binomial_rows(rng, unregistered, probability, largest)
         happened = np.empty(len(member_cells), dtype=bool)
@@ -167,7 +167,7 @@ def promote_by_stage(rng: np.random.Generator, member_rng: np.random.Generator,
     per_stage = probability[:, np.newaxis]
     top = (len(counts) - 1) * schools
     if compiled.worth_compiling(counts.size):
-        unregistered = np.empty((len(counts) - 1, schools), np.int64)
+        unregistered = np.empty((len(counts) - 1, schools), np.int32)
         largest = workforce_kernels.unregistered_counts(counts[:-1], registered[:-1],
                                                         unregistered)
         moving_up = binomial_rows(rng, unregistered, per_stage, largest)
