@@ -235,9 +235,10 @@ def place_movers(rng: np.random.Generator, movers: np.ndarray, member_cells: np.
         placed = np.zeros(movers.shape, dtype=np.int64)
         to_entrants = np.zeros(n_schools, dtype=np.int64)
         member_destination = np.full(len(member_cells), -1, dtype=np.int64)
-        _place_movers(movers.reshape(-1), member_cells, rng.permutation(int(movers.sum())),
-                      posts_for_movers, area, n_areas, placed.reshape(-1), to_entrants,
-                      member_destination)
+        workforce_kernels.match_movers(
+            movers.reshape(-1), member_cells, rng.permutation(int(movers.sum())),
+            posts_for_movers, area, n_areas, placed.reshape(-1), to_entrants,
+            member_destination)
         return placed, to_entrants, member_destination
     unregistered = movers.ravel()
     if len(member_cells):
@@ -273,70 +274,6 @@ def place_movers(rng: np.random.Generator, movers: np.ndarray, member_cells: np.
     registered = placed_member >= 0
     member_destination[placed_member[registered]] = destination[registered]
     return placed, to_entrants, member_destination
-
-
-@compiled.kernel
-def _place_movers(movers: np.ndarray, member_cells: np.ndarray, shuffled: np.ndarray,
-                  posts_for_movers: np.ndarray, area: np.ndarray, n_areas: int,
-                  placed: np.ndarray, to_entrants: np.ndarray,
-                  member_destination: np.ndarray) -> None:
-    """`place_movers` as compiled loops: the same movers in the same random order, sorted
-    by area by counting (a stable sort, as numpy's), and the same posts in the same order,
-    without the arrays of one entry per mover and per post that numpy sorts."""
-    n_schools = len(area)
-    # Every mover's stage, area of origin and register entry (-1 if none): the
-    # unregistered first, cell by cell, then the members. Stage and school come from the
-    # loops, not from dividing each cell by the number of schools (a division is slow).
-    registered = np.zeros(len(movers), np.int64)
-    for cell in member_cells:
-        registered[cell] += 1
-    total = len(shuffled)
-    stage_of = np.empty(total, np.int64)
-    area_of = np.empty(total, np.int64)
-    member_of = np.full(total, -1, np.int64)
-    mover = 0
-    for stage in range(len(movers) // n_schools):
-        for school in range(n_schools):
-            cell = stage * n_schools + school
-            for _ in range(movers[cell] - registered[cell]):
-                stage_of[mover], area_of[mover] = stage, area[school]
-                mover += 1
-    for member in range(len(member_cells)):
-        stage, school = divmod(member_cells[member], n_schools)
-        stage_of[mover], area_of[mover], member_of[mover] = stage, area[school], member
-        mover += 1
-    # By area of origin, in the random order within each.
-    movers_in_area = np.zeros(n_areas, np.int64)
-    for mover in range(total):
-        movers_in_area[area_of[mover]] += 1
-    first_mover = np.cumsum(movers_in_area) - movers_in_area
-    next_slot = first_mover.copy()
-    sorted_stage = np.empty(total, np.int64)
-    sorted_member = np.empty(total, np.int64)
-    for mover in shuffled:
-        slot = next_slot[area_of[mover]]
-        next_slot[area_of[mover]] += 1
-        sorted_stage[slot], sorted_member[slot] = stage_of[mover], member_of[mover]
-    # Each area's posts, school by school, take its movers in that order.
-    schools_in_area = np.bincount(area, minlength=n_areas)
-    next_school = np.cumsum(schools_in_area) - schools_in_area
-    by_area = np.empty(n_schools, np.int64)
-    for school in range(n_schools):
-        by_area[next_school[area[school]]] = school
-        next_school[area[school]] += 1
-    posts_taken = np.zeros(n_areas, np.int64)
-    for school in by_area:
-        here = area[school]
-        for _ in range(posts_for_movers[school]):
-            rank = posts_taken[here]
-            posts_taken[here] += 1
-            if rank >= movers_in_area[here]:
-                to_entrants[school] += 1
-                continue
-            chosen = first_mover[here] + rank
-            placed[sorted_stage[chosen] * n_schools + school] += 1
-            if sorted_member[chosen] >= 0:
-                member_destination[sorted_member[chosen]] = school
 
 
 @dataclass
@@ -399,6 +336,26 @@ class Cohorts:
         self.leavers += np.bincount(self.cohort[gone], minlength=self.n_cohorts)
         kept = ~gone
         self.cell, self.cohort = self.cell[kept], self.cohort[kept]
+
+    def turn_over(self, gone: np.ndarray, cohort: int, new_by_school: np.ndarray) -> None:
+        """`remove` the members who are `gone`, then `enter` cohort `cohort`'s new members;
+        for a national register in one compiled pass, rather than numpy's passes of each
+        (a mask, two selections and two concatenations of the register)."""
+        if not compiled.worth_compiling(len(self.cell)):
+            self.remove(gone)
+            self.enter(cohort, new_by_school)
+            return
+        self.open(cohort)
+        size = len(self.cell) - int(np.count_nonzero(gone)) + int(new_by_school.sum())
+        # One spare element: the kernel writes each member where the next kept one goes.
+        cell, members_cohort = np.empty(size + 1, np.int32), np.empty(size + 1, np.int32)
+        workforce_kernels.turn_over_register(
+            self.cell, self.cohort, gone, new_by_school,
+            CareerStage.EARLY_CAREER_YEAR1 * self.n_schools, cohort, cell, members_cohort,
+            self.leavers)
+        self.cell, self.cohort = cell[:size], members_cohort[:size]
+        self.by_cell[CareerStage.EARLY_CAREER_YEAR1] += new_by_school
+        self.entrants[cohort] += size - (len(gone) - int(np.count_nonzero(gone)))
 
     def record_year(self, year: int) -> None:
         """Count each cohort's members still teaching at the end of run year `year` (from 0)."""

@@ -269,8 +269,7 @@ def run_term(model: SchoolSystemModel, rng: np.random.Generator | None = None) -
             movers.shape)
         gone = members_leaving.copy()
         gone[moved[~found_post]] = True
-        cohorts.remove(gone)
-        cohorts.enter(model.term // TERMS_PER_YEAR, new_early_career)
+        cohorts.turn_over(gone, model.term // TERMS_PER_YEAR, new_early_career)
 
 
 def _progress(counts: np.ndarray, register: Cohorts, progression: np.ndarray,

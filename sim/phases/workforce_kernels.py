@@ -163,3 +163,95 @@ def add_by_area(area: np.ndarray, new: np.ndarray, filled: np.ndarray,
         filled[school] += new[school]
         total[area[school]] += new[school]
     new_in_area[:] = total
+
+
+@compiled.kernel
+def match_movers(movers: np.ndarray, member_cells: np.ndarray, shuffled: np.ndarray,
+                  posts_for_movers: np.ndarray, area: np.ndarray, n_areas: int,
+                  placed: np.ndarray, to_entrants: np.ndarray,
+                  member_destination: np.ndarray) -> None:
+    """`sim.phases.careers.place_movers` as compiled loops (the twin of its numpy code):
+    the same movers in the same random order, sorted by area by counting (a stable sort,
+    as numpy's), and the same posts in the same order, without the arrays of one entry
+    per mover and per post that numpy sorts."""
+    n_schools = len(area)
+    # Every mover's stage, area of origin and register entry (-1 if none): the
+    # unregistered first, cell by cell, then the members. Stage and school come from the
+    # loops, not from dividing each cell by the number of schools (a division is slow).
+    registered = np.zeros(len(movers), np.int64)
+    for cell in member_cells:
+        registered[cell] += 1
+    total = len(shuffled)
+    stage_of = np.empty(total, np.int64)
+    area_of = np.empty(total, np.int64)
+    member_of = np.full(total, -1, np.int64)
+    mover = 0
+    for stage in range(len(movers) // n_schools):
+        for school in range(n_schools):
+            cell = stage * n_schools + school
+            for _ in range(movers[cell] - registered[cell]):
+                stage_of[mover], area_of[mover] = stage, area[school]
+                mover += 1
+    for member in range(len(member_cells)):
+        stage, school = divmod(member_cells[member], n_schools)
+        stage_of[mover], area_of[mover], member_of[mover] = stage, area[school], member
+        mover += 1
+    # By area of origin, in the random order within each.
+    movers_in_area = np.zeros(n_areas, np.int64)
+    for mover in range(total):
+        movers_in_area[area_of[mover]] += 1
+    first_mover = np.cumsum(movers_in_area) - movers_in_area
+    next_slot = first_mover.copy()
+    sorted_stage = np.empty(total, np.int64)
+    sorted_member = np.empty(total, np.int64)
+    for mover in shuffled:
+        slot = next_slot[area_of[mover]]
+        next_slot[area_of[mover]] += 1
+        sorted_stage[slot], sorted_member[slot] = stage_of[mover], member_of[mover]
+    # Each area's posts, school by school, take its movers in that order.
+    schools_in_area = np.bincount(area, minlength=n_areas)
+    next_school = np.cumsum(schools_in_area) - schools_in_area
+    by_area = np.empty(n_schools, np.int64)
+    for school in range(n_schools):
+        by_area[next_school[area[school]]] = school
+        next_school[area[school]] += 1
+    posts_taken = np.zeros(n_areas, np.int64)
+    for school in by_area:
+        here = area[school]
+        for _ in range(posts_for_movers[school]):
+            rank = posts_taken[here]
+            posts_taken[here] += 1
+            if rank >= movers_in_area[here]:
+                to_entrants[school] += 1
+                continue
+            chosen = first_mover[here] + rank
+            placed[sorted_stage[chosen] * n_schools + school] += 1
+            if sorted_member[chosen] >= 0:
+                member_destination[sorted_member[chosen]] = school
+
+
+@compiled.kernel
+def turn_over_register(cell: np.ndarray, cohort: np.ndarray, gone: np.ndarray,
+                       new_by_school: np.ndarray, first_cell: int, new_cohort: int,
+                       kept_cell: np.ndarray, kept_cohort: np.ndarray,
+                       leavers: np.ndarray) -> None:
+    """The register after a term in one pass: the twin of `Cohorts.remove` then
+    `Cohorts.enter` (`sim.phases.careers`). Members not `gone` are copied, in order, to
+    `kept_cell` and `kept_cohort` (each written where the next kept member goes, which
+    only moves on if this one stays: no branch to mispredict; the arrays have one spare
+    element at the end), and those gone are counted by cohort into `leavers`. Then each
+    school's new members, in school order, at cell `first_cell` + school, in cohort
+    `new_cohort`."""
+    kept = 0
+    for member in range(len(cell)):
+        kept_cell[kept], kept_cohort[kept] = cell[member], cohort[member]
+        kept += not gone[member]
+        if gone[member]:  # few are: a branch rather than a chain of updates of `leavers`
+            leavers[cohort[member]] += 1
+    for school in range(len(new_by_school)):
+        # Most schools have no new member or one: the first is written whether or not
+        # there is one (then overwritten, or left in the spare element), without a branch.
+        kept_cell[kept], kept_cohort[kept] = first_cell + school, new_cohort
+        for extra in range(1, new_by_school[school]):
+            kept_cell[kept + extra], kept_cohort[kept + extra] = first_cell + school, new_cohort
+        kept += new_by_school[school]

@@ -114,3 +114,22 @@ def test_recruit_fills_the_same_posts(monkeypatch, opportunity_area, teacher_sup
     assert np.array_equal(filled, numpy_filled) and np.array_equal(to_movers, numpy_to_movers)
     assert after == numpy_after
     assert 0 < to_movers.sum() < filled.sum()
+
+
+def test_the_register_turns_over_the_same(monkeypatch):
+    """Members leave (a mask) and a new cohort enters, through the kernel and numpy."""
+    rng = np.random.default_rng(6)
+    first, second = rng.poisson(0.8, SCHOOLS), rng.poisson(0.5, SCHOOLS)
+    registers = []
+    for minimum_size in (0, sys.maxsize):
+        monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+        register = careers.Cohorts(SCHOOLS)
+        register.enter(0, first)
+        gone = np.random.default_rng(7).random(len(register.cell)) < 0.2
+        register.turn_over(gone, 2, second)
+        registers.append(register)
+    compiled, numpy = registers
+    for name in ("cell", "cohort", "entrants", "leavers", "by_cell"):
+        assert np.array_equal(getattr(compiled, name), getattr(numpy, name)), name
+        assert getattr(compiled, name).dtype == getattr(numpy, name).dtype, name
+    assert compiled.leavers[0] > 0 and compiled.entrants[2] > 0
