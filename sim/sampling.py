@@ -134,9 +134,17 @@ def _invert_compiled(rng: np.random.Generator, n: np.ndarray, p: np.ndarray, u: 
                      result: np.ndarray) -> np.ndarray:
     """`_invert` for a probability per element, the walk compiled: the kernel also finds
     the certain events and the large means, and numpy then draws the large ones (the walk
-    draws nothing, so the stream moves on exactly as in `_invert`)."""
-    with np.errstate(divide="ignore", invalid="ignore"):  # log(0) where an event is certain
-        no_event = np.log(1.0 - p)
+    draws nothing, so the stream moves on exactly as in `_invert`).
+
+    P(X = 0) is only needed where there may be no event and may be one: elsewhere (no
+    count, or a certain event) its logarithm's argument is 1 rather than 1 - p, which
+    gives no element a different draw, and spares numpy's exp and log the zeros and
+    infinities they take a slow path for (open posts are mostly none, or certain).
+    """
+    no_event = np.empty(len(p))
+    _no_event_argument(n, p, no_event)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        np.log(no_event, out=no_event)
         np.exp(np.multiply(n, no_event, out=no_event), out=no_event)
     if _walk_each(result[np.newaxis], u[np.newaxis], n[np.newaxis], no_event[np.newaxis],
                   p[np.newaxis], False):
@@ -296,3 +304,13 @@ def _walk_each(result: np.ndarray, u: np.ndarray, n: np.ndarray, no_event: np.nd
                     row, mass, walked, odds_of[index])
                 still += (u[line, row] > walked) & (count > events)
     return large
+
+
+@compiled.kernel
+def _no_event_argument(n: np.ndarray, p: np.ndarray, argument: np.ndarray) -> None:
+    """1 - p, the argument of the logarithm of P(X = 0) = (1 - p)^n, where 0 < n and p < 1;
+    1 elsewhere, where the walk does not read P(X = 0) or finds it 1 whatever p is (the
+    twin of `1.0 - p` for `_invert_compiled`)."""
+    for element in range(len(n)):
+        needed = (n[element] > 0) & (p[element] < 1.0)
+        argument[element] = 1.0 - p[element] if needed else 1.0
