@@ -79,13 +79,16 @@ def binomial_rows(rng: np.random.Generator, count: np.ndarray, probability: np.n
             result = np.zeros(count.shape, dtype=np.int32)
             # numpy's exp and log give each element the same value whatever the array's
             # shape, so these are the values `binomial` computes row by row.
-            log_q = np.log(1.0 - shared)
+            log_q = np.subtract(1.0, shared)
+            np.log(log_q, out=log_q)
             if per_row:
                 no_event = np.exp(np.arange(int(largest_count.max()) + 1) * log_q)
                 return _walk_from_tables(result, uniform, count, no_event,
                                          probability[:, 0] / (1.0 - probability[:, 0]))
-            # Large temporaries are reused: a fresh one costs its pages' faults each term.
-            no_event = np.multiply(count, log_q, out=np.empty(count.shape))
+            # Computed in place where the shapes allow: each fresh temporary of a national
+            # (stage, school) array costs some of its pages' faults.
+            no_event = np.multiply(count, log_q, out=log_q if log_q.shape == count.shape
+                                   else np.empty(count.shape))
             _walk_each(result, uniform, count, np.exp(no_event, out=no_event), probability,
                        True)
             return result

@@ -224,8 +224,8 @@ def run_term(model: SchoolSystemModel, rng: np.random.Generator | None = None) -
     schools.early_career_year1_at_risk = counts[CareerStage.EARLY_CAREER_YEAR1].copy()
     schools.teachers_at_risk = schools.teachers.copy()
     # A yearly rate in [0, MAX_YEARLY_RATE] gives a termly one in [0, 0.64].
-    leaving_probability = per_term(np.clip(yearly_leaving_rates(p)[:, np.newaxis] * leaving,
-                                           0, MAX_YEARLY_RATE))
+    yearly = yearly_leaving_rates(p)[:, np.newaxis] * leaving
+    leaving_probability = _per_term_in_place(np.clip(yearly, 0, MAX_YEARLY_RATE, out=yearly))
     registered = register.by_cell
     leavers, members_leaving = draw_by_stage(
         rng, variable_rng, counts, registered, leaving_probability, register.cell)
@@ -282,3 +282,11 @@ def _progress(counts: np.ndarray, register: Cohorts, progression: np.ndarray,
     """
     promote_by_stage(rng, member_rng, counts, register.by_cell, progression[:-1],
                      register.cell)
+
+
+def _per_term_in_place(yearly_rate: np.ndarray) -> np.ndarray:
+    """`sim.mechanics.rates.per_term` of an array, the same arithmetic in place: a
+    national (stage, school) array's temporaries cost their pages' faults each term."""
+    probability = np.subtract(1.0, yearly_rate, out=yearly_rate)
+    np.power(probability, 1.0 / TERMS_PER_YEAR, out=probability)
+    return np.subtract(1.0, probability, out=probability)
