@@ -232,7 +232,7 @@ def place_movers(rng: np.random.Generator, movers: np.ndarray, member_cells: np.
     """
     n_schools = movers.shape[1]
     if compiled.worth_compiling(movers.size):
-        placed = np.zeros(movers.shape, dtype=np.int64)
+        placed = np.zeros(movers.shape, dtype=np.int32)  # int64 from numpy: the same numbers
         to_entrants = np.zeros(n_schools, dtype=np.int64)
         member_destination = np.full(len(member_cells), -1, dtype=np.int64)
         workforce_kernels.match_movers(

@@ -167,67 +167,85 @@ def add_by_area(area: np.ndarray, new: np.ndarray, filled: np.ndarray,
 
 @compiled.kernel
 def match_movers(movers: np.ndarray, member_cells: np.ndarray, shuffled: np.ndarray,
-                  posts_for_movers: np.ndarray, area: np.ndarray, n_areas: int,
-                  placed: np.ndarray, to_entrants: np.ndarray,
-                  member_destination: np.ndarray) -> None:
+                 posts_for_movers: np.ndarray, area: np.ndarray, n_areas: int,
+                 placed: np.ndarray, to_entrants: np.ndarray,
+                 member_destination: np.ndarray) -> None:
     """`sim.phases.careers.place_movers` as compiled loops (the twin of its numpy code):
     the same movers in the same random order, sorted by area by counting (a stable sort,
     as numpy's), and the same posts in the same order, without the arrays of one entry
-    per mover and per post that numpy sorts."""
+    per mover and per post that numpy sorts.
+
+    Most cells have no mover or one, and most schools no post for movers or one: the
+    first of each is written whether or not there is one (where the next one would go),
+    rather than decided by a branch that would be mispredicted, and the loops go on only
+    for the second and later.
+    """
     n_schools = len(area)
-    # Every mover's stage, area of origin and register entry (-1 if none): the
-    # unregistered first, cell by cell, then the members. Stage and school come from the
-    # loops, not from dividing each cell by the number of schools (a division is slow).
-    registered = np.zeros(len(movers), np.int64)
+    stages = len(movers) // n_schools
+    # Every mover's stage and area of origin: the unregistered first, cell by cell, then
+    # the members. Stage and school come from the loops or from comparisons, not from
+    # dividing each cell by the number of schools (a division is slow).
+    members_in_cell = np.zeros(len(movers), np.int32)
     for cell in member_cells:
-        registered[cell] += 1
+        members_in_cell[cell] += 1
     total = len(shuffled)
-    stage_of = np.empty(total, np.int64)
-    area_of = np.empty(total, np.int64)
-    member_of = np.full(total, -1, np.int64)
+    stage_of = np.empty(total + 1, np.int8)  # one spare element for the unconditional write
+    area_of = np.empty(total + 1, np.int32)
     mover = 0
-    for stage in range(len(movers) // n_schools):
+    for stage in range(stages):
         for school in range(n_schools):
             cell = stage * n_schools + school
-            for _ in range(movers[cell] - registered[cell]):
-                stage_of[mover], area_of[mover] = stage, area[school]
-                mover += 1
+            count = movers[cell] - members_in_cell[cell]
+            stage_of[mover], area_of[mover] = stage, area[school]
+            for extra in range(1, count):
+                stage_of[mover + extra], area_of[mover + extra] = stage, area[school]
+            mover += count
+    unregistered = mover
     for member in range(len(member_cells)):
-        stage, school = divmod(member_cells[member], n_schools)
-        stage_of[mover], area_of[mover], member_of[mover] = stage, area[school], member
+        cell = member_cells[member]
+        stage = 0
+        for boundary in range(1, stages):
+            stage += cell >= boundary * n_schools
+        stage_of[mover], area_of[mover] = stage, area[cell - stage * n_schools]
         mover += 1
-    # By area of origin, in the random order within each.
+    # By area of origin, in the random order within each: their stage and register entry
+    # (-1 if none), with a spare element read past the last.
     movers_in_area = np.zeros(n_areas, np.int64)
     for mover in range(total):
         movers_in_area[area_of[mover]] += 1
     first_mover = np.cumsum(movers_in_area) - movers_in_area
     next_slot = first_mover.copy()
-    sorted_stage = np.empty(total, np.int64)
-    sorted_member = np.empty(total, np.int64)
+    sorted_stage = np.zeros(total + 1, np.int64)
+    sorted_member = np.full(total + 1, -1, np.int64)
     for mover in shuffled:
         slot = next_slot[area_of[mover]]
         next_slot[area_of[mover]] += 1
-        sorted_stage[slot], sorted_member[slot] = stage_of[mover], member_of[mover]
-    # Each area's posts, school by school, take its movers in that order.
-    schools_in_area = np.bincount(area, minlength=n_areas)
-    next_school = np.cumsum(schools_in_area) - schools_in_area
-    by_area = np.empty(n_schools, np.int64)
-    for school in range(n_schools):
-        by_area[next_school[area[school]]] = school
-        next_school[area[school]] += 1
-    posts_taken = np.zeros(n_areas, np.int64)
+        sorted_stage[slot] = stage_of[mover]
+        sorted_member[slot] = mover - unregistered if mover >= unregistered else -1
+    # Each area's posts, school by school, take its movers in that order (the schools in
+    # area order: as they are, if they are sorted by area already, as England's are).
+    ordered = True
+    for school in range(1, n_schools):
+        ordered &= area[school - 1] <= area[school]
+    by_area = np.arange(n_schools) if ordered else np.argsort(area, kind="mergesort")
+    # An area's posts taken so far kept at hand while its schools come one after another.
+    current, taken, available, first = -1, 0, 0, 0
     for school in by_area:
         here = area[school]
-        for _ in range(posts_for_movers[school]):
-            rank = posts_taken[here]
-            posts_taken[here] += 1
-            if rank >= movers_in_area[here]:
-                to_entrants[school] += 1
-                continue
-            chosen = first_mover[here] + rank
-            placed[sorted_stage[chosen] * n_schools + school] += 1
-            if sorted_member[chosen] >= 0:
-                member_destination[sorted_member[chosen]] = school
+        if here != current:
+            current, taken, available, first = here, 0, movers_in_area[here], first_mover[here]
+        posts = posts_for_movers[school]
+        filled = min(max(available - taken, 0), posts)
+        to_entrants[school] = posts - filled
+        chosen = min(first + taken, total)
+        placed[sorted_stage[chosen] * n_schools + school] += filled > 0
+        if filled > 0 and sorted_member[chosen] >= 0:
+            member_destination[sorted_member[chosen]] = school
+        for extra in range(1, filled):
+            placed[sorted_stage[chosen + extra] * n_schools + school] += 1
+            if sorted_member[chosen + extra] >= 0:
+                member_destination[sorted_member[chosen + extra]] = school
+        taken += posts
 
 
 @compiled.kernel

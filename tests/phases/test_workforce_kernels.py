@@ -133,3 +133,29 @@ def test_the_register_turns_over_the_same(monkeypatch):
         assert np.array_equal(getattr(compiled, name), getattr(numpy, name)), name
         assert getattr(compiled, name).dtype == getattr(numpy, name).dtype, name
     assert compiled.leavers[0] > 0 and compiled.entrants[2] > 0
+
+
+@pytest.mark.parametrize("areas_in_order", [True, False])
+def test_movers_are_placed_in_the_same_posts(monkeypatch, areas_in_order):
+    """Movers (some registered) matched to posts in their own authority: short of posts in
+    some authorities, short of movers in others; schools in authority order or not."""
+    rng = np.random.default_rng(9)
+    area = rng.integers(0, 40, SCHOOLS)
+    if areas_in_order:
+        area = np.sort(area)
+    movers = rng.poisson([[0.1], [0.3], [0.05]], (3, SCHOOLS)).astype(np.int32)
+    members = np.minimum(movers, rng.poisson(0.1, movers.shape))
+    member_cells = rng.permutation(np.repeat(np.arange(movers.size, dtype=np.int32),
+                                             members.ravel()))
+    posts = rng.poisson(0.5 * (area % 3), SCHOOLS).astype(np.int32)
+    runs = []
+    for minimum_size in (0, sys.maxsize):
+        monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+        stream = np.random.default_rng(10)
+        runs.append((*careers.place_movers(stream, movers, member_cells, posts, area, 40),
+                     stream.random()))
+    for compiled, numpy in zip(*runs, strict=True):
+        assert np.array_equal(compiled, numpy)
+    placed, to_entrants, destination = runs[0][:3]
+    assert placed.sum() + to_entrants.sum() == posts.sum() and (destination >= 0).any()
+    assert (destination < 0).any() and to_entrants.sum() > 0
