@@ -38,7 +38,7 @@ def recruit(model: SchoolSystemModel, movers: np.ndarray,
     `movers` is each school's teachers who moved out this term.
 
     Returns the posts each school filled, and how many of them went to movers (in each
-    authority at most its movers: `sim.phases.careers.place_movers` sees to it).
+    authority at most its movers: `sim.phases.stage_draws.place_movers` sees to it).
     """
     schools, p = model.schools, model.parameters.model.workforce
     area, n_areas = model.area_index, model.n_areas

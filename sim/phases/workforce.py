@@ -40,10 +40,7 @@ from sim.parameters import JUDGEMENT, parameter
 from sim.phases.careers import (
     EXPERIENCED,
     Cohorts,
-    draw_by_stage,
-    place_movers,
     progression_per_term,
-    promote_by_stage,
     split_experienced,
     stage_counts,
     stationary_shares,
@@ -51,6 +48,13 @@ from sim.phases.careers import (
     yearly_leaving_rates,
 )
 from sim.phases.recruitment import recruit
+from sim.phases.stage_draws import (
+    draw_by_stage,
+    members_who_may_move,
+    place_movers,
+    promote_by_stage,
+    settle_moved_members,
+)
 from sim.sampling import binomial
 from sim.state import (
     ENGLAND_FSM_MEAN,
@@ -231,8 +235,8 @@ def run_term(model: SchoolSystemModel, rng: np.random.Generator | None = None) -
         rng, variable_rng, counts, registered, leaving_probability, register.cell)
     # Experienced teachers who stay may move; registered ones keep their stage and cohort.
     first_experienced = CareerStage.POST_INDUCTION * n
-    may_move = np.flatnonzero(~members_leaving & (register.cell >= first_experienced))
-    move_cells = register.cell[may_move] - first_experienced
+    may_move, move_cells = members_who_may_move(register.cell, members_leaving,
+                                                first_experienced)
     moving_probability = per_term(np.clip(p.moving_rate * moving, 0, MAX_YEARLY_RATE))
     movers, members_moving = draw_by_stage(
         rng, variable_rng, counts[EXPERIENCED], registered[EXPERIENCED],
@@ -261,14 +265,9 @@ def run_term(model: SchoolSystemModel, rng: np.random.Generator | None = None) -
     model.tallies.unplaced_movers = int(movers.sum() - placed.sum())
 
     if cohorts is not None:
-        moved, found_post = may_move[members_moving], destination >= 0
-        # A member who moved keeps their stage (the row of their cell) at the new school.
-        new_cells = move_cells[found_post] // n * n + destination[found_post]
-        cohorts.cell[moved[found_post]] = first_experienced + new_cells
-        registered[EXPERIENCED] += np.bincount(new_cells, minlength=movers.size).reshape(
-            movers.shape)
-        gone = members_leaving.copy()
-        gone[moved[~found_post]] = True
+        gone = settle_moved_members(cohorts.cell, may_move[members_moving], move_cells,
+                                    destination, first_experienced, registered[EXPERIENCED],
+                                    members_leaving)
         cohorts.turn_over(gone, model.term // TERMS_PER_YEAR, new_early_career)
 
 

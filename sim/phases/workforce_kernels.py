@@ -14,6 +14,40 @@ import numpy as np
 
 from sim import compiled
 
+# The kernels below take a school's stage counts in `sim.state.CareerStage` order: early
+# career years 1 and 2, post-induction, mid-career, near retirement.
+
+
+@compiled.kernel
+def read_stage_counts(year1: np.ndarray, year2: np.ndarray, post_induction: np.ndarray,
+                      near_retirement: np.ndarray, teachers: np.ndarray,
+                      counts: np.ndarray) -> None:
+    """Each school's teachers by stage into the (stage, school) array `counts`, mid-career
+    the rest: the twin of `sim.phases.careers.stage_counts`' `np.stack` (and
+    `SchoolArrays.mid_career`), in one pass."""
+    for school in range(len(teachers)):
+        counts[0, school] = year1[school]
+        counts[1, school] = year2[school]
+        counts[2, school] = post_induction[school]
+        counts[3, school] = (teachers[school] - year1[school] - year2[school]
+                             - post_induction[school] - near_retirement[school])
+        counts[4, school] = near_retirement[school]
+
+
+@compiled.kernel
+def write_stage_counts(counts: np.ndarray, year1: np.ndarray, year2: np.ndarray,
+                       post_induction: np.ndarray, near_retirement: np.ndarray,
+                       teachers: np.ndarray) -> None:
+    """The (stage, school) `counts` back into the school arrays, and the teachers as their
+    sum: the twin of `sim.phases.careers.write_stage_counts`' copies and sum."""
+    for school in range(len(teachers)):
+        year1[school] = counts[0, school]
+        year2[school] = counts[1, school]
+        post_induction[school] = counts[2, school]
+        near_retirement[school] = counts[4, school]
+        teachers[school] = (counts[0, school] + counts[1, school] + counts[2, school]
+                            + counts[3, school] + counts[4, school])
+
 
 @compiled.kernel
 def unregistered_counts(counts: np.ndarray, registered: np.ndarray,
@@ -38,7 +72,7 @@ def take_events(counts: np.ndarray, registered: np.ndarray, events: np.ndarray,
                 uniform: np.ndarray, member_cells: np.ndarray, chance: np.ndarray,
                 happened: np.ndarray) -> None:
     """Draw the register's members and take a draw's events out of the counts: the twin of
-    the numpy end of `sim.phases.careers.draw_by_stage`.
+    the numpy end of `sim.phases.stage_draws.draw_by_stage`.
 
     All but `uniform`, `member_cells` and `happened` are (stage, school) arrays flattened;
     `events` holds the events of the teachers off the register. Each member, at a cell of
@@ -65,7 +99,7 @@ def take_events(counts: np.ndarray, registered: np.ndarray, events: np.ndarray,
 def promote_events(counts: np.ndarray, registered: np.ndarray, events: np.ndarray,
                    uniform: np.ndarray, cells: np.ndarray, chance: np.ndarray) -> None:
     """Move a draw's teachers up a stage, and draw the register's members: the twin of
-    the numpy end of `sim.phases.careers.promote_by_stage`.
+    the numpy end of `sim.phases.stage_draws.promote_by_stage`.
 
     All but `uniform` and `cells` are (stage, school) arrays flattened; `events` and
     `chance` have one stage fewer than `counts` and `registered` (the top stage, which
@@ -170,7 +204,7 @@ def match_movers(movers: np.ndarray, member_cells: np.ndarray, shuffled: np.ndar
                  posts_for_movers: np.ndarray, area: np.ndarray, n_areas: int,
                  placed: np.ndarray, to_entrants: np.ndarray,
                  member_destination: np.ndarray) -> None:
-    """`sim.phases.careers.place_movers` as compiled loops (the twin of its numpy code):
+    """`sim.phases.stage_draws.place_movers` as compiled loops (the twin of its numpy code):
     the same movers in the same random order, sorted by area by counting (a stable sort,
     as numpy's), and the same posts in the same order, without the arrays of one entry
     per mover and per post that numpy sorts.
@@ -273,3 +307,38 @@ def turn_over_register(cell: np.ndarray, cohort: np.ndarray, gone: np.ndarray,
         for extra in range(1, new_by_school[school]):
             kept_cell[kept + extra], kept_cohort[kept + extra] = first_cell + school, new_cohort
         kept += new_by_school[school]
+
+
+@compiled.kernel
+def members_at_or_beyond(cells: np.ndarray, leaving: np.ndarray, first_cell: int,
+                         rows: np.ndarray, relative: np.ndarray) -> int:
+    """The twin of `sim.phases.stage_draws.members_who_may_move`'s numpy: the register
+    rows of the members not `leaving` at `first_cell` or beyond, and their cells less
+    `first_cell`, written in order without a branch (each member where the next goes,
+    which only moves on if this one counts; one spare element). Returns how many."""
+    found = 0
+    for member in range(len(cells)):
+        rows[found], relative[found] = member, cells[member] - first_cell
+        found += (not leaving[member]) & (cells[member] >= first_cell)
+    return found
+
+
+@compiled.kernel
+def settle_movers(cells: np.ndarray, moved: np.ndarray, move_cells: np.ndarray,
+                  destination: np.ndarray, schools: int, first_cell: int,
+                  registered: np.ndarray, gone: np.ndarray) -> None:
+    """The twin of `sim.phases.stage_draws.settle_moved_members`' numpy: each registered
+    mover who found a post takes the cell of their stage at their new school (the stage
+    found by comparisons rather than a division), counted into `registered` (flattened);
+    one who found none is `gone`."""
+    stages = len(registered) // schools
+    for mover in range(len(moved)):
+        if destination[mover] < 0:
+            gone[moved[mover]] = True
+            continue
+        stage = 0
+        for boundary in range(1, stages):
+            stage += move_cells[mover] >= boundary * schools
+        new_cell = stage * schools + destination[mover]
+        cells[moved[mover]] = first_cell + new_cell
+        registered[new_cell] += 1

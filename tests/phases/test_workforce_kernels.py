@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from sim.phases import careers, recruitment
+from sim.phases import careers, recruitment, stage_draws
 from tests.conftest import make_model
 
 SCHOOLS = 3000
@@ -30,7 +30,7 @@ def place(seed: int) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
     counts = rng.poisson([[3], [3], [6], [25], [5]], (STAGES, SCHOOLS)).astype(np.int32)
     # Each cell's members: up to its count, most cells none.
-    registered = np.minimum(counts, rng.poisson(0.6, counts.shape)).astype(np.int64)
+    registered = np.minimum(counts, rng.poisson(0.6, counts.shape)).astype(np.int32)
     cells = np.repeat(np.arange(counts.size, dtype=np.int32), registered.ravel())
     order = rng.permutation(len(cells))  # register order is entry order, not cell order
     return {"counts": counts, "registered": registered, "cells": cells[order],
@@ -67,7 +67,7 @@ def test_draw_by_stage_takes_the_same_events(monkeypatch, probability):
         # Members in the drawn stages, as flat indices into them.
         first = state["counts"].size - counts.size
         member_cells = state["cells"][state["cells"] >= first] - first
-        return careers.draw_by_stage(state["rng"], state["member_rng"], counts, registered,
+        return stage_draws.draw_by_stage(state["rng"], state["member_rng"], counts, registered,
                                      chance, member_cells)
 
     (compiled, compiled_state), (numpy, numpy_state) = twins(monkeypatch, leave, seed=1)
@@ -78,7 +78,7 @@ def test_draw_by_stage_takes_the_same_events(monkeypatch, probability):
 
 def test_promote_by_stage_moves_the_same_teachers_up(monkeypatch):
     def promote(state: dict[str, Any]) -> None:
-        careers.promote_by_stage(state["rng"], state["member_rng"], state["counts"],
+        stage_draws.promote_by_stage(state["rng"], state["member_rng"], state["counts"],
                                  state["registered"], np.array([1 / 3, 1 / 3, 1 / 9, 1 / 75]),
                                  state["cells"])
 
@@ -152,10 +152,46 @@ def test_movers_are_placed_in_the_same_posts(monkeypatch, areas_in_order):
     for minimum_size in (0, sys.maxsize):
         monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
         stream = np.random.default_rng(10)
-        runs.append((*careers.place_movers(stream, movers, member_cells, posts, area, 40),
+        runs.append((*stage_draws.place_movers(stream, movers, member_cells, posts, area, 40),
                      stream.random()))
     for compiled, numpy in zip(*runs, strict=True):
         assert np.array_equal(compiled, numpy)
     placed, to_entrants, destination = runs[0][:3]
     assert placed.sum() + to_entrants.sum() == posts.sum() and (destination >= 0).any()
     assert (destination < 0).any() and to_entrants.sum() > 0
+
+
+def test_stage_counts_are_read_and_written_the_same(monkeypatch, opportunity_area):
+    results = []
+    for minimum_size in (0, sys.maxsize):
+        monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+        schools = copy.deepcopy(opportunity_area.schools)
+        counts = careers.stage_counts(schools)
+        counts[:, ::2] += np.array([1, 0, 2, 3, 1], np.int32)[:, np.newaxis]
+        careers.write_stage_counts(schools, counts)
+        results.append((counts, careers.stage_counts(schools), schools.teachers))
+    for compiled, numpy in zip(*results, strict=True):
+        assert np.array_equal(compiled, numpy) and compiled.dtype == numpy.dtype
+
+
+def test_registered_movers_are_found_and_settled_the_same(monkeypatch):
+    """Members who may move (staying, experienced), then those who moved settled at their
+    new schools, or gone if they found no post."""
+    results = []
+    for minimum_size in (0, sys.maxsize):
+        monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+        state = place(12)
+        cells, registered = state["cells"], state["registered"]
+        leaving = np.random.default_rng(13).random(len(cells)) < 0.1
+        first = 2 * SCHOOLS
+        may_move, move_cells = stage_draws.members_who_may_move(cells, leaving, first)
+        moving = np.random.default_rng(14).random(len(may_move)) < 0.3
+        destination = np.random.default_rng(15).integers(0, SCHOOLS, moving.sum())
+        destination[::4] = -1  # a quarter found no post
+        gone = stage_draws.settle_moved_members(cells, may_move[moving], move_cells[moving],
+                                                destination, first, registered[2:], leaving)
+        results.append((may_move, move_cells, gone, cells, registered))
+        # Some movers found no post and are gone; others moved.
+        assert gone.sum() > leaving.sum() and not np.array_equal(cells, place(12)["cells"])
+    for compiled, numpy in zip(*results, strict=True):
+        assert np.array_equal(compiled, numpy) and compiled.dtype == numpy.dtype
