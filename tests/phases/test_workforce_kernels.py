@@ -56,11 +56,16 @@ def assert_same_state(compiled: dict[str, Any], numpy: dict[str, Any]) -> None:
         assert compiled[name].random() == numpy[name].random(), name
 
 
-@pytest.mark.parametrize("probability", ["per cell", "per school"])
+@pytest.mark.parametrize("probability", ["per cell", "per school", "a large mean"])
 def test_draw_by_stage_takes_the_same_events(monkeypatch, probability):
+    """Leavers (a probability per cell) and movers (per school); a large mean sends the
+    draws row by row, to numpy's sampler."""
     def leave(state: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
         counts, registered = state["counts"], state["registered"]
         chance = np.random.default_rng(5).uniform(0.0, 0.6, counts.shape)
+        if probability == "a large mean":
+            counts[3, :10] += 60
+            chance[3, :10] = 0.9
         if probability == "per school":
             counts, registered = counts[2:], registered[2:]
             chance = np.broadcast_to(chance[0], counts.shape)
