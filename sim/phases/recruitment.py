@@ -32,15 +32,16 @@ if TYPE_CHECKING:
 ROUNDS = 2
 
 
-def recruit(model: SchoolSystemModel, movers: np.ndarray,
+def recruit(model: SchoolSystemModel, movers: np.ndarray, pull: np.ndarray,
             rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Fill open posts from each local authority's applicants, by attractiveness;
-    `movers` is each school's teachers who moved out this term.
+    """Fill open posts from each local authority's applicants, by each school's `pull`
+    on them (`attractiveness`); `movers` is each school's teachers who moved out this
+    term.
 
     Returns the posts each school filled, and how many of them went to movers (in each
     authority at most its movers: `sim.phases.stage_draws.place_movers` sees to it).
     """
-    schools, p = model.schools, model.parameters.model.workforce
+    schools = model.schools
     area, n_areas = model.area_index, model.n_areas
     compiled_loops = compiled.worth_compiling(schools.n)
     if compiled_loops:
@@ -56,7 +57,6 @@ def recruit(model: SchoolSystemModel, movers: np.ndarray,
     entrants_in_area = np.maximum(0.0, np.round(supply * open_in_area - movers_in_area))
     applicants = movers_in_area + entrants_in_area
 
-    attractiveness = _attractiveness(schools, p)
     filled = np.zeros(schools.n, dtype=np.int64)
     remaining_applicants = applicants
     # Posts are whole numbers, so each authority's filled posts are added up exactly
@@ -65,17 +65,17 @@ def recruit(model: SchoolSystemModel, movers: np.ndarray,
     for _ in range(ROUNDS):
         if compiled_loops:
             still_open, probability = np.empty(schools.n, np.int64), np.empty(schools.n)
-            workforce_kernels.offer_posts(area, attractiveness, open_posts, filled,
+            workforce_kernels.offer_posts(area, pull, open_posts, filled,
                                           remaining_applicants, still_open, probability)
             new = binomial(rng, still_open, probability)
             new_in_area = np.empty(n_areas)
             workforce_kernels.add_by_area(area, new, filled, new_in_area)
         else:
             still_open = open_posts - filled
-            demand = np.bincount(area, weights=attractiveness * still_open, minlength=n_areas)
+            demand = np.bincount(area, weights=pull * still_open, minlength=n_areas)
             ratio = np.divide(remaining_applicants, demand, out=np.zeros(n_areas),
                               where=demand > 0)
-            probability = np.clip(ratio[area] * attractiveness, 0, 1)
+            probability = np.clip(ratio[area] * pull, 0, 1)
             new = binomial(rng, still_open, probability)
             filled += new
             new_in_area = np.bincount(area, weights=new, minlength=n_areas)
@@ -90,9 +90,10 @@ def recruit(model: SchoolSystemModel, movers: np.ndarray,
     return filled, posts_for_movers
 
 
-def _attractiveness(schools: SchoolArrays, p: WorkforceParameters) -> np.ndarray:
+def attractiveness(schools: SchoolArrays, p: WorkforceParameters) -> np.ndarray:
     """Each school's pull on applicants: by its grade, lower with higher workload and
-    more disadvantage."""
+    more disadvantage (for England, `sim.phases.workforce.workload_and_pulls` computes it
+    with the school's other pulls in compiled passes)."""
     return (np.asarray(p.attractiveness_by_grade)[grade_index(schools.grade)]
             * np.exp(-p.attractiveness_workload_elasticity * (schools.workload - 1.0)
                      - p.attractiveness_disadvantage_elasticity

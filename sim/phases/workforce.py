@@ -35,8 +35,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import compiled
 from sim.mechanics.rates import MAX_YEARLY_RATE, per_term
 from sim.parameters import JUDGEMENT, parameter
+from sim.phases import workforce_kernels
 from sim.phases.careers import (
     EXPERIENCED,
     Cohorts,
@@ -47,7 +49,7 @@ from sim.phases.careers import (
     write_stage_counts,
     yearly_leaving_rates,
 )
-from sim.phases.recruitment import recruit
+from sim.phases.recruitment import attractiveness, recruit
 from sim.phases.stage_draws import (
     draw_by_stage,
     members_who_may_move,
@@ -171,6 +173,38 @@ def flow_multipliers(model: SchoolSystemModel) -> tuple[np.ndarray, np.ndarray]:
             pull * np.asarray(p.moving_multiplier_by_grade)[by_grade])
 
 
+def workload_and_pulls(model: SchoolSystemModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`update_workload`, then each school's leaving and moving multipliers
+    (`flow_multipliers`) and its attractiveness to applicants
+    (`sim.phases.recruitment.attractiveness`); for England in two compiled passes and one
+    `np.exp` of both exponents, rather than a dozen numpy passes over the schools."""
+    schools, p = model.schools, model.parameters.model.workforce
+    if not compiled.worth_compiling(schools.n):
+        update_workload(model)
+        return (*flow_multipliers(model), attractiveness(schools, p))
+    workload, exponents = np.empty(schools.n), np.empty((2, schools.n))
+    workforce_kernels.workload_and_exponents(
+        schools.grade, schools.trust,
+        np.concatenate(([p.maintained_data_reporting], model.trusts.data_reporting_intensity)),
+        np.asarray(p.accountability_workload_by_grade, dtype=np.float64),
+        np.broadcast_to(np.asarray(model.policy_effects.extra_workload, dtype=np.float64),
+                        schools.n),
+        schools.fsm_share, ENGLAND_FSM_MEAN,
+        np.array([p.workload_elasticity, p.disadvantage_elasticity,
+                  -p.attractiveness_workload_elasticity,
+                  p.attractiveness_disadvantage_elasticity]), workload, exponents)
+    schools.workload = workload
+    np.exp(exponents, out=exponents)
+    leaving, moving, pull_on_applicants = (np.empty(schools.n), np.empty(schools.n),
+                                           np.empty(schools.n))
+    workforce_kernels.pulls(
+        schools.grade, exponents, np.asarray(p.leaving_multiplier_by_grade, dtype=np.float64),
+        np.asarray(p.moving_multiplier_by_grade, dtype=np.float64),
+        np.asarray(p.attractiveness_by_grade, dtype=np.float64),
+        leaving, moving, pull_on_applicants)
+    return leaving, moving, pull_on_applicants
+
+
 def expected_turnover(model: SchoolSystemModel) -> np.ndarray:
     """Expected yearly leaving plus moving of each school's teachers."""
     schools, p = model.schools, model.parameters.model.workforce
@@ -221,8 +255,7 @@ def run_term(model: SchoolSystemModel, rng: np.random.Generator | None = None) -
     register = cohorts if cohorts is not None else Cohorts(n)
     counts = stage_counts(schools)
     _progress(counts, register, progression_per_term(p), rng, variable_rng)
-    update_workload(model)
-    leaving, moving = flow_multipliers(model)
+    leaving, moving, pull_on_applicants = workload_and_pulls(model)
 
     # Rates are measured on the teachers in post at the start of the term.
     schools.early_career_year1_at_risk = counts[CareerStage.EARLY_CAREER_YEAR1].copy()
@@ -244,7 +277,7 @@ def run_term(model: SchoolSystemModel, rng: np.random.Generator | None = None) -
     write_stage_counts(schools, counts)  # the posts they left are open to recruitment
 
     movers_out = movers.sum(axis=0, dtype=np.int32)
-    filled, posts_for_movers = recruit(model, movers_out, rng)
+    filled, posts_for_movers = recruit(model, movers_out, pull_on_applicants, rng)
     move_cells = move_cells[members_moving]
     placed, to_entrants, destination = place_movers(
         variable_rng, movers, move_cells, posts_for_movers, model.area_index, model.n_areas)

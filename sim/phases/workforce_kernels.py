@@ -342,3 +342,45 @@ def settle_movers(cells: np.ndarray, moved: np.ndarray, move_cells: np.ndarray,
         new_cell = stage * schools + destination[mover]
         cells[moved[mover]] = first_cell + new_cell
         registered[new_cell] += 1
+
+
+@compiled.kernel
+def workload_and_exponents(grade: np.ndarray, trust: np.ndarray, data_reporting: np.ndarray,
+                           pressure_by_grade: np.ndarray, extra: np.ndarray,
+                           fsm_share: np.ndarray, fsm_mean: float,
+                           elasticities: np.ndarray, workload: np.ndarray,
+                           exponents: np.ndarray) -> None:
+    """Each school's workload, and the exponents of its pull on its teachers and on
+    applicants, in one pass: the twin of `sim.phases.workforce.update_workload` and of
+    the arguments of `np.exp` in `flow_multipliers` and
+    `sim.phases.recruitment.attractiveness`.
+
+    `data_reporting` is indexed by trust row plus one (0 for no trust, as
+    `sim.state.per_school` does), `pressure_by_grade` by grade less one; `elasticities`
+    are the workload and disadvantage elasticities of the pull on teachers, then of the
+    pull on applicants, the latter negated (as numpy's `-elasticity` is).
+    """
+    for school in range(len(grade)):
+        level = (1.0 + data_reporting[trust[school] + 1]
+                 + pressure_by_grade[grade[school] - 1] + extra[school])
+        workload[school] = level
+        disadvantage = fsm_share[school] - fsm_mean
+        exponents[0, school] = (elasticities[0] * (level - 1.0)
+                                + elasticities[1] * disadvantage)
+        exponents[1, school] = (elasticities[2] * (level - 1.0)
+                                - elasticities[3] * disadvantage)
+
+
+@compiled.kernel
+def pulls(grade: np.ndarray, exponentials: np.ndarray, leaving_by_grade: np.ndarray,
+          moving_by_grade: np.ndarray, attractiveness_by_grade: np.ndarray,
+          leaving: np.ndarray, moving: np.ndarray, attractiveness: np.ndarray) -> None:
+    """Each school's leaving and moving multipliers and its attractiveness to applicants,
+    from the exponentials of `workload_and_exponents`' exponents: the twin of the
+    products in `sim.phases.workforce.flow_multipliers` and
+    `sim.phases.recruitment.attractiveness`."""
+    for school in range(len(grade)):
+        by_grade = grade[school] - 1
+        leaving[school] = exponentials[0, school] * leaving_by_grade[by_grade]
+        moving[school] = exponentials[0, school] * moving_by_grade[by_grade]
+        attractiveness[school] = attractiveness_by_grade[by_grade] * exponentials[1, school]

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from sim.phases import careers, recruitment, stage_draws
+from sim.phases import careers, recruitment, stage_draws, workforce
 from tests.conftest import make_model
 
 SCHOOLS = 3000
@@ -114,7 +114,8 @@ def test_recruit_fills_the_same_posts(monkeypatch, opportunity_area, teacher_sup
     for minimum_size in (0, sys.maxsize):
         monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
         stream = np.random.default_rng(11)
-        runs.append((*recruitment.recruit(model, movers, stream), stream.random()))
+        pull = recruitment.attractiveness(model.schools, model.parameters.model.workforce)
+        runs.append((*recruitment.recruit(model, movers, pull, stream), stream.random()))
     (filled, to_movers, after), (numpy_filled, numpy_to_movers, numpy_after) = runs
     assert np.array_equal(filled, numpy_filled) and np.array_equal(to_movers, numpy_to_movers)
     assert after == numpy_after
@@ -200,3 +201,20 @@ def test_registered_movers_are_found_and_settled_the_same(monkeypatch):
         assert gone.sum() > leaving.sum() and not np.array_equal(cells, place(12)["cells"])
     for compiled, numpy in zip(*results, strict=True):
         assert np.array_equal(compiled, numpy) and compiled.dtype == numpy.dtype
+
+
+@pytest.mark.parametrize("extra_workload", [0.0, "per school"])
+def test_workload_and_pulls_are_the_same(monkeypatch, opportunity_area, extra_workload):
+    """Workload (with a policy's extra workload, none or per school), the leaving and
+    moving multipliers and the pull on applicants, through the kernels and numpy."""
+    results = []
+    for minimum_size in (0, sys.maxsize):
+        monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+        model = copy.deepcopy(opportunity_area)
+        model.schools.grade[::7] = 4  # some weak grades, whose pressure adds workload
+        if extra_workload == "per school":
+            model.policy_effects.extra_workload = np.random.default_rng(16).uniform(
+                0.0, 0.2, model.schools.n)
+        results.append((*workforce.workload_and_pulls(model), model.schools.workload))
+    for compiled, numpy in zip(*results, strict=True):
+        assert np.array_equal(compiled, numpy)
