@@ -87,8 +87,8 @@ def binomial_rows(rng: np.random.Generator, count: np.ndarray, probability: np.n
                                          probability[:, 0] / (1.0 - probability[:, 0]))
             # Computed in place where the shapes allow: each fresh temporary of a national
             # (stage, school) array costs some of its pages' faults.
-            no_event = np.multiply(count, log_q, out=log_q if log_q.shape == count.shape
-                                   else np.empty(count.shape))
+            no_event = log_q if log_q.shape == count.shape else np.empty(count.shape)
+            _exponent_of_no_event(count, log_q, no_event)
             _walk_each(result, uniform, count, np.exp(no_event, out=no_event), probability,
                        True)
             return result
@@ -212,36 +212,42 @@ def _walk_from_tables(result: np.ndarray, u: np.ndarray, n: np.ndarray, no_event
     passes the table walks on from its last step as `_continue` does."""
     largest = no_event.shape[1] - 1
     # Step by count: F(k) and P(X = k) for k < c, and F(k) = +inf from k = c on (no
-    # uniform is above it, so X never passes c).
-    cdf = np.empty((_TABULATED, largest + 1))
-    pmf = np.empty((_TABULATED, largest + 1))
+    # uniform is above it, so X never passes c). A count's steps are next to each other
+    # (one cache line), found from an unsigned index (no test for a negative one).
+    cdf = np.empty((largest + 1) * _TABULATED)
+    pmf = np.empty((largest + 1) * _TABULATED)
     for line in range(n.shape[0]):
         ratio = odds[line]
         for count in range(largest + 1):
             mass = no_event[line, count]
             walked = mass
             for events in range(_TABULATED):
+                step = count * _TABULATED + events
                 if events >= count:
-                    cdf[events, count] = np.inf
+                    cdf[step] = np.inf
                     continue
                 if events > 0:
                     mass = mass * ((count - (events - 1)) / events) * ratio
                     walked = walked + mass
-                cdf[events, count], pmf[events, count] = walked, mass
+                cdf[step], pmf[step] = walked, mass
         for row in range(n.shape[1]):
             count, uniform = n[line, row], u[line, row]
+            first = np.uint64(count) * np.uint64(_TABULATED)
             # The first steps without a branch to mispredict (most elements stop in them).
-            events = ((uniform > cdf[0, count]) + (uniform > cdf[1, count])
-                      + (uniform > cdf[2, count]) + (uniform > cdf[3, count]))
-            while events < _TABULATED and uniform > cdf[events, count]:
-                events += 1
-            if events == _TABULATED and count > _TABULATED:
-                events -= 1
-                mass, walked = pmf[events, count], cdf[events, count]
-                while uniform > walked and count > events:
+            events = ((uniform > cdf[first]) + (uniform > cdf[first + np.uint64(1)])
+                      + (uniform > cdf[first + np.uint64(2)])
+                      + (uniform > cdf[first + np.uint64(3)]))
+            if events == 4:  # rare: walk on through the table, then past it
+                while events < _TABULATED and uniform > cdf[first + np.uint64(events)]:
                     events += 1
-                    mass = mass * ((count - (events - 1)) / events) * ratio
-                    walked = walked + mass
+                if events == _TABULATED and count > _TABULATED:
+                    events -= 1
+                    mass = pmf[first + np.uint64(events)]
+                    walked = cdf[first + np.uint64(events)]
+                    while uniform > walked and count > events:
+                        events += 1
+                        mass = mass * ((count - (events - 1)) / events) * ratio
+                        walked = walked + mass
             result[line, row] = events
     return result
 
@@ -317,3 +323,16 @@ def _no_event_argument(n: np.ndarray, p: np.ndarray, argument: np.ndarray) -> No
     for element in range(len(n)):
         needed = (n[element] > 0) & (p[element] < 1.0)
         argument[element] = 1.0 - p[element] if needed else 1.0
+
+
+@compiled.kernel
+def _exponent_of_no_event(count: np.ndarray, log_q: np.ndarray, exponent: np.ndarray) -> None:
+    """n log(1 - p), the exponent of P(X = 0), for 2-d arrays: the twin of numpy's
+    `np.multiply(count, log_q)` (`log_q` one row per row of `count`, or one row for all),
+    without numpy's buffered conversion of the counts to floating point (the same exact
+    conversion, then the same product)."""
+    shared = log_q.shape[0] == 1
+    for line in range(count.shape[0]):
+        row = 0 if shared else line
+        for element in range(count.shape[1]):
+            exponent[line, element] = count[line, element] * log_q[row, element]

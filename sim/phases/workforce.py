@@ -295,7 +295,7 @@ def run_term(model: SchoolSystemModel, rng: np.random.Generator | None = None) -
     schools.new_entrants = entrants.astype(np.int32)
     # Movers who found no post in their own local authority have left it: to the area they
     # are leavers. Counted per authority, reported in the model-level measures.
-    model.tallies.unplaced_movers = int(movers.sum() - placed.sum())
+    model.tallies.unplaced_movers = int(movers_out.sum()) - int(schools.movers_in.sum())
 
     if cohorts is not None:
         gone = settle_moved_members(cohorts.cell, may_move[members_moving], move_cells,
