@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import compiled
-from sim.mechanics.rates import MAX_YEARLY_RATE, per_term
+from sim.mechanics.rates import MAX_YEARLY_RATE
 from sim.parameters import JUDGEMENT, parameter
 from sim.phases import workforce_kernels
 from sim.phases.careers import (
@@ -261,8 +261,7 @@ def run_term(model: SchoolSystemModel, rng: np.random.Generator | None = None) -
     schools.early_career_year1_at_risk = counts[CareerStage.EARLY_CAREER_YEAR1].copy()
     schools.teachers_at_risk = schools.teachers.copy()
     # A yearly rate in [0, MAX_YEARLY_RATE] gives a termly one in [0, 0.64].
-    yearly = yearly_leaving_rates(p)[:, np.newaxis] * leaving
-    leaving_probability = _per_term_in_place(np.clip(yearly, 0, MAX_YEARLY_RATE, out=yearly))
+    leaving_probability = termly_probability(yearly_leaving_rates(p), leaving)
     registered = register.by_cell
     leavers, members_leaving = draw_by_stage(
         rng, variable_rng, counts, registered, leaving_probability, register.cell)
@@ -270,7 +269,7 @@ def run_term(model: SchoolSystemModel, rng: np.random.Generator | None = None) -
     first_experienced = CareerStage.POST_INDUCTION * n
     may_move, move_cells = members_who_may_move(register.cell, members_leaving,
                                                 first_experienced)
-    moving_probability = per_term(np.clip(p.moving_rate * moving, 0, MAX_YEARLY_RATE))
+    moving_probability = termly_probability(np.array([p.moving_rate]), moving)
     movers, members_moving = draw_by_stage(
         rng, variable_rng, counts[EXPERIENCED], registered[EXPERIENCED],
         np.broadcast_to(moving_probability, counts[EXPERIENCED].shape), move_cells)
@@ -316,9 +315,19 @@ def _progress(counts: np.ndarray, register: Cohorts, progression: np.ndarray,
                      register.cell)
 
 
-def _per_term_in_place(yearly_rate: np.ndarray) -> np.ndarray:
-    """`sim.mechanics.rates.per_term` of an array, the same arithmetic in place: a
-    national (stage, school) array's temporaries cost their pages' faults each term."""
-    probability = np.subtract(1.0, yearly_rate, out=yearly_rate)
-    np.power(probability, 1.0 / TERMS_PER_YEAR, out=probability)
-    return np.subtract(1.0, probability, out=probability)
+def termly_probability(yearly_rates: np.ndarray, multiplier: np.ndarray) -> np.ndarray:
+    """Each school's termly probability at each of the yearly rates times its multiplier,
+    capped at MAX_YEARLY_RATE: `per_term(np.clip(yearly_rates[:, np.newaxis] * multiplier,
+    0, MAX_YEARLY_RATE))`, a (rate, school) array, computed in place (a national (stage,
+    school) array's temporaries cost their pages' faults each term), for England the
+    product, the cap and 1 - rate in one compiled pass."""
+    if compiled.worth_compiling(len(yearly_rates) * len(multiplier)):
+        staying = np.empty((len(yearly_rates), len(multiplier)))
+        workforce_kernels.yearly_staying(yearly_rates, multiplier, MAX_YEARLY_RATE, staying)
+    else:
+        staying = np.multiply(yearly_rates[:, np.newaxis], multiplier)
+        np.clip(staying, 0, MAX_YEARLY_RATE, out=staying)
+        np.subtract(1.0, staying, out=staying)
+    # The rest of per_term's arithmetic: 1 - (1 - rate)^(1 / terms a year).
+    np.power(staying, 1.0 / TERMS_PER_YEAR, out=staying)
+    return np.subtract(1.0, staying, out=staying)

@@ -384,3 +384,15 @@ def pulls(grade: np.ndarray, exponentials: np.ndarray, leaving_by_grade: np.ndar
         leaving[school] = exponentials[0, school] * leaving_by_grade[by_grade]
         moving[school] = exponentials[0, school] * moving_by_grade[by_grade]
         attractiveness[school] = attractiveness_by_grade[by_grade] * exponentials[1, school]
+
+
+@compiled.kernel
+def yearly_staying(yearly_rates: np.ndarray, multiplier: np.ndarray, cap: float,
+                   staying: np.ndarray) -> None:
+    """1 - min(max(rate x multiplier, 0), cap), each rate's by school: the twin of
+    `sim.phases.workforce.termly_probability`'s numpy product, clip and subtraction
+    (`np.minimum(np.maximum(...))` rather than a branch, leaving a NaN as np.clip does)."""
+    for row in range(len(yearly_rates)):
+        for school in range(len(multiplier)):
+            rate = np.minimum(np.maximum(yearly_rates[row] * multiplier[school], 0.0), cap)
+            staying[row, school] = 1.0 - rate

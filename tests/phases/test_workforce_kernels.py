@@ -218,3 +218,17 @@ def test_workload_and_pulls_are_the_same(monkeypatch, opportunity_area, extra_wo
         results.append((*workforce.workload_and_pulls(model), model.schools.workload))
     for compiled, numpy in zip(*results, strict=True):
         assert np.array_equal(compiled, numpy)
+
+
+def test_termly_probabilities_are_the_same(monkeypatch):
+    """Yearly rates times multipliers, capped (some above the cap, one negative, one NaN),
+    made termly, through the kernel and numpy."""
+    multiplier = np.random.default_rng(17).uniform(0.0, 12.0, SCHOOLS)
+    multiplier[:2] = [-1.0, np.nan]
+    rates = np.array([0.115, 0.1, 0.09, 0.058, 0.18])
+    results = []
+    for minimum_size in (0, sys.maxsize):
+        monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+        results.append(workforce.termly_probability(rates, multiplier))
+    assert np.array_equal(*results, equal_nan=True)
+    assert np.isnan(results[0][:, 1]).all() and (results[0][:, 0] == 0).all()
