@@ -55,10 +55,11 @@ def binomial(rng: np.random.Generator, count: np.ndarray,
     return _invert(rng, count, probability, uniform, walk_compiled)
 
 
-def binomial_rows(rng: np.random.Generator, count: np.ndarray,
-                  probability: np.ndarray) -> np.ndarray:
+def binomial_rows(rng: np.random.Generator, count: np.ndarray, probability: np.ndarray,
+                  largest_count: np.ndarray | None = None) -> np.ndarray:
     """`binomial` of each row of a 2-d `count` in turn, at a probability per element or
-    per row (a column), as an int32 array of the same shape.
+    per row (a column), as an int32 array of the same shape. `largest_count`, each row's
+    largest count, may be given if known.
 
     For England's arrays all rows are drawn at once, from one call for the uniforms (the
     stream's values in the same order as row after row) and one compiled walk, unless a
@@ -67,23 +68,29 @@ def binomial_rows(rng: np.random.Generator, count: np.ndarray,
     """
     per_row = probability.shape[-1] == 1
     if compiled.worth_compiling(count.size) and count.shape[1] > 0:
-        largest_p = probability.max(axis=1)
-        if (largest_p < 1.0).all() and (
-                count.max(axis=1) * largest_p <= INVERSION_MAX_MEAN).all():
+        # Rows that share their probabilities (a view of one row) are checked once, and
+        # take its logarithm once.
+        shared = probability[:1] if probability.strides[0] == 0 else probability
+        largest_p = shared.max(axis=1)
+        if largest_count is None:
+            largest_count = count.max(axis=1)
+        if (largest_p < 1.0).all() and (largest_count * largest_p <= INVERSION_MAX_MEAN).all():
             uniform = rng.random(count.size).reshape(count.shape)
             result = np.zeros(count.shape, dtype=np.int32)
             # numpy's exp and log give each element the same value whatever the array's
-            # shape, so these are the values `binomial` computes row by row; rows that
-            # share their probabilities (a view of one row) take its logarithm once.
-            shared = probability[:1] if probability.strides[0] == 0 else probability
-            log_q = np.log(1.0 - shared)
+            # shape, so these are the values `binomial` computes row by row.
+            log_q = np.subtract(1.0, shared)
+            np.log(log_q, out=log_q)
             if per_row:
-                no_event = np.exp(np.arange(int(count.max()) + 1) * log_q)
+                no_event = np.exp(np.arange(int(largest_count.max()) + 1) * log_q)
                 return _walk_from_tables(result, uniform, count, no_event,
                                          probability[:, 0] / (1.0 - probability[:, 0]))
-            # Large temporaries are reused: a fresh one costs its pages' faults each term.
-            no_event = np.multiply(count, log_q, out=np.empty(count.shape))
-            _walk_each(result, uniform, count, np.exp(no_event, out=no_event), probability)
+            # Computed in place where the shapes allow: each fresh temporary of a national
+            # (stage, school) array costs some of its pages' faults.
+            no_event = log_q if log_q.shape == count.shape else np.empty(count.shape)
+            _exponent_of_no_event(count, log_q, no_event)
+            _walk_each(result, uniform, count, np.exp(no_event, out=no_event), probability,
+                       True)
             return result
     return np.stack([binomial(rng, row, float(p[0]) if per_row else p)
                      for row, p in zip(count, probability, strict=True)])
@@ -130,12 +137,20 @@ def _invert_compiled(rng: np.random.Generator, n: np.ndarray, p: np.ndarray, u: 
                      result: np.ndarray) -> np.ndarray:
     """`_invert` for a probability per element, the walk compiled: the kernel also finds
     the certain events and the large means, and numpy then draws the large ones (the walk
-    draws nothing, so the stream moves on exactly as in `_invert`)."""
-    with np.errstate(divide="ignore", invalid="ignore"):  # log(0) where an event is certain
-        no_event = np.log(1.0 - p)
+    draws nothing, so the stream moves on exactly as in `_invert`).
+
+    P(X = 0) is only needed where there may be no event and may be one: elsewhere (no
+    count, or a certain event) its logarithm's argument is 1 rather than 1 - p, which
+    gives no element a different draw, and spares numpy's exp and log the zeros and
+    infinities they take a slow path for (open posts are mostly none, or certain).
+    """
+    no_event = np.empty(len(p))
+    _no_event_argument(n, p, no_event)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        np.log(no_event, out=no_event)
         np.exp(np.multiply(n, no_event, out=no_event), out=no_event)
     if _walk_each(result[np.newaxis], u[np.newaxis], n[np.newaxis], no_event[np.newaxis],
-                  p[np.newaxis]):
+                  p[np.newaxis], False):
         large = np.flatnonzero(result < 0)
         result[large] = rng.binomial(n[large], p[large])
     return result
@@ -197,63 +212,127 @@ def _walk_from_tables(result: np.ndarray, u: np.ndarray, n: np.ndarray, no_event
     passes the table walks on from its last step as `_continue` does."""
     largest = no_event.shape[1] - 1
     # Step by count: F(k) and P(X = k) for k < c, and F(k) = +inf from k = c on (no
-    # uniform is above it, so X never passes c).
-    cdf = np.empty((_TABULATED, largest + 1))
-    pmf = np.empty((_TABULATED, largest + 1))
+    # uniform is above it, so X never passes c). A count's steps are next to each other
+    # (one cache line), found from an unsigned index (no test for a negative one).
+    cdf = np.empty((largest + 1) * _TABULATED)
+    pmf = np.empty((largest + 1) * _TABULATED)
     for line in range(n.shape[0]):
         ratio = odds[line]
         for count in range(largest + 1):
             mass = no_event[line, count]
             walked = mass
             for events in range(_TABULATED):
+                step = count * _TABULATED + events
                 if events >= count:
-                    cdf[events, count] = np.inf
+                    cdf[step] = np.inf
                     continue
                 if events > 0:
                     mass = mass * ((count - (events - 1)) / events) * ratio
                     walked = walked + mass
-                cdf[events, count], pmf[events, count] = walked, mass
+                cdf[step], pmf[step] = walked, mass
         for row in range(n.shape[1]):
             count, uniform = n[line, row], u[line, row]
+            first = np.uint64(count) * np.uint64(_TABULATED)
             # The first steps without a branch to mispredict (most elements stop in them).
-            events = ((uniform > cdf[0, count]) + (uniform > cdf[1, count])
-                      + (uniform > cdf[2, count]) + (uniform > cdf[3, count]))
-            while events < _TABULATED and uniform > cdf[events, count]:
-                events += 1
-            if events == _TABULATED and count > _TABULATED:
-                events -= 1
-                mass, walked = pmf[events, count], cdf[events, count]
-                while uniform > walked and count > events:
+            events = ((uniform > cdf[first]) + (uniform > cdf[first + np.uint64(1)])
+                      + (uniform > cdf[first + np.uint64(2)])
+                      + (uniform > cdf[first + np.uint64(3)]))
+            if events == 4:  # rare: walk on through the table, then past it
+                while events < _TABULATED and uniform > cdf[first + np.uint64(events)]:
                     events += 1
-                    mass = mass * ((count - (events - 1)) / events) * ratio
-                    walked = walked + mass
+                if events == _TABULATED and count > _TABULATED:
+                    events -= 1
+                    mass = pmf[first + np.uint64(events)]
+                    walked = cdf[first + np.uint64(events)]
+                    while uniform > walked and count > events:
+                        events += 1
+                        mass = mass * ((count - (events - 1)) / events) * ratio
+                        walked = walked + mass
             result[line, row] = events
     return result
 
 
 @compiled.kernel
 def _walk_each(result: np.ndarray, u: np.ndarray, n: np.ndarray, no_event: np.ndarray,
-               p: np.ndarray) -> int:
+               p: np.ndarray, checked: bool) -> int:
     """`_continue` for a probability per element of 2-d arrays, as a compiled loop (`p`
-    may be a view whose rows share one row's values). A certain event gives the count; an
-    element of large mean is left at -1 for numpy's sampler (as `_invert` leaves them out
-    of the inversion). Returns how many were left."""
+    may be a view whose rows share one row's values), into `result`, zeros. A certain
+    event gives the count; an element of large mean is left at -1 for numpy's sampler (as
+    `_invert` leaves them out of the inversion). Returns how many were left. If
+    `checked`, the caller has found neither (`binomial_rows`): the counts and
+    probabilities are then read only where a walk starts (memory traffic is most of the
+    time of the rest).
+
+    Which elements walk, and how far, is random: a branch on it is mispredicted about as
+    often as it is taken, at the cost of some twenty steps of arithmetic. So the walk goes
+    a step at a time over a list of the elements still walking, which each step rewrites
+    without a branch (an element is written at the list's end, which only moves on if it
+    walks on; `&` rather than `and`, which branches). Each element takes the same
+    steps, in the same order, as in `_continue`.
+    """
     large = 0
-    for line in range(n.shape[0]):
-        for row in range(n.shape[1]):
-            count, uniform, mass = n[line, row], u[line, row], no_event[line, row]
-            probability = p[line, row]
-            if probability >= 1.0:
-                result[line, row] = count
-            elif count * probability > INVERSION_MAX_MEAN:
-                result[line, row] = -1
-                large += 1
-            elif uniform > mass:
-                odds = probability / (1.0 - probability)
-                walked, events = mass, 0
-                while uniform > walked and count > events:
-                    events += 1
-                    mass = mass * ((count - (events - 1)) / events) * odds
-                    walked = walked + mass
+    lines, elements = n.shape
+    walking = np.empty(elements, np.int64)
+    mass_of, walked_of, odds_of = np.empty(elements), np.empty(elements), np.empty(elements)
+    for line in range(lines):
+        found = 0
+        if checked:
+            for row in range(elements):
+                walking[found] = row
+                found += u[line, row] > no_event[line, row]
+        else:
+            for row in range(elements):
+                count, probability = n[line, row], p[line, row]
+                certain = probability >= 1.0
+                too_large = (not certain) & (count * probability > INVERSION_MAX_MEAN)
+                result[line, row] = count if certain else (-1 if too_large else 0)
+                large += too_large
+                walking[found] = row
+                found += (not certain) & (not too_large) & (u[line, row] > no_event[line, row])
+        # The first step of each element that walks (it has X >= 1).
+        events, still = 1, 0
+        for index in range(found):
+            row = walking[index]
+            count, probability = n[line, row], p[line, row]
+            odds = probability / (1.0 - probability)
+            mass = no_event[line, row] * ((count - (events - 1)) / events) * odds
+            walked = no_event[line, row] + mass
+            result[line, row] = events
+            walking[still], mass_of[still], walked_of[still], odds_of[still] = (
+                row, mass, walked, odds)
+            still += (u[line, row] > walked) & (count > events)
+        while still:
+            events, found, still = events + 1, still, 0
+            for index in range(found):
+                row = walking[index]
+                count = n[line, row]
+                mass = mass_of[index] * ((count - (events - 1)) / events) * odds_of[index]
+                walked = walked_of[index] + mass
                 result[line, row] = events
+                walking[still], mass_of[still], walked_of[still], odds_of[still] = (
+                    row, mass, walked, odds_of[index])
+                still += (u[line, row] > walked) & (count > events)
     return large
+
+
+@compiled.kernel
+def _no_event_argument(n: np.ndarray, p: np.ndarray, argument: np.ndarray) -> None:
+    """1 - p, the argument of the logarithm of P(X = 0) = (1 - p)^n, where 0 < n and p < 1;
+    1 elsewhere, where the walk does not read P(X = 0) or finds it 1 whatever p is (the
+    twin of `1.0 - p` for `_invert_compiled`)."""
+    for element in range(len(n)):
+        needed = (n[element] > 0) & (p[element] < 1.0)
+        argument[element] = 1.0 - p[element] if needed else 1.0
+
+
+@compiled.kernel
+def _exponent_of_no_event(count: np.ndarray, log_q: np.ndarray, exponent: np.ndarray) -> None:
+    """n log(1 - p), the exponent of P(X = 0), for 2-d arrays: the twin of numpy's
+    `np.multiply(count, log_q)` (`log_q` one row per row of `count`, or one row for all),
+    without numpy's buffered conversion of the counts to floating point (the same exact
+    conversion, then the same product)."""
+    shared = log_q.shape[0] == 1
+    for line in range(count.shape[0]):
+        row = 0 if shared else line
+        for element in range(count.shape[1]):
+            exponent[line, element] = count[line, element] * log_q[row, element]

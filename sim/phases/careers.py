@@ -19,10 +19,10 @@ leavers retire (the sources are in `WorkforceParameters`). Teachers age through 
 **Cohorts** (`Cohorts`): every early-career new entrant during the run is on a register
 with its school, its stage and the run year it entered (its cohort). Members are drawn
 with the other teachers of their school and stage, at the same probabilities
-(`draw_by_stage`); movers carry their cohort and stage to the school they move to
-(`place_movers`), so a cohort's teachers leave state schools only by leaving. At each
-year's end the register counts each cohort's members still teaching
-(cohorts.parquet, `sim.metrics.cohort_frame`).
+(`sim.phases.stage_draws.draw_by_stage`); movers carry their cohort and stage to the
+school they move to (`sim.phases.stage_draws.place_movers`), so a cohort's teachers leave
+state schools only by leaving. At each year's end the register counts each cohort's
+members still teaching (cohorts.parquet, `sim.metrics.cohort_frame`).
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ import numpy as np
 
 from sim import compiled
 from sim.mechanics.rates import MAX_YEARLY_RATE, per_term
-from sim.sampling import binomial, binomial_rows
+from sim.phases import workforce_kernels
+from sim.sampling import binomial
 from sim.state import TERMS_PER_YEAR, CareerStage, SchoolArrays
 
 if TYPE_CHECKING:
@@ -50,12 +51,25 @@ _TINY = 1e-12
 
 def stage_counts(schools: SchoolArrays) -> np.ndarray:
     """Each school's teachers by career stage, a (stage, school) array (a copy)."""
+    if compiled.worth_compiling(schools.n):
+        counts = np.empty((N_STAGES, schools.n), dtype=np.result_type(
+            schools.early_career_year1, schools.early_career_year2, schools.post_induction,
+            schools.near_retirement, schools.teachers))
+        workforce_kernels.read_stage_counts(
+            schools.early_career_year1, schools.early_career_year2, schools.post_induction,
+            schools.near_retirement, schools.teachers, counts)
+        return counts
     return np.stack([schools.early_career_year1, schools.early_career_year2,
                      schools.post_induction, schools.mid_career, schools.near_retirement])
 
 
 def write_stage_counts(schools: SchoolArrays, counts: np.ndarray) -> None:
     """Set each school's stage counts, and its teachers as their sum, in place."""
+    if compiled.worth_compiling(schools.n):
+        workforce_kernels.write_stage_counts(
+            counts, schools.early_career_year1, schools.early_career_year2,
+            schools.post_induction, schools.near_retirement, schools.teachers)
+        return
     schools.early_career_year1[:] = counts[CareerStage.EARLY_CAREER_YEAR1]
     schools.early_career_year2[:] = counts[CareerStage.EARLY_CAREER_YEAR2]
     schools.post_induction[:] = counts[CareerStage.POST_INDUCTION]
@@ -121,191 +135,22 @@ def split_experienced(schools: SchoolArrays, shares: np.ndarray,
     schools.near_retirement[:] = near_retirement
 
 
-def draw_by_stage(rng: np.random.Generator, member_rng: np.random.Generator,
-                  counts: np.ndarray, registered: np.ndarray, probability: np.ndarray,
-                  member_cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Events in each (stage, school) cell of `counts`, and which register members had one.
-
-    `probability` is one per cell, or one per stage (a column). A cell's count includes
-    `registered` members of the register, one at each of `member_cells` (flat indices into
-    `counts`). The others are drawn together from `rng`, one uniform per cell, a stage at
-    a time (`sim.sampling.binomial_rows`); each member is drawn on its own at the cell's
-    probability, from `member_rng`, since how many members there are depends on the
-    policy (common random numbers: `rng` must draw the same number of values under every
-    policy). The two add up to a Binomial(count, probability) draw, as if nobody were
-    registered. Returns the events by cell, whether each member had one, and the members'
-    events by cell (int64 from numpy, int32 from the kernels: the same numbers).
-    """
-    drawn = binomial_rows(rng, counts - registered, probability)
-    if not len(member_cells):
-        return drawn, np.zeros(0, dtype=bool), np.zeros_like(drawn)
-    # In single precision: half the memory traffic over a register of some 10^5 members,
-    # and probabilities to 7 digits.
-    uniform = member_rng.random(len(member_cells), dtype=np.float32)
-    flat_probability = np.broadcast_to(probability, counts.shape).astype(np.float32).ravel()
-    if compiled.worth_compiling(counts.size):
-        # Counted into `drawn` in place (int32 rather than int64, half the pages).
-        happened = np.empty(len(member_cells), dtype=bool)
-        of_members = np.zeros(counts.shape, dtype=np.int32)
-        _draw_members(uniform, member_cells, flat_probability, happened,
-                      of_members.reshape(-1), drawn.reshape(-1))
-        return drawn, happened, of_members
-    happened = uniform < flat_probability[member_cells]
-    of_members = np.bincount(member_cells[happened], minlength=counts.size).reshape(counts.shape)
-    return drawn + of_members, happened, of_members
-
-
-@compiled.kernel
-def _draw_members(uniform: np.ndarray, cells: np.ndarray, chance: np.ndarray,
-                  happened: np.ndarray, of_members: np.ndarray, events: np.ndarray) -> None:
-    """`draw_by_stage`'s members as one compiled pass: each member's uniform against its
-    cell's chance, counted by cell into `of_members` and `events` (numpy's gather,
-    compare, select, count and sum, fused)."""
-    for member in range(len(cells)):
-        hit = uniform[member] < chance[cells[member]]
-        happened[member] = hit
-        of_members[cells[member]] += hit
-        events[cells[member]] += hit
-
-
-def place_movers(rng: np.random.Generator, movers: np.ndarray, member_cells: np.ndarray,
-                 posts_for_movers: np.ndarray, area: np.ndarray,
-                 n_areas: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Match each local authority's movers, at random, to the posts its schools fill with
-    movers; each mover keeps their stage and, if registered, their cohort.
-
-    `movers` is a (stage, school) array of movers by origin, the register's movers among
-    them at `member_cells`. An authority cannot place more movers than it has: posts
-    beyond its movers go to new entrants. `rng` draws one value per mover, a number that
-    depends on the policy: it must be a stream of its own (common random numbers).
-    Returns the movers placed, by stage and destination school; the posts each school
-    gives to entrants instead; and the destination of each registered mover, or -1 for one
-    who found no post (and left).
-    """
-    n_schools = movers.shape[1]
-    if compiled.worth_compiling(movers.size):
-        placed = np.zeros(movers.shape, dtype=np.int64)
-        to_entrants = np.zeros(n_schools, dtype=np.int64)
-        member_destination = np.full(len(member_cells), -1, dtype=np.int64)
-        _place_movers(movers.reshape(-1), member_cells, rng.permutation(int(movers.sum())),
-                      posts_for_movers, area, n_areas, placed.reshape(-1), to_entrants,
-                      member_destination)
-        return placed, to_entrants, member_destination
-    unregistered = movers.ravel()
-    if len(member_cells):
-        unregistered = unregistered - np.bincount(member_cells, minlength=movers.size)
-    cell = np.concatenate([np.repeat(np.arange(movers.size), unregistered), member_cells])
-    member = np.concatenate([np.full(int(unregistered.sum()), -1),
-                             np.arange(len(member_cells))])
-    origin_area = area[cell % n_schools]
-    shuffled = rng.permutation(len(cell))
-    # By area, at random within each (a stable sort of a random order; 16-bit keys sort
-    # several times faster, and England has about 150 authorities).
-    keys = origin_area[shuffled].astype(np.int16 if n_areas < 2**15 else np.int64)
-    shuffled = shuffled[np.argsort(keys, kind="stable")]
-    cell, member = cell[shuffled], member[shuffled]
-    movers_in_area = np.bincount(origin_area, minlength=n_areas)
-    first_mover = np.cumsum(movers_in_area) - movers_in_area
-
-    post_school = np.repeat(np.arange(n_schools), posts_for_movers)
-    post_school = post_school[np.argsort(area[post_school], kind="stable")]
-    post_area = area[post_school]
-    posts_in_area = np.bincount(post_area, minlength=n_areas)
-    rank = np.arange(len(post_school)) - (np.cumsum(posts_in_area) - posts_in_area)[post_area]
-    filled = rank < movers_in_area[post_area]
-    to_entrants = np.bincount(post_school[~filled], minlength=n_schools)
-
-    chosen = first_mover[post_area[filled]] + rank[filled]
-    destination = post_school[filled]
-    stage_row = cell[chosen] // n_schools
-    placed = np.bincount(stage_row * n_schools + destination,
-                         minlength=movers.size).reshape(movers.shape)
-    member_destination = np.full(len(member_cells), -1, dtype=np.int64)
-    placed_member = member[chosen]
-    registered = placed_member >= 0
-    member_destination[placed_member[registered]] = destination[registered]
-    return placed, to_entrants, member_destination
-
-
-@compiled.kernel
-def _place_movers(movers: np.ndarray, member_cells: np.ndarray, shuffled: np.ndarray,
-                  posts_for_movers: np.ndarray, area: np.ndarray, n_areas: int,
-                  placed: np.ndarray, to_entrants: np.ndarray,
-                  member_destination: np.ndarray) -> None:
-    """`place_movers` as compiled loops: the same movers in the same random order, sorted
-    by area by counting (a stable sort, as numpy's), and the same posts in the same order,
-    without the arrays of one entry per mover and per post that numpy sorts."""
-    n_schools = len(area)
-    # Every mover's stage, area of origin and register entry (-1 if none): the
-    # unregistered first, cell by cell, then the members. Stage and school come from the
-    # loops, not from dividing each cell by the number of schools (a division is slow).
-    registered = np.zeros(len(movers), np.int64)
-    for cell in member_cells:
-        registered[cell] += 1
-    total = len(shuffled)
-    stage_of = np.empty(total, np.int64)
-    area_of = np.empty(total, np.int64)
-    member_of = np.full(total, -1, np.int64)
-    mover = 0
-    for stage in range(len(movers) // n_schools):
-        for school in range(n_schools):
-            cell = stage * n_schools + school
-            for _ in range(movers[cell] - registered[cell]):
-                stage_of[mover], area_of[mover] = stage, area[school]
-                mover += 1
-    for member in range(len(member_cells)):
-        stage, school = divmod(member_cells[member], n_schools)
-        stage_of[mover], area_of[mover], member_of[mover] = stage, area[school], member
-        mover += 1
-    # By area of origin, in the random order within each.
-    movers_in_area = np.zeros(n_areas, np.int64)
-    for mover in range(total):
-        movers_in_area[area_of[mover]] += 1
-    first_mover = np.cumsum(movers_in_area) - movers_in_area
-    next_slot = first_mover.copy()
-    sorted_stage = np.empty(total, np.int64)
-    sorted_member = np.empty(total, np.int64)
-    for mover in shuffled:
-        slot = next_slot[area_of[mover]]
-        next_slot[area_of[mover]] += 1
-        sorted_stage[slot], sorted_member[slot] = stage_of[mover], member_of[mover]
-    # Each area's posts, school by school, take its movers in that order.
-    schools_in_area = np.bincount(area, minlength=n_areas)
-    next_school = np.cumsum(schools_in_area) - schools_in_area
-    by_area = np.empty(n_schools, np.int64)
-    for school in range(n_schools):
-        by_area[next_school[area[school]]] = school
-        next_school[area[school]] += 1
-    posts_taken = np.zeros(n_areas, np.int64)
-    for school in by_area:
-        here = area[school]
-        for _ in range(posts_for_movers[school]):
-            rank = posts_taken[here]
-            posts_taken[here] += 1
-            if rank >= movers_in_area[here]:
-                to_entrants[school] += 1
-                continue
-            chosen = first_mover[here] + rank
-            placed[sorted_stage[chosen] * n_schools + school] += 1
-            if sorted_member[chosen] >= 0:
-                member_destination[sorted_member[chosen]] = school
-
-
 @dataclass
 class Cohorts:
     """The run's early-career new entrants, one row per member still in post.
 
     A member is stored by their (stage, school) cell, stage x `n_schools` + school (in 32
     bits, to halve the memory traffic): the flat index into a (stage, school) array of
-    counts that `draw_by_stage` takes. Their cohort is the run year they entered, from 0
-    (docs/ODD.md section 7.1). Created by the model when the run starts; written by the
-    workforce phase; read at each year's end by the record (`sim.metrics.cohort_frame`).
+    counts that `sim.phases.stage_draws.draw_by_stage` takes. Their cohort is the run year
+    they entered, from 0 (docs/ODD.md section 7.1). Created by the model when the run
+    starts; written by the workforce phase; read at each year's end by the record
+    (`sim.metrics.cohort_frame`).
     """
 
     n_schools: int
     cell: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
-    # Members by cell, a (stage, school) array kept in step with `cell`.
-    by_cell: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.int64))
+    # Members by cell, a (stage, school) array kept in step with `cell` (also in 32 bits).
+    by_cell: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.int32))
     cohort: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     entrants: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # by cohort
     leavers: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # so far
@@ -314,7 +159,7 @@ class Cohorts:
 
     def __post_init__(self) -> None:
         if self.by_cell.size == 0:
-            self.by_cell = np.zeros((N_STAGES, self.n_schools), np.int64)
+            self.by_cell = np.zeros((N_STAGES, self.n_schools), np.int32)
 
     @property
     def n_cohorts(self) -> int:
@@ -351,6 +196,26 @@ class Cohorts:
         self.leavers += np.bincount(self.cohort[gone], minlength=self.n_cohorts)
         kept = ~gone
         self.cell, self.cohort = self.cell[kept], self.cohort[kept]
+
+    def turn_over(self, gone: np.ndarray, cohort: int, new_by_school: np.ndarray) -> None:
+        """`remove` the members who are `gone`, then `enter` cohort `cohort`'s new members;
+        for a national register in one compiled pass, rather than numpy's passes of each
+        (a mask, two selections and two concatenations of the register)."""
+        if not compiled.worth_compiling(len(self.cell)):
+            self.remove(gone)
+            self.enter(cohort, new_by_school)
+            return
+        self.open(cohort)
+        size = len(self.cell) - int(np.count_nonzero(gone)) + int(new_by_school.sum())
+        # One spare element: the kernel writes each member where the next kept one goes.
+        cell, members_cohort = np.empty(size + 1, np.int32), np.empty(size + 1, np.int32)
+        workforce_kernels.turn_over_register(
+            self.cell, self.cohort, gone, new_by_school,
+            CareerStage.EARLY_CAREER_YEAR1 * self.n_schools, cohort, cell, members_cohort,
+            self.leavers)
+        self.cell, self.cohort = cell[:size], members_cohort[:size]
+        self.by_cell[CareerStage.EARLY_CAREER_YEAR1] += new_by_school
+        self.entrants[cohort] += size - (len(gone) - int(np.count_nonzero(gone)))
 
     def record_year(self, year: int) -> None:
         """Count each cohort's members still teaching at the end of run year `year` (from 0)."""

@@ -35,19 +35,27 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.mechanics.rates import MAX_YEARLY_RATE, per_term
+from sim import compiled
+from sim.mechanics.rates import MAX_YEARLY_RATE
 from sim.parameters import JUDGEMENT, parameter
+from sim.phases import workforce_kernels
 from sim.phases.careers import (
     EXPERIENCED,
     Cohorts,
-    draw_by_stage,
-    place_movers,
     progression_per_term,
     split_experienced,
     stage_counts,
     stationary_shares,
     write_stage_counts,
     yearly_leaving_rates,
+)
+from sim.phases.recruitment import attractiveness, recruit
+from sim.phases.stage_draws import (
+    draw_by_stage,
+    members_who_may_move,
+    place_movers,
+    promote_by_stage,
+    settle_moved_members,
 )
 from sim.sampling import binomial
 from sim.state import (
@@ -165,6 +173,38 @@ def flow_multipliers(model: SchoolSystemModel) -> tuple[np.ndarray, np.ndarray]:
             pull * np.asarray(p.moving_multiplier_by_grade)[by_grade])
 
 
+def workload_and_pulls(model: SchoolSystemModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`update_workload`, then each school's leaving and moving multipliers
+    (`flow_multipliers`) and its attractiveness to applicants
+    (`sim.phases.recruitment.attractiveness`); for England in two compiled passes and one
+    `np.exp` of both exponents, rather than a dozen numpy passes over the schools."""
+    schools, p = model.schools, model.parameters.model.workforce
+    if not compiled.worth_compiling(schools.n):
+        update_workload(model)
+        return (*flow_multipliers(model), attractiveness(schools, p))
+    workload, exponents = np.empty(schools.n), np.empty((2, schools.n))
+    workforce_kernels.workload_and_exponents(
+        schools.grade, schools.trust,
+        np.concatenate(([p.maintained_data_reporting], model.trusts.data_reporting_intensity)),
+        np.asarray(p.accountability_workload_by_grade, dtype=np.float64),
+        np.broadcast_to(np.asarray(model.policy_effects.extra_workload, dtype=np.float64),
+                        schools.n),
+        schools.fsm_share, ENGLAND_FSM_MEAN,
+        np.array([p.workload_elasticity, p.disadvantage_elasticity,
+                  -p.attractiveness_workload_elasticity,
+                  p.attractiveness_disadvantage_elasticity]), workload, exponents)
+    schools.workload = workload
+    np.exp(exponents, out=exponents)
+    leaving, moving, pull_on_applicants = (np.empty(schools.n), np.empty(schools.n),
+                                           np.empty(schools.n))
+    workforce_kernels.pulls(
+        schools.grade, exponents, np.asarray(p.leaving_multiplier_by_grade, dtype=np.float64),
+        np.asarray(p.moving_multiplier_by_grade, dtype=np.float64),
+        np.asarray(p.attractiveness_by_grade, dtype=np.float64),
+        leaving, moving, pull_on_applicants)
+    return leaving, moving, pull_on_applicants
+
+
 def expected_turnover(model: SchoolSystemModel) -> np.ndarray:
     """Expected yearly leaving plus moving of each school's teachers."""
     schools, p = model.schools, model.parameters.model.workforce
@@ -215,33 +255,28 @@ def run_term(model: SchoolSystemModel, rng: np.random.Generator | None = None) -
     register = cohorts if cohorts is not None else Cohorts(n)
     counts = stage_counts(schools)
     _progress(counts, register, progression_per_term(p), rng, variable_rng)
-    update_workload(model)
-    leaving, moving = flow_multipliers(model)
+    leaving, moving, pull_on_applicants = workload_and_pulls(model)
 
     # Rates are measured on the teachers in post at the start of the term.
     schools.early_career_year1_at_risk = counts[CareerStage.EARLY_CAREER_YEAR1].copy()
     schools.teachers_at_risk = schools.teachers.copy()
     # A yearly rate in [0, MAX_YEARLY_RATE] gives a termly one in [0, 0.64].
-    leaving_probability = per_term(np.clip(yearly_leaving_rates(p)[:, np.newaxis] * leaving,
-                                           0, MAX_YEARLY_RATE))
+    leaving_probability = termly_probability(yearly_leaving_rates(p), leaving)
     registered = register.by_cell
-    leavers, members_leaving, registered_leavers = draw_by_stage(
+    leavers, members_leaving = draw_by_stage(
         rng, variable_rng, counts, registered, leaving_probability, register.cell)
-    counts -= leavers
-    registered -= registered_leavers
     # Experienced teachers who stay may move; registered ones keep their stage and cohort.
     first_experienced = CareerStage.POST_INDUCTION * n
-    may_move = np.flatnonzero(~members_leaving & (register.cell >= first_experienced))
-    move_cells = register.cell[may_move] - first_experienced
-    moving_probability = per_term(np.clip(p.moving_rate * moving, 0, MAX_YEARLY_RATE))
-    movers, members_moving, registered_movers = draw_by_stage(
+    may_move, move_cells = members_who_may_move(register.cell, members_leaving,
+                                                first_experienced)
+    moving_probability = termly_probability(np.array([p.moving_rate]), moving)
+    movers, members_moving = draw_by_stage(
         rng, variable_rng, counts[EXPERIENCED], registered[EXPERIENCED],
         np.broadcast_to(moving_probability, counts[EXPERIENCED].shape), move_cells)
-    counts[EXPERIENCED] -= movers
-    registered[EXPERIENCED] -= registered_movers
     write_stage_counts(schools, counts)  # the posts they left are open to recruitment
 
-    filled, posts_for_movers = _recruit(model, movers.sum(axis=0), rng)
+    movers_out = movers.sum(axis=0, dtype=np.int32)
+    filled, posts_for_movers = recruit(model, movers_out, pull_on_applicants, rng)
     move_cells = move_cells[members_moving]
     placed, to_entrants, destination = place_movers(
         variable_rng, movers, move_cells, posts_for_movers, model.area_index, model.n_areas)
@@ -254,24 +289,18 @@ def run_term(model: SchoolSystemModel, rng: np.random.Generator | None = None) -
 
     schools.leavers = leavers.sum(axis=0, dtype=np.int32)
     schools.early_career_year1_leavers = leavers[CareerStage.EARLY_CAREER_YEAR1]
-    schools.movers = movers.sum(axis=0, dtype=np.int32)
+    schools.movers = movers_out
     schools.movers_in = placed.sum(axis=0, dtype=np.int32)
     schools.new_entrants = entrants.astype(np.int32)
     # Movers who found no post in their own local authority have left it: to the area they
     # are leavers. Counted per authority, reported in the model-level measures.
-    model.tallies.unplaced_movers = int(movers.sum() - placed.sum())
+    model.tallies.unplaced_movers = int(movers_out.sum()) - int(schools.movers_in.sum())
 
     if cohorts is not None:
-        moved, found_post = may_move[members_moving], destination >= 0
-        # A member who moved keeps their stage (the row of their cell) at the new school.
-        new_cells = move_cells[found_post] // n * n + destination[found_post]
-        cohorts.cell[moved[found_post]] = first_experienced + new_cells
-        registered[EXPERIENCED] += np.bincount(new_cells, minlength=movers.size).reshape(
-            movers.shape)
-        gone = members_leaving.copy()
-        gone[moved[~found_post]] = True
-        cohorts.remove(gone)
-        cohorts.enter(model.term // TERMS_PER_YEAR, new_early_career)
+        gone = settle_moved_members(cohorts.cell, may_move[members_moving], move_cells,
+                                    destination, first_experienced, registered[EXPERIENCED],
+                                    members_leaving)
+        cohorts.turn_over(gone, model.term // TERMS_PER_YEAR, new_early_career)
 
 
 def _progress(counts: np.ndarray, register: Cohorts, progression: np.ndarray,
@@ -282,57 +311,23 @@ def _progress(counts: np.ndarray, register: Cohorts, progression: np.ndarray,
     over terms too: on average a teacher spends three terms in each early-career year,
     and the first-year leaving rate applies all year round.
     """
-    n = counts.shape[1]
-    below_top = np.flatnonzero(register.cell < CareerStage.NEAR_RETIREMENT * n)
-    registered = register.by_cell
-    moving_up, members, registered_moving_up = draw_by_stage(
-        rng, member_rng, counts[:-1], registered[:-1], progression[:-1, np.newaxis],
-        register.cell[below_top])
-    counts[:-1] -= moving_up
-    counts[1:] += moving_up
-    registered[:-1] -= registered_moving_up
-    registered[1:] += registered_moving_up
-    register.cell[below_top[members]] += n  # the same school, the next stage
+    promote_by_stage(rng, member_rng, counts, register.by_cell, progression[:-1],
+                     register.cell)
 
 
-def _recruit(model: SchoolSystemModel, movers: np.ndarray,
-             rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Fill open posts from each local authority's applicants, by attractiveness.
-
-    Returns the posts each school filled, and how many of them went to movers (in each
-    authority at most its movers: `sim.phases.careers.place_movers` sees to it).
-    """
-    schools, p = model.schools, model.parameters.model.workforce
-    area = model.area_index
-    n_areas = model.n_areas
-    open_posts = np.maximum(schools.vacancies, 0)
-    open_in_area = np.bincount(area, weights=open_posts, minlength=n_areas)
-    movers_in_area = np.bincount(area, weights=movers, minlength=n_areas)
-    supply = model.parameters.scenario.teacher_supply
-    entrants_in_area = np.maximum(0.0, np.round(supply * open_in_area - movers_in_area))
-    applicants = movers_in_area + entrants_in_area
-
-    attractiveness = (
-        np.asarray(p.attractiveness_by_grade)[grade_index(schools.grade)]
-        * np.exp(-p.attractiveness_workload_elasticity * (schools.workload - 1.0)
-                 - p.attractiveness_disadvantage_elasticity * (schools.fsm_share - ENGLAND_FSM_MEAN))
-    )
-    filled = np.zeros(schools.n, dtype=np.int64)
-    remaining_applicants = applicants.copy()
-    for _ in range(2):  # a second round re-offers what the first left over
-        still_open = open_posts - filled
-        demand = np.bincount(area, weights=attractiveness * still_open, minlength=n_areas)
-        ratio = np.divide(remaining_applicants, demand, out=np.zeros(n_areas), where=demand > 0)
-        probability = np.clip(ratio[area] * attractiveness, 0, 1)
-        new = binomial(rng, still_open, probability)
-        filled += new
-        remaining_applicants = np.maximum(
-            0.0, remaining_applicants - np.bincount(area, weights=new, minlength=n_areas))
-
-    # Who filled the posts: movers first in proportion, then new entrants.
-    filled_in_area = np.bincount(area, weights=filled, minlength=n_areas)
-    mover_fraction = np.divide(np.minimum(movers_in_area, filled_in_area * movers_in_area
-                                          / np.maximum(applicants, 1)),
-                               np.maximum(filled_in_area, 1))
-    posts_for_movers = binomial(rng, filled, np.clip(mover_fraction[area], 0, 1))
-    return filled, posts_for_movers
+def termly_probability(yearly_rates: np.ndarray, multiplier: np.ndarray) -> np.ndarray:
+    """Each school's termly probability at each of the yearly rates times its multiplier,
+    capped at MAX_YEARLY_RATE: `per_term(np.clip(yearly_rates[:, np.newaxis] * multiplier,
+    0, MAX_YEARLY_RATE))`, a (rate, school) array, computed in place (a national (stage,
+    school) array's temporaries cost their pages' faults each term), for England the
+    product, the cap and 1 - rate in one compiled pass."""
+    if compiled.worth_compiling(len(yearly_rates) * len(multiplier)):
+        staying = np.empty((len(yearly_rates), len(multiplier)))
+        workforce_kernels.yearly_staying(yearly_rates, multiplier, MAX_YEARLY_RATE, staying)
+    else:
+        staying = np.multiply(yearly_rates[:, np.newaxis], multiplier)
+        np.clip(staying, 0, MAX_YEARLY_RATE, out=staying)
+        np.subtract(1.0, staying, out=staying)
+    # The rest of per_term's arithmetic: 1 - (1 - rate)^(1 / terms a year).
+    np.power(staying, 1.0 / TERMS_PER_YEAR, out=staying)
+    return np.subtract(1.0, staying, out=staying)

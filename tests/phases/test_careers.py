@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from sim.mechanics.rates import per_term
-from sim.phases import careers, workforce
+from sim.phases import careers, stage_draws, workforce
 from sim.state import CareerStage
 from tests.conftest import make_model
 
@@ -65,7 +65,7 @@ def test_registered_movers_are_placed_with_their_cohort_or_leave(monkeypatch):
     for _ in range(2 * 3):
         model.step()
     placed, unplaced = [], []
-    place_movers = careers.place_movers
+    place_movers = stage_draws.place_movers
 
     def recording(*arguments):
         result = place_movers(*arguments)
