@@ -118,3 +118,42 @@ def test_an_update_rewrites_only_the_groups_that_changed(monkeypatch, minimum_si
         assert_same_matrix(kept.matrix, decay_from_scratch(group, x, y, 15.0), "update")
         assert before is not kept.matrix  # replaced, never changed in place
     assert not kept.update(group.copy())  # nothing moved: nothing to do
+
+
+def test_the_compiled_touched_rows_equal_the_numpy_way():
+    """`rewrite.touched_rows` finds what the numpy twin of the rewrite finds: which schools
+    moved, the touched groups' members (in school order, and grouped by group), the rows
+    rewritten and the new row lengths."""
+    from sim.mechanics import rewrite
+
+    rng = np.random.default_rng(11)
+    n = 300
+    old_group = np.where(rng.random(n) < 0.7, rng.integers(0, 25, n), -1)
+    group = old_group.copy()
+    movers = rng.choice(n, 20, replace=False)
+    group[movers] = rng.integers(-1, 30, len(movers))
+    old = decay_from_scratch(old_group, rng.random(n), rng.random(n), 1.0)
+    moved, rewritten = np.empty(n, bool), np.empty(n, bool)
+    group_start = np.empty(max(group.max(), old_group.max()) + 2, np.int64)
+    start = np.empty(n + 1, np.int64)
+    members, by_group = rewrite.touched_rows(group, old_group, old.indptr, moved, rewritten,
+                                             group_start, start)
+    # The numpy way.
+    expected_moved = group != old_group
+    is_touched = np.zeros(len(group_start), bool)
+    is_touched[old_group[expected_moved] + 1] = True
+    is_touched[group[expected_moved] + 1] = True
+    is_touched[0] = False
+    in_touched = is_touched[group + 1]
+    expected_members = np.flatnonzero(in_touched)
+    size = np.bincount(group[expected_members], minlength=len(group_start) - 1)
+    length = np.diff(old.indptr)
+    length[in_touched | expected_moved] = 0
+    length[expected_members] = size[group[expected_members]] - 1
+    assert np.array_equal(moved, expected_moved)
+    assert np.array_equal(rewritten, in_touched | expected_moved)
+    assert np.array_equal(members, expected_members)
+    assert np.array_equal(by_group, expected_members[np.argsort(group[expected_members],
+                                                                 kind="stable")])
+    assert np.array_equal(group_start, np.r_[0, np.cumsum(size)])
+    assert np.array_equal(start, np.r_[0, np.cumsum(length)])

@@ -110,6 +110,8 @@ class GroupDecay:
     def update(self, group: np.ndarray) -> bool:
         """Bring the matrix in line with `group`; returns whether anything changed."""
         old_group = self.group
+        if compiled.worth_compiling(len(group)):
+            return self._rewritten(group)
         moved = group != old_group
         moved_schools = np.flatnonzero(moved)
         if len(moved_schools) == 0:
@@ -122,10 +124,6 @@ class GroupDecay:
         is_touched[0] = False
         in_touched = is_touched[group + 1]
         members = np.flatnonzero(in_touched)
-        if compiled.worth_compiling(len(group)):
-            self.matrix = self._rewritten(group, moved, in_touched, members)
-            self.group = np.array(group, dtype=np.int64)
-            return True
         rows, cols = pairs_within_groups(members, group[members], members, group[members])
         off_diagonal = rows != cols
         rows, cols = rows[off_diagonal], cols[off_diagonal]
@@ -145,36 +143,33 @@ class GroupDecay:
         return True
 
 
-    def _rewritten(self, group: np.ndarray, moved: np.ndarray, in_touched: np.ndarray,
-                   members: np.ndarray) -> sparse.csr_matrix:
-        """`update`'s new matrix by the compiled passes of `sim.mechanics.rewrite`: the
-        same rows rewritten, to the same values, as the numpy way above."""
+    def _rewritten(self, group: np.ndarray) -> bool:
+        """`update` by the compiled passes of `sim.mechanics.rewrite`: the same rows
+        rewritten, to the same values, as the numpy way above."""
         from scipy import sparse
 
         old = self.matrix
         n = len(group)
-        # The touched groups' members, grouped by group, in school order within each.
-        member_group = group[members]
-        by_group = members[np.argsort(member_group, kind="stable")]
-        group_size = np.bincount(member_group, minlength=int(group.max()) + 1)
-        group_start = np.zeros(len(group_size) + 1, np.int64)
-        np.cumsum(group_size, out=group_start[1:])
+        group = np.asarray(group, dtype=np.int64)
+        moved, rewritten = np.empty(n, bool), np.empty(n, bool)
+        group_start = np.empty(max(int(group.max()), int(self.group.max())) + 2, np.int64)
+        start = np.empty(n + 1, np.int64)
+        members, by_group = rewrite.touched_rows(group, self.group, old.indptr, moved,
+                                                 rewritten, group_start, start)
+        if not rewritten.any():
+            return False  # no school moved
         rows, cols = rewrite.fresh_pairs(members, group, moved, by_group, group_start)
         fresh_values = _decay(self.x_km, self.y_km, rows, cols, self.decay_km)
-        # Each row's new length: every other member of its group where rewritten.
-        rewritten = in_touched | moved
-        length = np.diff(old.indptr)
-        length[rewritten] = 0
-        length[members] = group_size[member_group] - 1
-        start = np.zeros(n + 1, np.int64)
-        np.cumsum(length, out=start[1:])
         nnz = int(start[-1])
         index_type = np.int32 if nnz < np.iinfo(np.int32).max and n < np.iinfo(np.int32).max \
             else np.int64
         columns, values = np.empty(nnz, index_type), np.empty(nnz)
         rewrite.splice(old.indptr, old.indices, old.data, rewritten, moved, group, by_group,
                        group_start, fresh_values, start, columns, values)
-        return sparse.csr_matrix((values, columns, start.astype(index_type)), shape=(n, n))
+        self.matrix = sparse.csr_matrix((values, columns, start.astype(index_type)),
+                                        shape=(n, n))
+        self.group = group.copy()
+        return True
 
 
 def _entries_of_rows(row_start: np.ndarray, rows: np.ndarray) -> np.ndarray:

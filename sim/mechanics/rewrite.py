@@ -11,7 +11,9 @@ every other value from the old one. Each row's entries are in column order, as a
 built whole has them, so the result is the twin's bit for bit (a test compares them).
 
 Both passes walk the members of the touched groups grouped by group, in school order
-within each: `by_group[group_start[g]:group_start[g + 1]]` are group g's members.
+within each: `by_group[group_start[g]:group_start[g + 1]]` are group g's members. A first
+pass (`touched_rows`) finds them, and each row's new length, from the old and new grouping:
+in numpy that is a score of calls over every school, each a pass of its own.
 """
 
 from __future__ import annotations
@@ -19,6 +21,60 @@ from __future__ import annotations
 import numpy as np
 
 from sim import compiled
+
+
+@compiled.kernel
+def touched_rows(group: np.ndarray, old_group: np.ndarray, old_start: np.ndarray,
+                 moved: np.ndarray, rewritten: np.ndarray, group_start: np.ndarray,
+                 start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What a rewrite touches, from the new and old `group` of each school (-1: none) and
+    the old matrix's row pointer `old_start`. Writes whether each school `moved` (changed
+    group), which rows are `rewritten` (every member of a group that gained or lost one,
+    and every school that moved), `group_start` (room for `group.max() + 2` entries: where
+    each group's touched members start in `by_group`, 0 members for an untouched group)
+    and the new matrix's row pointer `start` (a rewritten row holds every other member of
+    its group, none if it is in none; other rows keep their length). Returns `members`,
+    the touched groups' members in school order, and `by_group`, the same grouped by group
+    in school order within each."""
+    n = len(group)
+    n_groups = len(group_start) - 1
+    # Slot g + 1 for group g, slot 0 for none (never touched).
+    touched = np.zeros(n_groups + 1, np.bool_)
+    for school in range(n):
+        moved[school] = group[school] != old_group[school]
+        if moved[school]:
+            touched[old_group[school] + 1] = True
+            touched[group[school] + 1] = True
+    touched[0] = False
+    group_size = np.zeros(n_groups, np.int64)
+    n_members = 0
+    for school in range(n):
+        if touched[group[school] + 1]:
+            group_size[group[school]] += 1
+            n_members += 1
+    group_start[0] = 0
+    for g in range(n_groups):
+        group_start[g + 1] = group_start[g] + group_size[g]
+    members, by_group = np.empty(n_members, np.int64), np.empty(n_members, np.int64)
+    filled = group_start[:-1].copy()
+    at = 0
+    start[0] = 0
+    for school in range(n):
+        g = group[school]
+        in_touched = touched[g + 1]
+        rewritten[school] = in_touched or moved[school]
+        if in_touched:
+            members[at] = school
+            at += 1
+            by_group[filled[g]] = school
+            filled[g] += 1
+            length = group_size[g] - 1
+        elif moved[school]:
+            length = 0  # left every group
+        else:
+            length = old_start[school + 1] - old_start[school]
+        start[school + 1] = start[school] + length
+    return members, by_group
 
 
 @compiled.kernel
