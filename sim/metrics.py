@@ -8,17 +8,20 @@ measure is a named function of the model's arrays; none loops over schools.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pandas as pd
 
+from sim import compiled
 from sim.errors import NonFiniteOutputError
 from sim.phases.capacity import giver_taker_ratios
 from sim.phases.careers import Cohorts
 from sim.state import (
     GOVERNANCE_NAMES,
+    NEVER,
     TERMS_PER_YEAR,
+    Governance,
     Grade,
     Phase,
     SchoolArrays,
@@ -82,6 +85,11 @@ def share(mask: np.ndarray, rows: np.ndarray | None = None) -> float:
     return np.count_nonzero(mask) / len(mask) if len(mask) else float("nan")
 
 
+def fraction(count: int, total: int) -> float:
+    """`count` out of `total` (nan out of none), as `share` gives it."""
+    return count / total if total else float("nan")
+
+
 def disadvantage_gap(effectiveness: np.ndarray, fifths: StaticGroups) -> float:
     """Mean effectiveness of the least disadvantaged fifth minus the most disadvantaged fifth."""
     return float(effectiveness[fifths.least_disadvantaged].mean()
@@ -106,41 +114,144 @@ class StaticGroups:
                    most_disadvantaged=np.flatnonzero(schools.fsm_share >= high))
 
 
+class SchoolCounts(NamedTuple):
+    """What the term's record counts over the schools, each an exact integer."""
+
+    by_grade: tuple[int, int, int, int]  # outstanding, good, requires improvement, inadequate
+    good_or_better_primary: int
+    good_or_better_secondary: int
+    teachers: int
+    teachers_at_risk: int
+    posts: int
+    early_career_year1_at_risk: int
+    leavers: int
+    movers: int
+    early_career_year1_leavers: int
+    early_career_teachers: int
+    givers: int
+    takers: int  # schools seeking support
+    orphans: int  # schools under an academy order that no trust has taken
+    orphan_wait_terms: int  # their waits added up
+    awaiting_rebrokering: int
+    under_contract: int
+    academies_primary: int
+    academies_secondary: int
+
+
+def school_counts(model: SchoolSystemModel) -> SchoolCounts:
+    """The record's counts over the schools: one compiled pass for a big place
+    (`sim.compiled`), numpy's counts and sums for a small one; integers either way."""
+    schools = model.schools
+    arguments = (schools.grade, schools.phase, schools.teachers, schools.teachers_at_risk,
+                 schools.establishment, schools.early_career_year1_at_risk, schools.leavers,
+                 schools.movers, schools.early_career_year1_leavers, schools.early_career_year1,
+                 schools.early_career_year2, schools.is_giver, schools.is_taker,
+                 schools.awaiting_sponsor_since_term, schools.governance,
+                 schools.contract_trust, model.term)
+    counted = (_school_counts_compiled if compiled.worth_compiling(schools.n)
+               else _school_counts_numpy)(*arguments)
+    return SchoolCounts(tuple(int(count) for count in counted[:4]),
+                        *(int(count) for count in counted[4:]))
+
+
+def _school_counts_numpy(grade, phase, teachers, teachers_at_risk, establishment,
+                         early_career_year1_at_risk, leavers, movers, early_career_year1_leavers,
+                         early_career_year1, early_career_year2, is_giver, is_taker,
+                         awaiting_sponsor_since, governance, contract_trust, term):
+    by_grade = np.bincount(grade, minlength=Grade.INADEQUATE + 1)[1:]
+    good_or_better = grade <= Grade.GOOD
+    primary, secondary = phase == Phase.PRIMARY, phase == Phase.SECONDARY
+    waiting_for_sponsor = awaiting_sponsor_since != NEVER
+    academy = governance != Governance.MAINTAINED
+    orphan = waiting_for_sponsor & ~academy & (contract_trust < 0)
+    return (*by_grade, np.count_nonzero(good_or_better & primary),
+            np.count_nonzero(good_or_better & secondary), teachers.sum(),
+            teachers_at_risk.sum(), establishment.sum(), early_career_year1_at_risk.sum(),
+            leavers.sum(), movers.sum(), early_career_year1_leavers.sum(),
+            early_career_year1.sum() + early_career_year2.sum(), np.count_nonzero(is_giver),
+            np.count_nonzero(is_taker), np.count_nonzero(orphan),
+            (term - awaiting_sponsor_since[orphan]).sum(),
+            np.count_nonzero(waiting_for_sponsor & academy), np.count_nonzero(contract_trust >= 0),
+            np.count_nonzero(academy & primary), np.count_nonzero(academy & secondary))
+
+
+@compiled.kernel
+def _school_counts_compiled(grade, phase, teachers, teachers_at_risk, establishment,
+                            early_career_year1_at_risk, leavers, movers,
+                            early_career_year1_leavers, early_career_year1, early_career_year2,
+                            is_giver, is_taker, awaiting_sponsor_since, governance,
+                            contract_trust, term):  # pragma: no cover
+    # Each count in a variable of its own, which the compiler keeps in a register.
+    outstanding = good = requires_improvement = inadequate = 0
+    good_or_better_primary = good_or_better_secondary = 0
+    teachers_in_post = at_risk = posts = early_career_at_risk = 0
+    leaving = moving = early_career_leaving = early_career = givers = takers = 0
+    orphans = orphan_wait = rebrokering = contracted = academies_primary = academies_secondary = 0
+    for i in range(len(grade)):
+        graded = grade[i]
+        outstanding += graded == 1
+        good += graded == 2
+        requires_improvement += graded == 3
+        inadequate += graded == 4
+        primary, secondary = phase[i] == 0, phase[i] == 1
+        academy = governance[i] != 0
+        waiting_for_sponsor = awaiting_sponsor_since[i] != NEVER
+        orphan = waiting_for_sponsor & (not academy) & (contract_trust[i] < 0)
+        good_or_better_primary += (graded <= 2) & primary
+        good_or_better_secondary += (graded <= 2) & secondary
+        teachers_in_post += teachers[i]
+        at_risk += teachers_at_risk[i]
+        posts += establishment[i]
+        early_career_at_risk += early_career_year1_at_risk[i]
+        leaving += leavers[i]
+        moving += movers[i]
+        early_career_leaving += early_career_year1_leavers[i]
+        early_career += early_career_year1[i] + early_career_year2[i]
+        givers += is_giver[i]
+        takers += is_taker[i]
+        orphans += orphan
+        orphan_wait += (term - awaiting_sponsor_since[i]) if orphan else 0
+        rebrokering += waiting_for_sponsor & academy
+        contracted += contract_trust[i] >= 0
+        academies_primary += academy & primary
+        academies_secondary += academy & secondary
+    return (outstanding, good, requires_improvement, inadequate, good_or_better_primary,
+            good_or_better_secondary, teachers_in_post, at_risk, posts, early_career_at_risk,
+            leaving, moving, early_career_leaving, early_career, givers, takers, orphans,
+            orphan_wait, rebrokering, contracted, academies_primary, academies_secondary)
+
+
 def term_measures(model: SchoolSystemModel) -> dict[str, float | int]:
     schools, trusts = model.schools, model.trusts
-    grade = schools.grade
     groups = model.groups
-    primary, secondary = groups.primary, groups.secondary
-    good_or_better = grade <= Grade.GOOD
-    teachers = max(int(schools.teachers.sum()), 1)
-    at_risk = max(int(schools.teachers_at_risk.sum()), 1)
-    posts = max(int(schools.establishment.sum()), 1)
-    ect1 = max(int(schools.early_career_year1_at_risk.sum()), 1)
-    leavers = int(schools.leavers.sum()) + model.tallies.unplaced_movers
-    movers = int(schools.movers.sum()) - model.tallies.unplaced_movers
+    counted = school_counts(model)
+    n_primary, n_secondary = len(groups.primary), len(groups.secondary)
+    teachers = max(counted.teachers, 1)
+    at_risk = max(counted.teachers_at_risk, 1)
+    posts = max(counted.posts, 1)
+    ect1 = max(counted.early_career_year1_at_risk, 1)
+    leavers = counted.leavers + model.tallies.unplaced_movers
+    movers = counted.movers - model.tallies.unplaced_movers
     _, takers, ratio = giver_taker_ratios(model)
     mats = trusts.active & (trusts.kind == TrustKind.MULTI_ACADEMY_TRUST)
     mats_with_takers = mats & (takers > 0)
-    # Orphans: schools under an academy order that no trust has taken. Academies waiting
-    # to be rebrokered still have a trust and are counted apart.
-    waiting = schools.awaiting_sponsor & ~schools.is_academy & ~schools.under_contract
-    waits = model.term - schools.awaiting_sponsor_since_term[waiting]
-    rebrokering = schools.awaiting_sponsor & schools.is_academy
     spending = model.support.spending_gbp
     goal = model.parameters.model.diagnosis.goal_effectiveness
     need = np.maximum(0.0, goal - schools.effectiveness)
+    by_grade = counted.by_grade
     measures: dict[str, float | int] = {
         "term": model.term,
         "year": model.parameters.scenario.start_year + model.term // TERMS_PER_YEAR,
         "term_of_year": model.term % TERMS_PER_YEAR,
         "n_schools": schools.n,
-        "share_outstanding": share(grade == Grade.OUTSTANDING),
-        "share_good": share(grade == Grade.GOOD),
-        "share_requires_improvement": share(grade == Grade.REQUIRES_IMPROVEMENT),
-        "share_inadequate": share(grade == Grade.INADEQUATE),
-        "share_good_or_better": share(good_or_better),
-        "share_good_or_better_primary": share(good_or_better, primary),
-        "share_good_or_better_secondary": share(good_or_better, secondary),
+        "share_outstanding": fraction(by_grade[0], schools.n),
+        "share_good": fraction(by_grade[1], schools.n),
+        "share_requires_improvement": fraction(by_grade[2], schools.n),
+        "share_inadequate": fraction(by_grade[3], schools.n),
+        "share_good_or_better": fraction(by_grade[0] + by_grade[1], schools.n),
+        "share_good_or_better_primary": fraction(counted.good_or_better_primary, n_primary),
+        "share_good_or_better_secondary": fraction(counted.good_or_better_secondary,
+                                                   n_secondary),
         "effectiveness_mean": float(schools.effectiveness.mean()),
         "effectiveness_sd": float(schools.effectiveness.std()),
         "disadvantage_gap": disadvantage_gap(schools.effectiveness, groups),
@@ -148,15 +259,14 @@ def term_measures(model: SchoolSystemModel) -> dict[str, float | int]:
         "teacher_leaving_rate": leavers / at_risk * TERMS_PER_YEAR,
         "teacher_moving_rate": movers / at_risk * TERMS_PER_YEAR,
         "early_career_year1_leaving_rate":
-            float(schools.early_career_year1_leavers.sum()) / ect1 * TERMS_PER_YEAR,
-        "vacancy_rate": float(schools.vacancies.sum()) / posts,
-        "early_career_share":
-            float((schools.early_career_year1 + schools.early_career_year2).sum()) / teachers,
+            float(counted.early_career_year1_leavers) / ect1 * TERMS_PER_YEAR,
+        "vacancy_rate": float(counted.posts - counted.teachers) / posts,
+        "early_career_share": float(counted.early_career_teachers) / teachers,
         "workload_mean": float(schools.workload.mean()),
         "self_assessment_accuracy_mean": float(schools.self_assessment_accuracy.mean()),
         "buy_in_mean": float(schools.buy_in.mean()),
-        "n_givers": int(schools.is_giver.sum()),
-        "n_takers": int(schools.is_taker.sum()),
+        "n_givers": counted.givers,
+        "n_takers": counted.takers,
         "giver_taker_ratio_median":
             float(np.median(ratio[mats_with_takers])) if mats_with_takers.any() else float("nan"),
         "share_trusts_below_threshold":
@@ -165,14 +275,16 @@ def term_measures(model: SchoolSystemModel) -> dict[str, float | int]:
         "share_mats_below_threshold":
             share(ratio < trusts.giver_taker_threshold, mats) if mats.any() else 0.0,
         "support_per_taker_fte":
-            float(schools.support_received[schools.is_taker].mean()) if schools.is_taker.any() else 0.0,
+            float(schools.support_received[schools.is_taker].mean()) if counted.takers else 0.0,
         "targeting_correlation": correlation(schools.support_received, need),
-        "n_orphans": int(waiting.sum()),
-        "orphan_wait_mean_terms": float(waits.mean()) if len(waits) else 0.0,
-        "n_awaiting_rebrokering": int(rebrokering.sum()),
-        "active_contracts": int(schools.under_contract.sum()),
-        "academy_share_primary": share(schools.is_academy, primary),
-        "academy_share_secondary": share(schools.is_academy, secondary),
+        "n_orphans": counted.orphans,
+        # (numpy's mean of the waits: their sum, exact, over their number)
+        "orphan_wait_mean_terms":
+            counted.orphan_wait_terms / counted.orphans if counted.orphans else 0.0,
+        "n_awaiting_rebrokering": counted.awaiting_rebrokering,
+        "active_contracts": counted.under_contract,
+        "academy_share_primary": fraction(counted.academies_primary, n_primary),
+        "academy_share_secondary": fraction(counted.academies_secondary, n_secondary),
         "n_multi_academy_trusts": int(mats.sum()),
         "n_single_academy_trusts":
             int((trusts.active & (trusts.kind == TrustKind.SINGLE_ACADEMY_TRUST)).sum()),
