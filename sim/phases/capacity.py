@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import compiled
 from sim.parameters import JUDGEMENT, parameter
 from sim.phases import capacity_passes, improvement_budget
 from sim.state import TERMS_PER_YEAR, TrustArrays, TrustKind, trust_index
@@ -145,7 +146,9 @@ def run_term(model: SchoolSystemModel) -> None:
     peer_share = model.policy_effects.peer_support_share
     n_clusters = network.n_clusters
     cluster = network.cluster_of_school
-    area = model.area_index
+    # Each school's authority: numpy gathers and counts faster with a native index, a
+    # compiled loop reads the stored int32 rows, half the bytes.
+    area = schools.local_authority if compiled.worth_compiling(schools.n) else model.area_index
     # Per trust slot (slot 0: no trust, `trust_index`): whether it is a MAT.
     is_mat = np.concatenate(([False], trusts.kind == TrustKind.MULTI_ACADEMY_TRUST))
     # Givers (good or better with stable leadership, not seeking support themselves; seed
@@ -175,13 +178,12 @@ def run_term(model: SchoolSystemModel) -> None:
     # takers and schools waiting for a sponsor; peer-cluster partners (none until a policy
     # forms clusters) their cluster's takers.
     same_trust, partners = network.same_trust_decay, network.partner_decay
-    reach = same_trust @ found.trust_capacity
-    peer_reach = partners @ found.peer_capacity if n_clusters else None
     la_capacity = local_authority_capacity_fte(model)
     budget = improvement_budget.allocate(model)
     contract = schools.contract_support_fte.copy()
     received = capacity_passes.support_pass(
-        found, schools.is_taker, schools.trust, cluster, area, reach, peer_reach,
+        found, schools.is_taker, schools.trust, cluster, area, same_trust,
+        partners if n_clusters else None,
         np.concatenate(([0.0], trusts.central_team_fte)), network.hub_decay, la_capacity,
         model.reach_from_area_centre(p.distance_decay_km), contract, budget, drain_by_trust)
     model.support.by_source = SupportBySource(

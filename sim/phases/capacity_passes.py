@@ -21,7 +21,7 @@ the value a school outside any trust reads.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -35,10 +35,16 @@ from sim.state import (
     trust_index,
 )
 
+if TYPE_CHECKING:  # scipy loads with a run, not with the config
+    from scipy import sparse
+
 # A central team or local authority shares its time among takers by need as it sees it,
 # plus this floor, so that a taker whose need it does not see still gets a little
 # (judgement: a twentieth of a unit of need).
 NEED_WEIGHT_FLOOR = 0.05
+# No school's trust capacity (FTE) is anywhere near this; below it, sums of such
+# capacities times decay factors are finite (`_support_pass_compiled`).
+CAPACITY_BOUND = 1e290
 
 
 class SchoolPass(NamedTuple):
@@ -195,24 +201,31 @@ class SupportPass(NamedTuple):
 
 
 def support_pass(found: SchoolPass, is_taker: np.ndarray, trust: np.ndarray,
-                 cluster: np.ndarray, area: np.ndarray, reach: np.ndarray,
-                 peer_reach: np.ndarray | None, central_team_fte: np.ndarray,
+                 cluster: np.ndarray, area: np.ndarray, same_trust_decay: sparse.csr_matrix,
+                 partner_decay: sparse.csr_matrix | None, central_team_fte: np.ndarray,
                  hub_decay: np.ndarray, local_authority_capacity: np.ndarray,
                  reach_from_area_centre: np.ndarray, contract: np.ndarray, budget: np.ndarray,
                  drain_by_trust: np.ndarray) -> SupportPass:
-    """The second pass (`SupportPass`). `reach` is the same-trust decay times each giver's
-    trust capacity, `peer_reach` the partner decay times peer capacity (None with no
+    """The second pass (`SupportPass`): givers' capacity reaches takers through
+    `same_trust_decay` (trust capacity) and `partner_decay` (peer capacity; None with no
     clusters); `central_team_fte` and `drain_by_trust` are per trust slot."""
-    clustered = peer_reach is not None
-    arguments = (is_taker, trust, cluster, area, found.seekers, reach,
-                 peer_reach if clustered else reach, clustered, found.cluster_takers,
-                 found.weight, found.weight_by_trust, central_team_fte, hub_decay,
-                 found.local_authority_weight, local_authority_capacity,
-                 found.local_authority_total, reach_from_area_centre, contract, budget,
-                 drain_by_trust, found.is_giver)
-    if compiled.worth_compiling(len(is_taker)):
-        return SupportPass(*_support_pass_compiled(*arguments))
-    return _support_pass_numpy(*arguments)
+    clustered = partner_decay is not None
+    if not compiled.worth_compiling(len(is_taker)):
+        return _support_pass_numpy(
+            is_taker, trust, cluster, area, found.seekers, same_trust_decay @ found.trust_capacity,
+            partner_decay @ found.peer_capacity if clustered else None, clustered,
+            found.cluster_takers, found.weight, found.weight_by_trust, central_team_fte,
+            hub_decay, found.local_authority_weight, local_authority_capacity,
+            found.local_authority_total, reach_from_area_centre, contract, budget,
+            drain_by_trust, found.is_giver)
+    partners = partner_decay if clustered else same_trust_decay
+    return SupportPass(*_support_pass_compiled(
+        is_taker, trust, cluster, area, found.seekers, same_trust_decay.indptr,
+        same_trust_decay.indices, same_trust_decay.data, found.trust_capacity, partners.indptr,
+        partners.indices, partners.data, found.peer_capacity, clustered, found.cluster_takers,
+        found.weight, found.weight_by_trust, central_team_fte, hub_decay,
+        found.local_authority_weight, local_authority_capacity, found.local_authority_total,
+        reach_from_area_centre, contract, budget, drain_by_trust, found.is_giver))
 
 
 def _support_pass_numpy(is_taker, trust, cluster, area, seekers, reach, peer_reach, clustered,
@@ -246,33 +259,52 @@ def _support_pass_numpy(is_taker, trust, cluster, area, seekers, reach, peer_rea
 
 
 @compiled.kernel
-def _support_pass_compiled(is_taker, trust, cluster, area, seekers, reach, peer_reach, clustered,
+def _support_pass_compiled(is_taker, trust, cluster, area, seekers, same_trust_rows,
+                           same_trust_columns, same_trust_decay, trust_capacity, partner_rows,
+                           partner_columns, partner_decay, peer_capacity, clustered,
                            cluster_takers, weight, weight_by_trust, central_team_fte, hub_decay,
                            local_authority_weight, local_authority_capacity,
                            local_authority_total, reach_from_area_centre, contract, budget,
                            drain_by_trust, is_giver):  # pragma: no cover
+    """`_support_pass_numpy`, with the sparse products done row by row as scipy's
+    `csr_matvec` does them (from 0.0, adding each stored entry's product in order)."""
     n = len(is_taker)
     trust_givers, central_team = np.empty(n), np.empty(n)
     local_authority, peers = np.empty(n), np.empty(n)
     total, school_to_school, giver_drain = np.empty(n), np.empty(n), np.empty(n)
+    # A school that seeks no support gets (reach / takers) * 0.0 from its trust's givers,
+    # which is +0.0 whenever its reach is a finite sum of products that are not negative:
+    # decay factors are in [0, 1] (exp of minus a distance), so when every giver's trust
+    # capacity is in [0, CAPACITY_BOUND] (a bound no sum of 21,750 such products can
+    # overflow from), such rows of the product are not computed. Otherwise all are.
+    every_reach_plain = True
+    for i in range(n):
+        every_reach_plain &= (trust_capacity[i] >= 0.0) & (trust_capacity[i] <= CAPACITY_BOUND)
     for i in range(n):
         slot = trust[i] + 1
         # A division is most of a loop's time, and most schools take no support: a zero
         # divided by a positive number is that zero, so only the others divide.
+        reach = 0.0  # (what the row would sum to when it is not summed)
+        if is_taker[i] or not every_reach_plain:
+            for entry in range(same_trust_rows[i], same_trust_rows[i + 1]):
+                reach += same_trust_decay[entry] * trust_capacity[same_trust_columns[entry]]
         # (x / m) * 0.0 is x * 0.0 for any x and any m >= 1, signs and NaN included.
-        from_givers = reach[i] * 0.0
+        from_givers = reach * 0.0
         from_peers = 0.0
         share = weight[i]
         if is_taker[i]:
             in_own_trust = seekers[slot]
             if in_own_trust > 0:
-                from_givers = reach[i] / max(in_own_trust, 1.0)
+                from_givers = reach / max(in_own_trust, 1.0)
             if share != 0.0:
                 share = share / max(weight_by_trust[slot], NEED_WEIGHT_FLOOR)
             if clustered and cluster[i] >= 0:
                 in_own_cluster = cluster_takers[cluster[i]]
                 if in_own_cluster > 0:
-                    from_peers = peer_reach[i] / max(in_own_cluster, 1.0)
+                    peer_reach = 0.0
+                    for entry in range(partner_rows[i], partner_rows[i + 1]):
+                        peer_reach += partner_decay[entry] * peer_capacity[partner_columns[entry]]
+                    from_peers = peer_reach / max(in_own_cluster, 1.0)
         from_central = share * central_team_fte[slot] * hub_decay[i]
         from_authority = local_authority_weight[i] * local_authority_capacity[area[i]]
         if from_authority != 0.0:
