@@ -129,15 +129,16 @@ def run_term(model: SchoolSystemModel) -> None:
     else:
         converted = _ungraded_inspections(model, ungraded, noise[ungraded] * p.noise_sd,
                                           jitter[ungraded])
-    graded[converted] = True
-    graded = np.flatnonzero(graded)
+    # Graded inspections: those due, and those converted from ungraded ones (no school is
+    # both: an ungraded inspection was due as one).
+    if len(converted):
+        graded = np.sort(np.concatenate((graded, converted)))
     if len(graded) == 0:
         return
     old_grade = schools.grade[graded].copy()
     # A converted inspection gathers its own evidence: a fresh draw of inspectors' error.
-    was_converted = np.zeros(n, dtype=bool)
-    was_converted[converted] = True
-    error = np.where(was_converted[graded], graded_noise[graded], noise[graded]) * p.noise_sd
+    was_converted = np.isin(graded, converted, assume_unique=True)
+    error = np.where(was_converted, graded_noise[graded], noise[graded]) * p.noise_sd
     new_grade = grade_from_effectiveness(schools.effectiveness[graded] + error, p.cut_points)
     schools.previous_grade[graded] = old_grade
     schools.grade[graded] = new_grade

@@ -6,8 +6,8 @@ due this term (about a thousand in England each term). numpy does each as a few 
 calls with temporary arrays; for England (`sim.compiled.worth_compiling`) each is one
 compiled loop:
 
-- `due_for_inspection`: the schools due an ungraded inspection, and whether each school is
-  due (or brought forward for) a graded one;
+- `due_for_inspection`: the schools due an ungraded inspection, and those due (or brought
+  forward for) a graded one;
 - `ungraded_inspections`: each ungraded inspection's outcome, the next inspection it
   schedules and its feedback, written into the school arrays.
 
@@ -29,8 +29,8 @@ def due_for_inspection(term: int, inspection_due_term: np.ndarray,
                        next_inspection_graded: np.ndarray, effectiveness: np.ndarray,
                        grade: np.ndarray, risk_line_by_grade: np.ndarray, risk_draw: np.ndarray,
                        risk_probability: float) -> tuple[np.ndarray, np.ndarray]:
-    """(rows of the schools due an ungraded inspection, whether each school is due a graded
-    one). A school is at risk below its grade's `risk_line_by_grade` (grades 1-4); one at
+    """(rows of the schools due an ungraded inspection, rows of those due a graded one).
+    A school is at risk below its grade's `risk_line_by_grade` (grades 1-4); one at
     risk and not due is brought forward when its `risk_draw` falls below
     `risk_probability`."""
     if compiled.worth_compiling(len(grade)):
@@ -40,7 +40,7 @@ def due_for_inspection(term: int, inspection_due_term: np.ndarray,
     risk = effectiveness < risk_line_by_grade[grade - 1]
     brought_forward = risk & (risk_draw < risk_probability) & ~due
     ungraded = np.flatnonzero(due & ~next_inspection_graded)
-    graded = (due & next_inspection_graded) | brought_forward
+    graded = np.flatnonzero((due & next_inspection_graded) | brought_forward)
     return ungraded, graded
 
 
@@ -48,9 +48,8 @@ def due_for_inspection(term: int, inspection_due_term: np.ndarray,
 def _due_compiled(term, inspection_due_term, next_inspection_graded, effectiveness, grade,
                   risk_line_by_grade, risk_draw, risk_probability):  # pragma: no cover
     n = len(grade)
-    ungraded = np.empty(n, np.int64)
-    graded = np.empty(n, np.bool_)
-    found = 0
+    ungraded, graded = np.empty(n, np.int64), np.empty(n, np.int64)
+    found_ungraded = found_graded = 0
     first, second, third, fourth = risk_line_by_grade
     for i in range(n):
         due = term >= inspection_due_term[i]
@@ -61,10 +60,12 @@ def _due_compiled(term, inspection_due_term, next_inspection_graded, effectivene
                 else third if graded_as == 3 else fourth)
         brought_forward = (effectiveness[i] < line) & (risk_draw[i] < risk_probability) \
             & (not due)
-        ungraded[found] = i
-        found += due & (not next_inspection_graded[i])
-        graded[i] = (due & next_inspection_graded[i]) | brought_forward
-    return ungraded[:found].copy(), graded
+        # (each row is written at the next free place, which moves on only if it is due)
+        ungraded[found_ungraded] = i
+        found_ungraded += due & (not next_inspection_graded[i])
+        graded[found_graded] = i
+        found_graded += (due & next_inspection_graded[i]) | brought_forward
+    return ungraded[:found_ungraded].copy(), graded[:found_graded].copy()
 
 
 @compiled.kernel
