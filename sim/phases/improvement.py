@@ -327,9 +327,10 @@ def _run_term_compiled(model: SchoolSystemModel, termly_shock: np.ndarray,
     schools, trusts, p = model.schools, model.trusts, model.parameters.model.improvement
     capacity_parameters = model.parameters.model.capacity
     support = model.support.by_source
-    need, need_level, effective, prescriptive, exponent = improvement_passes.support_exponent(
-        schools.effectiveness, float(model.parameters.model.diagnosis.goal_effectiveness),
-        float(p.need_scale), float(p.fit_weight), support.trust_givers, support.central_team,
+    goal = float(model.parameters.model.diagnosis.goal_effectiveness)
+    effective, prescriptive, exponent = improvement_passes.support_exponent(
+        schools.effectiveness, goal, float(p.need_scale), float(p.fit_weight),
+        support.trust_givers, support.central_team,
         schools.buy_in, trusts.prescriptiveness, schools.trust, support.contract,
         schools.contract_trust, bool(schools.under_contract.any()), support.local_authority,
         float(capacity_parameters.local_authority_prescriptiveness), support.peers,
@@ -339,7 +340,7 @@ def _run_term_compiled(model: SchoolSystemModel, termly_shock: np.ndarray,
         schools.self_assessment_accuracy, NO_TRUST_PRESCRIPTIVENESS)
     schools.effective_support = effective
     schools.effectiveness, schools.behaviour = improvement_passes.advance(
-        schools.effectiveness, schools.behaviour, need, need_level, prescriptive,
+        schools.effectiveness, schools.behaviour, goal, float(p.need_scale), prescriptive,
         np.exp(exponent), np.asarray(p.focus_after_judgement_by_grade, dtype=np.float64),
         schools.grade, float(p.own_improvement_rate), schools.leadership,
         schools.self_assessment_accuracy, schools.context_potential, float(p.leadership_weight),

@@ -5,8 +5,8 @@ with a temporary array of its own. For England (`sim.compiled.worth_compiling`) 
 arithmetic runs as two compiled loops instead, on either side of the one transcendental
 step, `exp`, which numpy computes (`sim.compiled`: numba's exp may round differently):
 
-- `support_exponent`: need, fit-weighted support and its prescriptive part, and the
-  exponent of the support's effect, `-support_effect x effective x behaviour x diagnosis`;
+- `support_exponent`: fit-weighted support and its prescriptive part, and the exponent of
+  the support's effect, `-support_effect x effective x behaviour x diagnosis`;
 - `advance`: effectiveness and behaviour after the term, from the exp of that exponent.
 
 Their numpy twin is `improvement.run_term`'s own arithmetic (the path small places take);
@@ -40,8 +40,8 @@ def support_exponent(effectiveness, goal, need_scale, fit_weight, trust_givers, 
                      peer_prescriptiveness, has_peers, budget, budget_prescriptiveness,
                      has_budget, support_effect, behaviour,
                      self_assessment_accuracy, outside_prescriptiveness):  # pragma: no cover
-    """Per school: need, need level, effective support, its prescriptive part, and the
-    exponent of support's effect. `trust_prescriptiveness` is per trust;
+    """Per school: effective support, its prescriptive part, and the exponent of support's
+    effect. `trust_prescriptiveness` is per trust;
     `outside_prescriptiveness` is what a school outside any trust reads."""
 
     def fit(prescriptiveness, need_level):  # `improvement.fit` for one school
@@ -60,7 +60,6 @@ def support_exponent(effectiveness, goal, need_scale, fit_weight, trust_givers, 
             row = contract_trust[i]
             contract_prescription[i] = trust_prescriptiveness[row] if row >= 0 \
                 else outside_prescriptiveness
-    need, need_level = np.empty(n), np.empty(n)
     effective, prescriptive, exponent = np.empty(n), np.empty(n), np.empty(n)
     for i in range(n):
         own_need = max(0.0, goal - effectiveness[i])
@@ -85,15 +84,14 @@ def support_exponent(effectiveness, goal, need_scale, fit_weight, trust_givers, 
             amount = budget[i]
             supported += amount * fit(budget_prescriptiveness, level)
             prescribed += amount * budget_prescriptiveness
-        need[i], need_level[i] = own_need, level
         effective[i], prescriptive[i] = supported, prescribed
         exponent[i] = (-support_effect * supported * (behaviour[i] / TYPICAL_BEHAVIOUR)
                        * (self_assessment_accuracy[i] / TYPICAL_SELF_ASSESSMENT_ACCURACY))
-    return need, need_level, effective, prescriptive, exponent
+    return effective, prescriptive, exponent
 
 
 @compiled.kernel
-def advance(effectiveness, behaviour, need, need_level, prescriptive, exp_exponent, focus_by_grade,
+def advance(effectiveness, behaviour, goal, need_scale, prescriptive, exp_exponent, focus_by_grade,
             grade, own_improvement_rate, leadership, self_assessment_accuracy, context_potential,
             leadership_weight, leavers, movers, teachers, establishment, early_career_year1,
             early_career_year2, churn_penalty, reference_turnover, vacancy_penalty,
@@ -110,6 +108,10 @@ def advance(effectiveness, behaviour, need, need_level, prescriptive, exp_expone
     for i in range(n):
         current = effectiveness[i]
         climate = behaviour[i]
+        # (need and its level again, as `support_exponent` found them: cheaper than
+        # writing them there and reading them here)
+        need = max(0.0, goal - current)
+        need_level = min(max(need / need_scale, 0.0), 1.0)
         # The focus of the school's grade, chosen rather than looked up (a lookup would
         # keep the compiler from turning this loop into vector instructions).
         graded = grade[i]
@@ -122,7 +124,7 @@ def advance(effectiveness, behaviour, need, need_level, prescriptive, exp_expone
         rate = min(max(rate, LOWEST_RATE), HIGHEST_RATE)
         potential = context_potential[i] + leadership_weight * (leadership[i] - TYPICAL_LEADERSHIP)
         own = rate * (potential - current)
-        from_support = need[i] * (1.0 - exp_exponent[i])
+        from_support = need * (1.0 - exp_exponent[i])
         in_post = max(teachers[i], 1)
         turnover = (leavers[i] + movers[i]) / in_post * TERMS_PER_YEAR
         vacancy_rate = (establishment[i] - teachers[i]) / max(establishment[i], 1)
@@ -133,7 +135,7 @@ def advance(effectiveness, behaviour, need, need_level, prescriptive, exp_expone
         major = major_shock_size * (1.0 if major_draw[i] < major_probability else 0.0)
         new_effectiveness[i] = (current + own + from_support - staffing - giver_drain[i]
                                 + shock_sd * termly_shock[i] - major)
-        gain = behaviour_gain * prescriptive[i] * need_level[i] * (1.0 - climate)
+        gain = behaviour_gain * prescriptive[i] * need_level * (1.0 - climate)
         drift = behaviour_drift * (usual_behaviour[i] - climate)
         erosion = behaviour_erosion * max(turnover - reference_turnover, 0.0) / TERMS_PER_YEAR
         new_behaviour[i] = min(max(climate + gain + drift - erosion, 0.0), 1.0)
