@@ -8,21 +8,18 @@ measure is a named function of the model's arrays; none loops over schools.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from sim import compiled
+from sim import record_counts
 from sim.errors import NonFiniteOutputError
 from sim.phases.capacity import giver_taker_ratios
 from sim.phases.careers import Cohorts
 from sim.state import (
     GOVERNANCE_NAMES,
-    NEVER,
     TERMS_PER_YEAR,
-    Governance,
-    Grade,
     Phase,
     SchoolArrays,
     TrustKind,
@@ -114,117 +111,10 @@ class StaticGroups:
                    most_disadvantaged=np.flatnonzero(schools.fsm_share >= high))
 
 
-class SchoolCounts(NamedTuple):
-    """What the term's record counts over the schools, each an exact integer."""
-
-    by_grade: tuple[int, int, int, int]  # outstanding, good, requires improvement, inadequate
-    good_or_better_primary: int
-    good_or_better_secondary: int
-    teachers: int
-    teachers_at_risk: int
-    posts: int
-    early_career_year1_at_risk: int
-    leavers: int
-    movers: int
-    early_career_year1_leavers: int
-    early_career_teachers: int
-    givers: int
-    takers: int  # schools seeking support
-    orphans: int  # schools under an academy order that no trust has taken
-    orphan_wait_terms: int  # their waits added up
-    awaiting_rebrokering: int
-    under_contract: int
-    academies_primary: int
-    academies_secondary: int
-
-
-def school_counts(model: SchoolSystemModel) -> SchoolCounts:
-    """The record's counts over the schools: one compiled pass for a big place
-    (`sim.compiled`), numpy's counts and sums for a small one; integers either way."""
-    schools = model.schools
-    arguments = (schools.grade, schools.phase, schools.teachers, schools.teachers_at_risk,
-                 schools.establishment, schools.early_career_year1_at_risk, schools.leavers,
-                 schools.movers, schools.early_career_year1_leavers, schools.early_career_year1,
-                 schools.early_career_year2, schools.is_giver, schools.is_taker,
-                 schools.awaiting_sponsor_since_term, schools.governance,
-                 schools.contract_trust, model.term)
-    counted = (_school_counts_compiled if compiled.worth_compiling(schools.n)
-               else _school_counts_numpy)(*arguments)
-    return SchoolCounts(tuple(int(count) for count in counted[:4]),
-                        *(int(count) for count in counted[4:]))
-
-
-def _school_counts_numpy(grade, phase, teachers, teachers_at_risk, establishment,
-                         early_career_year1_at_risk, leavers, movers, early_career_year1_leavers,
-                         early_career_year1, early_career_year2, is_giver, is_taker,
-                         awaiting_sponsor_since, governance, contract_trust, term):
-    by_grade = np.bincount(grade, minlength=Grade.INADEQUATE + 1)[1:]
-    good_or_better = grade <= Grade.GOOD
-    primary, secondary = phase == Phase.PRIMARY, phase == Phase.SECONDARY
-    waiting_for_sponsor = awaiting_sponsor_since != NEVER
-    academy = governance != Governance.MAINTAINED
-    orphan = waiting_for_sponsor & ~academy & (contract_trust < 0)
-    return (*by_grade, np.count_nonzero(good_or_better & primary),
-            np.count_nonzero(good_or_better & secondary), teachers.sum(),
-            teachers_at_risk.sum(), establishment.sum(), early_career_year1_at_risk.sum(),
-            leavers.sum(), movers.sum(), early_career_year1_leavers.sum(),
-            early_career_year1.sum() + early_career_year2.sum(), np.count_nonzero(is_giver),
-            np.count_nonzero(is_taker), np.count_nonzero(orphan),
-            (term - awaiting_sponsor_since[orphan]).sum(),
-            np.count_nonzero(waiting_for_sponsor & academy), np.count_nonzero(contract_trust >= 0),
-            np.count_nonzero(academy & primary), np.count_nonzero(academy & secondary))
-
-
-@compiled.kernel
-def _school_counts_compiled(grade, phase, teachers, teachers_at_risk, establishment,
-                            early_career_year1_at_risk, leavers, movers,
-                            early_career_year1_leavers, early_career_year1, early_career_year2,
-                            is_giver, is_taker, awaiting_sponsor_since, governance,
-                            contract_trust, term):  # pragma: no cover
-    # Each count in a variable of its own, which the compiler keeps in a register.
-    outstanding = good = requires_improvement = inadequate = 0
-    good_or_better_primary = good_or_better_secondary = 0
-    teachers_in_post = at_risk = posts = early_career_at_risk = 0
-    leaving = moving = early_career_leaving = early_career = givers = takers = 0
-    orphans = orphan_wait = rebrokering = contracted = academies_primary = academies_secondary = 0
-    for i in range(len(grade)):
-        graded = grade[i]
-        outstanding += graded == 1
-        good += graded == 2
-        requires_improvement += graded == 3
-        inadequate += graded == 4
-        primary, secondary = phase[i] == 0, phase[i] == 1
-        academy = governance[i] != 0
-        waiting_for_sponsor = awaiting_sponsor_since[i] != NEVER
-        orphan = waiting_for_sponsor & (not academy) & (contract_trust[i] < 0)
-        good_or_better_primary += (graded <= 2) & primary
-        good_or_better_secondary += (graded <= 2) & secondary
-        teachers_in_post += teachers[i]
-        at_risk += teachers_at_risk[i]
-        posts += establishment[i]
-        early_career_at_risk += early_career_year1_at_risk[i]
-        leaving += leavers[i]
-        moving += movers[i]
-        early_career_leaving += early_career_year1_leavers[i]
-        early_career += early_career_year1[i] + early_career_year2[i]
-        givers += is_giver[i]
-        takers += is_taker[i]
-        orphans += orphan
-        orphan_wait += (term - awaiting_sponsor_since[i]) if orphan else 0
-        rebrokering += waiting_for_sponsor & academy
-        contracted += contract_trust[i] >= 0
-        academies_primary += academy & primary
-        academies_secondary += academy & secondary
-    return (outstanding, good, requires_improvement, inadequate, good_or_better_primary,
-            good_or_better_secondary, teachers_in_post, at_risk, posts, early_career_at_risk,
-            leaving, moving, early_career_leaving, early_career, givers, takers, orphans,
-            orphan_wait, rebrokering, contracted, academies_primary, academies_secondary)
-
-
 def term_measures(model: SchoolSystemModel) -> dict[str, float | int]:
     schools, trusts = model.schools, model.trusts
     groups = model.groups
-    counted = school_counts(model)
+    counted = record_counts.school_counts(model)
     n_primary, n_secondary = len(groups.primary), len(groups.secondary)
     teachers = max(counted.teachers, 1)
     at_risk = max(counted.teachers_at_risk, 1)
@@ -324,42 +214,44 @@ def per_unit(pounds: float, units: float) -> float:
 def school_panel(model: SchoolSystemModel) -> dict[str, np.ndarray]:
     """One row per school, a snapshot taken at the end of each year.
 
-    Every column is a copy: phases change the school arrays in place (governance when a
-    school joins a trust, grades at inspection), and a view would make every year of the
-    panel show the run's last.
+    Every column the model keeps is copied: phases change the school arrays in place
+    (governance when a school joins a trust, grades at inspection), and a view would make
+    every year of the panel show the run's last. Columns made here are new arrays already.
     """
-    schools, trusts = model.schools, model.trusts
+    schools, trusts, tallies = model.schools, model.trusts, model.tallies
+
+    def kept(values: np.ndarray) -> np.ndarray:
+        return np.array(values, copy=True)
+
     # -1 for a maintained school (there may be no trust at all).
     trust_id = per_school(trusts.trust_id, trust_index(schools.trust), outside=-1)
-    n = schools.n
-    columns = {
-        "year": np.full(n, model.parameters.scenario.start_year + model.term // TERMS_PER_YEAR,
-                        dtype=np.int32),
-        "urn": schools.urn,
-        "phase": schools.phase,
-        "local_authority": schools.local_authority,
-        "fsm_share": schools.fsm_share,
-        "governance": schools.governance,
+    inspected = schools.last_inspection_term > model.term - TERMS_PER_YEAR
+    return {
+        "year": np.full(schools.n, model.parameters.scenario.start_year
+                        + model.term // TERMS_PER_YEAR, dtype=np.int32),
+        "urn": kept(schools.urn),
+        "phase": kept(schools.phase),
+        "local_authority": kept(schools.local_authority),
+        "fsm_share": kept(schools.fsm_share),
+        "governance": kept(schools.governance),
         "trust_id": trust_id,
-        "effectiveness": schools.effectiveness,
-        "grade": schools.grade,
-        "leadership": schools.leadership,
-        "behaviour": schools.behaviour,
-        "self_assessment_accuracy": schools.self_assessment_accuracy,
-        "workload": schools.workload,
-        "teachers": schools.teachers,
+        "effectiveness": kept(schools.effectiveness),
+        "grade": kept(schools.grade),
+        "leadership": kept(schools.leadership),
+        "behaviour": kept(schools.behaviour),
+        "self_assessment_accuracy": kept(schools.self_assessment_accuracy),
+        "workload": kept(schools.workload),
+        "teachers": kept(schools.teachers),
         "vacancies": schools.vacancies,
         "early_career_teachers": schools.early_career_year1 + schools.early_career_year2,
-        "support_received_fte": model.tallies.support_this_year,
-        **model.tallies.flows_this_year,
-        "inspected": schools.last_inspection_term > model.term - TERMS_PER_YEAR,
+        "support_received_fte": kept(tallies.support_this_year),
+        **{flow: kept(so_far) for flow, so_far in tallies.flows_this_year.items()},
+        "inspected": inspected,
         # The year's latest inspection: 0 none, 1 graded, 2 ungraded (categories below).
-        "inspection": np.where(schools.last_inspection_term > model.term - TERMS_PER_YEAR,
-                               np.where(schools.last_inspection_graded, 1, 2), 0),
+        "inspection": np.where(inspected, np.where(schools.last_inspection_graded, 1, 2), 0),
         "awaiting_sponsor": schools.awaiting_sponsor,
         "under_academy_order": schools.under_academy_order,
     }
-    return {name: np.array(values, copy=True) for name, values in columns.items()}
 
 
 def panel_frame(snapshots: list[dict[str, np.ndarray]], model: SchoolSystemModel) -> pd.DataFrame:
