@@ -154,38 +154,46 @@ def _school_pass_compiled(grade, head_tenure_terms, is_taker, awaiting_sponsor_s
         eligible = taker & ((governance[i] == 0) | waiting)
         local_authority_weight[i] = (area_view_of_need[i] + NEED_WEIGHT_FLOOR) \
             * (1.0 if eligible else 0.0)
-    # ... then the sums, counted as integers. Only a school in a trust adds to a trust's
-    # counts (slot 0 stays 0), and a sum skips its terms that are 0: adding a zero to a sum
-    # that starts at +0.0 leaves it as it is, bit for bit (it can never be -0.0). Both
-    # keep the additions to one slot, each waiting for the one before, few.
-    givers, takers = np.zeros(n_trusts + 1, np.int64), np.zeros(n_trusts + 1, np.int64)
-    seekers = np.zeros(n_trusts + 1, np.int64)
-    weight_by_trust = np.zeros(n_trusts + 1)
+    # ... then the sums, counts as integers, all without a branch on who gives or takes
+    # (mispredicted often in a loop over schools in no order). A school in no trust counts
+    # into one of 8 spare slots after the trusts', in turn, rather than into slot 0: each
+    # addition to a slot waits for the one before, and most schools are in no trust.
+    # Zeros are added as numpy's bincount adds them; each authority's weights (the schools
+    # come by authority) are summed in a register until the authority changes.
+    spare = n_trusts + 1
+    givers, takers = np.zeros(spare + 8, np.int64), np.zeros(spare + 8, np.int64)
+    seekers, weight_by_trust = np.zeros(spare + 8, np.int64), np.zeros(spare + 8)
     local_authority_total = np.zeros(n_areas)
-    cluster_takers = np.zeros(n_clusters, np.int64)
+    cluster_takers = np.zeros(n_clusters + 1, np.int64)  # (the last for schools in none)
+    current_area, area_sum = (area[0] if n > 0 else 0), 0.0
     for i in range(n):
         slot = trust[i] + 1
+        counted = slot if slot > 0 else spare + (i & 7)
         taker = is_taker[i]
         own_weight = (perceived_need[i] + NEED_WEIGHT_FLOOR) * (1.0 if taker & is_mat[slot]
                                                                 else 0.0)
         weight[i] = own_weight
-        if local_authority_weight[i] != 0.0:
-            local_authority_total[area[i]] += local_authority_weight[i]
-        if slot > 0:
-            givers[slot] += is_giver[i]
-            takers[slot] += grade[i] >= 3
-            if taker:
-                seekers[slot] += 1
-                if own_weight != 0.0:
-                    weight_by_trust[slot] += own_weight
+        place = area[i]
+        if place != current_area:
+            local_authority_total[current_area] = area_sum
+            current_area, area_sum = place, local_authority_total[place]
+        area_sum += local_authority_weight[i]
+        givers[counted] += is_giver[i]
+        takers[counted] += grade[i] >= 3
+        seekers[counted] += taker
+        weight_by_trust[counted] += own_weight
         if contract_trust[i] >= 0:
             takers[contract_trust[i] + 1] += 1
             seekers[contract_trust[i] + 1] += 1
-        if taker and n_clusters and cluster[i] >= 0:
-            cluster_takers[cluster[i]] += 1
-    return (is_giver, trust_capacity, peer_capacity, givers.astype(np.float64),
-            takers.astype(np.float64), seekers.astype(np.float64), weight, weight_by_trust,
-            local_authority_weight, local_authority_total, cluster_takers.astype(np.float64))
+        if n_clusters:
+            cluster_takers[cluster[i] if cluster[i] >= 0 else n_clusters] += taker
+    if n > 0:
+        local_authority_total[current_area] = area_sum
+    givers[0] = takers[0] = seekers[0] = 0  # (slot 0, no trust, reads 0)
+    return (is_giver, trust_capacity, peer_capacity, givers[:spare].astype(np.float64),
+            takers[:spare].astype(np.float64), seekers[:spare].astype(np.float64), weight,
+            weight_by_trust[:spare].copy(), local_authority_weight, local_authority_total,
+            cluster_takers[:n_clusters].astype(np.float64))
 
 
 class SupportPass(NamedTuple):
@@ -266,51 +274,57 @@ def _support_pass_compiled(is_taker, trust, cluster, area, seekers, same_trust_r
                            local_authority_weight, local_authority_capacity,
                            local_authority_total, reach_from_area_centre, contract, budget,
                            drain_by_trust, is_giver):  # pragma: no cover
-    """`_support_pass_numpy`, with the sparse products done row by row as scipy's
-    `csr_matvec` does them (from 0.0, adding each stored entry's product in order)."""
+    """`_support_pass_numpy`, with the sparse products summed row by row as scipy's
+    `csr_matvec` sums them (from 0.0, adding each stored entry's product in order), each
+    in a tight loop of its own, and no branch on which schools seek support (the branches
+    of a loop over schools in no order are mispredicted often enough to cost more than
+    the arithmetic they would save)."""
     n = len(is_taker)
-    trust_givers, central_team = np.empty(n), np.empty(n)
-    local_authority, peers = np.empty(n), np.empty(n)
-    total, school_to_school, giver_drain = np.empty(n), np.empty(n), np.empty(n)
     # A school that seeks no support gets (reach / takers) * 0.0 from its trust's givers,
     # which is +0.0 whenever its reach is a finite sum of products that are not negative:
     # decay factors are in [0, 1] (exp of minus a distance), so when every giver's trust
     # capacity is in [0, CAPACITY_BOUND] (a bound no sum of 21,750 such products can
-    # overflow from), such rows of the product are not computed. Otherwise all are.
+    # overflow from), such rows of the product are left at 0. Otherwise all are summed.
     every_reach_plain = True
     for i in range(n):
         every_reach_plain &= (trust_capacity[i] >= 0.0) & (trust_capacity[i] <= CAPACITY_BOUND)
+    reach = np.empty(n)
+    for i in range(n):
+        row_sum = 0.0
+        stop = same_trust_rows[i + 1] if is_taker[i] or not every_reach_plain \
+            else same_trust_rows[i]
+        for entry in range(same_trust_rows[i], stop):
+            row_sum += same_trust_decay[entry] * trust_capacity[same_trust_columns[entry]]
+        reach[i] = row_sum
+    peer_reach = np.empty(n if clustered else 0)
+    if clustered:
+        for i in range(n):
+            row_sum = 0.0
+            for entry in range(partner_rows[i], partner_rows[i + 1]):
+                row_sum += partner_decay[entry] * peer_capacity[partner_columns[entry]]
+            peer_reach[i] = row_sum
+    trust_givers, central_team = np.empty(n), np.empty(n)
+    local_authority, peers = np.empty(n), np.empty(n)
+    total, school_to_school, giver_drain = np.empty(n), np.empty(n), np.empty(n)
     for i in range(n):
         slot = trust[i] + 1
-        # A division is most of a loop's time, and most schools take no support: a zero
-        # divided by a positive number is that zero, so only the others divide.
-        reach = 0.0  # (what the row would sum to when it is not summed)
-        if is_taker[i] or not every_reach_plain:
-            for entry in range(same_trust_rows[i], same_trust_rows[i + 1]):
-                reach += same_trust_decay[entry] * trust_capacity[same_trust_columns[entry]]
-        # (x / m) * 0.0 is x * 0.0 for any x and any m >= 1, signs and NaN included.
-        from_givers = reach * 0.0
-        from_peers = 0.0
-        share = weight[i]
-        if is_taker[i]:
-            in_own_trust = seekers[slot]
-            if in_own_trust > 0:
-                from_givers = reach / max(in_own_trust, 1.0)
-            if share != 0.0:
-                share = share / max(weight_by_trust[slot], NEED_WEIGHT_FLOOR)
-            if clustered and cluster[i] >= 0:
-                in_own_cluster = cluster_takers[cluster[i]]
-                if in_own_cluster > 0:
-                    peer_reach = 0.0
-                    for entry in range(partner_rows[i], partner_rows[i + 1]):
-                        peer_reach += partner_decay[entry] * peer_capacity[partner_columns[entry]]
-                    from_peers = peer_reach / max(in_own_cluster, 1.0)
+        taker = is_taker[i]
+        in_own_trust = seekers[slot]
+        from_givers = (reach[i] / max(in_own_trust, 1.0)) \
+            * (1.0 if taker & (in_own_trust > 0) else 0.0)
+        share = weight[i] / max(weight_by_trust[slot], NEED_WEIGHT_FLOOR)
         from_central = share * central_team_fte[slot] * hub_decay[i]
-        from_authority = local_authority_weight[i] * local_authority_capacity[area[i]]
-        if from_authority != 0.0:
-            from_authority = from_authority / max(local_authority_total[area[i]],
-                                                  NEED_WEIGHT_FLOOR)
-        from_authority = from_authority * reach_from_area_centre[i]
+        place = area[i]
+        from_authority = ((local_authority_weight[i] * local_authority_capacity[place])
+                          / max(local_authority_total[place], NEED_WEIGHT_FLOOR)) \
+            * reach_from_area_centre[i]
+        from_peers = 0.0
+        if clustered:
+            # (a school in no cluster reads its cluster's takers as 0, as numpy's does)
+            in_own_cluster = cluster_takers[max(cluster[i], 0)] \
+                * (1.0 if cluster[i] >= 0 else 0.0)
+            quotient = peer_reach[i] / max(in_own_cluster, 1.0)
+            from_peers = quotient if taker & (in_own_cluster > 0) else 0.0
         trust_givers[i], central_team[i] = from_givers, from_central
         local_authority[i], peers[i] = from_authority, from_peers
         total[i] = from_givers + from_central + from_authority + from_peers + contract[i] \
@@ -343,12 +357,14 @@ def _givers_and_takers_numpy(is_giver, grade, trust, contract_trust, n_trusts):
 @compiled.kernel
 def _givers_and_takers_compiled(is_giver, grade, trust, contract_trust,
                                 n_trusts):  # pragma: no cover
-    givers, takers = np.zeros(n_trusts + 1, np.int64), np.zeros(n_trusts + 1, np.int64)
+    # (a school in no trust counts into one of 8 spare slots, as in `_school_pass_compiled`)
+    spare = n_trusts + 1
+    givers, takers = np.zeros(spare + 8, np.int64), np.zeros(spare + 8, np.int64)
     for i in range(len(grade)):
         slot = trust[i] + 1
-        if slot > 0:  # (slot 0, no trust, is left out: its counts would wait on each other)
-            givers[slot] += is_giver[i]
-            takers[slot] += grade[i] >= 3
+        counted = slot if slot > 0 else spare + (i & 7)
+        givers[counted] += is_giver[i]
+        takers[counted] += grade[i] >= 3
         if contract_trust[i] >= 0:
             takers[contract_trust[i] + 1] += 1
-    return givers[1:].astype(np.float64), takers[1:].astype(np.float64)
+    return givers[1:spare].astype(np.float64), takers[1:spare].astype(np.float64)

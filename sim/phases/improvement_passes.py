@@ -52,14 +52,15 @@ def support_exponent(effectiveness, goal, need_scale, fit_weight, trust_givers, 
     # would keep the compiler from turning the arithmetic below into vector instructions.
     trust_prescription = np.empty(n)
     contract_prescription = np.empty(n if has_contract else 0)
+    # (Read by trust row + 1 from a table whose first entry is what a school in no trust
+    # reads: no branch on whether a school is in a trust.)
+    by_slot = np.empty(len(trust_prescriptiveness) + 1)
+    by_slot[0] = outside_prescriptiveness
+    by_slot[1:] = trust_prescriptiveness
     for i in range(n):
-        row = trust[i]
-        trust_prescription[i] = trust_prescriptiveness[row] if row >= 0 \
-            else outside_prescriptiveness
+        trust_prescription[i] = by_slot[trust[i] + 1]
         if has_contract:
-            row = contract_trust[i]
-            contract_prescription[i] = trust_prescriptiveness[row] if row >= 0 \
-                else outside_prescriptiveness
+            contract_prescription[i] = by_slot[contract_trust[i] + 1]
     effective, prescriptive, exponent = np.empty(n), np.empty(n), np.empty(n)
     for i in range(n):
         own_need = max(0.0, goal - effectiveness[i])
