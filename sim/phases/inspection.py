@@ -92,8 +92,16 @@ _OUTCOMES = np.array(["confirmed", "graded_inspection_next", "converted_to_grade
 
 def _same_text(text: str, length: int) -> np.ndarray:
     """`text` for each of `length` events, as a read-only view of one string: filling an
-    array of objects takes longer than all else the event log does with a batch."""
-    return np.broadcast_to(np.asarray(text, dtype=object), length)
+    array of objects takes longer than all else the event log does with a batch. (The view
+    is cut from a long one made once per text: making a view costs more than cutting one.)"""
+    views = _TEXT_VIEWS.get(text)
+    if views is None or len(views) < length:
+        views = _TEXT_VIEWS[text] = np.broadcast_to(np.asarray(text, dtype=object),
+                                                    max(length, 1 << 16))
+    return views[:length]
+
+
+_TEXT_VIEWS: dict[str, np.ndarray] = {}
 
 
 def schedule_next(model: SchoolSystemModel, inspected: np.ndarray, jitter: np.ndarray) -> None:
@@ -137,7 +145,9 @@ def run_term(model: SchoolSystemModel) -> None:
         return
     old_grade = schools.grade[graded].copy()
     # A converted inspection gathers its own evidence: a fresh draw of inspectors' error.
-    was_converted = np.isin(graded, converted, assume_unique=True)
+    # (both are sorted, and every converted school is among the graded ones)
+    was_converted = np.zeros(len(graded), dtype=bool)
+    was_converted[np.searchsorted(graded, converted)] = True
     error = np.where(was_converted, graded_noise[graded], noise[graded]) * p.noise_sd
     new_grade = grade_from_effectiveness(schools.effectiveness[graded] + error, p.cut_points)
     schools.previous_grade[graded] = old_grade
