@@ -168,8 +168,9 @@ def run_term(model: SchoolSystemModel) -> None:
     # off), nor is a trust with no takers (ratio inf) overloaded.
     threshold = trusts.giver_taker_threshold
     below = ratio < threshold
-    drain_by_trust = np.zeros(trusts.n + 1)
-    drain_by_trust[1:][below] = p.giver_drain_rate * (1.0 - ratio[below] / threshold[below])
+    shortfall = np.zeros(trusts.n)
+    shortfall[below] = 1.0 - ratio[below] / threshold[below]
+    drain_by_trust = np.concatenate(([0.0], p.giver_drain_rate * shortfall))
 
     # Givers in the same MAT share their capacity evenly among the trust's takers (support
     # goes to the schools seeking it, `is_taker`, which include good schools that see a
