@@ -143,11 +143,26 @@ def run_term(model: SchoolSystemModel) -> None:
         graded = np.sort(np.concatenate((graded, converted)))
     if len(graded) == 0:
         return
-    old_grade = schools.grade[graded].copy()
     # A converted inspection gathers its own evidence: a fresh draw of inspectors' error.
     # (both are sorted, and every converted school is among the graded ones)
     was_converted = np.zeros(len(graded), dtype=bool)
     was_converted[np.searchsorted(graded, converted)] = True
+    if compiled.worth_compiling(n):
+        old_grade, new_grade, grades_gained, moved_to_good = \
+            inspection_passes.graded_inspections(
+                graded, was_converted, noise, graded_noise, jitter, float(p.noise_sd),
+                schools.effectiveness, np.asarray(p.cut_points, dtype=np.float64),
+                np.asarray(p.interval_years_by_grade, dtype=np.float64),
+                float(p.interval_jitter_years), model.term,
+                float(model.parameters.model.diagnosis.accuracy_gain_from_inspection),
+                schools.grade, schools.previous_grade, schools.self_assessment_accuracy,
+                schools.last_inspection_term, schools.last_inspection_graded,
+                schools.inspection_due_term, schools.next_inspection_graded)
+        model.tallies.grades_gained += int(grades_gained)
+        model.tallies.schools_moved_to_good += int(moved_to_good)
+        _record_graded(model, graded, old_grade, new_grade)
+        return
+    old_grade = schools.grade[graded].copy()
     error = np.where(was_converted, graded_noise[graded], noise[graded]) * p.noise_sd
     new_grade = grade_from_effectiveness(schools.effectiveness[graded] + error, p.cut_points)
     schools.previous_grade[graded] = old_grade
@@ -161,9 +176,14 @@ def run_term(model: SchoolSystemModel) -> None:
     model.tallies.schools_moved_to_good += int(
         ((old_grade > Grade.GOOD) & (new_grade <= Grade.GOOD)).sum()
         - ((old_grade <= Grade.GOOD) & (new_grade > Grade.GOOD)).sum())
+    _record_graded(model, graded, old_grade, new_grade)
+
+
+def _record_graded(model: SchoolSystemModel, graded: np.ndarray, old_grade: np.ndarray,
+                   new_grade: np.ndarray) -> None:
     model.events.record(
         "inspection", model.term, school=graded, old_grade=old_grade, new_grade=new_grade,
-        trust=schools.trust[graded], detail=_same_text("graded", len(graded)))
+        trust=model.schools.trust[graded], detail=_same_text("graded", len(graded)))
 
 
 def _ungraded_inspections(model: SchoolSystemModel, inspected: np.ndarray, error: np.ndarray,

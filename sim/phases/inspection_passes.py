@@ -1,20 +1,22 @@
 """The inspection phase's passes over the schools, compiled for a big place.
 
-Two steps of `sim.phases.inspection.run_term` touch many schools: finding who is due (a
-pass over every school), and the ungraded inspections of the good and outstanding schools
-due this term (about a thousand in England each term). numpy does each as a few dozen
-calls with temporary arrays; for England (`sim.compiled.worth_compiling`) each is one
-compiled loop:
+Three steps of `sim.phases.inspection.run_term` touch many schools: finding who is due (a
+pass over every school), the ungraded inspections of the good and outstanding schools due
+this term (about a thousand in England each term), and the graded ones (a few hundred).
+numpy does each as a few dozen calls with temporary arrays; for England
+(`sim.compiled.worth_compiling`) each is one compiled loop:
 
 - `due_for_inspection`: the schools due an ungraded inspection, and those due (or brought
   forward for) a graded one;
 - `ungraded_inspections`: each ungraded inspection's outcome, the next inspection it
-  schedules and its feedback, written into the school arrays.
+  schedules and its feedback, written into the school arrays;
+- `graded_inspections`: each graded inspection's grade, the next inspection and feedback.
 
-Their numpy twins are `due_for_inspection`'s own numpy path and
-`inspection._ungraded_inspections`; the loops evaluate each expression in numpy's order
-with numpy's operations (rounding is `rint`, as `np.round` does it), so the two give the
-same numbers bit for bit (tests/phases/test_compiled_passes.py).
+Their numpy twins are `due_for_inspection`'s own numpy path,
+`inspection._ungraded_inspections` and `inspection.run_term`'s own graded inspections; the
+loops evaluate each expression in numpy's order with numpy's operations (rounding is
+`rint`, as `np.round` does it), so the two give the same numbers bit for bit
+(tests/phases/test_compiled_passes.py).
 """
 
 from __future__ import annotations
@@ -106,3 +108,39 @@ def ungraded_inspections(inspected, noise, jitter, noise_sd, effectiveness, grad
             self_assessment_accuracy[i] = accuracy + accuracy_gain * (1.0 - accuracy)
         outcome[k] = follow_up + 2 * converted
     return outcome
+
+
+@compiled.kernel
+def graded_inspections(graded, was_converted, noise, graded_noise, jitter, noise_sd,
+                       effectiveness, cut_points, interval_years_by_grade,
+                       interval_jitter_years, term, accuracy_gain, grade, previous_grade,
+                       self_assessment_accuracy, last_inspection_term, last_inspection_graded,
+                       inspection_due_term, next_inspection_graded):  # pragma: no cover
+    """The graded inspections of the schools `graded` (`inspection.run_term`'s own numpy
+    path, then `schedule_next` and `_feedback`): writes the school arrays; returns the old
+    and new grades, the net grades gained and the net moves to good or better. A converted
+    inspection (`was_converted`, per graded school) reads `graded_noise`."""
+    count = len(graded)
+    old_grades, new_grades = np.empty(count, np.int8), np.empty(count, np.int8)
+    grades_gained = moved_to_good = 0
+    for k in range(count):
+        i = graded[k]
+        error = (graded_noise[i] if was_converted[k] else noise[i]) * noise_sd
+        observed = effectiveness[i] + error
+        cuts_passed = 0
+        for cut in cut_points:  # `grade_from_effectiveness`: 4 less the cut points passed
+            cuts_passed += cut <= observed
+        old, new = grade[i], 4 - cuts_passed
+        old_grades[k], new_grades[k] = old, new
+        previous_grade[i], grade[i] = old, new
+        last_inspection_term[i] = term
+        last_inspection_graded[i] = True
+        early = interval_jitter_years * jitter[i]
+        inspection_due_term[i] = term + np.int32(
+            max(1.0, np.rint((interval_years_by_grade[new - 1] - early) * TERMS_PER_YEAR)))
+        next_inspection_graded[i] = new >= 3
+        accuracy = self_assessment_accuracy[i]
+        self_assessment_accuracy[i] = accuracy + accuracy_gain * (1.0 - accuracy)
+        grades_gained += old - new
+        moved_to_good += ((old > 2) & (new <= 2)) - ((old <= 2) & (new > 2))
+    return old_grades, new_grades, grades_gained, moved_to_good
