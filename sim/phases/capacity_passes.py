@@ -8,13 +8,17 @@ phase. So the work is split in two passes, each written twice (`sim.compiled`):
 - `school_pass`: who gives and how much; per trust its givers, takers (graded below good),
   seekers (`is_taker`) and central-team weight; per authority its weight of eligible
   takers; per cluster its takers;
-- `support_pass`, after the sparse products that spread givers' capacity: what each school
-  receives from each source, its total, and its givers' drain.
+- `support_pass`: the sparse products that spread givers' capacity (summed in the
+  compiled loop as scipy sums them), then what each school receives from each source, its
+  total, and its givers' drain.
 
 Each has a numpy twin, which small places use; a compiled loop for England. The twins give
 the same numbers bit for bit: sums by trust, authority and cluster are sequential in
 school order (as `np.bincount` sums), and the loop evaluates every expression in the order
 and with the operations numpy does (a mask multiplies as 1.0 or 0.0, as numpy's casts do).
+The compiled loops avoid branches on data (who gives, takes, belongs to a trust): in a
+loop over schools in no order such a branch is mispredicted often enough to cost more
+than the work it would save.
 Per-trust arrays here have a slot 0 for "no trust" (`sim.state.trust_index`), left at 0,
 the value a school outside any trust reads.
 """
