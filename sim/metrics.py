@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from sim import record_counts
 from sim.errors import NonFiniteOutputError
 from sim.phases.capacity import giver_taker_ratios
 from sim.phases.careers import Cohorts
 from sim.state import (
     GOVERNANCE_NAMES,
     TERMS_PER_YEAR,
-    Grade,
     Phase,
     SchoolArrays,
     TrustKind,
@@ -82,6 +82,11 @@ def share(mask: np.ndarray, rows: np.ndarray | None = None) -> float:
     return np.count_nonzero(mask) / len(mask) if len(mask) else float("nan")
 
 
+def fraction(count: int, total: int) -> float:
+    """`count` out of `total` (nan out of none), as `share` gives it."""
+    return count / total if total else float("nan")
+
+
 def disadvantage_gap(effectiveness: np.ndarray, fifths: StaticGroups) -> float:
     """Mean effectiveness of the least disadvantaged fifth minus the most disadvantaged fifth."""
     return float(effectiveness[fifths.least_disadvantaged].mean()
@@ -108,39 +113,35 @@ class StaticGroups:
 
 def term_measures(model: SchoolSystemModel) -> dict[str, float | int]:
     schools, trusts = model.schools, model.trusts
-    grade = schools.grade
     groups = model.groups
-    primary, secondary = groups.primary, groups.secondary
-    good_or_better = grade <= Grade.GOOD
-    teachers = max(int(schools.teachers.sum()), 1)
-    at_risk = max(int(schools.teachers_at_risk.sum()), 1)
-    posts = max(int(schools.establishment.sum()), 1)
-    ect1 = max(int(schools.early_career_year1_at_risk.sum()), 1)
-    leavers = int(schools.leavers.sum()) + model.tallies.unplaced_movers
-    movers = int(schools.movers.sum()) - model.tallies.unplaced_movers
+    counted = record_counts.school_counts(model)
+    n_primary, n_secondary = len(groups.primary), len(groups.secondary)
+    teachers = max(counted.teachers, 1)
+    at_risk = max(counted.teachers_at_risk, 1)
+    posts = max(counted.posts, 1)
+    ect1 = max(counted.early_career_year1_at_risk, 1)
+    leavers = counted.leavers + model.tallies.unplaced_movers
+    movers = counted.movers - model.tallies.unplaced_movers
     _, takers, ratio = giver_taker_ratios(model)
     mats = trusts.active & (trusts.kind == TrustKind.MULTI_ACADEMY_TRUST)
     mats_with_takers = mats & (takers > 0)
-    # Orphans: schools under an academy order that no trust has taken. Academies waiting
-    # to be rebrokered still have a trust and are counted apart.
-    waiting = schools.awaiting_sponsor & ~schools.is_academy & ~schools.under_contract
-    waits = model.term - schools.awaiting_sponsor_since_term[waiting]
-    rebrokering = schools.awaiting_sponsor & schools.is_academy
     spending = model.support.spending_gbp
     goal = model.parameters.model.diagnosis.goal_effectiveness
     need = np.maximum(0.0, goal - schools.effectiveness)
+    by_grade = counted.by_grade
     measures: dict[str, float | int] = {
         "term": model.term,
         "year": model.parameters.scenario.start_year + model.term // TERMS_PER_YEAR,
         "term_of_year": model.term % TERMS_PER_YEAR,
         "n_schools": schools.n,
-        "share_outstanding": share(grade == Grade.OUTSTANDING),
-        "share_good": share(grade == Grade.GOOD),
-        "share_requires_improvement": share(grade == Grade.REQUIRES_IMPROVEMENT),
-        "share_inadequate": share(grade == Grade.INADEQUATE),
-        "share_good_or_better": share(good_or_better),
-        "share_good_or_better_primary": share(good_or_better, primary),
-        "share_good_or_better_secondary": share(good_or_better, secondary),
+        "share_outstanding": fraction(by_grade[0], schools.n),
+        "share_good": fraction(by_grade[1], schools.n),
+        "share_requires_improvement": fraction(by_grade[2], schools.n),
+        "share_inadequate": fraction(by_grade[3], schools.n),
+        "share_good_or_better": fraction(by_grade[0] + by_grade[1], schools.n),
+        "share_good_or_better_primary": fraction(counted.good_or_better_primary, n_primary),
+        "share_good_or_better_secondary": fraction(counted.good_or_better_secondary,
+                                                   n_secondary),
         "effectiveness_mean": float(schools.effectiveness.mean()),
         "effectiveness_sd": float(schools.effectiveness.std()),
         "disadvantage_gap": disadvantage_gap(schools.effectiveness, groups),
@@ -148,15 +149,14 @@ def term_measures(model: SchoolSystemModel) -> dict[str, float | int]:
         "teacher_leaving_rate": leavers / at_risk * TERMS_PER_YEAR,
         "teacher_moving_rate": movers / at_risk * TERMS_PER_YEAR,
         "early_career_year1_leaving_rate":
-            float(schools.early_career_year1_leavers.sum()) / ect1 * TERMS_PER_YEAR,
-        "vacancy_rate": float(schools.vacancies.sum()) / posts,
-        "early_career_share":
-            float((schools.early_career_year1 + schools.early_career_year2).sum()) / teachers,
+            float(counted.early_career_year1_leavers) / ect1 * TERMS_PER_YEAR,
+        "vacancy_rate": float(counted.posts - counted.teachers) / posts,
+        "early_career_share": float(counted.early_career_teachers) / teachers,
         "workload_mean": float(schools.workload.mean()),
         "self_assessment_accuracy_mean": float(schools.self_assessment_accuracy.mean()),
         "buy_in_mean": float(schools.buy_in.mean()),
-        "n_givers": int(schools.is_giver.sum()),
-        "n_takers": int(schools.is_taker.sum()),
+        "n_givers": counted.givers,
+        "n_takers": counted.takers,
         "giver_taker_ratio_median":
             float(np.median(ratio[mats_with_takers])) if mats_with_takers.any() else float("nan"),
         "share_trusts_below_threshold":
@@ -165,14 +165,16 @@ def term_measures(model: SchoolSystemModel) -> dict[str, float | int]:
         "share_mats_below_threshold":
             share(ratio < trusts.giver_taker_threshold, mats) if mats.any() else 0.0,
         "support_per_taker_fte":
-            float(schools.support_received[schools.is_taker].mean()) if schools.is_taker.any() else 0.0,
+            float(schools.support_received[schools.is_taker].mean()) if counted.takers else 0.0,
         "targeting_correlation": correlation(schools.support_received, need),
-        "n_orphans": int(waiting.sum()),
-        "orphan_wait_mean_terms": float(waits.mean()) if len(waits) else 0.0,
-        "n_awaiting_rebrokering": int(rebrokering.sum()),
-        "active_contracts": int(schools.under_contract.sum()),
-        "academy_share_primary": share(schools.is_academy, primary),
-        "academy_share_secondary": share(schools.is_academy, secondary),
+        "n_orphans": counted.orphans,
+        # (numpy's mean of the waits: their sum, exact, over their number)
+        "orphan_wait_mean_terms":
+            counted.orphan_wait_terms / counted.orphans if counted.orphans else 0.0,
+        "n_awaiting_rebrokering": counted.awaiting_rebrokering,
+        "active_contracts": counted.under_contract,
+        "academy_share_primary": fraction(counted.academies_primary, n_primary),
+        "academy_share_secondary": fraction(counted.academies_secondary, n_secondary),
         "n_multi_academy_trusts": int(mats.sum()),
         "n_single_academy_trusts":
             int((trusts.active & (trusts.kind == TrustKind.SINGLE_ACADEMY_TRUST)).sum()),
@@ -212,42 +214,44 @@ def per_unit(pounds: float, units: float) -> float:
 def school_panel(model: SchoolSystemModel) -> dict[str, np.ndarray]:
     """One row per school, a snapshot taken at the end of each year.
 
-    Every column is a copy: phases change the school arrays in place (governance when a
-    school joins a trust, grades at inspection), and a view would make every year of the
-    panel show the run's last.
+    Every column the model keeps is copied: phases change the school arrays in place
+    (governance when a school joins a trust, grades at inspection), and a view would make
+    every year of the panel show the run's last. Columns made here are new arrays already.
     """
-    schools, trusts = model.schools, model.trusts
+    schools, trusts, tallies = model.schools, model.trusts, model.tallies
+
+    def kept(values: np.ndarray) -> np.ndarray:
+        return np.array(values, copy=True)
+
     # -1 for a maintained school (there may be no trust at all).
     trust_id = per_school(trusts.trust_id, trust_index(schools.trust), outside=-1)
-    n = schools.n
-    columns = {
-        "year": np.full(n, model.parameters.scenario.start_year + model.term // TERMS_PER_YEAR,
-                        dtype=np.int32),
-        "urn": schools.urn,
-        "phase": schools.phase,
-        "local_authority": schools.local_authority,
-        "fsm_share": schools.fsm_share,
-        "governance": schools.governance,
+    inspected = schools.last_inspection_term > model.term - TERMS_PER_YEAR
+    return {
+        "year": np.full(schools.n, model.parameters.scenario.start_year
+                        + model.term // TERMS_PER_YEAR, dtype=np.int32),
+        "urn": kept(schools.urn),
+        "phase": kept(schools.phase),
+        "local_authority": kept(schools.local_authority),
+        "fsm_share": kept(schools.fsm_share),
+        "governance": kept(schools.governance),
         "trust_id": trust_id,
-        "effectiveness": schools.effectiveness,
-        "grade": schools.grade,
-        "leadership": schools.leadership,
-        "behaviour": schools.behaviour,
-        "self_assessment_accuracy": schools.self_assessment_accuracy,
-        "workload": schools.workload,
-        "teachers": schools.teachers,
+        "effectiveness": kept(schools.effectiveness),
+        "grade": kept(schools.grade),
+        "leadership": kept(schools.leadership),
+        "behaviour": kept(schools.behaviour),
+        "self_assessment_accuracy": kept(schools.self_assessment_accuracy),
+        "workload": kept(schools.workload),
+        "teachers": kept(schools.teachers),
         "vacancies": schools.vacancies,
         "early_career_teachers": schools.early_career_year1 + schools.early_career_year2,
-        "support_received_fte": model.tallies.support_this_year,
-        **model.tallies.flows_this_year,
-        "inspected": schools.last_inspection_term > model.term - TERMS_PER_YEAR,
+        "support_received_fte": kept(tallies.support_this_year),
+        **{flow: kept(so_far) for flow, so_far in tallies.flows_this_year.items()},
+        "inspected": inspected,
         # The year's latest inspection: 0 none, 1 graded, 2 ungraded (categories below).
-        "inspection": np.where(schools.last_inspection_term > model.term - TERMS_PER_YEAR,
-                               np.where(schools.last_inspection_graded, 1, 2), 0),
+        "inspection": np.where(inspected, np.where(schools.last_inspection_graded, 1, 2), 0),
         "awaiting_sponsor": schools.awaiting_sponsor,
         "under_academy_order": schools.under_academy_order,
     }
-    return {name: np.array(values, copy=True) for name, values in columns.items()}
 
 
 def panel_frame(snapshots: list[dict[str, np.ndarray]], model: SchoolSystemModel) -> pd.DataFrame:

@@ -45,7 +45,7 @@ from sim.policies import PolicyEffects, make_policy
 from sim.population import build_population
 from sim.state import TERMS_PER_YEAR, Governance, TrustKind
 from sim.streams import RandomStreams
-from sim.tallies import SCHOOL_FLOWS, SPENDING_SOURCES, RunTallies, TermSupport
+from sim.tallies import SPENDING_SOURCES, RunTallies, TermSupport
 
 if TYPE_CHECKING:
     from sim.schema import RunConfig
@@ -218,9 +218,7 @@ class SchoolSystemModel(mesa.Model):
         self.policy_effects = self.policy.effects(self) if in_force else PolicyEffects()
         self._run_term_phases()
         tallies = self.tallies
-        tallies.support_this_year += self.schools.support_received
-        for flow, field_name in SCHOOL_FLOWS.items():
-            tallies.flows_this_year[flow] += getattr(self.schools, field_name)
+        tallies.add_term(self.schools)
         tallies.spending_to_date_gbp += sum(self.support.spending_gbp.values())
         end_of_year = self.term % TERMS_PER_YEAR == TERMS_PER_YEAR - 1
         if end_of_year:

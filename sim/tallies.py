@@ -5,8 +5,14 @@ its cost (`TermSupport`), and the run's counts (`RunTallies`), each declared by 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from sim import compiled
+
+if TYPE_CHECKING:
+    from sim.state import SchoolArrays
 
 # Where the money goes, in pounds per term (the record's spending_<source>_gbp columns).
 SPENDING_SOURCES = ("central_teams", "local_authority", "school_to_school",
@@ -76,9 +82,35 @@ class RunTallies:
         self.trust_moves_this_year = 0
         self.flows_this_year = {flow: np.zeros(n_schools, np.int64) for flow in SCHOOL_FLOWS}
 
+    def add_term(self, schools: SchoolArrays) -> None:
+        """Add the term's support and teacher flows of each school to the year's sums: one
+        compiled loop for a big place (`sim.compiled`), numpy's in-place sums for a small
+        one; the same numbers."""
+        flows = [self.flows_this_year[flow] for flow in SCHOOL_FLOWS]
+        this_term = [getattr(schools, field_name) for field_name in SCHOOL_FLOWS.values()]
+        if compiled.worth_compiling(schools.n):
+            _add_term_compiled(self.support_this_year, schools.support_received, *flows,
+                               *this_term)
+            return
+        self.support_this_year += schools.support_received
+        for so_far, flow in zip(flows, this_term, strict=True):
+            so_far += flow
+
 
 # Each school's teacher flows, summed over a year for the panel: the SchoolArrays field
 # each is read from, by its name in schools.parquet.
 SCHOOL_FLOWS = {"leavers": "leavers", "movers_out": "movers", "movers_in": "movers_in",
                 "new_entrants": "new_entrants"}
 
+
+
+@compiled.kernel
+def _add_term_compiled(support_this_year, support_received, leavers_so_far, movers_out_so_far,
+                       movers_in_so_far, new_entrants_so_far, leavers, movers_out, movers_in,
+                       new_entrants):  # pragma: no cover
+    for i in range(len(support_this_year)):
+        support_this_year[i] += support_received[i]
+        leavers_so_far[i] += leavers[i]
+        movers_out_so_far[i] += movers_out[i]
+        movers_in_so_far[i] += movers_in[i]
+        new_entrants_so_far[i] += new_entrants[i]

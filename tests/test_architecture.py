@@ -34,7 +34,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("mechanics", ("sim.mechanics", "sim.network", "sim.agents")),
     ("phases, policies and population builders", ("sim.phases", "sim.policies",
                                                   "sim.population")),
-    ("model", ("sim.model", "sim.metrics", "sim.at_rest")),
+    ("model", ("sim.model", "sim.metrics", "sim.record_counts", "sim.at_rest")),
     ("runner", ("sim.schema", "sim.config", "sim.folders", "sim.outputs", "sim.plots", "sim.run",
                 "sim.sweeps", "sim.composer", "sim.launcher")),
     ("commands", ("sim.__main__", "sim.cli", "sim.explain", "sim.docs", "sim.calibrate",

@@ -36,31 +36,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import compiled
 from sim.parameters import JUDGEMENT, parameter
-from sim.phases import improvement_budget
-from sim.state import (
-    TERMS_PER_YEAR,
-    TYPICAL_LEADERSHIP,
-    Governance,
-    Grade,
-    TrustArrays,
-    TrustKind,
-    count_by_trust,
-    per_school,
-    trust_index,
-)
+from sim.phases import capacity_passes, improvement_budget
+from sim.state import TERMS_PER_YEAR, TrustArrays, TrustKind, trust_index
 from sim.tallies import SPENDING_SOURCES, SupportBySource
 
 if TYPE_CHECKING:  # scipy loads with a run, not with the config (`python -m sim --help`)
     from scipy import sparse
 
     from sim.model import SchoolSystemModel
-
-# A central team or local authority shares its time among takers by need as it sees it,
-# plus this floor, so that a taker whose need it does not see still gets a little
-# (judgement: a twentieth of a unit of need).
-NEED_WEIGHT_FLOOR = 0.05
-
 
 @dataclass(frozen=True)
 class CapacityParameters:
@@ -123,25 +108,22 @@ class CapacityParameters:
 
 
 
-def giver_taker_ratios(model: SchoolSystemModel, index: np.ndarray | None = None,
-                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def giver_taker_ratios(model: SchoolSystemModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Givers, takers and giver:taker ratio of every trust (ratio is inf with no takers).
 
     As seed 004 counts them: givers are the members able to offer improvement capacity
     (`is_giver`), takers the members needing help, those graded below good, the same
     count the trust's due diligence reads (`sim.mechanics.brokering.Broker`). Schools a
     MAT supports under contract count among its takers: they draw on its givers.
-    `index` is `trust_index(schools.trust)`, if the caller has it.
     """
-    schools, n_trusts = model.schools, model.trusts.n
-    index = trust_index(schools.trust) if index is None else index
-    givers = count_by_trust(schools.is_giver, index, n_trusts)
-    takers = count_by_trust(schools.grade >= Grade.REQUIRES_IMPROVEMENT, index, n_trusts)
-    if schools.under_contract.any():
-        takers += count_by_trust(schools.under_contract, trust_index(schools.contract_trust),
-                                 n_trusts)
-    ratio = np.divide(givers, takers, out=np.full(n_trusts, np.inf), where=takers > 0)
-    return givers, takers, ratio
+    schools = model.schools
+    givers, takers = capacity_passes.givers_and_takers(
+        schools.is_giver, schools.grade, schools.trust, schools.contract_trust, model.trusts.n)
+    return givers, takers, _ratio(givers, takers)
+
+
+def _ratio(givers: np.ndarray, takers: np.ndarray) -> np.ndarray:
+    return np.divide(givers, takers, out=np.full(len(givers), np.inf), where=takers > 0)
 
 
 def local_authority_capacity_fte(model: SchoolSystemModel) -> np.ndarray:
@@ -161,78 +143,25 @@ def local_authority_capacity_fte(model: SchoolSystemModel) -> np.ndarray:
 def run_term(model: SchoolSystemModel) -> None:
     schools, trusts, network = model.schools, model.trusts, model.network
     p = model.parameters.model.capacity
-    n = schools.n
-    # Masks select by multiplying (x * mask is x or 0): with masks as irregular as these,
-    # that costs a fraction of np.where, and gives the same numbers.
-
-    # Givers: good or better with stable leadership, not seeking support themselves (seed
-    # 004: schools "able to offer school improvement capacity").
-    grade = schools.grade
-    schools.is_giver = ((grade <= Grade.GOOD)
-                        & (schools.head_tenure_terms >= p.giver_min_head_tenure_terms)
-                        & ~schools.is_taker & ~schools.awaiting_sponsor)
-    capacity = (p.giver_capacity_fte * (schools.leadership / TYPICAL_LEADERSHIP)
-                * (1.0 + p.outstanding_giver_bonus * (grade == Grade.OUTSTANDING))) \
-        * schools.is_giver
-    clustered = network.n_clusters > 0
-    in_cluster = network.cluster_of_school >= 0
     peer_share = model.policy_effects.peer_support_share
-    peer_share = p.peer_support_share if peer_share is None else peer_share
-    peer_capacity = (capacity * peer_share) * in_cluster if clustered else np.zeros(n)
-    trust_capacity = capacity - peer_capacity
-
-    trust = trust_index(schools.trust)
-    _, _, ratio = giver_taker_ratios(model, trust)
-    # Support goes to the schools seeking it (`is_taker`), which include good schools that
-    # see a need of their own; the ratio's takers are those graded below good.
-    taker = schools.is_taker
-    seekers = count_by_trust(taker, trust, trusts.n)
-    if schools.under_contract.any():  # contracted schools draw on the MAT's givers too
-        seekers += count_by_trust(schools.under_contract, trust_index(schools.contract_trust),
-                                  trusts.n)
-    takers_in_own_trust = per_school(seekers, trust)
-
-    # Givers in the same MAT share their capacity evenly among the trust's takers.
-    reach = network.same_trust_decay @ trust_capacity
-    from_givers = (reach / np.maximum(takers_in_own_trust, 1)) \
-        * (taker & (takers_in_own_trust > 0))
-
-    # The central team is shared among takers by perceived need, weakened by distance.
-    is_mat = trusts.kind == TrustKind.MULTI_ACADEMY_TRUST
-    weight = (schools.perceived_need + NEED_WEIGHT_FLOOR) * (taker & per_school(is_mat, trust, False))
-    weight_by_trust = count_by_trust(weight, trust, trusts.n)
-    # Where the weight is 0 the share is 0; elsewhere the trust's total is at least the floor.
-    share = weight / np.maximum(per_school(weight_by_trust, trust), NEED_WEIGHT_FLOOR)
-    from_central = share * per_school(trusts.central_team_fte, trust) * network.hub_decay
-
-    # The local authority supports maintained takers and schools waiting for a sponsor.
-    area = model.area_index
-    eligible = taker & ((schools.governance == Governance.MAINTAINED) | schools.awaiting_sponsor)
-    la_weight = (schools.area_view_of_need + NEED_WEIGHT_FLOOR) * eligible
-    la_total_weight = np.bincount(area, weights=la_weight, minlength=model.n_areas)
-    la_capacity = local_authority_capacity_fte(model)
-    from_local_authority = (la_weight * la_capacity[area]) \
-        / np.maximum(la_total_weight[area], NEED_WEIGHT_FLOOR)
-    from_local_authority *= model.reach_from_area_centre(p.distance_decay_km)
-
-    # Peer-cluster partners (none until a policy forms clusters).
-    if clustered:
-        cluster = network.cluster_of_school
-        takers_in_cluster = np.bincount(cluster[in_cluster], weights=taker[in_cluster],
-                                        minlength=max(1, cluster.max() + 1))
-        own_cluster_takers = np.where(in_cluster, takers_in_cluster[np.maximum(cluster, 0)], 0.0)
-        from_peers = np.where(taker & (own_cluster_takers > 0),
-                              (network.partner_decay @ peer_capacity)
-                              / np.maximum(own_cluster_takers, 1), 0.0)
-    else:
-        own_cluster_takers = from_peers = np.zeros(n)
-
-    model.support.by_source = SupportBySource(
-        trust_givers=from_givers, central_team=from_central,
-        local_authority=from_local_authority, peers=from_peers,
-        contract=schools.contract_support_fte.copy(),
-        budget=improvement_budget.allocate(model))
-    schools.support_received = model.support.by_source.total
+    n_clusters = network.n_clusters
+    cluster = network.cluster_of_school
+    # Each school's authority: numpy gathers and counts faster with a native index, a
+    # compiled loop reads the stored int32 rows, half the bytes.
+    area = schools.local_authority if compiled.worth_compiling(schools.n) else model.area_index
+    # Per trust slot (slot 0: no trust, `trust_index`): whether it is a MAT.
+    is_mat = np.concatenate(([False], trusts.kind == TrustKind.MULTI_ACADEMY_TRUST))
+    # Givers (good or better with stable leadership, not seeking support themselves; seed
+    # 004: schools "able to offer school improvement capacity"), takers and their weights.
+    found = capacity_passes.school_pass(
+        schools.grade, schools.head_tenure_terms, schools.is_taker,
+        schools.awaiting_sponsor_since_term, schools.leadership, schools.trust,
+        schools.contract_trust, cluster, schools.perceived_need, schools.area_view_of_need,
+        schools.governance, area, is_mat, model.n_areas, n_clusters,
+        p.giver_min_head_tenure_terms, p.giver_capacity_fte, p.outstanding_giver_bonus,
+        p.peer_support_share if peer_share is None else peer_share)
+    schools.is_giver = found.is_giver
+    ratio = _ratio(found.givers[1:], found.takers[1:])
 
     # Overloaded trusts drain their givers, in proportion to how far their ratio falls
     # short of their threshold. No ratio falls short of a threshold of 0 (the rule switched
@@ -241,23 +170,50 @@ def run_term(model: SchoolSystemModel) -> None:
     below = ratio < threshold
     shortfall = np.zeros(trusts.n)
     shortfall[below] = 1.0 - ratio[below] / threshold[below]
-    schools.giver_drain = per_school(p.giver_drain_rate * shortfall, trust) * schools.is_giver
+    drain_by_trust = np.concatenate(([0.0], p.giver_drain_rate * shortfall))
+
+    # Givers in the same MAT share their capacity evenly among the trust's takers (support
+    # goes to the schools seeking it, `is_taker`, which include good schools that see a
+    # need of their own; the ratio's takers are those graded below good); the central team
+    # by perceived need, weakened by distance; the local authority supports maintained
+    # takers and schools waiting for a sponsor; peer-cluster partners (none until a policy
+    # forms clusters) their cluster's takers.
+    same_trust, partners = network.same_trust_decay, network.partner_decay
+    la_capacity = local_authority_capacity_fte(model)
+    budget = improvement_budget.allocate(model)
+    contract = schools.contract_support_fte.copy()
+    received = capacity_passes.support_pass(
+        found, schools.is_taker, schools.trust, cluster, area, same_trust,
+        partners if n_clusters else None,
+        np.concatenate(([0.0], trusts.central_team_fte)), network.hub_decay, la_capacity,
+        model.reach_from_area_centre(p.distance_decay_km), contract, budget, drain_by_trust)
+    model.support.by_source = SupportBySource(
+        trust_givers=received.trust_givers, central_team=received.central_team,
+        local_authority=received.local_authority, peers=received.peers, contract=contract,
+        budget=budget)
+    schools.support_received = received.total
+    schools.giver_drain = received.giver_drain
 
     # The school-to-school flow matrix is only built if someone reads the graph's support edges.
-    same_trust, partners = network.same_trust_decay, network.partner_decay
+    # (The arrays it reads are this term's: trust rows and clusters are copied, as they
+    # change in place.)
+    taker, trust, cluster = schools.is_taker, schools.trust.copy(), cluster.copy()
     network.set_support(lambda: _support_matrix(
-        taker, same_trust, partners, trust_capacity, takers_in_own_trust, peer_capacity,
-        own_cluster_takers))
-    _record_spending(model, trusts, la_capacity, from_givers + from_peers)
+        taker, same_trust, partners, found.trust_capacity, found.seekers[trust_index(trust)],
+        found.peer_capacity, cluster, found.cluster_takers))
+    _record_spending(model, trusts, la_capacity, received.school_to_school)
     model.support.spending_gbp.update(model.policy_effects.spending)
 
 
 def _support_matrix(taker: np.ndarray, same_trust_decay: sparse.csr_matrix,
                     partner_decay: sparse.csr_matrix, trust_capacity: np.ndarray,
                     takers_in_own_trust: np.ndarray, peer_capacity: np.ndarray,
-                    own_cluster_takers: np.ndarray) -> sparse.csr_matrix:
+                    cluster: np.ndarray, cluster_takers: np.ndarray) -> sparse.csr_matrix:
     """support[taker, giver] in FTE: the school-to-school flows behind `support` edges."""
     from scipy import sparse
+
+    own_cluster_takers = (np.where(cluster >= 0, cluster_takers[np.maximum(cluster, 0)], 0.0)
+                          if len(cluster_takers) else np.zeros(len(taker)))
 
     row_scale_trust = np.where(taker, 1.0 / np.maximum(takers_in_own_trust, 1), 0.0)
     row_scale_peer = np.where(taker, 1.0 / np.maximum(own_cluster_takers, 1), 0.0)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import compiled
 from sim.parameters import JUDGEMENT, parameter
 from sim.state import Grade
 
@@ -69,14 +70,43 @@ def run_term(model: SchoolSystemModel) -> None:
     # One draw per school every term, whatever the policy: common random numbers.
     error = model.streams.diagnosis.standard_normal(schools.n)
     measurement_error = model.streams.diagnosis.standard_normal(schools.n)
+    area_error_sd = model.policy_effects.area_view_error_sd
+    if compiled.worth_compiling(schools.n):
+        schools.perceived_need, schools.is_taker, area_view = _perceive_compiled(
+            schools.effectiveness, schools.self_assessment_accuracy, schools.grade, error,
+            measurement_error, float(p.error_sd), float(p.goal_effectiveness),
+            float(p.taker_need_threshold), area_error_sd is not None,
+            0.0 if area_error_sd is None else float(area_error_sd))
+        schools.area_view_of_need = schools.perceived_need if area_error_sd is None else area_view
+        return
     error_sd = p.error_sd * (1.0 - schools.self_assessment_accuracy)
     seen_effectiveness = schools.effectiveness + error_sd * error
     schools.perceived_need = true_need(seen_effectiveness, p.goal_effectiveness)
     schools.is_taker = (schools.perceived_need > p.taker_need_threshold) | (
         schools.grade >= Grade.REQUIRES_IMPROVEMENT)
-    area_error_sd = model.policy_effects.area_view_error_sd
     if area_error_sd is None:
         schools.area_view_of_need = schools.perceived_need
     else:
         schools.area_view_of_need = true_need(
             schools.effectiveness + area_error_sd * measurement_error, p.goal_effectiveness)
+
+
+@compiled.kernel
+def _perceive_compiled(effectiveness, self_assessment_accuracy, grade, error, measurement_error,
+                       error_sd, goal, taker_need_threshold, area_measures,
+                       area_error_sd):  # pragma: no cover
+    """`run_term`'s arithmetic as one compiled loop, for a place big enough to repay it
+    (`sim.compiled`): perceived need, who seeks support, and (if `area_measures`) the
+    area's view of need; the same numbers as numpy's."""
+    n = len(effectiveness)
+    perceived_need, is_taker = np.empty(n), np.empty(n, np.bool_)
+    area_view = np.empty(n if area_measures else 0)
+    for i in range(n):
+        seen = effectiveness[i] + error_sd * (1.0 - self_assessment_accuracy[i]) * error[i]
+        need = max(0.0, goal - seen)
+        perceived_need[i] = need
+        is_taker[i] = (need > taker_need_threshold) | (grade[i] >= 3)
+        if area_measures:
+            area_view[i] = max(0.0, goal - (effectiveness[i] + area_error_sd
+                                            * measurement_error[i]))
+    return perceived_need, is_taker, area_view

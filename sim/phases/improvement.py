@@ -26,9 +26,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import compiled
 from sim.mechanics.rates import OWN_IMPROVEMENT_RATE_RANGE, per_term
 from sim.parameters import JUDGEMENT, parameter
-from sim.phases import capacity
+from sim.phases import capacity, improvement_passes
 from sim.phases.diagnosis import true_need
 from sim.phases.workforce import expected_turnover, update_workload
 from sim.state import (
@@ -289,7 +290,12 @@ def run_term(model: SchoolSystemModel) -> None:
     n = schools.n
     # Fixed draws per term whatever the policy (common random numbers).
     termly_shock = rng.standard_normal(n)
-    major = rng.random(n) < per_term(p.major_shock_probability_per_year)
+    major_draw = rng.random(n)
+    major_probability = per_term(p.major_shock_probability_per_year)
+    if compiled.worth_compiling(n):
+        _run_term_compiled(model, termly_shock, major_draw, major_probability)
+        return
+    major = major_draw < major_probability
 
     need = true_need(schools.effectiveness, goal)
     need_level = np.clip(need / p.need_scale, 0.0, 1.0)
@@ -311,4 +317,39 @@ def run_term(model: SchoolSystemModel) -> None:
     erosion = BEHAVIOUR_EROSION_PER_TURNOVER * np.maximum(turnover - p.reference_turnover,
                                                           0.0) / TERMS_PER_YEAR
     schools.behaviour = np.clip(schools.behaviour + gain + drift - erosion, 0.0, 1.0)
+    schools.head_tenure_terms += 1
+
+
+def _run_term_compiled(model: SchoolSystemModel, termly_shock: np.ndarray,
+                       major_draw: np.ndarray, major_probability: float) -> None:
+    """`run_term`'s arithmetic as two compiled passes (`sim.phases.improvement_passes`),
+    for a place big enough to repay them; the same numbers."""
+    schools, trusts, p = model.schools, model.trusts, model.parameters.model.improvement
+    capacity_parameters = model.parameters.model.capacity
+    support = model.support.by_source
+    goal = float(model.parameters.model.diagnosis.goal_effectiveness)
+    effective, prescriptive, exponent = improvement_passes.support_exponent(
+        schools.effectiveness, goal, float(p.need_scale), float(p.fit_weight),
+        support.trust_givers, support.central_team,
+        schools.buy_in, trusts.prescriptiveness, schools.trust, support.contract,
+        schools.contract_trust, bool(schools.under_contract.any()), support.local_authority,
+        float(capacity_parameters.local_authority_prescriptiveness), support.peers,
+        float(capacity_parameters.peer_prescriptiveness), bool(support.peers.any()),
+        support.budget, float(capacity_parameters.budget_prescriptiveness),
+        bool(support.budget.any()), float(p.support_effect), schools.behaviour,
+        schools.self_assessment_accuracy, NO_TRUST_PRESCRIPTIVENESS)
+    schools.effective_support = effective
+    schools.effectiveness, schools.behaviour = improvement_passes.advance(
+        schools.effectiveness, schools.behaviour, goal, float(p.need_scale), prescriptive,
+        np.exp(exponent), np.asarray(p.focus_after_judgement_by_grade, dtype=np.float64),
+        schools.grade, float(p.own_improvement_rate), schools.leadership,
+        schools.self_assessment_accuracy, schools.context_potential, float(p.leadership_weight),
+        schools.leavers, schools.movers, schools.teachers, schools.establishment,
+        schools.early_career_year1, schools.early_career_year2, float(p.churn_penalty),
+        float(p.reference_turnover), float(p.vacancy_penalty), float(p.reference_vacancy_rate),
+        float(p.early_career_penalty), float(p.reference_early_career_share),
+        schools.giver_drain, float(p.shock_sd), termly_shock, float(p.major_shock_size),
+        major_draw, float(major_probability), float(p.behaviour_gain),
+        float(per_term(p.behaviour_drift_per_year)), model.usual_behaviour,
+        BEHAVIOUR_EROSION_PER_TURNOVER)
     schools.head_tenure_terms += 1

@@ -27,8 +27,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import compiled
 from sim.mechanics.grading import grade_from_effectiveness
 from sim.parameters import JUDGEMENT, parameter
+from sim.phases import inspection_passes
 from sim.state import TERMS_PER_YEAR, Grade, grade_index
 
 if TYPE_CHECKING:
@@ -75,8 +77,12 @@ class InspectionParameters:
 def lower_cut_point(grade: np.ndarray, cut_points: list[float],
                     margin: float = 0.0) -> np.ndarray:
     """Effectiveness below which a school no longer merits its grade (less `margin`)."""
-    lower = np.array([cut_points[2], cut_points[1], cut_points[0], -np.inf]) - margin
-    return lower[grade_index(grade)]
+    return lower_cut_point_by_grade(cut_points, margin)[grade_index(grade)]
+
+
+def lower_cut_point_by_grade(cut_points: list[float], margin: float = 0.0) -> np.ndarray:
+    """`lower_cut_point` of grades 1-4."""
+    return np.array([cut_points[2], cut_points[1], cut_points[0], -np.inf]) - margin
 
 
 # Outcomes of an ungraded inspection, by follow-up + 2 x converted (as strings already,
@@ -86,8 +92,16 @@ _OUTCOMES = np.array(["confirmed", "graded_inspection_next", "converted_to_grade
 
 def _same_text(text: str, length: int) -> np.ndarray:
     """`text` for each of `length` events, as a read-only view of one string: filling an
-    array of objects takes longer than all else the event log does with a batch."""
-    return np.broadcast_to(np.asarray(text, dtype=object), length)
+    array of objects takes longer than all else the event log does with a batch. (The view
+    is cut from a long one made once per text: making a view costs more than cutting one.)"""
+    views = _TEXT_VIEWS.get(text)
+    if views is None or len(views) < length:
+        views = _TEXT_VIEWS[text] = np.broadcast_to(np.asarray(text, dtype=object),
+                                                    max(length, 1 << 16))
+    return views[:length]
+
+
+_TEXT_VIEWS: dict[str, np.ndarray] = {}
 
 
 def schedule_next(model: SchoolSystemModel, inspected: np.ndarray, jitter: np.ndarray) -> None:
@@ -112,24 +126,44 @@ def run_term(model: SchoolSystemModel) -> None:
     jitter = rng.random(n)
     graded_noise = rng.standard_normal(n)
 
-    due = model.term >= schools.inspection_due_term
-    risk = schools.effectiveness < lower_cut_point(schools.grade, p.cut_points, p.risk_margin)
-    brought_forward = risk & (risk_draw < p.risk_inspection_probability_per_term) & ~due
     # Ungraded inspections: good and outstanding schools on their cycle (risk assessment
     # brings a graded one forward instead).
-    ungraded = np.flatnonzero(due & ~schools.next_inspection_graded)
-    graded = (due & schools.next_inspection_graded) | brought_forward
-    converted = _ungraded_inspections(model, ungraded, noise[ungraded] * p.noise_sd,
-                                      jitter[ungraded])
-    graded[converted] = True
-    graded = np.flatnonzero(graded)
+    ungraded, graded = inspection_passes.due_for_inspection(
+        model.term, schools.inspection_due_term, schools.next_inspection_graded,
+        schools.effectiveness, schools.grade, lower_cut_point_by_grade(p.cut_points, p.risk_margin),
+        risk_draw, p.risk_inspection_probability_per_term)
+    if compiled.worth_compiling(n):
+        converted = _ungraded_inspections_compiled(model, ungraded, noise, jitter)
+    else:
+        converted = _ungraded_inspections(model, ungraded, noise[ungraded] * p.noise_sd,
+                                          jitter[ungraded])
+    # Graded inspections: those due, and those converted from ungraded ones (no school is
+    # both: an ungraded inspection was due as one).
+    if len(converted):
+        graded = np.sort(np.concatenate((graded, converted)))
     if len(graded) == 0:
         return
-    old_grade = schools.grade[graded].copy()
     # A converted inspection gathers its own evidence: a fresh draw of inspectors' error.
-    was_converted = np.zeros(n, dtype=bool)
-    was_converted[converted] = True
-    error = np.where(was_converted[graded], graded_noise[graded], noise[graded]) * p.noise_sd
+    # (both are sorted, and every converted school is among the graded ones)
+    was_converted = np.zeros(len(graded), dtype=bool)
+    was_converted[np.searchsorted(graded, converted)] = True
+    if compiled.worth_compiling(n):
+        old_grade, new_grade, grades_gained, moved_to_good = \
+            inspection_passes.graded_inspections(
+                graded, was_converted, noise, graded_noise, jitter, float(p.noise_sd),
+                schools.effectiveness, np.asarray(p.cut_points, dtype=np.float64),
+                np.asarray(p.interval_years_by_grade, dtype=np.float64),
+                float(p.interval_jitter_years), model.term,
+                float(model.parameters.model.diagnosis.accuracy_gain_from_inspection),
+                schools.grade, schools.previous_grade, schools.self_assessment_accuracy,
+                schools.last_inspection_term, schools.last_inspection_graded,
+                schools.inspection_due_term, schools.next_inspection_graded)
+        model.tallies.grades_gained += int(grades_gained)
+        model.tallies.schools_moved_to_good += int(moved_to_good)
+        _record_graded(model, graded, old_grade, new_grade)
+        return
+    old_grade = schools.grade[graded].copy()
+    error = np.where(was_converted, graded_noise[graded], noise[graded]) * p.noise_sd
     new_grade = grade_from_effectiveness(schools.effectiveness[graded] + error, p.cut_points)
     schools.previous_grade[graded] = old_grade
     schools.grade[graded] = new_grade
@@ -142,9 +176,14 @@ def run_term(model: SchoolSystemModel) -> None:
     model.tallies.schools_moved_to_good += int(
         ((old_grade > Grade.GOOD) & (new_grade <= Grade.GOOD)).sum()
         - ((old_grade <= Grade.GOOD) & (new_grade > Grade.GOOD)).sum())
+    _record_graded(model, graded, old_grade, new_grade)
+
+
+def _record_graded(model: SchoolSystemModel, graded: np.ndarray, old_grade: np.ndarray,
+                   new_grade: np.ndarray) -> None:
     model.events.record(
         "inspection", model.term, school=graded, old_grade=old_grade, new_grade=new_grade,
-        trust=schools.trust[graded], detail=_same_text("graded", len(graded)))
+        trust=model.schools.trust[graded], detail=_same_text("graded", len(graded)))
 
 
 def _ungraded_inspections(model: SchoolSystemModel, inspected: np.ndarray, error: np.ndarray,
@@ -180,6 +219,31 @@ def _ungraded_inspections(model: SchoolSystemModel, inspected: np.ndarray, error
         trust=schools.trust[inspected], detail=_same_text("ungraded", len(inspected)),
         outcome=outcome)
     return inspected[converted]
+
+
+def _ungraded_inspections_compiled(model: SchoolSystemModel, inspected: np.ndarray,
+                                   noise: np.ndarray, jitter: np.ndarray) -> np.ndarray:
+    """`_ungraded_inspections` as one compiled loop (`sim.phases.inspection_passes`), for a
+    place big enough to repay it; `noise` and `jitter` are every school's draws."""
+    schools, p = model.schools, model.parameters.model.inspection
+    if len(inspected) == 0:
+        return inspected
+    low, high = p.graded_follow_up_years
+    outcome = inspection_passes.ungraded_inspections(
+        inspected, noise, jitter, float(p.noise_sd), schools.effectiveness, schools.grade,
+        np.asarray(p.cut_points, dtype=np.float64),
+        np.asarray(p.interval_years_by_grade, dtype=np.float64), float(p.interval_jitter_years),
+        float(low), float(high), model.term,
+        float(model.parameters.model.diagnosis.accuracy_gain_from_inspection),
+        schools.self_assessment_accuracy, schools.last_inspection_term,
+        schools.last_inspection_graded, schools.inspection_due_term,
+        schools.next_inspection_graded)
+    grade = schools.grade[inspected]
+    model.events.record(
+        "inspection", model.term, school=inspected, old_grade=grade, new_grade=grade,
+        trust=schools.trust[inspected], detail=_same_text("ungraded", len(inspected)),
+        outcome=_OUTCOMES[outcome])
+    return inspected[outcome == 2]
 
 
 def _feedback(model: SchoolSystemModel, inspected: np.ndarray) -> None:
