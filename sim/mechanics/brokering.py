@@ -22,13 +22,15 @@ from sim import compiled
 from sim.errors import ConfigError
 from sim.mechanics import trust_counts
 from sim.mechanics.proximity import pairs_within_groups
-from sim.mechanics.shortlist import shortlists
+from sim.mechanics.shortlist import HubGrid, grid_shortlists, nearest_hubs
 from sim.scenario import scaled_region_km, schools_built
 from sim.state import NEVER, Governance, Grade, TrustKind
 
 # scipy is loaded by the broker that uses it, not with the config (this module checks a
 # part of it), which `python -m sim --help` and a refused override read without it.
 if TYPE_CHECKING:
+    from scipy.spatial import cKDTree
+
     from sim.model import SchoolSystemModel
     from sim.schema import RunConfig
 
@@ -105,8 +107,6 @@ class Broker:
     """
 
     def __init__(self, model: SchoolSystemModel) -> None:
-        from scipy.spatial import cKDTree
-
         self.model = model
         schools, trusts, hubs = model.schools, model.trusts, model.hubs
         # A trust judges its capacity from what it knows: which members give support, and
@@ -114,8 +114,12 @@ class Broker:
         self.givers, self.takers, self.sizes = trust_counts.count_members(schools, trusts.n)
         on_map = trusts.active[hubs.trust] & (trusts.kind[hubs.trust] == TrustKind.MULTI_ACADEMY_TRUST)
         self.hub_rows = np.flatnonzero(on_map)
-        points = np.column_stack([hubs.x_km[self.hub_rows], hubs.y_km[self.hub_rows]])
-        self.tree = cKDTree(points) if len(points) else None
+        self.hub_x = hubs.x_km[self.hub_rows].astype(np.float64)
+        self.hub_y = hubs.y_km[self.hub_rows].astype(np.float64)
+        # The map's search structures, made when first asked: a k-d tree (scipy), and for
+        # England's shortlists a grid of hubs per search radius (`shortlist.HubGrid`).
+        self._tree: cKDTree | None = None
+        self._grids: dict[float, HubGrid] = {}
         self.hub_trust = hubs.trust[self.hub_rows].astype(np.int64)
         hubs_on_map = np.bincount(self.hub_trust, minlength=trusts.n)
         self.hub_of_trust_with_several = hubs_on_map[self.hub_trust] > 1
@@ -131,39 +135,44 @@ class Broker:
             setattr(self, name, np.append(getattr(self, name), 0.0))
         return trust
 
+    @property
+    def tree(self) -> cKDTree:
+        """A k-d tree of the hubs on the map (at least one), built when first asked."""
+        if self._tree is None:
+            from scipy.spatial import cKDTree
+
+            self._tree = cKDTree(np.column_stack([self.hub_x, self.hub_y]))
+        return self._tree
+
     def candidates(self, schools: np.ndarray, radius_km: float,
                    exclude: np.ndarray | None = None, nearest: int | None = None) -> Candidates:
         """Active MATs on the map with a hub within `radius_km` of each school, nearest
         first, leaving out each school's `exclude` trust (its own, when moving). With
-        `nearest`, only the trusts of each school's `nearest` nearest hubs on the map
-        within the radius, so that the work per school does not grow with the density of
-        trusts (a brokering round's shortlist, `candidates_per_school`)."""
+        `nearest`, a brokering round's shortlist (`candidates_per_school`), so that the
+        work per school does not grow with the density of trusts: only the trusts of the
+        hubs on the map within the radius no further than the school's `nearest`-th
+        nearest there, exact ties included (`sim.mechanics.shortlist`)."""
         from scipy.spatial import cKDTree
 
         model = self.model
         schools = np.asarray(schools, dtype=np.int64)
         empty = np.zeros(0, np.int64)
         none_near = Candidates(empty, empty, np.zeros(0), np.zeros(len(schools) + 1, np.int64))
-        if self.tree is None or len(schools) == 0:
+        if len(self.hub_rows) == 0 or len(schools) == 0:
             return none_near
-        points = np.column_stack([model.schools.x_km[schools], model.schools.y_km[schools]])
+        school_x = model.schools.x_km[schools].astype(np.float64)
+        school_y = model.schools.y_km[schools].astype(np.float64)
         if nearest is None:
-            near = cKDTree(points).sparse_distance_matrix(self.tree, radius_km,
-                                                          output_type="ndarray")
+            near = cKDTree(np.column_stack([school_x, school_y])).sparse_distance_matrix(
+                self.tree, radius_km, output_type="ndarray")
             position, hub, distance = near["i"].astype(np.int64), near["j"], near["v"]
             sorted_by_distance = False
+        elif compiled.worth_compiling(model.schools.n):
+            return self._shortlists(school_x, school_y, radius_km, exclude, nearest)
         else:
-            k = min(nearest, len(self.hub_rows))
-            # The query's bound is strict; the radius itself is in reach, as above.
-            distance, hub = self.tree.query(points, k=k,
-                                            distance_upper_bound=np.nextafter(radius_km, np.inf))
-            distance, hub = distance.reshape(len(schools), k), hub.reshape(len(schools), k)
-            if compiled.worth_compiling(model.schools.n):
-                return self._shortlists(distance, hub, exclude)
-            found = hub < len(self.hub_rows)
-            # Row by row, each school's hubs nearest first.
-            position, hub, distance = np.nonzero(found)[0], hub[found], distance[found]
-            sorted_by_distance = True
+            position, hub, distance = nearest_hubs(school_x, school_y, self.tree, self.hub_x,
+                                                   self.hub_y, radius_km, nearest)
+            sorted_by_distance = True  # row by row, each school's hubs nearest first
         if len(position) == 0:
             return none_near
         trust = self.hub_trust[hub]
@@ -204,16 +213,30 @@ class Broker:
         start = np.searchsorted(position, np.arange(len(schools) + 1))
         return Candidates(position, trust, distance, start)
 
-    def _shortlists(self, distance: np.ndarray, hub: np.ndarray,
-                    exclude: np.ndarray | None) -> Candidates:
-        """`candidates` from the k-d tree's answer by the compiled `shortlists`."""
-        n_schools, size = distance.shape[0], distance.size
+    def _shortlists(self, school_x: np.ndarray, school_y: np.ndarray, radius_km: float,
+                    exclude: np.ndarray | None, nearest: int) -> Candidates:
+        """`candidates` with `nearest` by the compiled `grid_shortlists`, on a grid of the
+        map's hubs made for the radius when first asked."""
+        grid = self._grids.get(radius_km)
+        if grid is None:
+            grid = self._grids[radius_km] = HubGrid.of(self.hub_x, self.hub_y, radius_km)
+        n_schools, n_hubs = len(school_x), len(self.hub_rows)
         exclude = np.full(n_schools, -1, np.int64) if exclude is None \
             else np.asarray(exclude, np.int64)
-        position, trust = np.empty(size, np.int64), np.empty(size, np.int64)
-        distance_km, start = np.empty(size), np.empty(n_schools + 1, np.int64)
-        count = shortlists(distance, hub, self.hub_trust, self.model.trusts.active, exclude,
-                           position, trust, distance_km, start)
+        near_distance, near_trust = np.empty(n_hubs), np.empty(n_hubs, np.int64)
+        start = np.empty(n_schools + 1, np.int64)
+        # Room for `nearest` trusts a school; only exact ties at the cut need more (then
+        # room for every hub a school, the most there can be).
+        for room in (n_schools * min(nearest, n_hubs), n_schools * n_hubs):
+            position, trust = np.empty(room, np.int64), np.empty(room, np.int64)
+            distance_km = np.empty(room)
+            count = grid_shortlists(
+                school_x, school_y, exclude, self.hub_x, self.hub_y, self.hub_trust,
+                self.model.trusts.active, grid.origin_x, grid.origin_y, grid.cell_km,
+                grid.columns, grid.rows, grid.cell_start, grid.cell_hubs, float(radius_km),
+                int(nearest), position, trust, distance_km, start, near_distance, near_trust)
+            if count >= 0:
+                break
         return Candidates(position[:count], trust[:count], distance_km[:count], start)
 
     def place(self, schools: np.ndarray, trusts: np.ndarray) -> None:

@@ -24,14 +24,14 @@ Every year (`run_year`), in order:
    graded good again while it waits is let off.
 4. **Brokering** (every term): the regional commissioner asks a shortlist of trusts to
    sponsor each waiting school, those of its `candidates_per_school` nearest hubs within
-   `search_radius_km`. Each trust applies its due diligence (seed 004 finding 4: trusts
-   have become "more disciplined"), in this order: `hub_distance` (the school must be
-   within the trust's `hub_radius_km` of a hub; seed 000), `growth_cap` (schools taken on
-   this year), `giver_taker_ratio` (its givers over its members graded below good and the
-   schools placed with it, counting a weak newcomer, must stay at or above its threshold)
-   and `risk_appetite`. The school goes to the accepting trust with the best reputation; a
-   school no trust accepts is an **orphan** and waits for next term's round. Refusals are
-   logged with the rule.
+   `search_radius_km` (and every hub tied at the cut). Each trust applies its due
+   diligence (seed 004 finding 4: trusts have become "more disciplined"), in this order:
+   `hub_distance` (the school must be within the trust's `hub_radius_km` of a hub; seed
+   000), `growth_cap` (schools taken on this year), `giver_taker_ratio` (its givers over
+   its members graded below good and the schools placed with it, counting a weak
+   newcomer, must stay at or above its threshold) and `risk_appetite`. The school goes to
+   the accepting trust with the best reputation; a school no trust accepts is an
+   **orphan** and waits for next term's round. Refusals are logged with the rule.
 5. **Voluntary conversions**: good or better maintained schools convert; most join a
    nearby MAT, some found a new MAT with neighbours, the rest become single-academy trusts.
 6. **Single-academy trusts join MATs**, a few MAT academies **transfer voluntarily** to
@@ -43,10 +43,11 @@ Every year (`run_year`), in order:
 
 How the work stays in proportion to what changes (issue 14); each piece keeps one
 invariant, which its test checks against the plain, slow way:
-- A brokering round (`brokering.BrokeringRound`) asks each school's shortlist in one k-d
-  tree query, settles every school in turn over plain lists, then its joins and
-  placements are made at once (`Broker.join`, `Broker.place`). Invariant: the decisions,
-  refusals and counts are those of brokering and joining one school at a time.
+- A brokering round (`brokering.BrokeringRound`) asks each school's shortlist in one
+  search (`sim.mechanics.shortlist`; England's over a grid of hubs, compiled), settles
+  every school in turn over plain lists, then its joins and placements are made at once
+  (`Broker.join`, `Broker.place`). Invariant: the decisions, refusals and counts are
+  those of brokering and joining one school at a time.
 - `Broker.join` takes a list of schools in turn. Invariant: counts, hubs opened, arrays
   and events are those of joining them one by one.
 - Conversions find their founders first, mergers are agreed on simulated sizes; both

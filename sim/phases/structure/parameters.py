@@ -63,8 +63,9 @@ class StructureParameters:
         40.0, "the commissioner asks trusts with a hub this close (km)", source=JUDGEMENT, low=0.0,
         high=1000.0, why="40 km; England is 550 km across")
     candidates_per_school: int = parameter(
-        30, "the commissioner asks the trusts of at most this many of a school's nearest "
-        "hubs (within search_radius_km)", source=JUDGEMENT, low=1, high=1000,
+        30, "the commissioner asks the trusts of this many of a school's nearest hubs "
+        "within search_radius_km (more only where hubs tie at the cut: all are asked)",
+        source=JUDGEMENT, low=1, high=1000,
         why="30; judgement: a shortlist, about the MATs with a hub within 25 km of a "
             "school in synthetic England (19 on average, 32 at the 90th percentile); "
             "1000 asks in effect every MAT in reach")
