@@ -46,7 +46,8 @@ def simulate_national(seed: int, scale: float, years: int) -> pd.DataFrame:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sim.calibrate [check]", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m sim.calibrate [check]",
+                                     description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=5, help="number of seeds (default 5)")
     parser.add_argument("--years", type=int, default=10, help="years to simulate (default 10)")
     parser.add_argument("--scale", type=float, default=1.0,

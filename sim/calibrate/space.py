@@ -18,9 +18,9 @@ import yaml
 
 from sim import CONFIG_DIR
 from sim.errors import UserError
+from sim.schema import all_declarations
 from sim.scorecard.patterns import Pattern
 from sim.scorecard.targets import Target, load_dynamic_targets, load_targets
-from sim.schema import all_declarations
 
 DEFAULT_STUDY_FILE = CONFIG_DIR / "calibration" / "england.yaml"
 SCALES = ("linear", "log")
