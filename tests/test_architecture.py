@@ -43,7 +43,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
 SIBLINGS = ("sim.phases", "sim.policies", "sim.population")  # none imports another
 READ_FILES_ONLY = ("sim.compare", "sim.plots", "sim.scorecard")
 IMPORTS_LATE = {"sim.__main__", "sim.compare.__main__", "sim.sensitivity.__main__",
-                "sim.validate.__main__"}  # signals first
+                "sim.validate.__main__", "sim.calibrate.__main__"}  # signals first
 # (module, the project module it imports inside a function): the only other late imports.
 LOADED_WHEN_A_RUN_STARTS = {("sim.run", "sim.model")}
 LONGEST_FILE_LINES = 420

@@ -1,6 +1,7 @@
 """Compare a default national run with the published statistics it must reproduce.
 
     python -m sim.calibrate                 # 5 seeds, 10 years, full England
+    python -m sim.calibrate check ...       # the same, named
     python -m sim.calibrate --seeds 2 --scale 0.2 --years 5   # a quick look
 
 Runs the `national` scenario under the status quo for several seeds (in parallel), and
@@ -25,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config import configure
-from sim.errors import refuse_bad_arguments, run_command
+from sim.errors import refuse_bad_arguments
 from sim.files import write_atomically
 from sim.model import SchoolSystemModel
 from sim.scorecard.targets import calibration_table, format_table, load_targets, yearly_measures
@@ -45,7 +46,8 @@ def simulate_national(seed: int, scale: float, years: int) -> pd.DataFrame:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sim.calibrate", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m sim.calibrate [check]",
+                                     description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=5, help="number of seeds (default 5)")
     parser.add_argument("--years", type=int, default=10, help="years to simulate (default 10)")
     parser.add_argument("--scale", type=float, default=1.0,
@@ -78,7 +80,3 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{len(table) - len(failed)} of {len(table)} targets in band"
           + (f"; outside: {', '.join(failed)}" if failed else ""))
     return 1 if failed else 0
-
-
-if __name__ == "__main__":
-    run_command(main)

@@ -1,0 +1,101 @@
+"""`python -m sim.calibrate fit`: the scoring, the declared study, a tiny fit and its resumption."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim.calibrate import fit
+from sim.calibrate.scoring import UNDEFINED_DISTANCE, target_distance
+from sim.calibrate.space import DEFAULT_STUDY_FILE, load_study
+from sim.config import configure
+from sim.errors import UserError
+from tests.conftest import environment
+
+TINY = ["--trials", "2", "--seeds", "2", "--scale", "0.02", "--years", "1"]
+
+
+def test_distance_is_zero_inside_the_band_and_grows_outside() -> None:
+    assert target_distance([0.5, 0.5], 0.4, 0.6).distance == 0.0
+    assert target_distance([0.4, 0.6], 0.4, 0.6).distance == 0.0
+    # one seed, no noise: 0.1 above a band 0.2 wide is half a width
+    assert target_distance([0.7], 0.4, 0.6).distance == pytest.approx(0.5)
+    assert target_distance([0.0], 0.4, 0.6).distance == pytest.approx(2.0)
+    farther = [target_distance([value, value], 0.4, 0.6).distance for value in (0.65, 0.7, 0.9)]
+    assert farther == sorted(farther) and farther[0] > 0
+
+
+def test_seed_noise_is_taken_off_the_distance() -> None:
+    # mean 0.7, standard error 0.1 (values 0.6 and 0.8): 0.1 outside, less 0.1, is 0
+    assert target_distance([0.6, 0.8], 0.4, 0.6).distance == pytest.approx(0.0)
+    # mean 0.8, standard error 0.1: 0.2 outside less 0.1, over a width of 0.2
+    assert target_distance([0.7, 0.9], 0.4, 0.6).distance == pytest.approx(0.5)
+
+
+def test_a_target_undefined_in_every_seed_is_not_in_band() -> None:
+    scored = target_distance([None, None], 0.4, 0.6)
+    assert math.isnan(scored.mean) and scored.distance == UNDEFINED_DISTANCE
+
+
+def test_the_declared_study_has_the_targets_and_no_validation_pattern() -> None:
+    study = load_study()
+    assert 6 <= len(study.parameters) <= 10
+    assert "requires_improvement_to_good_or_better_at_next_graded" in study.target_names
+    assert "good_or_better_stays_good_or_better" not in study.target_names
+    fit.check_corners(study)
+
+
+def test_a_range_outside_the_declared_bounds_is_refused(tmp_path: Path) -> None:
+    text = DEFAULT_STUDY_FILE.read_text(encoding="utf-8").replace(
+        "    low: 0.1\n    high: 2.0\n", "    low: 0.1\n    high: 9.0\n", 1)
+    declared = tmp_path / "study.yaml"
+    declared.write_text(text, encoding="utf-8")
+    with pytest.raises(UserError) as refused:
+        load_study(declared)
+    message = str(refused.value)
+    assert "\n" not in message and "model.improvement.support_effect" in message
+    assert "outside what the parameter allows" in message
+
+
+def test_the_command_refuses_a_bad_range_in_one_line(tmp_path: Path) -> None:
+    declared = tmp_path / "study.yaml"
+    declared.write_text(DEFAULT_STUDY_FILE.read_text(encoding="utf-8").replace(
+        "    low: 0.1\n    high: 0.6\n", "    low: 0.1\n    high: 3.5\n", 1), encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "sim.calibrate", "fit", "--study", str(tmp_path / "study"),
+         "--config", str(declared), *TINY], capture_output=True, text=True, env=environment(),
+        timeout=120)
+    assert result.returncode == 2 and result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("sim: error: ") and "model.inspection.noise_sd" in line
+    assert not (tmp_path / "study").exists()
+
+
+def test_a_tiny_fit_writes_its_outputs_and_resumes(tmp_path: Path, capsys) -> None:
+    study = tmp_path / "study"
+    assert fit.main(["--study", str(study), *TINY]) == 0
+    printed = capsys.readouterr().out
+    assert "trial 0: score" in printed and "trial 1: score" in printed and "best" in printed
+    assert (study / "study.journal").is_file()
+    plausible = pd.read_csv(study / "plausible.csv")
+    assert "improvement.support_effect" in plausible.columns and "good" in plausible.columns
+    overrides = (study / "best_overrides.txt").read_text(encoding="utf-8").split()
+    assert len(overrides) == len(load_study().parameters)
+    # the best set, as overrides and as the model option `model=calibrated`
+    assert configure(["scenario=national", *overrides]).model.improvement.support_effect > 0
+    chosen = configure(["scenario=national", "model=calibrated",
+                        f"hydra.searchpath=[file://{study}]"])
+    assert f"model.improvement.support_effect={chosen.model.improvement.support_effect!r}" \
+        in overrides
+    # a second fit in the same folder adds its trials to the same study
+    assert fit.main(["--study", str(study), *TINY]) == 0
+    printed = capsys.readouterr().out
+    assert "2 trials so far" in printed and "4 trials complete" in printed
+    # a study's settings are fixed when it starts
+    with pytest.raises(UserError, match="started with other seeds"):
+        fit.main(["--study", str(study), *TINY[:2], "--seeds", "3", *TINY[4:]])
