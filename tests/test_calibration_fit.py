@@ -92,6 +92,14 @@ def test_a_tiny_fit_writes_its_outputs_and_resumes(tmp_path: Path, capsys) -> No
                         f"hydra.searchpath=[file://{study}]"])
     assert f"model.improvement.support_effect={chosen.model.improvement.support_effect!r}" \
         in overrides
+    # the first trial of a new study is the model's defaults (all inside the declared ranges)
+    import optuna
+
+    trial_zero = optuna.load_study(study_name=fit.STUDY_NAME,
+                                   storage=fit.storage_of(study)).trials[0]
+    defaults = {p.key: p.default for p in load_study().parameters}
+    assert None not in defaults.values()
+    assert trial_zero.params == pytest.approx(defaults)
     # a second fit in the same folder adds its trials to the same study
     assert fit.main(["--study", str(study), *TINY]) == 0
     printed = capsys.readouterr().out

@@ -7,8 +7,9 @@ Each trial draws one value of every free parameter of the declared study
 (`configs/calibration/england.yaml`, `sim.calibrate.space`) with Optuna's TPE sampler, runs
 the national scenario under the status quo for the same `--seeds` seeds as every other
 trial (common random numbers, so trials differ by their parameters, not by their luck),
-and scores it against the static and transition targets (`sim.calibrate.scoring`). A line
-per finished trial gives its number, score and the best so far.
+and scores it against the static and transition targets (`sim.calibrate.scoring`). A new
+study's first trial is the model's defaults (the hand-tuned set), so the best set is never
+worse than today's. A line per finished trial gives its number, score and the best so far.
 
 The study lives in its folder (`--study`) as an Optuna journal (`study.journal`), written as
 each trial finishes: a second `fit` with the same folder adds its trials to the same study,
@@ -118,14 +119,22 @@ def settings_of(study: StudyDeclaration, seeds: int, scale: float, years: int) -
             "targets": study.target_names}
 
 
-def open_study(folder: Path, settings: dict[str, Any], sampler_seed: int) -> optuna.Study:
-    """The folder's study, made with these settings if new; refused if they differ."""
+def open_study(folder: Path, settings: dict[str, Any], sampler_seed: int,
+               declared_parameters: tuple[FreeParameter, ...] = ()) -> optuna.Study:
+    """The folder's study, made with these settings if new (its first trial the model's
+    defaults); refused if they differ."""
     study = optuna.create_study(study_name=STUDY_NAME, storage=storage_of(folder),
                                 direction="minimize", load_if_exists=True,
                                 sampler=optuna.samplers.TPESampler(seed=sampler_seed))
     saved = study.user_attrs.get("settings")
     if saved is None:
         study.set_user_attr("settings", settings)
+        # The hand-tuned defaults are the first trial (where every one is inside its range),
+        # so that a study, however short, never ends on a set that fits worse than today's.
+        defaults = {p.key: (int(p.default) if p.integer else p.default)
+                    for p in declared_parameters if p.default is not None}
+        if len(defaults) == len(declared_parameters):
+            study.enqueue_trial(defaults)
     elif saved != settings:
         differing = [key for key in settings if saved.get(key) != settings[key]]
         raise UserError(f"the study in {folder} was started with other {', '.join(differing)} "
@@ -238,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     settings = settings_of(declared, args.seeds, args.scale, args.years)
-    study = open_study(folder, settings, args.sampler_seed)
+    study = open_study(folder, settings, args.sampler_seed, declared.parameters)
     before = len(study.trials)
     print(f"Calibration study {folder}: {len(declared.parameters)} parameters, "
           f"{len(declared.target_names)} targets, {args.seeds} seeds of {args.years} years at "

@@ -36,6 +36,8 @@ class FreeParameter:
     scale: str  # "linear" or "log"
     why: str
     integer: bool = False
+    # The model's default value, if inside the range: a new study tries it first.
+    default: float | None = None
 
     @property
     def column(self) -> str:
@@ -93,7 +95,11 @@ def free_parameter(key: str, entry: Any, where: str) -> FreeParameter:
     why = entry["why"]
     if not isinstance(why, str) or not why.strip():
         raise UserError(f"{where}: '{key}' needs a why (a source, or judgement)")
-    return FreeParameter(key, low, high, scale, why.strip(), integer=rule.kind == "integer")
+    default = declared[key].default
+    inside = (isinstance(default, int | float) and not isinstance(default, bool)
+              and low <= default <= high)
+    return FreeParameter(key, low, high, scale, why.strip(), integer=rule.kind == "integer",
+                         default=float(default) if inside else None)
 
 
 def _chosen(choice: Any, available: list[Any], kind: str, where: str) -> tuple[Any, ...]:
