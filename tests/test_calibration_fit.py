@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -15,7 +18,7 @@ from sim.calibrate.scoring import UNDEFINED_DISTANCE, target_distance
 from sim.calibrate.space import DEFAULT_STUDY_FILE, load_study
 from sim.config import configure
 from sim.errors import UserError
-from tests.conftest import environment
+from tests.conftest import as_at_a_terminal, environment
 
 TINY = ["--trials", "2", "--seeds", "2", "--scale", "0.02", "--years", "1"]
 
@@ -107,3 +110,42 @@ def test_a_tiny_fit_writes_its_outputs_and_resumes(tmp_path: Path, capsys) -> No
     # a study's settings are fixed when it starts
     with pytest.raises(UserError, match="started with other seeds"):
         fit.main(["--study", str(study), *TINY[:2], "--seeds", "3", *TINY[4:]])
+
+
+def _fit_interrupted_by(how: signal.Signals, study: Path) -> subprocess.CompletedProcess[str]:
+    """Start a two-worker fit as a user would at a terminal, wait for its first trials,
+    then send `how`: Ctrl-C to the whole process group (as a terminal does), SIGTERM to the
+    command alone (as a scheduler does)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sim.calibrate", "fit", "--study", str(study), "--trials", "200",
+         "--workers", "2", *TINY[2:]],
+        env=environment(), text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        preexec_fn=as_at_a_terminal, start_new_session=True)
+    assert process.stdout is not None
+    for line in process.stdout:  # the workers are running trials
+        if line.startswith("trial 1:"):
+            break
+    if how == signal.SIGINT:
+        os.killpg(process.pid, signal.SIGINT)
+    else:
+        process.send_signal(how)
+    out, err = process.communicate(timeout=60)
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+@pytest.mark.parametrize("how, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_fit_stopped_says_one_line_ends_its_workers_and_keeps_its_trials(
+        tmp_path: Path, how: signal.Signals, status: int) -> None:
+    study = tmp_path / "study"
+    stopped = _fit_interrupted_by(how, study)
+    assert stopped.returncode == status
+    assert stopped.stderr.strip().splitlines() == [stopped.stderr.strip()]  # one line
+    assert stopped.stderr.startswith("sim: ") and "Traceback" not in stopped.stderr
+    assert "the trials finished are kept" in stopped.stderr
+    # no worker is left running trials into the study
+    time.sleep(1)
+    size = (study / "study.journal").stat().st_size
+    time.sleep(2)
+    assert (study / "study.journal").stat().st_size == size
+    # and the same command goes on from the trials finished
+    assert fit.main(["--study", str(study), *TINY]) == 0

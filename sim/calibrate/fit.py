@@ -30,6 +30,9 @@ from __future__ import annotations
 
 import argparse
 import math
+import multiprocessing
+import os
+import signal
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -41,6 +44,7 @@ import pandas as pd
 from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 
+from sim import errors
 from sim.calibrate.scoring import score_targets, total
 from sim.calibrate.space import DEFAULT_STUDY_FILE, FreeParameter, StudyDeclaration, load_study
 from sim.config import configure
@@ -164,6 +168,37 @@ def work(folder: Path, study_file: Path, trials: int, seeds: int, scale: float, 
                    n_trials=trials, callbacks=[report_trial], catch=())
 
 
+def _quiet_worker() -> None:
+    """Start a worker process of a fit. Ctrl-C reaches every process of a terminal's group:
+    the parent answers it (it ends the workers and says what is kept), so a worker ignores
+    it; SIGTERM, from the parent or from the parent's death (Linux), ends the worker at
+    once, without a traceback. A trial cut short stays unfinished in the journal, which
+    does not count it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda number, frame: os._exit(128 + number))
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the parent still ends its workers
+        pass
+
+
+def run_in_workers(workers: int, shares: list[tuple[Any, ...]]) -> None:
+    """Run `work` once per share, each in a process of its own; if this process is
+    interrupted or a worker fails, the other workers are ended before the error goes on."""
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_quiet_worker)
+    try:
+        for future in [pool.submit(work, *share) for share in shares]:
+            future.result()
+    except BaseException:
+        for process in multiprocessing.active_children():
+            process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+
+
 def write_outputs(folder: Path, study: optuna.Study, declared: StudyDeclaration) -> int:
     """Write the best parameter set and the plausible set; the number of plausible trials."""
     complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
@@ -258,15 +293,16 @@ def main(argv: list[str] | None = None) -> int:
     # neither the workers nor a resumed study repeat the first one's random start.
     sampler_seeds = [args.sampler_seed + before + index * 100_003 for index in range(workers)]
     common = (folder, Path(args.config), args.seeds, args.scale, args.years)
+    # From here on an interrupted fit keeps what it finished: the journal holds every trial
+    # complete, and a fit with the same folder goes on from them.
+    errors.interruption_note = (f"the trials finished are kept in {folder / JOURNAL}; the "
+                                f"same command goes on from them")
     if workers == 1:
         work(folder, Path(args.config), args.trials, args.seeds, args.scale, args.years,
              sampler_seeds[0])
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(work, common[0], common[1], share, *common[2:], seed)
-                       for share, seed in zip(shares, sampler_seeds, strict=True)]
-            for future in futures:
-                future.result()
+        run_in_workers(workers, [(*common[:2], share, *common[2:], seed)
+                                 for share, seed in zip(shares, sampler_seeds, strict=True)])
     study = open_study(folder, settings, args.sampler_seed)
     plausible = write_outputs(folder, study, declared)
     complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
