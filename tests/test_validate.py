@@ -321,6 +321,23 @@ def test_the_scorecard_of_new_runs(tmp_path, capsys):
     assert (output / "scorecard.csv").is_file() and "2 seed(s)" in out
 
 
+def test_new_runs_with_the_parameters_of_a_calibration_study(tmp_path, capsys):
+    """`--overrides` takes a fit's best_overrides.txt: the runs use those values (a change
+    that moves the scorecard), and the scorecard names them."""
+    overrides = tmp_path / "best_overrides.txt"
+    overrides.write_text("# from a study\nmodel.inspection.noise_sd=0.6\n"
+                         "model.improvement.own_improvement_rate=0.2\n")
+    cards = {}
+    for name, extra in (("default", []), ("fitted", ["--overrides", str(overrides)])):
+        status, _, _ = validate(["--seeds", "1", "--years", "2", "--scale", "0.05",
+                                   "--workers", "1", "--output", str(tmp_path / name), *extra],
+                                  capsys)
+        assert status in (0, 1)
+        cards[name] = pd.read_csv(tmp_path / name / "scorecard.csv")
+    assert "model.inspection.noise_sd=0.6" in (tmp_path / "fitted" / "scorecard.md").read_text()
+    assert not cards["default"]["seed_mean"].equals(cards["fitted"]["seed_mean"])
+
+
 def test_new_runs_in_worker_processes_from_the_command_line(tmp_path):
     """In parallel, from a process that has started no thread before it forks its workers
     (Python warns, here an error, when a process with threads forks)."""
@@ -355,8 +372,14 @@ def test_by_default_the_files_go_to_a_new_folder_under_results(tiny_run, tmp_pat
     (["--runs", "{run}", "--output", "{run}/card"], "inside the run folder"),
     (["--runs", "{run}", "--output", ""], "names no folder"),
     (["--seeds"], "expected one argument"),
+    (["--overrides", "{tmp}/absent.txt"], "cannot be read"),
+    (["--overrides", "{tmp}/file.txt"], "is not a model parameter's KEY=VALUE"),
+    (["--overrides", "{tmp}/bad_value.txt"], "support_effect"),
+    (["--runs", "{run}", "--overrides", "{tmp}/overrides.txt"], "--overrides is for new runs"),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(tiny_run, tmp_path, capsys, arguments, said):
+    (tmp_path / "bad_value.txt").write_text("model.improvement.support_effect=-3\n")
+    (tmp_path / "overrides.txt").write_text("model.improvement.support_effect=0.6\n")
     (tmp_path / "empty").mkdir()
     (tmp_path / "file.txt").write_text("not a run")
     (tmp_path / "full").mkdir()

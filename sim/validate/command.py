@@ -62,6 +62,8 @@ Exit status: 0 when every calibration target is in its band; 1 when any is outsi
 undefined (n/a); 2 for bad input. Validation patterns are reported but never change the
 exit status: a miss is a finding about the model, not a failure of the command.
 
+After a calibration fit, --overrides STUDY/best_overrides.txt scores the fitted model.
+
 Writes scorecard.md, scorecard.csv, transitions.csv and orphan_waits.csv into --output
 (default results/validation/<YYYY-mm-dd_HH-MM-SS>/), which must be new or empty.
 """
@@ -78,13 +80,18 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                         help="share of England to simulate, 0.001-1 (default 1)")
     parser.add_argument("--workers", type=int, default=2,
                         help="parallel processes for the runs, 1-256 (default 2)")
+    parser.add_argument("--overrides", metavar="FILE",
+                        help="run the model with these parameter values: a file of overrides, "
+                             "one KEY=VALUE a line, as `python -m sim.calibrate fit` writes "
+                             "(best_overrides.txt); checked before any run")
     parser.add_argument("--runs", nargs="+", metavar="PATH",
                         help="score these existing run folders instead of running")
     parser.add_argument("--output", metavar="DIR", help="a new or empty folder for the files "
                         "(default results/validation/<YYYY-mm-dd_HH-MM-SS>/)")
     refuse_bad_arguments(parser, PROGRAM)
     args = parser.parse_args(argv)
-    given = [f"--{name}" for name in RUN_OPTIONS if getattr(args, name) is not None]
+    given = [f"--{name}" for name in (*RUN_OPTIONS, "overrides")
+             if getattr(args, name) is not None]
     if args.runs is not None and given:
         raise UserError(f"{given[0]} is for new runs, and --runs reads existing ones: give "
                         f"one or the other (see {PROGRAM} --help)")
@@ -138,11 +145,36 @@ def output_folder(text: str | None) -> Path:
     return folder
 
 
-def national_score(seed: int, scale: float, years: int) -> RunScore:
+def read_overrides(text: str | None) -> list[str]:
+    """The parameter values of `--overrides FILE`, one override a line (blank lines and
+    lines starting with # skipped), checked now by composing a run with them: a mistake
+    costs no simulation."""
+    if text is None:
+        return []
+    path = Path(text)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or "not UTF-8 text"
+        raise UserError(f"--overrides {folders.describe(path)} cannot be read ({reason}): give "
+                        f"a file of KEY=VALUE lines, such as a calibration study's "
+                        f"best_overrides.txt") from None
+    overrides = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    for override in overrides:
+        if "=" not in override or not override.startswith("model."):
+            raise UserError(f"--overrides {folders.describe(path)}: {override!r} is not a "
+                            f"model parameter's KEY=VALUE (model.BLOCK.NAME=VALUE, as "
+                            f"`python -m sim.calibrate fit` writes them)")
+    configure(["scenario=national", *overrides])
+    return overrides
+
+
+def national_score(seed: int, scale: float, years: int,
+                   overrides: tuple[str, ...] = ()) -> RunScore:
     """Run the national scenario under the status quo and score it (in a worker)."""
     model = SchoolSystemModel(configure([
         "scenario=national", f"seed={seed}", f"scenario.scale={scale}", f"horizon_years={years}",
-        "output.progress=false"]))
+        "output.progress=false", *overrides]))
     model.run()
     result = model.results()
     # cohorts: the teacher cohorts' table, which newer versions of the model produce
@@ -161,17 +193,19 @@ def progress(message: str) -> None:
     print(f"{PROGRAM}: {message}", file=sys.stderr, flush=True)
 
 
-def run_seeds(seeds: list[int], scale: float, years: int, workers: int) -> list[RunScore]:
+def run_seeds(seeds: list[int], scale: float, years: int, workers: int,
+              overrides: tuple[str, ...] = ()) -> list[RunScore]:
     """Score one national run per seed, in parallel, saying when each has finished."""
     scores: list[RunScore] = []
     if workers == 1 or len(seeds) == 1:
         for seed in seeds:
-            scores.append(national_score(seed, scale, years))
+            scores.append(national_score(seed, scale, years, overrides))
             progress(f"seed {seed} finished ({len(scores)} of {len(seeds)})")
         return scores
     pool = ProcessPoolExecutor(max_workers=min(workers, len(seeds)), initializer=_quiet_worker)
     try:
-        pending = {pool.submit(national_score, seed, scale, years): seed for seed in seeds}
+        pending = {pool.submit(national_score, seed, scale, years, overrides): seed
+                   for seed in seeds}
         for future in as_completed(pending):
             scores.append(future.result())
             progress(f"seed {pending[future]} finished ({len(scores)} of {len(seeds)})")
@@ -240,8 +274,10 @@ def verdicts(table: pd.DataFrame) -> tuple[list[str], bool]:
 
 def describe_runs(args: argparse.Namespace, runs: list[RunTables]) -> str:
     if args.runs is None:
+        chosen = (f"; parameters from {args.overrides}: {', '.join(args.parameter_overrides)}"
+                  if args.overrides else "")
         return (f"national scenario, status quo, {args.seeds} seed(s) (0-{args.seeds - 1}), "
-                f"{args.years} years, scale {args.scale:g}")
+                f"{args.years} years, scale {args.scale:g}{chosen}")
     kinds = sorted({f"{run.scenario} under {run.policy}" for run in runs})
     return (f"{len(runs)} run folder(s) read ({', '.join(kinds)}; seeds "
             f"{', '.join(str(run.seed) for run in runs)})")
@@ -252,6 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     patterns = load_patterns()
     calibration = [*load_dynamic_targets(), MATS_BELOW_THRESHOLD]
+    args.parameter_overrides = read_overrides(args.overrides)
     output = output_folder(args.output)
     if args.runs is not None:
         scores, runs = read_scores([Path(text) for text in args.runs])
@@ -262,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
                 break
     else:
         scores, runs = run_seeds(list(range(args.seeds)), args.scale, args.years,
-                                 args.workers), []
+                                 args.workers, tuple(args.parameter_overrides)), []
     table = scorecard(scores, calibration, patterns)
     matrix = transition_matrix(scores)
     waits = orphan_wait_distribution(scores)
