@@ -41,10 +41,13 @@ import tempfile
 import threading
 import traceback
 from collections.abc import Callable, Iterator
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from sim.loading import loading_libraries
 from sim.standard_streams import guard_standard_streams, standard_output_failure
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 PREFIX = "sim"
 
@@ -371,3 +374,37 @@ def signals_held() -> Iterator[None]:
         raise Terminated(signal.SIGTERM)
     if signal.SIGINT in received:
         raise KeyboardInterrupt
+
+
+def quiet_worker() -> None:
+    """Start a worker process of a command (a ProcessPoolExecutor's `initializer`). Ctrl-C
+    reaches every process of a terminal's group: the command answers it (it ends its
+    workers, then says what it kept), so a worker ignores it; SIGTERM, from the command or
+    from the command's death (Linux), ends the worker at once, without a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda number, frame: os._exit(128 + number))
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the command still ends its workers
+        pass
+
+
+@contextlib.contextmanager
+def worker_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    """A pool of `quiet_worker` processes; if the block is interrupted or fails, the
+    workers are ended (there is no public way to stop work already running) before the
+    error goes on, and the pool is shut down either way."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=quiet_worker)
+    try:
+        yield pool
+    except BaseException:
+        for process in multiprocessing.active_children():
+            process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()

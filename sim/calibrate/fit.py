@@ -30,11 +30,7 @@ from __future__ import annotations
 
 import argparse
 import math
-import multiprocessing
-import os
-import signal
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -168,35 +164,12 @@ def work(folder: Path, study_file: Path, trials: int, seeds: int, scale: float, 
                    n_trials=trials, callbacks=[report_trial], catch=())
 
 
-def _quiet_worker() -> None:
-    """Start a worker process of a fit. Ctrl-C reaches every process of a terminal's group:
-    the parent answers it (it ends the workers and says what is kept), so a worker ignores
-    it; SIGTERM, from the parent or from the parent's death (Linux), ends the worker at
-    once, without a traceback. A trial cut short stays unfinished in the journal, which
-    does not count it."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, lambda number, frame: os._exit(128 + number))
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: the parent still ends its workers
-        pass
-
-
 def run_in_workers(workers: int, shares: list[tuple[Any, ...]]) -> None:
-    """Run `work` once per share, each in a process of its own; if this process is
-    interrupted or a worker fails, the other workers are ended before the error goes on."""
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_quiet_worker)
-    try:
+    """Run `work` once per share, each in a worker process of its own
+    (`sim.errors.worker_pool`: interrupted, or a worker failing, the others are ended)."""
+    with errors.worker_pool(workers) as pool:
         for future in [pool.submit(work, *share) for share in shares]:
             future.result()
-    except BaseException:
-        for process in multiprocessing.active_children():
-            process.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
 
 
 def write_outputs(folder: Path, study: optuna.Study, declared: StudyDeclaration) -> int:

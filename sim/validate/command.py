@@ -15,9 +15,8 @@ import argparse
 import errno
 import os
 import shutil
-import signal
 import sys
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from datetime import datetime
 from pathlib import Path
 
@@ -183,12 +182,6 @@ def national_score(seed: int, scale: float, years: int,
     return score_run(tables)
 
 
-def _quiet_worker() -> None:
-    """A worker leaves Ctrl-C to the command (which stops it) and dies on SIGTERM."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
 def progress(message: str) -> None:
     print(f"{PROGRAM}: {message}", file=sys.stderr, flush=True)
 
@@ -202,20 +195,12 @@ def run_seeds(seeds: list[int], scale: float, years: int, workers: int,
             scores.append(national_score(seed, scale, years, overrides))
             progress(f"seed {seed} finished ({len(scores)} of {len(seeds)})")
         return scores
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(seeds)), initializer=_quiet_worker)
-    try:
+    with sim.errors.worker_pool(min(workers, len(seeds))) as pool:
         pending = {pool.submit(national_score, seed, scale, years, overrides): seed
                    for seed in seeds}
         for future in as_completed(pending):
             scores.append(future.result())
             progress(f"seed {pending[future]} finished ({len(scores)} of {len(seeds)})")
-    except BaseException:
-        # No public way to stop work already running: end the workers, then the pool.
-        for process in list((pool._processes or {}).values()):
-            process.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
     return sorted(scores, key=lambda score: score.seed)
 
 
