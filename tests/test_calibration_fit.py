@@ -14,7 +14,15 @@ import pandas as pd
 import pytest
 
 from sim.calibrate import fit
-from sim.calibrate.scoring import UNDEFINED_DISTANCE, target_distance
+from sim.calibrate.narrowing import narrowing_table
+from sim.calibrate.scoring import (
+    CENTRING_WEIGHT,
+    UNDEFINED_DISTANCE,
+    score_targets,
+    target_distance,
+    total,
+)
+from sim.calibrate.sobol import SobolSampler
 from sim.calibrate.space import DEFAULT_STUDY_FILE, load_study
 from sim.config import configure
 from sim.errors import UserError
@@ -43,6 +51,54 @@ def test_seed_noise_is_taken_off_the_distance() -> None:
 def test_a_target_undefined_in_every_seed_is_not_in_band() -> None:
     scored = target_distance([None, None], 0.4, 0.6)
     assert math.isnan(scored.mean) and scored.distance == UNDEFINED_DISTANCE
+
+
+def test_among_sets_in_band_the_score_prefers_means_near_the_centres() -> None:
+    bands = {"a": (0.4, 0.6), "b": (10.0, 20.0)}
+    central = total(score_targets({"a": [0.5, 0.5], "b": [15.0, 15.0]}, bands))
+    near_edge = total(score_targets({"a": [0.59, 0.59], "b": [11.0, 11.0]}, bands))
+    outside = total(score_targets({"a": [0.63, 0.63], "b": [15.0, 15.0]}, bands))
+    assert central == pytest.approx(0.0) and 0 < near_edge <= CENTRING_WEIGHT
+    # the tie-break never outweighs landing outside a band (here by 0.15 of its width)
+    assert outside > near_edge and outside > 0.1
+
+
+def test_the_sobol_sampler_takes_each_trial_s_point_from_its_number() -> None:
+    import optuna
+    from scipy.stats import qmc
+
+    space = {"x": optuna.distributions.FloatDistribution(0.0, 2.0),
+             "y": optuna.distributions.FloatDistribution(0.01, 1.0, log=True)}
+
+    def run(trials: int) -> list[dict[str, float]]:
+        study = optuna.create_study(sampler=SobolSampler(space, seed=3))
+        study.optimize(lambda t: t.suggest_float("x", 0.0, 2.0)
+                       + t.suggest_float("y", 0.01, 1.0, log=True), n_trials=trials)
+        return [t.params for t in study.trials]
+
+    drawn = run(4)
+    points = qmc.Sobol(2, scramble=True, seed=3).random(4)
+    for params, (x, y) in zip(drawn, points, strict=True):
+        assert params["x"] == pytest.approx(2 * x)
+        assert params["y"] == pytest.approx(0.01 * 100 ** y)  # even in the logarithm
+    assert len({round(p["x"], 12) for p in drawn}) == 4  # no point repeated
+    assert run(2) == drawn[:2]  # a trial's point does not depend on who else sampled
+
+
+def test_narrowing_measures_the_share_of_the_declared_range_kept() -> None:
+    from sim.calibrate.space import FreeParameter
+
+    wide = FreeParameter("model.a.wide", 0.0, 1.0, "linear", "judgement")
+    narrow = FreeParameter("model.a.narrow", 0.0, 1.0, "linear", "judgement")
+    logged = FreeParameter("model.a.logged", 0.01, 1.0, "log", "judgement")
+    even = (pd.Series(range(1000)) + 0.5) / 1000
+    table = narrowing_table((wide, narrow, logged), pd.DataFrame(
+        {"a.wide": even, "a.narrow": 0.4 + 0.1 * even, "a.logged": 0.01 * 100 ** even}))
+    shares = dict(zip(table["parameter"], table["share_kept"], strict=True))
+    assert shares["model.a.wide"] == pytest.approx(1.0, abs=0.01)
+    assert shares["model.a.narrow"] == pytest.approx(0.1, abs=0.01)
+    assert shares["model.a.logged"] == pytest.approx(1.0, abs=0.01)  # even on its scale
+    assert narrowing_table((wide,), pd.DataFrame({"a.wide": []}))["share_kept"].isna().all()
 
 
 def test_the_declared_study_has_the_targets_and_no_validation_pattern() -> None:
@@ -87,6 +143,8 @@ def test_a_tiny_fit_writes_its_outputs_and_resumes(tmp_path: Path, capsys) -> No
     assert (study / "study.journal").is_file()
     plausible = pd.read_csv(study / "plausible.csv")
     assert "improvement.support_effect" in plausible.columns and "good" in plausible.columns
+    narrowing = pd.read_csv(study / "narrowing.csv")
+    assert list(narrowing["parameter"]) == [p.key for p in load_study().parameters]
     overrides = (study / "best_overrides.txt").read_text(encoding="utf-8").split()
     assert len(overrides) == len(load_study().parameters)
     # the best set, as overrides and as the model option `model=calibrated`

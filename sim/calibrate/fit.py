@@ -4,12 +4,22 @@
     python -m sim.calibrate fit --study results/calibration/england --trials 40   # 40 more
 
 Each trial draws one value of every free parameter of the declared study
-(`configs/calibration/england.yaml`, `sim.calibrate.space`) with Optuna's TPE sampler, runs
+(`configs/calibration/england.yaml`, `sim.calibrate.space`), runs
 the national scenario under the status quo for the same `--seeds` seeds as every other
 trial (common random numbers, so trials differ by their parameters, not by their luck),
 and scores it against the static and transition targets (`sim.calibrate.scoring`). A new
 study's first trial is the model's defaults (the hand-tuned set), so the best set is never
 worse than today's. A line per finished trial gives its number, score and the best so far.
+
+How values are drawn (`--sampler`, fixed when a study starts):
+- `sobol` (the default): a scrambled Sobol sequence over the declared ranges (on each
+  parameter's scale), shared by every worker. The trials fill the ranges evenly whatever
+  the scores, as history matching's first wave does, so the plausible set is an even
+  sample of every parameter set the targets do not rule out, and how far it narrows each
+  range (`narrowing.csv`) measures the data, not where a search chose to look. Powers of two
+  (the default study, 1,024 trials) keep the sequence balanced.
+- `tpe`: Optuna's tree-structured Parzen estimator, which concentrates trials where the
+  score is low: the quicker way to a best set, but its plausible set is not an even sample.
 
 The study lives in its folder (`--study`) as an Optuna journal (`study.journal`), written as
 each trial finishes: a second `fit` with the same folder adds its trials to the same study,
@@ -23,7 +33,10 @@ After the trials, the folder holds (each written whole or not at all):
   `python -m sim model=calibrated hydra.searchpath=[file://<study folder>]`;
 - `best_overrides.txt`: the same values as command-line overrides, one a line;
 - `plausible.csv`: every finished trial with every target in band (within seed noise), one
-  column per parameter, then per target its seed mean, then the score.
+  column per parameter, then per target its seed mean, then the score;
+- `narrowing.csv`: per parameter, its declared range, the range of the plausible set, and
+  the share of the declared range (on the parameter's scale) that the plausible set keeps
+  (`sim.calibrate.narrowing`).
 """
 
 from __future__ import annotations
@@ -41,7 +54,9 @@ from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 
 from sim import errors
-from sim.calibrate.scoring import score_targets, total
+from sim.calibrate.narrowing import describe, narrowing_table
+from sim.calibrate.scoring import distance_sum, score_targets, total
+from sim.calibrate.sobol import OFFSET_ATTRIBUTE, SobolSampler
 from sim.calibrate.space import DEFAULT_STUDY_FILE, FreeParameter, StudyDeclaration, load_study
 from sim.config import configure
 from sim.errors import UserError, refuse_bad_arguments
@@ -53,6 +68,7 @@ from sim.scorecard.targets import run_values, yearly_measures
 PROGRAM = "python -m sim.calibrate fit"
 STUDY_NAME = "england"
 JOURNAL = "study.journal"
+SAMPLERS = ("sobol", "tpe")
 
 
 def run_seed(study: StudyDeclaration, overrides: list[str], seed: int, scale: float,
@@ -105,6 +121,7 @@ def objective(trial: optuna.Trial, study: StudyDeclaration, seeds: list[int], sc
                                              else s.standard_error, s.distance]
                                     for s in scores})
     trial.set_user_attr("plausible", all(s.in_band for s in scores))
+    trial.set_user_attr("distance", distance_sum(scores))
     return total(scores)
 
 
@@ -112,29 +129,47 @@ def storage_of(folder: Path) -> JournalStorage:
     return JournalStorage(JournalFileBackend(str(folder / JOURNAL)))
 
 
-def settings_of(study: StudyDeclaration, seeds: int, scale: float, years: int) -> dict[str, Any]:
-    """What a study is fixed to when it starts."""
-    return {"seeds": seeds, "scale": scale, "years": years,
+def settings_of(study: StudyDeclaration, seeds: int, scale: float, years: int,
+                sampler: str = "sobol", sampler_seed: int = 0) -> dict[str, Any]:
+    """What a study is fixed to when it starts (a Sobol study's sequence with its seed)."""
+    drawn = {"sampler": sampler} | ({"sampler_seed": sampler_seed} if sampler == "sobol" else {})
+    return {"seeds": seeds, "scale": scale, "years": years, **drawn,
             "parameters": {p.key: [p.low, p.high, p.scale] for p in study.parameters},
             "targets": study.target_names}
 
 
+def distribution_of(parameter: FreeParameter) -> optuna.distributions.BaseDistribution:
+    log = parameter.scale == "log"
+    if parameter.integer:
+        return optuna.distributions.IntDistribution(int(parameter.low), int(parameter.high),
+                                                    log=log)
+    return optuna.distributions.FloatDistribution(parameter.low, parameter.high, log=log)
+
+
 def open_study(folder: Path, settings: dict[str, Any], sampler_seed: int,
-               declared_parameters: tuple[FreeParameter, ...] = ()) -> optuna.Study:
+               declared_parameters: tuple[FreeParameter, ...]) -> optuna.Study:
     """The folder's study, made with these settings if new (its first trial the model's
     defaults); refused if they differ."""
+    if settings.get("sampler", "sobol") == "sobol":
+        # Every worker walks the same scrambled sequence, numbered by the trials, so the seed
+        # is the study's, not the worker's.
+        sampler: optuna.samplers.BaseSampler = SobolSampler(
+            {p.key: distribution_of(p) for p in declared_parameters}, sampler_seed)
+    else:
+        sampler = optuna.samplers.TPESampler(seed=sampler_seed)
     study = optuna.create_study(study_name=STUDY_NAME, storage=storage_of(folder),
-                                direction="minimize", load_if_exists=True,
-                                sampler=optuna.samplers.TPESampler(seed=sampler_seed))
+                                direction="minimize", load_if_exists=True, sampler=sampler)
     saved = study.user_attrs.get("settings")
     if saved is None:
         study.set_user_attr("settings", settings)
         # The hand-tuned defaults are the first trial (where every one is inside its range),
-        # so that a study, however short, never ends on a set that fits worse than today's.
+        # so that a study, however short, never ends on a set that fits worse than today's;
+        # the Sobol sequence starts at the trial after.
         defaults = {p.key: (int(p.default) if p.integer else p.default)
                     for p in declared_parameters if p.default is not None}
         if len(defaults) == len(declared_parameters):
             study.enqueue_trial(defaults)
+        study.set_user_attr(OFFSET_ATTRIBUTE, int(len(defaults) == len(declared_parameters)))
     elif saved != settings:
         differing = [key for key in settings if saved.get(key) != settings[key]]
         raise UserError(f"the study in {folder} was started with other {', '.join(differing)} "
@@ -155,11 +190,12 @@ def report_trial(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
 
 
 def work(folder: Path, study_file: Path, trials: int, seeds: int, scale: float, years: int,
-         sampler_seed: int) -> None:
+         sampler: str, study_seed: int, sampler_seed: int) -> None:
     """Run `trials` trials of the folder's study in this process."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     declared = load_study(study_file)
-    study = open_study(folder, settings_of(declared, seeds, scale, years), sampler_seed)
+    study = open_study(folder, settings_of(declared, seeds, scale, years, sampler, study_seed),
+                       sampler_seed, declared.parameters)
     study.optimize(lambda trial: objective(trial, declared, list(range(seeds)), scale, years),
                    n_trials=trials, callbacks=[report_trial], catch=())
 
@@ -205,6 +241,8 @@ def write_outputs(folder: Path, study: optuna.Study, declared: StudyDeclaration)
     columns = ["trial", *(p.column for p in declared.parameters), *declared.target_names, "score"]
     table = pd.DataFrame(rows, columns=columns)
     write_atomically(folder / "plausible.csv", lambda path: table.to_csv(path, index=False))
+    narrowed = narrowing_table(declared.parameters, table)
+    write_atomically(folder / "narrowing.csv", lambda path: narrowed.to_csv(path, index=False))
     return len(rows)
 
 
@@ -233,6 +271,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                         help="size of England to simulate, 0.001 to 1 (default 0.2)")
     parser.add_argument("--workers", type=int, default=1,
                         help="processes sharing the study (default 1)")
+    parser.add_argument("--sampler", choices=SAMPLERS, default="sobol",
+                        help="how values are drawn: sobol, an even sample of the ranges (the "
+                             "default), or tpe, a search that concentrates on low scores")
     parser.add_argument("--sampler-seed", type=int, default=0, help="the sampler's seed")
     refuse_bad_arguments(parser, PROGRAM)
     args = parser.parse_args(argv)
@@ -254,7 +295,8 @@ def main(argv: list[str] | None = None) -> int:
         raise UserError(f"--study {folder} is a file, not a folder")
     folder.mkdir(parents=True, exist_ok=True)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    settings = settings_of(declared, args.seeds, args.scale, args.years)
+    settings = settings_of(declared, args.seeds, args.scale, args.years, args.sampler,
+                           args.sampler_seed)
     study = open_study(folder, settings, args.sampler_seed, declared.parameters)
     before = len(study.trials)
     print(f"Calibration study {folder}: {len(declared.parameters)} parameters, "
@@ -264,19 +306,21 @@ def main(argv: list[str] | None = None) -> int:
     shares = [args.trials // workers + (index < args.trials % workers) for index in range(workers)]
     # Each process samples from its own stream, moved on by the trials already made, so that
     # neither the workers nor a resumed study repeat the first one's random start.
-    sampler_seeds = [args.sampler_seed + before + index * 100_003 for index in range(workers)]
-    common = (folder, Path(args.config), args.seeds, args.scale, args.years)
+    # A Sobol study's workers share its one sequence, and so its seed.
+    sampler_seeds = [args.sampler_seed if args.sampler == "sobol"
+                     else args.sampler_seed + before + index * 100_003 for index in range(workers)]
+    common = (folder, Path(args.config), args.seeds, args.scale, args.years, args.sampler,
+              args.sampler_seed)
     # From here on an interrupted fit keeps what it finished: the journal holds every trial
     # complete, and a fit with the same folder goes on from them.
     errors.interruption_note = (f"the trials finished are kept in {folder / JOURNAL}; the "
                                 f"same command goes on from them")
     if workers == 1:
-        work(folder, Path(args.config), args.trials, args.seeds, args.scale, args.years,
-             sampler_seeds[0])
+        work(*common[:2], args.trials, *common[2:], sampler_seeds[0])
     else:
         run_in_workers(workers, [(*common[:2], share, *common[2:], seed)
                                  for share, seed in zip(shares, sampler_seeds, strict=True)])
-    study = open_study(folder, settings, args.sampler_seed)
+    study = open_study(folder, settings, args.sampler_seed, declared.parameters)
     plausible = write_outputs(folder, study, declared)
     complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     if complete:
@@ -284,7 +328,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(complete)} trials complete; best score {best.value:.4f} (trial "
               f"{best.number}); {plausible} plausible (every target in band). Written: "
               f"{folder / 'model' / 'calibrated.yaml'}, {folder / 'best_overrides.txt'}, "
-              f"{folder / 'plausible.csv'}", flush=True)
+              f"{folder / 'plausible.csv'}, {folder / 'narrowing.csv'}", flush=True)
+        if plausible:
+            print("What the targets leave of each declared range (the plausible set's):")
+            print("\n".join(describe(pd.read_csv(folder / "narrowing.csv"))), flush=True)
     else:
         print("no trial completed; nothing written", file=sys.stderr)
     return 0
