@@ -207,3 +207,51 @@ def test_a_fit_stopped_says_one_line_ends_its_workers_and_keeps_its_trials(
     assert (study / "study.journal").stat().st_size == size
     # and the same command goes on from the trials finished
     assert fit.main(["--study", str(study), *TINY]) == 0
+
+
+def test_trials_a_killed_fit_left_running_are_failed_and_run_again(tmp_path: Path, capsys,
+                                                                   monkeypatch) -> None:
+    import optuna
+
+    from sim.calibrate import abandoned
+
+    # A trial created by a process killed before it recorded itself names no process; in
+    # use it is taken for abandoned after a minute, here at once.
+    monkeypatch.setattr(abandoned, "UNMARKED_GRACE_SECONDS", 0.0)
+
+    study = tmp_path / "study"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sim.calibrate", "fit", "--study", str(study), "--trials", "200",
+         "--workers", "2", *TINY[2:]], env=environment(), text=True, stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL, start_new_session=True)
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.startswith("trial 1:"):
+            break
+    os.killpg(process.pid, signal.SIGKILL)  # no handler runs: the trials stay "running"
+    process.wait(timeout=60)
+    process.stdout.close()
+    journal = optuna.load_study(study_name=fit.STUDY_NAME, storage=fit.storage_of(study))
+    running = [t for t in journal.trials if t.state == optuna.trial.TrialState.RUNNING]
+    assert running  # each worker was inside a trial
+    # SIGKILL reaches the workers in their own time: wait until they are gone
+    from sim.calibrate.abandoned import _alive
+
+    deadline = time.monotonic() + 30
+    while any(_alive(t.user_attrs["worker"]["pid"]) for t in running if "worker" in t.user_attrs):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert fit.main(["--study", str(study), "--trials", "4", *TINY[2:]]) == 0
+    assert "were left running by a fit that was killed" in capsys.readouterr().out
+    journal = fit.open_study(study, fit.settings_of(load_study(), 2, 0.02, 1), 0,
+                             load_study().parameters)
+    states = {t.number: t.state for t in journal.trials}
+    assert optuna.trial.TrialState.RUNNING not in states.values()
+    for trial in running:
+        assert states[trial.number] == optuna.trial.TrialState.FAIL
+        # its parameter set (a Sobol point, known from its number) ran again
+        lost = journal.sampler.point(journal, trial.number)
+        assert trial.params == pytest.approx({k: lost[k] for k in trial.params})
+        assert any(t.params == pytest.approx(lost)
+                   and t.state == optuna.trial.TrialState.COMPLETE for t in journal.trials), \
+            (trial.number, lost, [(t.number, t.state, t.params) for t in journal.trials])

@@ -54,6 +54,7 @@ from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 
 from sim import errors
+from sim.calibrate.abandoned import mark_worker, requeue_abandoned
 from sim.calibrate.narrowing import describe, narrowing_table
 from sim.calibrate.scoring import distance_sum, score_targets, total
 from sim.calibrate.sobol import OFFSET_ATTRIBUTE, SobolSampler
@@ -112,6 +113,7 @@ def objective(trial: optuna.Trial, study: StudyDeclaration, seeds: list[int], sc
               years: int) -> float:
     """A trial's score (the sum of its targets' distances); each target's mean, standard
     error and distance are kept with the trial."""
+    mark_worker(trial)
     values = {parameter.key: suggest(trial, parameter) for parameter in study.parameters}
     runs = [run_seed(study, overrides_of(values), seed, scale, years) for seed in seeds]
     by_target = {name: [run.get(name) for run in runs] for name in bands(study)}
@@ -298,6 +300,10 @@ def main(argv: list[str] | None = None) -> int:
     settings = settings_of(declared, args.seeds, args.scale, args.years, args.sampler,
                            args.sampler_seed)
     study = open_study(folder, settings, args.sampler_seed, declared.parameters)
+    abandoned = requeue_abandoned(study)
+    if abandoned:
+        print(f"trials {', '.join(map(str, abandoned))} were left running by a fit that was "
+              f"killed: marked failed, their parameter sets queued again", flush=True)
     before = len(study.trials)
     print(f"Calibration study {folder}: {len(declared.parameters)} parameters, "
           f"{len(declared.target_names)} targets, {args.seeds} seeds of {args.years} years at "

@@ -39,9 +39,13 @@ class SobolSampler(BaseSampler):
 
     def sample_relative(self, study: Study, trial: FrozenTrial,
                         search_space: dict[str, BaseDistribution]) -> dict[str, Any]:
+        return self.point(study, trial.number)
+
+    def point(self, study: Study, number: int) -> dict[str, Any]:
+        """The parameter set of the study's trial `number`."""
         from scipy.stats import qmc  # slow to import: only when a point is drawn
 
-        index = max(trial.number - int(study.user_attrs.get(OFFSET_ATTRIBUTE, 0)), 0)
+        index = max(number - int(study.user_attrs.get(OFFSET_ATTRIBUTE, 0)), 0)
         engine = qmc.Sobol(len(self._space), scramble=True, seed=self._seed)
         if index:
             engine.fast_forward(index)
