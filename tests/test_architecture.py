@@ -9,7 +9,8 @@ import one another: what they share lives in `sim.mechanics`, below them. Report
 model. Every import of a project module is at the top of its module, so that a reader sees
 what a module depends on in one place; the exceptions are the commands' `__main__`
 modules, which set their signal handlers before anything heavy loads, and the runner,
-which loads the model only when a run starts (`LOADED_WHEN_A_RUN_STARTS`), so that
+which loads the model only when a run starts (`LOADED_WHEN_A_RUN_STARTS`, with the
+calibration command loading only the subcommand asked for), so that
 `python -m sim --help` and a refused config answer without Mesa, pandas and scipy.
 """
 
@@ -45,7 +46,11 @@ READ_FILES_ONLY = ("sim.compare", "sim.plots", "sim.scorecard")
 IMPORTS_LATE = {"sim.__main__", "sim.compare.__main__", "sim.sensitivity.__main__",
                 "sim.validate.__main__", "sim.calibrate.__main__"}  # signals first
 # (module, the project module it imports inside a function): the only other late imports.
-LOADED_WHEN_A_RUN_STARTS = {("sim.run", "sim.model")}
+LOADED_WHEN_A_RUN_STARTS = {("sim.run", "sim.model"),
+                            # each subcommand of calibrate loads only its own module: the
+                            # check does not need Optuna
+                            ("sim.calibrate.command", "sim.calibrate.fit"),
+                            ("sim.calibrate.command", "sim.calibrate.check")}
 LONGEST_FILE_LINES = 420
 
 
