@@ -8,9 +8,12 @@ import json
 import math
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
+from sim.compare.command import main as compare
+from sim.compare.reading import MEASURES
 from sim.config import configure, to_dict
 from sim.errors import ConfigError
 from sim.folders import run_key
@@ -176,6 +179,16 @@ def test_the_sweep_pairs_every_set_and_seed_with_every_policy(table, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "(8 already complete)" in result.stderr
     assert len([p for p in sweep.iterdir() if (p / "summary.json").exists()]) == 12
+
+    # The comparison of the sweep: paired by seed and set, with verdicts for every policy
+    # and measure over the three sets, and the value of information.
+    assert compare([str(sweep)]) == 0
+    robustness = pd.read_csv(sweep / "robustness.csv", keep_default_na=False)
+    assert len(robustness) == len(MEASURES) and set(robustness["parameter_sets"]) == {3}
+    assert set(robustness["verdict"]) <= {"robust", "most", "depends"}
+    differences = pd.read_csv(sweep / "differences.csv")
+    assert set(differences.dropna(subset=["band90_low"])["pairs"]) == {6}
+    assert (sweep / "value_of_information.csv").exists() and (sweep / "robustness.png").exists()
 
     # The table replaced: the saved config names the change rather than run other values.
     write_table(table, spread_on_first(0.5, 0.6, 0.9, 0.0, 0.55))
