@@ -137,7 +137,7 @@ def _unreadable_override(overrides: list[str]) -> str | None:
 def _deleted_parameter(overrides: list[str]) -> str | None:
     """The first declared parameter (or block of them) the command line deletes, if any."""
 
-    keys = [d.key for d in all_declarations()]
+    keys = [d.key for d in all_declarations() if d.key.split(".")[0] not in ADDED_GROUPS]
     for override in _parsed(overrides):
         key = override.key_or_group
         if override.is_delete() and any(k == key or k.startswith(f"{key}.") for k in keys):

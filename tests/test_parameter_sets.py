@@ -242,6 +242,7 @@ def test_a_single_run_takes_set_0_and_a_k_beyond_the_table_is_one_line(table, tm
     (["uncertainty.sets=3"], "'uncertainty.sets' is a setting of the uncertainty group, which is "
                              "not in the run: add it with +uncertainty=plausible"),
     (["+uncertainty.sets=3"], "'uncertainty' has settings only with its option"),
+    (["~uncertainty"], "Could not delete 'uncertainty'. No match in the defaults list"),
 ])
 def test_settings_without_the_option_say_how_to_add_it(arguments, expected, tmp_path):
     result = run_cli(*arguments, cwd=tmp_path)
