@@ -29,6 +29,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 from sim import CONFIG_DIR
 from sim.errors import ConfigError, user_error_within
 from sim.folders import run_name, staging_log
+from sim.parameter_sets import apply_parameter_set
 from sim.parameters import (
     check_parameters,
     check_value,
@@ -36,10 +37,12 @@ from sim.parameters import (
 from sim.policies.base import PolicyParameters
 from sim.scenario import ScenarioParameters
 from sim.schema import (
+    ADDED_GROUPS,
     GROUP_SCHEMAS,
     LEVERS,
     POPULATIONS,
     ModelParameters,
+    ParameterUncertainty,
     RunConfig,
     all_declarations,
     options_declaring,
@@ -89,6 +92,8 @@ def register() -> None:
     for name, population in POPULATIONS.items():
         store.store(group="population", name=name, node=_writable(population), provider="sim")
     store.store(group="model", name="default", node=_writable(ModelParameters), provider="sim")
+    store.store(group="schema", name="uncertainty", node=_writable(ParameterUncertainty),
+                provider="sim")
     register_resolvers()
     _registered.done = True
 
@@ -140,6 +145,9 @@ def _check_structure(node: DictConfig, schema: type, prefix: str) -> None:
         child_schema = OmegaConf.get_type(child)
         if not (isinstance(child_schema, type) and dataclasses.is_dataclass(child_schema)):
             group = f"{prefix}{f.name}"
+            if schema is RunConfig and f.name in ADDED_GROUPS:  # +uncertainty.sets=...
+                raise ConfigError(f"'{f.name}' has settings only with its option: add it with "
+                                  f"+{f.name}=plausible, then set them ({f.name}.KEY=VALUE)")
             if group.startswith("policy.") and f.name in LEVERS:  # +policy.<lever>.<key>=...
                 having = ", ".join(f"policy={option}" for option in options_declaring(group))
                 raise ConfigError(f"'{group}' is not part of policy={node.name}: choose a "
@@ -163,6 +171,7 @@ def load(cfg: DictConfig) -> RunConfig:
     try:
         with read_write(job):
             OmegaConf.resolve(job)
+            apply_parameter_set(job)  # first: it refuses a run that also takes a sample
             apply_sample(job)
         run = OmegaConf.to_object(job)
     except OmegaConfBaseException as error:
@@ -245,8 +254,13 @@ def config_error_message(error: Exception) -> str:
 
 
 def to_dict(run: RunConfig) -> dict[str, Any]:
-    """The typed config as plain dicts and lists (for config.yaml and the run key)."""
-    return dataclasses.asdict(run)
+    """The typed config as plain dicts and lists (for config.yaml and the run key). A run
+    without parameter uncertainty has no `uncertainty` entry at all, so its config.yaml and
+    run key are those it had before the option existed."""
+    config = dataclasses.asdict(run)
+    if config.get("uncertainty") is None:
+        config.pop("uncertainty", None)
+    return config
 
 
 # -- resolvers used by configs/config.yaml ----------------------------------------------
@@ -299,11 +313,22 @@ def _groups_help() -> str:
     for group in ("scenario", "population", "policy", "model", "experiment"):
         options = sorted(loader.get_group_options(group))
         lines.append(f"  {group}: {', '.join(options)}")
+    for group in ADDED_GROUPS:  # not in the defaults: added with a +
+        options = sorted(loader.get_group_options(group))
+        lines.append(f"  +{group}: {', '.join(options)}  (added with +{group}={options[0]})")
     return "\n".join(lines)
+
+
+def _plausible_folder(experiment: str | None, time: str) -> str:
+    """`${sim_plausible_folder:EXPERIMENT,TIME}`: the sweep folder, under output.root, of a
+    sweep with +uncertainty=plausible: experiments/<experiment>_plausible, apart from the
+    experiment's own runs, or sweeps/<time>_plausible without an experiment."""
+    return f"experiments/{experiment}_plausible" if experiment else f"sweeps/{time}_plausible"
 
 
 def register_resolvers() -> None:
     for name, resolver in (("sim_run_name", _sweep_run_name), ("sim_staging_log", _staging_log),
-                           ("sim_checked", _checked), ("sim_groups", _groups_help)):
+                           ("sim_checked", _checked), ("sim_groups", _groups_help),
+                           ("sim_plausible_folder", _plausible_folder)):
         if not OmegaConf.has_resolver(name):
             OmegaConf.register_new_resolver(name, resolver)

@@ -25,7 +25,14 @@ from sim.policies.base import PolicyParameters
 from sim.population.gias import GiasPopulation
 from sim.population.synthetic import SyntheticPopulation
 from sim.scenario import ScenarioParameters
-from sim.schema import LEVERS, ModelParameters, OutputOptions, RunConfig, SensitivityRow
+from sim.schema import (
+    LEVERS,
+    ModelParameters,
+    OutputOptions,
+    ParameterUncertainty,
+    RunConfig,
+    SensitivityRow,
+)
 
 ODD = CONFIG_DIR.parent / "docs" / "ODD.md"
 START, END = "<!-- parameter tables: start -->", "<!-- parameter tables: end -->"
@@ -76,6 +83,8 @@ def tables() -> str:
     parts = _table("Run", RunConfig, "")
     parts += _table("Output", OutputOptions, "output.")
     parts += _table("Sensitivity row", SensitivityRow, "sensitivity.")
+    parts += _table("Parameter uncertainty (with +uncertainty=plausible)", ParameterUncertainty,
+                    "uncertainty.")
     parts += _scenario_table()
     parts += _table("Population: synthetic", SyntheticPopulation, "population.")
     synthetic = {d.key for d in declarations(SyntheticPopulation, "population.")} - {

@@ -19,7 +19,14 @@ from sim import CONFIG_DIR
 from sim.config import config_error_message
 from sim.errors import UserError, one_line, user_error_within
 from sim.parameters import format_value
-from sim.schema import GROUPS, LEVERS, all_declarations, options_declaring, unknown_key
+from sim.schema import (
+    ADDED_GROUPS,
+    GROUPS,
+    LEVERS,
+    all_declarations,
+    options_declaring,
+    unknown_key,
+)
 
 KEY_IN_MESSAGE = (
     re.compile(r"Could not override '(?P<key>[^']+)'"),
@@ -130,7 +137,7 @@ def _unreadable_override(overrides: list[str]) -> str | None:
 def _deleted_parameter(overrides: list[str]) -> str | None:
     """The first declared parameter (or block of them) the command line deletes, if any."""
 
-    keys = [d.key for d in all_declarations()]
+    keys = [d.key for d in all_declarations() if d.key.split(".")[0] not in ADDED_GROUPS]
     for override in _parsed(overrides):
         key = override.key_or_group
         if override.is_delete() and any(k == key or k.startswith(f"{key}.") for k in keys):
@@ -166,6 +173,15 @@ def _key_below_an_absent_lever(overrides: list[str]) -> str | None:
 def _explain_key(key: str, overrides: list[str], type_error: Exception | None) -> UserError:
     declared = {d.key: d for d in all_declarations()}
     override = next((o for o in _parsed(overrides) if o.key_or_group == key), None)
+    group = key.split(".")[0]
+    if group in ADDED_GROUPS and not any(o.key_or_group == group and o.is_add()
+                                         for o in _parsed(overrides)):
+        options = sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
+        option = options[0] if options else "NAME"
+        if "." not in key:
+            return UserError(f"the {group} group is added with a '+': write +{group}={option}")
+        return UserError(f"'{key}' is a setting of the {group} group, which is not in the run: "
+                         f"add it with +{group}={option}")
     if key == "hydra" or key.startswith("hydra."):  # Hydra's own settings: Hydra's words
         reason = config_error_message(type_error) if type_error is not None else \
             "not a setting Hydra has"

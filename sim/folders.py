@@ -53,15 +53,24 @@ SWEEP_MARKERS = (PLAN_FILE, "multirun.yaml", RUNNING_LOCK)
 
 def run_key(config: dict[str, Any]) -> str:
     """A short hash of everything that decides a run's results (seed included; the output
-    options and Hydra's own settings left out): equal keys mean identical result files."""
+    options and Hydra's own settings left out): equal keys mean identical result files.
+    With parameter uncertainty, how many sets the sweep runs (`uncertainty.sets`) is left
+    out too: set k is the same set whatever K (sim.parameter_sets), so a sweep with more
+    sets finds the runs of one with fewer complete."""
     relevant = {key: value for key, value in config.items() if key not in ("output", "hydra")}
+    if isinstance(relevant.get("uncertainty"), dict):
+        relevant["uncertainty"] = {key: value for key, value in relevant["uncertainty"].items()
+                                   if key != "sets"}
     text = json.dumps(relevant, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def run_name(config: dict[str, Any]) -> str:
-    """A sweep job's default folder name: `<policy>_seed<seed>_<key>`."""
-    return f"{config['policy']['name']}_seed{config['seed']}_{run_key(config)}"
+    """A sweep job's default folder name: `<policy>_seed<seed>_<key>`, or
+    `<policy>_seed<seed>_set<k>_<key>` for a run of parameter set k."""
+    uncertainty = config.get("uncertainty")
+    parameter_set = f"_set{uncertainty['parameter_set']}" if isinstance(uncertainty, dict) else ""
+    return f"{config['policy']['name']}_seed{config['seed']}{parameter_set}_{run_key(config)}"
 
 
 NAME_MAX = 255  # the longest name of a file or folder on Linux's file systems

@@ -33,6 +33,7 @@ from sim.errors import UserError
 from sim.files import write_text
 from sim.loading import loading_libraries
 from sim.outputs import write_run
+from sim.parameter_sets import provenance
 from sim.plots import plot_run
 from sim.schema import RunConfig
 from sim.standard_streams import guard_worker_streams
@@ -149,9 +150,13 @@ def _run_in_folder(source: DictConfig | RunConfig, final: Path, multirun: bool, 
             final = folders.free_default_folder(final)
         folders.remove_stale_staging(final.parent)
         started = time.perf_counter()
-        log.info("running %s under %s, seed %d", run.scenario.name, run.policy.name, run.seed)
+        parameter_set = provenance(run) if run.uncertainty is not None else None
+        log.info("running %s under %s, seed %d%s", run.scenario.name, run.policy.name,
+                 run.seed, "" if parameter_set is None else
+                 f", parameter set {parameter_set['parameter_set']} of "
+                 f"{parameter_set['plausible_sets']} (trial {parameter_set['trial']})")
         result = simulate(run, progress=run.output.progress)
-        _write(staging, config, result, run.output.plots)
+        _write(staging, config, result, run.output.plots, parameter_set)
         placed = _place(staging, final, multirun, named, folders.run_key(config))
     except BaseException as error:
         shutil.rmtree(staging, ignore_errors=True)  # first: it sits in a folder to remove
@@ -171,8 +176,9 @@ def _run_in_folder(source: DictConfig | RunConfig, final: Path, multirun: bool, 
     return {"status": "complete", "folder": str(placed)}
 
 
-def _write(staging: Path, config: dict[str, Any], result: SimulationResult, plots: bool) -> None:
-    write_run(staging, config, result)
+def _write(staging: Path, config: dict[str, Any], result: SimulationResult, plots: bool,
+           parameter_set: dict[str, Any] | None = None) -> None:
+    write_run(staging, config, result, parameter_set)
     if plots:
         plot_run(staging)
 

@@ -78,6 +78,32 @@ class SensitivityRow:
 
 
 @dataclass(frozen=True)
+class ParameterUncertainty:
+    """Added by `+uncertainty=plausible`: the run takes one parameter set of a calibration
+    study's plausible set (`sim.parameter_sets` chooses and applies it)."""
+
+    plausible_sets: str = parameter(
+        "configs/calibration/england_plausible.csv",
+        "CSV of a calibration study's plausible parameter sets (the plausible.csv of python "
+        "-m sim.calibrate fit): a column per free parameter, named by its key under model; "
+        "a relative path is looked for in the working folder, then in the project's",
+        source="python -m sim.calibrate fit")
+    study: str = parameter(
+        "configs/calibration/england.yaml",
+        "the study's declaration of its free parameters and their prior ranges (looked for "
+        "as plausible_sets is)", source="python -m sim.calibrate fit")
+    sets: int = parameter(
+        10, "how many plausible sets a sweep runs (K): the first K in a fixed space-filling "
+        "order, so that a larger K keeps the sets of a smaller one",
+        source="judgement: enough sets to see whether a sign holds, at ten times the runs",
+        low=1, high=10_000, why="natural: a count of sets; at most the table's rows")
+    parameter_set: int = parameter(
+        0, "which of the K sets this run takes (0 to sets - 1): the sweep over range(sets) "
+        "that +uncertainty=plausible adds; a single run takes set 0 unless told",
+        source="the user's", low=0, high=9_999, why="natural: an index below sets")
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """Everything one run needs; `python -m sim --cfg job` prints it."""
 
@@ -98,6 +124,9 @@ class RunConfig:
     population: Any = REQUIRED  # SyntheticPopulation or GiasPopulation, from the population group
     policy: Any = REQUIRED  # PolicyParameters, from the policy group
     model: Any = REQUIRED  # ModelParameters, from the model group
+    # ParameterUncertainty with +uncertainty=plausible, else None (and left out of the
+    # run's config.yaml, so runs without it are as they were: see sim.config.to_dict).
+    uncertainty: Any = None
 
     def check(self) -> None:
         """Rules across groups: a synthetic place's trusts must be able to hold its schools."""
@@ -126,6 +155,9 @@ LEVERS: dict[str, type] = {
 }
 POPULATIONS = {"synthetic": SyntheticPopulation, "gias": GiasPopulation}
 GROUPS = ("scenario", "population", "policy", "model", "experiment")
+# Groups with no option in configs/config.yaml's defaults: added with a +, as in
+# `+uncertainty=plausible`.
+ADDED_GROUPS = ("uncertainty",)
 
 
 # -- what the error messages know about parameters -------------------------------------
@@ -139,6 +171,7 @@ def all_declarations() -> list[Declaration]:
             found.extend(declarations(schema, f"{group}."))
     for name, lever in LEVERS.items():
         found.extend(declarations(lever, f"policy.{name}."))
+    found.extend(declarations(ParameterUncertainty, "uncertainty."))
     unique = {}
     for declaration in found:
         unique.setdefault(declaration.key, declaration)

@@ -36,8 +36,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("phases, policies and population builders", ("sim.phases", "sim.policies",
                                                   "sim.population")),
     ("model", ("sim.model", "sim.metrics", "sim.record_counts", "sim.at_rest")),
-    ("runner", ("sim.schema", "sim.config", "sim.folders", "sim.outputs", "sim.plots", "sim.run",
-                "sim.sweeps", "sim.composer", "sim.launcher")),
+    ("runner", ("sim.schema", "sim.parameter_sets", "sim.config", "sim.folders", "sim.outputs",
+                "sim.plots", "sim.run", "sim.sweeps", "sim.composer", "sim.launcher")),
     ("commands", ("sim.__main__", "sim.cli", "sim.explain", "sim.docs", "sim.calibrate",
                   "sim.compare", "sim.sensitivity", "sim.scorecard", "sim.validate")),
 ]

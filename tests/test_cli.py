@@ -135,7 +135,7 @@ def test_help_is_quick_and_lists_the_project_groups_only(tmp_path):
     assert result.returncode == 0
     groups = result.stdout.split("== Config groups ==")[1].split("==")[0]
     names = [line.split(":")[0].strip() for line in groups.strip().splitlines()]
-    assert names == ["scenario", "population", "policy", "model", "experiment"]
+    assert names == ["scenario", "population", "policy", "model", "experiment", "+uncertainty"]
     assert ".venv" not in result.stdout and "schema" not in groups
     assert elapsed < 30  # a guard against the old 42 s, not a benchmark (benchmarks/ time it)
 

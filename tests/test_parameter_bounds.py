@@ -58,7 +58,11 @@ def numeric(rule: Rule) -> bool:
 
 
 RULES = {d.key: d.rule for d in all_declarations()}
-NUMERIC = sorted(key for key, rule in RULES.items() if numeric(rule))
+# The settings of +uncertainty=plausible choose a row of a plausible table rather than enter
+# the model (the values they give are the table's, inside the study's ranges); their limits
+# are tested in tests/test_parameter_sets.py.
+NUMERIC = sorted(key for key, rule in RULES.items()
+                 if numeric(rule) and not key.startswith("uncertainty."))
 
 
 def _value(rule: Rule, value: float) -> float | int:

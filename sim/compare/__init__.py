@@ -2,6 +2,7 @@
 
     python -m sim.compare results/sweeps/2026-11-22_08-30-00
     python -m sim.compare RUN_OR_SWEEP... --group policy --baseline status_quo --output DIR
+    python -m sim.compare results/experiments/policy_comparison_plausible   # parameter sets
 
 Finds every run folder (one with a `summary.json`; hidden folders are not looked into)
 under the paths given, and writes into `--output` (by default the single sweep folder
@@ -26,6 +27,27 @@ given, or a new folder under `results/comparisons/`):
 - `heat_map.png`, for a sweep over two numeric parameters: the mean outcome on their grid;
 - `comparison.json`: the manifest, listing the files written, the paths compared and the
   options; it marks the folder as a comparison's.
+Runs of a calibration study's plausible parameter sets (`+uncertainty=plausible`, each
+naming its set in config.yaml and parameter_set.json) are paired by seed and parameter set,
+and the comparison adds parameter uncertainty (methods in `sim.compare.parameter_sets` and
+`sim.compare.information`):
+- `differences.csv` gains `parameter_sets`, `sd_across_sets` and a 90% band,
+  `band90_low`/`band90_high`: where the difference lies for 90% of the plausible sets, seed
+  noise included (the 5th and 95th percentiles of an equal mixture over the sets of
+  normals centred on each set's seed mean with its standard error); its seed columns are
+  then seed noise alone (the standard deviation within sets, pooled, and the interval of
+  the mean over the sets run were the parameters known);
+- `robustness.csv`: per group and headline measure, each set's mean difference from the
+  baseline (`set_<k>`) and a verdict: `robust` when its sign holds in every set, `most` in
+  at least 80%, else `depends`, then naming the free parameter whose value has the largest
+  absolute Spearman correlation with the sets' differences; printed, a line per measure;
+- `value_of_information.csv`: for choosing the best group on each measure, the expected
+  value of perfect information over the sets and each free parameter's partial value
+  (Strong and Oakley's binning, floor(sqrt(K)) bins), with its prior range and the share
+  of it the plausible set spans; printed with the parameters the answers depend on most;
+- `robustness.png`: each group's difference in every set, coloured by verdict.
+Runs with and without parameter sets, or of two plausible tables, are refused together
+in one line; a run whose parameter_set.json is unreadable is skipped and named.
 Every figure is written as PNG and SVG. No table holds inf or NaN as a number: an undefined
 value is empty in CSV and null in Parquet.
 
@@ -66,8 +88,9 @@ What is refused, and what is skipped:
 
 Like the rest of the project it reads result files and never imports the model:
 `reading` finds and reads runs, `missing` names the runs that are not there, `pairing`
-groups and pairs them, `figures` draws, `output` writes it all or nothing, and
-`command` is the command line (`sim.compare.command.main`). The package itself imports
+groups and pairs them, `parameter_sets` and `information` add parameter uncertainty,
+`figures` draws, `output` writes it all or nothing, and `command` is the command line
+(`sim.compare.command.main`). The package itself imports
 nothing, so that `python -m sim.compare` sets its signal handlers before anything heavy
 loads.
 """

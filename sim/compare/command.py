@@ -41,6 +41,7 @@ import pandas as pd
 
 import sim.errors
 from sim.compare import figures
+from sim.compare.information import summary_lines, value_of_information
 from sim.compare.missing import Missing, Plan, missing_in_sweep, read_plan
 from sim.compare.output import (
     ALWAYS_WRITTEN,
@@ -50,6 +51,7 @@ from sim.compare.output import (
     write_all,
 )
 from sim.compare.pairing import Comparison, compare, unpaired_runs
+from sim.compare.parameter_sets import SetComparison, analyse, check_parameter_sets
 from sim.compare.reading import Runs, as_number, find_runs, read_runs
 from sim.errors import PREFIX, UserError, one_line
 from sim.folders import sweep_running
@@ -161,7 +163,11 @@ def main(argv: list[str] | None = None) -> int:
         say("note", f"{more + 1} run(s) have a bare NaN or Infinity in summary.json ({first}"
                     f"{f' and {more} more' if more else ''}), which is not JSON (older versions "
                     f"of sim wrote it): read as null, an undefined value")
+    check_parameter_sets(runs)
     comparison = compare(runs.table, runs.settings, args.group, args.baseline)
+    sets = analyse(comparison, runs, comparison.notes)
+    if sets is not None:
+        sets.information = value_of_information(comparison, sets)
     for note in comparison.notes:
         say("note", note)
     for warning in comparison.warnings:
@@ -172,17 +178,20 @@ def main(argv: list[str] | None = None) -> int:
             say("warning", f"missing: {entry.name} ({entry.reason})")
             missing.append(entry)
     missing += comparison.missing
-    files = outputs(comparison, runs, missing)
+    files = outputs(comparison, runs, missing, sets)
     earlier = check_overwrites(output, files)
     details = {"paths": [str(path) for path in args.paths], "group": comparison.group,
                "baseline": comparison.baseline, "runs_compared": len(comparison.table),
                "runs_not_compared": len(missing)}
+    if sets is not None:
+        details["parameter_sets"] = len(sets.sets)
     write_all(output, files, earlier, details)
-    report(comparison, missing, output)
+    report(comparison, missing, output, sets)
     return 0
 
 
-def outputs(comparison: Comparison, runs: Runs, missing: list[Missing]) -> dict[str, bytes]:
+def outputs(comparison: Comparison, runs: Runs, missing: list[Missing],
+            sets: SetComparison | None = None) -> dict[str, bytes]:
     """Every file of the comparison, as bytes."""
     group, table = comparison.group, comparison.table
     missing_table = pd.DataFrame([(m.name, m.reason, m.folder) for m in missing],
@@ -205,6 +214,11 @@ def outputs(comparison: Comparison, runs: Runs, missing: list[Missing]) -> dict[
                    if all(as_number(v) is not None for v in comparison.settings[p])]
         if len(numeric) == 2:
             drawn["heat_map"] = figures.plot_heat_map(comparison, numeric)
+        if sets is not None:
+            drawn["robustness"] = figures.plot_robustness(comparison, sets)
+    if sets is not None:
+        files["robustness.csv"] = table_bytes(sets.robustness, "csv")
+        files["value_of_information.csv"] = table_bytes(sets.information, "csv")
     for note in figure_notes:
         say("note", note)
     for name, formats in drawn.items():
@@ -213,15 +227,48 @@ def outputs(comparison: Comparison, runs: Runs, missing: list[Missing]) -> dict[
     return files
 
 
-def report(comparison: Comparison, missing: list[Missing], output: Path) -> None:
-    """The command's own output: the mean differences, and where the files are."""
+def report(comparison: Comparison, missing: list[Missing], output: Path,
+           sets: SetComparison | None = None) -> None:
+    """The command's own output: the mean differences (with parameter sets, their band, each
+    measure's verdicts and the value of information), and where the files are."""
     differences = comparison.differences
     if not differences.empty:
         shown = differences.assign(mean=differences["mean_difference"].round(4),
                                    sd=differences["sd_across_seeds"].round(4))
-        print(shown[[comparison.group, "measure", "pairs", "mean", "sd"]].to_string(index=False))
+        columns = [comparison.group, "measure", "pairs", "mean", "sd"]
+        if sets is not None:
+            shown = shown.assign(band_low=differences["band90_low"].round(4),
+                                 band_high=differences["band90_high"].round(4))
+            columns += ["band_low", "band_high"]
+        print(shown[columns].to_string(index=False))
+    if sets is not None:
+        print(f"\nIn each of {len(sets.sets)} plausible parameter sets, does the sign hold? "
+              f"(robust: every set; most: at least 80%; depends: fewer)")
+        for line in verdict_lines(sets, comparison.group):
+            print(line)
+        print(f"\nValue of information, deciding the best {comparison.group} on each measure "
+              f"(in the measure's units; value_of_information.csv):")
+        for line in summary_lines(sets.information, comparison.group):
+            print(line)
     compared, absent = len(comparison.table), len(missing)
     print(f"\n{compared} run{'s' * (compared != 1)} compared; table and figures in {output}")
     if absent:
         print(f"{absent} run{'s' * (absent != 1)} not compared or without a partner: see "
               f"{output / 'missing.csv'}")
+
+
+def verdict_lines(sets: SetComparison, group: str) -> list[str]:
+    """A line per headline measure: each group's verdict, with the parameter it depends on."""
+    lines = []
+    for measure, rows in sets.robustness.groupby("measure", sort=False):
+        parts = []
+        for row in rows.to_dict("records"):
+            sign = {"higher": "+", "lower": "-"}.get(row["direction"], "0")
+            text = (f"{row[group]} {row['verdict'] or 'undefined'} ({sign} in "
+                    f"{row['sets_with_that_sign']}/{row['parameter_sets']}")
+            if row["depends_most_on"]:
+                text += (f"; most on {row['depends_most_on']}, Spearman {row['spearman']:+.2f}, "
+                         f"p {row['spearman_p']:.2g}")
+            parts.append(text + ")")
+        lines.append(f"  {measure}: {'; '.join(parts)}")
+    return lines

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sim.compare.pairing import Comparison
+from sim.compare.parameter_sets import SetComparison
 from sim.compare.reading import MEASURES, OUTCOMES, SERIES
 
 SCALE = {"good_or_better_change": 100, "teacher_leaving_rate_mean": 100,
@@ -121,14 +122,58 @@ def plot_differences(comparison: Comparison) -> dict[str, bytes]:
         high = rows["ci90_high"].to_numpy(dtype=float) * scale
         positions = np.arange(len(rows))
         axis.barh(positions, mean, color="#4c72b0", alpha=0.8)
+        if "band90_low" in rows.columns:  # runs of plausible parameter sets: their band too
+            band_low = rows["band90_low"].to_numpy(dtype=float) * scale
+            band_high = rows["band90_high"].to_numpy(dtype=float) * scale
+            axis.errorbar(mean, positions, xerr=[mean - band_low, band_high - mean],
+                          fmt="none", ecolor="#dd8452", elinewidth=6, alpha=0.5)
         axis.errorbar(mean, positions, xerr=[mean - low, high - mean], fmt="none",
                       ecolor="black", capsize=3)
         axis.axvline(0, color="grey", linewidth=0.8)
         axis.set_yticks(positions, [pretty(str(n)) for n in rows[group]])
         label, unit = MEASURES[measure]
         axis.set(title=label, xlabel=f"difference from baseline ({unit})")
-    figure.suptitle(f"Difference from {group}={pretty(str(comparison.baseline))}, paired by "
-                    f"seed (mean and 90% confidence interval)", fontsize=13)
+    title = (f"Difference from {group}={pretty(str(comparison.baseline))}, paired by "
+             f"seed (mean and 90% confidence interval)")
+    if "band90_low" in differences.columns:
+        title = (f"Difference from {group}={pretty(str(comparison.baseline))}, paired by seed "
+                 f"and parameter set: mean, 90% interval from seed noise (black)\nand 90% band "
+                 f"over the plausible parameter sets, seed noise included (orange)")
+    figure.suptitle(title, fontsize=13)
+    return render(figure)
+
+
+VERDICT_COLOURS = {"robust": "#2ca02c", "most": "#ff7f0e", "depends": "#d62728", "": "grey"}
+
+
+def plot_robustness(comparison: Comparison, sets: SetComparison) -> dict[str, bytes]:
+    """Each group's difference from the baseline in every plausible parameter set (a dot per
+    set, its mean over seeds), coloured by whether the sign holds in every set."""
+    group, verdicts = comparison.group, sets.robustness.set_index([comparison.group, "measure"])
+    names = [name for name in comparison.order if name != comparison.baseline]
+    figure = new_figure(figsize=(14, 2.2 + 1.1 * len(names) * 2), layout="constrained")
+    axes = figure.subplots(2, 3)
+    for axis, measure in zip(axes.flat, MEASURES, strict=True):
+        scale = SCALE.get(measure, 1)
+        labels = []
+        for position, name in enumerate(names):
+            means = sets.per_set[(name, measure)].dropna().to_numpy(dtype=float) * scale
+            verdict = verdicts.loc[(name, measure), "verdict"]
+            colour = VERDICT_COLOURS.get(verdict, "grey")
+            spread = np.linspace(-0.15, 0.15, len(means)) if len(means) > 1 else [0.0]
+            axis.plot(means, position + np.asarray(spread), "o", color=colour, alpha=0.7,
+                      markersize=4)
+            if len(means):
+                axis.plot([means.mean()] * 2, [position - 0.3, position + 0.3], color="black")
+            labels.append(f"{pretty(str(name))}\n({verdict or 'no sets'})")
+        axis.axvline(0, color="grey", linewidth=0.8)
+        axis.set_yticks(range(len(names)), labels, fontsize=8)
+        label, unit = MEASURES[measure]
+        axis.set(title=label, xlabel=f"difference from baseline ({unit})")
+    figure.suptitle(f"Difference from {group}={pretty(str(comparison.baseline))} in each of "
+                    f"{len(sets.sets)} plausible parameter sets (a dot per set: its mean over "
+                    f"seeds; a line: their mean)\ngreen: the sign holds in every set; orange: "
+                    f"in at least 80%; red: it depends on the parameters", fontsize=12)
     return render(figure)
 
 

@@ -7,7 +7,9 @@ an explicit null as 'null', '' where a run has no such parameter).
   (null last); otherwise as text, sorted alphabetically. Runs without the parameter at all
   are left out, with a warning.
 - Runs are paired by seed and by every parameter that varies within a group (common random
-  numbers: paired runs differ only in the group's setting). A parameter that is constant
+  numbers: paired runs differ only in the group's setting); runs of plausible parameter
+  sets so by their set too (`sim.compare.parameter_sets`), but not by how many sets their
+  sweep ran (`uncertainty.sets`). A parameter that is constant
   within each group but differs between groups changes together with the group; the
   differences reflect both, and a note says so.
 - A comparison holds one scenario and one horizon, unless those are what is compared
@@ -38,6 +40,9 @@ from sim.compare.reading import IDENTITY, MEASURES, NULL, as_number, number_text
 from sim.errors import UserError
 
 IDENTITY_PARAMETERS = {source for sources in IDENTITY.values() for source in sources}
+# Settings that never pair runs: how many parameter sets a sweep ran (set k is the same set
+# whatever that number, so a sweep resumed with more sets pairs with the first one's runs).
+NOT_PAIRING = {"uncertainty.sets"}
 CONTEXT = {"scenario": ("scenario", "scenario.name"), "horizon_years": ("horizon_years",)}
 DIFFERENCE_COLUMNS = ["baseline", "measure", "pairs", "pairs_left_out", "mean_difference",
                       "sd_across_seeds", "ci90_low", "ci90_high"]
@@ -162,7 +167,7 @@ def pairing_parameters(settings: pd.DataFrame, labels: pd.Series,
     # scenario and horizon are not (one per comparison, see check_context), nor the config's
     # copies of the run's identity.
     candidates = ["policy", *sorted(c for c in settings.columns if "." in c
-                                    and c not in IDENTITY_PARAMETERS)]
+                                    and c not in IDENTITY_PARAMETERS | NOT_PAIRING)]
     for column in candidates:
         if column in (group, own.removesuffix(".")) or column.startswith(own):
             continue

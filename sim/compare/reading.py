@@ -90,6 +90,8 @@ class Runs:
     series: dict[str, pd.DataFrame]
     skipped: list[tuple[Path, str]]  # (run folder, what is wrong)
     bare_non_finite: list[str]  # runs whose summary.json holds bare NaN or Infinity
+    # Runs of a plausible parameter set (+uncertainty=plausible): their parameter_set.json.
+    parameter_sets: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def is_sweep(folder: Path, names: list[str]) -> bool:
@@ -322,12 +324,41 @@ def read_run(run: Path) -> tuple[dict[str, Any], dict[str, str], pd.DataFrame, b
     return row, settings, read_series(run), non_finite
 
 
+PARAMETER_SET_FIELDS = ("value", "prior_low", "prior_high", "plausible_low", "plausible_high")
+
+
+def read_parameter_set(run: Path, index: str) -> dict[str, Any]:
+    """A run's parameter_set.json (written by a run of a plausible parameter set), checked
+    against the set its config.yaml names."""
+    try:
+        record = json.loads((run / "parameter_set.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        why = error.strerror if isinstance(error, OSError) else "not JSON text"
+        raise UnusableRunError(f"its config.yaml names parameter set {index}, but its "
+                               f"parameter_set.json cannot be read ({why})") from None
+    parameters = record.get("parameters") if isinstance(record, dict) else None
+    usable = (isinstance(parameters, dict) and parameters
+              and setting_text(record.get("parameter_set")) == index
+              and isinstance(record.get("plausible_sets_sha256"), str)
+              and all(isinstance(entry, dict) and entry.get("scale") in ("linear", "log")
+                      and all(is_number(entry.get(name)) for name in PARAMETER_SET_FIELDS)
+                      for entry in parameters.values()))
+    if not usable:
+        raise UnusableRunError(f"its parameter_set.json is not the record of parameter set "
+                               f"{index} that a run writes")
+    return record
+
+
 def read_runs(folders: list[Path]) -> Runs:
     """Read every run; those that cannot be used are skipped, each with its reason."""
     rows, settings, series, skipped, non_finite = [], [], {}, [], []
+    parameter_sets: dict[str, dict[str, Any]] = {}
     for folder in folders:
         try:
             row, setting, timeseries, bare = read_run(folder)
+            index = setting.get("uncertainty.parameter_set", "")
+            if index:
+                parameter_sets[row["run"]] = read_parameter_set(folder, index)
         except UnusableRunError as problem:
             skipped.append((folder, str(problem)))
             continue
@@ -341,7 +372,7 @@ def read_runs(folders: list[Path]) -> Runs:
         if measure in table.columns:
             table[measure] = pd.to_numeric(table[measure], errors="coerce").astype(float)
     return Runs(table, pd.DataFrame(settings, dtype=object).fillna(""), series, skipped,
-                non_finite)
+                non_finite, parameter_sets)
 
 
 def tidy(table: pd.DataFrame) -> pd.DataFrame:
