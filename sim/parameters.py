@@ -40,6 +40,15 @@ from omegaconf import MISSING
 from sim.errors import ConfigError
 
 JUDGEMENT = "judgement"  # the source of a value no publication gives: the modellers' choice
+
+
+def fitted(plausible: str, seed_source: str = "") -> str:
+    """The source of a parameter the calibration study fitted (`python -m sim.calibrate fit`,
+    `configs/calibration/`): its default is the study's best set, and `plausible` the range
+    of its plausible set (the sets with every target in band)."""
+    before = f"{seed_source}; " if seed_source else ""
+    return (f"{before}fitted: the best of 1,025 sets of the calibration study "
+            f"(configs/calibration/); plausible {plausible}")
 REQUIRED: Any = MISSING  # the default of a value each option must give (a scenario's place)
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import compiled
-from sim.parameters import JUDGEMENT, parameter
+from sim.parameters import JUDGEMENT, fitted, parameter
 from sim.phases import capacity_passes, improvement_budget
 from sim.state import TERMS_PER_YEAR, TrustArrays, TrustKind, trust_index
 from sim.tallies import SPENDING_SOURCES, SupportBySource
@@ -88,7 +88,8 @@ class CapacityParameters:
         0.06,
         "effectiveness a giver loses per term when its trust has takers but no other "
         "givers",
-        source="seed 003 (proven MATs fear weak schools compromise them)", low=0.0, high=1.0,
+        source=fitted("0-0.12", "seed 003 (proven MATs fear weak schools compromise them)"),
+        low=0.0, high=1.0,
         why="0.06 a term; Morris 0-0.12; effectiveness units (about one sd of England's schools); the high "
             "end is that many sds (judgement)")
     improvement_fte_cost_gbp_per_year: float = parameter(

@@ -28,7 +28,7 @@ import numpy as np
 
 from sim import compiled
 from sim.mechanics.rates import OWN_IMPROVEMENT_RATE_RANGE, per_term
-from sim.parameters import JUDGEMENT, parameter
+from sim.parameters import JUDGEMENT, fitted, parameter
 from sim.phases import capacity, improvement_passes
 from sim.phases.diagnosis import true_need
 from sim.phases.workforce import expected_turnover, update_workload
@@ -51,7 +51,8 @@ class ImprovementParameters:
     """How effectiveness, behaviour and accuracy change (docs/ODD.md section 7.4)."""
 
     own_improvement_rate: float = parameter(
-        0.07, "share of the gap to potential a typical school closes per term", source=JUDGEMENT,
+        0.07, "share of the gap to potential a typical school closes per term",
+        source=fitted("0.053-0.107"),
         low=0.0, high=1.0, why="natural: a share of the gap a term")
     leadership_weight: float = parameter(
         2.0, "potential gained per unit of head capacity above the mean", source=JUDGEMENT, low=0.0,
@@ -60,7 +61,8 @@ class ImprovementParameters:
         0.5,
         "share of the gap to the goal closed per FTE-term of fitting, bought-in "
         "support, as 1 - exp(-effect x FTE)",
-        source=JUDGEMENT, low=0.0, high=5.0, why="0.5, Morris 0.25-1; 5 closes 99% per FTE")
+        source=fitted("0.10-1.54 (the targets barely constrain it)"), low=0.0, high=5.0,
+        why="0.5, Morris 0.25-1; 5 closes 99% per FTE")
     need_scale: float = parameter(
         1.0, "need (gap to the goal) at which a school wants full prescription", source=JUDGEMENT,
         low=0.1, high=10.0, why="1.0 effectiveness unit; a tenth to ten; judgement")

@@ -29,7 +29,7 @@ import numpy as np
 
 from sim import compiled
 from sim.mechanics.grading import grade_from_effectiveness
-from sim.parameters import JUDGEMENT, parameter
+from sim.parameters import JUDGEMENT, fitted, parameter
 from sim.phases import inspection_passes
 from sim.state import TERMS_PER_YEAR, Grade, grade_index
 
@@ -47,7 +47,8 @@ class InspectionParameters:
         source="calibrated to Ofsted's grade shares 2018-19", low=-10.0, high=10.0,
         why="calibrated; judgement", length=3, increasing=True)
     noise_sd: float = parameter(
-        0.3, "sd of inspectors' error (effectiveness units)", source=JUDGEMENT, low=0.0, high=2.0,
+        0.3, "sd of inspectors' error (effectiveness units)", source=fitted("0.11-0.56"),
+        low=0.0, high=2.0,
         why="0.3; 2 makes grades nearly random; effectiveness units (about one sd of England's schools); the"
             " high end is that many sds (judgement)")
     interval_years_by_grade: list[float] = parameter(

@@ -37,7 +37,7 @@ import numpy as np
 
 from sim import compiled
 from sim.mechanics.rates import MAX_YEARLY_RATE
-from sim.parameters import JUDGEMENT, parameter
+from sim.parameters import JUDGEMENT, fitted, parameter
 from sim.phases import workforce_kernels
 from sim.phases.careers import (
     EXPERIENCED,
@@ -87,14 +87,15 @@ class WorkforceParameters:
         why="NFER 2018: 0.10; a yearly probability below 1, so that a term's is at most 0.64 and some "
             "teachers always stay (judgement)")
     leaving_rate_post_induction: float = parameter(
-        0.09, "teachers in years 3-5 leaving state schools per year", source=JUDGEMENT,
+        0.09, "teachers in years 3-5 leaving state schools per year",
+        source=fitted("0.052-0.149"),
         low=0.0, high=0.95,
         why="judgement in 0.08-0.11, between second-year ECTs' 0.10 and mid-career's: leavers "
             "other than retirees are most numerous at ages 25-34 (Hansard, 8 Nov 2001, for "
             "1998-99); a yearly probability below 1, so that a term's is at most 0.64")
     leaving_rate_mid_career: float = parameter(
         0.058, "mid-career teachers leaving state schools per year",
-        source="calibrated: all teachers' leaving 8-10% (DfE SWC), within 0.05-0.08",
+        source=fitted("0.041-0.071", "all teachers' leaving 8-10% (DfE SWC)"),
         low=0.0, high=0.95,
         why="0.05-0.08, the lowest of any stage: teachers aged 40-49 are the least likely to "
             "leave (NFER 2008 for the LGA: 6.3-7.1% turnover, moves between schools "

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sim.errors import ConfigError
-from sim.parameters import JUDGEMENT, parameter
+from sim.parameters import JUDGEMENT, fitted, parameter
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,8 @@ class StructureParameters:
         source="calibrated to academy shares 2018-2028 (NAO 2018, DfE)", low=0.0, high=1.0,
         length=4)
     converter_joins_mat_share: float = parameter(
-        0.7, "converters that join a nearby MAT ...", source="calibrated to trust counts (DfE)",
+        0.7, "converters that join a nearby MAT ...",
+        source=fitted("0.51-0.85", "trust counts (DfE)"),
         low=0.0, high=1.0, why="natural (with the next, at most 1)")
     converter_forms_mat_share: float = parameter(
         0.15, "... or found a new MAT; the rest become single-academy trusts",
@@ -53,7 +54,7 @@ class StructureParameters:
         source="calibrated to trust counts (DfE)", low=0.0, high=1.0)
     voluntary_transfer_rate: float = parameter(
         0.017, "MAT academies moving to another MAT by choice per year",
-        source="calibrated to DfE academy transfers", low=0.0, high=1.0)
+        source=fitted("0.0094-0.024", "DfE academy transfers"), low=0.0, high=1.0)
     small_mat_merger_rate: float = parameter(
         0.015, "small MATs merging into a nearby larger MAT per year",
         source="calibrated to trust counts (DfE)", low=0.0, high=1.0)
