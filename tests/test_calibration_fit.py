@@ -28,7 +28,7 @@ from sim.config import configure
 from sim.errors import UserError
 from tests.conftest import as_at_a_terminal, environment
 
-TINY = ["--trials", "2", "--seeds", "2", "--scale", "0.02", "--years", "1"]
+TINY = ["--trials", "2", "--seeds", "2", "--scale", "0.02", "--years", "1", "--workers", "1"]
 
 
 def test_distance_is_zero_inside_the_band_and_grows_outside() -> None:
@@ -176,7 +176,7 @@ def _fit_interrupted_by(how: signal.Signals, study: Path) -> subprocess.Complete
     command alone (as a scheduler does)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "sim.calibrate", "fit", "--study", str(study), "--trials", "200",
-         "--workers", "2", *TINY[2:]],
+         *TINY[2:], "--workers", "2"],
         env=environment(), text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         preexec_fn=as_at_a_terminal, start_new_session=True)
     assert process.stdout is not None
@@ -222,7 +222,7 @@ def test_trials_a_killed_fit_left_running_are_failed_and_run_again(tmp_path: Pat
     study = tmp_path / "study"
     process = subprocess.Popen(
         [sys.executable, "-m", "sim.calibrate", "fit", "--study", str(study), "--trials", "200",
-         "--workers", "2", *TINY[2:]], env=environment(), text=True, stdout=subprocess.PIPE,
+         *TINY[2:], "--workers", "2"], env=environment(), text=True, stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL, start_new_session=True)
     assert process.stdout is not None
     for line in process.stdout:

@@ -17,16 +17,19 @@ How values are drawn (`--sampler`, fixed when a study starts):
   the scores, as history matching's first wave does, so the plausible set is an even
   sample of every parameter set the targets do not rule out, and how far it narrows each
   range (`narrowing.csv`) measures the data, not where a search chose to look. Powers of two
-  (the default study, 1,024 trials) keep the sequence balanced.
+  keep the sequence balanced: the study behind the defaults ran 1,025 trials, the defaults
+  and then 1,024 points.
 - `tpe`: Optuna's tree-structured Parzen estimator, which concentrates trials where the
   score is low: the quicker way to a best set, but its plausible set is not an even sample.
 
 The study lives in its folder (`--study`) as an Optuna journal (`study.journal`), written as
 each trial finishes: a second `fit` with the same folder adds its trials to the same study,
-whether the first finished or was killed (a trial running at the kill is left unfinished and
-not counted). `--workers N` runs N processes sharing the journal; processes on other
-machines can share it through a shared file system. A study's scale, years, seeds and
-ranges are fixed when it starts: a `fit` that asks for others is refused.
+whether the first finished or was killed (trials a kill left running are failed and their
+sets run again: `sim.calibrate.abandoned`). `--workers N` runs N processes sharing the
+journal (by default one per core); processes on other machines share it through a shared
+file system, for example a SLURM array whose every task runs
+`fit --study SHARED_FOLDER --trials 64 --workers 1`. A study's scale, years, seeds, sampler
+and ranges are fixed when it starts: a `fit` that asks for others is refused.
 
 After the trials, the folder holds (each written whole or not at all):
 - `model/calibrated.yaml`: the best trial's values as a model option, used with
@@ -43,6 +46,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -271,14 +275,17 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--years", type=int, default=10, help="years to simulate (default 10)")
     parser.add_argument("--scale", type=float, default=0.2,
                         help="size of England to simulate, 0.001 to 1 (default 0.2)")
-    parser.add_argument("--workers", type=int, default=1,
-                        help="processes sharing the study (default 1)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="processes sharing the study (default: one per core)")
     parser.add_argument("--sampler", choices=SAMPLERS, default="sobol",
                         help="how values are drawn: sobol, an even sample of the ranges (the "
                              "default), or tpe, a search that concentrates on low scores")
     parser.add_argument("--sampler-seed", type=int, default=0, help="the sampler's seed")
     refuse_bad_arguments(parser, PROGRAM)
     args = parser.parse_args(argv)
+    if args.workers is None:
+        args.workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") \
+            else os.cpu_count() or 1
     if not (1 <= args.trials <= 100_000 and 1 <= args.seeds <= 1000 and 1 <= args.years <= 100
             and 0.001 <= args.scale <= 1 and 1 <= args.workers <= 256
             and 0 <= args.sampler_seed < 2**31):
