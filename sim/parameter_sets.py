@@ -57,6 +57,25 @@ PROVENANCE_FILE = "parameter_set.json"
 SCALES = ("linear", "log")
 
 
+EVEN_SAMPLE_SPAN = 0.9  # the 5th to 95th percentile of an even sample spans 0.9 of its range
+
+
+def share_kept(values: list[float], low: float, high: float, log: bool) -> float:
+    """How much of a declared range [low, high] a plausible set's values keep: their 5th to
+    95th percentile span, on the parameter's scale, over that of an even sample of the
+    whole range (1: no narrowing). The one definition, used by the fit's narrowing.csv and
+    recorded with every run of a plausible set."""
+    import numpy as np  # only runs of plausible sets need it
+
+    ends = np.array([low, high, *np.quantile(np.asarray(values, dtype=float), [0.05, 0.95])])
+    if log:
+        if ends.min() <= 0:
+            return math.nan
+        ends = np.log(ends)
+    span = ends[1] - ends[0]
+    return float(min((ends[3] - ends[2]) / (EVEN_SAMPLE_SPAN * span), 1.0)) if span > 0 \
+        else math.nan
+
 @dataclass(frozen=True)
 class FreeParameter:
     """A free parameter of the study: its key, prior range and scale, and the model's default."""
@@ -276,6 +295,8 @@ def provenance(run: RunConfig) -> dict[str, Any]:
         "parameters": {
             p.key: {"value": table.values[row][number], "prior_low": p.low,
                     "prior_high": p.high, "scale": p.scale,
-                    "plausible_low": min(columns[number]), "plausible_high": max(columns[number])}
+                    "plausible_low": min(columns[number]), "plausible_high": max(columns[number]),
+                    "share_kept": share_kept(list(columns[number]), p.low, p.high,
+                                             p.scale == "log")}
             for number, p in enumerate(table.parameters)},
     }

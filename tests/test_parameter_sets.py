@@ -17,7 +17,7 @@ from sim.compare.reading import MEASURES
 from sim.config import configure, to_dict
 from sim.errors import ConfigError
 from sim.folders import run_key
-from sim.parameter_sets import read_study
+from sim.parameter_sets import read_study, share_kept
 from tests.conftest import REPOSITORY, run_cli, snapshot
 
 STUDY = REPOSITORY / "configs" / "calibration" / "england.yaml"
@@ -156,6 +156,10 @@ def test_the_sweep_pairs_every_set_and_seed_with_every_policy(table, tmp_path):
         assert recorded["plausible_sets"] == str(table) and recorded["row"] == [0, 2][index]
         support = config["model"]["improvement"]["support_effect"]
         assert support == recorded["parameters"]["model.improvement.support_effect"]["value"]
+        # the share of its prior each parameter keeps is the fit's narrowing.csv measure
+        kept = pd.read_csv(table)["improvement.support_effect"]
+        assert recorded["parameters"]["model.improvement.support_effect"]["share_kept"] == \
+            pytest.approx(share_kept(list(kept), 0.1, 2.0, log=True))
         seen.add((config["policy"]["name"], config["seed"], index))
     assert seen == {(policy, seed, index) for policy in ("status_quo", "universal_partnership")
                     for seed in (0, 1) for index in (0, 1)}

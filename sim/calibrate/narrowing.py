@@ -20,22 +20,14 @@ The shares are honest only for a study whose trials fill the prior evenly (the d
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 
 from sim.calibrate.space import FreeParameter
+from sim.parameter_sets import share_kept
 
 COLUMNS = ["parameter", "scale", "prior_low", "prior_high", "plausible_low", "plausible_high",
            "plausible_p05", "plausible_p95", "share_kept", "plausible_sets", "why"]
-EVEN_SAMPLE_SPAN = 0.9  # the 5th to 95th percentile of an even sample spans 0.9 of its range
-
-
-def _on_scale(values: np.ndarray, parameter: FreeParameter) -> np.ndarray:
-    return np.log(values) if parameter.scale == "log" else values
-
-
 def narrowing_table(parameters: tuple[FreeParameter, ...], plausible: pd.DataFrame) -> pd.DataFrame:
     """One row per free parameter: its prior range, its plausible range and the share kept
     (empty when no set is plausible)."""
@@ -48,12 +40,10 @@ def narrowing_table(parameters: tuple[FreeParameter, ...], plausible: pd.DataFra
                                   "plausible_sets": len(values), "why": parameter.why}
         if len(values):
             p05, p95 = np.quantile(values, [0.05, 0.95])
-            on_scale = _on_scale(np.array([parameter.low, parameter.high, p05, p95]), parameter)
-            prior_span = on_scale[1] - on_scale[0]
-            share = (on_scale[3] - on_scale[2]) / (EVEN_SAMPLE_SPAN * prior_span)
             row.update(plausible_low=float(values.min()), plausible_high=float(values.max()),
                        plausible_p05=float(p05), plausible_p95=float(p95),
-                       share_kept=float(min(share, 1.0)) if math.isfinite(share) else math.nan)
+                       share_kept=share_kept(list(values), parameter.low, parameter.high,
+                                             parameter.scale == "log"))
         rows.append(row)
     return pd.DataFrame(rows, columns=COLUMNS)
 

@@ -227,6 +227,16 @@ def outputs(comparison: Comparison, runs: Runs, missing: list[Missing],
     return files
 
 
+def readable(value: float) -> str:
+    """A number as a person reads it in a table: pounds in whole thousands-separated units,
+    shares and points to four significant figures, never in e-notation."""
+    if value == 0:  # -0.0 too
+        return "0"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.4g}" if abs(value) >= 1e-4 or value == 0 else f"{value:.2g}"
+
+
 def report(comparison: Comparison, missing: list[Missing], output: Path,
            sets: SetComparison | None = None) -> None:
     """The command's own output: the mean differences (with parameter sets, their band, each
@@ -240,7 +250,7 @@ def report(comparison: Comparison, missing: list[Missing], output: Path,
             shown = shown.assign(band_low=differences["band90_low"].round(4),
                                  band_high=differences["band90_high"].round(4))
             columns += ["band_low", "band_high"]
-        print(shown[columns].to_string(index=False))
+        print(shown[columns].to_string(index=False, float_format=readable))
     if sets is not None:
         print(f"\nIn each of {len(sets.sets)} plausible parameter sets, does the sign hold? "
               f"(robust: every set; most: at least 80%; depends: fewer)")

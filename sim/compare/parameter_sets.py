@@ -92,7 +92,8 @@ def analyse(comparison: Comparison, runs: Runs, notes: list[str]) -> SetComparis
         return None
     records = [runs.parameter_sets[run] for run in comparison.table["run"]]
     ranges = {key: {name: entry[name] for name in ("prior_low", "prior_high", "scale",
-                                                   "plausible_low", "plausible_high")}
+                                                   "plausible_low", "plausible_high",
+                                                   "share_kept") if name in entry}
               for key, entry in records[0]["parameters"].items()}
     group = comparison.group
     if group.startswith("uncertainty.") or group in ranges:
