@@ -170,6 +170,21 @@ def test_a_tiny_fit_writes_its_outputs_and_resumes(tmp_path: Path, capsys) -> No
         fit.main(["--study", str(study), *TINY[:2], "--seeds", "3", *TINY[4:]])
 
 
+@pytest.fixture
+def short_lock_grace(monkeypatch) -> None:
+    """A process killed while writing leaves the journal's lock behind, which the next
+    writer in this process takes over after Optuna's grace period (30 s); here after 3 s."""
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend, JournalFileSymlinkLock
+
+    def storage_of(folder: Path) -> JournalStorage:
+        path = str(folder / fit.JOURNAL)
+        return JournalStorage(JournalFileBackend(
+            path, lock_obj=JournalFileSymlinkLock(path, grace_period=3)))
+
+    monkeypatch.setattr(fit, "storage_of", storage_of)
+
+
 def _fit_interrupted_by(how: signal.Signals, study: Path) -> subprocess.CompletedProcess[str]:
     """Start a two-worker fit as a user would at a terminal, wait for its first trials,
     then send `how`: Ctrl-C to the whole process group (as a terminal does), SIGTERM to the
@@ -193,7 +208,7 @@ def _fit_interrupted_by(how: signal.Signals, study: Path) -> subprocess.Complete
 
 @pytest.mark.parametrize("how, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_fit_stopped_says_one_line_ends_its_workers_and_keeps_its_trials(
-        tmp_path: Path, how: signal.Signals, status: int) -> None:
+        tmp_path: Path, how: signal.Signals, status: int, short_lock_grace: None) -> None:
     study = tmp_path / "study"
     stopped = _fit_interrupted_by(how, study)
     assert stopped.returncode == status
@@ -209,8 +224,8 @@ def test_a_fit_stopped_says_one_line_ends_its_workers_and_keeps_its_trials(
     assert fit.main(["--study", str(study), *TINY]) == 0
 
 
-def test_trials_a_killed_fit_left_running_are_failed_and_run_again(tmp_path: Path, capsys,
-                                                                   monkeypatch) -> None:
+def test_trials_a_killed_fit_left_running_are_failed_and_run_again(
+        tmp_path: Path, capsys, monkeypatch, short_lock_grace: None) -> None:
     import optuna
 
     from sim.calibrate import abandoned
