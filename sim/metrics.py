@@ -272,8 +272,9 @@ def panel_frame(snapshots: list[dict[str, np.ndarray]], model: SchoolSystemModel
 
 
 def cohort_frame(cohorts: Cohorts) -> pd.DataFrame:
-    """Each cohort of early-career entrants at the end of each run year from its entry on:
-    one row per cohort and year, both counted from 1 (the first run year)."""
+    """Each cohort of early-career entrants at the end of each run year from its entry on,
+    for as long as it is followed (`Cohorts.followed_years`): one row per cohort and year,
+    both counted from 1 (the first run year)."""
     cohort, year, entrants, still = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [], []
     for index, still_teaching in enumerate(cohorts.still_teaching_by_year):
         cohort.append(np.arange(index + 1))
@@ -283,6 +284,9 @@ def cohort_frame(cohorts: Cohorts) -> pd.DataFrame:
     cohort_index, year_index = np.concatenate(cohort), np.concatenate(year)
     entered = np.concatenate([np.zeros(0, np.int64), *entrants]).astype(np.int64)
     teaching = np.concatenate([np.zeros(0, np.int64), *still]).astype(np.int64)
+    followed = cohorts.followed(cohort_index, year_index)
+    cohort_index, year_index = cohort_index[followed], year_index[followed]
+    entered, teaching = entered[followed], teaching[followed]
     return pd.DataFrame({
         "cohort": (cohort_index + 1).astype(np.int32),
         "year": (year_index + 1).astype(np.int32),

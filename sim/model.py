@@ -145,7 +145,8 @@ class SchoolSystemModel(mesa.Model):
         # Settling a real place leaves the model with copies of its schools and trusts: the
         # network follows them from here (its views are the same).
         self.rebuild_structure()
-        self.cohorts = careers.Cohorts(schools.n)
+        self.cohorts = careers.Cohorts(
+            schools.n, followed_years=self.parameters.model.workforce.cohort_years_followed)
 
         self._timeseries: list[dict[str, float | int]] = []
         self._panel: list[dict[str, np.ndarray]] = []

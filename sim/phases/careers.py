@@ -145,9 +145,17 @@ class Cohorts:
     they entered, from 0 (docs/ODD.md section 7.1). Created by the model when the run
     starts; written by the workforce phase; read at each year's end by the record
     (`sim.metrics.cohort_frame`).
+
+    A cohort is followed for `followed_years` years: counted at the end of its entry year
+    and of each year after, up to `followed_years` years after entry, and then its members
+    leave the register and teach on uncounted, like the teachers who were in post before
+    the run. Without the limit the register would grow, in a long run, towards every
+    teacher who entered during it, and the term's draws with it (they take each member's
+    events one by one).
     """
 
     n_schools: int
+    followed_years: int = 10
     cell: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     # Members by cell, a (stage, school) array kept in step with `cell` (also in 32 bits).
     by_cell: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.int32))
@@ -218,6 +226,17 @@ class Cohorts:
         self.entrants[cohort] += size - (len(gone) - int(np.count_nonzero(gone)))
 
     def record_year(self, year: int) -> None:
-        """Count each cohort's members still teaching at the end of run year `year` (from 0)."""
+        """Count each cohort's members still teaching at the end of run year `year` (from 0),
+        then let go the cohorts followed for their `followed_years` years."""
         self.open(year)
         self.still_teaching_by_year.append(np.bincount(self.cohort, minlength=self.n_cohorts))
+        done = self.cohort <= year - self.followed_years
+        if done.any():
+            self.by_cell -= np.bincount(self.cell[done], minlength=self.by_cell.size).reshape(
+                self.by_cell.shape).astype(self.by_cell.dtype)
+            kept = ~done
+            self.cell, self.cohort = self.cell[kept], self.cohort[kept]
+
+    def followed(self, cohort: np.ndarray, year: np.ndarray) -> np.ndarray:
+        """Whether cohort `cohort` was still followed at the end of run year `year`."""
+        return year - cohort <= self.followed_years

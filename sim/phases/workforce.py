@@ -152,6 +152,14 @@ class WorkforceParameters:
     maintained_data_reporting: float = parameter(
         0.03, "workload from local-authority data requests on maintained schools", source=JUDGEMENT,
         low=0.0, high=1.0, why="added to a typical workload of 1; at most doubling it (judgement)")
+    cohort_years_followed: int = parameter(
+        10, "years after entry a cohort of early-career entrants is followed on the register "
+        "(cohorts.parquet); its members then teach on uncounted",
+        source="the span of the retention figures DfE (School Workforce in England) and Tes "
+               "quote most, 1 to 10 years after qualifying; judgement",
+        low=1, high=100,
+        why="natural: years of a run; a longer span costs time in long runs, as every member "
+            "followed takes part in the term's draws")
 
 
 

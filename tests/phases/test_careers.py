@@ -1,7 +1,8 @@
 """Teachers' career stages and the run's cohorts (`sim.phases.careers`, the workforce phase).
 
 - Every early-career entrant of the run is in a cohort: still teaching, or counted once as
-  a leaver; the register agrees with the schools' stage counts every term.
+  a leaver; the register agrees with the schools' stage counts every term. A cohort is
+  followed for `cohort_years_followed` years, then let go of.
 - cohorts.parquet's shares lie in [0, 1] and never rise with the years since entry.
 - Each stage leaves at its own rate: near retirement at 0.95 a year, most of those
   teachers go in a term.
@@ -56,6 +57,32 @@ def test_every_entrant_is_still_teaching_or_counted_once_as_a_leaver():
     for _, cohort in frame.sort_values("year").groupby("cohort"):
         assert (cohort["entrants"] == cohort["entrants"].iloc[0]).all()
         assert (np.diff(cohort["still_teaching"].to_numpy()) <= 0).all()
+
+
+def test_a_cohort_is_followed_for_its_years_then_let_go_of():
+    followed = 2
+    short = make_model("scenario=opportunity_area", "seed=4", "horizon_years=5",
+                       f"model.workforce.cohort_years_followed={followed}")
+    long = make_model("scenario=opportunity_area", "seed=4", "horizon_years=5")
+    register = short.cohorts
+    for term in range(short.horizon_terms):
+        short.step()
+        long.step()
+        assert_register_matches_the_schools(short)
+        year = term // 3
+        if term % 3 == 2:  # a year's end: only cohorts with years left to follow remain
+            assert (register.cohort > year - followed).all()
+    frame, whole = short.results().cohorts, long.results().cohorts
+    assert frame["years_since_entry"].max() == followed
+    # every cohort counted at each year since entry up to the span, then no more
+    assert (frame.groupby("cohort")["years_since_entry"].max()
+            == np.minimum(followed, 5 - frame.groupby("cohort")["cohort"].first())).all()
+    # until the first cohort is let go of (the end of year 3), the run is the same run
+    early = ["cohort", "year"]
+    assert frame[frame["year"] <= followed + 1].set_index(early).equals(
+        whole[whole["year"] <= followed + 1].set_index(early))
+    # the schools keep the teachers the register let go of
+    assert short.schools.teachers.sum() > 0 and len(register.cell) < len(long.cohorts.cell)
 
 
 def test_registered_movers_are_placed_with_their_cohort_or_leave(monkeypatch):
