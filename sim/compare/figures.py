@@ -58,6 +58,12 @@ def pretty(label: str) -> str:
     return label.replace("_", " ")
 
 
+def human(label: str) -> str:
+    """A group value as a legend names it: 'mat_contracting' -> 'MAT contracting'."""
+    words = pretty(label).capitalize().split(" ")
+    return " ".join("MAT" if word.lower() == "mat" else word for word in words)
+
+
 def plot_series(comparison: Comparison, series: dict[str, pd.DataFrame],
                 notes: list[str]) -> dict[str, bytes]:
     """Time series per group: the mean and the 5th-95th percentile band across runs."""
@@ -252,14 +258,14 @@ def plot_acceptability(comparison: Comparison, economics: CostEffectiveness) -> 
         axis.plot(rows[pay] / 1e6, rows["probability_highest_net_benefit"],
                   color="black" if is_baseline else colours(number % 10),
                   linestyle="--" if is_baseline else "-", linewidth=2,
-                  label=f"{pretty(str(name)).capitalize()}{' (baseline)' if is_baseline else ''}")
+                  label=f"{human(str(name))}{' (baseline)' if is_baseline else ''}")
     axis.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"£{value:g}m"))
     axis.yaxis.set_major_formatter(PercentFormatter(1.0))
     axis.set(xlim=(0, curve[pay].max() / 1e6), ylim=(-0.02, 1.02),
              xlabel="Willingness to pay per school moved to good or better",
              ylabel="Probability of the highest net benefit")
     axis.grid(alpha=0.3)
-    axis.legend(title=pretty(group).capitalize(), fontsize=9, loc="best")
+    axis.legend(title=human(group), fontsize=9, loc="best")
     pairs, resamples = int(curve["pairs"].iloc[0]), int(curve["resamples"].iloc[0])
     axis.set_title(f"Which option is best value, by what a school moved to good is worth\n"
                    f"(net benefit = schools moved × willingness to pay − extra spending, vs "
