@@ -184,3 +184,15 @@ def test_the_status_quo_wins_the_curve_where_nothing_else_is_worth_its_cost(comp
     assert status_quo.loc[3e5, "probability_highest_net_benefit"] == 1
     assert status_quo.loc[1e6, "probability_highest_net_benefit"] == 0
     assert np.allclose(curve.groupby(pay)["probability_highest_net_benefit"].sum(), 1.0)
+
+
+def test_the_printed_verdicts_name_the_quadrant_and_never_a_negative_cost(compared, tmp_path,
+                                                                           capsys):
+    assert main([str(compared / "runs"), "--output", str(tmp_path / "printed")]) == 0
+    out = capsys.readouterr().out
+    lines = out.split("Cost-effectiveness against status_quo", 1)[1].splitlines()
+    worse = [line for line in lines if line.strip().startswith("dearer_and_worse")]
+    assert len(worse) == 2 and all(": dominated (" in line for line in worse)
+    dearer = next(line for line in lines if "dearer_and_better, per school" in line)
+    assert "(ICER), 90% interval £" in dearer
+    assert "-£" not in "".join(line.split("(extra cost")[0] for line in lines)
