@@ -81,7 +81,7 @@ SUMMARY_SCALARS = (
     "self_assessment_accuracy_final", "targeting_correlation_mean", "workload_mean",
     "contracts_started", "contracts_succeeded", "contracts_failed", "spending_total_gbp",
     *(f"spending_{source}_gbp" for source in SPENDING_SOURCES), "grades_gained",
-    "schools_moved_to_good", "cost_per_grade_gained_gbp", "cost_per_school_moved_to_good_gbp")
+    "schools_moved_to_good", "average_cost_per_school_moved_to_good_gbp")
 
 
 class SchoolSystemModel(mesa.Model):
@@ -325,9 +325,12 @@ class SchoolSystemModel(mesa.Model):
                for source in SPENDING_SOURCES},
             "grades_gained": tallies.grades_gained,
             "schools_moved_to_good": tallies.schools_moved_to_good,
-            "cost_per_grade_gained_gbp":
-                spending / tallies.grades_gained if tallies.grades_gained > 0 else None,
-            "cost_per_school_moved_to_good_gbp":
+            # An average, not an incremental, cost: all the system's spending over the net
+            # moves to good, many of which would have happened without it. What a policy's
+            # extra spending buys is a comparison's question (sim.compare.cost_effectiveness,
+            # against the status quo under the same seed); spending per net grade gained is
+            # not given, since net grades can be zero or negative by chance.
+            "average_cost_per_school_moved_to_good_gbp":
                 spending / tallies.schools_moved_to_good
                 if tallies.schools_moved_to_good > 0 else None,
             # A population read from data: what was kept, dropped and imputed.

@@ -106,7 +106,17 @@ def test_compare_pairs_runs_by_seed_and_writes_table_and_figures(tiny_sweep, tmp
     assert row["mean_difference"] == pytest.approx(sum(by_hand) / 3)
     assert row["sd_across_seeds"] == pytest.approx(pd.Series(by_hand).std(ddof=1), nan_ok=True)
     assert row["ci90_low"] <= row["mean_difference"] <= row["ci90_high"]
-    for figure in ("comparison", "differences", "outcomes", "cost_effectiveness"):
+    # Real runs record spending, grades gained and schools moved to good: each effect of
+    # the one policy gets a verdict over the three pairs, and the curve sums to 1.
+    economics = pd.read_csv(output / "cost_effectiveness.csv")
+    assert list(economics["effect"]) == ["grades_gained", "schools_moved_to_good"]
+    assert (economics["pairs"] == 3).all() and economics["verdict"].notna().all()
+    curve = pd.read_csv(output / "acceptability.csv")
+    assert set(curve["policy"]) == {"status_quo", "mat_contracting"}
+    assert curve.groupby("willingness_to_pay_gbp_per_school_moved_to_good")[
+        "probability_highest_net_benefit"].sum().round(9).eq(1).all()
+    for figure in ("comparison", "differences", "outcomes", "cost_effectiveness",
+                   "acceptability"):
         assert (output / f"{figure}.png").stat().st_size > 10_000
         assert (output / f"{figure}.svg").read_text().startswith("<?xml")
     assert pd.read_csv(output / "missing.csv").empty
@@ -207,7 +217,10 @@ def test_a_plan_names_each_run_that_is_not_complete(planned_sweep, tmp_path, cap
         "sim: warning: missing: policy=mat_contracting seed=1 (failed: ValueError: no trust can "
         "take it)",
         "sim: warning: missing: policy=status_quo seed=2 (not run or killed)",
-        "sim: warning: missing: policy=status_quo seed=3 (killed or still running)"])
+        "sim: warning: missing: policy=status_quo seed=3 (killed or still running)",
+        # One pair is no distribution to resample (sim.compare.cost_effectiveness).
+        "sim: note: no acceptability curve: fewer than two pairs of runs (by seed) have "
+        "spending and schools moved to good in every policy"])
     missing = pd.read_csv(output / "missing.csv")
     assert set(missing["missing_run"]) == {"policy=mat_contracting seed=1",
                                            "policy=status_quo seed=2", "policy=status_quo seed=3"}

@@ -241,3 +241,17 @@ def test_runs_of_sweeps_with_different_numbers_of_sets_still_pair(tmp_path):
     assert main([str(tmp_path / "runs"), "--output", str(tmp_path / "out")]) == 0
     differences = pd.read_csv(tmp_path / "out" / "differences.csv")
     assert set(differences["pairs"]) == {15}
+
+
+def test_cost_effectiveness_pairs_runs_by_seed_and_parameter_set(compared):
+    table = pd.read_csv(compared / "cost_effectiveness.csv")
+    found = table[(table["policy"] == "mat_contracting") & (table["effect"] == "grades_gained")]
+    found = found.iloc[0]
+    assert found["pairs"] == len(SETS) * len(SEEDS)  # not every set with every other set
+    by_hand = [effect("mat_contracting", "spending_total_gbp", index, seed)
+               for index in SETS for seed in SEEDS]
+    assert found["incremental_cost_gbp"] == pytest.approx(np.mean(by_hand))
+    # These runs record no schools moved to good (as runs before it was recorded): empty.
+    moved = table[(table["policy"] == "mat_contracting")
+                  & (table["effect"] == "schools_moved_to_good")].iloc[0]
+    assert moved["pairs"] == 0 and pd.isna(moved["verdict"])

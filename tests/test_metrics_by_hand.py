@@ -176,6 +176,9 @@ def test_the_summary_agrees_with_the_runs_tables(run):
     assert summary["contracts_started"] == (events["kind"] == "contract_start").sum() > 0
     assert summary["contracts_succeeded"] == (ends["detail"] == "success").sum()
     assert summary["contracts_failed"] == (ends["detail"] == "failure").sum()
-    if summary["grades_gained"] > 0:
-        assert summary["cost_per_grade_gained_gbp"] == pytest.approx(
-            summary["spending_total_gbp"] / summary["grades_gained"])
+    # An average cost per school moved to good, only where some school was; no cost per
+    # grade (net grades can be zero or negative by chance).
+    assert "cost_per_grade_gained_gbp" not in summary
+    moved = summary["schools_moved_to_good"]
+    assert summary["average_cost_per_school_moved_to_good_gbp"] == (pytest.approx(
+        summary["spending_total_gbp"] / moved) if moved > 0 else None)

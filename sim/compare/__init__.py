@@ -12,8 +12,21 @@ given, or a new folder under `results/comparisons/`):
 - `differences.csv`: for each group against the baseline group, the difference in each
   headline measure paired by seed (common random numbers), with its mean, standard
   deviation across seeds, 90% confidence interval, the number of pairs and of pairs left
-  out because a value is undefined (null); and the incremental cost per grade gained
-  (mean extra spending over mean extra grades gained, empty when the group gains none);
+  out because a value is undefined (null). (Before December 2026 it also held
+  `incremental_cost_per_grade_gained_gbp`, mean extra spending over mean extra grades,
+  which went negative or huge when the gain was small or negative, with no interval;
+  `cost_effectiveness.csv` replaces it);
+- `cost_effectiveness.csv`: for each group against the baseline and each effect (net
+  grades gained, schools moved to good or better), the mean incremental cost and effect
+  over the paired runs with 90% percentile-bootstrap intervals, a dominance verdict
+  (`dominant`, `dominated`, `cost-saving but worse`, `no difference`, or `costs more, gains
+  more`, the only one given an ICER in pounds per unit of effect, never a negative one),
+  the ICER's interval when every resample costs more and gains more, and the share of
+  resamples in each quadrant of the cost-effectiveness plane (methods in
+  `sim.compare.cost_effectiveness`: 2000 resamples of pairs, seeded, so reproducible);
+- `acceptability.csv` and `acceptability.png`: the acceptability curve, for willingness
+  to pay per school moved to good from £0 to £5m, each option's (the baseline's included)
+  probability of the highest net benefit, and its mean net benefit against the baseline;
 - `missing.csv`: every run that is not compared, named, with why (`missing_run`, `reason`,
   `folder`): run folders that cannot be read, runs of a sweep's plan that failed or never
   finished, repeats of a run, and, for runs without a plan, runs that have no partner on
@@ -23,7 +36,8 @@ given, or a new folder under `results/comparisons/`):
   to 95th percentile of runs), over the terms all the group's runs share;
 - `differences.png`: the paired differences from the baseline with their 90% intervals;
 - `outcomes.png`: the distribution of final outcomes per group (a box and each run);
-- `cost_effectiveness.png`: extra spending against extra grades gained, per group;
+- `cost_effectiveness.png`: extra spending against extra grades gained, per group (means
+  and 90% t intervals);
 - `heat_map.png`, for a sweep over two numeric parameters: the mean outcome on their grid;
 - `comparison.json`: the manifest, listing the files written, the paths compared and the
   options; it marks the folder as a comparison's.
@@ -88,7 +102,8 @@ What is refused, and what is skipped:
 
 Like the rest of the project it reads result files and never imports the model:
 `reading` finds and reads runs, `missing` names the runs that are not there, `pairing`
-groups and pairs them, `parameter_sets` and `information` add parameter uncertainty,
+groups and pairs them, `cost_effectiveness` weighs extra spending against what it buys,
+`parameter_sets` and `information` add parameter uncertainty,
 `figures` draws, `output` writes it all or nothing, and `command` is the command line
 (`sim.compare.command.main`). The package itself imports
 nothing, so that `python -m sim.compare` sets its signal handlers before anything heavy

@@ -40,7 +40,8 @@ import numpy as np
 import pandas as pd
 
 import sim.errors
-from sim.compare import figures
+from sim.compare import cost_effectiveness, figures
+from sim.compare.cost_effectiveness import CostEffectiveness
 from sim.compare.information import summary_lines, value_of_information
 from sim.compare.missing import Missing, Plan, missing_in_sweep, read_plan
 from sim.compare.output import (
@@ -168,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     sets = analyse(comparison, runs, comparison.notes)
     if sets is not None:
         sets.information = value_of_information(comparison, sets)
-    for note in comparison.notes:
+    economics = cost_effectiveness.analyse(comparison)
+    for note in comparison.notes + (economics.notes if economics else []):
         say("note", note)
     for warning in comparison.warnings:
         say("warning", warning)
@@ -178,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
             say("warning", f"missing: {entry.name} ({entry.reason})")
             missing.append(entry)
     missing += comparison.missing
-    files = outputs(comparison, runs, missing, sets)
+    files = outputs(comparison, runs, missing, sets, economics)
     earlier = check_overwrites(output, files)
     details = {"paths": [str(path) for path in args.paths], "group": comparison.group,
                "baseline": comparison.baseline, "runs_compared": len(comparison.table),
@@ -186,12 +188,13 @@ def main(argv: list[str] | None = None) -> int:
     if sets is not None:
         details["parameter_sets"] = len(sets.sets)
     write_all(output, files, earlier, details)
-    report(comparison, missing, output, sets)
+    report(comparison, missing, output, sets, economics)
     return 0
 
 
 def outputs(comparison: Comparison, runs: Runs, missing: list[Missing],
-            sets: SetComparison | None = None) -> dict[str, bytes]:
+            sets: SetComparison | None = None,
+            economics: CostEffectiveness | None = None) -> dict[str, bytes]:
     """Every file of the comparison, as bytes."""
     group, table = comparison.group, comparison.table
     missing_table = pd.DataFrame([(m.name, m.reason, m.folder) for m in missing],
@@ -209,6 +212,8 @@ def outputs(comparison: Comparison, runs: Runs, missing: list[Missing],
         else:
             drawn["differences"] = figures.plot_differences(comparison)
             drawn["cost_effectiveness"] = figures.plot_cost_effectiveness(comparison)
+        if economics is not None and not economics.acceptability.empty:
+            drawn["acceptability"] = figures.plot_acceptability(comparison, economics)
         swept = ([group] if "." in group else []) + [k for k in comparison.keys if k != "seed"]
         numeric = [p for p in swept
                    if all(as_number(v) is not None for v in comparison.settings[p])]
@@ -216,6 +221,9 @@ def outputs(comparison: Comparison, runs: Runs, missing: list[Missing],
             drawn["heat_map"] = figures.plot_heat_map(comparison, numeric)
         if sets is not None:
             drawn["robustness"] = figures.plot_robustness(comparison, sets)
+    if economics is not None:
+        files["cost_effectiveness.csv"] = table_bytes(economics.table, "csv")
+        files["acceptability.csv"] = table_bytes(economics.acceptability, "csv")
     if sets is not None:
         files["robustness.csv"] = table_bytes(sets.robustness, "csv")
         files["value_of_information.csv"] = table_bytes(sets.information, "csv")
@@ -238,9 +246,11 @@ def readable(value: float) -> str:
 
 
 def report(comparison: Comparison, missing: list[Missing], output: Path,
-           sets: SetComparison | None = None) -> None:
+           sets: SetComparison | None = None,
+           economics: CostEffectiveness | None = None) -> None:
     """The command's own output: the mean differences (with parameter sets, their band, each
-    measure's verdicts and the value of information), and where the files are."""
+    measure's verdicts and the value of information), the cost-effectiveness verdicts, and
+    where the files are."""
     differences = comparison.differences
     if not differences.empty:
         shown = differences.assign(mean=differences["mean_difference"].round(4),
@@ -259,6 +269,11 @@ def report(comparison: Comparison, missing: list[Missing], output: Path,
         print(f"\nValue of information, deciding the best {comparison.group} on each measure "
               f"(in the measure's units; value_of_information.csv):")
         for line in summary_lines(sets.information, comparison.group):
+            print(line)
+    if economics is not None:
+        print(f"\nCost-effectiveness against {comparison.baseline}, paired runs, "
+              f"{cost_effectiveness.RESAMPLES} bootstrap resamples (cost_effectiveness.csv):")
+        for line in cost_effectiveness.summary_lines(economics.table, comparison.group):
             print(line)
     compared, absent = len(comparison.table), len(missing)
     print(f"\n{compared} run{'s' * (compared != 1)} compared; table and figures in {output}")

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.compare.cost_effectiveness import CostEffectiveness
 from sim.compare.pairing import Comparison
 from sim.compare.parameter_sets import SetComparison
 from sim.compare.reading import MEASURES, OUTCOMES, SERIES
@@ -55,6 +56,12 @@ def render(figure: Any) -> dict[str, bytes]:
 
 def pretty(label: str) -> str:
     return label.replace("_", " ")
+
+
+def human(label: str) -> str:
+    """A group value as a legend names it: 'mat_contracting' -> 'MAT contracting'."""
+    words = pretty(label).capitalize().split(" ")
+    return " ".join("MAT" if word.lower() == "mat" else word for word in words)
 
 
 def plot_series(comparison: Comparison, series: dict[str, pd.DataFrame],
@@ -227,4 +234,41 @@ def plot_heat_map(comparison: Comparison, parameters: list[str]) -> dict[str, by
                           fontsize=8)
         axis.set(xlabel=columns, ylabel=rows, title=f"{label}, mean over seeds")
         figure.colorbar(image, ax=axis)
+    return render(figure)
+
+
+def plot_acceptability(comparison: Comparison, economics: CostEffectiveness) -> dict[str, bytes]:
+    """The cost-effectiveness acceptability curve: for each willingness to pay per school
+    moved to good, the probability that each option has the highest net benefit."""
+    from matplotlib import colormaps
+    from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+    curve, group, baseline = economics.acceptability, comparison.group, comparison.baseline
+    pay = "willingness_to_pay_gbp_per_school_moved_to_good"
+    colours = colormaps["tab10"]
+    figure = new_figure(figsize=(8, 5.5), layout="constrained")
+    axis = figure.subplots()
+    # Colours by place in the group order, as in comparison.png; the baseline in black and
+    # dashed, so the status quo stands apart from the options.
+    for number, name in enumerate(comparison.order):
+        rows = curve[curve[group] == name]
+        if rows.empty:
+            continue
+        is_baseline = name == baseline
+        axis.plot(rows[pay] / 1e6, rows["probability_highest_net_benefit"],
+                  color="black" if is_baseline else colours(number % 10),
+                  linestyle="--" if is_baseline else "-", linewidth=2,
+                  label=f"{human(str(name))}{' (baseline)' if is_baseline else ''}")
+    axis.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"£{value:g}m"))
+    axis.yaxis.set_major_formatter(PercentFormatter(1.0))
+    axis.set(xlim=(0, curve[pay].max() / 1e6), ylim=(-0.02, 1.02),
+             xlabel="Willingness to pay per school moved to good or better",
+             ylabel="Probability of the highest net benefit")
+    axis.grid(alpha=0.3)
+    axis.legend(title=human(group), fontsize=9, loc="best")
+    pairs, resamples = int(curve["pairs"].iloc[0]), int(curve["resamples"].iloc[0])
+    axis.set_title(f"Which option is best value, by what a school moved to good is worth\n"
+                   f"(net benefit = schools moved × willingness to pay − extra spending, vs "
+                   f"{pretty(str(baseline))};\n{pairs} paired runs, {resamples:,} bootstrap "
+                   f"resamples)", fontsize=11)
     return render(figure)

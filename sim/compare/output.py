@@ -29,14 +29,17 @@ from sim.errors import UserError, signals_held
 from sim.files import write_atomically
 from sim.folders import process_exists
 
-FIGURES = ("comparison", "differences", "outcomes", "cost_effectiveness", "heat_map",
-           "robustness")
+FIGURES = ("comparison", "differences", "outcomes", "cost_effectiveness", "acceptability",
+           "heat_map", "robustness")
 TABLES = ("runs.parquet", "runs.csv", "differences.csv", "missing.csv")
+# Written only when there is a group to compare with the baseline
+# (sim.compare.cost_effectiveness).
+COST_EFFECTIVENESS_TABLES = ("cost_effectiveness.csv", "acceptability.csv")
 # Written only for runs of plausible parameter sets (sim.compare.parameter_sets).
 SET_TABLES = ("robustness.csv", "value_of_information.csv")
 # Every file a comparison may write, besides its manifest; only these names are ever
 # replaced or removed, and only when an earlier comparison's manifest lists them.
-OUTPUT_FILES = (*TABLES, *SET_TABLES,
+OUTPUT_FILES = (*TABLES, *COST_EFFECTIVENESS_TABLES, *SET_TABLES,
                 *(f"{name}.{suffix}" for name in FIGURES for suffix in ("png", "svg")))
 # The files every comparison writes (besides the manifest), checked before anything is read.
 ALWAYS_WRITTEN = (*TABLES, *(f"{name}.{suffix}" for name in ("comparison", "outcomes")

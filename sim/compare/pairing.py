@@ -266,7 +266,6 @@ def paired_differences(comparison: Comparison) -> pd.DataFrame:
         if name == baseline:
             continue
         pairs = frame[frame["_label"] == name].merge(base, on=keys, suffixes=("", "_base"))
-        differences = {}
         for measure in MEASURES:
             difference = defined_difference(pairs[measure], pairs[f"{measure}_base"])
             for side in ("", "_base"):
@@ -275,9 +274,7 @@ def paired_differences(comparison: Comparison) -> pd.DataFrame:
             both_defined = pairs[measure].notna() & pairs[f"{measure}_base"].notna()
             for _, pair in pairs[both_defined & difference.isna()].iterrows():
                 overflowed.setdefault(measure, set()).add(f"{pair['run']} - {pair['run_base']}")
-            differences[measure] = difference
             rows.append(summarise(difference, name, baseline, measure, group))
-        rows.append(incremental_cost(differences, name, baseline, group))
     for measure, runs in undefined.items():
         listed = sorted(runs)
         comparison.warnings.append(
@@ -319,21 +316,6 @@ def summarise(difference: pd.Series, name: str, baseline: str, measure: str,
     return {group: name, "baseline": baseline, "measure": measure, "pairs": n,
             "pairs_left_out": len(difference) - n, "mean_difference": finite(mean),
             "sd_across_seeds": finite(sd), "ci90_low": finite(low), "ci90_high": finite(high)}
-
-
-def incremental_cost(differences: dict[str, pd.Series], name: str, baseline: str,
-                     group: str) -> dict[str, Any]:
-    """Extra pounds per extra grade gained, over the pairs where both are defined; empty
-    when the group gains no grades."""
-    both = pd.DataFrame({"spending": differences["spending_total_gbp"],
-                         "grades": differences["grades_gained"]}).dropna()
-    with np.errstate(all="ignore"):
-        grades, spending = both["grades"].mean(), both["spending"].mean()
-        cost = spending / grades if grades > 0 else np.nan
-    return {group: name, "baseline": baseline, "measure": "incremental_cost_per_grade_gained_gbp",
-            "pairs": len(both), "pairs_left_out": len(differences["grades_gained"]) - len(both),
-            "mean_difference": finite(cost), "sd_across_seeds": np.nan, "ci90_low": np.nan,
-            "ci90_high": np.nan}
 
 
 def unpaired_runs(comparison: Comparison) -> list[Missing]:
