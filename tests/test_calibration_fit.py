@@ -175,12 +175,12 @@ def short_lock_grace(monkeypatch) -> None:
     """A process killed while writing leaves the journal's lock behind, which the next
     writer in this process takes over after Optuna's grace period (30 s); here after 3 s."""
     from optuna.storages import JournalStorage
-    from optuna.storages.journal import JournalFileBackend, JournalFileSymlinkLock
+    from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
 
     def storage_of(folder: Path) -> JournalStorage:
-        path = str(folder / fit.JOURNAL)
+        path = str(folder.resolve() / fit.JOURNAL)
         return JournalStorage(JournalFileBackend(
-            path, lock_obj=JournalFileSymlinkLock(path, grace_period=3)))
+            path, lock_obj=JournalFileOpenLock(path, grace_period=3)))
 
     monkeypatch.setattr(fit, "storage_of", storage_of)
 
@@ -257,7 +257,7 @@ def test_trials_a_killed_fit_left_running_are_failed_and_run_again(
         assert time.monotonic() < deadline
         time.sleep(0.1)
     assert fit.main(["--study", str(study), "--trials", "4", *TINY[2:]]) == 0
-    assert "were left running by a fit that was killed" in capsys.readouterr().out
+    assert "were left running by a fit that was stopped or killed" in capsys.readouterr().out
     journal = fit.open_study(study, fit.settings_of(load_study(), 2, 0.02, 1), 0,
                              load_study().parameters)
     states = {t.number: t.state for t in journal.trials}
@@ -270,3 +270,46 @@ def test_trials_a_killed_fit_left_running_are_failed_and_run_again(
         assert any(t.params == pytest.approx(lost)
                    and t.state == optuna.trial.TrialState.COMPLETE for t in journal.trials), \
             (trial.number, lost, [(t.number, t.state, t.params) for t in journal.trials])
+
+
+def test_a_study_is_written_only_into_a_new_empty_or_study_folder(tmp_path: Path) -> None:
+    users = tmp_path / "users"
+    users.mkdir()
+    (users / "plausible.csv").write_text("mine\n", encoding="utf-8")
+    for study, refused in [("", "--study is empty"), (str(users), "holds files but no"),
+                           (str(users / "plausible.csv"), "is a file, not a folder")]:
+        with pytest.raises(UserError, match=refused):
+            fit.main(["--study", study, *TINY])
+    assert (users / "plausible.csv").read_text(encoding="utf-8") == "mine\n"
+    assert sorted(p.name for p in users.iterdir()) == ["plausible.csv"]
+    # a study folder whose output names are taken by the wrong kind of entry
+    study = tmp_path / "study"
+    assert fit.main(["--study", str(study), *TINY]) == 0
+    (study / "narrowing.csv").unlink()
+    (study / "narrowing.csv").mkdir()
+    with pytest.raises(UserError, match="is a folder, where the fit writes a file"):
+        fit.main(["--study", str(study), *TINY])
+
+
+def test_a_journal_cut_short_by_a_kill_is_repaired_and_one_damaged_is_refused(
+        tmp_path: Path, capsys) -> None:
+    import optuna
+
+    study = tmp_path / "study"
+    assert fit.main(["--study", str(study), *TINY]) == 0
+    journal = study / fit.JOURNAL
+    whole = journal.read_bytes()
+    journal.write_bytes(whole + b'{"op_code": 5, "worker_id": "x", "tri')  # a kill mid-write
+    # a lock link left by a writer killed under another path points nowhere
+    (study / (fit.JOURNAL + ".lock")).symlink_to(tmp_path / "elsewhere" / fit.JOURNAL)
+    assert fit.main(["--study", str(study), *TINY]) == 0
+    printed = capsys.readouterr().out
+    assert "cut off the last line" in printed and "removed a lock" in printed
+    trials = optuna.load_study(study_name=fit.STUDY_NAME, storage=fit.storage_of(study)).trials
+    assert len(trials) == 4 and journal.read_bytes().startswith(whole)
+    lines = journal.read_bytes().splitlines()
+    journal.write_bytes(b"\n".join([*lines[:3], b"not a record", *lines[3:]]) + b"\n")
+    damaged = journal.read_bytes()
+    with pytest.raises(UserError, match="is damaged at line 4"):
+        fit.main(["--study", str(study), *TINY])
+    assert journal.read_bytes() == damaged  # left as it was

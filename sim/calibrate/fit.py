@@ -54,8 +54,6 @@ from typing import Any
 import numpy as np
 import optuna
 import pandas as pd
-from optuna.storages import JournalStorage
-from optuna.storages.journal import JournalFileBackend
 
 from sim import errors
 from sim.calibrate.abandoned import mark_worker, requeue_abandoned
@@ -63,6 +61,7 @@ from sim.calibrate.narrowing import describe, narrowing_table
 from sim.calibrate.scoring import distance_sum, score_targets, total
 from sim.calibrate.sobol import OFFSET_ATTRIBUTE, SobolSampler
 from sim.calibrate.space import DEFAULT_STUDY_FILE, FreeParameter, StudyDeclaration, load_study
+from sim.calibrate.study_folder import JOURNAL, check_folder, repair_journal, storage_of
 from sim.config import configure
 from sim.errors import UserError, refuse_bad_arguments
 from sim.files import write_atomically, write_text
@@ -72,8 +71,10 @@ from sim.scorecard.targets import run_values, yearly_measures
 
 PROGRAM = "python -m sim.calibrate fit"
 STUDY_NAME = "england"
-JOURNAL = "study.journal"
 SAMPLERS = ("sobol", "tpe")
+# Fewer plausible sets than this measure the sample, not the data: with a handful of sets
+# the 5th-95th percentile span of each parameter is mostly chance.
+FEW_PLAUSIBLE = 20
 
 
 def run_seed(study: StudyDeclaration, overrides: list[str], seed: int, scale: float,
@@ -131,10 +132,6 @@ def objective(trial: optuna.Trial, study: StudyDeclaration, seeds: list[int], sc
     return total(scores)
 
 
-def storage_of(folder: Path) -> JournalStorage:
-    return JournalStorage(JournalFileBackend(str(folder / JOURNAL)))
-
-
 def settings_of(study: StudyDeclaration, seeds: int, scale: float, years: int,
                 sampler: str = "sobol", sampler_seed: int = 0) -> dict[str, Any]:
     """What a study is fixed to when it starts (a Sobol study's sequence with its seed)."""
@@ -142,6 +139,10 @@ def settings_of(study: StudyDeclaration, seeds: int, scale: float, years: int,
     return {"seeds": seeds, "scale": scale, "years": years, **drawn,
             "parameters": {p.key: [p.low, p.high, p.scale] for p in study.parameters},
             "targets": study.target_names}
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def distribution_of(parameter: FreeParameter) -> optuna.distributions.BaseDistribution:
@@ -299,10 +300,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     declared = load_study(Path(args.config))
     check_corners(declared)
-    folder = Path(args.study)
-    if folder.exists() and not folder.is_dir():
-        raise UserError(f"--study {folder} is a file, not a folder")
+    folder = check_folder(args.study)
     folder.mkdir(parents=True, exist_ok=True)
+    repaired = repair_journal(folder)
+    if repaired:
+        print(f"Study {folder}: {repaired}", flush=True)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     settings = settings_of(declared, args.seeds, args.scale, args.years, args.sampler,
                            args.sampler_seed)
@@ -310,11 +312,12 @@ def main(argv: list[str] | None = None) -> int:
     abandoned = requeue_abandoned(study)
     if abandoned:
         print(f"trials {', '.join(map(str, abandoned))} were left running by a fit that was "
-              f"killed: marked failed, their parameter sets queued again", flush=True)
+              f"stopped or killed: marked failed, their parameter sets queued again", flush=True)
     before = len(study.trials)
     print(f"Calibration study {folder}: {len(declared.parameters)} parameters, "
-          f"{len(declared.target_names)} targets, {args.seeds} seeds of {args.years} years at "
-          f"scale {args.scale:g}; {before} trials so far, {args.trials} to add", flush=True)
+          f"{len(declared.target_names)} targets, {plural(args.seeds, 'seed')} of "
+          f"{plural(args.years, 'year')} at scale {args.scale:g}; {plural(before, 'trial')} so "
+          f"far, {args.trials} to add", flush=True)
     workers = min(args.workers, args.trials)
     shares = [args.trials // workers + (index < args.trials % workers) for index in range(workers)]
     # Each process samples from its own stream, moved on by the trials already made, so that
@@ -344,6 +347,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{folder / 'plausible.csv'}, {folder / 'narrowing.csv'}", flush=True)
         if plausible:
             print("What the targets leave of each declared range (the plausible set's):")
+            if plausible < FEW_PLAUSIBLE:
+                print(f"  (only {plural(plausible, 'plausible set')}: too few to say how much "
+                      f"the targets narrow each range; add trials)")
             print("\n".join(describe(pd.read_csv(folder / "narrowing.csv"))), flush=True)
     else:
         print("no trial completed; nothing written", file=sys.stderr)

@@ -16,6 +16,7 @@ searched on (a log-scaled range is compared in logarithms, as it is sampled):
 
 The shares are honest only for a study whose trials fill the prior evenly (the default
 `--sampler sobol`): a search that concentrates its trials narrows the sample, not the data.
+Nor do a few plausible sets say much (`fit` says so below 20): their span is mostly chance.
 """
 
 from __future__ import annotations
