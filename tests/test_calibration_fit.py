@@ -121,6 +121,15 @@ def test_a_range_outside_the_declared_bounds_is_refused(tmp_path: Path) -> None:
     assert "outside what the parameter allows" in message
 
 
+def test_only_model_parameters_can_be_fitted(tmp_path: Path) -> None:
+    declared = tmp_path / "study.yaml"
+    declared.write_text(DEFAULT_STUDY_FILE.read_text(encoding="utf-8").replace(
+        "parameters:\n", "parameters:\n  scenario.teacher_supply:\n    low: 0.9\n    high: 1.1\n"
+        "    scale: linear\n    why: judgement\n", 1), encoding="utf-8")
+    with pytest.raises(UserError, match=r"'scenario\.teacher_supply' is not a model parameter"):
+        load_study(declared)
+
+
 def test_the_command_refuses_a_bad_range_in_one_line(tmp_path: Path) -> None:
     declared = tmp_path / "study.yaml"
     declared.write_text(DEFAULT_STUDY_FILE.read_text(encoding="utf-8").replace(

@@ -70,6 +70,11 @@ def free_parameter(key: str, entry: Any, where: str) -> FreeParameter:
     if key not in declared:
         raise UserError(f"{where}: '{key}' is not a declared parameter (list them with "
                         f"`python -m sim --cfg job`)")
+    if not key.startswith("model."):
+        # The best set is written as a model option (model=calibrated), and the plausible
+        # sets are applied to the model: only the mechanisms' parameters can be fitted.
+        raise UserError(f"{where}: '{key}' is not a model parameter; a study fits only "
+                        f"parameters under model. (a scenario is a place, not a fit)")
     rule = declared[key].rule
     if rule.kind not in ("number", "integer"):
         raise UserError(f"{where}: '{key}' is {rule.describe()}, not a single number to fit")
