@@ -189,7 +189,10 @@ def test_the_sweep_pairs_every_set_and_seed_with_every_policy(table, tmp_path):
     assert compare([str(sweep)]) == 0
     robustness = pd.read_csv(sweep / "robustness.csv", keep_default_na=False)
     assert len(robustness) == len(MEASURES) and set(robustness["parameter_sets"]) == {3}
-    assert set(robustness["verdict"]) <= {"robust", "most", "depends"}
+    assert set(robustness["verdict"]) <= {"robust", "most", "depends", "no difference"}
+    zero = robustness[[f"set_{index}" for index in range(3)]].astype(float).eq(0).all(axis=1)
+    assert (robustness.loc[zero, "verdict"] == "no difference").all()  # never "robust"
+    assert (robustness["depends_most_on"] == "").all()  # three sets name no parameter
     differences = pd.read_csv(sweep / "differences.csv")
     assert set(differences.dropna(subset=["band90_low"])["pairs"]) == {6}
     assert (sweep / "value_of_information.csv").exists() and (sweep / "robustness.png").exists()

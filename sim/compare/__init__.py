@@ -48,20 +48,30 @@ and the comparison adds parameter uncertainty (methods in `sim.compare.parameter
 - `differences.csv` gains `parameter_sets`, `sd_across_sets` and a 90% band,
   `band90_low`/`band90_high`: where the difference lies for 90% of the plausible sets, seed
   noise included (the 5th and 95th percentiles of an equal mixture over the sets of
-  normals centred on each set's seed mean with its standard error); its seed columns are
-  then seed noise alone (the standard deviation within sets, pooled, and the interval of
-  the mean over the sets run were the parameters known);
+  normals centred on each set's seed mean with its standard error; with one seed per set,
+  which cannot measure seed noise, the percentiles of the sets' means alone, too narrow,
+  and a printed note says so); its seed columns are then seed noise alone (the standard
+  deviation within sets, pooled, and the interval of the mean over the sets run were the
+  parameters known);
 - `robustness.csv`: per group and headline measure, each set's mean difference from the
-  baseline (`set_<k>`) and a verdict: `robust` when its sign holds in every set, `most` in
-  at least 80%, else `depends`, then naming the free parameter whose value has the largest
-  absolute Spearman correlation with the sets' differences; printed, a line per measure;
+  baseline (`set_<k>`) and a verdict: `no difference` when it is exactly 0 in every set,
+  `robust` when its sign holds in every set, `most` in at least 80%, else `depends`, then
+  naming the free parameter whose value has the largest absolute Spearman correlation with
+  the sets' differences (p-value exact up to 8 sets); no parameter is named, and
+  `why_no_parameter` says why, under 5 sets or when the largest correlation is tied;
+  printed, a line per measure;
 - `value_of_information.csv`: for choosing the best group on each measure, the expected
   value of perfect information over the sets and each free parameter's partial value
   (Strong and Oakley's binning, floor(sqrt(K)) bins), with its prior range and the share
-  of it the plausible set spans; printed with the parameters the answers depend on most;
+  of it the plausible set spans; printed with the parameters the answers depend on most.
+  Under 4 sets there is one bin: the partial values are empty, with a `note`, and no
+  parameter is called worth a trial or new data;
 - `robustness.png`: each group's difference in every set, coloured by verdict.
 Runs with and without parameter sets, or of two plausible tables, are refused together
-in one line; a run whose parameter_set.json is unreadable is skipped and named.
+in one line; a run whose parameter_set.json is unreadable is skipped and named. Runs of
+one set only (`uncertainty.sets=1`, or one set's runs from a bigger sweep) are paired by
+seed alone, with a note that one set says nothing about parameter uncertainty, and none of
+the above.
 Every figure is written as PNG and SVG. No table holds inf or NaN as a number: an undefined
 value is empty in CSV and null in Parquet.
 

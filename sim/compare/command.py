@@ -263,7 +263,8 @@ def report(comparison: Comparison, missing: list[Missing], output: Path,
         print(shown[columns].to_string(index=False, float_format=readable))
     if sets is not None:
         print(f"\nIn each of {len(sets.sets)} plausible parameter sets, does the sign hold? "
-              f"(robust: every set; most: at least 80%; depends: fewer)")
+              f"(robust: every set; most: at least 80%; depends: fewer; no difference: 0 in "
+              f"every set)")
         for line in verdict_lines(sets, comparison.group):
             print(line)
         print(f"\nValue of information, deciding the best {comparison.group} on each measure "
@@ -294,6 +295,8 @@ def verdict_lines(sets: SetComparison, group: str) -> list[str]:
             if row["depends_most_on"]:
                 text += (f"; most on {row['depends_most_on']}, Spearman {row['spearman']:+.2f}, "
                          f"p {row['spearman_p']:.2g}")
+            elif row["why_no_parameter"]:
+                text += f"; no parameter named: {row['why_no_parameter']}"
             parts.append(text + ")")
         lines.append(f"  {measure}: {'; '.join(parts)}")
     return lines

@@ -150,7 +150,8 @@ def plot_differences(comparison: Comparison) -> dict[str, bytes]:
     return render(figure)
 
 
-VERDICT_COLOURS = {"robust": "#2ca02c", "most": "#ff7f0e", "depends": "#d62728", "": "grey"}
+VERDICT_COLOURS = {"robust": "#2ca02c", "most": "#ff7f0e", "depends": "#d62728",
+                   "no difference": "grey", "": "grey"}
 
 
 def plot_robustness(comparison: Comparison, sets: SetComparison) -> dict[str, bytes]:

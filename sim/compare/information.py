@@ -11,8 +11,9 @@ is 0), signed so that more is better (`BETTER`):
   and cut into B bins of (nearly) equal counts, EVPPI = sum_b (n_b / K) max_p mean_{s in b}
   U[p, s] - max_p mean_s U[p, s]. B = floor(sqrt(K)) (3 bins for 10 sets, 4 for 20): more
   bins follow the parameter more closely, but each holds fewer sets, whose noisy means
-  make the maximum, and so the value, too high; with under 4 sets there is one bin and the
-  partial value is 0.
+  make the maximum, and so the value, too high; with under 4 sets (SETS_FOR_TWO_BINS)
+  there is one bin, which learns nothing of the parameter: the partial value is written
+  empty, with a note, and no parameter is called worth a trial or new data.
 Values are in the measure's own units (as in differences.csv), per run. The per-set means
 carry seed noise, which makes both values too high (a maximum of noisy means): read a
 value within the seed noise of differences.csv as zero.
@@ -38,9 +39,12 @@ from sim.compare.reading import MEASURES
 BETTER = {"good_or_better_change": 1, "orphan_terms": -1, "teacher_leaving_rate_mean": -1,
           "disadvantage_gap_final": -1, "spending_total_gbp": -1, "grades_gained": 1}
 WIDE = 0.5  # a plausible set spanning more than this share of the prior leaves it wide
+# The fewest sets that give two bins: with fewer, one bin holds every set and a partial
+# value is undefined (written empty), so no parameter is called worth a trial.
+SETS_FOR_TWO_BINS = 4
 COLUMNS = ["measure", "better", "kind", "parameter", "value_of_information", "bins", "sets",
            "best", "sets_where_another_is_best", "prior_low", "prior_high", "scale",
-           "plausible_low", "plausible_high", "plausible_share_of_prior"]
+           "plausible_low", "plausible_high", "plausible_share_of_prior", "note"]
 
 
 def prior_share(entry: dict) -> float:
@@ -107,10 +111,13 @@ def value_of_information(comparison: Comparison, result: SetComparison) -> pd.Da
             values = result.values.loc[list(utility.columns), parameter].astype(float)
             order = sorted(utility.columns, key=lambda s, v=values: (v[s], int(s)))
             partial = cleaned(best_of_bins(utility, order, bins) - mean_best, utility)
+            # One bin learns nothing of the parameter: its value is undefined, not 0.
+            note = ("" if bins > 1 else f"one bin ({utility.shape[1]} sets): a partial value "
+                                        f"needs at least {SETS_FOR_TWO_BINS} sets (two bins)")
             rows.append({**common, "kind": "partial", "parameter": parameter,
-                         "value_of_information": finite(partial if bins > 1 else 0.0),
+                         "value_of_information": finite(partial) if bins > 1 else np.nan,
                          "bins": bins, **entry, "plausible_share_of_prior": finite(
-                             prior_share(entry))})
+                             prior_share(entry)), "note": note})
     table = pd.DataFrame(rows, columns=COLUMNS)
     table["bins"] = table["bins"].astype("Int64")
     table["sets_where_another_is_best"] = table["sets_where_another_is_best"].astype("Int64")
@@ -142,6 +149,12 @@ def summary_lines(information: pd.DataFrame, group: str) -> list[str]:
         listed = ", ".join(f"{row.parameter} {row.plausible_share_of_prior:.0%}"
                            for row in shares.itertuples())
         lines.append(f"  plausible set as a share of each prior range: {listed}")
+    partial = information[information["kind"] == "partial"]
+    if len(partial) and (partial["bins"] < 2).all():
+        lines.append(f"  no partial values: {partial['sets'].max()} sets make one bin, and "
+                     f"they need at least {SETS_FOR_TWO_BINS} (two bins), so no parameter is "
+                     f"named worth a trial or new data")
+        return lines
     worth = [parameter for parameter in dict.fromkeys(top_parameters(information))
              if (shares.set_index("parameter").loc[parameter, "plausible_share_of_prior"]
                  >= WIDE)]

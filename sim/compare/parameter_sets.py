@@ -6,7 +6,10 @@ paired by seed and by parameter set (both vary within each group, so both are pa
 keys in `sim.compare.pairing`; so are the free parameters, which change with the set): a
 difference is a group and the baseline under the same parameters and the same random
 numbers. Runs of sets and runs without are not compared together, nor runs of two
-different plausible tables: each is refused in one line (`check_parameter_sets`).
+different plausible tables: each is refused in one line (`check_parameter_sets`). Runs of
+a single set (a sweep with `uncertainty.sets=1`, or one set's runs taken from a bigger
+sweep) are compared by seed as runs without sets are, with a note that one set says
+nothing about parameter uncertainty, and without the outputs below.
 
 For a group and a headline measure, with d the paired differences, m_s the mean of set
 s's n_s defined pairs, N the pairs and K the sets with at least one:
@@ -19,20 +22,27 @@ s's n_s defined pairs, N the pairs and K the sets with at least one:
   i.e. of an equal mixture over the K sets of normal distributions, each centred on m_s
   with its standard error s_w / sqrt(n_s). Without a seed-noise estimate (one seed per
   set) they are the percentiles of the m_s themselves (the inverted distribution function:
-  with K = 10, the lowest and highest). The band is not a confidence interval of a mean:
-  it is where the difference lies for 90% of the plausible sets.
+  with K = 10, the lowest and highest), which leave seed noise out: a printed note says so.
+  The band is not a confidence interval of a mean: it is where the difference lies for 90%
+  of the plausible sets.
 - `robustness.csv`: for each group and measure, m_s for every set (`set_<k>`), their mean
-  and its direction, how many sets share that sign, and a verdict: `robust` when every set
-  does, `most` when at least MOST_SHARE (80%) do, else `depends`. For `most` and
-  `depends`, the free parameter whose value has the largest absolute Spearman rank
-  correlation with m_s over the sets (with the correlation and its p-value), from these
-  very runs. A sign is a seed mean's: with few seeds a small effect can change sign by
-  seed noise alone, and with ten sets a correlation below about 0.65 in size is within
-  chance (p above 0.05).
+  and its direction, how many sets share that sign, and a verdict: `no difference` when
+  m_s is exactly 0 in every set, `robust` when every set shares the sign, `most` when at
+  least MOST_SHARE (80%) do, else `depends`. For `most` and `depends`, the free parameter
+  whose value has the largest absolute Spearman rank correlation with m_s over the sets
+  (with the correlation and its p-value), from these very runs; but none, with why in
+  `why_no_parameter`, under MIN_SETS_FOR_CORRELATION (5) sets (with 3, |rho| = 1 comes by
+  chance one time in 3, and many parameters tie at it) or when the largest |rho| is tied.
+  The p-value is two-sided and exact, counting every ordering of the sets, up to
+  EXACT_P_UP_TO (8) sets (scipy's t approximation gives p = 0 to any perfect
+  correlation); above, that approximation. A sign is a seed mean's: with few seeds a small
+  effect can change sign by seed noise alone, and with ten sets a correlation below about
+  0.65 in size is within chance (p above 0.05); with five, even rho = 1 has p = 1/60.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,10 +57,17 @@ from sim.errors import UserError
 
 SET = "uncertainty.parameter_set"
 MOST_SHARE = 0.8  # "most": the sign holds in at least this share of the sets, but not all
+# A rank correlation over fewer sets means nothing: with 3 sets every ordering is one of 6,
+# so |rho| = 1 comes by chance one time in 3 and many parameters tie at it.
+MIN_SETS_FOR_CORRELATION = 5
+# Up to this many sets the p-value counts every ordering of the sets (8! = 40,320); above
+# it, scipy's t approximation, which is fair from about ten points.
+EXACT_P_UP_TO = 8
+TIE = 1e-9  # correlations this close in size are tied
 ROBUSTNESS_COLUMNS = ["baseline", "measure", "parameter_sets", "mean_difference", "direction",
                       "sets_with_that_sign", "share_with_that_sign", "verdict",
-                      "depends_most_on", "spearman", "spearman_p", "lowest_set_difference",
-                      "highest_set_difference"]
+                      "depends_most_on", "spearman", "spearman_p", "why_no_parameter",
+                      "lowest_set_difference", "highest_set_difference"]
 
 
 @dataclass
@@ -100,9 +117,28 @@ def analyse(comparison: Comparison, runs: Runs, notes: list[str]) -> SetComparis
         notes.append(f"--group {group} is what the parameter sets vary: the runs are compared "
                      f"as any others, without robustness or value of information")
         return None
+    if SET not in comparison.keys:
+        # The set does not vary within a group, so it pairs nothing: one set throughout (a
+        # sweep of one, or one set's runs taken from a bigger sweep), or one per group.
+        used = sorted(settings[SET].unique(), key=int)
+        if len(used) == 1:
+            notes.append(f"every run is of plausible parameter set {used[0]}: one set says "
+                         f"nothing about parameter uncertainty, so the runs are paired by seed "
+                         f"alone, without bands, robustness.csv or value_of_information.csv")
+        else:
+            notes.append(f"each {group} ran its own plausible parameter sets ({len(used)} in "
+                         f"all), never the same set as the baseline: no difference holds the "
+                         f"parameters fixed, so there are no bands, robustness.csv or "
+                         f"value_of_information.csv")
+        return None
     values = pd.DataFrame({index: {key: entry["value"] for key, entry in record["parameters"].items()}
                            for index, record in zip(settings[SET], records, strict=True)}).T
     values = values.loc[sorted(values.index, key=int)]
+    if settings.groupby(SET)["seed"].nunique().max() == 1:
+        # One seed cannot measure seed noise, so the band cannot hold it (see `band`).
+        notes.append("one seed per parameter set: the 90% band (band90_low/band90_high) is "
+                     "the spread of the sets' differences alone and leaves out seed noise, "
+                     "so it is too narrow; run more seeds for a band that holds both")
     result = SetComparison(list(values.index), values, ranges)
     extra = set_differences(comparison, result)
     add_columns(comparison, extra)
@@ -197,17 +233,20 @@ def robustness(comparison: Comparison, result: SetComparison) -> pd.DataFrame:
         mean = float(defined.mean()) if len(defined) else np.nan
         holding = int((np.sign(defined) == np.sign(mean)).sum()) if len(defined) else 0
         share = holding / len(defined) if len(defined) else np.nan
-        verdict = ("" if not len(defined) else "robust" if holding == len(defined)
+        # Exactly 0 in every set (a policy that changes nothing the measure sees) is no
+        # difference, not a robust one.
+        verdict = ("" if not len(defined) else "no difference" if (defined == 0).all()
+                   else "robust" if holding == len(defined)
                    else "most" if share >= MOST_SHARE else "depends")
-        parameter, rho, p_value = ("", np.nan, np.nan)
+        parameter, rho, p_value, why = ("", np.nan, np.nan, "")
         if verdict in ("most", "depends"):
-            parameter, rho, p_value = strongest(result.values.loc[defined.index], defined)
+            parameter, rho, p_value, why = strongest(result.values.loc[defined.index], defined)
         rows.append({group: name, "baseline": comparison.baseline, "measure": measure,
                      "parameter_sets": len(defined), "mean_difference": finite(mean),
                      "direction": direction_of(mean), "sets_with_that_sign": holding,
                      "share_with_that_sign": finite(share), "verdict": verdict,
                      "depends_most_on": parameter, "spearman": finite(rho),
-                     "spearman_p": finite(p_value),
+                     "spearman_p": finite(p_value), "why_no_parameter": why,
                      "lowest_set_difference": finite(defined.min()) if len(defined) else np.nan,
                      "highest_set_difference": finite(defined.max()) if len(defined) else np.nan,
                      **{f"set_{index}": finite(means[index]) for index in result.sets}})
@@ -215,15 +254,47 @@ def robustness(comparison: Comparison, result: SetComparison) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def strongest(values: pd.DataFrame, differences: pd.Series) -> tuple[str, float, float]:
+def strongest(values: pd.DataFrame, differences: pd.Series) -> tuple[str, float, float, str]:
     """The free parameter with the largest absolute Spearman correlation with the
-    differences over the sets, the correlation and its p-value ('' when none is defined)."""
-    best = ("", np.nan, np.nan)
+    differences over the sets, the correlation and its p-value; or no parameter, with why:
+    too few sets for a rank correlation to mean anything, no correlation defined, or a tie
+    for the largest (the sets cannot tell those parameters apart)."""
+    sets = len(differences)
+    if sets < MIN_SETS_FOR_CORRELATION:
+        return ("", np.nan, np.nan, f"too few sets ({sets}) for a rank correlation: it "
+                                    f"needs at least {MIN_SETS_FOR_CORRELATION}")
+    correlations = {}
     for parameter in values.columns:
         column = values[parameter].astype(float)
         if column.nunique() < 2 or differences.nunique() < 2:
             continue  # a constant has no rank correlation
-        rho, p_value = stats.spearmanr(column.to_numpy(), differences.to_numpy())
-        if np.isfinite(rho) and (not best[0] or abs(rho) > abs(best[1])):
-            best = (parameter, float(rho), float(p_value))
-    return best
+        rho = stats.spearmanr(column.to_numpy(), differences.to_numpy())[0]
+        if np.isfinite(rho):
+            correlations[parameter] = float(rho)
+    if not correlations:
+        return "", np.nan, np.nan, "no rank correlation is defined (constant values)"
+    ranked = sorted(correlations, key=lambda name: -abs(correlations[name]))
+    top = abs(correlations[ranked[0]])
+    tied = [name for name in ranked if abs(correlations[name]) >= top - TIE]
+    if len(tied) > 1:
+        return ("", np.nan, np.nan, f"{len(tied)} parameters tie for the largest "
+                                    f"|Spearman| ({top:.2f})")
+    best = ranked[0]
+    return best, correlations[best], spearman_p(values[best].astype(float), differences), ""
+
+
+def spearman_p(column: pd.Series, differences: pd.Series) -> float:
+    """The two-sided p-value of Spearman's correlation: exact, over every ordering of the
+    sets, up to EXACT_P_UP_TO sets (scipy's t approximation gives p = 0 for a perfect
+    correlation over any number of points); else that approximation."""
+    x, y = column.to_numpy(), differences.to_numpy()
+    if len(x) > EXACT_P_UP_TO:
+        return float(stats.spearmanr(x, y)[1])
+    ranks_x, ranks_y = stats.rankdata(x), stats.rankdata(y)
+    orderings = np.array(list(itertools.permutations(range(len(x)))))
+    shuffled = ranks_x[orderings] - ranks_x.mean()  # each row: x's ranks in one ordering
+    centred = ranks_y - ranks_y.mean()
+    scale = math.sqrt(float((centred**2).sum()) * float(((ranks_x - ranks_x.mean())**2).sum()))
+    every = shuffled @ centred / scale  # Spearman's rho under each ordering
+    observed = abs(float(np.corrcoef(ranks_x, ranks_y)[0, 1]))
+    return float(np.mean(np.abs(every) >= observed - TIE))
