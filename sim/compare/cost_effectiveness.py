@@ -229,7 +229,9 @@ def summary_lines(table: pd.DataFrame, group: str) -> list[str]:
                          f"{pounds(entry['icer_ci90_high_gbp_per_unit_of_effect'])}")
         shares = ", ".join(f"{kind} {entry[column]:.0%}" for column, kind in QUADRANTS.items()
                            if entry[column] > 0)
+        # Resamples on the axes (no extra cost or no extra effect) are in no quadrant.
+        shares = f"; resamples: {shares}" if shares else ""
         lines.append(f"  {entry[group]}, per {entry['effect_unit']}: {text} (extra cost "
                      f"{pounds(entry['incremental_cost_gbp'])}, effect "
-                     f"{entry['incremental_effect']:+.3g}; resamples: {shares})")
+                     f"{entry['incremental_effect']:+.3g}{shares})")
     return lines
