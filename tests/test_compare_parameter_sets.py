@@ -29,6 +29,9 @@ SUPPORT = [0.2, 0.4, 0.6, 0.8, 1.0]  # support_effect of each set
 DRAIN = [0.05, 0.01, 0.03, 0.02, 0.04]  # giver_drain_rate: unrelated to the effects
 PRIORS = {"model.improvement.support_effect": (0.1, 2.0, "log", 0.2, 1.0),
           "model.capacity.giver_drain_rate": (0.0, 0.12, "linear", 0.0, 0.06)}
+# The share of its prior each parameter's plausible set keeps, as a run records it.
+SHARE_KEPT = {"model.improvement.support_effect": math.log(1.0 / 0.2) / math.log(2.0 / 0.1),
+              "model.capacity.giver_drain_rate": 0.5}
 Z95 = 1.6448536269514722  # the standard normal's 95th percentile
 T95_10 = 1.812461122811676  # t(0.95, 10): 15 pairs in 5 sets
 
@@ -62,7 +65,8 @@ def write_run(folder, policy: str, index: int, seed: int, with_set: bool = True,
         record = {"parameter_set": index, "plausible_sets_sha256": "0" * 64, "parameters": {
             key: {"value": config["model"][key.split(".")[1]][key.split(".")[2]],
                   "prior_low": low, "prior_high": high, "scale": scale,
-                  "plausible_low": plausible_low, "plausible_high": plausible_high}
+                  "plausible_low": plausible_low, "plausible_high": plausible_high,
+                  "share_kept": SHARE_KEPT[key]}
             for key, (low, high, scale, plausible_low, plausible_high) in PRIORS.items()}}
         (folder / "parameter_set.json").write_text(json.dumps(record))
     (folder / "config.yaml").write_text(yaml.safe_dump(config))

@@ -29,6 +29,8 @@ from sim.parameter_sets import share_kept
 
 COLUMNS = ["parameter", "scale", "prior_low", "prior_high", "plausible_low", "plausible_high",
            "plausible_p05", "plausible_p95", "share_kept", "plausible_sets", "why"]
+
+
 def narrowing_table(parameters: tuple[FreeParameter, ...], plausible: pd.DataFrame) -> pd.DataFrame:
     """One row per free parameter: its prior range, its plausible range and the share kept
     (empty when no set is plausible)."""

@@ -48,19 +48,11 @@ COLUMNS = ["measure", "better", "kind", "parameter", "value_of_information", "bi
 
 
 def prior_share(entry: dict) -> float:
-    """The share of the prior range the plausible set keeps, as the run recorded it (its 5th
-    to 95th percentile span over an even sample's, the fit's narrowing.csv's measure); for a
-    run that did not record it, its extremes' span, on the parameter's scale."""
-    if isinstance(entry.get("share_kept"), int | float):
-        return float(entry["share_kept"])
-    ends = [entry[name] for name in ("prior_low", "prior_high", "plausible_low",
-                                     "plausible_high")]
-    if entry["scale"] == "log":
-        if min(ends) <= 0:
-            return np.nan
-        ends = [math.log(value) for value in ends]
-    low, high, plausible_low, plausible_high = ends
-    return (plausible_high - plausible_low) / (high - low) if high > low else np.nan
+    """The share of the prior range the plausible set keeps, as the run recorded it
+    (`sim.parameter_sets.share_kept`, the fit's narrowing.csv measure); unknown (NaN) for a
+    run that did not record it."""
+    share = entry.get("share_kept")
+    return float(share) if isinstance(share, int | float) else np.nan
 
 
 def cleaned(value: float, utility: pd.DataFrame) -> float:
