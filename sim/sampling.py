@@ -31,6 +31,28 @@ SCALAR_TAIL = 32
 _TABULATED = 8
 
 
+def standard_normal(rng: np.random.Generator, size: int) -> np.ndarray:
+    """`size` standard normal draws from `rng`: exactly `rng.standard_normal(size)`, the
+    same values and the stream left in the same state.
+
+    For England's arrays numba draws them: its `Generator.standard_normal` is a port of
+    numpy's ziggurat on the same bit generator (the same values; tests/test_sampling.py
+    compares them), without numpy's per-draw call through its C-API, about three times
+    faster (60 rather than 190 microseconds for England's 21,750 schools).
+    """
+    if not compiled.worth_compiling(size):
+        return rng.standard_normal(size)
+    drawn = np.empty(size)
+    _standard_normal_compiled(rng, drawn)
+    return drawn
+
+
+@compiled.kernel
+def _standard_normal_compiled(rng: np.random.Generator, drawn: np.ndarray) -> None:
+    for element in range(len(drawn)):
+        drawn[element] = rng.standard_normal()
+
+
 def binomial(rng: np.random.Generator, count: np.ndarray,
              probability: float | np.ndarray) -> np.ndarray:
     """Binomial(count, probability) per element, as int32, from one uniform per element.

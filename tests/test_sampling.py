@@ -1,4 +1,5 @@
-"""sim.sampling.binomial: the right distribution, one uniform per element, monotone."""
+"""sim.sampling: binomial draws of the right distribution, one uniform per element, monotone;
+standard normals drawn by numba exactly as numpy draws them."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.sampling import binomial, binomial_rows
+from sim.sampling import binomial, binomial_rows, standard_normal
 
 
 @pytest.mark.parametrize(("count", "probability"), [
@@ -102,3 +103,22 @@ def test_rows_are_drawn_as_binomial_draws_them_row_after_row(probability, monkey
                            for row, p in zip(count, chances, strict=True)])
     assert rows.dtype == np.int32 and np.array_equal(rows, one_by_one)
     assert after == stream.random()
+
+
+def test_compiled_standard_normals_are_numpys_and_leave_the_stream_where_numpy_does():
+    """A million draws pass the ziggurat's tail (|x| > 3.65) a few hundred times, the
+    branch with a logarithm that numba and numpy could round differently."""
+    size = 1_000_000
+    compiled_stream, numpy_stream = np.random.default_rng(7), np.random.default_rng(7)
+    drawn = standard_normal(compiled_stream, size)
+    expected = numpy_stream.standard_normal(size)
+    assert (np.abs(expected) > 3.65).sum() > 100
+    assert np.array_equal(drawn, expected)
+    assert np.array_equal(compiled_stream.random(5), numpy_stream.random(5))
+
+
+def test_small_draws_of_standard_normals_stay_with_numpy(monkeypatch):
+    """Below the compiled size numba is not asked (it would cost a small place its import)."""
+    monkeypatch.setattr("sim.sampling._standard_normal_compiled", None)
+    drawn = standard_normal(np.random.default_rng(8), 100)
+    assert np.array_equal(drawn, np.random.default_rng(8).standard_normal(100))

@@ -25,6 +25,7 @@ import numpy as np
 
 from sim import compiled
 from sim.parameters import JUDGEMENT, parameter
+from sim.sampling import standard_normal
 from sim.state import Grade
 
 if TYPE_CHECKING:
@@ -68,8 +69,8 @@ def true_need(effectiveness: np.ndarray, goal: float) -> np.ndarray:
 def run_term(model: SchoolSystemModel) -> None:
     schools, p = model.schools, model.parameters.model.diagnosis
     # One draw per school every term, whatever the policy: common random numbers.
-    error = model.streams.diagnosis.standard_normal(schools.n)
-    measurement_error = model.streams.diagnosis.standard_normal(schools.n)
+    error = standard_normal(model.streams.diagnosis, schools.n)
+    measurement_error = standard_normal(model.streams.diagnosis, schools.n)
     area_error_sd = model.policy_effects.area_view_error_sd
     if compiled.worth_compiling(schools.n):
         schools.perceived_need, schools.is_taker, area_view = _perceive_compiled(

@@ -32,6 +32,7 @@ from sim.parameters import JUDGEMENT, fitted, parameter
 from sim.phases import capacity, improvement_passes
 from sim.phases.diagnosis import true_need
 from sim.phases.workforce import expected_turnover, update_workload
+from sim.sampling import standard_normal
 from sim.state import (
     TERMS_PER_YEAR,
     TYPICAL_BEHAVIOUR,
@@ -291,7 +292,7 @@ def run_term(model: SchoolSystemModel) -> None:
     rng = model.streams.improvement
     n = schools.n
     # Fixed draws per term whatever the policy (common random numbers).
-    termly_shock = rng.standard_normal(n)
+    termly_shock = standard_normal(rng, n)
     major_draw = rng.random(n)
     major_probability = per_term(p.major_shock_probability_per_year)
     if compiled.worth_compiling(n):

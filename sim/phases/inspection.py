@@ -31,6 +31,7 @@ from sim import compiled
 from sim.mechanics.grading import grade_from_effectiveness
 from sim.parameters import JUDGEMENT, fitted, parameter
 from sim.phases import inspection_passes
+from sim.sampling import standard_normal
 from sim.state import TERMS_PER_YEAR, Grade, grade_index
 
 if TYPE_CHECKING:
@@ -122,10 +123,10 @@ def run_term(model: SchoolSystemModel) -> None:
     n = schools.n
     # Fixed draws per term whatever the policy (common random numbers); inspectors' error
     # is scaled only for the few schools inspected.
-    noise = rng.standard_normal(n)
+    noise = standard_normal(rng, n)
     risk_draw = rng.random(n)
     jitter = rng.random(n)
-    graded_noise = rng.standard_normal(n)
+    graded_noise = standard_normal(rng, n)
 
     # Ungraded inspections: good and outstanding schools on their cycle (risk assessment
     # brings a graded one forward instead).

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.sampling import standard_normal
 from sim.state import Grade, per_school, trust_index
 
 # A new head's capacity: never none at all, at most the scale's top (0-1; judgement).
@@ -25,7 +26,7 @@ def replace_heads(model: SchoolSystemModel, year_start: int) -> None:
     schools, p = model.schools, model.parameters.model.structure
     rng = model.streams.yearly("heads", model.term)
     n = schools.n
-    leave_draw, replace_draw, quality_draw = rng.random(n), rng.random(n), rng.standard_normal(n)
+    leave_draw, replace_draw, quality_draw = rng.random(n), rng.random(n), standard_normal(rng, n)
     inadequate_this_year = (schools.grade == Grade.INADEQUATE) & (
         schools.last_inspection_term >= year_start)
     replaced = (leave_draw < p.head_leaving_rate) | (
