@@ -3,7 +3,9 @@
 `School` and `Trust` hold only their row number. Reading `school.effectiveness` reads
 `model.schools.effectiveness[row]`, and assigning writes it back, so Mesa's AgentSet
 (select, groupby, agg), DataCollector and visualisation work on the same numbers the
-vectorised phases use, with no copy to keep in step.
+vectorised phases use, with no copy to keep in step. They are Mesa cell agents: in the
+network space of `model.grid` (`sim.mesa_space`) each sits in its node's cell, where
+Mesa's visualisation finds it.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ def _row_view(array_name: str, owner: str, doc: str) -> property:
     return property(get, set_, doc=doc)
 
 
-class School(mesa.Agent):
+class School(mesa.discrete_space.CellAgent):
     """A state-funded school; its numbers live in `model.schools`."""
 
     model: SchoolSystemModel
@@ -67,7 +69,7 @@ class School(mesa.Agent):
         return self.model.trust_agents[row] if row >= 0 else None
 
 
-class Trust(mesa.Agent):
+class Trust(mesa.discrete_space.CellAgent):
     """A single-academy or multi-academy trust; its numbers live in `model.trusts`."""
 
     model: SchoolSystemModel

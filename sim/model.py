@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from sim import at_rest, metrics
+from sim import at_rest, mesa_space, metrics
 from sim.agents import School, Trust
 from sim.errors import NonFiniteOutputError
 from sim.events import EventLog
@@ -128,6 +128,7 @@ class SchoolSystemModel(mesa.Model):
         # The run's cohorts of early-career entrants: the warm-up and spin-up enter none.
         self.cohorts: careers.Cohorts | None = None
         self._closed_since_rebuild: list[int] = []  # trusts whose hubs are still listed
+        self._space: tuple[int, mesa.discrete_space.Network] | None = None  # (term, `grid`)
         self.rebuild_structure()
         self.school_agents = [School(self, row) for row in range(schools.n)]
         self.trust_agents = [Trust(self, row) for row in range(self.trusts.n)]
@@ -150,6 +151,7 @@ class SchoolSystemModel(mesa.Model):
 
         self._timeseries: list[dict[str, float | int]] = []
         self._panel: list[dict[str, np.ndarray]] = []
+        self.running = self.horizon_terms > 0
 
     def _run_term_phases(self) -> None:
         for phase in TERM_PHASES:
@@ -211,6 +213,15 @@ class SchoolSystemModel(mesa.Model):
         self.trust_agents[row].remove()
         self._closed_since_rebuild.append(row)
 
+    @property
+    def grid(self) -> mesa.discrete_space.Network:
+        """The partnership graph as a Mesa network space, each agent in its node's cell,
+        where Mesa's visualisation looks for it (`sim.mesa_space`); built when read, once
+        a term."""
+        if self._space is None or self._space[0] != self.term:
+            self._space = (self.term, mesa_space.partnership_space(self))
+        return self._space[1]
+
     # -- time --------------------------------------------------------------------------
 
     def step(self) -> None:
@@ -237,10 +248,12 @@ class SchoolSystemModel(mesa.Model):
                 self._panel.append(metrics.school_panel(self))
             tallies.start_year(self.schools.n)
         self.term += 1
+        # Mesa's convention: `run_model()` and `mesa.batch_run` step while this holds.
+        self.running = self.term < self.horizon_terms
 
     def run(self, progress: bool = False) -> None:
         """Step to the horizon, logging a line of headline measures each year if asked."""
-        for _ in range(self.horizon_terms):
+        while self.running:
             self.step()
             if progress and self.term % TERMS_PER_YEAR == 0:
                 row = self._timeseries[-1]

@@ -35,9 +35,11 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("mechanics", ("sim.mechanics", "sim.network", "sim.agents")),
     ("phases, policies and population builders", ("sim.phases", "sim.policies",
                                                   "sim.population")),
-    ("model", ("sim.model", "sim.metrics", "sim.record_counts", "sim.at_rest")),
+    ("model", ("sim.model", "sim.metrics", "sim.record_counts", "sim.at_rest",
+               "sim.mesa_space")),
     ("runner", ("sim.schema", "sim.parameter_sets", "sim.config", "sim.folders", "sim.outputs",
-                "sim.plots", "sim.run", "sim.sweeps", "sim.composer", "sim.launcher")),
+                "sim.plots", "sim.run", "sim.sweeps", "sim.composer", "sim.launcher",
+                "sim.mesa_batch")),
     ("commands", ("sim.__main__", "sim.cli", "sim.explain", "sim.docs", "sim.calibrate",
                   "sim.compare", "sim.sensitivity", "sim.scorecard", "sim.validate")),
 ]
