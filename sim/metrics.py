@@ -232,6 +232,10 @@ def school_panel(model: SchoolSystemModel) -> dict[str, np.ndarray]:
         "urn": kept(schools.urn),
         "phase": kept(schools.phase),
         "local_authority": kept(schools.local_authority),
+        # Where the school is (km east and north in the place's frame): schools do not
+        # move, but a tidy panel row says where its school is (the report's map reads it).
+        "x_km": kept(schools.x_km),
+        "y_km": kept(schools.y_km),
         "fsm_share": kept(schools.fsm_share),
         "governance": kept(schools.governance),
         "trust_id": trust_id,

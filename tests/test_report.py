@@ -1,0 +1,131 @@
+"""`python -m sim.report`: a run and a comparison (and a GIAS place) as one page, rendered
+in a real headless browser (the system's Chromium) and checked for what a director reads
+on it; a PDF printed; a user's file never replaced; bad input one line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.browser import browser, chromium_path  # noqa: F401 (the fixture)
+from tests.conftest import GIAS_FIXTURE, environment, run_cli
+
+
+def report(*arguments: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "sim.report", *arguments], cwd=cwd,
+                          text=True, capture_output=True, env=environment(), timeout=300)
+
+
+def only_run(root: Path) -> Path:
+    found = [path.parent for path in root.rglob("summary.json")]
+    assert len(found) == 1, found
+    return found[0]
+
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory) -> Path:
+    cwd = tmp_path_factory.mktemp("run")
+    finished = run_cli("scenario=opportunity_area", "horizon_years=2", "seed=5",
+                       "output.progress=false", cwd=cwd)
+    assert finished.returncode == 0, finished.stderr
+    return only_run(cwd / "results")
+
+
+@pytest.fixture(scope="module")
+def comparison_folder(tmp_path_factory) -> Path:
+    cwd = tmp_path_factory.mktemp("comparison")
+    finished = run_cli("-m", "policy=status_quo,universal_partnership,mat_contracting",
+                       "seed=0,1,2", "horizon_years=2", "output.plots=false",
+                       "hydra.sweep.dir=sweep", cwd=cwd)
+    assert finished.returncode == 0, finished.stderr
+    compared = subprocess.run([sys.executable, "-m", "sim.compare", "sweep"], cwd=cwd,
+                              text=True, capture_output=True, env=environment(), timeout=300)
+    assert compared.returncode == 0, compared.stderr
+    return cwd / "sweep"
+
+
+def open_page(browser, html: Path):  # noqa: F811
+    page = browser.new_page(viewport={"width": 1000, "height": 1300})
+    page.goto(html.resolve().as_uri())
+    return page
+
+
+def test_a_run_becomes_a_page_a_browser_shows_with_its_place_outcomes_and_map(
+        run_folder, browser):  # noqa: F811
+    finished = report(str(run_folder), cwd=run_folder)
+    assert finished.returncode == 0, finished.stderr
+    html = run_folder / "report.html"
+    page = open_page(browser, html)
+    assert page.inner_text("#title") == "A synthetic Opportunity Area: Status quo"
+    summary = json.loads((run_folder / "summary.json").read_text())
+    start = f"{100 * summary['good_or_better_start']:.1f}%"
+    assert start in page.inner_text("#key-message")
+    rows = page.locator("#outcomes tr")
+    assert rows.count() == 6
+    outcomes = page.inner_text("#outcomes")
+    for measure in ("Good or better", "Disadvantage gap", "Teachers leaving",
+                    "waiting for a sponsor", "Average cost per school moved to good"):
+        assert measure in outcomes
+    # The map and the run's figure are drawn (decoded images, not broken links).
+    widths = page.eval_on_selector_all("img", "images => images.map(i => i.naturalWidth)")
+    assert len(widths) == 2 and min(widths) > 100
+    assert page.locator("#drivers li").count() >= 2
+    assert "synthetic" in page.inner_text("#caveats")
+    assert str(summary["seed"]) in page.inner_text("#provenance")
+    if chromium_path():
+        assert (run_folder / "report.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+def test_a_comparison_page_gives_each_option_its_difference_interval_and_cost(
+        comparison_folder, browser):  # noqa: F811
+    finished = report(str(comparison_folder), "--no-pdf", cwd=comparison_folder.parent)
+    assert finished.returncode == 0, finished.stderr
+    assert not (comparison_folder / "report.pdf").exists()
+    page = open_page(browser, comparison_folder / "report.html")
+    assert page.inner_text("#title").endswith("2 options against the status quo")
+    outcomes = page.inner_text("#outcomes")
+    for option in ("Universal partnership against the status quo",
+                   "MAT contracting against the status quo"):
+        assert option in outcomes
+    assert outcomes.count("90% interval") >= 8
+    assert outcomes.count("Cost per extra school moved to good") == 2
+    assert "dominated" in outcomes or "£" in outcomes
+    assert page.locator("#map img").count() == 1
+    assert "3 seeds" in page.inner_text("#caveats") or "Intervals come from 3" in \
+        page.inner_text("#caveats")
+
+
+def test_a_gias_place_is_titled_by_its_place(tmp_path, browser):  # noqa: F811
+    finished = run_cli("population=gias", f"population.path={GIAS_FIXTURE}",
+                       "population.areas=[Blackpool]", "horizon_years=1",
+                       "output.progress=false", cwd=tmp_path)
+    assert finished.returncode == 0, finished.stderr
+    folder = only_run(tmp_path / "results")
+    assert report(str(folder), "--no-pdf", cwd=tmp_path).returncode == 0
+    page = open_page(browser, folder / "report.html")
+    assert page.inner_text("#title").startswith("Blackpool")
+    assert "GIAS extract" in page.inner_text("#caveats")
+
+
+def test_a_users_file_is_never_replaced_and_bad_paths_are_one_line(run_folder, tmp_path):
+    mine = tmp_path / "notes.html"
+    mine.write_text("<p>my notes</p>")
+    refused = report(str(run_folder), "--output", str(mine), cwd=tmp_path)
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("sim: error:") and len(refused.stderr.splitlines()) == 1
+    assert mine.read_text() == "<p>my notes</p>"
+    assert not mine.with_suffix(".pdf").exists()
+    for path, says in ((tmp_path / "absent", "does not exist"),
+                       (tmp_path, "neither a run"),
+                       (run_folder.parent, "sweep that has not been compared")):
+        finished = report(str(path), cwd=tmp_path)
+        assert finished.returncode == 2, finished.stderr
+        assert says in finished.stderr and len(finished.stderr.splitlines()) == 1
+        assert "Traceback" not in finished.stderr
+    # A report may replace its own page.
+    again = report(str(run_folder), "--no-pdf", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
