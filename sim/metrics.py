@@ -20,6 +20,7 @@ from sim.phases.careers import Cohorts
 from sim.state import (
     GOVERNANCE_NAMES,
     TERMS_PER_YEAR,
+    Grade,
     Phase,
     SchoolArrays,
     TrustKind,
@@ -93,6 +94,14 @@ def disadvantage_gap(effectiveness: np.ndarray, fifths: StaticGroups) -> float:
                  - effectiveness[fifths.most_disadvantaged].mean())
 
 
+def good_or_better_gap(grade: np.ndarray, fifths: StaticGroups) -> float:
+    """Share good or better of the least disadvantaged fifth minus that of the most
+    disadvantaged fifth: the disadvantage gap as an analyst reads it (a fraction; the
+    figures and the report show it in percentage points)."""
+    return float((grade[fifths.least_disadvantaged] <= Grade.GOOD).mean()
+                 - (grade[fifths.most_disadvantaged] <= Grade.GOOD).mean())
+
+
 @dataclass(frozen=True)
 class StaticGroups:
     """Schools grouped by what does not change in a run, found once (`SchoolSystemModel.groups`)."""
@@ -145,6 +154,7 @@ def term_measures(model: SchoolSystemModel) -> dict[str, float | int]:
         "effectiveness_mean": float(schools.effectiveness.mean()),
         "effectiveness_sd": float(schools.effectiveness.std()),
         "disadvantage_gap": disadvantage_gap(schools.effectiveness, groups),
+        "good_or_better_gap": good_or_better_gap(schools.grade, groups),
         "teachers": teachers,
         "teacher_leaving_rate": leavers / at_risk * TERMS_PER_YEAR,
         "teacher_moving_rate": movers / at_risk * TERMS_PER_YEAR,

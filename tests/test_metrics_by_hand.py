@@ -61,6 +61,24 @@ def test_the_disadvantage_gap_is_positive_when_the_most_disadvantaged_are_worse(
         schools.effectiveness[:] = saved
 
 
+def test_the_good_or_better_gap_is_the_fifths_difference_in_good_or_better_share(model):
+    schools = model.schools
+    saved = schools.grade.copy()
+    try:
+        least, most = fifths_by_hand(schools.fsm_share)
+        # The most disadvantaged fifth all inadequate, every other school good.
+        schools.grade[:] = Grade.GOOD
+        schools.grade[most] = Grade.INADEQUATE
+        assert metrics.term_measures(model)["good_or_better_gap"] == pytest.approx(1.0)
+        # Half of the least disadvantaged fifth requires improvement as well.
+        rows = np.flatnonzero(least)[::2]
+        schools.grade[rows] = Grade.REQUIRES_IMPROVEMENT
+        by_hand = 1.0 - len(rows) / least.sum()
+        assert metrics.term_measures(model)["good_or_better_gap"] == pytest.approx(by_hand)
+    finally:
+        schools.grade[:] = saved
+
+
 def test_the_fifths_are_the_lowest_and_highest_fsm_shares(model):
     groups = metrics.StaticGroups.of(model.schools)
     least, most = fifths_by_hand(model.schools.fsm_share)

@@ -41,6 +41,8 @@ MECHANISMS = {
 # Headline differences of a comparison: summary measure -> (label, scale, unit).
 DIFFERENCES = {
     "good_or_better_change": ("Good or better, change", 100, "percentage points"),
+    "good_or_better_gap_final": ("Disadvantage gap in good or better, at the end", 100,
+                                 "percentage points"),
     "teacher_leaving_rate_mean": ("Teachers leaving a year", 100, "percentage points"),
     "orphan_terms": ("Terms schools spent waiting for a sponsor", 1, "school-terms"),
     "spending_total_gbp": ("Spending over the run", 1, "£"),
@@ -89,7 +91,12 @@ def run_headlines(run: Run) -> list[Line]:
                   f"{_points(float(s['good_or_better_start']))} → "
                   f"{_points(float(s['good_or_better_final']))}",
                   f"{100 * float(s['good_or_better_change']):+.1f} points over {years} years")]
-    if run.panel is not None and "fsm_share" in run.panel:
+    if "good_or_better_gap_final" in s:
+        lines.append(Line("Disadvantage gap in good or better",
+                          f"{100 * float(s['good_or_better_gap_start']):.0f} → "
+                          f"{100 * float(s['good_or_better_gap_final']):.0f} points",
+                          "least minus most disadvantaged fifth of schools (FSM)"))
+    elif run.panel is not None and "fsm_share" in run.panel:  # runs of earlier versions
         first, last = int(run.panel["year"].min()), int(run.panel["year"].max())
         lines.append(Line("Disadvantage gap in good or better",
                           f"{disadvantage_gap_points(run.panel, first):.0f} → "
