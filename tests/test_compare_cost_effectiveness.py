@@ -196,3 +196,21 @@ def test_the_printed_verdicts_name_the_quadrant_and_never_a_negative_cost(compar
     dearer = next(line for line in lines if "dearer_and_better, per school" in line)
     assert "(ICER), 90% interval £" in dearer
     assert "-£" not in "".join(line.split("(extra cost")[0] for line in lines)
+
+
+def test_the_manifest_repeats_each_verdict_and_ratio_never_a_negative_cost(compared):
+    """comparison.json, the comparison's summary, carries the incremental ratios too."""
+    import json
+
+    manifest = json.loads((compared / "out" / "comparison.json").read_text())
+    records = manifest["cost_effectiveness"]
+    frame = table(compared)
+    assert len(records) == len(frame)
+    for record in records:
+        found = row(compared, record["policy"], record["effect"])
+        assert record["verdict"] == found["verdict"]
+        icer = record["icer_gbp_per_unit_of_effect"]
+        if record["verdict"] == "costs more, gains more":
+            assert icer == pytest.approx(found["icer_gbp_per_unit_of_effect"]) and icer > 0
+        else:
+            assert icer is None

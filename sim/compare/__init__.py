@@ -40,7 +40,9 @@ given, or a new folder under `results/comparisons/`):
   and 90% t intervals);
 - `heat_map.png`, for a sweep over two numeric parameters: the mean outcome on their grid;
 - `comparison.json`: the manifest, listing the files written, the paths compared and the
-  options; it marks the folder as a comparison's.
+  options; it marks the folder as a comparison's. It also repeats each policy's headline
+  cost-effectiveness (`cost_effectiveness`: verdict, incremental cost and effect with 90%
+  intervals, and the ICER, null unless the policy costs more and gains more).
 Runs of a calibration study's plausible parameter sets (`+uncertainty=plausible`, each
 naming its set in config.yaml and parameter_set.json) are paired by seed and parameter set,
 and the comparison adds parameter uncertainty (methods in `sim.compare.parameter_sets` and

@@ -187,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
                "runs_not_compared": len(missing)}
     if sets is not None:
         details["parameter_sets"] = len(sets.sets)
+    if economics is not None and not economics.table.empty:
+        details["cost_effectiveness"] = cost_effectiveness.headline(economics, comparison.group)
     write_all(output, files, earlier, details)
     report(comparison, missing, output, sets, economics)
     return 0

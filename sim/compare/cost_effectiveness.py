@@ -235,3 +235,22 @@ def summary_lines(table: pd.DataFrame, group: str) -> list[str]:
                      f"{pounds(entry['incremental_cost_gbp'])}, effect "
                      f"{entry['incremental_effect']:+.3g}{shares})")
     return lines
+
+
+# The columns of cost_effectiveness.csv that comparison.json repeats for each policy and
+# effect: the comparison's headline economics, where a reader of its summary looks first.
+HEADLINE_COLUMNS = ["effect", "verdict", "incremental_cost_gbp", "incremental_cost_ci90_low_gbp",
+                    "incremental_cost_ci90_high_gbp", "incremental_effect",
+                    "incremental_effect_ci90_low", "incremental_effect_ci90_high",
+                    "icer_gbp_per_unit_of_effect", "icer_ci90_low_gbp_per_unit_of_effect",
+                    "icer_ci90_high_gbp_per_unit_of_effect"]
+
+
+def headline(economics: CostEffectiveness, group: str) -> list[dict[str, object]]:
+    """Each policy's incremental cost-effectiveness, as records for comparison.json: its
+    verdict, the incremental cost and effect with 90% intervals, and the ICER (only for a
+    policy that costs more and gains more; null otherwise, never a negative cost)."""
+    columns = [group, *HEADLINE_COLUMNS]
+    frame = economics.table[[column for column in columns if column in economics.table]]
+    return [{key: (None if isinstance(value, float) and not np.isfinite(value) else value)
+             for key, value in record.items()} for record in frame.to_dict("records")]
