@@ -195,6 +195,7 @@ def provenance(source: Run | Comparison, run: Run | None) -> list[tuple[str, str
                  ("scenario", f"{scenario.get('name')}: {scenario.get('description', '')}"),
                  ("population", str(population.get("name") if isinstance(population, dict)
                                     else population)),
+                 ("config", str(run.folder / "config.yaml")),
                  ("seed", str(run.summary.get("seed"))),
                  ("years", str(run.summary.get("horizon_years")))]
     return rows
