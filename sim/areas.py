@@ -4,10 +4,12 @@ Made at output time from the yearly school panel (`schools.parquet`, end of each
 the model does no extra work each term and the table agrees with the panel row for row:
 an area's counts are sums over its schools, and the sums over areas are the place's.
 
-One row per area and year, `level` saying which kind of area (`local_authority`; a level
-`region` needs the schools' regions, which neither the synthetic population nor the GIAS
-reader records yet). Written only for a place of more than one local authority: for one,
-the table would repeat the time series.
+One row per area and year, `level` saying which kind of area: `local_authority`, and
+`region` for a GIAS run, whose extract names each school's region (`GOR (name)`; an
+authority takes the region most of its schools give, `sim.population.gias_report`). The
+synthetic population has local authorities but no regions, so its runs have no region
+rows. Written only for a place of more than one local authority: for one, the table would
+repeat the time series.
 
 Columns after the run's identifiers: `level`, `area`, `year`, `n_schools`,
 `n_good_or_better` and `share_good_or_better` (latest grade good or outstanding),
@@ -27,40 +29,52 @@ if TYPE_CHECKING:
     import pandas as pd
 
 GOOD = 2  # sim.state.Grade.GOOD: grades 1 (outstanding) and 2 are good or better
-LEVEL = "local_authority"
+LEVELS = ("local_authority", "region")
+NO_REGION = "(no region)"  # an authority none of whose schools names its region
+COUNTS = ["schools", "good_or_better", "orphans", "academies", "teachers", "leavers",
+          "teachers_at_start"]
 
 
-def area_frame(schools: pd.DataFrame) -> pd.DataFrame | None:
-    """The measures of each local authority in each year of the panel, or None for a place
-    of one local authority."""
+def area_frame(schools: pd.DataFrame,
+               regions: dict[str, str] | None = None) -> pd.DataFrame | None:
+    """The measures of each local authority in each year of the panel and, given each
+    authority's region (a GIAS run's), of each region; None for a place of one authority."""
     import numpy as np
     import pandas as pd
 
-    authorities = schools["local_authority"]
+    authorities = schools["local_authority"].astype(str)
     if authorities.nunique() < 2:
         return None
     teachers_at_start = (schools["teachers"] - schools["movers_in"] - schools["new_entrants"]
                          + schools["leavers"] + schools["movers_out"])
     frame = pd.DataFrame({
-        "area": authorities,
-        "year": schools["year"],
+        "year": schools["year"].to_numpy(),
+        "area": authorities.to_numpy(),
         "schools": 1,
-        "good_or_better": (schools["grade"] <= GOOD).astype(np.int64),
+        "good_or_better": (schools["grade"] <= GOOD).to_numpy(np.int64),
         "orphans": (schools["awaiting_sponsor"]
-                    & (schools["governance"] == "maintained")).astype(np.int64),
-        "academies": (schools["governance"] != "maintained").astype(np.int64),
-        "teachers": schools["teachers"].astype(np.int64),
-        "leavers": schools["leavers"].astype(np.int64),
-        "teachers_at_start": teachers_at_start.astype(np.int64),
+                    & (schools["governance"] == "maintained")).to_numpy(np.int64),
+        "academies": (schools["governance"] != "maintained").to_numpy(np.int64),
+        "teachers": schools["teachers"].to_numpy(np.int64),
+        "leavers": schools["leavers"].to_numpy(np.int64),
+        "teachers_at_start": teachers_at_start.to_numpy(np.int64),
     })
-    sums = frame.groupby(["year", "area"], observed=True, sort=True).sum().reset_index()
+    levels = [frame.groupby(["year", "area"], sort=True)[COUNTS].sum().reset_index()
+              .assign(level=LEVELS[0])]
+    if regions:
+        by_region = frame.assign(area=frame["area"].map(regions).fillna(NO_REGION))
+        levels.append(by_region.groupby(["year", "area"], sort=True)[COUNTS].sum()
+                      .reset_index().assign(level=LEVELS[1]))
+    sums = pd.concat(levels, ignore_index=True)
+    sums = sums.sort_values(["year", "level", "area"], kind="stable",
+                            key=lambda column: column.map(LEVELS.index)
+                            if column.name == "level" else column).reset_index(drop=True)
     start = sums["teachers_at_start"].to_numpy(dtype=np.float64)
     leaving = np.divide(sums["leavers"].to_numpy(dtype=np.float64), start,
                         out=np.zeros(len(sums)), where=start > 0)  # no teachers: 0, as the series
     return pd.DataFrame({
-        "level": pd.Categorical.from_codes(np.zeros(len(sums), np.int8), categories=[LEVEL]),
-        "area": sums["area"].astype(authorities.dtype) if isinstance(
-            authorities.dtype, pd.CategoricalDtype) else sums["area"].astype("category"),
+        "level": pd.Categorical(sums["level"], categories=list(LEVELS)),
+        "area": pd.Categorical(sums["area"], categories=sorted(sums["area"].unique())),
         "year": sums["year"].astype(np.int32),
         "n_schools": sums["schools"].astype(np.int64),
         "n_good_or_better": sums["good_or_better"],

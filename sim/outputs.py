@@ -11,8 +11,8 @@ Files of a run folder:
   range (`sim.parameter_sets.provenance`);
 - `timeseries.parquet`: model-level measures, one row per term;
 - `schools.parquet`: the yearly panel, one row per school per year (if enabled);
-- `areas.parquet`: measures by local authority, one row per authority per year (with the
-  panel, for a place of more than one authority; see `sim.areas`);
+- `areas.parquet`: measures by local authority (and, for a GIAS run, by region), one row
+  per area per year (with the panel, for a place of more than one authority; `sim.areas`);
 - `events.parquet`: one row per event (see `sim.events`);
 - `cohorts.parquet`: the run's cohorts of early-career entrants, one row per cohort per
   year (see `sim.metrics.cohort_frame`);
@@ -94,7 +94,10 @@ def write_run(directory: Path, config: dict[str, Any], result: SimulationResult,
     write_table(directory / "timeseries.parquet", result.timeseries, identity)
     if result.schools is not None:
         write_table(directory / "schools.parquet", result.schools, identity)
-        areas = area_frame(result.schools)
+        # A GIAS run's loading report names each authority's region (sim.population).
+        report = result.summary.get("population")
+        regions = report.get("regions") if isinstance(report, dict) else None
+        areas = area_frame(result.schools, regions if isinstance(regions, dict) else None)
         if areas is not None:
             write_table(directory / AREAS_FILE, areas, identity)
     write_table(directory / "events.parquet", result.events, identity)

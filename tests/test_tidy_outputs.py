@@ -195,3 +195,45 @@ def test_no_running_average_cost_in_the_time_series(national):
     assert not {"cost_per_grade_gained_gbp", "cost_per_school_moved_to_good_gbp"} & columns
     assert {"spending_to_date_gbp", "grades_gained_to_date",
             "schools_moved_to_good_to_date"} <= columns
+
+
+@pytest.fixture(scope="module")
+def gias_run(tmp_path_factory) -> Path:
+    """A GIAS run of every school in the fixture: three authorities in two regions."""
+    root = tmp_path_factory.mktemp("gias")
+    done = run_cli("population=gias", f"population.path={GIAS_FIXTURE}", "horizon_years=2",
+                   *QUIET, f"hydra.run.dir={root / 'run'}", cwd=root)
+    assert done.returncode == 0, done.stderr
+    return root / "run"
+
+
+def test_a_gias_run_has_areas_by_local_authority_and_by_region(gias_run):
+    areas = pd.read_parquet(gias_run / "areas.parquet")
+    regions = json.loads((gias_run / "summary.json").read_text())["population"]["regions"]
+    assert regions == {"Blackpool": "North West", "Cambridgeshire": "East of England",
+                       "Lancashire": "North West"}
+    authorities = areas[areas["level"] == "local_authority"]
+    by_region = areas[areas["level"] == "region"]
+    assert set(by_region["area"]) == {"North West", "East of England"}
+    counts = ["n_schools", "n_good_or_better", "n_orphans", "n_academies", "teachers",
+              "teacher_leavers"]
+    summed = (authorities.assign(area=authorities["area"].astype(str).map(regions))
+              .groupby(["year", "area"])[counts].sum())
+    assert summed.equals(by_region.assign(area=by_region["area"].astype(str))
+                         .set_index(["year", "area"])[counts].sort_index())
+    schools = pd.read_parquet(gias_run / "schools.parquet")
+    for level in ("local_authority", "region"):
+        assert (areas[areas["level"] == level].groupby("year")["n_schools"].sum()
+                == schools.groupby("year").size()).all()
+
+
+def test_an_extract_without_regions_still_loads_with_no_region_rows(tmp_path):
+    from sim.population.gias import select_schools
+
+    text = GIAS_FIXTURE.read_bytes().decode("cp1252").replace("GOR (name)", "Region (other)")
+    copy = tmp_path / "no_regions.csv"
+    copy.write_text(text, encoding="cp1252", newline="")
+    _, kept, _ = select_schools(str(copy), ())
+    from sim.population.gias_report import regions_of
+
+    assert (kept["region"] == "").all() and regions_of(kept) == {}
