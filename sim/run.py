@@ -151,7 +151,9 @@ def _run_in_folder(source: DictConfig | RunConfig, final: Path, multirun: bool, 
         folders.remove_stale_staging(final.parent)
         started = time.perf_counter()
         parameter_set = provenance(run) if run.uncertainty is not None else None
-        log.info("running %s under %s, seed %d%s", run.scenario.name, run.policy.name,
+        place = places.place_of(config)  # a GIAS run's own place, with the scenario it borrows
+        log.info("running %s under %s, seed %d%s", run.scenario.name if place == run.scenario.name
+                 else f"{place} ({run.scenario.name})", run.policy.name,
                  run.seed, "" if parameter_set is None else
                  f", parameter set {parameter_set['parameter_set']} of "
                  f"{parameter_set['plausible_sets']} (trial {parameter_set['trial']})")

@@ -100,6 +100,10 @@ def test_compare_groups_by_the_parameter_a_sweep_varied_with_no_option(sweep, ca
     swept = pd.read_csv(sweep / "swept.csv")
     assert set(swept["model.trusts.giver_taker_threshold"]) == {2, 4}
     assert (swept["runs"] == 2).all()
+    runs = pd.read_csv(sweep / "runs.csv")
+    assert list(runs.columns[:6]) == ["run", "scenario", "policy", "seed", "horizon_years",
+                                      "model.trusts.giver_taker_threshold"]
+    assert (runs["place"] == "opportunity_area").all() and runs["run_key"].nunique() == 4
 
 
 def write_run(folder: Path, policy: str, seed: int, supply: float, budget: float) -> None:

@@ -54,7 +54,13 @@ from sim.compare.output import (
 from sim.compare.pairing import Comparison, compare, unpaired_runs
 from sim.compare.parameter_sets import SetComparison, analyse, check_parameter_sets
 from sim.compare.reading import Runs, as_number, find_runs, read_runs
-from sim.compare.swept import default_group, summary_line, swept_parameters, swept_table
+from sim.compare.swept import (
+    default_group,
+    summary_line,
+    swept_first,
+    swept_parameters,
+    swept_table,
+)
 from sim.errors import PREFIX, UserError, one_line
 from sim.folders import sweep_running
 
@@ -172,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.group is None and group != "policy":
         say("note", f"grouped by {group}, a parameter the runs varied (found in their "
                     f"configs; choose another with --group)")
-    comparison = compare(runs.table, runs.settings, group, args.baseline)
+    comparison = compare(swept_first(runs.table, swept), runs.settings, group, args.baseline)
     sets = analyse(comparison, runs, comparison.notes)
     if sets is not None:
         sets.information = value_of_information(comparison, sets)

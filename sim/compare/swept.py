@@ -80,6 +80,14 @@ def swept_table(comparison: Comparison, swept: list[str]) -> pd.DataFrame:
     return table.loc[index].reset_index(drop=True)
 
 
+def swept_first(table: pd.DataFrame, swept: list[str]) -> pd.DataFrame:
+    """The runs table with the swept parameters right after the run's identity (run,
+    scenario, policy, seed, horizon), so that a reader sees first what differs."""
+    first = [column for column in ("run", "scenario", "policy", "seed", "horizon_years", *swept)
+             if column in table.columns]
+    return table[[*first, *(column for column in table.columns if column not in first)]]
+
+
 def summary_line(swept: list[str], settings: pd.DataFrame, group: str) -> str:
     """The printed line naming what the sweep varied, with its values."""
     if not swept:
