@@ -34,6 +34,7 @@ from sim.parameters import (
     check_parameters,
     check_value,
 )
+from sim.places import GIAS, place_folder
 from sim.policies.base import PolicyParameters
 from sim.scenario import ScenarioParameters
 from sim.schema import (
@@ -296,6 +297,15 @@ def _checked(key: str, *, _root_: DictConfig) -> str:
     return str(value)
 
 
+def _place_folder(*, _root_: DictConfig) -> str:
+    """`${sim_place:}`: the run's place as a folder name (`sim.places.place_folder`): the
+    scenario's checked name, or `gias-<areas>` for a run of a GIAS extract's places."""
+    scenario = _checked("scenario.name", _root_=_root_)
+    population = OmegaConf.select(_root_, "population.name")
+    areas = OmegaConf.select(_root_, "population.areas") if population == GIAS else None
+    return place_folder(str(population), [str(area) for area in areas or []], scenario)
+
+
 def _staging_log(output_dir: str) -> str:
     """`${sim_staging_log:FOLDER}`: the run's log, inside the staging sibling of FOLDER."""
     from pathlib import Path
@@ -328,7 +338,8 @@ def _plausible_folder(experiment: str | None, time: str) -> str:
 
 def register_resolvers() -> None:
     for name, resolver in (("sim_run_name", _sweep_run_name), ("sim_staging_log", _staging_log),
-                           ("sim_checked", _checked), ("sim_groups", _groups_help),
+                           ("sim_checked", _checked), ("sim_place", _place_folder),
+                           ("sim_groups", _groups_help),
                            ("sim_plausible_folder", _plausible_folder)):
         if not OmegaConf.has_resolver(name):
             OmegaConf.register_new_resolver(name, resolver)

@@ -3,7 +3,8 @@
 This is the one place that decides folders. Its rules:
 
 - **A run's files end in its run folder**: `hydra.run.dir` for a single run (by default
-  `<output.root>/runs/<scenario>/<policy>/<time>_seed<seed>`), or `<sweep>/<subdir>` for a
+  `<output.root>/runs/<place>/<policy>/<time>_seed<seed>`, where the place is the scenario
+  or, for a GIAS run, `gias-<areas>`: `sim.places`), or `<sweep>/<subdir>` for a
   job of a sweep (`hydra.sweep.dir`, `hydra.sweep.subdir`; by default the subdir is the
   run's name, `<policy>_seed<seed>_<key>`, where the key is a hash of everything that
   decides the run's results, so that a sweep run again finds its finished runs).
@@ -20,7 +21,9 @@ This is the one place that decides folders. Its rules:
   parents) before the run starts; a run that then fails removes those that are still
   empty, so a mistake leaves no trace.
 - **Names used in folder names** (`scenario.name`, `policy.name`) are checked by their
-  declarations (letters, digits, `_`, `-`, `.`), so no value can reach outside a folder.
+  declarations (letters, digits, `_`, `-`, `.`), and a GIAS run's areas are reduced to
+  letters, digits and `-` (`sim.places.place_folder`), so no value can reach outside a
+  folder.
 
 The sweep folder's own rules (it must be new, empty or a sweep's; `plan.csv`) are in
 `hydra_plugins/sim_sweeper`, which calls `check_sweep_folder` and `check_subdir` here.

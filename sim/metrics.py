@@ -43,8 +43,6 @@ MAY_BE_EMPTY: dict[str, dict[str, str]] = {
         "academy_share_secondary": "the place has no secondary school",
         "giver_taker_ratio_median": "no MAT has a taker this term",
         "targeting_correlation": "support received, or true need, is the same for every school",
-        "cost_per_grade_gained_gbp": "no net grade gained at inspections yet",
-        "cost_per_school_moved_to_good_gbp": "no net move to good or better yet",
     },
     "schools": {"trust_id": "the school is maintained (in no trust)"},
     "events": {
@@ -196,10 +194,9 @@ def term_measures(model: SchoolSystemModel) -> dict[str, float | int]:
     measures["spending_to_date_gbp"] = tallies.spending_to_date_gbp
     measures["grades_gained_to_date"] = tallies.grades_gained
     measures["schools_moved_to_good_to_date"] = tallies.schools_moved_to_good
-    measures["cost_per_grade_gained_gbp"] = per_unit(tallies.spending_to_date_gbp,
-                                                     tallies.grades_gained)
-    measures["cost_per_school_moved_to_good_gbp"] = per_unit(tallies.spending_to_date_gbp,
-                                                             tallies.schools_moved_to_good)
+    # No running cost per grade: all spending over grades gained is an average cost, not
+    # what spending buys (issue 16); a reader divides the two columns above if it wants
+    # one, and sim.compare gives the incremental ratio against the status quo.
     return measures
 
 
@@ -214,11 +211,6 @@ def correlation(a: np.ndarray, b: np.ndarray) -> float:
         return float("nan")
     a, b = a - a.mean(), b - b.mean()
     return float(np.multiply(a, b).sum() / np.sqrt(np.square(a).sum() * np.square(b).sum()))
-
-
-def per_unit(pounds: float, units: float) -> float:
-    """Pounds per unit gained, or nan when nothing was gained."""
-    return pounds / units if units > 0 else float("nan")
 
 
 def school_panel(model: SchoolSystemModel) -> dict[str, np.ndarray]:

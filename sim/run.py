@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from sim import errors, folders
+from sim import errors, folders, places
 from sim.config import load, to_dict
 from sim.errors import UserError
 from sim.files import write_text
@@ -151,12 +151,16 @@ def _run_in_folder(source: DictConfig | RunConfig, final: Path, multirun: bool, 
         folders.remove_stale_staging(final.parent)
         started = time.perf_counter()
         parameter_set = provenance(run) if run.uncertainty is not None else None
-        log.info("running %s under %s, seed %d%s", run.scenario.name, run.policy.name,
+        place = places.place_of(config)  # a GIAS run's own place, with the scenario it borrows
+        log.info("running %s under %s, seed %d%s", run.scenario.name if place == run.scenario.name
+                 else f"{place} ({run.scenario.name})", run.policy.name,
                  run.seed, "" if parameter_set is None else
                  f", parameter set {parameter_set['parameter_set']} of "
                  f"{parameter_set['plausible_sets']} (trial {parameter_set['trial']})")
         result = simulate(run, progress=run.output.progress)
-        _write(staging, config, result, run.output.plots, parameter_set)
+        # A sweep's job names what the sweep varied on every row of its tables.
+        swept = places.swept_values(final, config) if multirun else {}
+        _write(staging, config, result, run.output.plots, parameter_set, swept)
         placed = _place(staging, final, multirun, named, folders.run_key(config))
     except BaseException as error:
         shutil.rmtree(staging, ignore_errors=True)  # first: it sits in a folder to remove
@@ -177,8 +181,9 @@ def _run_in_folder(source: DictConfig | RunConfig, final: Path, multirun: bool, 
 
 
 def _write(staging: Path, config: dict[str, Any], result: SimulationResult, plots: bool,
-           parameter_set: dict[str, Any] | None = None) -> None:
-    write_run(staging, config, result, parameter_set)
+           parameter_set: dict[str, Any] | None = None,
+           swept: dict[str, Any] | None = None) -> None:
+    write_run(staging, config, result, parameter_set, swept)
     if plots:
         plot_run(staging)
 

@@ -6,9 +6,19 @@
 
 Finds every run folder (one with a `summary.json`; hidden folders are not looked into)
 under the paths given, and writes into `--output` (by default the single sweep folder
-given, or a new folder under `results/comparisons/`):
+given, or a new folder under `results/comparisons/`). What a sweep varied is found from
+the runs' configs with no option given (`sim.compare.swept`): a parameter whose value
+differs between runs of the same scenario, policy and parameter set is swept (the seed, a
+policy's own levers and a parameter set's free parameters are not). Runs are grouped by
+the policy when they have more than one, else by the first swept parameter (`--group`
+chooses another), and paired by seed and the other swept parameters; the printed summary
+and `comparison.json` (`swept_parameters`) name them. The files:
+- `swept.csv`, when a parameter was swept: each headline measure's mean, standard
+  deviation and number of runs with a defined value, for every combination of the group
+  and the swept values;
 - `runs.parquet` and `runs.csv`: one row per run compared, its scenario, policy, seed,
-  horizon, headline scalars and parameters, in group order;
+  horizon, headline scalars (with `run_key` and `place`, from summary.json) and
+  parameters, in group order;
 - `differences.csv`: for each group against the baseline group, the difference in each
   headline measure paired by seed (common random numbers), with its mean, standard
   deviation across seeds, 90% confidence interval, the number of pairs and of pairs left

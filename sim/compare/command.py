@@ -54,6 +54,13 @@ from sim.compare.output import (
 from sim.compare.pairing import Comparison, compare, unpaired_runs
 from sim.compare.parameter_sets import SetComparison, analyse, check_parameter_sets
 from sim.compare.reading import Runs, as_number, find_runs, read_runs
+from sim.compare.swept import (
+    default_group,
+    summary_line,
+    swept_first,
+    swept_parameters,
+    swept_table,
+)
 from sim.errors import PREFIX, UserError, one_line
 from sim.folders import sweep_running
 
@@ -77,9 +84,10 @@ class Parser(argparse.ArgumentParser):
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = Parser(prog="python -m sim.compare", description=DESCRIPTION)
     parser.add_argument("paths", nargs="+", help="run or sweep folders")
-    parser.add_argument("--group", default="policy",
-                        help="setting to group runs by: policy (default), scenario, "
-                             "horizon_years or a parameter")
+    parser.add_argument("--group", default=None,
+                        help="setting to group runs by: policy, scenario, horizon_years or a "
+                             "parameter (default: policy when the runs have more than one, "
+                             "else the first parameter the sweep varied)")
     parser.add_argument("--baseline", help="group value to compare against (default: "
                                            "status_quo for policy, else the first value)")
     parser.add_argument("--output", help="folder for the tables and figures: new, empty, or "
@@ -165,7 +173,12 @@ def main(argv: list[str] | None = None) -> int:
                     f"{f' and {more} more' if more else ''}), which is not JSON (older versions "
                     f"of sim wrote it): read as null, an undefined value")
     check_parameter_sets(runs)
-    comparison = compare(runs.table, runs.settings, args.group, args.baseline)
+    swept = swept_parameters(runs.settings)
+    group = args.group or default_group(runs.settings, swept)
+    if args.group is None and group != "policy":
+        say("note", f"grouped by {group}, a parameter the runs varied (found in their "
+                    f"configs; choose another with --group)")
+    comparison = compare(swept_first(runs.table, swept), runs.settings, group, args.baseline)
     sets = analyse(comparison, runs, comparison.notes)
     if sets is not None:
         sets.information = value_of_information(comparison, sets)
@@ -181,15 +194,18 @@ def main(argv: list[str] | None = None) -> int:
             missing.append(entry)
     missing += comparison.missing
     files = outputs(comparison, runs, missing, sets, economics)
+    if swept:
+        files["swept.csv"] = table_bytes(swept_table(comparison, swept), "csv")
     earlier = check_overwrites(output, files)
     details = {"paths": [str(path) for path in args.paths], "group": comparison.group,
-               "baseline": comparison.baseline, "runs_compared": len(comparison.table),
-               "runs_not_compared": len(missing)}
+               "baseline": comparison.baseline, "swept_parameters": swept,
+               "runs_compared": len(comparison.table), "runs_not_compared": len(missing)}
     if sets is not None:
         details["parameter_sets"] = len(sets.sets)
     if economics is not None and not economics.table.empty:
         details["cost_effectiveness"] = cost_effectiveness.headline(economics, comparison.group)
     write_all(output, files, earlier, details)
+    print(summary_line(swept, comparison.settings, comparison.group))
     report(comparison, missing, output, sets, economics)
     return 0
 

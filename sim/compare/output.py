@@ -37,9 +37,11 @@ TABLES = ("runs.parquet", "runs.csv", "differences.csv", "missing.csv")
 COST_EFFECTIVENESS_TABLES = ("cost_effectiveness.csv", "acceptability.csv")
 # Written only for runs of plausible parameter sets (sim.compare.parameter_sets).
 SET_TABLES = ("robustness.csv", "value_of_information.csv")
+# Written only when the runs vary a parameter besides the seed and policy (sim.compare.swept).
+SWEPT_TABLES = ("swept.csv",)
 # Every file a comparison may write, besides its manifest; only these names are ever
 # replaced or removed, and only when an earlier comparison's manifest lists them.
-OUTPUT_FILES = (*TABLES, *COST_EFFECTIVENESS_TABLES, *SET_TABLES,
+OUTPUT_FILES = (*TABLES, *COST_EFFECTIVENESS_TABLES, *SET_TABLES, *SWEPT_TABLES,
                 *(f"{name}.{suffix}" for name in FIGURES for suffix in ("png", "svg")))
 # The files every comparison writes (besides the manifest), checked before anything is read.
 ALWAYS_WRITTEN = (*TABLES, *(f"{name}.{suffix}" for name in ("comparison", "outcomes")

@@ -51,7 +51,7 @@ from sim.population.gias_areas import (
 )
 from sim.population.gias_check import GRADES, check_extract
 from sim.population.gias_read import COLUMNS, DOWNLOAD, check_path, read_extract
-from sim.population.gias_report import IMPUTED, Report, log_report
+from sim.population.gias_report import IMPUTED, Report, log_report, regions_of
 from sim.population.synthetic import SyntheticPopulation
 from sim.population.traits import (
     ACCURACY_SD,
@@ -127,6 +127,7 @@ def build_gias_population(
     rows, kept, report = select_schools(str(population.path), tuple(population.areas))
     population_built = _build(kept, rows[rows["school"]], scenario, population, model, rng)
     report.schools = population_built.schools.n
+    report.regions = regions_of(kept)
     log_report(report)
     population_built.report = report.as_dict()
     return population_built

@@ -39,7 +39,8 @@ if TYPE_CHECKING:
 # Columns that may be blank in every row: a place with no academies has no trusts, and a
 # file may hold no graded inspection. Every other column blank throughout means the file
 # was exported without it.
-MAY_BE_BLANK_THROUGHOUT = {"district", "trust_code", "trust_name", "ofsted_rating", "ofsted_date"}
+MAY_BE_BLANK_THROUGHOUT = {"district", "trust_code", "trust_name", "ofsted_rating", "ofsted_date",
+                           "region"}  # the region is optional (gias_read.OPTIONAL_COLUMNS)
 
 OPEN = {"open", "open, but proposed to close"}
 # Establishment type groups of state-funded schools; within them, types that are not.

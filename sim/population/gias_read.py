@@ -56,8 +56,12 @@ COLUMNS = {
     "ofsted_rating": "OfstedRating (name)",
     "ofsted_date": "OfstedLastInsp",
 }
+# Read when the file has them, blank otherwise: a real extract always has them, but the
+# model does not need them, so an extract without them still loads. The region (GIAS's
+# government office region) names each local authority's region in areas.parquet.
+OPTIONAL_COLUMNS = {"region": "GOR (name)"}
 # Free-text columns, whose runs of white space (line breaks in quoted names) become one space.
-FREE_TEXT = ("name", "local_authority", "district", "trust_name")
+FREE_TEXT = ("name", "local_authority", "district", "trust_name", "region")
 
 # A national extract is 60-80 MB; a file of more than ten times that is not one, and
 # reading it would exhaust the memory of most machines.
@@ -124,8 +128,12 @@ def read_extract(path: str | Path | None) -> pd.DataFrame:
     if table.num_rows == 0:
         raise ConfigError(f"population.path: '{path}' has a header but no rows; download the "
                           f"extract again ({DOWNLOAD})")
-    return pd.DataFrame({name: _tidy(table.column(header[name]), name in FREE_TEXT)
-                         for name in COLUMNS})
+    frame = pd.DataFrame({name: _tidy(table.column(header[name]), name in FREE_TEXT)
+                          for name in COLUMNS})
+    for name in OPTIONAL_COLUMNS:
+        frame[name] = (_tidy(table.column(header[name]), name in FREE_TEXT) if name in header
+                       else "")
+    return frame
 
 
 def _not_binary(raw: bytes, path: Path) -> bytes:
@@ -186,6 +194,10 @@ def _header(text: str, path: Path) -> dict[str, str]:
             header[column] = found[0]
         else:
             missing.append(wanted)
+    for column, wanted in OPTIONAL_COLUMNS.items():
+        found = folded.get(wanted.casefold(), [])
+        if found:
+            header[column] = found[0]
     if missing:
         separator = max([(";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars")],
                         key=lambda pair: first_line.count(pair[0]))

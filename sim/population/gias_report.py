@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger("sim")
 
@@ -24,11 +28,18 @@ class Report:
     schools: int = 0
     dropped: dict[str, int] = field(default_factory=dict)
     imputed: dict[str, dict[str, int]] = field(default_factory=dict)
+    # Each local authority's region (GIAS's `GOR (name)`), for areas.parquet; empty when
+    # the file has no regions.
+    regions: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
-        return {"builder": "gias", "source": self.source, "rows_read": self.rows_read,
-                "areas": self.areas, "rows_in_areas": self.rows_in_areas,
-                "schools": self.schools, "dropped": self.dropped, "imputed": self.imputed}
+        report: dict[str, object] = {
+            "builder": "gias", "source": self.source, "rows_read": self.rows_read,
+            "areas": self.areas, "rows_in_areas": self.rows_in_areas, "schools": self.schools,
+            "dropped": self.dropped, "imputed": self.imputed}
+        if self.regions:
+            report["regions"] = self.regions
+        return report
 
 
 def log_report(report: Report) -> None:
@@ -41,3 +52,16 @@ def log_report(report: Report) -> None:
     log.info("GIAS %s: %d rows, %d in %s, %d schools used; dropped: %s; imputed: %s",
              report.source, report.rows_read, report.rows_in_areas, where, report.schools,
              dropped, imputed)
+
+
+def regions_of(kept: pd.DataFrame) -> dict[str, str]:
+    """Each local authority's region: the one most of its schools give (alphabetically
+    first of a tie), blanks aside; none when the file gives no region at all."""
+    named = kept.loc[kept["region"] != "", ["local_authority", "region"]]
+    if named.empty:
+        return {}
+    counts = named.value_counts().reset_index(name="schools")
+    counts = counts.sort_values(["local_authority", "schools", "region"],
+                                ascending=[True, False, True], kind="stable")
+    first = counts.drop_duplicates("local_authority")
+    return dict(zip(first["local_authority"], first["region"], strict=True))
