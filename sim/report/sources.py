@@ -39,10 +39,10 @@ class Run:
             areas = population.get("areas") or []
             if areas:
                 return ", ".join(str(area) for area in areas)
-        for key in ("place",):
-            if self.summary.get(key):
-                return str(self.summary[key])
         scenario = self.config.get("scenario") or {}
+        place = self.summary.get("place")
+        if place and place != scenario.get("name", self.summary.get("scenario")):
+            return str(place)  # a real place (summary.json names a synthetic one by scenario)
         name = scenario.get("name", self.summary.get("scenario", "a place"))
         return {"opportunity_area": "A synthetic Opportunity Area",
                 "national": "England (synthetic)"}.get(str(name), str(name).replace("_", " "))
