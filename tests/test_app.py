@@ -193,4 +193,5 @@ def test_the_dashboard_runs_a_changed_choice_and_shows_its_result(browser, tmp_p
     # Stopped by SIGTERM, it says so in one line, as every command of the project does.
     assert said.strip().splitlines()[-1] == "sim: error: terminated by SIGTERM; nothing was written"
     assert "Traceback" not in said
+    assert "Could not load URL" not in said  # every file the page asked for was served
     assert server.returncode == 143
