@@ -45,7 +45,7 @@ def _years(timeseries: pd.DataFrame) -> pd.Series:
 
 def grade_shares(snapshot: Snapshot) -> Figure:
     """The chosen policy's grade shares over time in the running (or last) seed."""
-    figure = Figure(figsize=(6, 3.4), layout="constrained")
+    figure = Figure(figsize=(5.2, 2.9), layout="constrained")
     axes = figure.subplots()
     timeseries = snapshot.current.get(snapshot.choice.policy)
     if timeseries is not None:
@@ -65,7 +65,7 @@ def grade_shares(snapshot: Snapshot) -> Figure:
 def good_or_better(snapshot: Snapshot) -> Figure:
     """Good-or-better share over time, policy against status quo: a thin line per finished
     seed, a thick one for the seed running."""
-    figure = Figure(figsize=(6, 3.4), layout="constrained")
+    figure = Figure(figsize=(5.2, 2.9), layout="constrained")
     axes = figure.subplots()
     for policy in policies_of(snapshot.choice):
         colour = policy_colour(policy)
@@ -106,7 +106,7 @@ def network(model: SchoolSystemModel) -> Figure:
     positions = {node: tuple(cell.position) for node, cell in space._cells.items()}
     n_schools = model.schools.n
     size = 28 if n_schools <= 300 else 10 if n_schools <= MOST_EDGES_DRAWN_FOR else 3
-    figure = Figure(figsize=(6, 5.2), layout="constrained")
+    figure = Figure(figsize=(5.6, 5.2), layout="constrained")
     axes = figure.subplots()
     draw_network(space, _portrayal(size), ax=axes, draw_grid=n_schools <= MOST_EDGES_DRAWN_FOR,
                  layout_alg=lambda graph, **_: positions)

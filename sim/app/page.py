@@ -201,11 +201,12 @@ def Results() -> None:
     solara.ProgressLinear(100 * snapshot.progress)
     if snapshot.seeds_done:
         solara.HTML(tag="div", unsafe_innerHTML=comparison_table(snapshot), style=TABLE_STYLE)
-    with solara.Row():
-        solara.FigureMatplotlib(view.grades, dependencies=[view], format="png")
-        solara.FigureMatplotlib(view.good_or_better, dependencies=[view], format="png")
-    if view.network is not None:
-        solara.FigureMatplotlib(view.network, dependencies=[view], format="png")
+    with solara.Columns([1, 1]):
+        with solara.Column():
+            solara.FigureMatplotlib(view.grades, dependencies=[view], format="png")
+            solara.FigureMatplotlib(view.good_or_better, dependencies=[view], format="png")
+        if view.network is not None:
+            solara.FigureMatplotlib(view.network, dependencies=[view], format="png")
 
 
 @solara.component
