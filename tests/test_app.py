@@ -179,6 +179,17 @@ def test_the_dashboard_runs_a_changed_choice_and_shows_its_result(browser, tmp_p
         difference = re.findall(r"[+−]?[\d.]+ £m", spending)[2]
         assert difference.startswith("+") and float(difference[1:-3]) > 0, spending
         assert page.locator("img").count() >= 3  # the grades, good or better, the network
+
+        # A GIAS place the file does not hold is refused on the page in the config's line.
+        page.locator(".v-select", has=page.get_by_label("Place")).click()
+        page.get_by_role("option", name="A GIAS place").click()
+        page.get_by_label("GIAS extract", exact=False).fill(str(GIAS_FIXTURE))
+        page.get_by_label("Area", exact=False).fill("Blackpol")
+        page.keyboard.press("Enter")
+        page.get_by_role("button", name="Run").click()
+        refusal = page.get_by_text("This choice cannot be run")
+        refusal.wait_for(timeout=RUN_SECONDS * 1000)
+        assert "did you mean 'Blackpool'?" in refusal.inner_text()
         page.close()
     finally:
         server.terminate()

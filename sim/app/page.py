@@ -36,7 +36,7 @@ from sim.app.choices import (
     knobs_of,
 )
 from sim.app.runs import Snapshot, run
-from sim.errors import one_line
+from sim.errors import UserError, one_line
 from sim.labels import policy_name
 from sim.state import TERMS_PER_YEAR
 
@@ -74,13 +74,25 @@ def current_choice() -> Choice:
                   gias_area=gias_area.value.strip())
 
 
+@dataclass(frozen=True)
+class Refused:
+    """A choice the config refused (a GIAS file that is not there, an unknown area): said
+    on the page in the line the command line would print."""
+
+    message: str
+
+
 @solara.lab.task
-def running(choice: Choice) -> Iterator[View]:
-    for snapshot in run(choice):
-        chosen = snapshot.models.get(choice.policy)
-        running.progress = 100 * snapshot.progress
-        yield View(snapshot, figures.grade_shares(snapshot), figures.good_or_better(snapshot),
-                   figures.network(chosen) if chosen is not None else None)
+def running(choice: Choice) -> Iterator[View | Refused]:
+    try:
+        for snapshot in run(choice):
+            chosen = snapshot.models.get(choice.policy)
+            running.progress = 100 * snapshot.progress
+            yield View(snapshot, figures.grade_shares(snapshot),
+                       figures.good_or_better(snapshot),
+                       figures.network(chosen) if chosen is not None else None)
+    except UserError as error:  # the analyst's to fix, not a fault: no traceback in the log
+        yield Refused(one_line(error))
 
 
 @solara.component
@@ -183,9 +195,14 @@ def status_line(snapshot: Snapshot) -> str:
 
 @solara.component
 def Results() -> None:
-    view: View | None = running.latest
+    view: View | Refused | None = running.latest
     if running.error:
         solara.Error(f"The run stopped: {one_line(running.exception)}")
+    if isinstance(view, Refused):
+        solara.Error(f"This choice cannot be run: {view.message}")
+        return
+    if view is not None and view.snapshot.finished and running.pending:
+        solara.Info("Building the place for the new run...")
     if view is None:
         if running.pending:
             solara.Info("Building the place...")
