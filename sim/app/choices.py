@@ -149,5 +149,7 @@ class Choice:
                  else f"England at scale {self.national_scale:g}" if self.place == "national"
                  else PLACES[self.place])
         seeds = "1 seed" if self.seeds == 1 else f"{self.seeds} seeds"
-        return (f"{POLICY_NAMES[self.policy]} against the status quo: {place}, "
-                f"{self.horizon_years} years, {seeds}")
+        years = "1 year" if self.horizon_years == 1 else f"{self.horizon_years} years"
+        against = ("(against itself: every difference is zero)" if self.policy == BASELINE
+                   else "against the status quo")
+        return f"{POLICY_NAMES[self.policy]} {against}: {place}, {years}, {seeds}"

@@ -186,8 +186,8 @@ def comparison_table(snapshot: Snapshot) -> str:
 def status_line(snapshot: Snapshot) -> str:
     choice = snapshot.choice
     if snapshot.finished:
-        return (f"Finished: {snapshot.seeds_done} of {choice.seeds} seeds, "
-                f"{choice.horizon_years} years each.")
+        years = "1 year" if choice.horizon_years == 1 else f"{choice.horizon_years} years"
+        return f"Finished: {snapshot.seeds_done} of {choice.seeds} seeds, {years} each."
     year = snapshot.done_terms // TERMS_PER_YEAR - snapshot.seed * choice.horizon_years
     return (f"Running seed {snapshot.seed} ({snapshot.seed + 1} of {choice.seeds}), year "
             f"{year} of {choice.horizon_years}...")
