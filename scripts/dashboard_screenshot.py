@@ -37,6 +37,7 @@ def main(port: str) -> None:
         page.get_by_text("Horizon (years): 5").wait_for()
         page.get_by_role("button", name="Run").click()
         page.get_by_text("Finished").wait_for(timeout=120_000)
+        page.get_by_role("button", name="Run").and_(page.locator(":enabled")).wait_for()
         page.screenshot(path=str(PICTURE), full_page=True)
         browser.close()
 

@@ -93,7 +93,8 @@ def _portrayal(size: float) -> Callable[[object], AgentPortrayalStyle]:
     def portray(agent: object) -> AgentPortrayalStyle:
         if isinstance(agent, School):
             return AgentPortrayalStyle(color=COLOUR_OF_GRADE[int(agent.grade)], size=size)
-        return AgentPortrayalStyle(color=TRUST_COLOUR, size=size * 1.6, marker="s")
+        # Larger than a school, so that it shows where its hub sits at one of its schools.
+        return AgentPortrayalStyle(color=TRUST_COLOUR, size=size * 2.2, marker="s")
 
     return portray
 
@@ -118,7 +119,7 @@ def network(model: SchoolSystemModel) -> Figure:
         *[Line2D([], [], linestyle="", marker="o", color=colour, label=label)
           for colour, label in zip(GRADE_COLOURS.values(), GRADE_LABELS.values(), strict=True)],
         Line2D([], [], linestyle="", marker="s", color=TRUST_COLOUR, label="Trust")],
-        loc="upper left", bbox_to_anchor=(1, 1), fontsize=8, frameon=False)
+        loc="upper center", bbox_to_anchor=(0.5, 0), ncol=3, fontsize=8, frameon=False)
     year = model.term / TERMS_PER_YEAR
     axes.set_title(f"Partnership network, year {year:g} "
                    f"({policy_name(model.parameters.policy.name).lower()})", fontsize=10)

@@ -35,7 +35,7 @@ from sim.app.choices import (
     Knob,
     knobs_of,
 )
-from sim.app.runs import Snapshot, run
+from sim.app.runs import Snapshot, policies_of, run
 from sim.errors import UserError, one_line
 from sim.labels import policy_name
 from sim.state import TERMS_PER_YEAR
@@ -83,7 +83,8 @@ class Refused:
 
 
 @solara.lab.task
-def running(choice: Choice) -> Iterator[View | Refused]:
+def running(choice: Choice) -> Iterator[View | Refused | None]:
+    yield None  # the last run's result goes at once: the page says the place is being built
     try:
         for snapshot in run(choice):
             chosen = snapshot.models.get(choice.policy)
@@ -162,6 +163,31 @@ def _number(value: float, digits: int, signed: bool = False) -> str:
     return text.replace("-", "−")
 
 
+# The running seed's measures as they stand (columns of its timeseries): label, column,
+# scale for display, unit and digits.
+NOW = (("good or better", "share_good_or_better", 100, "%", 1),
+       ("disadvantage gap", "disadvantage_gap", 1, "", 3),
+       ("teachers leaving (a year, this term)", "teacher_leaving_rate", 100, "%", 1),
+       ("orphans", "n_orphans", 1, "", 0),
+       ("spending to date", "spending_to_date_gbp", 1e-6, " £m", 2))
+
+
+def current_table(snapshot: Snapshot) -> str:
+    """The running seed's headline measures now, under each policy, as an HTML table."""
+    header = [f"seed {snapshot.seed} now", *(label for label, *_ in NOW)]
+    rows = ["<tr>" + "".join(f"<th>{html.escape(cell)}</th>" for cell in header) + "</tr>"]
+    for policy in policies_of(snapshot.choice):
+        timeseries = snapshot.current.get(policy)
+        if timeseries is None:
+            continue
+        latest = timeseries.iloc[-1]
+        cells = [policy_name(policy), *(f"{_number(float(latest[column]) * scale, digits)}{unit}"
+                                        for _, column, scale, unit, digits in NOW)]
+        rows.append("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in cells)
+                    + "</tr>")
+    return f'<table class="comparison current">{"".join(rows)}</table>'
+
+
 def comparison_table(snapshot: Snapshot) -> str:
     """The headline measures as an HTML table: each policy's mean over the seeds done, and
     the paired difference with its range over seeds. (HTML, not Solara's Markdown, which
@@ -201,8 +227,6 @@ def Results() -> None:
     if isinstance(view, Refused):
         solara.Error(f"This choice cannot be run: {view.message}")
         return
-    if view is not None and view.snapshot.finished and running.pending:
-        solara.Info("Building the place for the new run...")
     if view is None:
         if running.pending:
             solara.Info("Building the place...")
@@ -216,6 +240,8 @@ def Results() -> None:
     solara.Text(status_line(snapshot) if not running.cancelled else "Stopped.",
                 classes=["run-status"])
     solara.ProgressLinear(100 * snapshot.progress)
+    if not snapshot.finished and snapshot.current:
+        solara.HTML(tag="div", unsafe_innerHTML=current_table(snapshot), style=TABLE_STYLE)
     if snapshot.seeds_done:
         solara.HTML(tag="div", unsafe_innerHTML=comparison_table(snapshot), style=TABLE_STYLE)
     with solara.Columns([1, 1]):
