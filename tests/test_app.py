@@ -185,7 +185,6 @@ def test_the_dashboard_runs_a_changed_choice_and_shows_its_result(browser, tmp_p
         page.get_by_role("option", name="A GIAS place").click()
         page.get_by_label("GIAS extract", exact=False).fill(str(GIAS_FIXTURE))
         page.get_by_label("Area", exact=False).fill("Blackpol")
-        page.keyboard.press("Enter")
         page.get_by_role("button", name="Run").click()
         refusal = page.get_by_text("This choice cannot be run")
         refusal.wait_for(timeout=RUN_SECONDS * 1000)

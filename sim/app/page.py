@@ -140,9 +140,11 @@ def Controls() -> None:
             LabelledSlider("England's scale (share of its 21,750 schools)", national_scale,
                            NATIONAL_SCALES[0], NATIONAL_SCALES[1], 0.01)
         elif place.value == "gias":
-            solara.InputText("GIAS extract (path to the CSV on the server)", value=gias_path)
+            # Updated as typed, so that pressing Run straight after typing runs what was typed.
+            solara.InputText("GIAS extract (path to the CSV on the server)", value=gias_path,
+                             continuous_update=True)
             solara.InputText("Area (local authority, district or Opportunity Area)",
-                             value=gias_area)
+                             value=gias_area, continuous_update=True)
         solara.Select("Policy", values=list(POLICY_BY_NAME), value=policy_name(policy.value),
                       on_value=lambda name: policy.set(POLICY_BY_NAME[name]))
         for knob in knobs_of(policy.value):
