@@ -43,13 +43,13 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                 "sim.mesa_batch")),
     ("commands", ("sim.__main__", "sim.cli", "sim.explain", "sim.docs", "sim.calibrate",
                   "sim.compare", "sim.sensitivity", "sim.scorecard", "sim.validate",
-                  "sim.report")),
+                  "sim.report", "sim.app")),
 ]
 SIBLINGS = ("sim.phases", "sim.policies", "sim.population")  # none imports another
 READ_FILES_ONLY = ("sim.compare", "sim.plots", "sim.scorecard", "sim.report")
 IMPORTS_LATE = {"sim.__main__", "sim.compare.__main__", "sim.sensitivity.__main__",
                 "sim.validate.__main__", "sim.calibrate.__main__",
-                "sim.report.__main__"}  # signals first
+                "sim.report.__main__", "sim.app.__main__"}  # signals first
 # (module, the project module it imports inside a function): the only other late imports.
 LOADED_WHEN_A_RUN_STARTS = {("sim.run", "sim.model"),
                             # each subcommand of calibrate loads only its own module: the
