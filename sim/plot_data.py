@@ -42,7 +42,8 @@ class RunFiles:
     summary: dict[str, Any]
     config: dict[str, Any]
     schools: pd.DataFrame | None = None
-    orphan_events: pd.DataFrame | None = None  # events.parquet's orphan rows: term, wait
+    # events.parquet's orphan and contract_start rows: term, kind, urn, wait_terms
+    orphan_events: pd.DataFrame | None = None
     cohorts: pd.DataFrame | None = None
 
 
@@ -66,8 +67,8 @@ def read_run(directory: Path) -> RunFiles:
         summary=json.loads((directory / "summary.json").read_text()),
         config=config or {},
         schools=optional("schools.parquet", columns=["year", "urn", "fsm_share", "grade"]),
-        orphan_events=optional("events.parquet", columns=["term", "kind", "wait_terms"],
-                               filters=[("kind", "==", "orphan")]),
+        orphan_events=optional("events.parquet", columns=["term", "kind", "urn", "wait_terms"],
+                               filters=[("kind", "in", ["orphan", "contract_start"])]),
         cohorts=optional("cohorts.parquet"))
 
 
@@ -193,15 +194,23 @@ def orphans_by_wait(timeseries: pd.DataFrame, orphan_events: pd.DataFrame | None
                     ) -> pd.DataFrame:
     """Orphan schools (maintained schools under an academy order that no trust has taken)
     at the end of each term, counted by how long they had waited (`WAIT_BANDS`), with
-    their median wait in terms (nan with none waiting). From events.parquet's orphan rows,
-    one per orphan and term with its wait so far; without them, all in no band."""
+    their median wait in terms (nan with none waiting). From events.parquet: an orphan row
+    per orphan and term with its wait so far, less the orphans a MAT was contracted to
+    support later in the same term (a contract_start row; under MAT contracting), which
+    are no longer orphans at its end, as `n_orphans` counts them. Without events, all in
+    no band."""
     import pandas as pd
 
     frame = pd.DataFrame({"term": timeseries["term"].to_numpy(),
                           "time": term_end(timeseries).to_numpy(),
                           "waiting": timeseries["n_orphans"].to_numpy()})
-    events = (orphan_events if orphan_events is not None
-              else pd.DataFrame({"term": [], "wait_terms": []}))
+    if orphan_events is None:
+        orphan_events = pd.DataFrame({"term": [], "kind": [], "urn": [], "wait_terms": []})
+    kind = orphan_events["kind"].astype(str)
+    contracted = pd.MultiIndex.from_frame(orphan_events.loc[kind == "contract_start",
+                                                            ["term", "urn"]])
+    orphans = orphan_events[kind == "orphan"]
+    events = orphans[~pd.MultiIndex.from_frame(orphans[["term", "urn"]]).isin(contracted)]
     wait = events["wait_terms"].astype(float)
     for label, fewest, most in WAIT_BANDS:
         in_band = events["term"][(wait >= fewest) & (wait <= most)]

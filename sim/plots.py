@@ -177,11 +177,11 @@ def _orphans(axes: Axes, files: RunFiles) -> None:
         bottom = bottom + orphans[label]
     last = orphans.iloc[-1]
     wait = last["median_wait_terms"]
-    median = ("none waiting" if last["waiting"] == 0
-              else f"median wait {wait:g} term{'' if wait == 1 else 's'}")
-    _title(axes, f"Orphan schools: {int(last['waiting'])} waiting at the end, {median}")
+    _title(axes, "Orphan schools: none waiting at the end" if last["waiting"] == 0 else
+           f"Orphan schools: {int(last['waiting'])} waiting at the end, median wait "
+           f"{wait:g} term{'' if wait == 1 else 's'}")
     axes.set(ylabel="Schools under an academy order\nthat no trust has taken")
-    axes.set_ylim(0, max(1, int(orphans["waiting"].max())) * 1.15)
+    axes.set_ylim(0, max(1, int(orphans["waiting"].max()), int(bottom.max())) * 1.15)
     axes.yaxis.get_major_locator().set_params(integer=True)
     trusts = axes.twinx()
     stretched = plot_data.stretched_trusts(files.timeseries)

@@ -121,11 +121,14 @@ def test_early_career_retention_is_each_cohort_still_teaching_over_its_entrants(
     assert widths.iloc[2] > widths.iloc[0]  # 50 entrants say less than 200
 
 
-def test_orphans_are_counted_by_wait_with_their_median_wait():
+def test_orphans_are_counted_by_wait_with_their_median_wait_less_those_contracted():
     timeseries = pd.DataFrame({"term": [0, 1, 2], "year": 2018, "term_of_year": [0, 1, 2],
                                "n_orphans": [3, 0, 2]})
-    events = pd.DataFrame({"term": [0, 0, 0, 2, 2], "kind": "orphan",
-                           "wait_terms": pd.array([1, 2, 9, 3, 5], dtype="Int64")})
+    events = pd.DataFrame({"term": [0, 0, 0, 2, 2, 2, 2], "urn": [1, 2, 3, 1, 2, 3, 3],
+                           "kind": pd.Categorical(["orphan"] * 6 + ["contract_start"]),
+                           "wait_terms": pd.array([1, 2, 9, 3, 5, 11, pd.NA], dtype="Int64")})
+    # School 3 waited 11 terms, then a MAT was contracted to support it in term 2: at the
+    # term's end it is no longer an orphan.
     orphans = plot_data.orphans_by_wait(timeseries, events)
     bands = [label for label, _, _ in plot_data.WAIT_BANDS]
     assert orphans[bands].to_numpy().tolist() == [[2, 0, 1], [0, 0, 0], [1, 1, 0]]
@@ -190,6 +193,10 @@ def test_a_gias_run_is_titled_by_its_place_not_the_scenario(gias_run):
 
 
 def test_the_figure_is_drawn_from_the_files_with_or_without_the_panel(gias_run, tmp_path):
+    files = plot_data.read_run(gias_run)
+    orphans = plot_data.orphans_by_wait(files.timeseries, files.orphan_events)
+    bands = [label for label, _, _ in plot_data.WAIT_BANDS]
+    assert (orphans[bands].sum(axis=1) == orphans["waiting"]).all()  # as the record counts
     assert plot_run(gias_run).stat().st_size > 10_000
     without_panel = tmp_path / "run"
     shutil.copytree(gias_run, without_panel)
