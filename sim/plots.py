@@ -53,6 +53,8 @@ GRADE_LABELS = {"share_outstanding": "Outstanding", "share_good": "Good",
 WAIT_COLOURS = ("#fcbba1", "#ef3b2c", "#67000d")  # darker for a longer wait
 LEGEND = {"loc": "upper center", "fontsize": 8, "frameon": False}
 BELOW = -0.11  # where a legend goes under its panel (axes fraction)
+# A written value stays readable over lines and whiskers.
+LABEL_BOX = {"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8}
 
 
 def plot_run(directory: Path) -> Path:
@@ -106,8 +108,7 @@ def _grades(axes: Axes, files: RunFiles) -> None:
         axes.annotate(f"{good['percent'].iloc[row]:.1f}%",
                       (good["time"].iloc[row], good["percent"].iloc[row]),
                       xytext=(0, 8), textcoords="offset points", ha=align, fontsize=9,
-                      fontweight="bold", bbox={"boxstyle": "round,pad=0.2", "fc": "white",
-                                               "ec": "none", "alpha": 0.85})
+                      fontweight="bold", bbox=LABEL_BOX)
     _title(axes, "Schools by latest Ofsted grade")
     axes.set(ylabel="Share of schools (%)", ylim=(0, 100))
     axes.legend(bbox_to_anchor=(0.5, BELOW), ncols=3, **LEGEND)
@@ -246,10 +247,12 @@ def _mark_ends(axes: Axes, time: pd.Series, values: pd.Series, form: str,
     their whiskers, when given)."""
     tops = values if above is None else above
     shown = values.notna().to_numpy().nonzero()[0]
-    for row in sorted({shown[0], shown[-1]}) if len(shown) else ():
+    # The first label reaches right of its point and the last left, inside the panel.
+    ends = {shown[0]: ("left", -8), shown[-1]: ("right", 8)} if len(shown) else {}
+    for row, (align, shift) in sorted(ends.items()):
         axes.annotate(form.format(values.iloc[row]), (time.iloc[row], tops.iloc[row]),
-                      xytext=(0, 5), textcoords="offset points", ha="center", fontsize=8,
-                      fontweight="bold")
+                      xytext=(shift, 5), textcoords="offset points", ha=align, fontsize=8,
+                      fontweight="bold", bbox=LABEL_BOX)
 
 
 def _missing(axes: Axes, why: str) -> None:
