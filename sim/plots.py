@@ -27,7 +27,8 @@ by a function of `sim.plot_data` from the run's files:
 
 The time axis is school years, labelled "2018/19"; a state (a share, a count) is drawn at
 the end of the term or year it was recorded in, a flow over a year at the year's middle.
-Legends sit below their panels so that they hide no line.
+Legends and notes sit below their panels so that they hide no line; a panel of one line
+has a note instead of a legend (cheaper to draw, and the figure must stay fast).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ GRADE_LABELS = {"share_outstanding": "Outstanding", "share_good": "Good",
                 "share_requires_improvement": "Requires improvement",
                 "share_inadequate": "Inadequate"}
 WAIT_COLOURS = ("#fcbba1", "#ef3b2c", "#67000d")  # darker for a longer wait
+COST_COLOUR = "#1b7837"
 LEGEND = {"loc": "upper center", "fontsize": 8, "frameon": False}
 BELOW = -0.11  # where a legend goes under its panel (axes fraction)
 # A written value stays readable over lines and whiskers.
@@ -125,27 +127,25 @@ def _disadvantage(axes: Axes, files: RunFiles) -> None:
     axes.axhline(0, color="#999999", linewidth=0.8)
     axes.errorbar(gap["time"], gap["gap_points"],
                   yerr=[gap["gap_points"] - gap["gap_low"], gap["gap_high"] - gap["gap_points"]],
-                  color="#5e3c99", marker="o", capsize=3,
-                  label=f"Good or better: least minus most disadvantaged fifth\n"
-                        f"({size} schools a fifth, ranked by FSM share; end of each year)")
+                  color="#5e3c99", marker="o", capsize=3)
     _mark_ends(axes, gap["time"], gap["gap_points"], "{:+.1f} points", gap["gap_high"])
     low, high = min(0.0, float(gap["gap_low"].min())), max(1.0, float(gap["gap_high"].max()))
-    axes.set(ylabel="Difference (percentage points)",
+    axes.set(ylabel="Least minus most disadvantaged fifth\n(percentage points)",
              ylim=(low - 0.05 * (high - low), high + 0.15 * (high - low)))
-    axes.legend(bbox_to_anchor=(0.5, BELOW), **LEGEND)
+    _note(axes, f"Share good or better, at the end of each year, of the least and the most\n"
+                f"disadvantaged fifths ({size} schools each, ranked by FSM share)")
 
 
 def _leaving(axes: Axes, files: RunFiles) -> None:
     leaving = plot_data.teacher_leaving(files.timeseries)
     axes.errorbar(leaving["time"], leaving["percent"],
                   yerr=[leaving["percent"] - leaving["low"], leaving["high"] - leaving["percent"]],
-                  color="#d95f02", marker="o", capsize=3,
-                  label="Each school year, with its 95% interval")
+                  color="#d95f02", marker="o", capsize=3)
     _mark_ends(axes, leaving["time"], leaving["percent"], "{:.1f}%", leaving["high"])
     _title(axes, "Teachers leaving")
     axes.set(ylabel="Teachers leaving the place's state schools,\n% of its teachers per year")
     axes.set_ylim(0, max(1.0, float(leaving["high"].max())) * 1.25)
-    axes.legend(bbox_to_anchor=(0.5, BELOW), **LEGEND)
+    _note(axes, "Over each school year: leavers out of its teachers")
 
 
 def _retention(axes: Axes, files: RunFiles, first_year: int) -> None:
@@ -200,28 +200,23 @@ def _orphans(axes: Axes, files: RunFiles) -> None:
 def _spending(axes: Axes, files: RunFiles, years: int) -> None:
     spent = plot_data.spending(files.timeseries)
     total = float(files.timeseries["spending_total_gbp"].sum()) / 1e6
-    axes.bar(spent["time"], spent["spending_gbp"] / 1e6, width=0.7, color="#bdbdbd",
-             label="Spending on improvement in the year (left)")
+    axes.bar(spent["time"], spent["spending_gbp"] / 1e6, width=0.7, color="#bdbdbd")
     _title(axes, f"Spending: £{total:,.1f}m over {years} years")
-    axes.set(ylabel="£ million per year")
+    axes.set_ylabel("Spending on improvement,\n£ million in the year (bars)")
     average = axes.twinx()
     cost = spent["average_cost_per_school_moved_gbp"] / 1e6
-    average.plot(spent["time"], cost, color="#1b7837", marker="o",
-                 label="Average cost per school moved to good so far, £m (right)")
+    average.plot(spent["time"], cost, color=COST_COLOUR, marker="o")
     if cost.notna().any():
         _mark_ends(average, spent["time"], cost, "£{:.2f}m")
         average.set_ylim(0, float(cost.max()) * 1.3)
     else:
         average.text(0.5, 0.92, "No net move to good yet: no average cost", ha="center",
                      transform=average.transAxes, fontsize=8)
-    average.set(ylabel="£m per school moved to good")
-    handles, labels = axes.get_legend_handles_labels()
-    extra, extra_labels = average.get_legend_handles_labels()
-    axes.legend(handles + extra, labels + extra_labels, bbox_to_anchor=(0.5, BELOW), **LEGEND)
-    axes.text(0.5, BELOW - 0.17, "Average, not incremental: all spending so far / net schools "
-              "moved to good at inspection.\nOne run has no counterfactual; python -m "
-              "sim.compare gives a policy's incremental cost.", transform=axes.transAxes,
-              ha="center", va="top", fontsize=8, color="#444444")
+    average.set_ylabel("Average cost so far, £ million\nper school moved to good (line)",
+                       color=COST_COLOUR)
+    _note(axes, "Average, not incremental: all spending so far / net schools moved to good\n"
+                "at inspection so far. One run has no counterfactual: python -m sim.compare\n"
+                "gives a policy's incremental cost over the status quo.")
 
 
 def _school_years(axes: Axes, first_year: int, years: int) -> None:
@@ -253,6 +248,12 @@ def _mark_ends(axes: Axes, time: pd.Series, values: pd.Series, form: str,
         axes.annotate(form.format(values.iloc[row]), (time.iloc[row], tops.iloc[row]),
                       xytext=(shift, 5), textcoords="offset points", ha=align, fontsize=8,
                       fontweight="bold", bbox=LABEL_BOX)
+
+
+def _note(axes: Axes, text: str) -> None:
+    """A line or two under a panel saying what its numbers are. Cheaper to draw than a
+    legend, which a panel with one line does not need."""
+    axes.text(0.5, BELOW, text, transform=axes.transAxes, ha="center", va="top", fontsize=8)
 
 
 def _missing(axes: Axes, why: str) -> None:
