@@ -224,7 +224,9 @@ def stretched_trusts(timeseries: pd.DataFrame) -> pd.DataFrame:
     """Share of multi-academy trusts whose giver:taker ratio (member schools able to give
     support per member needing it) is below their due-diligence threshold, each term (%).
     Such a trust refuses every weak school, since one more taker only lowers its ratio:
-    this says why orphans wait. nan in a term with no MATs."""
+    this says why orphans wait. It is a lower bound on the trusts that refuse: one just at
+    its threshold refuses too, as a weak school would take it below. nan in a term with
+    no MATs."""
     import pandas as pd
 
     has_mats = timeseries["n_multi_academy_trusts"] > 0

@@ -25,8 +25,8 @@ by a function of `sim.plot_data` from the run's files:
    spending over the net schools moved to good): an average, not an incremental cost,
    since a single run has no counterfactual (`python -m sim.compare` gives that).
 
-The time axis is school years, labelled "2018/19"; a state (a share, a count) is drawn at
-the end of the term or year it was recorded in, a flow over a year at the year's middle.
+The time axis is school years, labelled "2018/19". A term's values are drawn at its end; a
+year's, whether a flow over it or a state at its end, under its name, at its middle.
 Legends and notes sit below their panels so that they hide no line; a panel of one line
 has a note instead of a legend (cheaper to draw, and the figure must stay fast).
 """
