@@ -122,8 +122,9 @@ def _disadvantage(axes: Axes, files: RunFiles) -> None:
         _missing(axes, "schools.parquet was not written (output.school_panel=false)")
         return
     gap = plot_data.disadvantage_gap(files.schools)
-    fifth = int(gap["least_schools"].min()), int(gap["most_schools"].max())
-    size = f"{fifth[0]}" if fifth[0] == fifth[1] else f"{fifth[0]}-{fifth[1]}"
+    counts = gap[["least_schools", "most_schools"]].to_numpy()
+    fewest, most = int(counts.min()), int(counts.max())
+    size = f"{fewest}" if fewest == most else f"{fewest}-{most}"
     axes.axhline(0, color="#999999", linewidth=0.8)
     axes.errorbar(gap["time"], gap["gap_points"],
                   yerr=[gap["gap_points"] - gap["gap_low"], gap["gap_high"] - gap["gap_points"]],
