@@ -42,7 +42,7 @@ class RunFiles:
     summary: dict[str, Any]
     config: dict[str, Any]
     schools: pd.DataFrame | None = None
-    # events.parquet's orphan and contract_start rows: term, kind, urn, wait_terms
+    # events.parquet's term, kind, urn and wait_terms (the orphans and contract starts count)
     orphan_events: pd.DataFrame | None = None
     cohorts: pd.DataFrame | None = None
 
@@ -67,8 +67,9 @@ def read_run(directory: Path) -> RunFiles:
         summary=json.loads((directory / "summary.json").read_text()),
         config=config or {},
         schools=optional("schools.parquet", columns=["year", "urn", "fsm_share", "grade"]),
-        orphan_events=optional("events.parquet", columns=["term", "kind", "urn", "wait_terms"],
-                               filters=[("kind", "in", ["orphan", "contract_start"])]),
+        # All rows, kept in orphans_by_wait: a filter here would load pyarrow's dataset
+        # module, which costs more than reading the rows.
+        orphan_events=optional("events.parquet", columns=["term", "kind", "urn", "wait_terms"]),
         cohorts=optional("cohorts.parquet"))
 
 
@@ -206,7 +207,7 @@ def orphans_by_wait(timeseries: pd.DataFrame, orphan_events: pd.DataFrame | None
                           "waiting": timeseries["n_orphans"].to_numpy()})
     if orphan_events is None:
         orphan_events = pd.DataFrame({"term": [], "kind": [], "urn": [], "wait_terms": []})
-    kind = orphan_events["kind"].astype(str)
+    kind = orphan_events["kind"]  # categorical: compared without copying to text
     contracted = pd.MultiIndex.from_frame(orphan_events.loc[kind == "contract_start",
                                                             ["term", "urn"]])
     orphans = orphan_events[kind == "orphan"]

@@ -110,7 +110,7 @@ def _grades(axes: Axes, files: RunFiles) -> None:
         axes.annotate(f"{good['percent'].iloc[row]:.1f}%",
                       (good["time"].iloc[row], good["percent"].iloc[row]),
                       xytext=(0, 8), textcoords="offset points", ha=align, fontsize=9,
-                      fontweight="bold", bbox=LABEL_BOX)
+                      bbox=LABEL_BOX)
     _title(axes, "Schools by latest Ofsted grade")
     axes.set(ylabel="Share of schools (%)", ylim=(0, 100))
     axes.legend(bbox_to_anchor=(0.5, BELOW), ncols=3, **LEGEND)
@@ -248,7 +248,7 @@ def _mark_ends(axes: Axes, time: pd.Series, values: pd.Series, form: str,
     for row, (align, shift) in sorted(ends.items()):
         axes.annotate(form.format(values.iloc[row]), (time.iloc[row], tops.iloc[row]),
                       xytext=(shift, 5), textcoords="offset points", ha=align, fontsize=8,
-                      fontweight="bold", bbox=LABEL_BOX)
+                      bbox=LABEL_BOX)
 
 
 def _note(axes: Axes, text: str) -> None:
