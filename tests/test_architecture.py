@@ -5,11 +5,11 @@ modules of its own layer or of layers below, never above; type-only imports (und
 `if TYPE_CHECKING:`, as Mesa's own code imports the model for annotations) are left out.
 Within the middle layer the phases, the policies and the population builders do not
 import one another: what they share lives in `sim.mechanics`, below them. Reporting
-(`sim.compare`, `sim.plots`, `sim.scorecard`) reads result files and never imports the
-model. Every import of a project module is at the top of its module, so that a reader sees
-what a module depends on in one place; the exceptions are the commands' `__main__`
-modules, which set their signal handlers before anything heavy loads, and the runner,
-which loads the model only when a run starts (`LOADED_WHEN_A_RUN_STARTS`, with the
+(`sim.compare`, `sim.plots` with `sim.plot_data`, `sim.scorecard`) reads result files and
+never imports the model. Every import of a project module is at the top of its module, so
+that a reader sees what a module depends on in one place; the exceptions are the commands'
+`__main__` modules, which set their signal handlers before anything heavy loads, and the
+runner, which loads the model only when a run starts (`LOADED_WHEN_A_RUN_STARTS`, with the
 calibration command loading only the subcommand asked for), so that
 `python -m sim --help` and a refused config answer without Mesa, pandas and scipy.
 """
@@ -39,14 +39,14 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                "sim.mesa_space")),
     ("runner", ("sim.schema", "sim.parameter_sets", "sim.config", "sim.folders", "sim.places",
                 "sim.areas", "sim.outputs",
-                "sim.plots", "sim.run", "sim.sweeps", "sim.composer", "sim.launcher",
-                "sim.mesa_batch")),
+                "sim.plots", "sim.plot_data", "sim.run", "sim.sweeps", "sim.composer",
+                "sim.launcher", "sim.mesa_batch")),
     ("commands", ("sim.__main__", "sim.cli", "sim.explain", "sim.docs", "sim.calibrate",
                   "sim.compare", "sim.sensitivity", "sim.scorecard", "sim.validate",
                   "sim.report", "sim.app")),
 ]
 SIBLINGS = ("sim.phases", "sim.policies", "sim.population")  # none imports another
-READ_FILES_ONLY = ("sim.compare", "sim.plots", "sim.scorecard", "sim.report")
+READ_FILES_ONLY = ("sim.compare", "sim.plots", "sim.plot_data", "sim.scorecard", "sim.report")
 IMPORTS_LATE = {"sim.__main__", "sim.compare.__main__", "sim.sensitivity.__main__",
                 "sim.validate.__main__", "sim.calibrate.__main__",
                 "sim.report.__main__", "sim.app.__main__"}  # signals first
