@@ -155,6 +155,9 @@ def term_measures(model: SchoolSystemModel) -> dict[str, float | int]:
         "good_or_better_gap": good_or_better_gap(schools.grade, groups),
         "teachers": teachers,
         "teacher_leaving_rate": leavers / at_risk * TERMS_PER_YEAR,
+        # The counts behind the rate, so that a reader can pool terms and give intervals.
+        "teacher_leavers": int(leavers),
+        "teachers_at_risk": int(counted.teachers_at_risk),
         "teacher_moving_rate": movers / at_risk * TERMS_PER_YEAR,
         "early_career_year1_leaving_rate":
             float(counted.early_career_year1_leavers) / ect1 * TERMS_PER_YEAR,

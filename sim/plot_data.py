@@ -151,18 +151,22 @@ def teacher_leaving(timeseries: pd.DataFrame) -> pd.DataFrame:
     """Teachers leaving the place's state schools over each school year, as a share of its
     teachers (%), with a 95% Wilson interval.
 
-    The record gives each term's leaving as a yearly rate (the term's leavers over the
-    teachers at risk, times three) and the teachers in post. A term's leavers are taken
-    as its rate / 3 x its teachers, the year's as their sum, and its teachers as the mean
-    over its terms, so the year's rate is the teacher-weighted mean of its terms' rates,
-    and its interval is that of a binomial count of leavers out of the year's teachers.
+    The record gives each term's leavers and the teachers at risk of leaving (runs of
+    earlier versions only the rate, from which the leavers are taken as rate / 3 x
+    teachers in post). The year's leavers are their sum, its teachers the mean over its
+    terms, so the year's rate is the teacher-weighted mean of its terms' rates, and its
+    interval is that of a binomial count of leavers out of the year's teachers.
     Smoothing over the year removes the term-to-term noise of a small place; the
     interval says how much of the year-to-year change is chance."""
     import pandas as pd
 
     terms = _full_years(timeseries)
-    leavers = terms["teacher_leaving_rate"] / TERMS_PER_YEAR * terms["teachers"]
-    by_year = pd.DataFrame({"leavers": leavers, "teachers": terms["teachers"],
+    if "teacher_leavers" in terms:  # the counts themselves (runs since they were recorded)
+        leavers, teachers = terms["teacher_leavers"], terms["teachers_at_risk"]
+    else:
+        leavers = terms["teacher_leaving_rate"] / TERMS_PER_YEAR * terms["teachers"]
+        teachers = terms["teachers"]
+    by_year = pd.DataFrame({"leavers": leavers, "teachers": teachers,
                             "year": terms["year"]}).groupby("year").agg(
         leavers=("leavers", "sum"), teachers=("teachers", "mean")).reset_index()
     low, high = wilson_interval(by_year["leavers"], by_year["teachers"])

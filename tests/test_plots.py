@@ -94,6 +94,17 @@ def test_teacher_leaving_is_the_year_not_the_term_and_its_interval_holds_it():
     assert (leaving["percent"] < leaving["high"]).all()
 
 
+def test_teacher_leaving_counts_the_recorded_leavers_when_the_record_has_them():
+    terms = teacher_terms([0.04, 0.27, 0.04], [300] * 3)
+    # Counts that the rates alone would not give: the counts are what is read.
+    terms["teacher_leavers"] = [5, 20, 6]
+    terms["teachers_at_risk"] = [310, 300, 290]
+    leaving = plot_data.teacher_leaving(terms)
+    assert leaving["leavers"].tolist() == [31]
+    assert leaving["teachers"].tolist() == [300]
+    assert leaving["percent"].item() == pytest.approx(31 / 300 * 100)
+
+
 def test_teacher_leaving_interval_is_wider_for_a_small_place_and_a_part_year_is_left_out():
     small = plot_data.teacher_leaving(teacher_terms([0.1] * 4, [200] * 4))
     large = plot_data.teacher_leaving(teacher_terms([0.1] * 3, [20_000] * 3))
