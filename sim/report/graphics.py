@@ -16,8 +16,10 @@ GRADES = list(GRADE_COLOURS)  # outstanding, good, requires improvement, inadequ
 
 # Figures of a comparison worth a place on the page, first found first; `sim.compare`
 # names its figures (README's "Comparisons").
-COMPARISON_FIGURES = ("differences_over_time.png", "differences.png", "comparison.png",
-                      "cost_effectiveness.png", "acceptability.png", "robustness.png")
+# comparison.png is each option's paired difference from the baseline over time,
+# cost_effectiveness.png the cost-effectiveness plane.
+COMPARISON_FIGURES = ("comparison.png", "cost_effectiveness.png", "robustness.png",
+                      "heat_map.png", "acceptability.png", "differences.png")
 RUN_FIGURES = ("summary.png",)
 
 
