@@ -154,10 +154,12 @@ def plot_differences_over_time(comparison: Comparison, frame: pd.DataFrame) -> d
                                               else "") for name in shown_order(comparison)]
     legend_axis.legend(handles, labels, title=group_title(comparison), loc="upper left",
                        fontsize=10, title_fontsize=11, frameon=False)
+    noise = ("over every set and seed: parameter and seed noise together"
+             if "uncertainty.parameter_set" in comparison.keys else "seed noise")
     explanation = textwrap.fill(
         f"Each line: the mean, over {pairs} pairs, of a run minus the run of "
         f"{baseline_name(comparison)} with the same {paired_by(comparison)} (common random "
-        f"numbers). Shaded: the 90% confidence interval of that mean (seed noise), not the "
+        f"numbers). Shaded: the 90% confidence interval of that mean ({noise}), not the "
         f"spread of single runs.", width=46)
     legend_axis.text(0, 0.02, explanation, transform=legend_axis.transAxes, fontsize=10,
                      va="bottom")

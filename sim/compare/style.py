@@ -76,6 +76,8 @@ def baseline_name(comparison: Comparison) -> str:
 def paired_by(comparison: Comparison) -> str:
     """What pairs runs, in words: 'seed', 'seed and parameter set', 'seed and teacher
     supply (applicants per post)'."""
+    if "uncertainty.parameter_set" in comparison.keys:  # its free parameters change with it
+        return "seed and parameter set"
     keys = [("parameter set" if key == "uncertainty.parameter_set" else
              "policy" if key == "policy" else parameter_name(key)[0].lower()
              + parameter_name(key)[1:]) for key in comparison.keys]

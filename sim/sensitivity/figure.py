@@ -69,6 +69,15 @@ def parameter_order(table: pd.DataFrame) -> list[str]:
 
 def plot(table: pd.DataFrame, sobol: bool, path: Path) -> None:
     """Draw the ranking and write it as `path` .png and .svg, each atomically."""
+    figure = draw(table, sobol)
+    write_atomically(path.with_suffix(".png"), lambda file: figure.savefig(
+        file, format="png", dpi=110, metadata={"Software": None}))
+    write_atomically(path.with_suffix(".svg"), lambda file: figure.savefig(
+        file, format="svg", metadata={"Date": None, "Creator": None}))
+
+
+def draw(table: pd.DataFrame, sobol: bool) -> Any:
+    """The ranking's figure (a matplotlib Figure), one panel per outcome."""
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
@@ -111,10 +120,7 @@ def plot(table: pd.DataFrame, sobol: bool, path: Path) -> None:
     figure.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=9,
                   frameon=False)
     figure.suptitle(title, fontsize=12)
-    write_atomically(path.with_suffix(".png"), lambda file: figure.savefig(
-        file, format="png", dpi=110, metadata={"Software": None}))
-    write_atomically(path.with_suffix(".svg"), lambda file: figure.savefig(
-        file, format="svg", metadata={"Date": None, "Creator": None}))
+    return figure
 
 
 def draw_morris(axis: Any, rows: pd.DataFrame, places: list[int], scale: float) -> None:
