@@ -192,3 +192,10 @@ def test_the_plane_draws_the_resamples_of_the_cost_effectiveness_table():
         assert cost_high == pytest.approx(row["incremental_cost_ci90_high_gbp"])
         assert effect_low == pytest.approx(row["incremental_effect_ci90_low"])
         assert effect_high == pytest.approx(row["incremental_effect_ci90_high"])
+
+
+def test_a_heat_map_number_that_rounds_to_zero_has_no_sign():
+    from sim.compare.heat_map import signed
+
+    assert [signed(v, 1) for v in (-0.02, 0.0, 0.04, 1.25, -0.4)] == ["0.0", "0.0", "0.0",
+                                                                       "+1.2", "-0.4"]

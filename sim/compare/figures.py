@@ -1,11 +1,13 @@
 """The figures of a comparison, drawn in memory (PNG and SVG bytes) from the runs' tables.
 
 Every figure is drawn before any file is written, so a comparison that stops with an error
-writes nothing. The time series of a group are averaged over the terms all its runs have
-(runs of one horizon have the same terms; `--group horizon_years` draws each horizon over
-its own years). Undefined values (NaN) are left out of the distributions and the heat map;
-numpy's warnings about them (an empty mean, an all-NaN percentile) are silenced by
-`quietly`, since leaving them out is intended, and the standard error is the user's.
+writes nothing. This module draws the figures of final outcomes (`outcomes`,
+`differences`, `robustness`, `acceptability`) and renders every figure; `over_time` draws
+`comparison.png` and `levels.png`, `plane` the cost-effectiveness plane and `heat_map` the
+heat map. Each group keeps one colour and one name in all of them (`sim.compare.style`).
+Undefined values (NaN) are left out of the distributions and the heat map; numpy's
+warnings about them (an empty mean, an all-NaN percentile) are silenced by `quietly`,
+since leaving them out is intended, and the standard error is the user's.
 """
 
 from __future__ import annotations

@@ -91,7 +91,9 @@ def text_colour(rgba: tuple[float, ...]) -> str:
 
 
 def signed(value: float, digits: int) -> str:
-    return "0" if value == 0 else f"{value:+.{digits}f}"
+    """A difference with its sign, '+1.2' or '-0.4'; one that rounds to zero is '0.0', never
+    '-0.0' or '+0.0'."""
+    return f"{0.0:.{digits}f}" if round(value, digits) == 0 else f"{value:+.{digits}f}"
 
 
 def plot_heat_map(comparison: Comparison, parameters: list[str]) -> dict[str, bytes]:

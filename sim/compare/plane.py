@@ -61,7 +61,7 @@ def plot_cost_effectiveness(comparison: Comparison,
             pairs = max(pairs, int(entry["pairs"]))
             colour = colours[name]
             x, y = cloud[:, 1], cloud[:, 0] / MILLION
-            axis.scatter(x, y, s=4, color=colour, alpha=0.12, linewidths=0, rasterized=True)
+            axis.scatter(x, y, s=5, color=colour, alpha=0.2, linewidths=0, rasterized=True)
             mean_x = entry["incremental_effect"]
             mean_y = entry["incremental_cost_gbp"] / MILLION
             axis.errorbar(mean_x, mean_y,
