@@ -199,3 +199,51 @@ def test_a_heat_map_number_that_rounds_to_zero_has_no_sign():
 
     assert [signed(v, 1) for v in (-0.02, 0.0, 0.04, 1.25, -0.4)] == ["0.0", "0.0", "0.0",
                                                                        "+1.2", "-0.4"]
+
+
+def write_run(folder, policy: str, seed: int, shift: float) -> None:
+    """A run folder as a run writes it, with the files sim.compare reads."""
+    import json
+
+    import yaml
+
+    folder.mkdir(parents=True)
+    config = {"scenario": {"name": "opportunity_area", "horizon_years": 2},
+              "policy": {"name": policy}, "seed": seed, "horizon_years": 2}
+    (folder / "config.yaml").write_text(yaml.safe_dump(config))
+    summary = {"scenario": "opportunity_area", "policy": policy, "seed": seed,
+               "horizon_years": 2, "good_or_better_final": 0.75, "schools_moved_to_good": shift,
+               **{measure: seed + shift for measure in MEASURES}}
+    (folder / "summary.json").write_text(json.dumps(summary))
+    series = base_series(seed) + shift
+    pd.DataFrame({"year": 2018 + series.index // 3, "term_of_year": series.index % 3,
+                  **{column: series[column] for column in COLUMNS}}).to_parquet(
+        folder / "timeseries.parquet")
+
+
+def test_the_command_writes_the_paired_figure_and_the_levels_beside_it(tmp_path):
+    from sim.compare.command import main
+
+    for policy, shift in (("status_quo", 0.0), ("combined", 1.0)):
+        for seed in (0, 1, 2):
+            write_run(tmp_path / "runs" / f"{policy}_{seed}", policy, seed, shift + 0.5 * seed)
+    assert main([str(tmp_path / "runs"), "--output", str(tmp_path / "out")]) == 0
+    for figure in ("comparison", "levels", "differences", "outcomes", "cost_effectiveness"):
+        assert (tmp_path / "out" / f"{figure}.png").stat().st_size > 10_000, figure
+    # One policy alone: nothing to pair, so comparison.png holds the levels, and no levels.png.
+    assert main([str(tmp_path / "runs" / "combined_0"), str(tmp_path / "runs" / "combined_1"),
+                 "--output", str(tmp_path / "alone")]) == 0
+    assert (tmp_path / "alone" / "comparison.png").exists()
+    assert not (tmp_path / "alone" / "levels.png").exists()
+
+
+def test_settings_are_named_in_words_and_abbreviations_keep_their_capitals():
+    from sim.compare.style import in_a_sentence, parameter_name
+
+    assert parameter_name("scenario.teacher_supply") == "Teacher supply (applicants per post)"
+    assert parameter_name("model.improvement.shock_sd") == "Shock sd"
+    assert parameter_name("model.trusts.hub_radius_km") == "Trusts' hub radius (km)"
+    assert parameter_name("policy.mat_contracting.review_days_per_school") == (
+        "Review days per school")
+    assert in_a_sentence("MAT contract target (grades)") == "MAT contract target (grades)"
+    assert in_a_sentence("Teacher supply") == "teacher supply"

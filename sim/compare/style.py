@@ -73,14 +73,20 @@ def baseline_name(comparison: Comparison) -> str:
     return f"{parameter_name(comparison.group)} = {comparison.baseline}"
 
 
+def in_a_sentence(name: str) -> str:
+    """A name inside a sentence: its first letter lower-case, unless it starts an
+    abbreviation ('Teacher supply' -> 'teacher supply', 'MAT contract' stays)."""
+    return name if name[1:2].isupper() else name[:1].lower() + name[1:]
+
+
 def paired_by(comparison: Comparison) -> str:
     """What pairs runs, in words: 'seed', 'seed and parameter set', 'seed and teacher
     supply (applicants per post)'."""
     if "uncertainty.parameter_set" in comparison.keys:  # its free parameters change with it
         return "seed and parameter set"
     keys = [("parameter set" if key == "uncertainty.parameter_set" else
-             "policy" if key == "policy" else parameter_name(key)[0].lower()
-             + parameter_name(key)[1:]) for key in comparison.keys]
+             "policy" if key == "policy" else in_a_sentence(parameter_name(key)))
+            for key in comparison.keys]
     return " and ".join([", ".join(keys[:-1]), keys[-1]] if len(keys) > 1 else keys)
 
 
