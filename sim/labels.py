@@ -31,6 +31,18 @@ SPARE_COLOURS = ("#56B4E9", "#D55E00", "#F0E442")
 
 SCENARIO_NAMES = {"opportunity_area": "Opportunity Area", "national": "England"}
 
+# Headline measure -> (name, unit of a difference of it, scale from the stored value to
+# that unit). A difference of two shares or rates is in percentage points, never in %.
+MEASURE_NAMES = {
+    "good_or_better_change": ("Good-or-better share", "percentage points", 100.0),
+    "disadvantage_gap_final": ("Disadvantage gap", "effectiveness units", 1.0),
+    "teacher_leaving_rate_mean": ("Teacher leaving rate (per year)", "percentage points", 100.0),
+    "orphan_terms": ("Orphan-school terms", "school-terms", 1.0),
+    "spending_total_gbp": ("Spending", "£ million", 1e-6),
+    "grades_gained": ("Net grades gained at inspections", "grades", 1.0),
+    "schools_moved_to_good": ("Schools moved to good or better", "schools", 1.0),
+}
+
 
 def policy_name(policy: str) -> str:
     """A policy's name for a reader: 'universal_partnership' -> 'Universal partnership'."""
@@ -50,3 +62,9 @@ def policy_colour(policy: str, others: list[str] | tuple[str, ...] = ()) -> str:
 def scenario_name(scenario: str) -> str:
     """A scenario's name for a reader: 'opportunity_area' -> 'Opportunity Area'."""
     return SCENARIO_NAMES.get(scenario, scenario.replace("_", " ").title())
+
+
+def measure_name(measure: str) -> tuple[str, str, float]:
+    """A headline measure's name, the unit of a difference of it, and the scale to that
+    unit: 'good_or_better_change' -> ('Good-or-better share', 'percentage points', 100)."""
+    return MEASURE_NAMES.get(measure, (measure.replace("_", " ").capitalize(), "", 1.0))

@@ -42,13 +42,30 @@ and `comparison.json` (`swept_parameters`) name them. The files:
   finished, repeats of a run, and, for runs without a plan, runs that have no partner on
   the other side of a comparison; each is also printed as a warning, so fewer seeds are
   never averaged silently;
-- `comparison.png`: time series per group, the mean and a 90% band across seeds (the 5th
-  to 95th percentile of runs), over the terms all the group's runs share;
-- `differences.png`: the paired differences from the baseline with their 90% intervals;
+- `comparison.png`: each group's paired difference from the baseline over time, term by
+  term (a run minus the baseline's run with the same seed, and parameter set, so common
+  random numbers cancel what the runs share; runs without a partner left out), with the
+  90% confidence interval of the mean difference, one panel per headline measure (the
+  good-or-better share, the disadvantage gap, teacher leaving, orphan schools, spending
+  to date; differences of shares and rates in percentage points); with one group only,
+  the levels below;
+- `levels.png`: the levels over time, each group's mean over its runs, the baseline in
+  black with its 5th-95th percentile across runs lightly shaded (no other group's band,
+  so that five bands never smear into one); differences are read from `comparison.png`;
+- `differences.png`: the paired differences from the baseline at the end with their 90%
+  intervals;
 - `outcomes.png`: the distribution of final outcomes per group (a box and each run);
-- `cost_effectiveness.png`: extra spending against extra grades gained, per group (means
-  and 90% t intervals);
-- `heat_map.png`, for a sweep over two numeric parameters: the mean outcome on their grid;
+- `cost_effectiveness.png`: the cost-effectiveness plane, one panel per effect: each
+  option's bootstrap resamples of its incremental effect and cost (the very resamples of
+  `cost_effectiveness.csv`), its mean and 90% intervals, the baseline at the origin and
+  the quadrants named (dominated, dominant, ...), the table's verdict in the legend;
+- `heat_map.png`, for a sweep over two numeric parameters: on their grid, each cell's
+  paired difference from the reference cell (the baseline's value of the grouping
+  parameter, same seed and other settings) ± its standard error, hatched where the 90%
+  interval holds 0, in a diverging map oriented so that green is better and brown worse
+  on every measure;
+Every figure gives a policy its fixed colour and name (`sim.labels`, through
+`sim.compare.style`), the status quo black, whatever else is compared;
 - `comparison.json`: the manifest, listing the files written, the paths compared and the
   options; it marks the folder as a comparison's. It also repeats each policy's headline
   cost-effectiveness (`cost_effectiveness`: verdict, incremental cost and effect with 90%
@@ -78,7 +95,8 @@ and the comparison adds parameter uncertainty (methods in `sim.compare.parameter
   of it the plausible set spans; printed with the parameters the answers depend on most.
   Under 4 sets there is one bin: the partial values are empty, with a `note`, and no
   parameter is called worth a trial or new data;
-- `robustness.png`: each group's difference in every set, coloured by verdict.
+- `robustness.png`: each group's difference in every set, in its colour, the marker
+  saying the verdict.
 Runs with and without parameter sets, or of two plausible tables, are refused together
 in one line; a run whose parameter_set.json is unreadable is skipped and named. Runs of
 one set only (`uncertainty.sets=1`, or one set's runs from a bigger sweep) are paired by
@@ -126,7 +144,8 @@ Like the rest of the project it reads result files and never imports the model:
 `reading` finds and reads runs, `missing` names the runs that are not there, `pairing`
 groups and pairs them, `cost_effectiveness` weighs extra spending against what it buys,
 `parameter_sets` and `information` add parameter uncertainty,
-`figures` draws, `output` writes it all or nothing, and `command` is the command line
+`figures`, `over_time`, `plane` and `heat_map` draw (`style` names and colours the
+groups), `output` writes it all or nothing, and `command` is the command line
 (`sim.compare.command.main`). The package itself imports
 nothing, so that `python -m sim.compare` sets its signal handlers before anything heavy
 loads.

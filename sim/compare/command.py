@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 import sim.errors
-from sim.compare import cost_effectiveness, figures
+from sim.compare import cost_effectiveness, figures, heat_map, over_time, plane
 from sim.compare.cost_effectiveness import CostEffectiveness
 from sim.compare.information import summary_lines, value_of_information
 from sim.compare.missing import Missing, Plan, missing_in_sweep, read_plan
@@ -222,21 +222,25 @@ def outputs(comparison: Comparison, runs: Runs, missing: list[Missing],
              "missing.csv": table_bytes(missing_table, "csv")}
     figure_notes: list[str] = []
     with figures.quietly():
-        drawn = {"comparison": figures.plot_series(comparison, runs.series, figure_notes),
-                 "outcomes": figures.plot_outcomes(comparison)}
+        drawn = {"outcomes": figures.plot_outcomes(comparison)}
         if len(comparison.order) < 2:  # one group only, e.g. a sweep over seeds
             figure_notes.append(f"every run has {group}={comparison.order[0]}: the figures "
                                 f"show the runs, with no differences to draw")
+            drawn["comparison"] = over_time.plot_levels(comparison, runs.series, figure_notes)
         else:
+            frame = over_time.paired_over_time(comparison, runs.series, figure_notes)
+            drawn["comparison"] = over_time.plot_differences_over_time(comparison, frame)
+            drawn["levels"] = over_time.plot_levels(comparison, runs.series, figure_notes)
             drawn["differences"] = figures.plot_differences(comparison)
-            drawn["cost_effectiveness"] = figures.plot_cost_effectiveness(comparison)
+        if economics is not None and not economics.table["verdict"].eq("").all():
+            drawn["cost_effectiveness"] = plane.plot_cost_effectiveness(comparison, economics)
         if economics is not None and not economics.acceptability.empty:
             drawn["acceptability"] = figures.plot_acceptability(comparison, economics)
         swept = ([group] if "." in group else []) + [k for k in comparison.keys if k != "seed"]
         numeric = [p for p in swept
                    if all(as_number(v) is not None for v in comparison.settings[p])]
         if len(numeric) == 2:
-            drawn["heat_map"] = figures.plot_heat_map(comparison, numeric)
+            drawn["heat_map"] = heat_map.plot_heat_map(comparison, numeric)
         if sets is not None:
             drawn["robustness"] = figures.plot_robustness(comparison, sets)
     if economics is not None:

@@ -74,6 +74,9 @@ class CostEffectiveness:
     table: pd.DataFrame
     acceptability: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)
+    # (group, effect) -> the resampled means, RESAMPLES x (cost, effect), that the table's
+    # intervals and quadrant shares come from; the cost-effectiveness plane draws them.
+    resamples: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
 
 
 def verdict(cost: np.ndarray | float, effect: np.ndarray | float) -> np.ndarray:
@@ -111,8 +114,10 @@ def paired(comparison: Comparison, name: str, measures: list[str]) -> pd.DataFra
                                            if len(keys) > 1 else pd.Index(pairs[keys[0]]))
 
 
-def row(comparison: Comparison, name: str, effect: str, pairs: pd.DataFrame) -> dict[str, Any]:
-    """One row of cost_effectiveness.csv: a group against the baseline on one effect."""
+def row(comparison: Comparison, name: str, effect: str, pairs: pd.DataFrame,
+        kept: dict[tuple[str, str], np.ndarray] | None = None) -> dict[str, Any]:
+    """One row of cost_effectiveness.csv: a group against the baseline on one effect; its
+    resampled means go into `kept`, for the figure."""
     both = pairs[[COST, effect]].dropna().to_numpy(dtype=float)
     result: dict[str, Any] = {comparison.group: name, "baseline": comparison.baseline,
                               "effect": effect, "effect_unit": EFFECTS[effect],
@@ -123,6 +128,8 @@ def row(comparison: Comparison, name: str, effect: str, pairs: pd.DataFrame) -> 
         return result
     cost, gain = both.mean(axis=0)
     means = resampled_means(both, generator(name, effect))
+    if kept is not None:
+        kept[(name, effect)] = means
     (cost_low, gain_low), (cost_high, gain_high) = np.quantile(means, [0.05, 0.95], axis=0)
     result.update(incremental_cost_gbp=finite(cost), incremental_cost_ci90_low_gbp=finite(cost_low),
                   incremental_cost_ci90_high_gbp=finite(cost_high),
@@ -198,10 +205,11 @@ def analyse(comparison: Comparison) -> CostEffectiveness | None:
     if absent:
         notes.append(f"no run records {', '.join(absent)} (runs of older versions?): its "
                      f"cost-effectiveness is left empty")
-    rows = [row(comparison, name, effect, pairs)
+    resamples: dict[tuple[str, str], np.ndarray] = {}
+    rows = [row(comparison, name, effect, pairs, resamples)
             for name, pairs in differences.items() for effect in EFFECTS]
     table = pd.DataFrame(rows, columns=[group, *TABLE_COLUMNS])
-    result = CostEffectiveness(table, notes=notes)
+    result = CostEffectiveness(table, notes=notes, resamples=resamples)
     result.acceptability = acceptability(comparison, differences, notes)
     return result
 

@@ -29,8 +29,8 @@ from sim.errors import UserError, signals_held
 from sim.files import write_atomically
 from sim.folders import process_exists
 
-FIGURES = ("comparison", "differences", "outcomes", "cost_effectiveness", "acceptability",
-           "heat_map", "robustness")
+FIGURES = ("comparison", "levels", "differences", "outcomes", "cost_effectiveness",
+           "acceptability", "heat_map", "robustness")
 TABLES = ("runs.parquet", "runs.csv", "differences.csv", "missing.csv")
 # Written only when there is a group to compare with the baseline
 # (sim.compare.cost_effectiveness).

@@ -54,6 +54,9 @@ SERIES = {  # time-series column -> (title, unit, scale)
     "teacher_leaving_rate": ("Teachers leaving", "% per year", 100),
     "spending_to_date_gbp": ("Spending to date", "£ million", 1e-6),
 }
+# Time-series columns read when a run has them (runs of older versions may not): the
+# comparison figure draws a panel for one only when every run has it.
+OPTIONAL_SERIES = ("disadvantage_gap",)
 # What identifies a run, from summary.json or else from config.yaml.
 IDENTITY = {"scenario": ("scenario.name",), "policy": ("policy.name",), "seed": ("seed",),
             "horizon_years": ("horizon_years", "scenario.horizon_years")}
@@ -283,8 +286,9 @@ def read_series(run: Path) -> pd.DataFrame:
         series["term_of_year"], errors="coerce")
     if terms.isna().any() or terms.duplicated().any():
         raise UnusableRunError("timeseries.parquet has missing or repeated terms")
+    present = [c for c in OPTIONAL_SERIES if c in series.columns]
     columns = {c: pd.to_numeric(series[c], errors="coerce").to_numpy(dtype=float)
-               for c in SERIES}
+               for c in (*SERIES, *present)}
     for column, values in columns.items():
         damaged = np.abs(values) > LARGEST  # infinity included; NaN (undefined) is not
         if damaged.any():

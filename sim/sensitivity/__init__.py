@@ -18,7 +18,9 @@ numbers). It then analyses each outcome and writes, into `--output` (by default
   absolute elementary effect, in the outcome's units), its confidence interval and sigma
   (spread, a sign of interactions or non-linearity); for Sobol, first-order and total
   indices with confidence intervals;
-- `importance.png` and `.svg`: the ranking, one panel per outcome.
+- `importance.png` and `.svg`: the ranking, one panel per outcome, parameters named in
+  words and in one order: for Morris, mu* with its interval, coloured by its sign (from
+  mu: raises, lowers, or both ways) and sigma as a diamond (`sim.sensitivity.figure`).
 
 A run takes its row's values into its own config, so its folder is keyed by them (like any
 sweep's runs): a run is reused only for a row with the same values. An output folder that
@@ -34,5 +36,5 @@ resumes.
 
 The package imports nothing itself, so that `python -m sim.sensitivity` sets its signal
 handlers before anything heavy loads: `sim.sensitivity.command.main` is the command,
-`sim.sensitivity.runs.collect` reads a sample's runs.
+`sim.sensitivity.runs.collect` reads a sample's runs, `sim.sensitivity.figure` draws.
 """

@@ -11,7 +11,8 @@ from sim import errors
 from sim.errors import refuse_bad_arguments
 from sim.files import write_atomically
 from sim.folders import missing_ancestors
-from sim.sensitivity.analysis import analyse, plot
+from sim.sensitivity.analysis import analyse
+from sim.sensitivity.figure import plot
 from sim.sensitivity.runs import collect, run_sample
 from sim.sensitivity.setup import (
     DEFAULT_CONFIG,
