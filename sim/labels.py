@@ -35,7 +35,9 @@ SCENARIO_NAMES = {"opportunity_area": "Opportunity Area", "national": "England"}
 # that unit). A difference of two shares or rates is in percentage points, never in %.
 MEASURE_NAMES = {
     "good_or_better_change": ("Good-or-better share", "percentage points", 100.0),
-    "disadvantage_gap_final": ("Disadvantage gap", "effectiveness units", 1.0),
+    # least minus most disadvantaged fifth (by FSM share) of schools good or better
+    "good_or_better_gap_final": ("Disadvantage gap in good-or-better share", "percentage points",
+                                 100.0),
     "teacher_leaving_rate_mean": ("Teacher leaving rate (per year)", "percentage points", 100.0),
     "orphan_terms": ("Orphan-school terms", "school-terms", 1.0),
     "spending_total_gbp": ("Spending", "£ million", 1e-6),

@@ -29,7 +29,7 @@ from sim.labels import POLICY_COLOURS, measure_name
 
 TERMS = 6  # two years
 COLUMNS = ("share_good_or_better", "n_orphans", "teacher_leaving_rate", "spending_to_date_gbp",
-           "disadvantage_gap")
+           "good_or_better_gap")
 
 
 def base_series(seed: int, parameter_set: int = 0) -> pd.DataFrame:
@@ -99,11 +99,11 @@ def test_the_disadvantage_gap_is_drawn_only_when_every_run_has_it():
     runs = [("combined", 0, 0, 1.0), ("combined", 1, 0, 1.0), ("status_quo", 0, 0, 0.0),
             ("status_quo", 1, 0, 0.0)]
     comparison, series = make_comparison(runs)
-    series["run0"] = series["run0"].drop(columns="disadvantage_gap")  # an older run
+    series["run0"] = series["run0"].drop(columns="good_or_better_gap")  # an older run
     frame = over_time.paired_over_time(comparison, series)
-    assert "disadvantage_gap" not in set(frame["measure"])
+    assert "good_or_better_gap" not in set(frame["measure"])
     assert over_time.drawn_panels(series) == [c for c in over_time.PANELS
-                                              if c != "disadvantage_gap"]
+                                              if c != "good_or_better_gap"]
 
 
 def svg_colours(svg: bytes) -> set[str]:

@@ -37,7 +37,7 @@ from sim.compare.reading import MEASURES
 
 # +1 when more of the measure is better, -1 when less is.
 BETTER = {"good_or_better_change": 1, "orphan_terms": -1, "teacher_leaving_rate_mean": -1,
-          "disadvantage_gap_final": -1, "spending_total_gbp": -1, "grades_gained": 1}
+          "good_or_better_gap_final": -1, "spending_total_gbp": -1, "grades_gained": 1}
 WIDE = 0.5  # a plausible set spanning more than this share of the prior leaves it wide
 # The fewest sets that give two bins: with fewer, one bin holds every set and a partial
 # value is undefined (written empty), so no parameter is called worth a trial.

@@ -35,14 +35,16 @@ from sim.compare.style import (
 # drawn for a column every run's series has (the disadvantage gap is absent from older runs).
 PANELS = {
     "share_good_or_better": ("Good-or-better share", "percentage points", "% of schools", 100.0),
-    "disadvantage_gap": ("Disadvantage gap", "effectiveness units", "effectiveness units", 1.0),
+    # least minus most disadvantaged fifth (by FSM share), share good or better
+    "good_or_better_gap": ("Disadvantage gap in good-or-better share", "percentage points",
+                           "percentage points", 100.0),
     "teacher_leaving_rate": ("Teacher leaving rate (per year)", "percentage points",
                              "% per year", 100.0),
     "n_orphans": ("Orphan schools", "schools", "schools waiting for a sponsor", 1.0),
     "spending_to_date_gbp": ("Spending to date", "£ million", "£ million", 1e-6),
 }
 # Which way is better, for the differences' titles (as `sim.compare.information.BETTER`).
-HINTS = {"share_good_or_better": "\nhigher is better", "disadvantage_gap": "\nlower is better",
+HINTS = {"share_good_or_better": "\nhigher is better", "good_or_better_gap": "\nlower is better",
          "teacher_leaving_rate": "\nlower is better", "n_orphans": "\nlower is better"}
 OVER_TIME_COLUMNS = ["measure", "term", "year", "pairs", "mean_difference",
                      "sd_across_pairs", "ci90_low", "ci90_high"]

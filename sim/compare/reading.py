@@ -37,8 +37,9 @@ from sim.errors import UserError, one_line
 MEASURES = {  # headline scalar of summary.json -> (label, unit); the differences are of these
     "good_or_better_change": ("Change in good-or-better share", "percentage points"),
     "orphan_terms": ("Orphan-school terms", "school-terms"),
-    "teacher_leaving_rate_mean": ("Teacher leaving rate", "% per year"),
-    "disadvantage_gap_final": ("Disadvantage gap at the end", "effectiveness units"),
+    "teacher_leaving_rate_mean": ("Teacher leaving rate", "percentage points"),
+    "good_or_better_gap_final": ("Disadvantage gap in good-or-better share at the end",
+                                 "percentage points"),
     "spending_total_gbp": ("Spending", "£ million"),
     "grades_gained": ("Net grades gained at inspections", "grades"),
 }
@@ -51,12 +52,12 @@ OUTCOMES = {  # headline scalar -> (label, scale), for the distributions of fina
 SERIES = {  # time-series column -> (title, unit, scale)
     "share_good_or_better": ("Good or better", "% of schools", 100),
     "n_orphans": ("Orphan schools", "schools waiting for a sponsor", 1),
-    "teacher_leaving_rate": ("Teachers leaving", "% per year", 100),
+    "teacher_leaving_rate": ("Teachers leaving", "% of teachers per year", 100),
     "spending_to_date_gbp": ("Spending to date", "£ million", 1e-6),
 }
 # Time-series columns read when a run has them (runs of older versions may not): the
 # comparison figure draws a panel for one only when every run has it.
-OPTIONAL_SERIES = ("disadvantage_gap",)
+OPTIONAL_SERIES = ("good_or_better_gap",)
 # What identifies a run, from summary.json or else from config.yaml.
 IDENTITY = {"scenario": ("scenario.name",), "policy": ("policy.name",), "seed": ("seed",),
             "horizon_years": ("horizon_years", "scenario.horizon_years")}
