@@ -5,11 +5,17 @@ the model does no extra work each term and the table agrees with the panel row f
 an area's counts are sums over its schools, and the sums over areas are the place's.
 
 One row per area and year, `level` saying which kind of area: `local_authority`, and
-`region` for a GIAS run, whose extract names each school's region (`GOR (name)`; an
-authority takes the region most of its schools give, `sim.population.gias_report`). The
-synthetic population has local authorities but no regions, so its runs have no region
-rows. Written only for a place of more than one local authority: for one, the table would
-repeat the time series.
+`region`. A GIAS run's extract names each school's region (`GOR (name)`; an authority
+takes the region most of its schools give, `sim.population.gias_report`). The synthetic
+population has local authorities but no regions of its own, so a synthetic place of at
+least `COMPASS_MIN_AUTHORITIES` authorities (England) is split into nine compass regions,
+as England has nine regions: its authorities, by the centre of their schools, into three
+bands from north to south of about a third of the schools each, and each band into three
+from west to east (`compass_regions`). They are named by compass point with "(synthetic)"
+(`north-west (synthetic)`): they show how outcomes vary across the place, and are not
+England's regions (a judgement; a GIAS run of England gives the real ones). Written only
+for a place of more than one local authority: for one, the table would repeat the time
+series.
 
 Columns after the run's identifiers: `level`, `area`, `year`, `n_schools`,
 `n_good_or_better` and `share_good_or_better` (latest grade good or outstanding),
@@ -33,6 +39,44 @@ LEVELS = ("local_authority", "region")
 NO_REGION = "(no region)"  # an authority none of whose schools names its region
 COUNTS = ["schools", "good_or_better", "orphans", "academies", "teachers", "leavers",
           "teachers_at_start"]
+
+
+COMPASS_MIN_AUTHORITIES = 9
+COMPASS_BANDS = (("north-west", "north", "north-east"), ("west", "centre", "east"),
+                 ("south-west", "south", "south-east"))
+
+
+def _thirds(weights: pd.Series) -> pd.Series:
+    """0, 1 or 2 for each row of `weights` (in order): the third of their cumulative sum
+    in which the row's middle falls."""
+    total = float(weights.sum())
+    middle = weights.cumsum() - weights / 2
+    return (middle * 3 // total).clip(0, 2).astype(int) if total > 0 else weights * 0
+
+
+def compass_regions(schools: pd.DataFrame) -> dict[str, str]:
+    """Nine compass regions of a synthetic place's authorities (see the module docstring):
+    authority -> region, from the first year of the panel; {} under COMPASS_MIN_AUTHORITIES
+    authorities or without locations."""
+    if not {"x_km", "y_km"} <= set(schools.columns):
+        return {}
+    first = schools[schools["year"] == schools["year"].min()]
+    centres = (first.assign(area=first["local_authority"].astype(str))
+               .groupby("area", sort=True)
+               .agg(x=("x_km", "mean"), y=("y_km", "mean"), schools=("x_km", "size")))
+    if len(centres) < COMPASS_MIN_AUTHORITIES:
+        return {}
+    # North first (largest y), ties by name, so the split is the same on any machine.
+    centres = centres.reset_index().sort_values(["y", "area"], ascending=[False, True],
+                                                kind="stable")
+    centres["band"] = _thirds(centres["schools"]).to_numpy()
+    regions: dict[str, str] = {}
+    for band, members in centres.groupby("band", sort=True):
+        members = members.sort_values(["x", "area"], kind="stable")
+        for (_, row), column in zip(members.iterrows(), _thirds(members["schools"]),
+                                    strict=True):
+            regions[str(row["area"])] = f"{COMPASS_BANDS[band][column]} (synthetic)"
+    return regions
 
 
 def area_frame(schools: pd.DataFrame,

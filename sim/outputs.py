@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from sim.areas import area_frame
+from sim.areas import area_frame, compass_regions
 from sim.files import write_atomically, write_json, write_text
 from sim.places import identifiers
 
@@ -97,7 +97,9 @@ def write_run(directory: Path, config: dict[str, Any], result: SimulationResult,
         # A GIAS run's loading report names each authority's region (sim.population).
         report = result.summary.get("population")
         regions = report.get("regions") if isinstance(report, dict) else None
-        areas = area_frame(result.schools, regions if isinstance(regions, dict) else None)
+        if not isinstance(regions, dict) or not regions:
+            regions = compass_regions(result.schools)  # a synthetic place's (sim.areas)
+        areas = area_frame(result.schools, regions or None)
         if areas is not None:
             write_table(directory / AREAS_FILE, areas, identity)
     write_table(directory / "events.parquet", result.events, identity)

@@ -87,13 +87,18 @@ def test_a_comparison_page_gives_each_option_its_difference_interval_and_cost(
     assert not (comparison_folder / "report.pdf").exists()
     page = open_page(browser, comparison_folder / "report.html")
     assert page.inner_text("#title").endswith("2 options against the status quo")
-    outcomes = page.inner_text("#outcomes")
-    for option in ("Universal partnership against the status quo",
-                   "MAT contracting against the status quo"):
-        assert option in outcomes
-    assert outcomes.count("90% interval") >= 8
-    assert outcomes.count("Cost per extra school moved to good") == 2
-    assert "dominated" in outcomes or "£" in outcomes
+    assert "difference from the status quo" in page.inner_text("#outcomes h2")
+    headers = page.locator("#outcomes th").all_inner_texts()
+    assert headers[0] == "Option" and headers[-1] == "Cost per extra school moved to good"
+    assert "Good or better" in headers and "Waiting for a sponsor" in headers
+    rows = page.locator("#outcomes tr.option-row")
+    assert sorted(row.locator("td.option").inner_text().strip() for row in rows.all()) == [
+        "MAT contracting", "Universal partnership"]
+    for row in rows.all():
+        cells = row.locator("td").all_inner_texts()
+        assert len(cells) == len(headers)
+        assert sum("90% interval" in cell for cell in cells) >= 4
+        assert "dominated" in cells[-1] or "£" in cells[-1]
     assert page.locator("#map img").count() == 1
     assert "3 seeds" in page.inner_text("#caveats") or "Intervals come from 3" in \
         page.inner_text("#caveats")

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from sim.areas import compass_regions
 from sim.compare.command import main as compare
 from sim.compare.reading import MEASURES
 from sim.folders import run_key
@@ -38,7 +39,7 @@ def tables(run: Path) -> dict[str, pd.DataFrame]:
 def national(tmp_path_factory) -> Path:
     """A small national run: many local authorities, two years."""
     root = tmp_path_factory.mktemp("national")
-    done = run_cli("scenario=national", "scenario.scale=0.05", "horizon_years=2", "seed=4",
+    done = run_cli("scenario=national", "scenario.scale=0.1", "horizon_years=2", "seed=4",
                    *QUIET, f"hydra.run.dir={root / 'run'}", cwd=root)
     assert done.returncode == 0, done.stderr
     return root / "run"
@@ -147,11 +148,15 @@ def test_areas_add_up_to_the_place(national):
     timeseries = pd.read_parquet(national / "timeseries.parquet")
     schools = pd.read_parquet(national / "schools.parquet")
     assert list(areas.columns[:5]) == list(IDENTIFIERS)
-    assert set(areas["level"]) == {"local_authority"}
-    assert areas["area"].nunique() == schools["local_authority"].nunique() > 1
+    assert set(areas["level"]) == {"local_authority", "region"}
+    authorities = areas[areas["level"] == "local_authority"]
+    assert authorities["area"].nunique() == schools["local_authority"].nunique() > 1
     year_end = timeseries[timeseries["term_of_year"] == 2].set_index("year")
-    by_year = areas.groupby("year")[["n_schools", "n_good_or_better", "n_orphans",
-                                     "teacher_leavers", "teachers"]].sum()
+    measures = ["n_schools", "n_good_or_better", "n_orphans", "teacher_leavers", "teachers"]
+    by_year = authorities.groupby("year")[measures].sum()
+    # The synthetic regions partition the authorities: their sums are the place's too.
+    by_region = areas[areas["level"] == "region"].groupby("year")[measures].sum()
+    assert by_region.equals(by_year)
     assert list(by_year.index) == list(year_end.index)
     assert (by_year["n_schools"] == year_end["n_schools"]).all()
     assert (by_year["n_good_or_better"] / by_year["n_schools"]).to_numpy() == pytest.approx(
@@ -162,6 +167,27 @@ def test_areas_add_up_to_the_place(national):
     assert (by_year["teacher_leavers"] == schools.groupby("year")["leavers"].sum()).all()
     assert areas["share_good_or_better"].between(0, 1).all()
     assert areas["teacher_leaving_rate"].between(0, 1).all()
+
+
+def test_a_synthetic_place_has_nine_compass_regions_of_whole_authorities(national):
+    schools = pd.read_parquet(national / "schools.parquet")
+    regions = compass_regions(schools)
+    first = schools[schools["year"] == schools["year"].min()]
+    assert set(regions) == set(first["local_authority"].astype(str))
+    assert len(set(regions.values())) == 9
+    located = first.assign(region=first["local_authority"].astype(str).map(regions))
+    size = located.groupby("region").size()
+    # Every school in one region; regions are whole authorities, so with the 15 of this
+    # small place they are uneven (England's 150 split finer).
+    assert size.sum() == len(first) and size.min() > 0
+    centre = located.groupby("region")[["x_km", "y_km"]].mean()
+    assert centre.loc["north (synthetic)", "y_km"] > centre.loc["centre (synthetic)", "y_km"] \
+        > centre.loc["south (synthetic)", "y_km"]
+    assert centre.loc["west (synthetic)", "x_km"] < centre.loc["centre (synthetic)", "x_km"] \
+        < centre.loc["east (synthetic)", "x_km"]
+    # Too few authorities for nine regions: none.
+    few = first[first["local_authority"].astype(str).isin(sorted(regions)[:5])]
+    assert compass_regions(few) == {}
 
 
 def test_a_place_of_one_authority_has_no_area_table(sweep):

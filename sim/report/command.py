@@ -81,9 +81,16 @@ def context(source: Run | Comparison) -> dict[str, object]:
         options = sorted(str(value) for value in source.differences[group].unique())
         years = run.summary.get("horizon_years") if run else "?"
         place = run.place if run else "the compared runs"
-        headlines = [({"name": policy_name(option) if group == "policy" else option,
-                       "colour": policy_colour(option, options)}, lines)
-                     for option, lines in findings.comparison_headlines(source).items()]
+        by_option = findings.comparison_headlines(source)
+        headers = list(dict.fromkeys(line.measure for lines in by_option.values()
+                                     for line in lines))
+        matrix = {"headers": headers, "rows": [
+            {"name": policy_name(option) if group == "policy" else option,
+             "colour": policy_colour(option, options),
+             "cells": [next(((line.value, line.detail) for line in lines
+                             if line.measure == header), ("", "")) for header in headers]}
+            for option, lines in by_option.items()]}
+        headlines = []
         against = findings.baseline_phrase(baseline, group)
         title = (f"{place}: {len(options)} option{'s' if len(options) != 1 else ''} against "
                  f"{against}")
@@ -101,13 +108,15 @@ def context(source: Run | Comparison) -> dict[str, object]:
         subtitle = (f"{source.summary.get('n_schools')} schools, "
                     f"{source.summary.get('horizon_years')} years, seed "
                     f"{source.summary.get('seed')}")
-        headlines = [(None, findings.run_headlines(source))]
+        headlines, matrix = findings.run_headlines(source), None
         message = findings.run_message(source)
         lines = drivers.run_drivers(source)
         figures = graphics.embedded_figures(source.folder, graphics.RUN_FIGURES, 1)
         notes = []
     map_uri = graphics.place_map(run.panel if run else None)
+    sets = isinstance(source, Comparison) and "parameter_sets" in source.manifest
     return {"title": title, "subtitle": subtitle, "message": message, "headlines": headlines,
+            "matrix": matrix, "sets": sets,
             "baseline": baseline_name, "map": map_uri,
             "map_caption": "Schools at the end of the run, coloured by their latest grade; "
                            "grey lines join each school to its trust's centre.",

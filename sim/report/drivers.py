@@ -125,7 +125,7 @@ def comparison_drivers(comparison: Comparison) -> list[str]:
             continue
         channel = MECHANISMS.get(str(option), "its levers")
         name = policy_name(str(option)) if group == "policy" else f"{group} = {option}"
-        line = f"{name} works through {channel}: {'; '.join(effects)}."
+        line = f"{name}, through {channel}: {'; '.join(effects)}."
         line += _depends(comparison, str(option), group)
         lines.append(line)
     if not lines:

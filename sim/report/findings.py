@@ -40,12 +40,11 @@ MECHANISMS = {
 
 # Headline differences of a comparison: summary measure -> (label, scale, unit).
 DIFFERENCES = {
-    "good_or_better_change": ("Good or better, change", 100, "percentage points"),
-    "good_or_better_gap_final": ("Disadvantage gap in good or better, at the end", 100,
-                                 "percentage points"),
-    "teacher_leaving_rate_mean": ("Teachers leaving a year", 100, "percentage points"),
-    "orphan_terms": ("Terms schools spent waiting for a sponsor", 1, "school-terms"),
-    "spending_total_gbp": ("Spending over the run", 1, "£"),
+    "good_or_better_change": ("Good or better", 100, "points"),
+    "good_or_better_gap_final": ("Disadvantage gap at the end", 100, "points"),
+    "teacher_leaving_rate_mean": ("Teachers leaving a year", 100, "points"),
+    "orphan_terms": ("Waiting for a sponsor", 1, "school-terms"),
+    "spending_total_gbp": ("Extra spending", 1, "£"),
 }
 
 
@@ -135,7 +134,7 @@ def _interval(row: pd.Series, scale: float, unit: str) -> tuple[str, str]:
     mean, low, high = (scale * float(row[c]) for c in ("mean_difference", "ci90_low", "ci90_high"))
     if unit == "£":
         return pounds(mean), f"90% interval {pounds(low)} to {pounds(high)}"
-    digits = 2 if unit == "percentage points" else 1
+    digits = 2 if unit == "points" else 1
     return (f"{mean:+.{digits}f} {unit}",
             f"90% interval {low:+.{digits}f} to {high:+.{digits}f}")
 
@@ -172,8 +171,8 @@ def cost_line(comparison: Comparison, option: str, group: str) -> Line:
         low, high = row.get("icer_ci90_low_gbp_per_unit_of_effect"), row.get(
             "icer_ci90_high_gbp_per_unit_of_effect")
         detail = (f"90% interval {pounds(float(low))} to {pounds(float(high))}"
-                  if pd.notna(low) and pd.notna(high) else "interval undefined: the extra "
-                  "schools moved may be zero in some resamples")
+                  if pd.notna(low) and pd.notna(high) else "no interval: some resamples "
+                  "move no extra school")
         return Line(label, pounds(float(icer)), f"{verdict}; {detail}")
     return Line(label, verdict, f"extra cost {pounds(float(row['incremental_cost_gbp']))}, "
                                 f"{float(row['incremental_effect']):+.2f} schools moved")
@@ -202,6 +201,31 @@ def key_message(comparison: Comparison) -> str:
     best = measurable.iloc[0]
     value, detail = _interval(best, 100, "percentage points")
     cost = cost_line(comparison, str(best[group]), group)
-    return (f"{name(str(best[group]))} raises the share of good or better schools by "
-            f"{value} ({detail}) against {baseline_phrase(baseline, group)}; "
-            f"cost per extra school moved to good: {cost.value} ({cost.detail}).")
+    message = (f"{name(str(best[group]))}: the largest gain in the share of good or better "
+               f"schools, {value} ({detail}) against {baseline_phrase(baseline, group)}, at "
+               f"{cost.value} per extra school moved to good.")
+    cheapest = _cheapest_gain(comparison, measurable, group)
+    if cheapest is not None and cheapest != str(best[group]):
+        row = measurable[measurable[group].astype(str) == cheapest].iloc[0]
+        cheap_cost = cost_line(comparison, cheapest, group)
+        message += (f" {name(cheapest)} gains {_interval(row, 100, 'percentage points')[0]} "
+                    f"at {cheap_cost.value} per extra school moved to good, the least of the "
+                    f"options that gain.")
+    return message
+
+
+def _cheapest_gain(comparison: Comparison, gaining: pd.DataFrame, group: str) -> str | None:
+    """Of the options with a measurable gain in good or better, the one with the lowest
+    incremental cost per extra school moved to good (a dominant one first)."""
+    economics = comparison.cost_effectiveness
+    if economics is None or group not in economics:
+        return None
+    rows = economics[(economics["effect"] == "schools_moved_to_good")
+                     & economics[group].astype(str).isin(gaining[group].astype(str))]
+    dominant = rows[rows["verdict"] == "dominant"]
+    if len(dominant):
+        return str(dominant.iloc[0][group])
+    priced = rows[rows["icer_gbp_per_unit_of_effect"].notna()]
+    if priced.empty:
+        return None
+    return str(priced.loc[priced["icer_gbp_per_unit_of_effect"].idxmin(), group])
