@@ -168,7 +168,7 @@ def _number(value: float, digits: int, signed: bool = False) -> str:
 # The running seed's measures as they stand (columns of its timeseries): label, column,
 # scale for display, unit and digits.
 NOW = (("good or better", "share_good_or_better", 100, "%", 1),
-       ("disadvantage gap", "disadvantage_gap", 1, "", 3),
+       ("disadvantage gap", "good_or_better_gap", 100, " points", 1),
        ("teachers leaving (a year, this term)", "teacher_leaving_rate", 100, "%", 1),
        ("orphans", "n_orphans", 1, "", 0),
        ("spending to date", "spending_to_date_gbp", 1e-6, " £m", 2))

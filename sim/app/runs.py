@@ -40,8 +40,8 @@ class Headline:
 
 HEADLINES = (
     Headline("good_or_better_final", "Good or better at the end", 100, "%", 1, " points"),
-    Headline("disadvantage_gap_final", "Disadvantage gap at the end (effectiveness units)",
-             1, "", 3),
+    Headline("good_or_better_gap_final", "Disadvantage gap at the end (good or better, least "
+             "minus most disadvantaged fifth)", 100, " points", 1),
     Headline("teacher_leaving_rate_mean", "Teachers leaving a year", 100, "%", 2, " points"),
     Headline("orphan_terms", "Orphan-school terms (schools waiting for a trust x terms)", 1,
              "", 0),
