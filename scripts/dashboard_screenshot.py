@@ -14,7 +14,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.browser import chromium_path  # noqa: E402
+from tests.browser import chromium_path
 
 PICTURE = Path(__file__).resolve().parent.parent / "docs" / "images" / "dashboard.png"
 

@@ -2,8 +2,9 @@
 driven by Playwright (whose own browser downloads are not reachable from these machines).
 
 `browser` is a pytest fixture (import it into a test module): a Playwright `Browser`, one
-per test module. Chromium is looked for at $SIM_CHROMIUM, then on the PATH as `chromium`,
-`chromium-browser` or `google-chrome`. Without one the tests are skipped with a message
+per test module. Chromium is looked for as the report's PDF printer looks for it
+(`sim.report.pdf.chromium`: $SIM_CHROMIUM, then `chromium`, `chromium-browser` or
+`google-chrome` on the PATH). Without one the tests are skipped with a message
 saying how to install it, unless $SIM_REQUIRE_BROWSER is set (as `.ci/run` sets it, after
 installing Debian's chromium), when they fail instead.
 """
@@ -11,25 +12,15 @@ installing Debian's chromium), when they fail instead.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-NAMES = ("chromium", "chromium-browser", "google-chrome")
+from sim.report.pdf import chromium
 
-
-def chromium_path() -> str | None:
-    """The system's Chromium, or None."""
-    given = os.environ.get("SIM_CHROMIUM")
-    if given:
-        return given
-    for name in NAMES:
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
+# The same search as the report's PDF printer: one place says where Chromium is looked for.
+chromium_path = chromium
 
 
 @pytest.fixture(scope="module")
