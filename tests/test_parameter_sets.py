@@ -176,8 +176,14 @@ def test_the_sweep_pairs_every_set_and_seed_with_every_policy(table, tmp_path):
     result = run_cli(*overrides, "+uncertainty=plausible", *uncertainty,
                      f"hydra.run.dir={again}", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    for name in ("config.yaml", "summary.json", "timeseries.parquet", "parameter_set.json"):
+    for name in ("config.yaml", "summary.json", "parameter_set.json"):
         assert (again / name).read_bytes() == (runs[-1] / name).read_bytes(), name
+    # The same series; the sweep's job also names its swept value on every row, which a
+    # single run has none of (sim.places).
+    single, job = (pd.read_parquet(folder / "timeseries.parquet") for folder in (again, runs[-1]))
+    assert list(job.columns.difference(single.columns)) == ["uncertainty.parameter_set"]
+    assert (job["uncertainty.parameter_set"] == index).all()
+    pd.testing.assert_frame_equal(job[single.columns], single, check_exact=True)
 
     result = run_cli(*arguments, "uncertainty.sets=3", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
