@@ -7,6 +7,7 @@ from scipy.spatial import cKDTree
 
 from sim.network import PartnershipNetwork
 from sim.population import build_population
+from sim.population.synthetic import reflect_into
 from sim.scenario import scaled_region_km, schools_built
 from sim.state import Governance, Phase, TrustKind
 from tests.conftest import make_config, make_model
@@ -92,3 +93,25 @@ def test_the_region_grows_with_the_schools_built_and_is_the_place_itself_at_scal
         density = schools_built(scenario) / (width * height)
         assert abs(density / (england.n_schools / (450.0 * 550.0)) - 1) < 1e-9
         assert abs(width / height - 450.0 / 550.0) < 1e-9
+
+
+def test_reflecting_into_the_region_mirrors_at_each_edge():
+    values = np.array([-2.0, 0.0, 3.0, 10.0, 12.0, 21.0, -13.0])
+    assert reflect_into(values, 10.0).tolist() == [2.0, 0.0, 3.0, 10.0, 8.0, 1.0, 7.0]
+
+
+def test_no_school_is_piled_on_the_edge_of_its_place():
+    """Clipped onto the edge, up to half of an Opportunity Area's schools sat on one line
+    (seeds 1 and 2: 58.5% and 47.5%); reflected, the edge holds no more than the odd school
+    a uniform spread would put within 10 metres of it."""
+    for overrides in (("scenario=opportunity_area", "seed=1"), ("scenario=opportunity_area",
+                                                                  "seed=2"),
+                      ("scenario=national", "scenario.scale=0.2", "seed=0")):
+        config = make_config(*overrides)
+        schools = build_population(config, np.random.default_rng(7)).schools
+        width, height = scaled_region_km(config.scenario)
+        assert (schools.x_km >= 0).all() and (schools.x_km <= width).all()
+        assert (schools.y_km >= 0).all() and (schools.y_km <= height).all()
+        near_edge = ((schools.x_km < 0.01) | (schools.x_km > width - 0.01)
+                     | (schools.y_km < 0.01) | (schools.y_km > height - 0.01))
+        assert near_edge.sum() <= max(2, 0.002 * schools.n), (overrides, near_edge.sum())

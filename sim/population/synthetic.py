@@ -213,6 +213,16 @@ def build_synthetic_population(
     )
 
 
+def reflect_into(values: np.ndarray, length_km: float) -> np.ndarray:
+    """`values` folded into [0, length_km] as a mirror at each edge folds them: a point
+    2 km beyond an edge lands 2 km inside it (and one beyond twice the length folds
+    again), so a spread round a point near the edge stays a spread."""
+    if length_km <= 0:
+        return np.zeros_like(values)
+    folded = np.mod(values, 2 * length_km)
+    return np.where(folded > length_km, 2 * length_km - folded, folded)
+
+
 def _place_schools(
     n_schools: int, n_areas: int, scenario: ScenarioParameters, population: SyntheticPopulation,
     rng: np.random.Generator,
@@ -236,8 +246,13 @@ def _place_schools(
     towns_per_area = rng.integers(low, high + 1, n_areas)
     patch_km = np.sqrt(width_km * height_km / n_areas) / PATCH_SIDES_PER_TOWN_SD
     town_area = np.repeat(np.arange(n_areas), towns_per_area)
-    town_x = area_x[town_area] + rng.normal(0, patch_km, len(town_area))
-    town_y = area_y[town_area] + rng.normal(0, patch_km, len(town_area))
+    # A town or school drawn beyond the region's edge is reflected back into it, not
+    # clipped onto the edge, where clipped ones would pile up (half of an Opportunity
+    # Area's schools, for some seeds, on one line) nearer one another than any real place.
+    town_x = reflect_into(area_x[town_area] + rng.normal(0, patch_km, len(town_area)),
+                          width_km)
+    town_y = reflect_into(area_y[town_area] + rng.normal(0, patch_km, len(town_area)),
+                          height_km)
     town_weight = rng.lognormal(0, TOWN_SIZE_LOG_SD, len(town_area))
     # Each school picks one of its area's towns with probability proportional to town size.
     first_town = np.concatenate([[0], np.cumsum(towns_per_area)[:-1]])
@@ -248,8 +263,8 @@ def _place_schools(
     town_of_school = np.minimum(np.searchsorted(cumulative, pick, side="right"),
                                 first_town[area_of_school] + towns_per_area[area_of_school] - 1)
     spread = population.town_spread_km
-    x_km = np.clip(town_x[town_of_school] + rng.normal(0, spread, n_schools), 0, width_km)
-    y_km = np.clip(town_y[town_of_school] + rng.normal(0, spread, n_schools), 0, height_km)
+    x_km = reflect_into(town_x[town_of_school] + rng.normal(0, spread, n_schools), width_km)
+    y_km = reflect_into(town_y[town_of_school] + rng.normal(0, spread, n_schools), height_km)
     names = (
         [f"{scenario.name.replace('_', ' ').title()}"] if n_areas == 1
         else [f"Local Authority {i + 1:03d}" for i in range(n_areas)]
