@@ -134,3 +134,22 @@ def test_a_users_file_is_never_replaced_and_bad_paths_are_one_line(run_folder, t
     # A report may replace its own page.
     again = report(str(run_folder), "--no-pdf", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
+
+
+def test_a_parameter_sweep_is_reported_by_the_settings_name_and_values(tmp_path, browser):  # noqa: F811
+    finished = run_cli("-m", "model.trusts.giver_taker_threshold=2,3", "seed=0,1",
+                       "horizon_years=1", "output.plots=false", "hydra.sweep.dir=sweep",
+                       cwd=tmp_path)
+    assert finished.returncode == 0, finished.stderr
+    compared = subprocess.run([sys.executable, "-m", "sim.compare", "sweep", "--baseline", "3"],
+                              cwd=tmp_path, text=True, capture_output=True, env=environment(),
+                              timeout=300)
+    assert compared.returncode == 0, compared.stderr
+    assert report("sweep", "--no-pdf", cwd=tmp_path).returncode == 0
+    page = open_page(browser, tmp_path / "sweep" / "report.html")
+    assert page.inner_text("#title").endswith("1 other value of trusts' giver:taker threshold "
+                                              "against 3")
+    names = page.locator("#outcomes td.option").all_inner_texts()
+    assert [name.strip() for name in names] == ["Trusts' giver:taker threshold = 2"]
+    assert page.locator("#map img").count() == 1  # the baseline's run (3, read back as 3.0)
+    assert "through" not in page.inner_text("#drivers")  # no policy's channel for a setting

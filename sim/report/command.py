@@ -85,15 +85,19 @@ def context(source: Run | Comparison) -> dict[str, object]:
         headers = list(dict.fromkeys(line.measure for lines in by_option.values()
                                      for line in lines))
         matrix = {"headers": headers, "rows": [
-            {"name": policy_name(option) if group == "policy" else option,
+            {"name": findings.option_name(option, group),
              "colour": policy_colour(option, options),
              "cells": [next(((line.value, line.detail) for line in lines
                              if line.measure == header), ("", "")) for header in headers]}
             for option, lines in by_option.items()]}
         headlines = []
         against = findings.baseline_phrase(baseline, group)
-        title = (f"{place}: {len(options)} option{'s' if len(options) != 1 else ''} against "
-                 f"{against}")
+        count, plural = len(options), "s" if len(options) != 1 else ""
+        if group in ("policy", "scenario"):
+            title = f"{place}: {count} option{plural} against {against}"
+        else:  # a setting's values against its baseline value
+            setting = against.split(" = ")[0]
+            title = f"{place}: {count} other value{plural} of {setting} against {baseline}"
         subtitle = (f"{source.manifest.get('runs_compared')} runs, {years} years each, "
                     f"paired by seed (common random numbers)")
         message = findings.key_message(source)

@@ -12,8 +12,7 @@ import pandas as pd
 import yaml
 
 import sim
-from sim.labels import policy_name
-from sim.report.findings import DIFFERENCES, MECHANISMS, _interval, _measurable
+from sim.report.findings import DIFFERENCES, MECHANISMS, _interval, _measurable, option_name
 from sim.report.sources import Comparison, Run
 
 SPENDING_NAMES = {
@@ -123,9 +122,10 @@ def comparison_drivers(comparison: Comparison) -> list[str]:
                 effects.append(f"{label.lower()} {_interval(found.iloc[0], scale, unit)[0]}")
         if not effects:
             continue
-        channel = MECHANISMS.get(str(option), "its levers")
-        name = policy_name(str(option)) if group == "policy" else f"{group} = {option}"
-        line = f"{name}, through {channel}: {'; '.join(effects)}."
+        name = option_name(str(option), group)
+        channel = MECHANISMS.get(str(option)) if group == "policy" else None
+        line = (f"{name}, through {channel}: {'; '.join(effects)}." if channel
+                else f"{name}: {'; '.join(effects)}.")
         line += _depends(comparison, str(option), group)
         lines.append(line)
     if not lines:

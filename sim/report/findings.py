@@ -24,7 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.labels import policy_name
+from sim.compare.style import parameter_name
+from sim.labels import policy_name, scenario_name
 from sim.report.sources import Comparison, Run
 
 # Each policy's channel in the model (docs/ODD.md section 7.8), in a reader's words.
@@ -182,11 +183,23 @@ def _measurable(rows: pd.DataFrame) -> pd.DataFrame:
     return rows[(rows["ci90_low"] > 0) | (rows["ci90_high"] < 0)]
 
 
+def option_name(option: str, group: str) -> str:
+    """An option as a reader names it: a policy's name ('Universal partnership'), a
+    scenario's, or a setting and its value ('Giver:taker threshold = 2')."""
+    if group == "policy":
+        return policy_name(option)
+    if group == "scenario":
+        return scenario_name(option)
+    return f"{parameter_name(group)} = {option}"
+
+
 def baseline_phrase(baseline: str, group: str) -> str:
-    """How a sentence names the baseline: 'the status quo', 'MAT contracting', 'policy = x'."""
-    if group != "policy":
-        return f"{group} = {baseline}"
-    return "the status quo" if baseline == "status_quo" else policy_name(baseline)
+    """How a sentence names the baseline: 'the status quo', 'MAT contracting',
+    'giver:taker threshold = 3'."""
+    if group == "policy" and baseline == "status_quo":
+        return "the status quo"
+    name = option_name(baseline, group)
+    return name if group == "policy" else name[:1].lower() + name[1:]
 
 
 def key_message(comparison: Comparison) -> str:
@@ -194,7 +207,8 @@ def key_message(comparison: Comparison) -> str:
     baseline = str(comparison.manifest.get("baseline"))
     gains = comparison.differences[comparison.differences["measure"] == "good_or_better_change"]
     measurable = _measurable(gains).sort_values("mean_difference", ascending=False)
-    name = policy_name if group == "policy" else str
+    def name(option: str) -> str:
+        return option_name(option, group)
     if measurable.empty or measurable.iloc[0]["mean_difference"] <= 0:
         return (f"No option changes the share of good or better schools measurably against "
                 f"{baseline_phrase(baseline, group)} (every 90% interval includes zero).")

@@ -121,6 +121,17 @@ def read_comparison(folder: Path) -> Comparison:
     return comparison
 
 
+def _same_value(value: object, baseline: object) -> bool:
+    """Whether a run's setting is the baseline's: as text, or as numbers (runs.csv reads a
+    threshold of 3 as 3.0, the manifest records it as '3')."""
+    if str(value) == str(baseline):
+        return True
+    try:
+        return float(value) == float(baseline)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+
+
 def _first_baseline_run(comparison: Comparison) -> Run | None:
     """The baseline's run with the lowest seed whose folder can still be found: as
     recorded (relative to where sim.compare ran), or under the comparison's folder."""
@@ -128,7 +139,7 @@ def _first_baseline_run(comparison: Comparison) -> Run | None:
     group = str(comparison.manifest.get("group", "policy"))
     baseline = comparison.manifest.get("baseline")
     if group in runs.columns and baseline is not None:
-        runs = runs[runs[group].astype(str) == str(baseline)]
+        runs = runs[[_same_value(value, baseline) for value in runs[group]]]
     if "seed" in runs.columns:
         runs = runs.sort_values("seed")
     for recorded in runs.get("run", pd.Series(dtype=str)).astype(str):
