@@ -43,7 +43,7 @@ from sim.phases import (
 )
 from sim.policies import PolicyEffects, make_policy
 from sim.population import build_population
-from sim.state import TERMS_PER_YEAR, Governance, TrustKind
+from sim.state import TERMS_PER_YEAR, Governance, Grade, TrustKind
 from sim.streams import RandomStreams
 from sim.tallies import SPENDING_SOURCES, RunTallies, TermSupport
 
@@ -153,6 +153,14 @@ class SchoolSystemModel(mesa.Model):
         self._timeseries: list[dict[str, float | int]] = []
         self._panel: list[dict[str, np.ndarray]] = []
         self.running = self.horizon_terms > 0
+        # The place as the run finds it, before any term (so before any policy acts): the
+        # summary's `_start` values, the same for every policy on a seed. The record's
+        # first row comes after the first term, when a policy has already acted.
+        self._at_start = {
+            "share_good_or_better": float(np.mean(self.schools.grade <= Grade.GOOD)),
+            "disadvantage_gap": metrics.disadvantage_gap(self.schools.effectiveness,
+                                                         self.groups),
+            "good_or_better_gap": metrics.good_or_better_gap(self.schools.grade, self.groups)}
 
     def _run_term_phases(self) -> None:
         for phase in TERM_PHASES:
@@ -292,7 +300,7 @@ class SchoolSystemModel(mesa.Model):
 
     def summary(self, timeseries: pd.DataFrame, events: pd.DataFrame) -> dict[str, object]:
         """Headline scalars for sweeps (docs/ODD.md section 6; results/README.md lists them)."""
-        first, last = timeseries.iloc[0], timeseries.iloc[-1]
+        last = timeseries.iloc[-1]
         inspections = events[(events["kind"] == "inspection") & (events["detail"] == "graded")]
         change = (inspections["old_grade"] - inspections["new_grade"]).astype(float)
         spending = float(timeseries["spending_total_gbp"].sum())
@@ -310,17 +318,17 @@ class SchoolSystemModel(mesa.Model):
             "seed": int(self.parameters.seed),
             "horizon_years": self.horizon_terms // TERMS_PER_YEAR,
             "n_schools": int(self.schools.n),
-            "good_or_better_start": float(first["share_good_or_better"]),
+            "good_or_better_start": self._at_start["share_good_or_better"],
             "good_or_better_final": float(last["share_good_or_better"]),
-            "good_or_better_change": float(last["share_good_or_better"]
-                                           - first["share_good_or_better"]),
+            "good_or_better_change": float(last["share_good_or_better"])
+                                     - self._at_start["share_good_or_better"],
             "share_inspections_improving": float((change > 0).mean()) if len(change) else None,
             "share_requires_improvement_improving":
                 float((change[inspections["old_grade"] == 3] > 0).mean())
                 if (inspections["old_grade"] == 3).any() else None,
-            "disadvantage_gap_start": float(first["disadvantage_gap"]),
+            "disadvantage_gap_start": self._at_start["disadvantage_gap"],
             "disadvantage_gap_final": float(last["disadvantage_gap"]),
-            "good_or_better_gap_start": float(first["good_or_better_gap"]),
+            "good_or_better_gap_start": self._at_start["good_or_better_gap"],
             "good_or_better_gap_final": float(last["good_or_better_gap"]),
             "teacher_leaving_rate_mean": float(timeseries["teacher_leaving_rate"].mean()),
             "vacancy_rate_mean": float(timeseries["vacancy_rate"].mean()),
