@@ -120,6 +120,37 @@ def test_a_run_pairs_the_policy_with_the_status_quo_seed_by_seed():
     assert (itself.comparison()["difference"].fillna(0) == 0).all()
 
 
+def test_stop_ends_a_run_at_the_next_term_with_only_the_seeds_that_finished():
+    choice = Choice(policy="universal_partnership", seeds=2, horizon_years=2)
+    asked = []
+
+    def stopped() -> bool:  # Stop pressed during the second seed's first year
+        asked.append(True)
+        return len(asked) > 2 * 3 + 1
+
+    snapshots = list(run(choice, stopped=stopped))
+    last = snapshots[-1]
+    assert not last.finished and last.seeds_done == 1
+    # Asked before each term: the first seed's six, the second seed's first, then stopped
+    # (so the second seed's remaining five terms were never run).
+    assert len(asked) == 2 * 3 + 2
+    assert last.done_terms == 2 * 3
+
+
+def test_typed_text_is_one_quoted_value_and_never_an_interpolation():
+    from sim.app.choices import quoted
+    from sim.errors import UserError
+
+    path = "/tmp/O'Brien dir/a,b.csv"
+    config = configure(["population=gias", f"population.path={quoted(str(GIAS_FIXTURE), 'GIAS file')}",
+                        f"population.areas=[{quoted('Blackpool', 'area')}]"])
+    assert config.population.areas == ["Blackpool"]
+    assert quoted(path, "GIAS file") == "'/tmp/O\\'Brien dir/a,b.csv'"
+    for text in ("${oc.env:HOME}", "${now:%Y}", "  "):
+        with pytest.raises(UserError):
+            quoted(text, "area")
+
+
 def wait_until_served(url: str, server: subprocess.Popen[str], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

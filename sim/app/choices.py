@@ -17,6 +17,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from functools import cache
 
+from sim.errors import UserError
 from sim.labels import POLICY_NAMES
 from sim.policies.local_governance import LocalGovernanceParameters
 from sim.policies.mat_contracting import MatContractingParameters
@@ -37,6 +38,18 @@ DECLARATIONS = {"universal_partnership": UniversalPartnershipParameters,
 # England at a twentieth of its schools (about 1,100) builds and runs 5 years in about a
 # second; the slider stops at a tenth so that a run with five seeds stays under a minute.
 NATIONAL_SCALES = (0.01, 0.1)
+
+
+def quoted(text: str, what: str) -> str:
+    """Text typed on the page as a quoted value of a Hydra override: one value whatever
+    its spaces, commas or quotes. Text holding `${` is refused: Hydra would resolve it as
+    an interpolation (an environment variable of the server, say), not read it as text."""
+    if "${" in text:
+        raise UserError(f"the {what} {text!r} holds '${{', which the config would read as a "
+                        f"reference to another value: type the {what} itself")
+    if not text.strip():
+        raise UserError(f"no {what} given: type one")
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 @dataclass(frozen=True)
@@ -128,10 +141,9 @@ class Choice:
         if self.place == "national":
             return ["scenario=national", f"scenario.scale={self.national_scale}"]
         if self.place == "gias":
-            # Quoted, so that a name with spaces or commas stays one area.
-            area = self.gias_area.replace("\\", "\\\\").replace("'", "\\'")
             return ["scenario=opportunity_area", "population=gias",
-                    f"population.path='{self.gias_path}'", f"population.areas=['{area}']"]
+                    f"population.path={quoted(self.gias_path, 'GIAS file')}",
+                    f"population.areas=[{quoted(self.gias_area, 'area')}]"]
         return ["scenario=opportunity_area"]
 
     def overrides(self, policy: str, seed: int) -> list[str]:

@@ -86,7 +86,8 @@ class Refused:
 def running(choice: Choice) -> Iterator[View | Refused | None]:
     yield None  # the last run's result goes at once: the page says the place is being built
     try:
-        for snapshot in run(choice):
+        # Stop cancels the task; the run asks every term whether it still is the page's.
+        for snapshot in run(choice, stopped=lambda: not running.is_current()):
             chosen = snapshot.models.get(choice.policy)
             running.progress = 100 * snapshot.progress
             yield View(snapshot, figures.grade_shares(snapshot),
@@ -239,7 +240,10 @@ def Results() -> None:
     snapshot = view.snapshot
     solara.HTML(tag="h2", unsafe_innerHTML=html.escape(snapshot.choice.title()),
                 classes=["run-title"])
-    solara.Text(status_line(snapshot) if not running.cancelled else "Stopped.",
+    stopped = (f"Stopped: the table holds the {snapshot.seeds_done} of "
+               f"{snapshot.choice.seeds} seeds that finished." if snapshot.seeds_done
+               else "Stopped before any seed finished.")
+    solara.Text(status_line(snapshot) if not running.cancelled else stopped,
                 classes=["run-status"])
     solara.ProgressLinear(100 * snapshot.progress)
     if not snapshot.finished and snapshot.current:

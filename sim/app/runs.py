@@ -14,7 +14,7 @@ the spread of those differences over seeds says how much is the seed's luck.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -111,9 +111,10 @@ def policies_of(choice: Choice) -> tuple[str, ...]:
     return (choice.policy,) if choice.policy == BASELINE else (choice.policy, BASELINE)
 
 
-def run(choice: Choice) -> Iterator[Snapshot]:
+def run(choice: Choice, stopped: Callable[[], bool] = lambda: False) -> Iterator[Snapshot]:
     """Run the chosen policy and the status quo on seeds 0 to `choice.seeds - 1`, yielding
-    a snapshot after each simulated year and when everything is done."""
+    a snapshot after each simulated year and when everything is done. `stopped` is asked
+    every term: once it says so, the run ends there, without another snapshot."""
     policies = policies_of(choice)
     terms_per_seed = choice.horizon_years * TERMS_PER_YEAR
     snapshot = Snapshot(choice, total_terms=terms_per_seed * choice.seeds,
@@ -134,6 +135,8 @@ def run(choice: Choice) -> Iterator[Snapshot]:
         yield taken()
         chosen = models[choice.policy]
         while chosen.running:
+            if stopped():
+                return
             for model in models.values():
                 model.step()
             snapshot.done_terms += 1
