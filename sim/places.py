@@ -50,7 +50,11 @@ def place_folder(population: str, areas: list[str], scenario: str) -> str:
     if population != GIAS:
         return scenario
     words = "-".join(re.sub(r"[^a-z0-9]+", "-", area.casefold()).strip("-") for area in areas)
-    words = re.sub(r"-+", "-", words).strip("-") or "all"
+    words = re.sub(r"-+", "-", words).strip("-")
+    if not areas:
+        words = "all"
+    elif not words:  # areas named only by other characters ('..'): not every area's folder
+        words = "areas-" + hashlib.sha256("\x1f".join(areas).encode()).hexdigest()[:8]
     if len(words) > LONGEST_PLACE_FOLDER:
         digest = hashlib.sha256(words.encode()).hexdigest()[:8]
         words = f"{words[:LONGEST_PLACE_FOLDER - 9].rstrip('-')}-{digest}"

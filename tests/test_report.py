@@ -153,3 +153,45 @@ def test_a_parameter_sweep_is_reported_by_the_settings_name_and_values(tmp_path,
     assert [name.strip() for name in names] == ["Trusts' giver:taker threshold = 2"]
     assert page.locator("#map img").count() == 1  # the baseline's run (3, read back as 3.0)
     assert "through" not in page.inner_text("#drivers")  # no policy's channel for a setting
+
+
+def test_a_comparison_of_the_baseline_alone_and_damaged_tables_are_refused(tmp_path,
+                                                                           comparison_folder):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(comparison_folder, copy)
+    for written in ("report.html", "report.pdf"):  # another test may have reported on it
+        (copy / written).unlink(missing_ok=True)
+    (copy / "cost_effectiveness.csv").write_text('garbage,"\n')
+    refused = report(str(copy), "--no-pdf", cwd=tmp_path)
+    assert refused.returncode == 2 and "run python -m sim.compare again" in refused.stderr
+    differences = copy / "differences.csv"
+    differences.write_text(differences.read_text().splitlines()[0] + "\n")  # no option
+    (copy / "cost_effectiveness.csv").unlink()
+    refused = report(str(copy), "--no-pdf", cwd=tmp_path)
+    assert refused.returncode == 2 and "nothing to compare" in refused.stderr
+    assert len(refused.stderr.splitlines()) == 1 and not (copy / "report.html").exists()
+
+
+def test_a_run_whose_summary_lacks_what_the_page_reads_is_refused(run_folder, tmp_path):
+    import shutil
+
+    copy = tmp_path / "run"
+    shutil.copytree(run_folder, copy)
+    (copy / "summary.json").write_text("{}")
+    refused = report(str(copy), "--no-pdf", cwd=tmp_path)
+    assert refused.returncode == 2 and "run it again" in refused.stderr
+    assert "Traceback" not in refused.stderr and len(refused.stderr.splitlines()) == 1
+
+
+def test_a_pdf_not_printed_by_chromium_is_never_replaced(run_folder, tmp_path):
+    import shutil
+
+    page = tmp_path / "page.html"
+    shutil.copy(run_folder / "report.html", page)  # a report's page, beside a user's PDF
+    (tmp_path / "page.pdf").write_text("my own pdf")
+    refused = report(str(run_folder), "--output", str(page), cwd=tmp_path)
+    if chromium_path():
+        assert refused.returncode == 2 and "page.pdf" in refused.stderr
+    assert (tmp_path / "page.pdf").read_text() == "my own pdf"

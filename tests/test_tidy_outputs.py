@@ -213,6 +213,10 @@ def test_place_folders_are_safe_names():
         "gias-fenland-and-east-cambridgeshire"
     assert place_folder("gias", ["../../etc", "St. Helens"], "x") == "gias-etc-st-helens"
     assert place_folder("gias", [], "national") == "gias-all"
+    # An area named only by punctuation is not every area's folder.
+    dots = place_folder("gias", [".."], "national")
+    assert dots.startswith("gias-areas-") and dots != "gias-all"
+    assert dots != place_folder("gias", ["..."], "national")
     assert place_folder("synthetic", ["Blackpool"], "national") == "national"
     long = place_folder("gias", ["a very long area name " * 10], "x")
     assert len(long) <= 85 and long.startswith("gias-a-very-long")

@@ -66,7 +66,10 @@ def check_output(html: Path, write_pdf: bool) -> Path:
     if html.exists() and not is_report(html):
         raise UserError(f"{html} exists and is not a page sim.report wrote: give another "
                         f"--output (nothing was written)")
-    if write_pdf and pdf_path.exists() and not (html.exists() and is_report(html)):
+    if html.is_dir():
+        raise UserError(f"--output {html} is a folder: give the page's file name, ending .html")
+    if write_pdf and pdf_path.exists() and not (html.exists() and is_report(html)
+                                                and pdf.printed_here(pdf_path)):
         raise UserError(f"{pdf_path} exists and is not beside a page sim.report wrote: give "
                         f"another --output (nothing was written)")
     return pdf_path
@@ -78,7 +81,12 @@ def context(source: Run | Comparison) -> dict[str, object]:
         run = source.map_run
         group = str(source.manifest.get("group", "policy"))
         baseline = str(source.manifest.get("baseline"))
-        options = sorted(str(value) for value in source.differences[group].unique())
+        options = (sorted(str(value) for value in source.differences[group].unique())
+                   if group in source.differences else [])
+        if not options:
+            raise UserError(f"the comparison in {source.folder} has nothing to compare: only "
+                            f"its baseline ({baseline}) was run; run other options too and "
+                            f"compare them again")
         years = run.summary.get("horizon_years") if run else "?"
         place = run.place if run else "the compared runs"
         by_option = findings.comparison_headlines(source)
@@ -98,8 +106,8 @@ def context(source: Run | Comparison) -> dict[str, object]:
         else:  # a setting's values against its baseline value
             setting = against.split(" = ")[0]
             title = f"{place}: {count} other value{plural} of {setting} against {baseline}"
-        subtitle = (f"{source.manifest.get('runs_compared')} runs, {years} years each, "
-                    f"paired by seed (common random numbers)")
+        subtitle = (f"{source.manifest.get('runs_compared')} runs, {_years(years)} each, "
+                    f"paired by {findings.paired_by(source)} (common random numbers)")
         message = findings.key_message(source)
         lines = drivers.comparison_drivers(source)
         figures = graphics.embedded_figures(source.folder, graphics.COMPARISON_FIGURES, 3)
@@ -110,7 +118,7 @@ def context(source: Run | Comparison) -> dict[str, object]:
         policy = str(source.summary.get("policy", ""))
         title = f"{source.place}: {policy_name(policy)}"
         subtitle = (f"{source.summary.get('n_schools')} schools, "
-                    f"{source.summary.get('horizon_years')} years, seed "
+                    f"{_years(source.summary.get('horizon_years'))}, seed "
                     f"{source.summary.get('seed')}")
         headlines, matrix = findings.run_headlines(source), None
         message = findings.run_message(source)
@@ -126,6 +134,10 @@ def context(source: Run | Comparison) -> dict[str, object]:
                            "grey lines join each school to its trust's centre.",
             "drivers": lines, "caveats": drivers.caveats(source, run), "notes": notes,
             "provenance": drivers.provenance(source, run), "figures": figures}
+
+
+def _years(years: object) -> str:
+    return "1 year" if years == 1 else f"{years} years"
 
 
 def render(values: dict[str, object]) -> str:

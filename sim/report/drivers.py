@@ -192,13 +192,23 @@ def provenance(source: Run | Comparison, run: Run | None) -> list[tuple[str, str
         scenario = run.config.get("scenario") or {}
         population = run.config.get("population") or {}
         rows += [("run" if isinstance(source, Run) else "map from run", str(run.folder)),
-                 ("scenario", f"{scenario.get('name')}: {scenario.get('description', '')}"),
-                 ("population", str(population.get("name") if isinstance(population, dict)
-                                    else population)),
+                 *_place_rows(scenario, population),
                  ("config", str(run.folder / "config.yaml")),
                  ("seed", str(run.summary.get("seed"))),
                  ("years", str(run.summary.get("horizon_years")))]
     return rows
+
+
+def _place_rows(scenario: dict, population: object) -> list[tuple[str, str]]:
+    """Where the schools came from: a GIAS extract's areas (the scenario lends only its
+    settings), or the synthetic scenario described."""
+    if isinstance(population, dict) and population.get("name") == "gias":
+        areas = ", ".join(str(area) for area in population.get("areas") or []) or "every area"
+        return [("schools", f"GIAS extract {population.get('path')}: {areas}"),
+                ("settings from scenario", str(scenario.get("name")))]
+    name = population.get("name") if isinstance(population, dict) else population
+    return [("scenario", f"{scenario.get('name')}: {scenario.get('description', '')}"),
+            ("population", str(name))]
 
 
 def _ranges(values: list[int]) -> str:

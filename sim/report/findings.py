@@ -90,7 +90,8 @@ def run_headlines(run: Run) -> list[Line]:
     lines = [Line("Good or better",
                   f"{_points(float(s['good_or_better_start']))} → "
                   f"{_points(float(s['good_or_better_final']))}",
-                  f"{100 * float(s['good_or_better_change']):+.1f} points over {years} years")]
+                  f"{100 * float(s['good_or_better_change']):+.1f} points over {years} "
+                  f"year{'s' if years != 1 else ''}")]
     if "good_or_better_gap_final" in s:
         lines.append(Line("Disadvantage gap in good or better",
                           f"{100 * float(s['good_or_better_gap_start']):.0f} → "
@@ -125,7 +126,8 @@ def run_message(run: Run) -> str:
     waiting = int(s.get("orphans_final", 0))
     return (f"Under {under}, the share of good or better schools goes from "
             f"{_points(float(s['good_or_better_start']))} to "
-            f"{_points(float(s['good_or_better_final']))} in {s.get('horizon_years')} years; "
+            f"{_points(float(s['good_or_better_final']))} in {s.get('horizon_years')} "
+            f"year{'s' if s.get('horizon_years') != 1 else ''}; "
             f"{waiting} school{'s' if waiting != 1 else ''} still wait{'' if waiting != 1 else 's'}"
             f" for a sponsor at the end. One run: compare options over several seeds with "
             f"sim.compare.")
@@ -191,6 +193,17 @@ def option_name(option: str, group: str) -> str:
     if group == "scenario":
         return scenario_name(option)
     return f"{parameter_name(group)} = {option}"
+
+
+def paired_by(comparison: Comparison) -> str:
+    """What pairs a comparison's runs, in words: 'seed', or 'seed and teacher supply' for a
+    sweep of other settings too (comparison.json's swept parameters besides the group)."""
+    group = str(comparison.manifest.get("group", "policy"))
+    others = [key for key in comparison.manifest.get("swept_parameters") or []
+              if key != group]
+    words = ["parameter set" if key == "uncertainty.parameter_set" else
+             (lambda name: name[:1].lower() + name[1:])(parameter_name(key)) for key in others]
+    return " and ".join(["seed", *words])
 
 
 def baseline_phrase(baseline: str, group: str) -> str:

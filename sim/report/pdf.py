@@ -32,6 +32,17 @@ def chromium() -> str | None:
     return None
 
 
+def printed_here(pdf: Path) -> bool:
+    """Whether a PDF was printed by Chromium (its document information names it as the
+    creator), as the report's are: a report replaces only a PDF like the one it prints."""
+    try:
+        with open(pdf, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return False
+    return b"/Creator (Chromium" in data or b"/Creator (HeadlessChrome" in data
+
+
 def print_to_pdf(html: Path, pdf: Path, browser: str) -> None:
     """Print `html` to `pdf` (atomically) with Chromium at `browser`."""
 

@@ -18,6 +18,10 @@ import yaml
 from sim.errors import UserError
 
 RUN_FILES = ("summary.json", "timeseries.parquet")
+# What the page reads from a run's summary.json; a run without them is refused.
+SUMMARY_KEYS = ("policy", "seed", "horizon_years", "good_or_better_start",
+                "good_or_better_final", "good_or_better_change", "teacher_leaving_rate_mean",
+                "orphans_final", "orphan_terms")
 COMPARISON_MANIFEST = "comparison.json"
 
 
@@ -92,15 +96,26 @@ def read_run(folder: Path) -> Run:
         config = (yaml.safe_load(config_path.read_text(encoding="utf-8"))
                   if config_path.is_file() else {}) or {}
     except (OSError, ValueError, yaml.YAMLError) as error:
-        raise UserError(f"cannot read the run in {folder}: {error}") from error
+        raise UserError(f"cannot read the run in {folder} ({error}): its files are damaged; "
+                        f"run it again") from error
     if not isinstance(summary, dict) or not isinstance(config, dict):
         raise UserError(f"the run in {folder} has a summary.json or config.yaml that is not "
                         f"a mapping: run it again")
+    missing = [key for key in SUMMARY_KEYS if summary.get(key) is None]
+    if missing:
+        raise UserError(f"the run in {folder} has no {', '.join(missing)} in summary.json "
+                        f"(damaged, or written by another version): run it again")
     return Run(folder, summary, timeseries, panel, config)
 
 
 def _table(path: Path) -> pd.DataFrame | None:
-    return pd.read_csv(path) if path.is_file() else None
+    if not path.is_file():
+        return None
+    try:
+        return pd.read_csv(path)
+    except (OSError, ValueError) as error:
+        raise UserError(f"cannot read {path} ({error}): run python -m sim.compare "
+                        f"again") from error
 
 
 def read_comparison(folder: Path) -> Comparison:
