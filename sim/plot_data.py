@@ -259,11 +259,12 @@ def spending(timeseries: pd.DataFrame) -> pd.DataFrame:
     return by_year
 
 
-def place_name(files: RunFiles) -> str:
-    """The place a run is of, for a title: the areas of a GIAS extract (or the extract
-    itself, when every school in it was taken), else the scenario's name, with its scale
-    when it is not 1."""
-    population = files.summary.get("population") or {}
+def place_name(summary: dict[str, Any], config: dict[str, Any]) -> str:
+    """The place a run is of, for a title (the figure's and `sim.report`'s), from its
+    summary.json and config.yaml: the areas of a GIAS extract (or the extract itself,
+    when every school in it was taken), else the scenario's name, with its scale when it
+    is not 1."""
+    population = summary.get("population") or {}
     if population.get("builder") == "gias":
         areas = list(population.get("areas") or [])
         source = population.get("source", "a GIAS extract")
@@ -271,14 +272,14 @@ def place_name(files: RunFiles) -> str:
             return f"every school of {source}"
         named = ", ".join(areas[:3]) + (f" and {len(areas) - 3} more" if len(areas) > 3 else "")
         return f"{named} (GIAS extract {source})"
-    name = scenario_name(files.summary["scenario"])
-    scale = (files.config.get("scenario") or {}).get("scale", 1.0)
+    name = scenario_name(summary["scenario"])
+    scale = (config.get("scenario") or {}).get("scale", 1.0)
     return name if scale == 1 else f"{name} at scale {scale:g}"
 
 
 def figure_title(files: RunFiles) -> str:
     """The figure's title: the place, the policy's name, the seed, schools and years."""
     summary = files.summary
-    return (f"{place_name(files)} under {policy_name(summary['policy'])}, seed "
+    return (f"{place_name(summary, files.config)} under {policy_name(summary['policy'])}, seed "
             f"{summary['seed']}: {summary['n_schools']:,} schools, "
             f"{summary['horizon_years']} years")

@@ -60,7 +60,7 @@ def test_a_run_becomes_a_page_a_browser_shows_with_its_place_outcomes_and_map(
     assert finished.returncode == 0, finished.stderr
     html = run_folder / "report.html"
     page = open_page(browser, html)
-    assert page.inner_text("#title") == "A synthetic Opportunity Area: Status quo"
+    assert page.inner_text("#title") == "Opportunity Area: Status quo"  # as its figure titles it
     summary = json.loads((run_folder / "summary.json").read_text())
     start = f"{100 * summary['good_or_better_start']:.1f}%"
     assert start in page.inner_text("#key-message")
@@ -186,10 +186,9 @@ def test_a_run_whose_summary_lacks_what_the_page_reads_is_refused(run_folder, tm
 
 
 def test_a_pdf_not_printed_by_chromium_is_never_replaced(run_folder, tmp_path):
-    import shutil
-
     page = tmp_path / "page.html"
-    shutil.copy(run_folder / "report.html", page)  # a report's page, beside a user's PDF
+    written = report(str(run_folder), "--no-pdf", "--output", str(page), cwd=tmp_path)
+    assert written.returncode == 0, written.stderr  # a report's page, beside a user's PDF
     (tmp_path / "page.pdf").write_text("my own pdf")
     refused = report(str(run_folder), "--output", str(page), cwd=tmp_path)
     if chromium_path():

@@ -16,6 +16,7 @@ import pandas as pd
 import yaml
 
 from sim.errors import UserError
+from sim.plot_data import place_name
 
 RUN_FILES = ("summary.json", "timeseries.parquet")
 # What the page reads from a run's summary.json; a run without them is refused.
@@ -37,19 +38,8 @@ class Run:
 
     @property
     def place(self) -> str:
-        """The place's name: a GIAS run's areas, else the scenario's description."""
-        population = self.config.get("population") or {}
-        if isinstance(population, dict) and population.get("name") == "gias":
-            areas = population.get("areas") or []
-            if areas:
-                return ", ".join(str(area) for area in areas)
-        scenario = self.config.get("scenario") or {}
-        place = self.summary.get("place")
-        if place and place != scenario.get("name", self.summary.get("scenario")):
-            return str(place)  # a real place (summary.json names a synthetic one by scenario)
-        name = scenario.get("name", self.summary.get("scenario", "a place"))
-        return {"opportunity_area": "A synthetic Opportunity Area",
-                "national": "England (synthetic)"}.get(str(name), str(name).replace("_", " "))
+        """The place's name, as the run's figure titles it (`sim.plot_data.place_name`)."""
+        return place_name(self.summary, self.config)
 
 
 @dataclass
