@@ -29,7 +29,7 @@ import networkx as nx
 import numpy as np
 from scipy import sparse
 
-from sim.mechanics.proximity import GroupDecay, NearestHub
+from sim.mechanics.proximity import DecayRows, GroupDecay, NearestHub
 from sim.state import Hubs, SchoolArrays, TrustArrays, TrustKind, trust_index
 
 
@@ -63,6 +63,10 @@ class PartnershipNetwork:
         self._trust_in_graph = np.full(schools.n, -1, dtype=np.int64)  # member edges drawn
         self.cluster_of_school = np.full(schools.n, -1, dtype=np.int32)
         self.n_clusters = 0
+        # Whether `cluster_of_school` has changed since the partner matrix was brought up
+        # to date: clusters form seldom (`add_cluster`, the only writer), so most terms
+        # skip the partner matrix's update.
+        self._clusters_changed = True
         for cluster in partnership_clusters:
             self.add_cluster(cluster)
         self._support_builder: Callable[[], sparse.csr_matrix] | None = None
@@ -101,6 +105,7 @@ class PartnershipNetwork:
         """A new peer cluster of schools not yet in one; returns its number."""
         number = self.n_clusters
         self.cluster_of_school[members] = number
+        self._clusters_changed = True
         self._graph.add_edges_from(
             (school_node(a), school_node(b), "partner", {"kind": "partner"})
             for i, a in enumerate(members) for b in members[i + 1:])
@@ -144,6 +149,7 @@ class PartnershipNetwork:
             self._same_trust = GroupDecay(x, y, distance_decay_km)
             self._partners = GroupDecay(x, y, distance_decay_km)
             self._nearest_hub = NearestHub(x, y, distance_decay_km)
+            self._clusters_changed = True
         # The model may hold new arrays since (a real place is settled on copies of its
         # schools and trusts): the views and the graph follow the ones given.
         self._schools = schools
@@ -157,7 +163,9 @@ class PartnershipNetwork:
         schools, trusts, hubs = self._stale_since
         trust = schools.trust
         self._same_trust.update(same_mat(trust, trusts))
-        self._partners.update(self.cluster_of_school)
+        if self._clusters_changed:
+            self._partners.update(self.cluster_of_school)
+            self._clusters_changed = False
         self._nearest_hub.update(trust, hubs.trust, hubs.x_km, hubs.y_km, trusts.n)
         self._stale_since = None
 
@@ -171,6 +179,18 @@ class PartnershipNetwork:
     def same_trust_decay(self) -> sparse.csr_matrix:
         self._bring_up_to_date()
         return self._same_trust.matrix
+
+    @property
+    def same_trust_rows(self) -> DecayRows:
+        """`same_trust_decay`'s rows as they lie, for a compiled loop to read in place."""
+        self._bring_up_to_date()
+        return self._same_trust.rows
+
+    @property
+    def partner_rows(self) -> DecayRows:
+        """`partner_decay`'s rows as they lie."""
+        self._bring_up_to_date()
+        return self._partners.rows
 
     @property
     def partner_decay(self) -> sparse.csr_matrix:

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from sim.mechanics.proximity import (
+    DecayRows,
     GroupDecay,
     decay_from_scratch,
     hub_decay_of,
@@ -109,6 +110,7 @@ def test_an_update_rewrites_only_the_groups_that_changed(monkeypatch, minimum_si
     x, y = rng.random(n) * 50, rng.random(n) * 50
     group = np.where(rng.random(n) < 0.6, rng.integers(0, 30, n), -1)
     kept = GroupDecay(x, y, 15.0)
+    held = []
     for _ in range(20):
         movers = rng.choice(n, 12, replace=False)
         group = group.copy()
@@ -117,7 +119,13 @@ def test_an_update_rewrites_only_the_groups_that_changed(monkeypatch, minimum_si
         assert kept.update(group)
         assert_same_matrix(kept.matrix, decay_from_scratch(group, x, y, 15.0), "update")
         assert before is not kept.matrix  # replaced, never changed in place
+        held.append((kept.rows, group))
     assert not kept.update(group.copy())  # nothing moved: nothing to do
+    # Rows held from an earlier update keep its values after later ones (their pool's
+    # entries are only written past the last one in use then).
+    for rows, grouping in held:
+        again = DecayRows(rows.first, rows.stop, rows.columns, rows.values)
+        assert_same_matrix(again.matrix, decay_from_scratch(grouping, x, y, 15.0), "held")
 
 
 def test_the_compiled_touched_rows_equal_the_numpy_way():
@@ -133,11 +141,11 @@ def test_the_compiled_touched_rows_equal_the_numpy_way():
     movers = rng.choice(n, 20, replace=False)
     group[movers] = rng.integers(-1, 30, len(movers))
     old = decay_from_scratch(old_group, rng.random(n), rng.random(n), 1.0)
-    moved, rewritten = np.empty(n, bool), np.empty(n, bool)
-    group_start = np.empty(max(group.max(), old_group.max()) + 2, np.int64)
-    start = np.empty(n + 1, np.int64)
-    members, by_group = rewrite.touched_rows(group, old_group, old.indptr, moved, rewritten,
-                                             group_start, start)
+    used = old.nnz
+    touched = rewrite.touched_rows(group, old_group, old.indptr[:-1], old.indptr[1:], used,
+                                   False)
+    moved, rewritten, group_start = touched.moved, touched.rewritten, touched.group_start
+    members, by_group = touched.members, touched.by_group
     # The numpy way.
     expected_moved = group != old_group
     is_touched = np.zeros(len(group_start), bool)
@@ -156,4 +164,16 @@ def test_the_compiled_touched_rows_equal_the_numpy_way():
     assert np.array_equal(by_group, expected_members[np.argsort(group[expected_members],
                                                                  kind="stable")])
     assert np.array_equal(group_start, np.r_[0, np.cumsum(size)])
-    assert np.array_equal(start, np.r_[0, np.cumsum(length)])
+    # Rows not rewritten stay where they were; rewritten ones follow the pool's entries.
+    kept = ~(in_touched | expected_moved)
+    assert np.array_equal(touched.first[kept], old.indptr[:-1][kept])
+    assert np.array_equal(touched.stop[kept], old.indptr[1:][kept])
+    new_length = length[~kept]
+    assert np.array_equal(touched.first[~kept], used + np.cumsum(new_length) - new_length)
+    assert np.array_equal(touched.stop[~kept], used + np.cumsum(new_length))
+    assert touched.used == used + new_length.sum()
+    assert touched.n_moved == expected_moved.sum()
+    # Packed, every row follows the one before from the pool's start.
+    packed = rewrite.touched_rows(group, old_group, old.indptr[:-1], old.indptr[1:], used, True)
+    assert np.array_equal(packed.first, np.r_[0, np.cumsum(length)][:-1])
+    assert np.array_equal(packed.stop, np.cumsum(length))

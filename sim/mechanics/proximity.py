@@ -36,6 +36,12 @@ import numpy as np
 from sim import compiled
 from sim.mechanics import rewrite
 
+# A new pool of a matrix's entries has room for this many times its rows' entries: the
+# rows rewritten in the terms until it is full are written after them (each term
+# rewrites about a quarter of England's same-trust entries), then every row is packed into
+# a new pool (`GroupDecay._rewritten`).
+POOL_ROOM = 3
+
 # scipy.sparse is loaded where a matrix is made: the broker, which checks part of the config,
 # needs `pairs_within_groups` from here, and `python -m sim --help` reads the config without it.
 if TYPE_CHECKING:
@@ -92,20 +98,66 @@ def decay_from_scratch(group: np.ndarray, x_km: np.ndarray, y_km: np.ndarray,
     return sparse.csr_matrix((values, cols, row_start), shape=(n, n))
 
 
+class DecayRows:
+    """A decay matrix's rows as one update left them, in a pool of entries: row i's
+    entries are `columns[first[i]:stop[i]]` and `values[first[i]:stop[i]]`, in column
+    order, with other rows' (and older updates') entries between (`sim.mechanics.rewrite`).
+    A compiled loop reads the rows in place; `matrix` is the same as a scipy CSR matrix,
+    made when first read."""
+
+    def __init__(self, first: np.ndarray, stop: np.ndarray, columns: np.ndarray,
+                 values: np.ndarray, matrix: sparse.csr_matrix | None = None) -> None:
+        self.first, self.stop, self.columns, self.values = first, stop, columns, values
+        self._matrix = matrix
+
+    @classmethod
+    def of(cls, matrix: sparse.csr_matrix) -> DecayRows:
+        """The rows of a CSR matrix, whose entries are packed in row order."""
+        return cls(matrix.indptr[:-1], matrix.indptr[1:], matrix.indices, matrix.data, matrix)
+
+    @property
+    def matrix(self) -> sparse.csr_matrix:
+        if self._matrix is None:
+            from scipy import sparse
+
+            n = len(self.first)
+            length = self.stop - self.first
+            row_start = np.zeros(n + 1, np.int64)
+            np.cumsum(length, out=row_start[1:])
+            nnz = int(row_start[-1])
+            source = np.arange(nnz) + np.repeat(self.first - row_start[:-1], length)
+            index_type = _index_type(n, nnz)
+            self._matrix = sparse.csr_matrix(
+                (self.values[source], self.columns[source].astype(index_type),
+                 row_start.astype(index_type)), shape=(n, n))
+        return self._matrix
+
+
+def _index_type(n: int, nnz: int) -> type:
+    """The narrowest index type scipy would choose for an n x n matrix of nnz entries."""
+    limit = np.iinfo(np.int32).max
+    return np.int32 if nnz < limit and n < limit else np.int64
+
+
 class GroupDecay:
     """The matrix of `decay_from_scratch`, kept in step with a grouping of the schools.
 
-    `group` is the grouping `matrix` reflects. `matrix` is replaced, never changed in
-    place, so a reader holding last term's matrix keeps last term's values.
+    `group` is the grouping `rows` (and `matrix`) reflect. `rows` is replaced, never changed
+    in place, so a reader holding last term's rows keeps last term's values.
     """
 
     def __init__(self, x_km: np.ndarray, y_km: np.ndarray, decay_km: float) -> None:
-        from scipy import sparse
-
         n = len(x_km)
         self.x_km, self.y_km, self.decay_km = x_km, y_km, decay_km
         self.group = np.full(n, -1, np.int64)
-        self.matrix = sparse.csr_matrix((n, n))
+        self.rows = DecayRows(np.zeros(n, np.int64), np.zeros(n, np.int64),
+                              np.zeros(0, _index_type(n, 0)), np.zeros(0))
+        # The pool's entries in use (all of them when the rows are a scipy matrix's).
+        self._used = 0
+
+    @property
+    def matrix(self) -> sparse.csr_matrix:
+        return self.rows.matrix
 
     def update(self, group: np.ndarray) -> bool:
         """Bring the matrix in line with `group`; returns whether anything changed."""
@@ -137,37 +189,37 @@ class GroupDecay:
         values[~fresh] = old.data[kept[~moved[old.indices[kept]]]]
         fresh_rows, fresh_cols = rows[fresh], cols[fresh]
         values[fresh] = _decay(self.x_km, self.y_km, fresh_rows, fresh_cols, self.decay_km)
-        self.matrix = _splice_rows(self.matrix, np.flatnonzero(in_touched | moved), rows,
-                                   cols, values)
+        matrix = _splice_rows(old, np.flatnonzero(in_touched | moved), rows, cols, values)
+        self.rows, self._used = DecayRows.of(matrix), matrix.nnz
         self.group = np.array(group, dtype=np.int64)
         return True
 
-
     def _rewritten(self, group: np.ndarray) -> bool:
         """`update` by the compiled passes of `sim.mechanics.rewrite`: the same rows
-        rewritten, to the same values, as the numpy way above."""
-        from scipy import sparse
-
-        old = self.matrix
-        n = len(group)
+        rewritten, to the same values, as the numpy way above, written after the pool's
+        entries in use (into a new pool, every row packed, when it has no room)."""
+        old = self.rows
         group = np.asarray(group, dtype=np.int64)
-        moved, rewritten = np.empty(n, bool), np.empty(n, bool)
-        group_start = np.empty(max(int(group.max()), int(self.group.max())) + 2, np.int64)
-        start = np.empty(n + 1, np.int64)
-        members, by_group = rewrite.touched_rows(group, self.group, old.indptr, moved,
-                                                 rewritten, group_start, start)
-        if not rewritten.any():
-            return False  # no school moved
-        rows, cols = rewrite.fresh_pairs(members, group, moved, by_group, group_start)
+        touched = rewrite.touched_rows(group, self.group, old.first, old.stop, self._used,
+                                       False)
+        if touched.n_moved == 0:
+            return False
+        packed = touched.used > len(old.columns)
+        if packed:
+            touched = rewrite.touched_rows(group, self.group, old.first, old.stop, 0, True)
+            # Room for the rows of some terms' changes before the next packing.
+            room = POOL_ROOM * touched.used + len(group)
+            columns, values = np.empty(room, old.columns.dtype), np.empty(room)
+        else:
+            columns, values = old.columns, old.values
+        rows, cols = rewrite.fresh_pairs(touched.members, group, touched.moved,
+                                         touched.by_group, touched.group_start)
         fresh_values = _decay(self.x_km, self.y_km, rows, cols, self.decay_km)
-        nnz = int(start[-1])
-        index_type = np.int32 if nnz < np.iinfo(np.int32).max and n < np.iinfo(np.int32).max \
-            else np.int64
-        columns, values = np.empty(nnz, index_type), np.empty(nnz)
-        rewrite.splice(old.indptr, old.indices, old.data, rewritten, moved, group, by_group,
-                       group_start, fresh_values, start, columns, values)
-        self.matrix = sparse.csr_matrix((values, columns, start.astype(index_type)),
-                                        shape=(n, n))
+        rewrite.splice(old.first, old.columns, old.values, touched.rewritten, touched.moved,
+                       group, touched.by_group, touched.group_start, fresh_values,
+                       touched.first, touched.stop, columns, values, packed)
+        self.rows = DecayRows(touched.first, touched.stop, columns, values)
+        self._used = touched.used
         self.group = group.copy()
         return True
 

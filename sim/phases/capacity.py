@@ -45,6 +45,7 @@ from sim.tallies import SPENDING_SOURCES, SupportBySource
 if TYPE_CHECKING:  # scipy loads with a run, not with the config (`python -m sim --help`)
     from scipy import sparse
 
+    from sim.mechanics.proximity import DecayRows
     from sim.model import SchoolSystemModel
 
 @dataclass(frozen=True)
@@ -179,7 +180,7 @@ def run_term(model: SchoolSystemModel) -> None:
     # by perceived need, weakened by distance; the local authority supports maintained
     # takers and schools waiting for a sponsor; peer-cluster partners (none until a policy
     # forms clusters) their cluster's takers.
-    same_trust, partners = network.same_trust_decay, network.partner_decay
+    same_trust, partners = network.same_trust_rows, network.partner_rows
     la_capacity = local_authority_capacity_fte(model)
     budget = improvement_budget.allocate(model)
     contract = schools.contract_support_fte.copy()
@@ -206,8 +207,8 @@ def run_term(model: SchoolSystemModel) -> None:
     model.support.spending_gbp.update(model.policy_effects.spending)
 
 
-def _support_matrix(taker: np.ndarray, same_trust_decay: sparse.csr_matrix,
-                    partner_decay: sparse.csr_matrix, trust_capacity: np.ndarray,
+def _support_matrix(taker: np.ndarray, same_trust: DecayRows, partners: DecayRows,
+                    trust_capacity: np.ndarray,
                     takers_in_own_trust: np.ndarray, peer_capacity: np.ndarray,
                     cluster: np.ndarray, cluster_takers: np.ndarray) -> sparse.csr_matrix:
     """support[taker, giver] in FTE: the school-to-school flows behind `support` edges."""
@@ -218,8 +219,8 @@ def _support_matrix(taker: np.ndarray, same_trust_decay: sparse.csr_matrix,
 
     row_scale_trust = np.where(taker, 1.0 / np.maximum(takers_in_own_trust, 1), 0.0)
     row_scale_peer = np.where(taker, 1.0 / np.maximum(own_cluster_takers, 1), 0.0)
-    flows = (sparse.diags(row_scale_trust) @ same_trust_decay @ sparse.diags(trust_capacity)
-             + sparse.diags(row_scale_peer) @ partner_decay @ sparse.diags(peer_capacity))
+    flows = (sparse.diags(row_scale_trust) @ same_trust.matrix @ sparse.diags(trust_capacity)
+             + sparse.diags(row_scale_peer) @ partners.matrix @ sparse.diags(peer_capacity))
     flows.eliminate_zeros()
     return flows.tocsr()
 
