@@ -177,3 +177,35 @@ def test_the_compiled_touched_rows_equal_the_numpy_way():
     packed = rewrite.touched_rows(group, old_group, old.indptr[:-1], old.indptr[1:], used, True)
     assert np.array_equal(packed.first, np.r_[0, np.cumsum(length)][:-1])
     assert np.array_equal(packed.stop, np.cumsum(length))
+
+
+def test_the_compiled_nearest_hub_update_equals_the_numpy_way(monkeypatch):
+    """`NearestHub.update` by `sim.mechanics.hub_kernels` and by its numpy twin, through
+    schools changing trust and trusts opening and closing hubs."""
+    from sim.mechanics.proximity import NearestHub
+
+    rng = np.random.default_rng(5)
+    n, n_trusts = 500, 40
+    x, y = rng.random(n) * 80, rng.random(n) * 80
+    trust = np.where(rng.random(n) < 0.7, rng.integers(0, n_trusts, n), -1)
+    hub_trust = rng.integers(0, n_trusts - 5, 60)  # the last trusts have no hub at first
+    hub_x, hub_y = rng.random(60) * 80, rng.random(60) * 80
+    kept = {size: NearestHub(x, y, 15.0) for size in (0, sys.maxsize)}
+    for _ in range(12):
+        trust = trust.copy()
+        movers = rng.choice(n, 25, replace=False)
+        trust[movers] = rng.integers(-1, n_trusts, len(movers))
+        # A few hubs dropped (of trusts closing) and a few opened.
+        opened = rng.integers(0, n_trusts, 3)
+        kept_hubs = rng.random(len(hub_trust)) < 0.97
+        hub_trust = np.r_[hub_trust[kept_hubs], opened]
+        hub_x = np.r_[hub_x[kept_hubs], rng.random(3) * 80]
+        hub_y = np.r_[hub_y[kept_hubs], rng.random(3) * 80]
+        for size, hubs in kept.items():
+            monkeypatch.setattr("sim.compiled.MIN_SIZE", size)
+            hubs.update(trust, hub_trust, hub_x, hub_y, n_trusts)
+        compiled_way, numpy_way = kept[0], kept[sys.maxsize]
+        assert np.array_equal(compiled_way.nearest_km, numpy_way.nearest_km)
+        assert np.array_equal(compiled_way.decay.view(np.int64), numpy_way.decay.view(np.int64))
+        assert np.array_equal(compiled_way.trust, numpy_way.trust)
+        assert np.array_equal(compiled_way.hubs_per_trust, numpy_way.hubs_per_trust)

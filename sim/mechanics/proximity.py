@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import compiled
-from sim.mechanics import rewrite
+from sim.mechanics import hub_kernels, rewrite
 
 # A new pool of a matrix's entries has room for this many times its rows' entries: the
 # rows rewritten in the terms until it is full are written after them (each term
@@ -306,6 +306,9 @@ class NearestHub:
 
     def update(self, trust: np.ndarray, hub_trust: np.ndarray, hub_x_km: np.ndarray,
                hub_y_km: np.ndarray, n_trusts: int) -> None:
+        if compiled.worth_compiling(len(trust)):
+            self._update_compiled(trust, hub_trust, hub_x_km, hub_y_km, n_trusts)
+            return
         hubs_per_trust = np.bincount(hub_trust, minlength=n_trusts)
         known = np.zeros(n_trusts, np.int64)
         known[:len(self.hubs_per_trust)] = self.hubs_per_trust
@@ -328,5 +331,20 @@ class NearestHub:
         hubs = np.flatnonzero(wanted[hub_trust])
         _nearest_hub(in_trust, trust, hub_trust[hubs], hub_x_km[hubs], hub_y_km[hubs],
                      self.x_km, self.y_km, nearest)
+        self.decay = self.decay.copy()
+        self.decay[stale] = hub_decay_of(nearest[stale], self.decay_km)
+
+    def _update_compiled(self, trust: np.ndarray, hub_trust: np.ndarray, hub_x_km: np.ndarray,
+                         hub_y_km: np.ndarray, n_trusts: int) -> None:
+        """`update` by the compiled passes of `sim.mechanics.hub_kernels`: the same schools
+        found again, to the same distances, as the numpy way above."""
+        stale, self.trust, self.hubs_per_trust, pairs_per_school, along_x, along_y = \
+            hub_kernels.stale_pairs(trust, self.trust, hub_trust, self.hubs_per_trust,
+                                    n_trusts, hub_x_km, hub_y_km, self.x_km, self.y_km)
+        if len(stale) == 0:
+            return
+        self.nearest_km = nearest = hub_kernels.nearest(stale, pairs_per_school,
+                                                        np.hypot(along_x, along_y),
+                                                        self.nearest_km)
         self.decay = self.decay.copy()
         self.decay[stale] = hub_decay_of(nearest[stale], self.decay_km)
