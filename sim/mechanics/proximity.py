@@ -40,7 +40,7 @@ from sim.mechanics import hub_kernels, rewrite
 # rows rewritten in the terms until it is full are written after them (each term
 # rewrites about a quarter of England's same-trust entries), then every row is packed into
 # a new pool (`GroupDecay._rewritten`).
-POOL_ROOM = 3
+POOL_ROOM = 6
 
 # scipy.sparse is loaded where a matrix is made: the broker, which checks part of the config,
 # needs `pairs_within_groups` from here, and `python -m sim --help` reads the config without it.
@@ -212,9 +212,11 @@ class GroupDecay:
             columns, values = np.empty(room, old.columns.dtype), np.empty(room)
         else:
             columns, values = old.columns, old.values
-        rows, cols = rewrite.fresh_pairs(touched.members, group, touched.moved,
-                                         touched.by_group, touched.group_start)
-        fresh_values = _decay(self.x_km, self.y_km, rows, cols, self.decay_km)
+        along_x, along_y = rewrite.fresh_pairs(touched.members, group, touched.moved,
+                                               touched.by_group, touched.group_start,
+                                               self.x_km, self.y_km)
+        # exp(-distance / decay), as `_decay` works it out.
+        fresh_values = np.exp(-np.hypot(along_x, along_y) / self.decay_km)
         rewrite.splice(old.first, old.columns, old.values, touched.rewritten, touched.moved,
                        group, touched.by_group, touched.group_start, fresh_values,
                        touched.first, touched.stop, columns, values, packed)

@@ -116,12 +116,15 @@ def _touched_rows(group, old_group, old_first, old_stop, used, pack):  # pragma:
 
 @compiled.kernel
 def fresh_pairs(members: np.ndarray, group: np.ndarray, moved: np.ndarray,
-                by_group: np.ndarray, group_start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                by_group: np.ndarray, group_start: np.ndarray, x_km: np.ndarray,
+                y_km: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The (row, column) pairs of two different schools of one touched group with at
-    least one of them moved, by row then column; `members` are the touched groups'
-    members in school order. A school that moved pairs with every other member of its
-    group, one that stayed with the members that moved in: those are listed first, by
-    group (in school order), so that a school that stayed reads only them."""
+    least one of them moved, by row then column, as the differences of their coordinates
+    (row minus column: what `proximity._decay` works out, for numpy to take the distance
+    and its decay); `members` are the touched groups' members in school order. A school
+    that moved pairs with every other member of its group, one that stayed with the
+    members that moved in: those are listed first, by group (in school order), so that a
+    school that stayed reads only them."""
     n_groups = len(group_start) - 1
     moved_start = np.zeros(n_groups + 1, np.int64)
     for g in range(n_groups):
@@ -141,20 +144,24 @@ def fresh_pairs(members: np.ndarray, group: np.ndarray, moved: np.ndarray,
             count += group_start[g + 1] - group_start[g] - 1
         else:
             count += moved_start[g + 1] - moved_start[g]
-    rows, cols = np.empty(count, np.int64), np.empty(count, np.int64)
+    along_x, along_y = np.empty(count), np.empty(count)
     at = 0
     for row in members:
         g = group[row]
         if moved[row]:
             for k in range(group_start[g], group_start[g + 1]):
-                if by_group[k] != row:
-                    rows[at], cols[at] = row, by_group[k]
+                column = by_group[k]
+                if column != row:
+                    along_x[at] = x_km[row] - x_km[column]
+                    along_y[at] = y_km[row] - y_km[column]
                     at += 1
         else:
             for k in range(moved_start[g], moved_start[g + 1]):
-                rows[at], cols[at] = row, moved_by_group[k]
+                column = moved_by_group[k]
+                along_x[at] = x_km[row] - x_km[column]
+                along_y[at] = y_km[row] - y_km[column]
                 at += 1
-    return rows, cols
+    return along_x, along_y
 
 
 @compiled.kernel
