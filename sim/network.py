@@ -29,7 +29,7 @@ import networkx as nx
 import numpy as np
 from scipy import sparse
 
-from sim.mechanics.proximity import DecayRows, GroupDecay, NearestHub
+from sim.mechanics.proximity import GroupDecay, NearestHub
 from sim.state import Hubs, SchoolArrays, TrustArrays, TrustKind, trust_index
 
 
@@ -181,16 +181,17 @@ class PartnershipNetwork:
         return self._same_trust.matrix
 
     @property
-    def same_trust_rows(self) -> DecayRows:
-        """`same_trust_decay`'s rows as they lie, for a compiled loop to read in place."""
+    def same_trust(self) -> GroupDecay:
+        """`same_trust_decay` as it is kept: its rows, for a compiled loop to read in place
+        (`GroupDecay.rows`), or the matrix."""
         self._bring_up_to_date()
-        return self._same_trust.rows
+        return self._same_trust
 
     @property
-    def partner_rows(self) -> DecayRows:
-        """`partner_decay`'s rows as they lie."""
+    def partners(self) -> GroupDecay:
+        """`partner_decay` as it is kept."""
         self._bring_up_to_date()
-        return self._partners.rows
+        return self._partners
 
     @property
     def partner_decay(self) -> sparse.csr_matrix:

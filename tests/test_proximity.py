@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 
 from sim.mechanics.proximity import (
-    DecayRows,
     GroupDecay,
     decay_from_scratch,
     hub_decay_of,
@@ -101,17 +100,19 @@ def test_a_real_place_keeps_its_views_as_from_scratch():
     assert run_checking_views(model) > 0
 
 
-@pytest.mark.parametrize("minimum_size", [0, sys.maxsize], ids=["compiled", "numpy"])
-def test_an_update_rewrites_only_the_groups_that_changed(monkeypatch, minimum_size):
-    """By the compiled rewrite (`sim.mechanics.rewrite`) and by its numpy twin."""
-    monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+@pytest.mark.parametrize("minimum_sizes", [[0], [sys.maxsize], [0, sys.maxsize, sys.maxsize]],
+                         ids=["compiled", "numpy", "alternating"])
+def test_an_update_rewrites_only_the_groups_that_changed(monkeypatch, minimum_sizes):
+    """By the compiled rewrite (`sim.mechanics.rewrite`), by its numpy twin, and by each in
+    turn (a matrix kept one way is read the other when the place's size is judged anew)."""
     rng = np.random.default_rng(3)
     n = 400
     x, y = rng.random(n) * 50, rng.random(n) * 50
     group = np.where(rng.random(n) < 0.6, rng.integers(0, 30, n), -1)
     kept = GroupDecay(x, y, 15.0)
     held = []
-    for _ in range(20):
+    for update in range(20):
+        monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_sizes[update % len(minimum_sizes)])
         movers = rng.choice(n, 12, replace=False)
         group = group.copy()
         group[movers] = rng.integers(-1, 35, len(movers))  # into new groups, and out
@@ -119,64 +120,39 @@ def test_an_update_rewrites_only_the_groups_that_changed(monkeypatch, minimum_si
         assert kept.update(group)
         assert_same_matrix(kept.matrix, decay_from_scratch(group, x, y, 15.0), "update")
         assert before is not kept.matrix  # replaced, never changed in place
-        held.append((kept.rows, group))
+        held.append((kept.frozen(), group))
     assert not kept.update(group.copy())  # nothing moved: nothing to do
-    # Rows held from an earlier update keep its values after later ones (their pool's
-    # entries are only written past the last one in use then).
-    for rows, grouping in held:
-        again = DecayRows(rows.first, rows.stop, rows.columns, rows.values)
-        assert_same_matrix(again.matrix, decay_from_scratch(grouping, x, y, 15.0), "held")
+    # A matrix frozen at an earlier update is that update's, read after later ones.
+    for frozen, grouping in held:
+        assert_same_matrix(frozen.matrix, decay_from_scratch(grouping, x, y, 15.0), "frozen")
 
 
-def test_the_compiled_touched_rows_equal_the_numpy_way():
-    """`rewrite.touched_rows` finds what the numpy twin of the rewrite finds: which schools
-    moved, the touched groups' members (in school order, and grouped by group), the rows
-    rewritten and the new row lengths."""
-    from sim.mechanics import rewrite
+def test_the_rows_wanted_are_written_and_the_others_wait(monkeypatch):
+    """England's rows are written when read (`sim.mechanics.rewrite`): after each update,
+    the rows of a random subset are read (and the pool fills and is packed now and then);
+    those rows are a rebuild's, and so is the whole matrix when read now and then."""
+    from sim.mechanics.proximity import as_csr
 
-    rng = np.random.default_rng(11)
-    n = 300
-    old_group = np.where(rng.random(n) < 0.7, rng.integers(0, 25, n), -1)
-    group = old_group.copy()
-    movers = rng.choice(n, 20, replace=False)
-    group[movers] = rng.integers(-1, 30, len(movers))
-    old = decay_from_scratch(old_group, rng.random(n), rng.random(n), 1.0)
-    used = old.nnz
-    touched = rewrite.touched_rows(group, old_group, old.indptr[:-1], old.indptr[1:], used,
-                                   False)
-    moved, rewritten, group_start = touched.moved, touched.rewritten, touched.group_start
-    members, by_group = touched.members, touched.by_group
-    # The numpy way.
-    expected_moved = group != old_group
-    is_touched = np.zeros(len(group_start), bool)
-    is_touched[old_group[expected_moved] + 1] = True
-    is_touched[group[expected_moved] + 1] = True
-    is_touched[0] = False
-    in_touched = is_touched[group + 1]
-    expected_members = np.flatnonzero(in_touched)
-    size = np.bincount(group[expected_members], minlength=len(group_start) - 1)
-    length = np.diff(old.indptr)
-    length[in_touched | expected_moved] = 0
-    length[expected_members] = size[group[expected_members]] - 1
-    assert np.array_equal(moved, expected_moved)
-    assert np.array_equal(rewritten, in_touched | expected_moved)
-    assert np.array_equal(members, expected_members)
-    assert np.array_equal(by_group, expected_members[np.argsort(group[expected_members],
-                                                                 kind="stable")])
-    assert np.array_equal(group_start, np.r_[0, np.cumsum(size)])
-    # Rows not rewritten stay where they were; rewritten ones follow the pool's entries.
-    kept = ~(in_touched | expected_moved)
-    assert np.array_equal(touched.first[kept], old.indptr[:-1][kept])
-    assert np.array_equal(touched.stop[kept], old.indptr[1:][kept])
-    new_length = length[~kept]
-    assert np.array_equal(touched.first[~kept], used + np.cumsum(new_length) - new_length)
-    assert np.array_equal(touched.stop[~kept], used + np.cumsum(new_length))
-    assert touched.used == used + new_length.sum()
-    assert touched.n_moved == expected_moved.sum()
-    # Packed, every row follows the one before from the pool's start.
-    packed = rewrite.touched_rows(group, old_group, old.indptr[:-1], old.indptr[1:], used, True)
-    assert np.array_equal(packed.first, np.r_[0, np.cumsum(length)][:-1])
-    assert np.array_equal(packed.stop, np.cumsum(length))
+    monkeypatch.setattr("sim.compiled.MIN_SIZE", 0)
+    rng = np.random.default_rng(7)
+    n = 400
+    x, y = rng.random(n) * 50, rng.random(n) * 50
+    group = np.where(rng.random(n) < 0.6, rng.integers(0, 30, n), -1)
+    kept = GroupDecay(x, y, 15.0)
+    for update in range(40):
+        movers = rng.choice(n, 12, replace=False)
+        group = group.copy()
+        group[movers] = rng.integers(-1, 35, len(movers))
+        assert kept.update(group)
+        wanted = rng.random(n) < 0.3
+        read = as_csr(kept.rows(wanted))
+        scratch = decay_from_scratch(group, x, y, 15.0)
+        for row in np.flatnonzero(wanted):
+            span = slice(scratch.indptr[row], scratch.indptr[row + 1])
+            assert np.array_equal(read[row].indices, scratch.indices[span]), row
+            assert np.array_equal(read[row].data, scratch.data[span]), row
+        if update % 5 == 4:
+            assert_same_matrix(kept.matrix, scratch, "whole")
 
 
 def test_the_compiled_nearest_hub_update_equals_the_numpy_way(monkeypatch):

@@ -23,6 +23,8 @@ rewritten in another order would change results in the last bit.
   every school now in a group that gained or lost a member, and of the schools that left
   every group, are rewritten; all other rows are copied as they are. The rewrite costs the
   size of the groups touched; the copy is a few array operations over the whole matrix.
+  That is the numpy way, for small places; England's rows are only marked stale by an
+  update, and each is written when it is read (`sim.mechanics.rewrite`).
 - A school's nearest hub depends only on its trust and that trust's hubs, so it is found
   again for the schools that changed trust and the members of trusts whose hubs changed.
 """
@@ -35,12 +37,6 @@ import numpy as np
 
 from sim import compiled
 from sim.mechanics import hub_kernels, rewrite
-
-# A new pool of a matrix's entries has room for this many times its rows' entries: the
-# rows rewritten in the terms until it is full are written after them (each term
-# rewrites about a quarter of England's same-trust entries), then every row is packed into
-# a new pool (`GroupDecay._rewritten`).
-POOL_ROOM = 6
 
 # scipy.sparse is loaded where a matrix is made: the broker, which checks part of the config,
 # needs `pairs_within_groups` from here, and `python -m sim --help` reads the config without it.
@@ -98,72 +94,83 @@ def decay_from_scratch(group: np.ndarray, x_km: np.ndarray, y_km: np.ndarray,
     return sparse.csr_matrix((values, cols, row_start), shape=(n, n))
 
 
-class DecayRows:
-    """A decay matrix's rows as one update left them, in a pool of entries: row i's
-    entries are `columns[first[i]:stop[i]]` and `values[first[i]:stop[i]]`, in column
-    order, with other rows' (and older updates') entries between (`sim.mechanics.rewrite`).
-    A compiled loop reads the rows in place; `matrix` is the same as a scipy CSR matrix,
-    made when first read."""
+def as_csr(rows: rewrite.DecayRows) -> sparse.csr_matrix:
+    """Rows in a pool (`sim.mechanics.rewrite.DecayRows`) as a scipy CSR matrix."""
+    from scipy import sparse
 
-    def __init__(self, first: np.ndarray, stop: np.ndarray, columns: np.ndarray,
-                 values: np.ndarray, matrix: sparse.csr_matrix | None = None) -> None:
-        self.first, self.stop, self.columns, self.values = first, stop, columns, values
+    n = len(rows.first)
+    length = rows.stop - rows.first
+    row_start = np.zeros(n + 1, np.int64)
+    np.cumsum(length, out=row_start[1:])
+    nnz = int(row_start[-1])
+    source = np.arange(nnz) + np.repeat(rows.first - row_start[:-1], length)
+    limit = np.iinfo(np.int32).max
+    index_type = np.int32 if nnz < limit and n < limit else np.int64
+    return sparse.csr_matrix((rows.values[source], rows.columns[source].astype(index_type),
+                              row_start.astype(index_type)), shape=(n, n))
+
+
+class FrozenDecay:
+    """A decay matrix as it stood for one grouping, for a reader that keeps it past later
+    updates: made (from scratch) only if read, unless it was made already."""
+
+    def __init__(self, group: np.ndarray, x_km: np.ndarray, y_km: np.ndarray, decay_km: float,
+                 matrix: sparse.csr_matrix | None) -> None:
+        self.group, self.x_km, self.y_km, self.decay_km = group, x_km, y_km, decay_km
         self._matrix = matrix
-
-    @classmethod
-    def of(cls, matrix: sparse.csr_matrix) -> DecayRows:
-        """The rows of a CSR matrix, whose entries are packed in row order."""
-        return cls(matrix.indptr[:-1], matrix.indptr[1:], matrix.indices, matrix.data, matrix)
 
     @property
     def matrix(self) -> sparse.csr_matrix:
         if self._matrix is None:
-            from scipy import sparse
-
-            n = len(self.first)
-            length = self.stop - self.first
-            row_start = np.zeros(n + 1, np.int64)
-            np.cumsum(length, out=row_start[1:])
-            nnz = int(row_start[-1])
-            source = np.arange(nnz) + np.repeat(self.first - row_start[:-1], length)
-            index_type = _index_type(n, nnz)
-            self._matrix = sparse.csr_matrix(
-                (self.values[source], self.columns[source].astype(index_type),
-                 row_start.astype(index_type)), shape=(n, n))
+            self._matrix = decay_from_scratch(self.group, self.x_km, self.y_km, self.decay_km)
         return self._matrix
-
-
-def _index_type(n: int, nnz: int) -> type:
-    """The narrowest index type scipy would choose for an n x n matrix of nnz entries."""
-    limit = np.iinfo(np.int32).max
-    return np.int32 if nnz < limit and n < limit else np.int64
 
 
 class GroupDecay:
     """The matrix of `decay_from_scratch`, kept in step with a grouping of the schools.
 
-    `group` is the grouping `rows` (and `matrix`) reflect. `rows` is replaced, never changed
-    in place, so a reader holding last term's rows keeps last term's values.
+    `group` is the grouping it reflects, replaced (never changed in place) at each update.
+    Small places keep the matrix as scipy's CSR matrix, replaced at each update (the numpy
+    way below); England keeps its rows in a pool, each written when it is read (`rows`,
+    `sim.mechanics.rewrite`), and makes the CSR matrix only when it is asked for
+    (`matrix`). A reader that keeps the matrix past the next update takes `frozen()`.
     """
 
     def __init__(self, x_km: np.ndarray, y_km: np.ndarray, decay_km: float) -> None:
         n = len(x_km)
         self.x_km, self.y_km, self.decay_km = x_km, y_km, decay_km
         self.group = np.full(n, -1, np.int64)
-        self.rows = DecayRows(np.zeros(n, np.int64), np.zeros(n, np.int64),
-                              np.zeros(0, _index_type(n, 0)), np.zeros(0))
-        # The pool's entries in use (all of them when the rows are a scipy matrix's).
-        self._used = 0
+        limit = np.iinfo(np.int32).max
+        self._pooled = rewrite.PooledRows(rewrite.DecayRows(
+            np.zeros(n, np.int64), np.zeros(n, np.int64),
+            np.zeros(0, np.int32 if n < limit else np.int64), np.zeros(0)), 0)
+        self._matrix: sparse.csr_matrix | None = None
 
     @property
     def matrix(self) -> sparse.csr_matrix:
-        return self.rows.matrix
+        if self._matrix is None:
+            self._matrix = as_csr(self.rows())
+        return self._matrix
+
+    def rows(self, wanted: np.ndarray | None = None) -> rewrite.DecayRows:
+        """The matrix's rows in their pool, every one `wanted` (every one if None) as it
+        should be; the others may be stale. For a compiled loop to read in place, before
+        the next update."""
+        return self._pooled.refresh(self.group, wanted, self.x_km, self.y_km, self.decay_km)
+
+    def frozen(self) -> FrozenDecay:
+        """The matrix as it stands, for a reader that keeps it past later updates."""
+        return FrozenDecay(self.group, self.x_km, self.y_km, self.decay_km, self._matrix)
 
     def update(self, group: np.ndarray) -> bool:
         """Bring the matrix in line with `group`; returns whether anything changed."""
         old_group = self.group
         if compiled.worth_compiling(len(group)):
-            return self._rewritten(group)
+            group = np.array(group, dtype=np.int64)
+            if not self._pooled.mark(group, old_group):
+                return False
+            self.group, self._matrix = group, None
+            return True
         moved = group != old_group
         moved_schools = np.flatnonzero(moved)
         if len(moved_schools) == 0:
@@ -189,40 +196,16 @@ class GroupDecay:
         values[~fresh] = old.data[kept[~moved[old.indices[kept]]]]
         fresh_rows, fresh_cols = rows[fresh], cols[fresh]
         values[fresh] = _decay(self.x_km, self.y_km, fresh_rows, fresh_cols, self.decay_km)
-        matrix = _splice_rows(old, np.flatnonzero(in_touched | moved), rows, cols, values)
-        self.rows, self._used = DecayRows.of(matrix), matrix.nnz
+        self._matrix = matrix = _splice_rows(old, np.flatnonzero(in_touched | moved), rows,
+                                             cols, values)
+        # (the compiled way reads the same rows, none stale, should the place's size be
+        # judged otherwise later: a test switches mid-run)
+        # (copies: the compiled way moves rows in place)
+        row_start = matrix.indptr.astype(np.int64)
+        self._pooled = rewrite.PooledRows(rewrite.DecayRows(
+            row_start[:-1].copy(), row_start[1:].copy(), matrix.indices, matrix.data),
+            matrix.nnz)
         self.group = np.array(group, dtype=np.int64)
-        return True
-
-    def _rewritten(self, group: np.ndarray) -> bool:
-        """`update` by the compiled passes of `sim.mechanics.rewrite`: the same rows
-        rewritten, to the same values, as the numpy way above, written after the pool's
-        entries in use (into a new pool, every row packed, when it has no room)."""
-        old = self.rows
-        group = np.asarray(group, dtype=np.int64)
-        touched = rewrite.touched_rows(group, self.group, old.first, old.stop, self._used,
-                                       False)
-        if touched.n_moved == 0:
-            return False
-        packed = touched.used > len(old.columns)
-        if packed:
-            touched = rewrite.touched_rows(group, self.group, old.first, old.stop, 0, True)
-            # Room for the rows of some terms' changes before the next packing.
-            room = POOL_ROOM * touched.used + len(group)
-            columns, values = np.empty(room, old.columns.dtype), np.empty(room)
-        else:
-            columns, values = old.columns, old.values
-        along_x, along_y = rewrite.fresh_pairs(touched.members, group, touched.moved,
-                                               touched.by_group, touched.group_start,
-                                               self.x_km, self.y_km)
-        # exp(-distance / decay), as `_decay` works it out.
-        fresh_values = np.exp(-np.hypot(along_x, along_y) / self.decay_km)
-        rewrite.splice(old.first, old.columns, old.values, touched.rewritten, touched.moved,
-                       group, touched.by_group, touched.group_start, fresh_values,
-                       touched.first, touched.stop, columns, values, packed)
-        self.rows = DecayRows(touched.first, touched.stop, columns, values)
-        self._used = touched.used
-        self.group = group.copy()
         return True
 
 

@@ -45,7 +45,7 @@ from sim.tallies import SPENDING_SOURCES, SupportBySource
 if TYPE_CHECKING:  # scipy loads with a run, not with the config (`python -m sim --help`)
     from scipy import sparse
 
-    from sim.mechanics.proximity import DecayRows
+    from sim.mechanics.proximity import FrozenDecay
     from sim.model import SchoolSystemModel
 
 @dataclass(frozen=True)
@@ -180,7 +180,7 @@ def run_term(model: SchoolSystemModel) -> None:
     # by perceived need, weakened by distance; the local authority supports maintained
     # takers and schools waiting for a sponsor; peer-cluster partners (none until a policy
     # forms clusters) their cluster's takers.
-    same_trust, partners = network.same_trust_rows, network.partner_rows
+    same_trust, partners = network.same_trust, network.partners
     la_capacity = local_authority_capacity_fte(model)
     budget = improvement_budget.allocate(model)
     contract = schools.contract_support_fte.copy()
@@ -199,15 +199,18 @@ def run_term(model: SchoolSystemModel) -> None:
     # The school-to-school flow matrix is only built if someone reads the graph's support edges.
     # (The arrays it reads are this term's: trust rows and clusters are copied, as they
     # change in place.)
+    # (The matrices are kept as they stand this term, `GroupDecay.frozen`.)
     taker, trust, cluster = schools.is_taker, schools.trust.copy(), cluster.copy()
+    same_trust_now, partners_now = same_trust.frozen(), partners.frozen()
     network.set_support(lambda: _support_matrix(
-        taker, same_trust, partners, found.trust_capacity, found.seekers[trust_index(trust)],
+        taker, same_trust_now, partners_now, found.trust_capacity,
+        found.seekers[trust_index(trust)],
         found.peer_capacity, cluster, found.cluster_takers))
     _record_spending(model, trusts, la_capacity, received.school_to_school)
     model.support.spending_gbp.update(model.policy_effects.spending)
 
 
-def _support_matrix(taker: np.ndarray, same_trust: DecayRows, partners: DecayRows,
+def _support_matrix(taker: np.ndarray, same_trust: FrozenDecay, partners: FrozenDecay,
                     trust_capacity: np.ndarray,
                     takers_in_own_trust: np.ndarray, peer_capacity: np.ndarray,
                     cluster: np.ndarray, cluster_takers: np.ndarray) -> sparse.csr_matrix:

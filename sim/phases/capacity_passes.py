@@ -40,7 +40,7 @@ from sim.state import (
 )
 
 if TYPE_CHECKING:
-    from sim.mechanics.proximity import DecayRows
+    from sim.mechanics.proximity import GroupDecay
 
 # A central team or local authority shares its time among takers by need as it sees it,
 # plus this floor, so that a taker whose need it does not see still gets a little
@@ -213,14 +213,15 @@ class SupportPass(NamedTuple):
 
 
 def support_pass(found: SchoolPass, is_taker: np.ndarray, trust: np.ndarray,
-                 cluster: np.ndarray, area: np.ndarray, same_trust: DecayRows,
-                 partners: DecayRows | None, central_team_fte: np.ndarray,
+                 cluster: np.ndarray, area: np.ndarray, same_trust: GroupDecay,
+                 partners: GroupDecay | None, central_team_fte: np.ndarray,
                  hub_decay: np.ndarray, local_authority_capacity: np.ndarray,
                  reach_from_area_centre: np.ndarray, contract: np.ndarray, budget: np.ndarray,
                  drain_by_trust: np.ndarray) -> SupportPass:
-    """The second pass (`SupportPass`): givers' capacity reaches takers through the rows
-    of `same_trust_decay` (trust capacity) and `partner_decay` (peer capacity; None with
-    no clusters); `central_team_fte` and `drain_by_trust` are per trust slot."""
+    """The second pass (`SupportPass`): givers' capacity reaches takers through the
+    network's `same_trust_decay` (trust capacity) and `partner_decay` (peer capacity;
+    None with no clusters), whose rows the compiled loop reads in place; `central_team_fte`
+    and `drain_by_trust` are per trust slot."""
     clustered = partners is not None
     if not compiled.worth_compiling(len(is_taker)):
         return _support_pass_numpy(
@@ -231,7 +232,12 @@ def support_pass(found: SchoolPass, is_taker: np.ndarray, trust: np.ndarray,
             hub_decay, found.local_authority_weight, local_authority_capacity,
             found.local_authority_total, reach_from_area_centre, contract, budget,
             drain_by_trust, found.is_giver)
-    partners = partners if clustered else same_trust
+    # The loop reads only the rows of schools seeking support, while every giver's
+    # capacity is plain (`_support_pass_compiled`); the other rows may stay stale.
+    capacity = found.trust_capacity
+    plain = len(capacity) == 0 or (capacity.min() >= 0.0 and capacity.max() <= CAPACITY_BOUND)
+    same_trust = same_trust.rows(is_taker if plain else None)
+    partners = partners.rows() if clustered else same_trust
     return SupportPass(*_support_pass_compiled(
         is_taker, trust, cluster, area, found.seekers, same_trust.first, same_trust.stop,
         same_trust.columns, same_trust.values, found.trust_capacity, partners.first,
@@ -283,7 +289,7 @@ def _support_pass_compiled(is_taker, trust, cluster, area, seekers, same_trust_f
                            drain_by_trust, is_giver):  # pragma: no cover
     """`_support_pass_numpy`, with the sparse products summed row by row as scipy's
     `csr_matvec` sums them (from 0.0, adding each stored entry's product in order; row i's
-    entries lie from `first[i]` to `stop[i]`, `sim.mechanics.proximity.DecayRows`), each
+    entries lie from `first[i]` to `stop[i]`, `sim.mechanics.rewrite.DecayRows`), each
     in a tight loop of its own, and no branch on which schools seek support (the branches
     of a loop over schools in no order are mispredicted often enough to cost more than
     the arithmetic they would save)."""
