@@ -24,10 +24,10 @@ def stale_pairs(trust: np.ndarray, known_trust: np.ndarray, hub_trust: np.ndarra
                 y_km: np.ndarray) -> tuple:  # pragma: no cover
     """The schools whose nearest hub must be found again (`stale`, in school order): those
     whose trust is not the `known_trust`, and the members of trusts whose number of hubs is
-    not the `known_hubs_per_trust`. Returns them; the trust of each school as int64 and
-    the hubs per trust (what is known after this update); and, for each stale school in a
-    trust, in turn, its number of hubs and the coordinate differences from each (school
-    minus hub, the hubs in their order)."""
+    not the `known_hubs_per_trust`. Writes each school's trust into `known_trust`; returns
+    the stale schools; the hubs per trust (what is known after this update); and, for each
+    stale school in a trust, in turn, its number of hubs and the coordinate differences
+    from each (school minus hub, the hubs in their order)."""
     n, n_hubs = len(trust), len(hub_trust)
     hubs_per_trust = np.zeros(n_trusts, np.int64)
     for hub in range(n_hubs):
@@ -46,26 +46,28 @@ def stale_pairs(trust: np.ndarray, known_trust: np.ndarray, hub_trust: np.ndarra
     for hub in range(n_hubs):
         by_trust[filled[hub_trust[hub]]] = hub
         filled[hub_trust[hub]] += 1
-    trust_now = np.empty(n, np.int64)
-    is_stale = np.empty(n, np.bool_)
-    n_stale = n_pairs = 0
+    # One pass over the schools, without a branch on which are stale (each is written at
+    # the next free place, which moves on only if it is stale), bringing `known_trust` up
+    # to date in place.
+    stale_buffer = np.empty(n, np.int64)
+    n_stale = 0
     for school in range(n):
         t = trust[school]
-        trust_now[school] = t
         stale = (t != known_trust[school]) | hubs_changed[t + 1]
-        is_stale[school] = stale
-        if stale:
-            n_stale += 1
-            if t >= 0:
-                n_pairs += hubs_per_trust[t]
-    stale_schools = np.empty(n_stale, np.int64)
+        known_trust[school] = t
+        stale_buffer[n_stale] = school
+        n_stale += stale
+    n_pairs = 0
+    for at in range(n_stale):
+        t = trust[stale_buffer[at]]
+        if t >= 0:
+            n_pairs += hubs_per_trust[t]
+    stale_schools = stale_buffer[:n_stale]
     pairs_per_school = np.zeros(n_stale, np.int64)
     along_x, along_y = np.empty(n_pairs), np.empty(n_pairs)
-    at = pair = 0
-    for school in range(n):
-        if not is_stale[school]:
-            continue
-        stale_schools[at] = school
+    pair = 0
+    for at in range(n_stale):
+        school = stale_schools[at]
         t = trust[school]
         if t >= 0:
             pairs_per_school[at] = hubs_per_trust[t]
@@ -74,21 +76,18 @@ def stale_pairs(trust: np.ndarray, known_trust: np.ndarray, hub_trust: np.ndarra
                 along_x[pair] = x_km[school] - hub_x_km[hub]
                 along_y[pair] = y_km[school] - hub_y_km[hub]
                 pair += 1
-        at += 1
-    return stale_schools, trust_now, hubs_per_trust, pairs_per_school, along_x, along_y
+    return stale_schools, hubs_per_trust, pairs_per_school, along_x, along_y
 
 
 @compiled.kernel
 def nearest(stale_schools: np.ndarray, pairs_per_school: np.ndarray, distance: np.ndarray,
-            nearest_km: np.ndarray) -> np.ndarray:  # pragma: no cover
-    """A copy of `nearest_km` with each stale school's entry the least of its pairs'
-    distances (inf with none)."""
-    found = nearest_km.copy()
+            nearest_km: np.ndarray) -> None:  # pragma: no cover
+    """Write each stale school's entry of `nearest_km`: the least of its pairs' distances
+    (inf with none)."""
     pair = 0
     for at in range(len(stale_schools)):
         least = np.inf
         for _ in range(pairs_per_school[at]):
             least = min(least, distance[pair])
             pair += 1
-        found[stale_schools[at]] = least
-    return found
+        nearest_km[stale_schools[at]] = least

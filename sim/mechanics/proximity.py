@@ -322,14 +322,13 @@ class NearestHub:
     def _update_compiled(self, trust: np.ndarray, hub_trust: np.ndarray, hub_x_km: np.ndarray,
                          hub_y_km: np.ndarray, n_trusts: int) -> None:
         """`update` by the compiled passes of `sim.mechanics.hub_kernels`: the same schools
-        found again, to the same distances, as the numpy way above."""
-        stale, self.trust, self.hubs_per_trust, pairs_per_school, along_x, along_y = \
+        found again, to the same distances, as the numpy way above (written in place: no
+        reader keeps them past an update)."""
+        stale, self.hubs_per_trust, pairs_per_school, along_x, along_y = \
             hub_kernels.stale_pairs(trust, self.trust, hub_trust, self.hubs_per_trust,
                                     n_trusts, hub_x_km, hub_y_km, self.x_km, self.y_km)
         if len(stale) == 0:
             return
-        self.nearest_km = nearest = hub_kernels.nearest(stale, pairs_per_school,
-                                                        np.hypot(along_x, along_y),
-                                                        self.nearest_km)
-        self.decay = self.decay.copy()
-        self.decay[stale] = hub_decay_of(nearest[stale], self.decay_km)
+        hub_kernels.nearest(stale, pairs_per_school, np.hypot(along_x, along_y),
+                            self.nearest_km)
+        self.decay[stale] = hub_decay_of(self.nearest_km[stale], self.decay_km)
