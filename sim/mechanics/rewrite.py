@@ -19,9 +19,10 @@ full, the rows are packed into a new pool first.
 A row written again holds every other member of its school's group, in school order (the
 column order of a matrix built whole), each value taken from the row as it was where it
 had that column (the value for two schools is a function of where they are, worked out
-by numpy the same way each time) and worked out afresh otherwise (`stale_rows` lists those
-pairs, as coordinate differences, for numpy to take exp(-distance / decay) of). So the
-matrix is the twin's bit for bit (`tests/test_proximity.py` compares them).
+by numpy the same way each time) and worked out afresh otherwise (`_write_rows` lists
+those pairs, as coordinate differences, for numpy to take exp(-distance / decay) of and
+put in place). So the matrix is the twin's bit for bit (`tests/test_proximity.py`
+compares them).
 """
 
 from __future__ import annotations
@@ -70,15 +71,12 @@ class PooledRows:
         if not self.any_stale:
             return self.rows
         every = wanted is None
-        found = _stale_rows(group, self.stale, self.stale if every else wanted,
-                            self.rows.first, self.rows.stop, self.rows.columns, x_km, y_km)
-        written, writing, group_start, by_group, along_x, along_y, new_entries = found
+        written, writing, group_start, by_group, new_entries = _stale_rows(
+            group, self.stale, self.stale if every else wanted)
         if every:
             self.any_stale = False
         if len(written) == 0:
             return self.rows
-        # exp(-distance / decay), as `proximity._decay` works it out.
-        fresh_values = np.exp(-np.hypot(along_x, along_y) / decay_km)
         old = self.rows
         first, stop, used = old.first, old.stop, self.used
         columns, values = old.columns, old.values
@@ -87,11 +85,16 @@ class PooledRows:
             kept = _kept_entries(first, stop, writing)
             room = POOL_ROOM * (kept + new_entries) + len(first)
             columns, values = np.empty(room, old.columns.dtype), np.empty(room)
-            first, stop = first.copy(), stop.copy()
+            # (copies; 32-bit while the pool allows, half the bytes for a loop to read)
+            index_type = np.int32 if room < np.iinfo(np.int32).max else np.int64
+            first, stop = first.astype(index_type), stop.astype(index_type)
             used = _pack(first, stop, writing, old.columns, old.values, columns, values)
-        self.used = _write_rows(written, group, group_start, by_group, fresh_values, old.first,
-                                old.columns, old.values, first, stop, columns, values, used,
-                                self.stale)
+        self.used, fresh_at, along_x, along_y = _write_rows(
+            written, group, group_start, by_group, old.first, old.columns, old.values, first,
+            stop, columns, values, used, self.stale, x_km, y_km, new_entries)
+        # exp(-distance / decay) for the pairs not in the rows as they were, as
+        # `proximity._decay` works it out.
+        values[fresh_at] = np.exp(-np.hypot(along_x, along_y) / decay_km)
         self.rows = DecayRows(first, stop, columns, values)
         return self.rows
 
@@ -122,12 +125,10 @@ def _mark_stale(group, old_group, stale):  # pragma: no cover
 
 
 @compiled.kernel
-def _stale_rows(group, stale, wanted, first, stop, columns, x_km, y_km):  # pragma: no cover
+def _stale_rows(group, stale, wanted):  # pragma: no cover
     """The stale rows to write (those `wanted`), in school order, and whether each
     school's is written; every group's members by group (`by_group[group_start[g]:
-    group_start[g + 1]]`, in school order); the coordinate differences
-    (row minus column) of each pair not in the row as it was, by row then column; and
-    how many entries the rows written hold."""
+    group_start[g + 1]]`, in school order); and how many entries the rows written hold."""
     # Branch-free passes over the schools (a branch on which rows are written, or which
     # schools are in a group, is mispredicted often in a loop over schools in no order):
     # each school is written at the next free place, which moves on only if it counts.
@@ -158,40 +159,11 @@ def _stale_rows(group, stale, wanted, first, stop, columns, x_km, y_km):  # prag
         by_group[filled[slot]] = school
         filled[slot] += 1
     group_start, group_size = slot_start[SPARE:], slot_size[SPARE:]
-    # Each row's members missing from it as it was: a pass to count them, one to list them.
-    n_fresh = new_entries = 0
+    new_entries = 0
     for school in written:
-        g = group[school]
-        if g < 0:
-            continue
-        new_entries += group_size[g] - 1
-        entry, end = first[school], stop[school]
-        for k in range(group_start[g], group_start[g + 1]):
-            member = by_group[k]
-            if member == school:
-                continue
-            while entry < end and columns[entry] < member:
-                entry += 1
-            if entry == end or columns[entry] != member:
-                n_fresh += 1
-    along_x, along_y = np.empty(n_fresh), np.empty(n_fresh)
-    fresh = 0
-    for school in written:
-        g = group[school]
-        if g < 0:
-            continue
-        entry, end = first[school], stop[school]
-        for k in range(group_start[g], group_start[g + 1]):
-            member = by_group[k]
-            if member == school:
-                continue
-            while entry < end and columns[entry] < member:
-                entry += 1
-            if entry == end or columns[entry] != member:
-                along_x[fresh] = x_km[school] - x_km[member]
-                along_y[fresh] = y_km[school] - y_km[member]
-                fresh += 1
-    return written, writing, group_start, by_group, along_x, along_y, new_entries
+        if group[school] >= 0:
+            new_entries += group_size[group[school]] - 1
+    return written, writing, group_start, by_group, new_entries
 
 
 @compiled.kernel
@@ -223,12 +195,16 @@ def _pack(first, stop, writing, old_columns, old_values, columns, values):  # pr
 
 
 @compiled.kernel
-def _write_rows(written, group, group_start, by_group, fresh_values, old_first, old_columns,
-                old_values, first, stop, columns, values, used, stale):  # pragma: no cover
+def _write_rows(written, group, group_start, by_group, old_first, old_columns, old_values,
+                first, stop, columns, values, used, stale, x_km, y_km,
+                new_entries):  # pragma: no cover
     """Write each row of `written` after the `used` entries of the pool (`columns`,
     `values`): every other member of its group in school order, each value from the row as
-    it was (from `old_first`, in `old_columns`) where it had that column and the next of
-    `fresh_values` (in `_stale_rows` order) otherwise. Returns the entries used."""
+    it was (from `old_first`, in `old_columns`) where it had that column. Returns the
+    entries used, and where each value still to be worked out goes, with the coordinate
+    differences of its pair (row minus column)."""
+    fresh_at = np.empty(new_entries, np.int64)
+    along_x, along_y = np.empty(new_entries), np.empty(new_entries)
     at = used
     fresh = 0
     for school in written:
@@ -249,8 +225,10 @@ def _write_rows(written, group, group_start, by_group, fresh_values, old_first, 
             if entry < end and old_columns[entry] == member:
                 values[at] = old_values[entry]
             else:
-                values[at] = fresh_values[fresh]
+                fresh_at[fresh] = at
+                along_x[fresh] = x_km[school] - x_km[member]
+                along_y[fresh] = y_km[school] - y_km[member]
                 fresh += 1
             at += 1
         stop[school] = at
-    return at
+    return at, fresh_at[:fresh], along_x[:fresh], along_y[:fresh]
