@@ -61,6 +61,7 @@ class PartnershipNetwork:
         self._graph.add_nodes_from((trust_node(t), {"kind": "trust"}) for t in range(trusts.n))
         self._schools = schools
         self._trust_in_graph = np.full(schools.n, -1, dtype=np.int64)  # member edges drawn
+        self._trusts_to_draw: list[int] = []  # trusts opened since the graph was last drawn
         self.cluster_of_school = np.full(schools.n, -1, dtype=np.int32)
         self.n_clusters = 0
         # Whether `cluster_of_school` has changed since the partner matrix was brought up
@@ -82,7 +83,15 @@ class PartnershipNetwork:
     # -- structure ---------------------------------------------------------------------
 
     def add_trust(self, row: int) -> None:
-        self._graph.add_node(trust_node(row), kind="trust")
+        """A new trust's node, drawn into the graph when the graph is next read or edited
+        (`_draw_trusts`): trusts open every term, the graph is seldom read."""
+        self._trusts_to_draw.append(row)
+
+    def _draw_trusts(self) -> None:
+        if self._trusts_to_draw:
+            self._graph.add_nodes_from((trust_node(t), {"kind": "trust"})
+                                       for t in self._trusts_to_draw)
+            self._trusts_to_draw = []
 
     def set_trust(self, schools: SchoolArrays, school: int, trust: int) -> None:
         """Move a school to a trust (or to none with -1); the graph follows when read."""
@@ -90,6 +99,7 @@ class PartnershipNetwork:
 
     def _sync_members(self) -> None:
         """Bring member edges into line with the schools' `trust` array."""
+        self._draw_trusts()
         trust = self._schools.trust
         moved = np.flatnonzero(trust != self._trust_in_graph)
         old, new = self._trust_in_graph[moved], trust[moved]
@@ -114,9 +124,11 @@ class PartnershipNetwork:
 
     def set_contract(self, school: int, trust: int) -> None:
         """A fixed-term contract between a MAT and a school (seed 003)."""
+        self._draw_trusts()
         self._graph.add_edge(school_node(school), trust_node(trust), "contract", kind="contract")
 
     def end_contract(self, school: int, trust: int) -> None:
+        self._draw_trusts()
         if self._graph.has_edge(school_node(school), trust_node(trust), "contract"):
             self._graph.remove_edge(school_node(school), trust_node(trust), "contract")
 
