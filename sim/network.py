@@ -29,6 +29,7 @@ import networkx as nx
 import numpy as np
 from scipy import sparse
 
+from sim import compiled
 from sim.mechanics.proximity import GroupDecay, NearestHub
 from sim.state import Hubs, SchoolArrays, TrustArrays, TrustKind, trust_index
 
@@ -48,7 +49,18 @@ def same_mat(trust: np.ndarray, trusts: TrustArrays) -> np.ndarray:
     group_of = np.full(trusts.n + 1, -1, np.int64)
     open_mat = np.flatnonzero((trusts.kind == TrustKind.MULTI_ACADEMY_TRUST) & trusts.active)
     group_of[open_mat + 1] = open_mat
+    if compiled.worth_compiling(len(trust)):
+        return _gather_by_trust(trust, group_of)
     return group_of[trust_index(trust)]
+
+
+@compiled.kernel
+def _gather_by_trust(trust, group_of):  # pragma: no cover
+    """`group_of[trust_index(trust)]` in one pass, without the index array."""
+    group = np.empty(len(trust), np.int64)
+    for school in range(len(trust)):
+        group[school] = group_of[trust[school] + 1]
+    return group
 
 
 class PartnershipNetwork:

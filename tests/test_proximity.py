@@ -185,3 +185,15 @@ def test_the_compiled_nearest_hub_update_equals_the_numpy_way(monkeypatch):
         assert np.array_equal(compiled_way.decay.view(np.int64), numpy_way.decay.view(np.int64))
         assert np.array_equal(compiled_way.trust, numpy_way.trust)
         assert np.array_equal(compiled_way.hubs_per_trust, numpy_way.hubs_per_trust)
+
+
+def test_same_mat_is_the_same_compiled_or_not(monkeypatch):
+    model = make_model("scenario=national", "scenario.scale=0.05", "seed=2", "horizon_years=1")
+    schools, trusts = model.schools, model.trusts
+    found = {}
+    for size in (0, sys.maxsize):
+        monkeypatch.setattr("sim.compiled.MIN_SIZE", size)
+        found[size] = same_mat(schools.trust, trusts)
+    assert np.array_equal(found[0], found[sys.maxsize])
+    assert found[0].dtype == found[sys.maxsize].dtype
+    assert (found[0] >= 0).any() and (found[0] < 0).any()
