@@ -198,8 +198,7 @@ def run_term(model: SchoolSystemModel) -> None:
 
     # The school-to-school flow matrix is only built if someone reads the graph's support edges.
     # (The arrays it reads are this term's: trust rows and clusters are copied, as they
-    # change in place.)
-    # (The matrices are kept as they stand this term, `GroupDecay.frozen`.)
+    # change in place, and the decay matrices kept as they stand, `GroupDecay.frozen`.)
     taker, trust, cluster = schools.is_taker, schools.trust.copy(), cluster.copy()
     same_trust_now, partners_now = same_trust.frozen(), partners.frozen()
     network.set_support(lambda: _support_matrix(

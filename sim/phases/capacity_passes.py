@@ -236,13 +236,13 @@ def support_pass(found: SchoolPass, is_taker: np.ndarray, trust: np.ndarray,
     # capacity is plain (`_support_pass_compiled`); the other rows may stay stale.
     capacity = found.trust_capacity
     plain = len(capacity) == 0 or (capacity.min() >= 0.0 and capacity.max() <= CAPACITY_BOUND)
-    same_trust = same_trust.rows(is_taker if plain else None)
-    partners = partners.rows() if clustered else same_trust
+    trust_rows = same_trust.rows(is_taker if plain else None)
+    partner_rows = partners.rows() if clustered else trust_rows
     return SupportPass(*_support_pass_compiled(
-        is_taker, trust, cluster, area, found.seekers, same_trust.first, same_trust.stop,
-        same_trust.columns, same_trust.values, found.trust_capacity, partners.first,
-        partners.stop, partners.columns, partners.values, found.peer_capacity, clustered,
-        found.cluster_takers,
+        is_taker, trust, cluster, area, found.seekers, trust_rows.first, trust_rows.stop,
+        trust_rows.columns, trust_rows.values, found.trust_capacity, partner_rows.first,
+        partner_rows.stop, partner_rows.columns, partner_rows.values, found.peer_capacity,
+        clustered, found.cluster_takers,
         found.weight, found.weight_by_trust, central_team_fte, hub_decay,
         found.local_authority_weight, local_authority_capacity, found.local_authority_total,
         reach_from_area_centre, contract, budget, drain_by_trust, found.is_giver))
@@ -298,7 +298,8 @@ def _support_pass_compiled(is_taker, trust, cluster, area, seekers, same_trust_f
     # which is +0.0 whenever its reach is a finite sum of products that are not negative:
     # decay factors are in [0, 1] (exp of minus a distance), so when every giver's trust
     # capacity is in [0, CAPACITY_BOUND] (a bound no sum of 21,750 such products can
-    # overflow from), such rows of the product are left at 0. Otherwise all are summed.
+    # overflow from), such rows of the product are left at 0 (and `support_pass` has
+    # written only the takers' rows then, `GroupDecay.rows`). Otherwise all are summed.
     every_reach_plain = True
     for i in range(n):
         every_reach_plain &= (trust_capacity[i] >= 0.0) & (trust_capacity[i] <= CAPACITY_BOUND)
