@@ -240,5 +240,7 @@ def _record_spending(model: SchoolSystemModel, trusts: TrustArrays, la_capacity:
         "local_authority": float(la_capacity.sum() * cost_per_term),
         "school_to_school": float(school_to_school_fte.sum() * cost_per_term),
         "improvement_budget": improvement_budget.spending_per_term(model),
-        "contracts": float(model.schools.under_contract.sum() * fee / TERMS_PER_YEAR),
+        # (a count of a mask: count_nonzero, several times faster than a sum of booleans)
+        "contracts": float(np.count_nonzero(model.schools.contract_trust >= 0) * fee
+                           / TERMS_PER_YEAR),
     })
