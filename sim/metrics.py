@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim import record_counts
+from sim import compiled, record_counts
 from sim.errors import NonFiniteOutputError
 from sim.phases.capacity import giver_taker_ratios
 from sim.phases.careers import Cohorts
@@ -210,10 +210,42 @@ def correlation(a: np.ndarray, b: np.ndarray) -> float:
     numpy was loaded before `sim` could limit them (a notebook), made a national run five
     times slower; and its sum's rounding depends on how many threads it has. numpy's own
     sums use no threads and give the same value wherever the run is."""
+    if compiled.worth_compiling(len(a)):
+        # The products in one compiled pass, numpy's means and sums around it.
+        both_vary, products, squares_a, squares_b = _centred_products(a, b, a.mean(),
+                                                                     b.mean())
+        if not both_vary:
+            return float("nan")
+        return float(products.sum() / np.sqrt(squares_a.sum() * squares_b.sum()))
     if a.min() == a.max() or b.min() == b.max():
         return float("nan")
     a, b = a - a.mean(), b - b.mean()
     return float(np.multiply(a, b).sum() / np.sqrt(np.square(a).sum() * np.square(b).sum()))
+
+
+@compiled.kernel
+def _centred_products(a, b, mean_a, mean_b):  # pragma: no cover
+    """Whether both `a` and `b` vary (as `min() != max()` says: an array with a nan
+    varies, as numpy's nan-propagating min and max make it), and the products of their
+    deviations
+    from their means: (a - mean_a) * (b - mean_b), and each deviation squared."""
+    n = len(a)
+    products, squares_a, squares_b = np.empty(n), np.empty(n), np.empty(n)
+    low_a = high_a = a[0]
+    low_b = high_b = b[0]
+    nan_a = nan_b = False
+    for i in range(n):
+        value_a, value_b = a[i], b[i]
+        nan_a |= value_a != value_a
+        nan_b |= value_b != value_b
+        low_a, high_a = min(low_a, value_a), max(high_a, value_a)
+        low_b, high_b = min(low_b, value_b), max(high_b, value_b)
+        deviation_a, deviation_b = value_a - mean_a, value_b - mean_b
+        products[i] = deviation_a * deviation_b
+        squares_a[i] = deviation_a * deviation_a
+        squares_b[i] = deviation_b * deviation_b
+    both_vary = (nan_a or low_a != high_a) and (nan_b or low_b != high_b)
+    return both_vary, products, squares_a, squares_b
 
 
 def school_panel(model: SchoolSystemModel) -> dict[str, np.ndarray]:

@@ -29,6 +29,7 @@ import networkx as nx
 import numpy as np
 from scipy import sparse
 
+from sim import compiled
 from sim.mechanics.proximity import GroupDecay, NearestHub
 from sim.state import Hubs, SchoolArrays, TrustArrays, TrustKind, trust_index
 
@@ -48,7 +49,18 @@ def same_mat(trust: np.ndarray, trusts: TrustArrays) -> np.ndarray:
     group_of = np.full(trusts.n + 1, -1, np.int64)
     open_mat = np.flatnonzero((trusts.kind == TrustKind.MULTI_ACADEMY_TRUST) & trusts.active)
     group_of[open_mat + 1] = open_mat
+    if compiled.worth_compiling(len(trust)):
+        return _gather_by_trust(trust, group_of)
     return group_of[trust_index(trust)]
+
+
+@compiled.kernel
+def _gather_by_trust(trust, group_of):  # pragma: no cover
+    """`group_of[trust_index(trust)]` in one pass, without the index array."""
+    group = np.empty(len(trust), np.int64)
+    for school in range(len(trust)):
+        group[school] = group_of[trust[school] + 1]
+    return group
 
 
 class PartnershipNetwork:
@@ -61,8 +73,13 @@ class PartnershipNetwork:
         self._graph.add_nodes_from((trust_node(t), {"kind": "trust"}) for t in range(trusts.n))
         self._schools = schools
         self._trust_in_graph = np.full(schools.n, -1, dtype=np.int64)  # member edges drawn
+        self._trusts_to_draw: list[int] = []  # trusts opened since the graph was last drawn
         self.cluster_of_school = np.full(schools.n, -1, dtype=np.int32)
         self.n_clusters = 0
+        # Whether `cluster_of_school` has changed since the partner matrix was brought up
+        # to date: clusters form seldom (`add_cluster`, the only writer), so most terms
+        # skip the partner matrix's update.
+        self._clusters_changed = True
         for cluster in partnership_clusters:
             self.add_cluster(cluster)
         self._support_builder: Callable[[], sparse.csr_matrix] | None = None
@@ -78,7 +95,15 @@ class PartnershipNetwork:
     # -- structure ---------------------------------------------------------------------
 
     def add_trust(self, row: int) -> None:
-        self._graph.add_node(trust_node(row), kind="trust")
+        """A new trust's node, drawn into the graph when the graph is next read or edited
+        (`_draw_trusts`): trusts open every term, the graph is seldom read."""
+        self._trusts_to_draw.append(row)
+
+    def _draw_trusts(self) -> None:
+        if self._trusts_to_draw:
+            self._graph.add_nodes_from((trust_node(t), {"kind": "trust"})
+                                       for t in self._trusts_to_draw)
+            self._trusts_to_draw = []
 
     def set_trust(self, schools: SchoolArrays, school: int, trust: int) -> None:
         """Move a school to a trust (or to none with -1); the graph follows when read."""
@@ -86,6 +111,7 @@ class PartnershipNetwork:
 
     def _sync_members(self) -> None:
         """Bring member edges into line with the schools' `trust` array."""
+        self._draw_trusts()
         trust = self._schools.trust
         moved = np.flatnonzero(trust != self._trust_in_graph)
         old, new = self._trust_in_graph[moved], trust[moved]
@@ -101,6 +127,7 @@ class PartnershipNetwork:
         """A new peer cluster of schools not yet in one; returns its number."""
         number = self.n_clusters
         self.cluster_of_school[members] = number
+        self._clusters_changed = True
         self._graph.add_edges_from(
             (school_node(a), school_node(b), "partner", {"kind": "partner"})
             for i, a in enumerate(members) for b in members[i + 1:])
@@ -109,9 +136,11 @@ class PartnershipNetwork:
 
     def set_contract(self, school: int, trust: int) -> None:
         """A fixed-term contract between a MAT and a school (seed 003)."""
+        self._draw_trusts()
         self._graph.add_edge(school_node(school), trust_node(trust), "contract", kind="contract")
 
     def end_contract(self, school: int, trust: int) -> None:
+        self._draw_trusts()
         if self._graph.has_edge(school_node(school), trust_node(trust), "contract"):
             self._graph.remove_edge(school_node(school), trust_node(trust), "contract")
 
@@ -144,6 +173,7 @@ class PartnershipNetwork:
             self._same_trust = GroupDecay(x, y, distance_decay_km)
             self._partners = GroupDecay(x, y, distance_decay_km)
             self._nearest_hub = NearestHub(x, y, distance_decay_km)
+            self._clusters_changed = True
         # The model may hold new arrays since (a real place is settled on copies of its
         # schools and trusts): the views and the graph follow the ones given.
         self._schools = schools
@@ -157,7 +187,9 @@ class PartnershipNetwork:
         schools, trusts, hubs = self._stale_since
         trust = schools.trust
         self._same_trust.update(same_mat(trust, trusts))
-        self._partners.update(self.cluster_of_school)
+        if self._clusters_changed:
+            self._partners.update(self.cluster_of_school)
+            self._clusters_changed = False
         self._nearest_hub.update(trust, hubs.trust, hubs.x_km, hubs.y_km, trusts.n)
         self._stale_since = None
 
@@ -171,6 +203,19 @@ class PartnershipNetwork:
     def same_trust_decay(self) -> sparse.csr_matrix:
         self._bring_up_to_date()
         return self._same_trust.matrix
+
+    @property
+    def same_trust(self) -> GroupDecay:
+        """`same_trust_decay` as it is kept: its rows, for a compiled loop to read in place
+        (`GroupDecay.rows`), or the matrix."""
+        self._bring_up_to_date()
+        return self._same_trust
+
+    @property
+    def partners(self) -> GroupDecay:
+        """`partner_decay` as it is kept."""
+        self._bring_up_to_date()
+        return self._partners
 
     @property
     def partner_decay(self) -> sparse.csr_matrix:

@@ -16,6 +16,7 @@ documentation and against the run's own tables.
 from __future__ import annotations
 
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -169,6 +170,28 @@ def test_the_correlation_is_pearsons_and_empty_when_a_side_does_not_vary():
         np.corrcoef(support, need)[0, 1], rel=1e-12)
     assert np.isnan(metrics.correlation(np.zeros(10), np.arange(10.0)))
     assert np.isnan(metrics.correlation(np.arange(10.0), np.ones(10)))
+
+
+def test_the_correlation_is_the_same_compiled_or_not(monkeypatch):
+    """`metrics.correlation`'s compiled pass and its numpy twin, bit for bit: on varying
+    sides, a constant side, and a side holding a nan (which varies, as numpy's min and
+    max say)."""
+    rng = np.random.default_rng(1)
+    need = rng.gamma(2.0, 0.3, 3_000)
+    support = np.where(rng.random(3_000) < 0.3, 0.2 * need + rng.random(3_000), 0.0)
+    with_nan = support.copy()
+    with_nan[17] = np.nan
+    cases = [(support, need), (np.full(3_000, 0.5), need), (support, np.zeros(3_000)),
+             (with_nan, need), (with_nan, np.ones(3_000)), (np.r_[-0.0, np.zeros(2_999)], need)]
+    for a, b in cases:
+        found = []
+        for size in (0, sys.maxsize):
+            monkeypatch.setattr("sim.compiled.MIN_SIZE", size)
+            found.append(metrics.correlation(a, b))
+        compiled_way, numpy_way = found
+        assert np.array_equal(np.float64(compiled_way).view(np.int64),
+                              np.float64(numpy_way).view(np.int64)) or \
+            (np.isnan(compiled_way) and np.isnan(numpy_way))
 
 
 def test_summary_json_keys_are_the_documented_ones(run):

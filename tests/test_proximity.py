@@ -100,16 +100,19 @@ def test_a_real_place_keeps_its_views_as_from_scratch():
     assert run_checking_views(model) > 0
 
 
-@pytest.mark.parametrize("minimum_size", [0, sys.maxsize], ids=["compiled", "numpy"])
-def test_an_update_rewrites_only_the_groups_that_changed(monkeypatch, minimum_size):
-    """By the compiled rewrite (`sim.mechanics.rewrite`) and by its numpy twin."""
-    monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+@pytest.mark.parametrize("minimum_sizes", [[0], [sys.maxsize], [0, sys.maxsize, sys.maxsize]],
+                         ids=["compiled", "numpy", "alternating"])
+def test_an_update_rewrites_only_the_groups_that_changed(monkeypatch, minimum_sizes):
+    """By the compiled rewrite (`sim.mechanics.rewrite`), by its numpy twin, and by each in
+    turn (a matrix kept one way is read the other when the place's size is judged anew)."""
     rng = np.random.default_rng(3)
     n = 400
     x, y = rng.random(n) * 50, rng.random(n) * 50
     group = np.where(rng.random(n) < 0.6, rng.integers(0, 30, n), -1)
     kept = GroupDecay(x, y, 15.0)
-    for _ in range(20):
+    held = []
+    for update in range(20):
+        monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_sizes[update % len(minimum_sizes)])
         movers = rng.choice(n, 12, replace=False)
         group = group.copy()
         group[movers] = rng.integers(-1, 35, len(movers))  # into new groups, and out
@@ -117,43 +120,80 @@ def test_an_update_rewrites_only_the_groups_that_changed(monkeypatch, minimum_si
         assert kept.update(group)
         assert_same_matrix(kept.matrix, decay_from_scratch(group, x, y, 15.0), "update")
         assert before is not kept.matrix  # replaced, never changed in place
+        held.append((kept.frozen(), group))
     assert not kept.update(group.copy())  # nothing moved: nothing to do
+    # A matrix frozen at an earlier update is that update's, read after later ones.
+    for frozen, grouping in held:
+        assert_same_matrix(frozen.matrix, decay_from_scratch(grouping, x, y, 15.0), "frozen")
 
 
-def test_the_compiled_touched_rows_equal_the_numpy_way():
-    """`rewrite.touched_rows` finds what the numpy twin of the rewrite finds: which schools
-    moved, the touched groups' members (in school order, and grouped by group), the rows
-    rewritten and the new row lengths."""
-    from sim.mechanics import rewrite
+def test_the_rows_wanted_are_written_and_the_others_wait(monkeypatch):
+    """England's rows are written when read (`sim.mechanics.rewrite`): after each update,
+    the rows of a random subset are read (and the pool fills and is packed now and then);
+    those rows are a rebuild's, and so is the whole matrix when read now and then."""
+    from sim.mechanics.proximity import as_csr
 
-    rng = np.random.default_rng(11)
-    n = 300
-    old_group = np.where(rng.random(n) < 0.7, rng.integers(0, 25, n), -1)
-    group = old_group.copy()
-    movers = rng.choice(n, 20, replace=False)
-    group[movers] = rng.integers(-1, 30, len(movers))
-    old = decay_from_scratch(old_group, rng.random(n), rng.random(n), 1.0)
-    moved, rewritten = np.empty(n, bool), np.empty(n, bool)
-    group_start = np.empty(max(group.max(), old_group.max()) + 2, np.int64)
-    start = np.empty(n + 1, np.int64)
-    members, by_group = rewrite.touched_rows(group, old_group, old.indptr, moved, rewritten,
-                                             group_start, start)
-    # The numpy way.
-    expected_moved = group != old_group
-    is_touched = np.zeros(len(group_start), bool)
-    is_touched[old_group[expected_moved] + 1] = True
-    is_touched[group[expected_moved] + 1] = True
-    is_touched[0] = False
-    in_touched = is_touched[group + 1]
-    expected_members = np.flatnonzero(in_touched)
-    size = np.bincount(group[expected_members], minlength=len(group_start) - 1)
-    length = np.diff(old.indptr)
-    length[in_touched | expected_moved] = 0
-    length[expected_members] = size[group[expected_members]] - 1
-    assert np.array_equal(moved, expected_moved)
-    assert np.array_equal(rewritten, in_touched | expected_moved)
-    assert np.array_equal(members, expected_members)
-    assert np.array_equal(by_group, expected_members[np.argsort(group[expected_members],
-                                                                 kind="stable")])
-    assert np.array_equal(group_start, np.r_[0, np.cumsum(size)])
-    assert np.array_equal(start, np.r_[0, np.cumsum(length)])
+    monkeypatch.setattr("sim.compiled.MIN_SIZE", 0)
+    rng = np.random.default_rng(7)
+    n = 400
+    x, y = rng.random(n) * 50, rng.random(n) * 50
+    group = np.where(rng.random(n) < 0.6, rng.integers(0, 30, n), -1)
+    kept = GroupDecay(x, y, 15.0)
+    for update in range(40):
+        movers = rng.choice(n, 12, replace=False)
+        group = group.copy()
+        group[movers] = rng.integers(-1, 35, len(movers))
+        assert kept.update(group)
+        wanted = rng.random(n) < 0.3
+        read = as_csr(kept.rows(wanted))
+        scratch = decay_from_scratch(group, x, y, 15.0)
+        for row in np.flatnonzero(wanted):
+            span = slice(scratch.indptr[row], scratch.indptr[row + 1])
+            assert np.array_equal(read[row].indices, scratch.indices[span]), row
+            assert np.array_equal(read[row].data, scratch.data[span]), row
+        if update % 5 == 4:
+            assert_same_matrix(kept.matrix, scratch, "whole")
+
+
+def test_the_compiled_nearest_hub_update_equals_the_numpy_way(monkeypatch):
+    """`NearestHub.update` by `sim.mechanics.hub_kernels` and by its numpy twin, through
+    schools changing trust and trusts opening and closing hubs."""
+    from sim.mechanics.proximity import NearestHub
+
+    rng = np.random.default_rng(5)
+    n, n_trusts = 500, 40
+    x, y = rng.random(n) * 80, rng.random(n) * 80
+    trust = np.where(rng.random(n) < 0.7, rng.integers(0, n_trusts, n), -1)
+    hub_trust = rng.integers(0, n_trusts - 5, 60)  # the last trusts have no hub at first
+    hub_x, hub_y = rng.random(60) * 80, rng.random(60) * 80
+    kept = {size: NearestHub(x, y, 15.0) for size in (0, sys.maxsize)}
+    for _ in range(12):
+        trust = trust.copy()
+        movers = rng.choice(n, 25, replace=False)
+        trust[movers] = rng.integers(-1, n_trusts, len(movers))
+        # A few hubs dropped (of trusts closing) and a few opened.
+        opened = rng.integers(0, n_trusts, 3)
+        kept_hubs = rng.random(len(hub_trust)) < 0.97
+        hub_trust = np.r_[hub_trust[kept_hubs], opened]
+        hub_x = np.r_[hub_x[kept_hubs], rng.random(3) * 80]
+        hub_y = np.r_[hub_y[kept_hubs], rng.random(3) * 80]
+        for size, hubs in kept.items():
+            monkeypatch.setattr("sim.compiled.MIN_SIZE", size)
+            hubs.update(trust, hub_trust, hub_x, hub_y, n_trusts)
+        compiled_way, numpy_way = kept[0], kept[sys.maxsize]
+        assert np.array_equal(compiled_way.nearest_km, numpy_way.nearest_km)
+        assert np.array_equal(compiled_way.decay.view(np.int64), numpy_way.decay.view(np.int64))
+        assert np.array_equal(compiled_way.trust, numpy_way.trust)
+        assert np.array_equal(compiled_way.hubs_per_trust, numpy_way.hubs_per_trust)
+
+
+def test_same_mat_is_the_same_compiled_or_not(monkeypatch):
+    model = make_model("scenario=national", "scenario.scale=0.05", "seed=2", "horizon_years=1")
+    schools, trusts = model.schools, model.trusts
+    found = {}
+    for size in (0, sys.maxsize):
+        monkeypatch.setattr("sim.compiled.MIN_SIZE", size)
+        found[size] = same_mat(schools.trust, trusts)
+    assert np.array_equal(found[0], found[sys.maxsize])
+    assert found[0].dtype == found[sys.maxsize].dtype
+    assert (found[0] >= 0).any() and (found[0] < 0).any()

@@ -23,6 +23,8 @@ rewritten in another order would change results in the last bit.
   every school now in a group that gained or lost a member, and of the schools that left
   every group, are rewritten; all other rows are copied as they are. The rewrite costs the
   size of the groups touched; the copy is a few array operations over the whole matrix.
+  That is the numpy way, for small places; England's rows are only marked stale by an
+  update, and each is written when it is read (`sim.mechanics.rewrite`).
 - A school's nearest hub depends only on its trust and that trust's hubs, so it is found
   again for the schools that changed trust and the members of trusts whose hubs changed.
 """
@@ -34,7 +36,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import compiled
-from sim.mechanics import rewrite
+from sim.mechanics import hub_kernels, rewrite
 
 # scipy.sparse is loaded where a matrix is made: the broker, which checks part of the config,
 # needs `pairs_within_groups` from here, and `python -m sim --help` reads the config without it.
@@ -92,26 +94,83 @@ def decay_from_scratch(group: np.ndarray, x_km: np.ndarray, y_km: np.ndarray,
     return sparse.csr_matrix((values, cols, row_start), shape=(n, n))
 
 
+def as_csr(rows: rewrite.DecayRows) -> sparse.csr_matrix:
+    """Rows in a pool (`sim.mechanics.rewrite.DecayRows`) as a scipy CSR matrix."""
+    from scipy import sparse
+
+    n = len(rows.first)
+    length = rows.stop - rows.first
+    row_start = np.zeros(n + 1, np.int64)
+    np.cumsum(length, out=row_start[1:])
+    nnz = int(row_start[-1])
+    source = np.arange(nnz) + np.repeat(rows.first - row_start[:-1], length)
+    limit = np.iinfo(np.int32).max
+    index_type = np.int32 if nnz < limit and n < limit else np.int64
+    return sparse.csr_matrix((rows.values[source], rows.columns[source].astype(index_type),
+                              row_start.astype(index_type)), shape=(n, n))
+
+
+class FrozenDecay:
+    """A decay matrix as it stood for one grouping, for a reader that keeps it past later
+    updates: made (from scratch) only if read, unless it was made already."""
+
+    def __init__(self, group: np.ndarray, x_km: np.ndarray, y_km: np.ndarray, decay_km: float,
+                 matrix: sparse.csr_matrix | None) -> None:
+        self.group, self.x_km, self.y_km, self.decay_km = group, x_km, y_km, decay_km
+        self._matrix = matrix
+
+    @property
+    def matrix(self) -> sparse.csr_matrix:
+        if self._matrix is None:
+            self._matrix = decay_from_scratch(self.group, self.x_km, self.y_km, self.decay_km)
+        return self._matrix
+
+
 class GroupDecay:
     """The matrix of `decay_from_scratch`, kept in step with a grouping of the schools.
 
-    `group` is the grouping `matrix` reflects. `matrix` is replaced, never changed in
-    place, so a reader holding last term's matrix keeps last term's values.
+    `group` is the grouping it reflects, replaced (never changed in place) at each update.
+    Small places keep the matrix as scipy's CSR matrix, replaced at each update (the numpy
+    way below); England keeps its rows in a pool, each written when it is read (`rows`,
+    `sim.mechanics.rewrite`), and makes the CSR matrix only when it is asked for
+    (`matrix`). A reader that keeps the matrix past the next update takes `frozen()`.
     """
 
     def __init__(self, x_km: np.ndarray, y_km: np.ndarray, decay_km: float) -> None:
-        from scipy import sparse
-
         n = len(x_km)
         self.x_km, self.y_km, self.decay_km = x_km, y_km, decay_km
         self.group = np.full(n, -1, np.int64)
-        self.matrix = sparse.csr_matrix((n, n))
+        limit = np.iinfo(np.int32).max
+        self._pooled = rewrite.PooledRows(rewrite.DecayRows(
+            np.zeros(n, np.int64), np.zeros(n, np.int64),
+            np.zeros(0, np.int32 if n < limit else np.int64), np.zeros(0)), 0)
+        self._matrix: sparse.csr_matrix | None = None
+
+    @property
+    def matrix(self) -> sparse.csr_matrix:
+        if self._matrix is None:
+            self._matrix = as_csr(self.rows())
+        return self._matrix
+
+    def rows(self, wanted: np.ndarray | None = None) -> rewrite.DecayRows:
+        """The matrix's rows in their pool, every one `wanted` (every one if None) as it
+        should be; the others may be stale. For a compiled loop to read in place, before
+        the next update."""
+        return self._pooled.refresh(self.group, wanted, self.x_km, self.y_km, self.decay_km)
+
+    def frozen(self) -> FrozenDecay:
+        """The matrix as it stands, for a reader that keeps it past later updates."""
+        return FrozenDecay(self.group, self.x_km, self.y_km, self.decay_km, self._matrix)
 
     def update(self, group: np.ndarray) -> bool:
         """Bring the matrix in line with `group`; returns whether anything changed."""
         old_group = self.group
         if compiled.worth_compiling(len(group)):
-            return self._rewritten(group)
+            group = np.array(group, dtype=np.int64)
+            if not self._pooled.mark(group, old_group):
+                return False
+            self.group, self._matrix = group, None
+            return True
         moved = group != old_group
         moved_schools = np.flatnonzero(moved)
         if len(moved_schools) == 0:
@@ -137,38 +196,16 @@ class GroupDecay:
         values[~fresh] = old.data[kept[~moved[old.indices[kept]]]]
         fresh_rows, fresh_cols = rows[fresh], cols[fresh]
         values[fresh] = _decay(self.x_km, self.y_km, fresh_rows, fresh_cols, self.decay_km)
-        self.matrix = _splice_rows(self.matrix, np.flatnonzero(in_touched | moved), rows,
-                                   cols, values)
+        self._matrix = matrix = _splice_rows(old, np.flatnonzero(in_touched | moved), rows,
+                                             cols, values)
+        # (the compiled way reads the same rows, none stale, should the place's size be
+        # judged otherwise later: a test switches mid-run)
+        # (copies: the compiled way moves rows in place)
+        row_start = matrix.indptr.astype(np.int64)
+        self._pooled = rewrite.PooledRows(rewrite.DecayRows(
+            row_start[:-1].copy(), row_start[1:].copy(), matrix.indices, matrix.data),
+            matrix.nnz)
         self.group = np.array(group, dtype=np.int64)
-        return True
-
-
-    def _rewritten(self, group: np.ndarray) -> bool:
-        """`update` by the compiled passes of `sim.mechanics.rewrite`: the same rows
-        rewritten, to the same values, as the numpy way above."""
-        from scipy import sparse
-
-        old = self.matrix
-        n = len(group)
-        group = np.asarray(group, dtype=np.int64)
-        moved, rewritten = np.empty(n, bool), np.empty(n, bool)
-        group_start = np.empty(max(int(group.max()), int(self.group.max())) + 2, np.int64)
-        start = np.empty(n + 1, np.int64)
-        members, by_group = rewrite.touched_rows(group, self.group, old.indptr, moved,
-                                                 rewritten, group_start, start)
-        if not rewritten.any():
-            return False  # no school moved
-        rows, cols = rewrite.fresh_pairs(members, group, moved, by_group, group_start)
-        fresh_values = _decay(self.x_km, self.y_km, rows, cols, self.decay_km)
-        nnz = int(start[-1])
-        index_type = np.int32 if nnz < np.iinfo(np.int32).max and n < np.iinfo(np.int32).max \
-            else np.int64
-        columns, values = np.empty(nnz, index_type), np.empty(nnz)
-        rewrite.splice(old.indptr, old.indices, old.data, rewritten, moved, group, by_group,
-                       group_start, fresh_values, start, columns, values)
-        self.matrix = sparse.csr_matrix((values, columns, start.astype(index_type)),
-                                        shape=(n, n))
-        self.group = group.copy()
         return True
 
 
@@ -254,6 +291,9 @@ class NearestHub:
 
     def update(self, trust: np.ndarray, hub_trust: np.ndarray, hub_x_km: np.ndarray,
                hub_y_km: np.ndarray, n_trusts: int) -> None:
+        if compiled.worth_compiling(len(trust)):
+            self._update_compiled(trust, hub_trust, hub_x_km, hub_y_km, n_trusts)
+            return
         hubs_per_trust = np.bincount(hub_trust, minlength=n_trusts)
         known = np.zeros(n_trusts, np.int64)
         known[:len(self.hubs_per_trust)] = self.hubs_per_trust
@@ -278,3 +318,17 @@ class NearestHub:
                      self.x_km, self.y_km, nearest)
         self.decay = self.decay.copy()
         self.decay[stale] = hub_decay_of(nearest[stale], self.decay_km)
+
+    def _update_compiled(self, trust: np.ndarray, hub_trust: np.ndarray, hub_x_km: np.ndarray,
+                         hub_y_km: np.ndarray, n_trusts: int) -> None:
+        """`update` by the compiled passes of `sim.mechanics.hub_kernels`: the same schools
+        found again, to the same distances, as the numpy way above (written in place: no
+        reader keeps them past an update)."""
+        stale, self.hubs_per_trust, pairs_per_school, along_x, along_y = \
+            hub_kernels.stale_pairs(trust, self.trust, hub_trust, self.hubs_per_trust,
+                                    n_trusts, hub_x_km, hub_y_km, self.x_km, self.y_km)
+        if len(stale) == 0:
+            return
+        hub_kernels.nearest(stale, pairs_per_school, np.hypot(along_x, along_y),
+                            self.nearest_km)
+        self.decay[stale] = hub_decay_of(self.nearest_km[stale], self.decay_km)

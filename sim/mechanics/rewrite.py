@@ -1,164 +1,234 @@
-"""`GroupDecay.update`'s rewrite of a matrix's rows as compiled passes (`sim.compiled`),
-for England's matrices.
+"""`GroupDecay`'s matrix kept row by row in a pool, each row written when it is read, as
+compiled passes (`sim.compiled`), for England's matrices.
 
-Every term some hundreds of schools change trust, and the rows of every school in a group
-that gained or lost a member are rewritten; the other rows, most of the matrix, are copied.
-The numpy twin in `sim.mechanics.proximity` does this in a few dozen calls over the
-touched rows' pairs and the whole matrix; here one pass lists the pairs whose value must be
-worked out afresh (`fresh_pairs`: numpy then computes exp(-distance / decay) for them,
-as a rebuild from scratch would) and one pass writes the new matrix (`splice`), taking
-every other value from the old one. Each row's entries are in column order, as a matrix
-built whole has them, so the result is the twin's bit for bit (a test compares them).
+Every term some hundreds of schools change trust, and every row of a school in a group that
+gained or lost a member (and of each school that moved) no longer holds what it should.
+The numpy twin in `sim.mechanics.proximity` rewrites all of those rows at once and copies
+the rest of the matrix. Here such rows are only marked stale (`PooledRows.mark`); a row is
+written again when a reader needs it (`PooledRows.refresh`): each term the capacity phase
+reads the rows of the schools that seek support, about a quarter of them, and a row left
+stale over several terms is written once. The matrix as a whole (`proximity.GroupDecay
+.matrix`) writes every stale row first.
 
-Both passes walk the members of the touched groups grouped by group, in school order
-within each: `by_group[group_start[g]:group_start[g + 1]]` are group g's members. A first
-pass (`touched_rows`) finds them, and each row's new length, from the old and new grouping:
-in numpy that is a score of calls over every school, each a pass of its own.
+The rows live in a pool (`DecayRows`): row i's entries are `columns[first[i]:stop[i]]`
+and `values[first[i]:stop[i]]`, in column order, with other rows' (and older) entries
+between. A row written again goes after the pool's last entry in use, and every other row
+stays where it is: the cost follows the rows written, not the matrix. When the pool is
+full, the rows are packed into a new pool first.
+
+A row written again holds every other member of its school's group, in school order (the
+column order of a matrix built whole), each value taken from the row as it was where it
+had that column (the value for two schools is a function of where they are, worked out
+by numpy the same way each time) and worked out afresh otherwise (`_write_rows` lists
+those pairs, as coordinate differences, for numpy to take exp(-distance / decay) of and
+put in place). So the matrix is the twin's bit for bit (`tests/test_proximity.py`
+compares them).
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 
 from sim import compiled
 
+# A new pool has room for this many times its rows' entries: rows written in the terms
+# until it is full go after them, then the rows are packed into a new pool.
+POOL_ROOM = 6
+# Spare slots of a count by group for the schools in none (`_stale_rows`).
+SPARE = 8
+
+
+class DecayRows(NamedTuple):
+    """A decay matrix's rows in a pool of entries (module docstring)."""
+
+    first: np.ndarray
+    stop: np.ndarray
+    columns: np.ndarray
+    values: np.ndarray
+
+
+class PooledRows:
+    """The rows of a decay matrix for one grouping of n schools, each row written when
+    read (module docstring). `stale` marks the rows not yet written for the grouping."""
+
+    def __init__(self, rows: DecayRows, used: int) -> None:
+        self.rows, self.used = rows, used
+        self.stale = np.zeros(len(rows.first), np.bool_)
+        self.any_stale = False
+
+    def mark(self, group: np.ndarray, old_group: np.ndarray) -> bool:
+        """Mark stale the rows a change of grouping touches; returns whether any school
+        moved."""
+        moved = _mark_stale(group, old_group, self.stale) > 0
+        self.any_stale |= moved
+        return moved
+
+    def refresh(self, group: np.ndarray, wanted: np.ndarray | None, x_km: np.ndarray,
+                y_km: np.ndarray, decay_km: float) -> DecayRows:
+        """The rows, with every stale row that is `wanted` (every one if None) written."""
+        if not self.any_stale:
+            return self.rows
+        every = wanted is None
+        written, writing, group_start, by_group, new_entries = _stale_rows(
+            group, self.stale, self.stale if every else wanted)
+        if every:
+            self.any_stale = False
+        if len(written) == 0:
+            return self.rows
+        old = self.rows
+        first, stop, used = old.first, old.stop, self.used
+        columns, values = old.columns, old.values
+        if used + new_entries > len(columns):
+            # A new pool, the rows not written now packed at its start, in row order.
+            kept = _kept_entries(first, stop, writing)
+            room = POOL_ROOM * (kept + new_entries) + len(first)
+            columns, values = np.empty(room, old.columns.dtype), np.empty(room)
+            # (copies; 32-bit while the pool allows, half the bytes for a loop to read)
+            index_type = np.int32 if room < np.iinfo(np.int32).max else np.int64
+            first, stop = first.astype(index_type), stop.astype(index_type)
+            used = _pack(first, stop, writing, old.columns, old.values, columns, values)
+        self.used, fresh_at, along_x, along_y = _write_rows(
+            written, group, group_start, by_group, old.first, old.columns, old.values, first,
+            stop, columns, values, used, self.stale, x_km, y_km, new_entries)
+        # exp(-distance / decay) for the pairs not in the rows as they were, as
+        # `proximity._decay` works it out.
+        values[fresh_at] = np.exp(-np.hypot(along_x, along_y) / decay_km)
+        self.rows = DecayRows(first, stop, columns, values)
+        return self.rows
+
 
 @compiled.kernel
-def touched_rows(group: np.ndarray, old_group: np.ndarray, old_start: np.ndarray,
-                 moved: np.ndarray, rewritten: np.ndarray, group_start: np.ndarray,
-                 start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """What a rewrite touches, from the new and old `group` of each school (-1: none) and
-    the old matrix's row pointer `old_start`. Writes whether each school `moved` (changed
-    group), which rows are `rewritten` (every member of a group that gained or lost one,
-    and every school that moved), `group_start` (room for `group.max() + 2` entries: where
-    each group's touched members start in `by_group`, 0 members for an untouched group)
-    and the new matrix's row pointer `start` (a rewritten row holds every other member of
-    its group, none if it is in none; other rows keep their length). Returns `members`,
-    the touched groups' members in school order, and `by_group`, the same grouped by group
-    in school order within each."""
+def _mark_stale(group, old_group, stale):  # pragma: no cover
+    """Mark each school that changed group, and every member of a group that gained or
+    lost one; returns how many schools moved."""
     n = len(group)
-    n_groups = len(group_start) - 1
+    n_groups = 0
+    for school in range(n):
+        n_groups = max(n_groups, group[school] + 1, old_group[school] + 1)
     # Slot g + 1 for group g, slot 0 for none (never touched).
     touched = np.zeros(n_groups + 1, np.bool_)
+    n_moved = 0
     for school in range(n):
-        moved[school] = group[school] != old_group[school]
-        if moved[school]:
+        if group[school] != old_group[school]:
+            n_moved += 1
+            stale[school] = True
             touched[old_group[school] + 1] = True
             touched[group[school] + 1] = True
+    if n_moved == 0:
+        return 0
     touched[0] = False
-    group_size = np.zeros(n_groups, np.int64)
-    n_members = 0
-    for school in range(n):
-        if touched[group[school] + 1]:
-            group_size[group[school]] += 1
-            n_members += 1
-    group_start[0] = 0
-    for g in range(n_groups):
-        group_start[g + 1] = group_start[g] + group_size[g]
-    members, by_group = np.empty(n_members, np.int64), np.empty(n_members, np.int64)
-    filled = group_start[:-1].copy()
-    at = 0
-    start[0] = 0
-    for school in range(n):
-        g = group[school]
-        in_touched = touched[g + 1]
-        rewritten[school] = in_touched or moved[school]
-        if in_touched:
-            members[at] = school
-            at += 1
-            by_group[filled[g]] = school
-            filled[g] += 1
-            length = group_size[g] - 1
-        elif moved[school]:
-            length = 0  # left every group
-        else:
-            length = old_start[school + 1] - old_start[school]
-        start[school + 1] = start[school] + length
-    return members, by_group
+    for school in range(n):  # (without a branch: see `_stale_rows`)
+        stale[school] |= touched[group[school] + 1]
+    return n_moved
 
 
 @compiled.kernel
-def fresh_pairs(members: np.ndarray, group: np.ndarray, moved: np.ndarray,
-                by_group: np.ndarray, group_start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The (row, column) pairs of two different schools of one touched group with at
-    least one of them moved, by row then column; `members` are the touched groups'
-    members in school order. A school that moved pairs with every other member of its
-    group, one that stayed with the members that moved in: those are listed first, by
-    group (in school order), so that a school that stayed reads only them."""
-    n_groups = len(group_start) - 1
-    moved_start = np.zeros(n_groups + 1, np.int64)
-    for g in range(n_groups):
-        moved_start[g + 1] = moved_start[g]
-        for k in range(group_start[g], group_start[g + 1]):
-            moved_start[g + 1] += moved[by_group[k]]
-    moved_by_group = np.empty(moved_start[n_groups], np.int64)
-    at = 0
-    for k in range(len(by_group)):
-        if moved[by_group[k]]:
-            moved_by_group[at] = by_group[k]
-            at += 1
-    count = 0
-    for row in members:
-        g = group[row]
-        if moved[row]:
-            count += group_start[g + 1] - group_start[g] - 1
-        else:
-            count += moved_start[g + 1] - moved_start[g]
-    rows, cols = np.empty(count, np.int64), np.empty(count, np.int64)
-    at = 0
-    for row in members:
-        g = group[row]
-        if moved[row]:
-            for k in range(group_start[g], group_start[g + 1]):
-                if by_group[k] != row:
-                    rows[at], cols[at] = row, by_group[k]
-                    at += 1
-        else:
-            for k in range(moved_start[g], moved_start[g + 1]):
-                rows[at], cols[at] = row, moved_by_group[k]
-                at += 1
-    return rows, cols
+def _stale_rows(group, stale, wanted):  # pragma: no cover
+    """The stale rows to write (those `wanted`), in school order, and whether each
+    school's is written; every group's members by group (`by_group[group_start[g]:
+    group_start[g + 1]]`, in school order); and how many entries the rows written hold."""
+    # Branch-free passes over the schools (a branch on which rows are written, or which
+    # schools are in a group, is mispredicted often in a loop over schools in no order):
+    # each school is written at the next free place, which moves on only if it counts.
+    n = len(group)
+    writing = np.empty(n, np.bool_)
+    written = np.empty(n, np.int64)
+    n_written = n_groups = 0
+    for school in range(n):
+        writes = stale[school] & wanted[school]
+        writing[school] = writes
+        written[n_written] = school
+        n_written += writes
+        n_groups = max(n_groups, group[school] + 1)
+    written = written[:n_written]
+    # Every group's members, in school order: group g's in slot g + SPARE; a school in
+    # none counts into one of the SPARE slots before, in turn (each addition to a slot
+    # waits for the one before, and many schools are in none).
+    slot_size = np.zeros(n_groups + SPARE, np.int64)
+    for school in range(n):
+        slot_size[group[school] + SPARE if group[school] >= 0 else school & (SPARE - 1)] += 1
+    slot_start = np.zeros(n_groups + SPARE + 1, np.int64)
+    for slot in range(n_groups + SPARE):
+        slot_start[slot + 1] = slot_start[slot] + slot_size[slot]
+    by_group = np.empty(n, np.int64)
+    filled = slot_start[:-1].copy()
+    for school in range(n):
+        slot = group[school] + SPARE if group[school] >= 0 else school & (SPARE - 1)
+        by_group[filled[slot]] = school
+        filled[slot] += 1
+    group_start, group_size = slot_start[SPARE:], slot_size[SPARE:]
+    new_entries = 0
+    for school in written:
+        if group[school] >= 0:
+            new_entries += group_size[group[school]] - 1
+    return written, writing, group_start, by_group, new_entries
 
 
 @compiled.kernel
-def splice(old_start: np.ndarray, old_columns: np.ndarray, old_values: np.ndarray,
-           rewritten: np.ndarray, moved: np.ndarray, group: np.ndarray, by_group: np.ndarray,
-           group_start: np.ndarray, fresh_values: np.ndarray, start: np.ndarray,
-           columns: np.ndarray, values: np.ndarray) -> None:
-    """Write the new matrix's entries (`start` is its row pointer, worked out already):
-    rows not `rewritten` as they were; a rewritten row in a group, one entry per other
-    member in column order, the next of `fresh_values` (in `fresh_pairs` order) for a pair
-    with a school that moved and the old entry otherwise (a school that stayed in its
-    group has an old entry for each other member that stayed)."""
-    fresh = 0
-    # Rows not rewritten are copied a run of rows at a time (`copy_from`: the first row of
-    # the run under way), as one block.
-    copy_from = 0
-    n = len(rewritten)
-    for row in range(n + 1):
-        if row < n and not rewritten[row]:
+def _kept_entries(first, stop, writing):  # pragma: no cover
+    """How many entries the rows not being written hold."""
+    kept = 0
+    for school in range(len(first)):
+        if not writing[school]:
+            kept += stop[school] - first[school]
+    return kept
+
+
+@compiled.kernel
+def _pack(first, stop, writing, old_columns, old_values, columns, values):  # pragma: no cover
+    """Copy the rows not being written into the new pool (`columns`, `values`), in row
+    order from its start, moving their `first` and `stop`; returns the entries used."""
+    at = 0
+    for school in range(len(first)):
+        if writing[school]:
             continue
-        if copy_from < row:
-            first, last = old_start[copy_from], old_start[row]
-            at = start[copy_from]
-            columns[at:at + last - first] = old_columns[first:last]
-            values[at:at + last - first] = old_values[first:last]
-        copy_from = row + 1
-        if row == n or group[row] < 0:
-            continue  # the end, or a school that left every group: an empty row
-        g = group[row]
-        at = start[row]
-        old = old_start[row]
-        for k in range(group_start[g], group_start[g + 1]):
-            column = by_group[k]
-            if column == row:
-                continue
-            columns[at] = column
-            if moved[row] or moved[column]:
-                values[at] = fresh_values[fresh]
-                fresh += 1
-            else:
-                while old_columns[old] != column:
-                    old += 1  # past the members that left
-                values[at] = old_values[old]
+        start, end = first[school], stop[school]
+        first[school] = at
+        for entry in range(start, end):
+            columns[at] = old_columns[entry]
+            values[at] = old_values[entry]
             at += 1
+        stop[school] = at
+    return at
+
+
+@compiled.kernel
+def _write_rows(written, group, group_start, by_group, old_first, old_columns, old_values,
+                first, stop, columns, values, used, stale, x_km, y_km,
+                new_entries):  # pragma: no cover
+    """Write each row of `written` after the `used` entries of the pool (`columns`,
+    `values`): every other member of its group in school order, each value from the row as
+    it was (from `old_first`, in `old_columns`) where it had that column. Returns the
+    entries used, and where each value still to be worked out goes, with the coordinate
+    differences of its pair (row minus column)."""
+    fresh_at = np.empty(new_entries, np.int64)
+    along_x, along_y = np.empty(new_entries), np.empty(new_entries)
+    at = used
+    fresh = 0
+    for school in written:
+        g = group[school]
+        entry, end = old_first[school], old_first[school] + (stop[school] - first[school])
+        first[school] = at
+        stale[school] = False
+        if g < 0:
+            stop[school] = at  # in no group: an empty row
+            continue
+        for k in range(group_start[g], group_start[g + 1]):
+            member = by_group[k]
+            if member == school:
+                continue
+            while entry < end and old_columns[entry] < member:
+                entry += 1
+            columns[at] = member
+            if entry < end and old_columns[entry] == member:
+                values[at] = old_values[entry]
+            else:
+                fresh_at[fresh] = at
+                along_x[fresh] = x_km[school] - x_km[member]
+                along_y[fresh] = y_km[school] - y_km[member]
+                fresh += 1
+            at += 1
+        stop[school] = at
+    return at, fresh_at[:fresh], along_x[:fresh], along_y[:fresh]

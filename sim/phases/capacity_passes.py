@@ -39,8 +39,8 @@ from sim.state import (
     trust_index,
 )
 
-if TYPE_CHECKING:  # scipy loads with a run, not with the config
-    from scipy import sparse
+if TYPE_CHECKING:
+    from sim.mechanics.proximity import GroupDecay
 
 # A central team or local authority shares its time among takers by need as it sees it,
 # plus this floor, so that a taker whose need it does not see still gets a little
@@ -213,28 +213,36 @@ class SupportPass(NamedTuple):
 
 
 def support_pass(found: SchoolPass, is_taker: np.ndarray, trust: np.ndarray,
-                 cluster: np.ndarray, area: np.ndarray, same_trust_decay: sparse.csr_matrix,
-                 partner_decay: sparse.csr_matrix | None, central_team_fte: np.ndarray,
+                 cluster: np.ndarray, area: np.ndarray, same_trust: GroupDecay,
+                 partners: GroupDecay | None, central_team_fte: np.ndarray,
                  hub_decay: np.ndarray, local_authority_capacity: np.ndarray,
                  reach_from_area_centre: np.ndarray, contract: np.ndarray, budget: np.ndarray,
                  drain_by_trust: np.ndarray) -> SupportPass:
-    """The second pass (`SupportPass`): givers' capacity reaches takers through
-    `same_trust_decay` (trust capacity) and `partner_decay` (peer capacity; None with no
-    clusters); `central_team_fte` and `drain_by_trust` are per trust slot."""
-    clustered = partner_decay is not None
+    """The second pass (`SupportPass`): givers' capacity reaches takers through the
+    network's `same_trust_decay` (trust capacity) and `partner_decay` (peer capacity;
+    None with no clusters), whose rows the compiled loop reads in place; `central_team_fte`
+    and `drain_by_trust` are per trust slot."""
+    clustered = partners is not None
     if not compiled.worth_compiling(len(is_taker)):
         return _support_pass_numpy(
-            is_taker, trust, cluster, area, found.seekers, same_trust_decay @ found.trust_capacity,
-            partner_decay @ found.peer_capacity if clustered else None, clustered,
+            is_taker, trust, cluster, area, found.seekers,
+            same_trust.matrix @ found.trust_capacity,
+            partners.matrix @ found.peer_capacity if clustered else None, clustered,
             found.cluster_takers, found.weight, found.weight_by_trust, central_team_fte,
             hub_decay, found.local_authority_weight, local_authority_capacity,
             found.local_authority_total, reach_from_area_centre, contract, budget,
             drain_by_trust, found.is_giver)
-    partners = partner_decay if clustered else same_trust_decay
+    # The loop reads only the rows of schools seeking support, while every giver's
+    # capacity is plain (`_support_pass_compiled`); the other rows may stay stale.
+    capacity = found.trust_capacity
+    plain = len(capacity) == 0 or (capacity.min() >= 0.0 and capacity.max() <= CAPACITY_BOUND)
+    trust_rows = same_trust.rows(is_taker if plain else None)
+    partner_rows = partners.rows() if clustered else trust_rows
     return SupportPass(*_support_pass_compiled(
-        is_taker, trust, cluster, area, found.seekers, same_trust_decay.indptr,
-        same_trust_decay.indices, same_trust_decay.data, found.trust_capacity, partners.indptr,
-        partners.indices, partners.data, found.peer_capacity, clustered, found.cluster_takers,
+        is_taker, trust, cluster, area, found.seekers, trust_rows.first, trust_rows.stop,
+        trust_rows.columns, trust_rows.values, found.trust_capacity, partner_rows.first,
+        partner_rows.stop, partner_rows.columns, partner_rows.values, found.peer_capacity,
+        clustered, found.cluster_takers,
         found.weight, found.weight_by_trust, central_team_fte, hub_decay,
         found.local_authority_weight, local_authority_capacity, found.local_authority_total,
         reach_from_area_centre, contract, budget, drain_by_trust, found.is_giver))
@@ -271,15 +279,17 @@ def _support_pass_numpy(is_taker, trust, cluster, area, seekers, reach, peer_rea
 
 
 @compiled.kernel
-def _support_pass_compiled(is_taker, trust, cluster, area, seekers, same_trust_rows,
-                           same_trust_columns, same_trust_decay, trust_capacity, partner_rows,
-                           partner_columns, partner_decay, peer_capacity, clustered,
+def _support_pass_compiled(is_taker, trust, cluster, area, seekers, same_trust_first,
+                           same_trust_stop, same_trust_columns, same_trust_decay,
+                           trust_capacity, partner_first, partner_stop, partner_columns,
+                           partner_decay, peer_capacity, clustered,
                            cluster_takers, weight, weight_by_trust, central_team_fte, hub_decay,
                            local_authority_weight, local_authority_capacity,
                            local_authority_total, reach_from_area_centre, contract, budget,
                            drain_by_trust, is_giver):  # pragma: no cover
     """`_support_pass_numpy`, with the sparse products summed row by row as scipy's
-    `csr_matvec` sums them (from 0.0, adding each stored entry's product in order), each
+    `csr_matvec` sums them (from 0.0, adding each stored entry's product in order; row i's
+    entries lie from `first[i]` to `stop[i]`, `sim.mechanics.rewrite.DecayRows`), each
     in a tight loop of its own, and no branch on which schools seek support (the branches
     of a loop over schools in no order are mispredicted often enough to cost more than
     the arithmetic they would save)."""
@@ -288,23 +298,24 @@ def _support_pass_compiled(is_taker, trust, cluster, area, seekers, same_trust_r
     # which is +0.0 whenever its reach is a finite sum of products that are not negative:
     # decay factors are in [0, 1] (exp of minus a distance), so when every giver's trust
     # capacity is in [0, CAPACITY_BOUND] (a bound no sum of 21,750 such products can
-    # overflow from), such rows of the product are left at 0. Otherwise all are summed.
+    # overflow from), such rows of the product are left at 0 (and `support_pass` has
+    # written only the takers' rows then, `GroupDecay.rows`). Otherwise all are summed.
     every_reach_plain = True
     for i in range(n):
         every_reach_plain &= (trust_capacity[i] >= 0.0) & (trust_capacity[i] <= CAPACITY_BOUND)
     reach = np.empty(n)
     for i in range(n):
         row_sum = 0.0
-        stop = same_trust_rows[i + 1] if is_taker[i] or not every_reach_plain \
-            else same_trust_rows[i]
-        for entry in range(same_trust_rows[i], stop):
+        stop = same_trust_stop[i] if is_taker[i] or not every_reach_plain \
+            else same_trust_first[i]
+        for entry in range(same_trust_first[i], stop):
             row_sum += same_trust_decay[entry] * trust_capacity[same_trust_columns[entry]]
         reach[i] = row_sum
     peer_reach = np.empty(n if clustered else 0)
     if clustered:
         for i in range(n):
             row_sum = 0.0
-            for entry in range(partner_rows[i], partner_rows[i + 1]):
+            for entry in range(partner_first[i], partner_stop[i]):
                 row_sum += partner_decay[entry] * peer_capacity[partner_columns[entry]]
             peer_reach[i] = row_sum
     trust_givers, central_team = np.empty(n), np.empty(n)
