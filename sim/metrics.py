@@ -251,9 +251,14 @@ def _centred_products(a, b, mean_a, mean_b):  # pragma: no cover
 def school_panel(model: SchoolSystemModel) -> dict[str, np.ndarray]:
     """One row per school, a snapshot taken at the end of each year.
 
-    Every column the model keeps is copied: phases change the school arrays in place
+    Every column that changes is copied: phases change the school arrays in place
     (governance when a school joins a trust, grades at inspection), and a view would make
     every year of the panel show the run's last. Columns made here are new arrays already.
+    What a school is and where it stands never changes in a run (its URN, phase, local
+    authority, place on the map and share of pupils on free school meals): every year
+    shares the model's own array rather than a copy. A copy would be a quarter of the
+    panel's memory, some 0.8 MB a year for England, and a run's new memory costs its page
+    faults (about 2 microseconds a page here) in the term after it is taken.
     """
     schools, trusts, tallies = model.schools, model.trusts, model.tallies
 
@@ -266,14 +271,14 @@ def school_panel(model: SchoolSystemModel) -> dict[str, np.ndarray]:
     return {
         "year": np.full(schools.n, model.parameters.scenario.start_year
                         + model.term // TERMS_PER_YEAR, dtype=np.int32),
-        "urn": kept(schools.urn),
-        "phase": kept(schools.phase),
-        "local_authority": kept(schools.local_authority),
+        "urn": schools.urn,
+        "phase": schools.phase,
+        "local_authority": schools.local_authority,
         # Where the school is (km east and north in the place's frame): schools do not
         # move, but a tidy panel row says where its school is (the report's map reads it).
-        "x_km": kept(schools.x_km),
-        "y_km": kept(schools.y_km),
-        "fsm_share": kept(schools.fsm_share),
+        "x_km": schools.x_km,
+        "y_km": schools.y_km,
+        "fsm_share": schools.fsm_share,
         "governance": kept(schools.governance),
         "trust_id": trust_id,
         "effectiveness": kept(schools.effectiveness),
