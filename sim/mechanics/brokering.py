@@ -254,13 +254,16 @@ class Broker:
         joins = model.trusts.joins_this_year
         joins += np.bincount(trusts, minlength=len(joins)).astype(joins.dtype)
 
-    def open_placed_schools(self) -> int:
-        """Placed schools whose opening term has come open as their sponsor's academies
-        (a `conversion` and a `join`); one whose sponsor has closed since waits again, from
-        its order. Returns how many schools changed trust."""
+    def open_placed_schools(self, opening: np.ndarray | None = None) -> int:
+        """Placed schools whose opening term has come (`opening`, if the caller has found
+        them) open as their sponsor's academies (a `conversion` and a `join`); one whose
+        sponsor has closed since waits again, from its order. Returns how many schools
+        changed trust."""
         model = self.model
         schools, trusts = model.schools, model.trusts
-        opening = np.flatnonzero(schools.placed_with_sponsor & (schools.opening_term <= model.term))
+        if opening is None:
+            opening = np.flatnonzero(schools.placed_with_sponsor
+                                     & (schools.opening_term <= model.term))
         sponsor = schools.sponsor_trust[opening].astype(np.int64)
         orphaned = opening[~trusts.active[sponsor]]
         schools.sponsor_trust[orphaned] = -1

@@ -1,8 +1,8 @@
 """The structure phase's compiled kernels (`sim.compiled`) and their numpy twins give the
 same results on the same inputs: a brokering round's shortlists and walk
-(`sim.mechanics.shortlist`, `sim.phases.structure.walk`) and the broker's per-trust counts
-(`sim.mechanics.trust_counts`). The rewrite of the network's matrices is checked in
-tests/test_proximity.py.
+(`sim.mechanics.shortlist`, `sim.phases.structure.walk`), the broker's per-trust counts
+(`sim.mechanics.trust_counts`) and the term's academy orders (`orders`). The rewrite of the
+network's matrices is checked in tests/test_proximity.py.
 """
 
 from __future__ import annotations
@@ -11,9 +11,12 @@ import sys
 
 import numpy as np
 
+from sim.events import EventLog
 from sim.mechanics import trust_counts
 from sim.mechanics.brokering import Broker
+from sim.phases.structure import orders
 from sim.phases.structure.brokering import BrokeringRound
+from sim.streams import RandomStreams
 from tests.conftest import make_model
 
 
@@ -88,3 +91,32 @@ def test_the_broker_counts_joins_as_its_twin_does():
         for kernel, twin in zip(*results, strict=True):
             assert np.array_equal(kernel, twin)
         assert len(results[0][0]) > 0  # some trusts grew large enough to open hubs
+
+
+def test_academy_orders_are_issued_as_by_the_twin(monkeypatch):
+    """The compiled pass of `orders.issue_academy_orders` orders, and finds the waiting
+    and opening schools, as its numpy twin does: some schools made inadequate, some placed
+    with sponsors (some due to open), some waiting under contract."""
+    model = make_model("scenario=national", "scenario.scale=0.25", "seed=4")
+    schools = model.schools
+    rng = np.random.default_rng(3)
+    maintained = np.flatnonzero(schools.governance == 0)
+    schools.grade[rng.choice(maintained, 200, replace=False)] = 4
+    placed = rng.choice(np.flatnonzero(~schools.under_academy_order), 60, replace=False)
+    schools.sponsor_trust[placed] = np.flatnonzero(model.trusts.active)[:60]
+    schools.opening_term[placed] = rng.integers(-2, 3, 60)
+    waiting = np.flatnonzero(schools.awaiting_sponsor)
+    schools.contract_trust[waiting[::3]] = 0
+    model.term, start = 0, {name: value.copy() for name, value in vars(schools).items()}
+    results = []
+    for minimum_size in (0, sys.maxsize):
+        monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+        for name, value in start.items():
+            setattr(schools, name, value.copy())
+        model.streams, model.events = RandomStreams(seed=4), EventLog()  # the same draws
+        found = orders.issue_academy_orders(model)
+        results.append((*found, schools.awaiting_sponsor_since_term, schools.academy_order_term,
+                        model.events.count("academy_order")))
+    for kernel, twin in zip(*results, strict=True):
+        assert np.array_equal(kernel, twin)
+    assert all(len(part) for part in results[0][:2]) and results[0][-1] > 0

@@ -35,15 +35,17 @@ def _code(rule: str) -> int:
     return 1 + RULES.index(rule)
 
 
-def place_waiting_schools(broker: Broker) -> int:
-    """One brokering round for every school waiting for a sponsor, longest wait first.
+def place_waiting_schools(broker: Broker, waiting: np.ndarray | None = None) -> int:
+    """One brokering round for every school waiting for a sponsor (not under a contract),
+    longest wait first: those in `waiting`, if the caller has found them, in any order.
 
     A maintained school under an academy order is placed with the trust that takes it and
     opens as its academy later (`Broker.place`); an academy being rebrokered moves at
     once. Returns how many schools changed trust."""
     model = broker.model
     schools = model.schools
-    waiting = np.flatnonzero(schools.awaiting_sponsor & ~schools.under_contract)
+    if waiting is None:
+        waiting = np.flatnonzero(schools.awaiting_sponsor & ~schools.under_contract)
     waiting = waiting[np.lexsort((schools.urn[waiting],
                                   schools.awaiting_sponsor_since_term[waiting]))]
     academy = schools.is_academy[waiting]
