@@ -20,8 +20,7 @@ import numpy as np
 
 from sim import compiled
 from sim.errors import ConfigError
-from sim.mechanics import trust_counts
-from sim.mechanics.proximity import pairs_within_groups
+from sim.mechanics import new_hubs, trust_counts
 from sim.mechanics.shortlist import HubGrid, grid_shortlists, nearest_hubs
 from sim.scenario import scaled_region_km, schools_built
 from sim.state import NEVER, Governance, Grade, TrustKind
@@ -37,11 +36,6 @@ if TYPE_CHECKING:
 _REQUIRES_IMPROVEMENT = int(Grade.REQUIRES_IMPROVEMENT)
 _MULTI_ACADEMY_TRUST = int(Governance.MULTI_ACADEMY_TRUST)
 _MAINTAINED = int(Governance.MAINTAINED)
-# A MAT of `new_hub_min_schools` or more that takes a school further than this share of
-# its hub radius from every hub it has opens a hub there (seed 000: trusts grow by
-# geographical hubs; the share is a judgement: beyond it the school would sit at the
-# edge of what the trust can reach).
-NEW_HUB_DISTANCE_SHARE = 0.6
 ENGLAND_SCHOOLS = 21_750  # state-funded schools in England (DfE, Schools, pupils 2019)
 
 # A brokering round holds at most `candidates_per_school` (school, trust) pairs per school,
@@ -306,11 +300,11 @@ class Broker:
         if placed:
             schools_.sponsor_trust[school] = -1
             schools_.opening_term[school] = NEVER
-        opening, size = trust_counts.count_joins(
+        opening, _ = trust_counts.count_joins(
             self, model.trusts.joins_this_year, old, trust, giver, weak, into_mat, placed,
             self._new_hub_min_schools, compiled.worth_compiling(schools_.n))
         if len(opening):
-            self._open_hubs(school[opening], trust[opening], size)
+            new_hubs.open_hubs(model, school[opening], trust[opening])
         self._record_joins(school.copy(), trust.copy(), old, reason, since, ordered,
                            converting, single, record)
 
@@ -346,32 +340,3 @@ class Broker:
         model.events.record(kind, term, **{
             name: np.concatenate([conversion_columns[name], join_columns[name]])[order]
             for name in join_columns})
-
-    def _open_hubs(self, school: np.ndarray, trust: np.ndarray, size: np.ndarray) -> None:
-        """A MAT of `new_hub_min_schools` or more that takes a school far from all its hubs
-        opens one there; the schools are taken in turn, each with its trust's size then
-        (`new_hub_min_schools` or more for each)."""
-        model = self.model
-        hubs, x, y = model.hubs, model.schools.x_km, model.schools.y_km
-        far_from = NEW_HUB_DISTANCE_SHARE * model.trusts.hub_radius_km[trust]
-        # Far from every hub its trust had before these joins: only those can open one.
-        involved = np.zeros(len(model.trusts.active), bool)
-        involved[trust] = True
-        own_hubs = np.flatnonzero(involved[hubs.trust])
-        which, hub = pairs_within_groups(np.arange(len(school)), trust,
-                                         own_hubs, hubs.trust[own_hubs])
-        near = np.hypot(hubs.x_km[hub] - x[school[which]], hubs.y_km[hub] - y[school[which]]) \
-            <= far_from[which]
-        covered = np.zeros(len(school), bool)
-        covered[which[near]] = True
-        opened: dict[int, list[tuple[float, float]]] = {}
-        new_hubs: list[tuple[int, float, float]] = []
-        for index in np.flatnonzero(~covered).tolist():
-            member, row = int(school[index]), int(trust[index])
-            here = (float(x[member]), float(y[member]))
-            own = opened.setdefault(row, [])
-            if all(math.hypot(a - here[0], b - here[1]) > far_from[index] for a, b in own):
-                new_hubs.append((row, *here))
-                own.append(here)
-        if new_hubs:
-            hubs.extend(*zip(*new_hubs, strict=True))  # in the order opened

@@ -96,17 +96,44 @@ class HubGrid:
     @classmethod
     def of(cls, hub_x: np.ndarray, hub_y: np.ndarray, radius_km: float) -> HubGrid:
         """Bin the hubs (at least one). Cells are a little wider than the radius, so a hub
-        in reach is never two cells away however the division rounds."""
+        in reach is never two cells away however the division rounds. Only England's
+        search uses a grid, so the binning is compiled (`_bin_hubs`)."""
         cell_km = max(radius_km, 1e-6) * (1 + 1e-6)
-        origin_x, origin_y = float(hub_x.min()), float(hub_y.min())
-        column = np.floor((hub_x - origin_x) / cell_km).astype(np.int64)
-        row = np.floor((hub_y - origin_y) / cell_km).astype(np.int64)
-        columns, rows = int(column.max()) + 1, int(row.max()) + 1
-        cell = row * columns + column
-        cell_hubs = np.argsort(cell, kind="stable")
-        cell_start = np.zeros(columns * rows + 1, np.int64)
-        np.cumsum(np.bincount(cell, minlength=columns * rows), out=cell_start[1:])
-        return cls(origin_x, origin_y, cell_km, columns, rows, cell_start, cell_hubs)
+        origin_x, origin_y, columns, rows, cell_start, cell_hubs = _bin_hubs(hub_x, hub_y,
+                                                                             cell_km)
+        return cls(float(origin_x), float(origin_y), cell_km, int(columns), int(rows),
+                   cell_start, cell_hubs)
+
+
+@compiled.kernel
+def _bin_hubs(hub_x: np.ndarray, hub_y: np.ndarray,
+              cell_km: float) -> tuple[float, float, int, int, np.ndarray, np.ndarray]:
+    """The grid's origin (the least coordinates), shape and hubs by cell, each cell's in
+    hub order (as a stable sort on the cell gives them): a counting sort, in three passes
+    over the hubs, several times faster than numpy's calls."""
+    origin_x, origin_y = hub_x[0], hub_y[0]
+    for hub in range(1, len(hub_x)):
+        origin_x = min(origin_x, hub_x[hub])
+        origin_y = min(origin_y, hub_y[hub])
+    column = np.empty(len(hub_x), np.int64)
+    row = np.empty(len(hub_x), np.int64)
+    columns = rows = 0
+    for hub in range(len(hub_x)):
+        column[hub] = int(np.floor((hub_x[hub] - origin_x) / cell_km))
+        row[hub] = int(np.floor((hub_y[hub] - origin_y) / cell_km))
+        columns, rows = max(columns, column[hub] + 1), max(rows, row[hub] + 1)
+    cell_start = np.zeros(columns * rows + 1, np.int64)
+    for hub in range(len(hub_x)):
+        cell_start[row[hub] * columns + column[hub] + 1] += 1
+    for cell in range(columns * rows):
+        cell_start[cell + 1] += cell_start[cell]
+    filled = cell_start[:-1].copy()
+    cell_hubs = np.empty(len(hub_x), np.int64)
+    for hub in range(len(hub_x)):
+        cell = row[hub] * columns + column[hub]
+        cell_hubs[filled[cell]] = hub
+        filled[cell] += 1
+    return origin_x, origin_y, columns, rows, cell_start, cell_hubs
 
 
 @compiled.kernel

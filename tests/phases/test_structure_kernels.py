@@ -12,7 +12,7 @@ import sys
 import numpy as np
 
 from sim.events import EventLog
-from sim.mechanics import trust_counts
+from sim.mechanics import new_hubs, trust_counts
 from sim.mechanics.brokering import Broker
 from sim.phases.structure import orders
 from sim.phases.structure.brokering import BrokeringRound
@@ -120,3 +120,18 @@ def test_academy_orders_are_issued_as_by_the_twin(monkeypatch):
     for kernel, twin in zip(*results, strict=True):
         assert np.array_equal(kernel, twin)
     assert all(len(part) for part in results[0][:2]) and results[0][-1] > 0
+
+
+def test_joining_schools_meet_their_trusts_hubs_as_in_the_twin():
+    """The compiled pairing of joining schools with their trusts' hubs
+    (`sim.mechanics.new_hubs`) gives the twin's pairs in its order: trusts with several
+    hubs, none, and several schools joining one trust."""
+    model = make_model("scenario=national", "scenario.scale=0.25", "seed=4")
+    hub_trust = model.hubs.trust
+    rng = np.random.default_rng(8)
+    trust = rng.choice(np.flatnonzero(model.trusts.active), 300).astype(np.int64)
+    pairs = [new_hubs.own_hub_pairs(hub_trust, trust, model.trusts.n, use_kernel)
+             for use_kernel in (True, False)]
+    for kernel, twin in zip(*pairs, strict=True):
+        assert np.array_equal(kernel, twin)
+    assert len(pairs[0][0]) > len(trust)  # some trusts have several hubs
