@@ -156,6 +156,10 @@ class Broker:
             return none_near
         school_x = model.schools.x_km[schools].astype(np.float64)
         school_y = model.schools.y_km[schools].astype(np.float64)
+        if nearest is None and compiled.worth_compiling(model.schools.n):
+            # Every hub in reach is a shortlist as long as the map.
+            return self._shortlists(school_x, school_y, radius_km, exclude, len(self.hub_rows),
+                                    squared_reach=True)
         if nearest is None:
             near = cKDTree(np.column_stack([school_x, school_y])).sparse_distance_matrix(
                 self.tree, radius_km, output_type="ndarray")
@@ -208,9 +212,11 @@ class Broker:
         return Candidates(position, trust, distance, start)
 
     def _shortlists(self, school_x: np.ndarray, school_y: np.ndarray, radius_km: float,
-                    exclude: np.ndarray | None, nearest: int) -> Candidates:
-        """`candidates` with `nearest` by the compiled `grid_shortlists`, on a grid of the
-        map's hubs made for the radius when first asked."""
+                    exclude: np.ndarray | None, nearest: int,
+                    squared_reach: bool = False) -> Candidates:
+        """`candidates` by the compiled `grid_shortlists`, on a grid of the map's hubs made
+        for the radius when first asked. Without a shortlist (`nearest` is the number of
+        hubs), a hub is in reach as the twin's k-d tree judges it (`squared_reach`)."""
         grid = self._grids.get(radius_km)
         if grid is None:
             grid = self._grids[radius_km] = HubGrid.of(self.hub_x, self.hub_y, radius_km)
@@ -228,7 +234,8 @@ class Broker:
                 school_x, school_y, exclude, self.hub_x, self.hub_y, self.hub_trust,
                 self.model.trusts.active, grid.origin_x, grid.origin_y, grid.cell_km,
                 grid.columns, grid.rows, grid.cell_start, grid.cell_hubs, float(radius_km),
-                int(nearest), position, trust, distance_km, start, near_distance, near_trust)
+                squared_reach, int(nearest), position, trust, distance_km, start,
+                near_distance, near_trust)
             if count >= 0:
                 break
         return Candidates(position[:count], trust[:count], distance_km[:count], start)

@@ -141,13 +141,16 @@ def grid_shortlists(school_x: np.ndarray, school_y: np.ndarray, exclude: np.ndar
                     hub_x: np.ndarray, hub_y: np.ndarray, hub_trust: np.ndarray,
                     active: np.ndarray, origin_x: float, origin_y: float, cell_km: float,
                     columns: int, rows: int, cell_start: np.ndarray, cell_hubs: np.ndarray,
-                    radius_km: float, nearest: int, position: np.ndarray, trust: np.ndarray,
-                    distance_km: np.ndarray, start: np.ndarray, near_distance: np.ndarray,
-                    near_trust: np.ndarray) -> int:
+                    radius_km: float, squared_reach: bool, nearest: int, position: np.ndarray,
+                    trust: np.ndarray, distance_km: np.ndarray, start: np.ndarray,
+                    near_distance: np.ndarray, near_trust: np.ndarray) -> int:
     """Each school's candidates by the rule above, written into `position`, `trust` and
     `distance_km` and the school's `start`; returns how many pairs there are, or -1 if
     they would not fit (the caller makes room and asks again). `near_distance` and
-    `near_trust` are scratch with room for every hub."""
+    `near_trust` are scratch with room for every hub. With `squared_reach`, a hub is in
+    reach when its squared distance is at most the radius squared, as scipy's k-d tree
+    judges it (`Broker.candidates` without a shortlist), rather than by the distance."""
+    radius_squared = radius_km * radius_km
     capacity = len(trust)
     # The last school whose list holds each trust: a trust is listed once, at its nearest hub.
     listed_for = np.full(len(active), -1, np.int64)
@@ -166,8 +169,9 @@ def grid_shortlists(school_x: np.ndarray, school_y: np.ndarray, exclude: np.ndar
                 for at_cell in range(cell_start[cell], cell_start[cell + 1]):
                     hub = cell_hubs[at_cell]
                     dx, dy = x - hub_x[hub], y - hub_y[hub]
-                    distance = np.sqrt(dx * dx + dy * dy)
-                    if distance > radius_km or (
+                    squared = dx * dx + dy * dy
+                    distance = np.sqrt(squared)
+                    if (squared > radius_squared if squared_reach else distance > radius_km) or (
                             found >= nearest and distance > near_distance[nearest - 1]):
                         continue
                     listed = hub_trust[hub]
