@@ -30,6 +30,7 @@ from sim.agents import School, Trust
 from sim.errors import NonFiniteOutputError
 from sim.events import EventLog
 from sim.framework import mesa
+from sim.mechanics.shortlist import HubGrid
 from sim.mechanics.trusts import new_trust_values
 from sim.network import PartnershipNetwork
 from sim.phases import (
@@ -122,6 +123,7 @@ class SchoolSystemModel(mesa.Model):
             schools.x_km - population.local_authority_x_km[schools.local_authority],
             schools.y_km - population.local_authority_y_km[schools.local_authority])
         self._reach_from_area_centre: tuple[float, np.ndarray] | None = None
+        self._school_grid: tuple[float, HubGrid] | None = None
         # What a term and the run add up, beyond the arrays (each field says who writes it).
         self.support = TermSupport.none(schools.n)
         self.tallies = RunTallies()
@@ -177,6 +179,14 @@ class SchoolSystemModel(mesa.Model):
     def school_tree(self) -> cKDTree:
         """A k-d tree of school locations (schools do not move), for nearest-school searches."""
         return cKDTree(np.column_stack([self.schools.x_km, self.schools.y_km]))
+
+    def school_grid(self, radius_km: float) -> HubGrid:
+        """The schools binned on a grid of cells at least `radius_km` wide (schools do not
+        move), for England's searches within that radius (`sim.mechanics.neighbours`)."""
+        if self._school_grid is None or self._school_grid[0] != radius_km:
+            self._school_grid = (radius_km, HubGrid.of(self.schools.x_km, self.schools.y_km,
+                                                       radius_km))
+        return self._school_grid[1]
 
     def reach_from_area_centre(self, decay_km: float) -> np.ndarray:
         """exp(-distance to the local authority's centre / decay) for each school."""

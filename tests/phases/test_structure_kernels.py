@@ -12,7 +12,7 @@ import sys
 import numpy as np
 
 from sim.events import EventLog
-from sim.mechanics import new_hubs, trust_counts
+from sim.mechanics import neighbours, new_hubs, trust_counts
 from sim.mechanics.brokering import Broker
 from sim.phases.structure import orders
 from sim.phases.structure.brokering import BrokeringRound
@@ -135,3 +135,27 @@ def test_joining_schools_meet_their_trusts_hubs_as_in_the_twin():
     for kernel, twin in zip(*pairs, strict=True):
         assert np.array_equal(kernel, twin)
     assert len(pairs[0][0]) > len(trust)  # some trusts have several hubs
+
+
+def test_schools_near_a_point_are_the_k_d_trees(monkeypatch):
+    """England's grid search for the schools near a point (`sim.mechanics.neighbours`)
+    finds what the twin's k-d tree finds, in the same order: round schools, round points
+    between them and points off the map, at radii that fall exactly on some distances."""
+    model = make_model("scenario=national", "scenario.scale=0.25", "seed=4")
+    schools = model.schools
+    rng = np.random.default_rng(6)
+    at = rng.choice(schools.n, 200, replace=False)
+    x = np.concatenate([schools.x_km[at], rng.uniform(-50, 700, 100)])
+    y = np.concatenate([schools.y_km[at], rng.uniform(-50, 700, 100)])
+    # A radius on the distance between two schools.
+    first, second = at[:2]
+    exact = float(np.hypot(schools.x_km[first] - schools.x_km[second],
+                           schools.y_km[first] - schools.y_km[second]))
+    for radius_km in (12.5, 40.0, exact):
+        found = []
+        for minimum_size in (0, sys.maxsize):
+            monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+            found.append(neighbours.schools_within(model, x, y, radius_km))
+        for kernel, twin in zip(*found, strict=True):
+            assert np.array_equal(kernel, twin)
+        assert sum(len(near) for near in found[0]) > len(x)

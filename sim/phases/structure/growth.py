@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.mechanics.brokering import Broker
+from sim.mechanics.neighbours import schools_within
 from sim.mechanics.trusts import NEW_TRUST_REPUTATION
 from sim.phases.structure.brokering import BrokeringRound
-from sim.state import Governance, Grade, TrustKind, count_by_trust, trust_index
+from sim.state import NEVER, Governance, Grade, TrustKind, count_by_trust, trust_index
 
 # A MAT whose mix of schools is England's prefers the mean prescriptiveness: 14% of
 # England's schools were graded below good in 2019 (Ofsted, 86% good or outstanding).
@@ -99,20 +100,20 @@ def _founders(model: SchoolSystemModel, converting: np.ndarray, forms_mat: np.nd
     forming = np.flatnonzero(forms_mat)
     # Every would-be founder's neighbourhood in one search (schools do not move); who of
     # them is still free is judged in turn below.
-    neighbourhoods = model.school_tree.query_ball_point(
-        np.column_stack([schools.x_km[converting[forming]], schools.y_km[converting[forming]]]),
-        radius_km, return_sorted=True) if len(forming) else []
-    for index, neighbourhood in zip(forming.tolist(), neighbourhoods, strict=True):
+    neighbourhoods = schools_within(model, schools.x_km[converting[forming]],
+                                    schools.y_km[converting[forming]], radius_km)
+    for index, nearby in zip(forming.tolist(), neighbourhoods, strict=True):
         school = int(converting[index])
         maintained[converting[converted_up_to:index]] = False
         converted_up_to = index
         if not maintained[school]:
             continue  # already swept into a new MAT founded by a neighbour this year
         point = (schools.x_km[school], schools.y_km[school])
-        nearby = np.asarray(neighbourhood, np.int64)
         near = np.hypot(schools.x_km[nearby] - point[0], schools.y_km[nearby] - point[1])
+        # Not under an academy order: not waiting for a sponsor, nor placed with one.
         eligible = (maintained[nearby] & (schools.grade[nearby] <= Grade.GOOD)
-                    & ~schools.under_academy_order[nearby] & (near < radius_km)
+                    & (schools.awaiting_sponsor_since_term[nearby] == NEVER)
+                    & (schools.sponsor_trust[nearby] < 0) & (near < radius_km)
                     & (nearby != school))
         partners = nearby[eligible][np.argsort(near[eligible], kind="stable")]
         founders[index] = np.concatenate([[school], partners[:founding_sizes[index] - 1]]) \
