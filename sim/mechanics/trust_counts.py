@@ -3,7 +3,9 @@
 A broker counts each trust's members, givers and takers when it is made
 (`count_members`), and keeps them in step with every join (`count_joins`, for
 `Broker.join`), along with the trusts' joins this year and the size of each joining
-school's trust just after it joins (which decides whether the trust opens a hub).
+school's trust just after it joins (which decides whether the trust opens a hub). Once a
+year the trusts' update counts each trust's members, their grades and the weak among them
+(`tally_grades`).
 
 For England each is one compiled pass (`sim.compiled`); the numpy twins, for smaller
 places, make several counts over every school or every join. Every count is a whole number
@@ -22,6 +24,8 @@ from sim.state import Grade, count_by_trust, trust_index
 
 if TYPE_CHECKING:
     from sim.state import SchoolArrays
+
+_REQUIRES_IMPROVEMENT = int(Grade.REQUIRES_IMPROVEMENT)
 
 
 class Counts(Protocol):
@@ -47,6 +51,22 @@ def count_members(schools: SchoolArrays, n_trusts: int) -> tuple[np.ndarray, np.
         weak & schools.placed_with_sponsor, trust_index(schools.sponsor_trust), n_trusts)
     return (count_by_trust(schools.is_giver, index, n_trusts), takers,
             count_by_trust(None, index, n_trusts))
+
+
+def tally_grades(schools: SchoolArrays, n_trusts: int) -> tuple[np.ndarray, np.ndarray,
+                                                                  np.ndarray]:
+    """Each trust's members, the sum of their grades, and how many are graded below good,
+    as float64."""
+    if compiled.worth_compiling(schools.n):
+        sizes, grade_sum, weak = (np.zeros(n_trusts) for _ in range(3))
+        _tally_grades(schools.trust, schools.grade, sizes, grade_sum, weak)
+        return sizes, grade_sum, weak
+    index = trust_index(schools.trust)
+    in_trust = schools.trust >= 0
+    return (count_by_trust(None, index, n_trusts),
+            np.bincount(schools.trust[in_trust], weights=schools.grade[in_trust],
+                        minlength=n_trusts),
+            count_by_trust(schools.grade >= Grade.REQUIRES_IMPROVEMENT, index, n_trusts))
 
 
 def count_joins(counts: Counts, joins: np.ndarray, old: np.ndarray, trust: np.ndarray,
@@ -146,3 +166,17 @@ def _count_joins(old: np.ndarray, trust: np.ndarray, giver: np.ndarray, weak: np
             if into_mat[join]:
                 joins[joins_trust] += 1
         size_after[join] = sizes[joins_trust]
+
+
+@compiled.kernel
+def _tally_grades(trust: np.ndarray, grade: np.ndarray, sizes: np.ndarray,
+                  grade_sum: np.ndarray, weak: np.ndarray) -> None:
+    """Add each school in a trust to its trust's `sizes`, its grade to `grade_sum`, and
+    itself to `weak` if graded below good; a school in no trust is skipped (a branch, as
+    in `_count_members`)."""
+    for school in range(len(trust)):
+        row = trust[school]
+        if row >= 0:
+            sizes[row] += 1.0
+            grade_sum[row] += grade[school]
+            weak[row] += grade[school] >= _REQUIRES_IMPROVEMENT

@@ -68,6 +68,17 @@ def test_the_broker_counts_members_as_its_twin_does(monkeypatch):
     assert all(counts.sum() > 0 for counts in counted["compiled"])
 
 
+def test_the_trusts_update_tallies_grades_as_its_twin_does(monkeypatch):
+    model = make_model("scenario=national", "scenario.scale=0.25", "seed=4")
+    tallied = {}
+    for name, minimum_size in (("compiled", 0), ("numpy", sys.maxsize)):
+        monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+        tallied[name] = trust_counts.tally_grades(model.schools, model.trusts.n)
+    for kernel, twin in zip(tallied["compiled"], tallied["numpy"], strict=True):
+        assert np.array_equal(kernel, twin)
+    assert all(counts.sum() > 0 for counts in tallied["compiled"])
+
+
 def test_the_broker_counts_joins_as_its_twin_does():
     """Joins in turn, schools moving between trusts more than once across the batch (one
     trust gains and loses members), into MATs and single-academy trusts, placed or not."""

@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.mechanics import trust_counts
 from sim.mechanics.brokering import Broker
 from sim.mechanics.neighbours import schools_within
 from sim.mechanics.trusts import NEW_TRUST_REPUTATION
 from sim.phases.structure.brokering import BrokeringRound
-from sim.state import NEVER, Governance, Grade, TrustKind, count_by_trust, trust_index
+from sim.state import NEVER, Governance, Grade, TrustKind
 
 # A MAT whose mix of schools is England's prefers the mean prescriptiveness: 14% of
 # England's schools were graded below good in 2019 (Ofsted, 86% good or outstanding).
@@ -206,18 +207,18 @@ def _merge(broker: Broker, batch: list[tuple[np.ndarray, int]]) -> None:
                     "merger")
 
 
-def adapt_prescriptiveness(model: SchoolSystemModel, sizes: np.ndarray) -> None:
+def adapt_prescriptiveness(model: SchoolSystemModel, sizes: np.ndarray,
+                           weak: np.ndarray) -> None:
     """Trusts become more prescriptive the more weak schools they hold (seed 004 finding 2).
 
     "Below average performing" trusts "working to stabilise underperforming schools tended
     to be more prescriptive", while "above average performers" were "consciously resisting"
     standardisation. Each MAT closes `prescriptiveness_adaptation_per_year` of the gap to
     `prescriptiveness_mean + prescriptiveness_mix_slope x (share below good - ENGLAND_SHARE_BELOW_GOOD)`,
-    kept within `PRESCRIPTIVENESS_RANGE`.
+    kept within `PRESCRIPTIVENESS_RANGE`. `sizes` and `weak` count each trust's members
+    and those graded below good.
     """
-    schools, trusts, rules = model.schools, model.trusts, model.parameters.model.trusts
-    weak = count_by_trust(schools.grade >= Grade.REQUIRES_IMPROVEMENT,
-                          trust_index(schools.trust), trusts.n)
+    trusts, rules = model.trusts, model.parameters.model.trusts
     weak_share = np.divide(weak, sizes, out=np.zeros(trusts.n), where=sizes > 0)
     preferred = np.clip(rules.prescriptiveness_mean
                         + rules.prescriptiveness_mix_slope * (weak_share - ENGLAND_SHARE_BELOW_GOOD),
@@ -229,18 +230,17 @@ def adapt_prescriptiveness(model: SchoolSystemModel, sizes: np.ndarray) -> None:
 
 
 def update_trusts(model: SchoolSystemModel) -> None:
-    schools, trusts = model.schools, model.trusts
+    trusts = model.trusts
     capacity = model.parameters.model.capacity
-    sizes = count_by_trust(None, trust_index(schools.trust), trusts.n)
+    # Members, their grades and the weak among them, in one count (compiled for England).
+    sizes, grade_sum, weak = trust_counts.tally_grades(model.schools, trusts.n)
     mat = trusts.kind == TrustKind.MULTI_ACADEMY_TRUST
     trusts.central_team_fte = np.where(
         mat & trusts.active,
         capacity.central_team_base_fte + capacity.central_team_fte_per_school * sizes, 0.0)
-    grade_sum = np.bincount(schools.trust[schools.trust >= 0],
-                            weights=schools.grade[schools.trust >= 0], minlength=trusts.n)
     trusts.reputation = np.divide(grade_sum, sizes, out=np.full(trusts.n, NEW_TRUST_REPUTATION),
                                   where=sizes > 0)
-    adapt_prescriptiveness(model, sizes)
+    adapt_prescriptiveness(model, sizes, weak)
     # A MAT left with no schools closes.
     for trust in np.flatnonzero(trusts.active & mat & (sizes == 0)):
         model.close_trust(int(trust))
