@@ -33,6 +33,26 @@ NOT_APPLICABLE: dict[str, object] = {"trust": -1, "old_trust": -1, "old_grade": 
 COLUMNS = ("term", "kind", "school", *NOT_APPLICABLE)
 
 
+def interleave(before: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Where two lists of events go in one, in order, when each of the first comes just
+    before one of the `n` second (`before`, non-decreasing: several may come before one):
+    the positions of the first and of the second. A school's brokering refusals come
+    before its outcome, a conversion before its join; building each column by placing
+    the two parts is cheaper than concatenating and sorting them."""
+    first_at = np.arange(len(before)) + before
+    second_at = np.arange(n) + np.cumsum(np.bincount(before, minlength=n))
+    return first_at, second_at
+
+
+def interleaved(first_at: np.ndarray, second_at: np.ndarray, dtype: type, first: object,
+                second: object) -> np.ndarray:
+    """One column of two interleaved lists (`interleave`): values (or one value) of each."""
+    column = np.empty(len(first_at) + len(second_at), dtype)
+    column[first_at] = first
+    column[second_at] = second
+    return column
+
+
 class EventLog:
     """Collects events as column batches.
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from sim import compiled
 from sim.errors import ConfigError
+from sim.events import interleave, interleaved
 from sim.mechanics import new_hubs, trust_counts
 from sim.mechanics.shortlist import HubGrid, grid_shortlists, nearest_hubs
 from sim.scenario import scaled_region_km, schools_built
@@ -312,8 +313,8 @@ class Broker:
             self._new_hub_min_schools, compiled.worth_compiling(schools_.n))
         if len(opening):
             new_hubs.open_hubs(model, school[opening], trust[opening])
-        self._record_joins(school.copy(), trust.copy(), old, reason, since, ordered,
-                           converting, single, record)
+        self._record_joins(school, trust, old, reason, since, ordered, converting, single,
+                           record)
 
     def _record_joins(self, school: np.ndarray, trust: np.ndarray, old: np.ndarray,
                       reason: str | np.ndarray, since: np.ndarray, ordered: np.ndarray,
@@ -322,28 +323,36 @@ class Broker:
         join (if `record`)."""
         model = self.model
         term, n = model.term, len(school)
-        join_columns = {
-            "school": school, "trust": trust, "old_trust": old,
-            "detail": np.broadcast_to(np.asarray(reason, dtype=object), n),
-            "wait_terms": np.where(single, -1, np.where(since != NEVER, term - since, 0))}
         converted = np.flatnonzero(converting)
-        if len(converted) == 0:  # academies moving: joins alone, if any
-            if record:
-                model.events.record("join", term, **join_columns)
-            return
-        was_ordered = ordered[converted] != NEVER
-        conversion_columns = {
-            "school": school[converted], "trust": trust[converted],
-            "old_trust": np.full(len(converted), -1),
-            "detail": np.where(was_ordered, "sponsored", "converter").astype(object),
-            "wait_terms": np.where(was_ordered, term - ordered[converted], -1)}
+        if len(converted) == 0 and not record:
+            return  # academies moving, their joins recorded by the caller
+        if len(converted):
+            was_ordered = ordered[converted] != NEVER
+            conversion_detail = np.where(was_ordered, "sponsored", "converter").astype(object)
+            conversion_wait = np.where(was_ordered, term - ordered[converted], -1)
         if not record:
-            model.events.record("conversion", term, **conversion_columns)
+            model.events.record("conversion", term, school=school[converted],
+                                trust=trust[converted], old_trust=np.full(len(converted), -1),
+                                detail=conversion_detail, wait_terms=conversion_wait)
+            return
+        join_wait = np.where(single, -1, np.where(since != NEVER, term - since, 0))
+        if len(converted) == 0:
+            # Copies: the log keeps what it is given, and the caller may change its arrays.
+            model.events.record("join", term, school=school.copy(), trust=trust.copy(),
+                                old_trust=old,
+                                detail=np.broadcast_to(np.asarray(reason, dtype=object), n),
+                                wait_terms=join_wait)
             return
         # A school's conversion comes just before its join.
-        order = np.argsort(np.concatenate([2 * converted, 2 * np.arange(n) + 1]), kind="stable")
-        kind = np.concatenate([np.full(len(converted), "conversion", dtype=object),
-                               np.full(n, "join", dtype=object)])[order]
-        model.events.record(kind, term, **{
-            name: np.concatenate([conversion_columns[name], join_columns[name]])[order]
-            for name in join_columns})
+        conversion_at, join_at = interleave(converted, n)
+
+        def both(dtype: type, conversion_column: object, join_column: object) -> np.ndarray:
+            return interleaved(conversion_at, join_at, dtype, conversion_column, join_column)
+
+        model.events.record(
+            both(object, "conversion", "join"), term,
+            school=both(np.int64, school[converted], school),
+            trust=both(np.int64, trust[converted], trust),
+            old_trust=both(np.int64, -1, old),
+            detail=both(object, conversion_detail, reason),
+            wait_terms=both(np.int64, conversion_wait, join_wait))

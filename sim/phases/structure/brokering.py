@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim import compiled
+from sim.events import interleave, interleaved
 from sim.mechanics.brokering import Broker
 from sim.phases.structure.walk import static_refusals, walk
 from sim.state import Grade
@@ -28,6 +29,7 @@ RULES = ("hub_distance", "growth_cap", "giver_taker_ratio", "risk_appetite")
 # A waiting school's outcome event, and its detail, by 2 x (taken) + (is an academy).
 _OUTCOMES = np.array(["orphan", "rebrokering_wait", "placement", "join"], dtype=object)
 _DETAILS = np.array([None, None, "sponsored", "rebrokered"], dtype=object)
+_RULES = np.array(RULES, dtype=object)
 
 
 def _code(rule: str) -> int:
@@ -73,24 +75,20 @@ def _record_round(broker: Broker, brokering: BrokeringRound, waiting: np.ndarray
     joined = taken_by >= 0
     # Each school's outcome event and its detail, by whether it was taken and is an academy.
     case = 2 * joined + academy
-    n_refused, n_schools = len(position), len(waiting)
-    order = np.argsort(np.concatenate([2 * position, 2 * np.arange(n_schools) + 1]),
-                       kind="stable")
-    none = np.full(n_refused, -1)
+    refusal_at, outcome_at = interleave(position, len(waiting))
 
-    def both(refusal_column: np.ndarray, outcome_column: np.ndarray) -> np.ndarray:
-        return np.concatenate([refusal_column, outcome_column])[order]
+    def both(dtype: type, refusal_column: object, outcome_column: object) -> np.ndarray:
+        return interleaved(refusal_at, outcome_at, dtype, refusal_column, outcome_column)
 
     model.events.record(
-        both(np.full(n_refused, "brokering_refusal", dtype=object), _OUTCOMES[case]), model.term,
-        school=both(waiting[position], waiting),
-        trust=both(refusing, taken_by),
-        rule=both(np.asarray(RULES, dtype=object)[code - 1],
-                  np.full(n_schools, None, dtype=object)),
-        old_grade=both(grade[position], np.where(joined, -1, grade)),
-        wait_terms=both(none, wait_terms),
-        old_trust=both(none, np.where(joined & academy, old_trust, -1)),
-        detail=both(np.full(n_refused, None, dtype=object), _DETAILS[case]))
+        both(object, "brokering_refusal", _OUTCOMES[case]), model.term,
+        school=both(np.int64, waiting[position], waiting),
+        trust=both(np.int64, refusing, taken_by),
+        rule=both(object, _RULES[code - 1], None),
+        old_grade=both(np.int64, grade[position], np.where(joined, -1, grade)),
+        wait_terms=both(np.int64, -1, wait_terms),
+        old_trust=both(np.int64, -1, np.where(joined & academy, old_trust, -1)),
+        detail=both(object, None, _DETAILS[case]))
 
 
 class BrokeringRound:
