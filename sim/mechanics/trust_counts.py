@@ -40,12 +40,12 @@ def count_members(schools: SchoolArrays, n_trusts: int) -> tuple[np.ndarray, np.
                                                                    np.ndarray]:
     """Each trust's givers, takers (members graded below good, and weak schools placed
     with it and not yet open) and size, as float64."""
-    weak = schools.grade >= Grade.REQUIRES_IMPROVEMENT
     if compiled.worth_compiling(schools.n):
         givers, takers, sizes = (np.zeros(n_trusts) for _ in range(3))
-        _count_members(schools.trust, schools.sponsor_trust, schools.is_giver, weak,
+        _count_members(schools.trust, schools.sponsor_trust, schools.is_giver, schools.grade,
                        givers, takers, sizes)
         return givers, takers, sizes
+    weak = schools.grade >= Grade.REQUIRES_IMPROVEMENT
     index = trust_index(schools.trust)
     takers = count_by_trust(weak, index, n_trusts) + count_by_trust(
         weak & schools.placed_with_sponsor, trust_index(schools.sponsor_trust), n_trusts)
@@ -124,7 +124,7 @@ def _sizes_after_each(before: np.ndarray, trust: np.ndarray, old: np.ndarray) ->
 
 @compiled.kernel
 def _count_members(trust: np.ndarray, sponsor_trust: np.ndarray, is_giver: np.ndarray,
-                   weak: np.ndarray, givers: np.ndarray, takers: np.ndarray,
+                   grade: np.ndarray, givers: np.ndarray, takers: np.ndarray,
                    sizes: np.ndarray) -> None:
     """Add each school in a trust to its trust's `sizes`, `givers` (if it gives support)
     and `takers` (if weak, graded below good); a weak school placed with a sponsor and not
@@ -134,13 +134,14 @@ def _count_members(trust: np.ndarray, sponsor_trust: np.ndarray, is_giver: np.nd
     memory), several times the cost of the branches (measured: 107 -> 14 us for England)."""
     for school in range(len(trust)):
         row = trust[school]
+        weak = grade[school] >= _REQUIRES_IMPROVEMENT
         if row >= 0:
             sizes[row] += 1.0
             givers[row] += is_giver[school]
-            takers[row] += weak[school]
+            takers[row] += weak
         sponsor = sponsor_trust[school]
         if sponsor >= 0:
-            takers[sponsor] += weak[school]
+            takers[sponsor] += weak
 
 
 @compiled.kernel

@@ -21,7 +21,7 @@ from tests.conftest import make_model
 
 
 def test_the_compiled_round_and_its_twin_agree(monkeypatch):
-    """The compiled shortlists and walk (`sim.mechanics.shortlist`,
+    """The compiled shortlists, judging of pairs and walk (`sim.mechanics.shortlist`,
     `sim.phases.structure.walk`) and their numpy twins give the same pairs, decisions and
     refusals on the same round, with counts that close doors and schools that move."""
     model = make_model("scenario=national", "scenario.scale=0.25", "seed=4")
@@ -38,9 +38,13 @@ def test_the_compiled_round_and_its_twin_agree(monkeypatch):
         brokering = BrokeringRound(broker, asking, exclude=exclude,
                                    rng=np.random.default_rng(5), moving=moving)
         rounds[name] = (brokering.pairs, brokering.settle(skip=skip),
-                        brokering.refusal.copy(), brokering.logged_refusals(3))
-    (pairs, taken_by, refusal, logged), (twin_pairs, twin_taken_by, twin_refusal,
-                                         twin_logged) = rounds["compiled"], rounds["numpy"]
+                        brokering.refusal.copy(), brokering.logged_refusals(3),
+                        (brokering.too_far, brokering.unwilling))
+    (pairs, taken_by, refusal, logged, static), (twin_pairs, twin_taken_by, twin_refusal,
+                                                 twin_logged, twin_static) = \
+        rounds["compiled"], rounds["numpy"]
+    for rule, twin_rule in zip(static, twin_static, strict=True):  # too far, unwilling
+        assert np.array_equal(rule, twin_rule)
     for part in ("position", "trust", "distance_km", "start"):
         assert np.array_equal(getattr(pairs, part), getattr(twin_pairs, part)), part
     assert np.array_equal(taken_by, twin_taken_by)

@@ -22,7 +22,7 @@ import numpy as np
 from sim import compiled
 from sim.events import interleave, interleaved
 from sim.mechanics.brokering import Broker
-from sim.phases.structure.walk import static_refusals, walk
+from sim.phases.structure.walk import judge_pairs, walk
 from sim.state import Grade
 
 RULES = ("hub_distance", "growth_cap", "giver_taker_ratio", "risk_appetite")
@@ -133,27 +133,35 @@ class BrokeringRound:
         trust = pairs.trust
         school_grade = model.schools.grade[schools]
         grade = school_grade[pairs.position]
-        appetite = trusts.risk_appetite[trust]
-        accept_probability = np.where(grade >= Grade.INADEQUATE, appetite,
-                                      np.where(grade == Grade.REQUIRES_IMPROVEMENT,
-                                               (1 + appetite) / 2, 1.0))
+        # England's rounds are walked by a compiled kernel (`walk`), which judges every
+        # pair as it goes; the twin sorts each school's options and keeps a log of the
+        # standings that changed: trust, first position judged on the change, and the new
+        # standing.
+        self._compiled = compiled.worth_compiling(model.schools.n)
         # One draw per pair a trust could accept (within the widest hub radius), in order.
         in_reach = pairs.distance_km <= self.radius_km
-        draw = np.ones(len(trust))
-        draw[in_reach] = rng.random(int(in_reach.sum()))
-        self.too_far = pairs.distance_km > trusts.hub_radius_km[trust]
-        self.unwilling = in_reach & (draw > accept_probability)
+        draws = rng.random(int(np.count_nonzero(in_reach)))
+        if self._compiled:
+            self.too_far, self.unwilling = np.empty(len(trust), bool), np.empty(len(trust), bool)
+            self._static_refusal = np.empty(len(trust), np.int8)
+            judge_pairs(pairs.position, trust, pairs.distance_km, school_grade,
+                        trusts.risk_appetite, trusts.hub_radius_km, self.radius_km, draws,
+                        self.too_far, self.unwilling, self._static_refusal)
+        else:
+            appetite = trusts.risk_appetite[trust]
+            accept_probability = np.where(grade >= Grade.INADEQUATE, appetite,
+                                          np.where(grade == Grade.REQUIRES_IMPROVEMENT,
+                                                   (1 + appetite) / 2, 1.0))
+            draw = np.ones(len(trust))
+            draw[in_reach] = draws
+            self.too_far = pairs.distance_km > trusts.hub_radius_km[trust]
+            self.unwilling = in_reach & (draw > accept_probability)
         self.weak = grade >= Grade.REQUIRES_IMPROVEMENT
         self.initial_capped, self.initial_full_for_weak = self._standing()
         self._school_weak = school_grade >= Grade.REQUIRES_IMPROVEMENT
         moving = np.broadcast_to(moving, len(schools))
         self._brings_giver = model.schools.is_giver[schools] & moving
         self._leaves = np.where(moving, model.schools.trust[schools], -1)
-        # England's rounds are walked by a compiled kernel (`walk`), which judges every
-        # pair as it goes; the twin sorts each school's options and keeps a log of the
-        # standings that changed: trust, first position judged on the change, and the new
-        # standing.
-        self._compiled = compiled.worth_compiling(model.schools.n)
         self._log: list[tuple[int, int, bool, bool]] = []
         self._refusal: np.ndarray | None = None
 
@@ -252,7 +260,7 @@ class BrokeringRound:
             has_turn[skip] = False
         self._refusal = np.empty(len(self.pairs.trust), np.int8)
         walk(has_turn, self.pairs.start, self.pairs.trust,
-             static_refusals(self.too_far, self.unwilling), trusts.reputation[:n],
+             self._static_refusal, trusts.reputation[:n],
              self._school_weak, self._brings_giver, self._leaves.astype(np.int64),
              trusts.joins_this_year[:n].copy(), trusts.growth_cap_per_year[:n],
              broker.givers[:n].copy(), broker.takers[:n].copy(),
@@ -298,7 +306,8 @@ class BrokeringRound:
         position = self.pairs.position[refused]
         # Each refusal's rank among its school's: refusals before it in the pair list,
         # less those before the school's first pair.
-        refusals_before = np.r_[0, np.cumsum(is_refused)]
+        refusals_before = np.zeros(len(refusal) + 1, np.int64)
+        np.cumsum(is_refused, out=refusals_before[1:])
         keep = (refusals_before[refused] - refusals_before[self.pairs.start[position]]
                 < per_school)
         refused, position = refused[keep], position[keep]

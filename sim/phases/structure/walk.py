@@ -20,17 +20,40 @@ from __future__ import annotations
 import numpy as np
 
 from sim import compiled
+from sim.state import Grade
 
 # Refusal codes: 1 + the rule's index in `brokering.RULES` (0: accepted).
 HUB_DISTANCE, GROWTH_CAP, GIVER_TAKER_RATIO, RISK_APPETITE = 1, 2, 3, 4
+_REQUIRES_IMPROVEMENT, _INADEQUATE = int(Grade.REQUIRES_IMPROVEMENT), int(Grade.INADEQUATE)
 
 
-def static_refusals(too_far: np.ndarray, unwilling: np.ndarray) -> np.ndarray:
-    """Each pair's refusal on the rules that do not depend on counts (int8): hub distance
-    first, then risk appetite, 0 where neither refuses."""
-    code = np.where(unwilling, RISK_APPETITE, 0).astype(np.int8)
-    code[too_far] = HUB_DISTANCE
-    return code
+@compiled.kernel
+def judge_pairs(position: np.ndarray, trust: np.ndarray, distance_km: np.ndarray,
+                school_grade: np.ndarray, risk_appetite: np.ndarray,
+                hub_radius_km: np.ndarray, radius_km: float, draws: np.ndarray,
+                too_far: np.ndarray, unwilling: np.ndarray, static_refusal: np.ndarray) -> None:
+    """The rules that do not depend on counts, for every pair in one pass (`BrokeringRound`
+    does it in numpy for smaller places): `too_far` beyond the trust's hub radius;
+    `unwilling` where the pair's draw exceeds the chance the trust accepts the school (its
+    risk appetite for an inadequate school, halfway to certain for one requiring
+    improvement); and the pair's `static_refusal`, the code of the first of the two that
+    refuses (0 for neither). `draws` hold one draw for each pair within `radius_km`, in
+    pair order; the others draw none."""
+    drawn = 0
+    for pair in range(len(trust)):
+        row, grade = trust[pair], school_grade[position[pair]]
+        far = distance_km[pair] > hub_radius_km[row]
+        refuses = False
+        if distance_km[pair] <= radius_km:
+            accept = 1.0
+            if grade >= _INADEQUATE:
+                accept = risk_appetite[row]
+            elif grade == _REQUIRES_IMPROVEMENT:
+                accept = (1 + risk_appetite[row]) / 2
+            refuses = draws[drawn] > accept
+            drawn += 1
+        too_far[pair], unwilling[pair] = far, refuses
+        static_refusal[pair] = HUB_DISTANCE if far else (RISK_APPETITE if refuses else 0)
 
 
 @compiled.kernel
