@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -223,6 +224,21 @@ class SchoolSystemModel(mesa.Model):
         self.network.add_trust(row)
         self.trust_agents.append(Trust(self, row))
         return row
+
+    def create_trusts(self, kinds: Sequence[TrustKind], hub_schools: Sequence[int]) -> list[int]:
+        """Found trusts in turn as `create_trust` one after another would (the same draws,
+        rows, hubs and agents), copying each column once; returns their rows."""
+        rng, first = self.streams.yearly("new_trusts", self.term), self.trusts.n
+        self.trusts.extend([new_trust_values(kind, 1, self.parameters.model, rng, self.term,
+                                             self.parameters.scenario.trust_strength,
+                                             trust_id=first + index + 1)
+                            for index, kind in enumerate(kinds)])
+        rows = list(range(first, self.trusts.n))
+        self.hubs.extend(rows, self.schools.x_km[hub_schools], self.schools.y_km[hub_schools])
+        for row in rows:
+            self.network.add_trust(row)
+            self.trust_agents.append(Trust(self, row))
+        return rows
 
     def close_trust(self, row: int) -> None:
         """A trust with no schools left closes: its row stays for the record, and its hubs

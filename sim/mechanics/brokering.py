@@ -130,6 +130,13 @@ class Broker:
             setattr(self, name, np.append(getattr(self, name), 0.0))
         return trust
 
+    def create_trusts(self, kinds: list[TrustKind], hub_schools: list[int]) -> list[int]:
+        """Found trusts in turn, as `create_trust` one after another would; their rows."""
+        rows = self.model.create_trusts(kinds, hub_schools)
+        for name in ("givers", "takers", "sizes"):
+            setattr(self, name, np.append(getattr(self, name), np.zeros(len(rows))))
+        return rows
+
     @property
     def tree(self) -> cKDTree:
         """A k-d tree of the hubs on the map (at least one), built when first asked."""

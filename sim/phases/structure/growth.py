@@ -62,26 +62,32 @@ def convert_voluntarily(model: SchoolSystemModel, broker: Broker) -> None:
         & ~np.isin(np.arange(len(converting)), list(founders))
     taken_by = np.full(len(converting), -1, np.int64)
     taken_by[joins_mat] = brokering.settle(skip=np.flatnonzero(swept[joins_mat]))
-    # In the converters' order: found each new trust, then make every join at once.
+    # In the converters' order: the new trusts, founded at once, and every join at once.
     school_order, trust_order, reasons, single = [], [], [], []
+    new_trusts: list[tuple[TrustKind, int, int, int]] = []  # kind, hub, first join, joins
     for index in np.flatnonzero(~swept).tolist():
         school = int(converting[index])
         if index in founders:
-            trust = broker.create_trust(TrustKind.MULTI_ACADEMY_TRUST, hub_school=school)
             members = founders[index].tolist()
+            new_trusts.append((TrustKind.MULTI_ACADEMY_TRUST, school, len(trust_order),
+                               len(members)))
             school_order += members
-            trust_order += [trust] * len(members)
+            trust_order += [-1] * len(members)
             reasons += ["founded_mat"] * len(members)
             single += [False] * len(members)
             continue
         trust = int(taken_by[index])
         joined = trust >= 0
         if not joined:
-            trust = broker.create_trust(TrustKind.SINGLE_ACADEMY_TRUST, hub_school=school)
+            new_trusts.append((TrustKind.SINGLE_ACADEMY_TRUST, school, len(trust_order), 1))
         school_order.append(school)
         trust_order.append(trust)
         reasons.append("converted" if joined else "converted_single")
         single.append(not joined)
+    rows = broker.create_trusts([kind for kind, *_ in new_trusts],
+                                [hub for _, hub, *_ in new_trusts])
+    for (_, _, first, joins), row in zip(new_trusts, rows, strict=True):
+        trust_order[first:first + joins] = [row] * joins
     broker.join(np.array(school_order, np.int64), np.array(trust_order, np.int64),
                 np.array(reasons, dtype=object), single=np.array(single, bool))
 
