@@ -98,8 +98,10 @@ class EventLog:
         unknown = set(columns) - set(COLUMNS)
         if unknown:
             raise ValueError(f"unknown event columns {sorted(unknown)}")
+        # One kind for all is filled in (np.broadcast_to costs several times more).
         batch = {"term": np.full(len(school), term, dtype=np.int32),
-                 "kind": np.broadcast_to(np.asarray(kind, dtype=object), len(school)),
+                 "kind": np.full(len(school), kind, dtype=object) if isinstance(kind, str)
+                 else np.asarray(kind, dtype=object),
                  "school": school}
         batch.update({name: np.asarray(values) for name, values in columns.items()})
         self._batches.append(batch)

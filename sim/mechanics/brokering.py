@@ -347,7 +347,8 @@ class Broker:
             # Copies: the log keeps what it is given, and the caller may change its arrays.
             model.events.record("join", term, school=school.copy(), trust=trust.copy(),
                                 old_trust=old,
-                                detail=np.broadcast_to(np.asarray(reason, dtype=object), n),
+                                detail=np.full(n, reason, dtype=object) if isinstance(reason, str)
+                                else np.asarray(reason, dtype=object),
                                 wait_terms=join_wait)
             return
         # A school's conversion comes just before its join.

@@ -159,7 +159,8 @@ class BrokeringRound:
         self.weak = grade >= Grade.REQUIRES_IMPROVEMENT
         self.initial_capped, self.initial_full_for_weak = self._standing()
         self._school_weak = school_grade >= Grade.REQUIRES_IMPROVEMENT
-        moving = np.broadcast_to(moving, len(schools))
+        if isinstance(moving, (bool, np.bool_)):  # one for all (np.broadcast_to is slower)
+            moving = np.full(len(schools), moving)
         self._brings_giver = model.schools.is_giver[schools] & moving
         self._leaves = np.where(moving, model.schools.trust[schools], -1)
         self._log: list[tuple[int, int, bool, bool]] = []
