@@ -21,10 +21,10 @@ import numpy as np
 from sim import compiled
 from sim.errors import ConfigError
 from sim.events import interleave, interleaved
-from sim.mechanics import new_hubs, trust_counts
+from sim.mechanics import joins, new_hubs, trust_counts
 from sim.mechanics.shortlist import HubGrid, grid_shortlists, nearest_hubs
 from sim.scenario import scaled_region_km, schools_built
-from sim.state import NEVER, Governance, Grade, TrustKind
+from sim.state import NEVER, Grade, TrustKind
 
 # scipy is loaded by the broker that uses it, not with the config (this module checks a
 # part of it), which `python -m sim --help` and a refused override read without it.
@@ -35,8 +35,6 @@ if TYPE_CHECKING:
     from sim.schema import RunConfig
 
 _REQUIRES_IMPROVEMENT = int(Grade.REQUIRES_IMPROVEMENT)
-_MULTI_ACADEMY_TRUST = int(Governance.MULTI_ACADEMY_TRUST)
-_MAINTAINED = int(Governance.MAINTAINED)
 ENGLAND_SCHOOLS = 21_750  # state-funded schools in England (DfE, Schools, pupils 2019)
 
 # A brokering round holds at most `candidates_per_school` (school, trust) pairs per school,
@@ -118,7 +116,6 @@ class Broker:
         self.hub_trust = hubs.trust[self.hub_rows].astype(np.int64)
         hubs_on_map = np.bincount(self.hub_trust, minlength=trusts.n)
         self.hub_of_trust_with_several = hubs_on_map[self.hub_trust] > 1
-        self._new_hub_min_schools = model.parameters.model.structure.new_hub_min_schools
         # No trust on the map takes a school further than this from its nearest hub.
         self.widest_hub_radius_km = float(
             trusts.hub_radius_km[hubs.trust[self.hub_rows]].max(initial=0.0))
@@ -292,36 +289,16 @@ class Broker:
         sponsor's takers and joins. Schools marked `single` convert into the single-academy
         trust just founded for each (counted as its one member, nothing more)."""
         model = self.model
-        schools_ = model.schools
         school = np.atleast_1d(np.asarray(schools, dtype=np.int64))
         trust = np.atleast_1d(np.asarray(trusts, dtype=np.int64))
         if len(school) == 0:
             return
         single = np.zeros(len(school), bool) if single is None else single
-        into_mat = ~single
-        old = schools_.trust[school].astype(np.int64)
-        since = (schools_.academy_order_term if placed
-                 else schools_.awaiting_sponsor_since_term)[school].astype(np.int64)
-        weak = (schools_.grade[school] >= _REQUIRES_IMPROVEMENT) & into_mat
-        giver = schools_.is_giver[school] & into_mat
-        ordered = schools_.academy_order_term[school].astype(np.int64)
-        converting = schools_.governance[school] == _MAINTAINED
-        model.tallies.trust_moves_this_year += int(np.count_nonzero(old >= 0))
-        schools_.trust[school] = trust
-        schools_.governance[school] = np.where(single, Governance.SINGLE_ACADEMY_TRUST,
-                                               _MULTI_ACADEMY_TRUST)
-        schools_.awaiting_sponsor_since_term[school] = NEVER
-        schools_.academy_order_term[school] = NEVER  # an order ends when the school joins
-        if placed:
-            schools_.sponsor_trust[school] = -1
-            schools_.opening_term[school] = NEVER
-        opening, _ = trust_counts.count_joins(
-            self, model.trusts.joins_this_year, old, trust, giver, weak, into_mat, placed,
-            self._new_hub_min_schools, compiled.worth_compiling(schools_.n))
-        if len(opening):
-            new_hubs.open_hubs(model, school[opening], trust[opening])
-        self._record_joins(school, trust, old, reason, since, ordered, converting, single,
-                           record)
+        joined = joins.apply_joins(self, school, trust, single, placed)
+        if len(joined.opening):
+            new_hubs.open_hubs(model, school[joined.opening], trust[joined.opening])
+        self._record_joins(school, trust, joined.old, reason, joined.since, joined.ordered,
+                           joined.converting, single, record)
 
     def _record_joins(self, school: np.ndarray, trust: np.ndarray, old: np.ndarray,
                       reason: str | np.ndarray, since: np.ndarray, ordered: np.ndarray,

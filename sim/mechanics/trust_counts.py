@@ -1,11 +1,11 @@
 """The broker's per-trust counts: its givers, takers and sizes, kept in step with joins.
 
 A broker counts each trust's members, givers and takers when it is made
-(`count_members`), and keeps them in step with every join (`count_joins`, for
-`Broker.join`), along with the trusts' joins this year and the size of each joining
-school's trust just after it joins (which decides whether the trust opens a hub). Once a
-year the trusts' update counts each trust's members, their grades and the weak among them
-(`tally_grades`).
+(`count_members`), and keeps them in step with every join (`count_joins`, the numpy twin
+of `sim.mechanics.joins`, for `Broker.join`), along with the trusts' joins this year and
+the size of each joining school's trust just after it joins (which decides whether the
+trust opens a hub). Once a year the trusts' update counts each trust's members, their
+grades and the weak among them (`tally_grades`).
 
 For England each is one compiled pass (`sim.compiled`); the numpy twins, for smaller
 places, make several counts over every school or every join. Every count is a whole number
@@ -71,16 +71,13 @@ def tally_grades(schools: SchoolArrays, n_trusts: int) -> tuple[np.ndarray, np.n
 
 def count_joins(counts: Counts, joins: np.ndarray, old: np.ndarray, trust: np.ndarray,
                 giver: np.ndarray, weak: np.ndarray, into_mat: np.ndarray, placed: bool,
-                hub_min_schools: int, use_kernel: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Count schools moving from their `old` trusts (-1: none) into `trust` in turn, as
-    `_count_joins` describes (with the kernel if `use_kernel`). Returns the joins into a MAT whose trust has
-    `hub_min_schools` or more just after it (those may open a hub), and those sizes."""
-    if use_kernel:
-        size_after = np.empty(len(trust))
-        _count_joins(old, trust, giver, weak, into_mat, placed, counts.sizes, counts.givers,
-                     counts.takers, joins, size_after)
-        large = np.flatnonzero(into_mat & (size_after >= hub_min_schools))
-        return large, size_after[large]
+                hub_min_schools: int) -> tuple[np.ndarray, np.ndarray]:
+    """Count schools moving from their `old` trusts (-1: none) into `trust` in turn: out
+    of the old trust's size, givers and takers and into the new one's, with a join this
+    year for a school into a MAT (a `placed` school is already among its sponsor's takers
+    and joins). Returns the joins into a MAT whose trust has `hub_min_schools` or more just
+    after it (those may open a hub), and those sizes. The numpy twin of England's compiled
+    joins (`sim.mechanics.joins`)."""
     sizes_before = counts.sizes.copy()
     n_trusts = len(sizes_before)
     leaving = old >= 0
@@ -142,31 +139,6 @@ def _count_members(trust: np.ndarray, sponsor_trust: np.ndarray, is_giver: np.nd
         sponsor = sponsor_trust[school]
         if sponsor >= 0:
             takers[sponsor] += weak
-
-
-@compiled.kernel
-def _count_joins(old: np.ndarray, trust: np.ndarray, giver: np.ndarray, weak: np.ndarray,
-                into_mat: np.ndarray, placed: bool, sizes: np.ndarray, givers: np.ndarray,
-                takers: np.ndarray, joins: np.ndarray, size_after: np.ndarray) -> None:
-    """Move each school from its `old` trust (-1: none) into `trust`, in turn: counted out
-    of the old trust's size, givers and takers, and into the new one's, with a join this
-    year for a school into a MAT. A `placed` school is already among its sponsor's takers
-    and joins. `size_after` is each trust's size just after its school joins."""
-    for join in range(len(trust)):
-        leaves, joins_trust = old[join], trust[join]
-        gives = 1.0 if giver[join] else 0.0
-        takes = 1.0 if weak[join] else 0.0
-        if leaves >= 0:
-            sizes[leaves] -= 1.0
-            givers[leaves] -= gives
-            takers[leaves] -= takes
-        sizes[joins_trust] += 1.0
-        givers[joins_trust] += gives
-        if not placed:
-            takers[joins_trust] += takes
-            if into_mat[join]:
-                joins[joins_trust] += 1
-        size_after[join] = sizes[joins_trust]
 
 
 @compiled.kernel

@@ -12,6 +12,7 @@ import sys
 import numpy as np
 
 from sim.events import EventLog
+from sim.mechanics import joins as joins_module
 from sim.mechanics import neighbours, new_hubs, trust_counts
 from sim.mechanics.brokering import Broker
 from sim.phases.structure import orders
@@ -83,29 +84,42 @@ def test_the_trusts_update_tallies_grades_as_its_twin_does(monkeypatch):
     assert all(counts.sum() > 0 for counts in tallied["compiled"])
 
 
-def test_the_broker_counts_joins_as_its_twin_does():
-    """Joins in turn, schools moving between trusts more than once across the batch (one
-    trust gains and loses members), into MATs and single-academy trusts, placed or not."""
+def test_joins_are_made_as_by_the_twin(monkeypatch):
+    """England's compiled joins (`sim.mechanics.joins`) write the schools' arrays, count
+    the trusts and read the events' facts as the numpy twin does: joins in turn, one trust
+    gaining and losing members across the batch, schools into MATs and single-academy
+    trusts, placed or not, from trusts and from none, maintained and academies."""
     model = make_model("scenario=national", "scenario.scale=0.25", "seed=4")
-    trusts = model.trusts
+    schools, trusts = model.schools, model.trusts
     rng = np.random.default_rng(7)
     busy = np.flatnonzero(trusts.active)[:6]
-    old = np.where(rng.random(300) < 0.7, rng.choice(busy, 300), -1).astype(np.int64)
+    school = rng.choice(schools.n, 300, replace=False).astype(np.int64)
+    schools.trust[school[:100]] = -1
+    schools.governance[school[:100]] = 0
+    schools.awaiting_sponsor_since_term[school[:50]] = -3
+    schools.academy_order_term[school[:50]] = -4
+    schools.trust[school[100:]] = rng.choice(busy, 200)
     trust = rng.choice(busy, 300).astype(np.int64)
-    giver, weak = rng.random(300) < 0.3, rng.random(300) < 0.4
-    into_mat = rng.random(300) < 0.9
+    single = rng.random(300) < 0.1
+    start = {name: value.copy() for name, value in vars(schools).items()}
+    start_joins = trusts.joins_this_year.copy()
     for placed in (False, True):
         results = []
-        for use_kernel in (True, False):
+        for minimum_size in (0, sys.maxsize):
+            monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+            for name, value in start.items():
+                setattr(schools, name, value.copy())
+            trusts.joins_this_year = joins = start_joins.copy()
             broker = Broker(model)
-            joins = trusts.joins_this_year.copy()
-            opening, size = trust_counts.count_joins(broker, joins, old, trust, giver & into_mat,
-                                                     weak & into_mat, into_mat, placed, 5,
-                                                     use_kernel)
-            results.append((opening, size, broker.givers, broker.takers, broker.sizes, joins))
+            joined = joins_module.apply_joins(broker, school, trust, single, placed)
+            results.append((joined.old, joined.since, joined.ordered, joined.converting,
+                            joined.opening, broker.givers, broker.takers, broker.sizes,
+                            joins, schools.trust.copy(), schools.governance.copy(),
+                            schools.awaiting_sponsor_since_term.copy(),
+                            schools.academy_order_term.copy(), schools.sponsor_trust.copy()))
         for kernel, twin in zip(*results, strict=True):
             assert np.array_equal(kernel, twin)
-        assert len(results[0][0]) > 0  # some trusts grew large enough to open hubs
+        assert len(results[0][4]) > 0  # some trusts grew large enough to open hubs
 
 
 def test_academy_orders_are_issued_as_by_the_twin(monkeypatch):
