@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 
 import numpy as np
+import pandas.testing
 
 from sim.events import EventLog
 from sim.mechanics import joins as joins_module
@@ -188,3 +189,54 @@ def test_schools_near_a_point_are_the_k_d_trees(monkeypatch):
         for kernel, twin in zip(*found, strict=True):
             assert np.array_equal(kernel, twin)
         assert sum(len(near) for near in found[0]) > len(x)
+
+
+def test_academies_are_flagged_for_rebrokering_as_by_the_twin(monkeypatch):
+    """The compiled pass of `orders.flag_for_rebrokering` lets off and flags the academies
+    its numpy twin does: some waiting and graded good again, some twice below good."""
+    model = make_model("scenario=national", "scenario.scale=0.25", "seed=4")
+    schools = model.schools
+    rng = np.random.default_rng(9)
+    academies = np.flatnonzero(schools.governance != 0)
+    schools.awaiting_sponsor_since_term[rng.choice(academies, 300, replace=False)] = -2
+    weak = rng.choice(academies, 1500, replace=False)
+    schools.grade[weak], schools.previous_grade[weak] = 3, 4
+    schools.last_inspection_term[weak] = rng.integers(-6, 1, len(weak))
+    model.term, start = 2, {name: value.copy() for name, value in vars(schools).items()}
+    results = []
+    for minimum_size in (0, sys.maxsize):
+        monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+        for name, value in start.items():
+            setattr(schools, name, value.copy())
+        model.streams, model.events = RandomStreams(seed=4), EventLog()  # the same draws
+        orders.flag_for_rebrokering(model, year_start=0)
+        results.append((schools.awaiting_sponsor_since_term,
+                        model.events.count("rebrokering_withdrawn"),
+                        model.events.count("rebrokering_ordered")))
+    for kernel, twin in zip(*results, strict=True):
+        assert np.array_equal(kernel, twin)
+    assert results[0][1] > 0 and results[0][2] > 0
+
+
+def test_conversions_and_transfers_are_made_as_by_the_twins(monkeypatch):
+    """A year's conversions and voluntary transfers, every step compiled (who converts and
+    who moves, the rounds, the joins) or every step numpy, leave the same schools, trusts
+    and events."""
+    from sim.mechanics.brokering import Broker as Commissioner
+    from sim.phases.structure import growth
+
+    results = []
+    for minimum_size in (0, sys.maxsize):
+        monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+        model = make_model("scenario=national", "scenario.scale=0.25", "seed=4")
+        model.term = 2
+        broker = Commissioner(model)
+        growth.convert_voluntarily(model, broker)
+        growth.transfer_voluntarily(model, broker)
+        events = model.events.to_frame(model.schools.urn, model.trusts.trust_id, 2020)
+        results.append((model.schools.trust, model.schools.governance, model.trusts.n, events))
+    (trust, governance, n_trusts, events), twin = results
+    assert np.array_equal(trust, twin[0]) and np.array_equal(governance, twin[1])
+    assert n_trusts == twin[2]
+    pandas.testing.assert_frame_equal(events, twin[3])
+    assert {"conversion", "join"} <= set(events["kind"].astype(str))

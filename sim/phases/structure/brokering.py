@@ -23,7 +23,7 @@ from sim import compiled
 from sim.events import interleave, interleaved
 from sim.mechanics.brokering import Broker
 from sim.phases.structure.walk import judge_pairs, walk
-from sim.state import Grade
+from sim.state import Governance, Grade
 
 RULES = ("hub_distance", "growth_cap", "giver_taker_ratio", "risk_appetite")
 # A waiting school's outcome event, and its detail, by 2 x (taken) + (is an academy).
@@ -50,7 +50,7 @@ def place_waiting_schools(broker: Broker, waiting: np.ndarray | None = None) -> 
         waiting = np.flatnonzero(schools.awaiting_sponsor & ~schools.under_contract)
     waiting = waiting[np.lexsort((schools.urn[waiting],
                                   schools.awaiting_sponsor_since_term[waiting]))]
-    academy = schools.is_academy[waiting]
+    academy = schools.governance[waiting] != Governance.MAINTAINED
     wait_terms = model.term - schools.awaiting_sponsor_since_term[waiting]
     old_trust = schools.trust[waiting].copy()
     brokering = BrokeringRound(broker, waiting, exclude=old_trust,

@@ -6,6 +6,10 @@ a few MAT academies transfer voluntarily to another nearby MAT that accepts them
 academy transfers data counts these with rebrokering), and small MATs merge into nearby
 larger ones. Then trusts update: central teams follow size, reputation is refreshed, and
 prescriptiveness adapts to the trust's mix of schools (seed 004 finding 2).
+
+For England, who converts and who moves voluntarily are each found in one compiled pass
+over the schools (`_converters`, `_movers`); their numpy twins serve smaller places (a
+test runs a year's conversions and transfers both ways).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import compiled
 from sim.mechanics import trust_counts
 from sim.mechanics.brokering import Broker
 from sim.mechanics.neighbours import schools_within
@@ -26,6 +31,8 @@ from sim.state import NEVER, Governance, Grade, TrustKind
 ENGLAND_SHARE_BELOW_GOOD = 0.14
 # No trust prescribes everything or nothing (judgement).
 PRESCRIPTIVENESS_RANGE = (0.05, 0.95)
+_MAINTAINED, _MULTI_ACADEMY_TRUST = int(Governance.MAINTAINED), int(Governance.MULTI_ACADEMY_TRUST)
+_GOOD = int(Grade.GOOD)
 
 if TYPE_CHECKING:
     from sim.model import SchoolSystemModel
@@ -46,10 +53,17 @@ def convert_voluntarily(model: SchoolSystemModel, broker: Broker) -> None:
     schools, p = model.schools, model.parameters.model.structure
     rng = model.streams.yearly("conversions", model.term)
     draw, route = rng.random(schools.n), rng.random(schools.n)
-    rate = np.asarray(p.conversion_rate_by_phase)[schools.phase]
-    converting = np.flatnonzero(
-        (schools.governance == Governance.MAINTAINED) & (schools.grade <= Grade.GOOD)
-        & ~schools.under_academy_order & (draw < rate))
+    rates = np.asarray(p.conversion_rate_by_phase, np.float64)
+    if compiled.worth_compiling(schools.n):
+        found = np.empty(schools.n, np.int64)
+        converting = found[:_converters(schools.governance, schools.grade,
+                                        schools.awaiting_sponsor_since_term,
+                                        schools.sponsor_trust, schools.phase, rates, draw,
+                                        found)].copy()
+    else:
+        converting = np.flatnonzero(
+            (schools.governance == Governance.MAINTAINED) & (schools.grade <= Grade.GOOD)
+            & ~schools.under_academy_order & (draw < rates[schools.phase]))
     joins_mat = route[converting] < p.converter_joins_mat_share
     forms_mat = ~joins_mat & (route[converting] < p.converter_joins_mat_share
                               + p.converter_forms_mat_share)
@@ -140,7 +154,7 @@ def single_academy_trusts_join(model: SchoolSystemModel, broker: Broker) -> None
     school_of_trust = np.full(trusts.n, -1, np.int64)
     school_of_trust[schools.trust[in_trust]] = in_trust  # the only member, for a SAT
     members = school_of_trust[asking]
-    free = ~schools.awaiting_sponsor[members]
+    free = schools.awaiting_sponsor_since_term[members] == NEVER
     asking, members = asking[free], members[free]
     brokering = BrokeringRound(broker, members, exclude=asking, rng=rng)
     taken_by = brokering.settle()
@@ -155,8 +169,13 @@ def transfer_voluntarily(model: SchoolSystemModel, broker: Broker) -> None:
     rate = model.parameters.model.structure.voluntary_transfer_rate
     rng = model.streams.yearly("transfers", model.term)
     draw = rng.random(schools.n)
-    movers = np.flatnonzero((schools.governance == Governance.MULTI_ACADEMY_TRUST)
-                            & ~schools.awaiting_sponsor & (draw < rate))
+    if compiled.worth_compiling(schools.n):
+        found = np.empty(schools.n, np.int64)
+        movers = found[:_movers(schools.governance, schools.awaiting_sponsor_since_term, draw,
+                                rate, found)].copy()
+    else:
+        movers = np.flatnonzero((schools.governance == Governance.MULTI_ACADEMY_TRUST)
+                                & ~schools.awaiting_sponsor & (draw < rate))
     brokering = BrokeringRound(broker, movers, exclude=schools.trust[movers].astype(np.int64),
                                rng=rng)
     taken_by = brokering.settle()
@@ -250,3 +269,34 @@ def update_trusts(model: SchoolSystemModel) -> None:
     # A MAT left with no schools closes.
     for trust in np.flatnonzero(trusts.active & mat & (sizes == 0)):
         model.close_trust(int(trust))
+
+
+@compiled.kernel
+def _converters(governance: np.ndarray, grade: np.ndarray, awaiting_since: np.ndarray,
+                sponsor_trust: np.ndarray, phase: np.ndarray, rates: np.ndarray,
+                draw: np.ndarray, converting: np.ndarray) -> int:
+    """The schools that convert this year, in one pass (`convert_voluntarily`): good or
+    better maintained schools under no academy order whose draw falls below their phase's
+    conversion rate, listed in `converting`; returns how many."""
+    count = 0
+    for school in range(len(governance)):
+        if (governance[school] == _MAINTAINED and grade[school] <= _GOOD
+                and awaiting_since[school] == NEVER and sponsor_trust[school] < 0
+                and draw[school] < rates[phase[school]]):
+            converting[count] = school
+            count += 1
+    return count
+
+
+@compiled.kernel
+def _movers(governance: np.ndarray, awaiting_since: np.ndarray, draw: np.ndarray,
+            rate: float, movers: np.ndarray) -> int:
+    """The MAT academies not waiting to move whose draw falls below `rate`, in one pass
+    (`transfer_voluntarily`), listed in `movers`; returns how many."""
+    count = 0
+    for school in range(len(governance)):
+        if (draw[school] < rate and governance[school] == _MULTI_ACADEMY_TRUST
+                and awaiting_since[school] == NEVER):
+            movers[count] = school
+            count += 1
+    return count

@@ -18,6 +18,7 @@ from sim.mechanics.rates import per_term
 from sim.state import NEVER, TERMS_PER_YEAR, Governance, Grade
 
 _MAINTAINED, _INADEQUATE = int(Governance.MAINTAINED), int(Grade.INADEQUATE)
+_GOOD, _REQUIRES_IMPROVEMENT = int(Grade.GOOD), int(Grade.REQUIRES_IMPROVEMENT)
 
 if TYPE_CHECKING:
     from sim.model import SchoolSystemModel
@@ -102,21 +103,55 @@ def _issue_orders(governance: np.ndarray, grade: np.ndarray, awaiting_since: np.
 
 
 def flag_for_rebrokering(model: SchoolSystemModel, year_start: int) -> None:
-    """Two-below-good academies are flagged; those graded good again are let off."""
+    """Two-below-good academies are flagged; those graded good again are let off (one
+    compiled pass for England, after the year's draws)."""
     schools = model.schools
-    recovered = np.flatnonzero(schools.is_academy & schools.awaiting_sponsor
-                               & (schools.grade <= Grade.GOOD))
-    schools.awaiting_sponsor_since_term[recovered] = NEVER
+    draw = model.streams.yearly("rebrokering", model.term).random(schools.n)
+    probability = model.parameters.model.structure.rebrokering_probability
+    if compiled.worth_compiling(schools.n):
+        found = np.empty((2, schools.n), np.int64)
+        n_recovered, n_flagged = _flag_compiled(
+            schools.governance, schools.grade, schools.previous_grade,
+            schools.last_inspection_term, schools.awaiting_sponsor_since_term, draw,
+            probability, year_start, model.term, found[0], found[1])
+        recovered, flagged = found[0, :n_recovered].copy(), found[1, :n_flagged].copy()
+    else:
+        recovered = np.flatnonzero(schools.is_academy & schools.awaiting_sponsor
+                                   & (schools.grade <= Grade.GOOD))
+        schools.awaiting_sponsor_since_term[recovered] = NEVER
+        flagged = np.flatnonzero(
+            schools.is_academy & ~schools.awaiting_sponsor
+            & (schools.grade >= Grade.REQUIRES_IMPROVEMENT)
+            & (schools.previous_grade >= Grade.REQUIRES_IMPROVEMENT)
+            & (schools.last_inspection_term >= year_start) & (draw < probability))
+        schools.awaiting_sponsor_since_term[flagged] = model.term
     model.events.record("rebrokering_withdrawn", model.term, school=recovered,
                         trust=schools.trust[recovered], new_grade=schools.grade[recovered])
-    draw = model.streams.yearly("rebrokering", model.term).random(schools.n)
-    flagged = np.flatnonzero(
-        schools.is_academy & ~schools.awaiting_sponsor
-        & (schools.grade >= Grade.REQUIRES_IMPROVEMENT)
-        & (schools.previous_grade >= Grade.REQUIRES_IMPROVEMENT)
-        & (schools.last_inspection_term >= year_start)
-        & (draw < model.parameters.model.structure.rebrokering_probability))
-    schools.awaiting_sponsor_since_term[flagged] = model.term
     model.events.record("rebrokering_ordered", model.term, school=flagged,
                         trust=schools.trust[flagged], old_grade=schools.grade[flagged])
 
+
+@compiled.kernel
+def _flag_compiled(governance: np.ndarray, grade: np.ndarray, previous_grade: np.ndarray,
+                   last_inspection_term: np.ndarray, awaiting_since: np.ndarray,
+                   draw: np.ndarray, probability: float, year_start: int, term: int,
+                   recovered: np.ndarray, flagged: np.ndarray) -> tuple[int, int]:
+    """`flag_for_rebrokering` in one pass: an academy waiting to move that is graded good
+    or better again is let off (listed in `recovered`); then an academy not waiting, with
+    two grades below good in a row, the latest since `year_start`, whose draw falls below
+    `probability` starts waiting (listed in `flagged`). Returns how many each lists."""
+    n_recovered = n_flagged = 0
+    for school in range(len(governance)):
+        if governance[school] == _MAINTAINED:
+            continue
+        if awaiting_since[school] != NEVER and grade[school] <= _GOOD:
+            awaiting_since[school] = NEVER
+            recovered[n_recovered] = school
+            n_recovered += 1
+        if (awaiting_since[school] == NEVER and grade[school] >= _REQUIRES_IMPROVEMENT
+                and previous_grade[school] >= _REQUIRES_IMPROVEMENT
+                and last_inspection_term[school] >= year_start and draw[school] < probability):
+            awaiting_since[school] = term
+            flagged[n_flagged] = school
+            n_flagged += 1
+    return n_recovered, n_flagged
