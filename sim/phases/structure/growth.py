@@ -280,9 +280,10 @@ def _converters(governance: np.ndarray, grade: np.ndarray, awaiting_since: np.nd
     conversion rate, listed in `converting`; returns how many."""
     count = 0
     for school in range(len(governance)):
-        if (governance[school] == _MAINTAINED and grade[school] <= _GOOD
-                and awaiting_since[school] == NEVER and sponsor_trust[school] < 0
-                and draw[school] < rates[phase[school]]):
+        # The rarest condition first: the branch is then mostly foreseen.
+        if (draw[school] < rates[phase[school]] and governance[school] == _MAINTAINED
+                and grade[school] <= _GOOD and awaiting_since[school] == NEVER
+                and sponsor_trust[school] < 0):
             converting[count] = school
             count += 1
     return count

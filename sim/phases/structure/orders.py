@@ -88,8 +88,9 @@ def _issue_orders(governance: np.ndarray, grade: np.ndarray, awaiting_since: np.
     n_ordered = n_waiting = n_opening = 0
     for school in range(len(governance)):
         since, sponsor = awaiting_since[school], sponsor_trust[school]
-        if (since == NEVER and sponsor < 0 and governance[school] == _MAINTAINED
-                and grade[school] == _INADEQUATE and draw[school] < probability):
+        # The rarest condition first: the branch is then mostly foreseen.
+        if (grade[school] == _INADEQUATE and since == NEVER and sponsor < 0
+                and governance[school] == _MAINTAINED and draw[school] < probability):
             since = awaiting_since[school] = order_term[school] = term
             ordered[n_ordered] = school
             n_ordered += 1
@@ -141,16 +142,18 @@ def _flag_compiled(governance: np.ndarray, grade: np.ndarray, previous_grade: np
     two grades below good in a row, the latest since `year_start`, whose draw falls below
     `probability` starts waiting (listed in `flagged`). Returns how many each lists."""
     n_recovered = n_flagged = 0
+    # The rarer conditions first, so that the branches are mostly foreseen. A school let
+    # off is graded good or better, so it cannot be flagged the same year.
     for school in range(len(governance)):
-        if governance[school] == _MAINTAINED:
-            continue
-        if awaiting_since[school] != NEVER and grade[school] <= _GOOD:
-            awaiting_since[school] = NEVER
-            recovered[n_recovered] = school
-            n_recovered += 1
-        if (awaiting_since[school] == NEVER and grade[school] >= _REQUIRES_IMPROVEMENT
-                and previous_grade[school] >= _REQUIRES_IMPROVEMENT
-                and last_inspection_term[school] >= year_start and draw[school] < probability):
+        if awaiting_since[school] != NEVER:
+            if grade[school] <= _GOOD and governance[school] != _MAINTAINED:
+                awaiting_since[school] = NEVER
+                recovered[n_recovered] = school
+                n_recovered += 1
+        elif (grade[school] >= _REQUIRES_IMPROVEMENT
+              and previous_grade[school] >= _REQUIRES_IMPROVEMENT
+              and last_inspection_term[school] >= year_start
+              and governance[school] != _MAINTAINED and draw[school] < probability):
             awaiting_since[school] = term
             flagged[n_flagged] = school
             n_flagged += 1
