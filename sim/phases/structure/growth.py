@@ -24,7 +24,7 @@ from sim.mechanics.brokering import Broker
 from sim.mechanics.neighbours import schools_within
 from sim.mechanics.trusts import NEW_TRUST_REPUTATION
 from sim.phases.structure.brokering import BrokeringRound
-from sim.state import NEVER, Governance, Grade, TrustKind
+from sim.state import NEVER, Governance, Grade, TrustKind, trust_index
 
 # A MAT whose mix of schools is England's prefers the mean prescriptiveness: 14% of
 # England's schools were graded below good in 2019 (Ofsted, 86% good or outstanding).
@@ -72,8 +72,11 @@ def convert_voluntarily(model: SchoolSystemModel, broker: Broker) -> None:
     founding_sizes = rng.integers(p.new_mat_founding_schools[0],
                                   p.new_mat_founding_schools[1] + 1, size=len(converting))
     founders = _founders(model, converting, forms_mat, founding_sizes)
-    swept = np.isin(converting, np.concatenate([[], *founders.values()]).astype(np.int64)) \
-        & ~np.isin(np.arange(len(converting)), list(founders))
+    # Swept into a new MAT: a founding school that founds none itself.
+    founding = np.zeros(schools.n, bool)
+    founding[np.concatenate([[], *founders.values()]).astype(np.int64)] = True
+    swept = founding[converting]
+    swept[list(founders)] = False
     taken_by = np.full(len(converting), -1, np.int64)
     taken_by[joins_mat] = brokering.settle(skip=np.flatnonzero(swept[joins_mat]))
     # In the converters' order: the new trusts, founded at once, and every join at once.
@@ -189,20 +192,26 @@ def merge_small_trusts(model: SchoolSystemModel, broker: Broker) -> None:
     small = np.flatnonzero(trusts.active & (trusts.kind == TrustKind.MULTI_ACADEMY_TRUST)
                            & (broker.sizes <= p.small_mat_max_schools)
                            & (draw < p.small_mat_merger_rate))
+    # The small trusts' schools, in school order, found in one pass over the schools.
+    is_small = np.zeros(trusts.n + 1, bool)
+    is_small[small + 1] = True
+    rows = np.flatnonzero(is_small[trust_index(schools.trust)])
+    listed: dict[int, list[int]] = {}
+    for school, trust in zip(rows.tolist(), schools.trust[rows].tolist(), strict=True):
+        listed.setdefault(trust, []).append(school)
+    members_of = {trust: np.array(members, np.int64) for trust, members in listed.items()}
     # A trust looks for partners round its first school (the lowest row) on this year's map.
-    in_trust = np.flatnonzero(schools.trust >= 0)
-    first_school = np.full(trusts.n, -1, np.int64)
-    first_school[schools.trust[in_trust[::-1]]] = in_trust[::-1]
-    small = small[first_school[small] >= 0]
-    pairs = broker.candidates(first_school[small], p.search_radius_km)
+    small = np.array([trust for trust in small.tolist() if trust in members_of], np.int64)
+    pairs = broker.candidates(np.array([members_of[trust][0] for trust in small.tolist()],
+                                       np.int64), p.search_radius_km)
     # Mergers are agreed one after another, each on the trusts as the ones before left
-    # them (`trust_now`, `sizes`), and made in batches of joins: a batch is made before a
+    # them (`members_of`, `sizes`), and made in batches of joins: a batch is made before a
     # merger that would move a school it already moves (a trust that took one in).
-    trust_now, sizes = schools.trust.copy(), broker.sizes.copy()
+    sizes = broker.sizes.copy()
     batch: list[tuple[np.ndarray, int]] = []
     in_batch = np.zeros(schools.n, bool)
     for position, trust in enumerate(small.tolist()):
-        members = np.flatnonzero(trust_now == trust)
+        members = members_of.pop(trust)
         if len(members) == 0:
             continue
         candidates = pairs.trust[pairs.of(position)]
@@ -217,7 +226,8 @@ def merge_small_trusts(model: SchoolSystemModel, broker: Broker) -> None:
         target = int(larger[0])
         batch.append((members, target))
         in_batch[members] = True
-        trust_now[members] = target
+        if target in members_of:  # a small trust yet to have its turn grows
+            members_of[target] = np.sort(np.concatenate([members_of[target], members]))
         sizes[target] += len(members)
         sizes[trust] -= len(members)
         model.close_trust(trust)
