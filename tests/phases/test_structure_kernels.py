@@ -39,8 +39,11 @@ def test_the_compiled_round_and_its_twin_agree(monkeypatch):
         monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
         brokering = BrokeringRound(broker, asking, exclude=exclude,
                                    rng=np.random.default_rng(5), moving=moving)
-        rounds[name] = (brokering.pairs, brokering.settle(skip=skip),
-                        brokering.refusal.copy(), brokering.logged_refusals(3),
+        taken_by = brokering.settle(skip=skip)
+        # The walk's own log (as many as the model logs), and one worked out afterwards.
+        logged = (*brokering.logged_refusals(model.parameters.model.structure.candidates_logged),
+                  *brokering.logged_refusals(3))
+        rounds[name] = (brokering.pairs, taken_by, brokering.refusal.copy(), logged,
                         (brokering.too_far, brokering.unwilling))
     (pairs, taken_by, refusal, logged, static), (twin_pairs, twin_taken_by, twin_refusal,
                                                  twin_logged, twin_static) = \

@@ -165,6 +165,7 @@ class BrokeringRound:
         self._leaves = np.where(moving, model.schools.trust[schools], -1)
         self._log: list[tuple[int, int, bool, bool]] = []
         self._refusal: np.ndarray | None = None
+        self._logged: tuple[int, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
 
     def _options(self) -> tuple[np.ndarray, np.ndarray]:
         """Each school's options, the pairs neither too far nor unwilling, by school, then
@@ -259,14 +260,21 @@ class BrokeringRound:
         has_turn = np.ones(len(self.schools), bool)
         if skip is not None:
             has_turn[skip] = False
-        self._refusal = np.empty(len(self.pairs.trust), np.int8)
-        walk(has_turn, self.pairs.start, self.pairs.trust,
-             self._static_refusal, trusts.reputation[:n],
-             self._school_weak, self._brings_giver, self._leaves.astype(np.int64),
-             trusts.joins_this_year[:n].copy(), trusts.growth_cap_per_year[:n],
-             broker.givers[:n].copy(), broker.takers[:n].copy(),
-             trusts.giver_taker_threshold[:n], self.initial_capped.copy(),
-             self.initial_full_for_weak.copy(), taken_by, self._refusal)
+        n_pairs = len(self.pairs.trust)
+        self._refusal = np.empty(n_pairs, np.int8)
+        # The refusals the round's events log, kept as the walk judges them.
+        per_school = self.broker.model.parameters.model.structure.candidates_logged
+        position, trust = np.empty(n_pairs, np.int64), np.empty(n_pairs, np.int64)
+        code = np.empty(n_pairs, np.int8)
+        logged = walk(has_turn, self.pairs.start, self.pairs.trust,
+                      self._static_refusal, trusts.reputation[:n],
+                      self._school_weak, self._brings_giver, self._leaves.astype(np.int64),
+                      trusts.joins_this_year[:n].copy(), trusts.growth_cap_per_year[:n],
+                      broker.givers[:n].copy(), broker.takers[:n].copy(),
+                      trusts.giver_taker_threshold[:n], self.initial_capped.copy(),
+                      self.initial_full_for_weak.copy(), taken_by, self._refusal,
+                      per_school, position, trust, code)
+        self._logged = (per_school, (position[:logged], trust[:logged], code[:logged]))
         return taken_by
 
     @property
@@ -300,7 +308,10 @@ class BrokeringRound:
 
     def logged_refusals(self, per_school: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The first `per_school` refusals of each school, nearest trust first: positions,
-        trusts and refusal codes (1 + index in `RULES`), in position order."""
+        trusts and refusal codes (1 + index in `RULES`), in position order (as the compiled
+        walk logged them, if it logged as many)."""
+        if self._logged is not None and self._logged[0] == per_school:
+            return self._logged[1]
         refusal = self.refusal
         is_refused = refusal > 0
         refused = np.flatnonzero(is_refused)

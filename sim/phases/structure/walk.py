@@ -61,17 +61,23 @@ def walk(has_turn: np.ndarray, pair_start: np.ndarray, pair_trust: np.ndarray,
          static_refusal: np.ndarray, reputation: np.ndarray, weak_school: np.ndarray,
          brings_giver: np.ndarray, leaves: np.ndarray, joins: np.ndarray, cap: np.ndarray,
          givers: np.ndarray, takers: np.ndarray, threshold: np.ndarray, capped: np.ndarray,
-         full_for_weak: np.ndarray, taken_by: np.ndarray, refusal: np.ndarray) -> None:
+         full_for_weak: np.ndarray, taken_by: np.ndarray, refusal: np.ndarray,
+         per_school: int, logged_position: np.ndarray, logged_trust: np.ndarray,
+         logged_code: np.ndarray) -> int:
     """Judge the schools in turn (position order): write each pair's `refusal` as judged
     at its school's turn, and the trust that takes each school with a turn into `taken_by`
     (left as is where none does). The per-trust counts and standings (`joins`, `givers`,
     `takers`, `capped`, `full_for_weak`) are the round's own copies and change as schools
     are taken: a move counts for the trust joined and the one left (`leaves`, -1 for
-    none), as `Broker.join` or `Broker.place` will count it."""
+    none), as `Broker.join` or `Broker.place` will count it. The first `per_school`
+    refusals of each school are logged as they are judged (its position, the trust and
+    the code, as `BrokeringRound.logged_refusals` gives them); returns how many."""
+    logged = 0
     for position in range(len(has_turn)):
         weak = weak_school[position]
         chosen = -1
         best = 0.0
+        logged_here = 0
         for pair in range(pair_start[position], pair_start[position + 1]):
             trust = pair_trust[pair]
             code = static_refusal[pair]
@@ -81,6 +87,11 @@ def walk(has_turn: np.ndarray, pair_start: np.ndarray, pair_trust: np.ndarray,
                 elif weak and full_for_weak[trust]:
                     code = GIVER_TAKER_RATIO
             refusal[pair] = code
+            if code != 0 and logged_here < per_school:
+                logged_position[logged], logged_trust[logged] = position, trust
+                logged_code[logged] = code
+                logged += 1
+                logged_here += 1
             # Strictly better only: among equal reputations the earliest pair wins.
             if code == 0 and (chosen < 0 or reputation[trust] < best):
                 chosen, best = trust, reputation[trust]
@@ -102,3 +113,4 @@ def walk(has_turn: np.ndarray, pair_start: np.ndarray, pair_trust: np.ndarray,
                 capped[changed] = joins[changed] >= cap[changed]
                 full_for_weak[changed] = \
                     givers[changed] / (takers[changed] + 1) < threshold[changed]
+    return logged
