@@ -22,7 +22,7 @@ from sim import compiled
 from sim.errors import ConfigError
 from sim.events import interleave, interleaved
 from sim.mechanics import joins, new_hubs, trust_counts
-from sim.mechanics.shortlist import HubGrid, grid_shortlists, nearest_hubs
+from sim.mechanics.shortlist import HubGrid, grid_shortlists, hub_map, nearest_hubs
 from sim.scenario import scaled_region_km, schools_built
 from sim.state import NEVER, Grade, TrustKind
 
@@ -105,20 +105,16 @@ class Broker:
         # A trust judges its capacity from what it knows: which members give support, and
         # which are graded below good (the schools "needing help", seed 004).
         self.givers, self.takers, self.sizes = trust_counts.count_members(schools, trusts.n)
-        on_map = trusts.active[hubs.trust] & (trusts.kind[hubs.trust] == TrustKind.MULTI_ACADEMY_TRUST)
-        self.hub_rows = np.flatnonzero(on_map)
-        self.hub_x = hubs.x_km[self.hub_rows].astype(np.float64)
-        self.hub_y = hubs.y_km[self.hub_rows].astype(np.float64)
+        # The map: the hubs of active MATs, whether each one's trust has several, and the
+        # widest hub radius (no trust on the map takes a school further from its nearest).
+        (self.hub_rows, self.hub_x, self.hub_y, self.hub_trust, self.hub_of_trust_with_several,
+         self.widest_hub_radius_km) = hub_map(
+            hubs.trust, hubs.x_km, hubs.y_km, trusts.active, trusts.kind, trusts.hub_radius_km,
+            compiled.worth_compiling(schools.n))
         # The map's search structures, made when first asked: a k-d tree (scipy), and for
         # England's shortlists a grid of hubs per search radius (`shortlist.HubGrid`).
         self._tree: cKDTree | None = None
         self._grids: dict[float, HubGrid] = {}
-        self.hub_trust = hubs.trust[self.hub_rows].astype(np.int64)
-        hubs_on_map = np.bincount(self.hub_trust, minlength=trusts.n)
-        self.hub_of_trust_with_several = hubs_on_map[self.hub_trust] > 1
-        # No trust on the map takes a school further than this from its nearest hub.
-        self.widest_hub_radius_km = float(
-            trusts.hub_radius_km[hubs.trust[self.hub_rows]].max(initial=0.0))
 
     def create_trust(self, kind: TrustKind, hub_school: int) -> int:
         """Found a trust with its hub at a school, and start counting it."""

@@ -34,10 +34,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import compiled
+from sim.state import TrustKind
 
 if TYPE_CHECKING:  # scipy is loaded where a place is brokered, not with the config
     from scipy.spatial import cKDTree
 
+_MULTI_ACADEMY_TRUST = int(TrustKind.MULTI_ACADEMY_TRUST)
 # The k-d tree is asked for pairs this little beyond the radius (a relative margin), so
 # that its own rounding of a distance cannot leave out a hub the rule keeps; the pairs are
 # then judged on the distance as written above.
@@ -77,6 +79,51 @@ def nearest_hubs(school_x: np.ndarray, school_y: np.ndarray, hub_tree: cKDTree,
     cut[long_enough] = distance[start[long_enough] + nearest - 1]
     keep = distance <= cut[position]
     return position[keep], hub[keep], distance[keep]
+
+
+def hub_map(hub_trust: np.ndarray, hub_x: np.ndarray, hub_y: np.ndarray, active: np.ndarray,
+            kind: np.ndarray, hub_radius_km: np.ndarray, use_kernel: bool,
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    """A broker's map: the hubs of active MATs (their rows among all hubs, places and
+    trusts), whether each hub's trust has several on the map, and the widest hub radius of
+    a trust on it (0 if none). In one compiled pass if `use_kernel` (England)."""
+    if use_kernel:
+        return _hub_map_compiled(hub_trust, hub_x, hub_y, active, kind, hub_radius_km)
+    on_map = active[hub_trust] & (kind[hub_trust] == _MULTI_ACADEMY_TRUST)
+    rows = np.flatnonzero(on_map)
+    trust = hub_trust[rows].astype(np.int64)
+    hubs_on_map = np.bincount(trust, minlength=len(active))
+    return (rows, hub_x[rows].astype(np.float64), hub_y[rows].astype(np.float64), trust,
+            hubs_on_map[trust] > 1, float(hub_radius_km[trust].max(initial=0.0)))
+
+
+@compiled.kernel
+def _hub_map_compiled(hub_trust: np.ndarray, hub_x: np.ndarray, hub_y: np.ndarray,
+                      active: np.ndarray, kind: np.ndarray, hub_radius_km: np.ndarray,
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                 float]:
+    """`hub_map` in two passes over the hubs: count each trust's hubs on the map, then
+    list them."""
+    hubs_on_map = np.zeros(len(active), np.int64)
+    n_on_map = 0
+    for hub in range(len(hub_trust)):
+        trust = hub_trust[hub]
+        if active[trust] and kind[trust] == _MULTI_ACADEMY_TRUST:
+            hubs_on_map[trust] += 1
+            n_on_map += 1
+    rows, trusts = np.empty(n_on_map, np.int64), np.empty(n_on_map, np.int64)
+    x, y, several = np.empty(n_on_map), np.empty(n_on_map), np.empty(n_on_map, np.bool_)
+    widest = 0.0
+    listed = 0
+    for hub in range(len(hub_trust)):
+        trust = hub_trust[hub]
+        if active[trust] and kind[trust] == _MULTI_ACADEMY_TRUST:
+            rows[listed], trusts[listed] = hub, trust
+            x[listed], y[listed] = hub_x[hub], hub_y[hub]
+            several[listed] = hubs_on_map[trust] > 1
+            widest = max(widest, hub_radius_km[trust])
+            listed += 1
+    return rows, x, y, trusts, several, widest
 
 
 @dataclass

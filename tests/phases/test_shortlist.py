@@ -131,3 +131,21 @@ def test_the_twins_agree_on_every_hub_in_reach(monkeypatch, radius_km):
     kernel, twin = _both_twins(monkeypatch, broker, np.arange(schools.n), radius_km)
     _assert_equal(kernel, twin)
     assert len(kernel.trust) > schools.n
+
+
+def test_the_brokers_map_is_the_twins():
+    """England's compiled map of hubs (`shortlist.hub_map`) is its numpy twin's: the hubs
+    of active MATs, trusts with several, and the widest hub radius, with some trusts
+    closed."""
+    from sim.mechanics.shortlist import hub_map
+
+    model = make_model("scenario=national", "scenario.scale=0.25", "seed=4")
+    trusts, hubs = model.trusts, model.hubs
+    mats = np.flatnonzero(trusts.active & (trusts.kind == TrustKind.MULTI_ACADEMY_TRUST))
+    trusts.active[mats[:20]] = False
+    trusts.hub_radius_km[mats[20:30]] = np.arange(10.0, 20.0)
+    maps = [hub_map(hubs.trust, hubs.x_km, hubs.y_km, trusts.active, trusts.kind,
+                    trusts.hub_radius_km, use_kernel) for use_kernel in (True, False)]
+    for kernel, twin in zip(*maps, strict=True):
+        assert np.array_equal(kernel, twin)
+    assert maps[0][4].any() and not maps[0][4].all()
