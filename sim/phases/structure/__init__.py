@@ -56,6 +56,12 @@ invariant, which its test checks against the plain, slow way:
   date when next read, rewriting only the rows of the groups that changed. Invariant:
   they equal a rebuild from scratch, bit for bit. A closed trust's hubs are dropped at
   the next structure update (`SchoolSystemModel.rebuild_structure`).
+- For England, the passes over every school or hub are compiled (`sim.compiled`), each
+  with a numpy twin for smaller places that a test compares with it: the term's academy
+  orders with the waiting and opening schools (`orders`), a broker's counts and map
+  (`sim.mechanics.trust_counts`, `shortlist.hub_map`), a round's pairs and walk (`walk`),
+  joins (`sim.mechanics.joins`), new hubs (`sim.mechanics.new_hubs`), founders'
+  neighbourhoods (`sim.mechanics.neighbours`), and who converts, moves or is flagged.
 """
 
 
