@@ -130,7 +130,8 @@ def _hub_map_compiled(hub_trust: np.ndarray, hub_x: np.ndarray, hub_y: np.ndarra
 class HubGrid:
     """The hubs of a map binned on square cells at least `radius_km` wide: the hubs of
     cell (column, row), counted from `origin`, are `cell_hubs[cell_start[c]:cell_start[c +
-    1]]` with `c = row * columns + column`."""
+    1]]` with `c = row * columns + column`. Any points bin alike: England's schools are
+    binned so too, for founders' neighbourhoods (`SchoolSystemModel.school_grid`)."""
 
     origin_x: float
     origin_y: float
