@@ -22,8 +22,14 @@ of a run the batches become one tidy table, one row per event, with these column
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
+
+# pandas is loaded when the log becomes a table, not with the phases that record events
+# (which the config reads to answer `python -m sim --help`; tests/test_start_up.py).
+if TYPE_CHECKING:
+    import pandas as pd
 
 # The columns an event may have beyond term, kind and school, with what each holds for an
 # event it does not apply to.
@@ -112,6 +118,8 @@ class EventLog:
 
     def to_frame(self, urn: np.ndarray, trust_id: np.ndarray, start_year: int) -> pd.DataFrame:
         """One row per event, schools and trusts named by their stable identifiers."""
+        import pandas as pd
+
         self._flush()
         n = sum(len(b["school"]) for b in self._batches)
         frame = pd.DataFrame({
