@@ -22,8 +22,14 @@ of a run the batches become one tidy table, one row per event, with these column
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
+
+# pandas is loaded when the log becomes a table, not with the phases that record events
+# (which the config reads to answer `python -m sim --help`; tests/test_start_up.py).
+if TYPE_CHECKING:
+    import pandas as pd
 
 # The columns an event may have beyond term, kind and school, with what each holds for an
 # event it does not apply to.
@@ -31,6 +37,26 @@ NOT_APPLICABLE: dict[str, object] = {"trust": -1, "old_trust": -1, "old_grade": 
                                      "new_grade": -1, "rule": None, "wait_terms": -1,
                                      "detail": None, "outcome": None}
 COLUMNS = ("term", "kind", "school", *NOT_APPLICABLE)
+
+
+def interleave(before: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Where two lists of events go in one, in order, when each of the first comes just
+    before one of the `n` second (`before`, non-decreasing: several may come before one):
+    the positions of the first and of the second. A school's brokering refusals come
+    before its outcome, a conversion before its join; building each column by placing
+    the two parts is cheaper than concatenating and sorting them."""
+    first_at = np.arange(len(before)) + before
+    second_at = np.arange(n) + np.cumsum(np.bincount(before, minlength=n))
+    return first_at, second_at
+
+
+def interleaved(first_at: np.ndarray, second_at: np.ndarray, dtype: type, first: object,
+                second: object) -> np.ndarray:
+    """One column of two interleaved lists (`interleave`): values (or one value) of each."""
+    column = np.empty(len(first_at) + len(second_at), dtype)
+    column[first_at] = first
+    column[second_at] = second
+    return column
 
 
 class EventLog:
@@ -78,8 +104,10 @@ class EventLog:
         unknown = set(columns) - set(COLUMNS)
         if unknown:
             raise ValueError(f"unknown event columns {sorted(unknown)}")
+        # One kind for all is filled in (np.broadcast_to costs several times more).
         batch = {"term": np.full(len(school), term, dtype=np.int32),
-                 "kind": np.broadcast_to(np.asarray(kind, dtype=object), len(school)),
+                 "kind": np.full(len(school), kind, dtype=object) if isinstance(kind, str)
+                 else np.asarray(kind, dtype=object),
                  "school": school}
         batch.update({name: np.asarray(values) for name, values in columns.items()})
         self._batches.append(batch)
@@ -90,6 +118,8 @@ class EventLog:
 
     def to_frame(self, urn: np.ndarray, trust_id: np.ndarray, start_year: int) -> pd.DataFrame:
         """One row per event, schools and trusts named by their stable identifiers."""
+        import pandas as pd
+
         self._flush()
         n = sum(len(b["school"]) for b in self._batches)
         frame = pd.DataFrame({

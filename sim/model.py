@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,7 @@ from sim.agents import School, Trust
 from sim.errors import NonFiniteOutputError
 from sim.events import EventLog
 from sim.framework import mesa
+from sim.mechanics.shortlist import HubGrid
 from sim.mechanics.trusts import new_trust_values
 from sim.network import PartnershipNetwork
 from sim.phases import (
@@ -122,6 +124,7 @@ class SchoolSystemModel(mesa.Model):
             schools.x_km - population.local_authority_x_km[schools.local_authority],
             schools.y_km - population.local_authority_y_km[schools.local_authority])
         self._reach_from_area_centre: tuple[float, np.ndarray] | None = None
+        self._school_grid: tuple[float, HubGrid] | None = None
         # What a term and the run add up, beyond the arrays (each field says who writes it).
         self.support = TermSupport.none(schools.n)
         self.tallies = RunTallies()
@@ -178,6 +181,14 @@ class SchoolSystemModel(mesa.Model):
         """A k-d tree of school locations (schools do not move), for nearest-school searches."""
         return cKDTree(np.column_stack([self.schools.x_km, self.schools.y_km]))
 
+    def school_grid(self, radius_km: float) -> HubGrid:
+        """The schools binned on a grid of cells at least `radius_km` wide (schools do not
+        move), for England's searches within that radius (`sim.mechanics.neighbours`)."""
+        if self._school_grid is None or self._school_grid[0] != radius_km:
+            self._school_grid = (radius_km, HubGrid.of(self.schools.x_km, self.schools.y_km,
+                                                       radius_km))
+        return self._school_grid[1]
+
     def reach_from_area_centre(self, decay_km: float) -> np.ndarray:
         """exp(-distance to the local authority's centre / decay) for each school."""
         cached = self._reach_from_area_centre
@@ -213,6 +224,21 @@ class SchoolSystemModel(mesa.Model):
         self.network.add_trust(row)
         self.trust_agents.append(Trust(self, row))
         return row
+
+    def create_trusts(self, kinds: Sequence[TrustKind], hub_schools: Sequence[int]) -> list[int]:
+        """Found trusts in turn as `create_trust` one after another would (the same draws,
+        rows, hubs and agents), copying each column once; returns their rows."""
+        rng, first = self.streams.yearly("new_trusts", self.term), self.trusts.n
+        self.trusts.extend([new_trust_values(kind, 1, self.parameters.model, rng, self.term,
+                                             self.parameters.scenario.trust_strength,
+                                             trust_id=first + index + 1)
+                            for index, kind in enumerate(kinds)])
+        rows = list(range(first, self.trusts.n))
+        self.hubs.extend(rows, self.schools.x_km[hub_schools], self.schools.y_km[hub_schools])
+        for row in rows:
+            self.network.add_trust(row)
+            self.trust_agents.append(Trust(self, row))
+        return rows
 
     def close_trust(self, row: int) -> None:
         """A trust with no schools left closes: its row stays for the record, and its hubs

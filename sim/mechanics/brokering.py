@@ -20,11 +20,11 @@ import numpy as np
 
 from sim import compiled
 from sim.errors import ConfigError
-from sim.mechanics import trust_counts
-from sim.mechanics.proximity import pairs_within_groups
-from sim.mechanics.shortlist import HubGrid, grid_shortlists, nearest_hubs
+from sim.events import interleave, interleaved
+from sim.mechanics import joins, new_hubs, trust_counts
+from sim.mechanics.shortlist import HubGrid, grid_shortlists, hub_map, nearest_hubs
 from sim.scenario import scaled_region_km, schools_built
-from sim.state import NEVER, Governance, Grade, TrustKind
+from sim.state import NEVER, Grade, TrustKind
 
 # scipy is loaded by the broker that uses it, not with the config (this module checks a
 # part of it), which `python -m sim --help` and a refused override read without it.
@@ -35,13 +35,6 @@ if TYPE_CHECKING:
     from sim.schema import RunConfig
 
 _REQUIRES_IMPROVEMENT = int(Grade.REQUIRES_IMPROVEMENT)
-_MULTI_ACADEMY_TRUST = int(Governance.MULTI_ACADEMY_TRUST)
-_MAINTAINED = int(Governance.MAINTAINED)
-# A MAT of `new_hub_min_schools` or more that takes a school further than this share of
-# its hub radius from every hub it has opens a hub there (seed 000: trusts grow by
-# geographical hubs; the share is a judgement: beyond it the school would sit at the
-# edge of what the trust can reach).
-NEW_HUB_DISTANCE_SHARE = 0.6
 ENGLAND_SCHOOLS = 21_750  # state-funded schools in England (DfE, Schools, pupils 2019)
 
 # A brokering round holds at most `candidates_per_school` (school, trust) pairs per school,
@@ -112,21 +105,16 @@ class Broker:
         # A trust judges its capacity from what it knows: which members give support, and
         # which are graded below good (the schools "needing help", seed 004).
         self.givers, self.takers, self.sizes = trust_counts.count_members(schools, trusts.n)
-        on_map = trusts.active[hubs.trust] & (trusts.kind[hubs.trust] == TrustKind.MULTI_ACADEMY_TRUST)
-        self.hub_rows = np.flatnonzero(on_map)
-        self.hub_x = hubs.x_km[self.hub_rows].astype(np.float64)
-        self.hub_y = hubs.y_km[self.hub_rows].astype(np.float64)
+        # The map: the hubs of active MATs, whether each one's trust has several, and the
+        # widest hub radius (no trust on the map takes a school further from its nearest).
+        (self.hub_rows, self.hub_x, self.hub_y, self.hub_trust, self.hub_of_trust_with_several,
+         self.widest_hub_radius_km) = hub_map(
+            hubs.trust, hubs.x_km, hubs.y_km, trusts.active, trusts.kind, trusts.hub_radius_km,
+            compiled.worth_compiling(schools.n))
         # The map's search structures, made when first asked: a k-d tree (scipy), and for
         # England's shortlists a grid of hubs per search radius (`shortlist.HubGrid`).
         self._tree: cKDTree | None = None
         self._grids: dict[float, HubGrid] = {}
-        self.hub_trust = hubs.trust[self.hub_rows].astype(np.int64)
-        hubs_on_map = np.bincount(self.hub_trust, minlength=trusts.n)
-        self.hub_of_trust_with_several = hubs_on_map[self.hub_trust] > 1
-        self._new_hub_min_schools = model.parameters.model.structure.new_hub_min_schools
-        # No trust on the map takes a school further than this from its nearest hub.
-        self.widest_hub_radius_km = float(
-            trusts.hub_radius_km[hubs.trust[self.hub_rows]].max(initial=0.0))
 
     def create_trust(self, kind: TrustKind, hub_school: int) -> int:
         """Found a trust with its hub at a school, and start counting it."""
@@ -134,6 +122,13 @@ class Broker:
         for name in ("givers", "takers", "sizes"):
             setattr(self, name, np.append(getattr(self, name), 0.0))
         return trust
+
+    def create_trusts(self, kinds: list[TrustKind], hub_schools: list[int]) -> list[int]:
+        """Found trusts in turn, as `create_trust` one after another would; their rows."""
+        rows = self.model.create_trusts(kinds, hub_schools)
+        for name in ("givers", "takers", "sizes"):
+            setattr(self, name, np.append(getattr(self, name), np.zeros(len(rows))))
+        return rows
 
     @property
     def tree(self) -> cKDTree:
@@ -162,6 +157,10 @@ class Broker:
             return none_near
         school_x = model.schools.x_km[schools].astype(np.float64)
         school_y = model.schools.y_km[schools].astype(np.float64)
+        if nearest is None and compiled.worth_compiling(model.schools.n):
+            # Every hub in reach is a shortlist as long as the map.
+            return self._shortlists(school_x, school_y, radius_km, exclude, len(self.hub_rows),
+                                    squared_reach=True)
         if nearest is None:
             near = cKDTree(np.column_stack([school_x, school_y])).sparse_distance_matrix(
                 self.tree, radius_km, output_type="ndarray")
@@ -214,9 +213,11 @@ class Broker:
         return Candidates(position, trust, distance, start)
 
     def _shortlists(self, school_x: np.ndarray, school_y: np.ndarray, radius_km: float,
-                    exclude: np.ndarray | None, nearest: int) -> Candidates:
-        """`candidates` with `nearest` by the compiled `grid_shortlists`, on a grid of the
-        map's hubs made for the radius when first asked."""
+                    exclude: np.ndarray | None, nearest: int,
+                    squared_reach: bool = False) -> Candidates:
+        """`candidates` by the compiled `grid_shortlists`, on a grid of the map's hubs made
+        for the radius when first asked. Without a shortlist (`nearest` is the number of
+        hubs), a hub is in reach as the twin's k-d tree judges it (`squared_reach`)."""
         grid = self._grids.get(radius_km)
         if grid is None:
             grid = self._grids[radius_km] = HubGrid.of(self.hub_x, self.hub_y, radius_km)
@@ -234,7 +235,8 @@ class Broker:
                 school_x, school_y, exclude, self.hub_x, self.hub_y, self.hub_trust,
                 self.model.trusts.active, grid.origin_x, grid.origin_y, grid.cell_km,
                 grid.columns, grid.rows, grid.cell_start, grid.cell_hubs, float(radius_km),
-                int(nearest), position, trust, distance_km, start, near_distance, near_trust)
+                squared_reach, int(nearest), position, trust, distance_km, start,
+                near_distance, near_trust)
             if count >= 0:
                 break
         return Candidates(position[:count], trust[:count], distance_km[:count], start)
@@ -254,13 +256,16 @@ class Broker:
         joins = model.trusts.joins_this_year
         joins += np.bincount(trusts, minlength=len(joins)).astype(joins.dtype)
 
-    def open_placed_schools(self) -> int:
-        """Placed schools whose opening term has come open as their sponsor's academies
-        (a `conversion` and a `join`); one whose sponsor has closed since waits again, from
-        its order. Returns how many schools changed trust."""
+    def open_placed_schools(self, opening: np.ndarray | None = None) -> int:
+        """Placed schools whose opening term has come (`opening`, if the caller has found
+        them) open as their sponsor's academies (a `conversion` and a `join`); one whose
+        sponsor has closed since waits again, from its order. Returns how many schools
+        changed trust."""
         model = self.model
         schools, trusts = model.schools, model.trusts
-        opening = np.flatnonzero(schools.placed_with_sponsor & (schools.opening_term <= model.term))
+        if opening is None:
+            opening = np.flatnonzero(schools.placed_with_sponsor
+                                     & (schools.opening_term <= model.term))
         sponsor = schools.sponsor_trust[opening].astype(np.int64)
         orphaned = opening[~trusts.active[sponsor]]
         schools.sponsor_trust[orphaned] = -1
@@ -280,36 +285,16 @@ class Broker:
         sponsor's takers and joins. Schools marked `single` convert into the single-academy
         trust just founded for each (counted as its one member, nothing more)."""
         model = self.model
-        schools_ = model.schools
         school = np.atleast_1d(np.asarray(schools, dtype=np.int64))
         trust = np.atleast_1d(np.asarray(trusts, dtype=np.int64))
         if len(school) == 0:
             return
         single = np.zeros(len(school), bool) if single is None else single
-        into_mat = ~single
-        old = schools_.trust[school].astype(np.int64)
-        since = (schools_.academy_order_term if placed
-                 else schools_.awaiting_sponsor_since_term)[school].astype(np.int64)
-        weak = (schools_.grade[school] >= _REQUIRES_IMPROVEMENT) & into_mat
-        giver = schools_.is_giver[school] & into_mat
-        ordered = schools_.academy_order_term[school].astype(np.int64)
-        converting = schools_.governance[school] == _MAINTAINED
-        model.tallies.trust_moves_this_year += int(np.count_nonzero(old >= 0))
-        schools_.trust[school] = trust
-        schools_.governance[school] = np.where(single, Governance.SINGLE_ACADEMY_TRUST,
-                                               _MULTI_ACADEMY_TRUST)
-        schools_.awaiting_sponsor_since_term[school] = NEVER
-        schools_.academy_order_term[school] = NEVER  # an order ends when the school joins
-        if placed:
-            schools_.sponsor_trust[school] = -1
-            schools_.opening_term[school] = NEVER
-        opening, size = trust_counts.count_joins(
-            self, model.trusts.joins_this_year, old, trust, giver, weak, into_mat, placed,
-            self._new_hub_min_schools, compiled.worth_compiling(schools_.n))
-        if len(opening):
-            self._open_hubs(school[opening], trust[opening], size)
-        self._record_joins(school.copy(), trust.copy(), old, reason, since, ordered,
-                           converting, single, record)
+        joined = joins.apply_joins(self, school, trust, single, placed)
+        if len(joined.opening):
+            new_hubs.open_hubs(model, school[joined.opening], trust[joined.opening])
+        self._record_joins(school, trust, joined.old, reason, joined.since, joined.ordered,
+                           joined.converting, single, record)
 
     def _record_joins(self, school: np.ndarray, trust: np.ndarray, old: np.ndarray,
                       reason: str | np.ndarray, since: np.ndarray, ordered: np.ndarray,
@@ -318,57 +303,37 @@ class Broker:
         join (if `record`)."""
         model = self.model
         term, n = model.term, len(school)
-        join_columns = {
-            "school": school, "trust": trust, "old_trust": old,
-            "detail": np.broadcast_to(np.asarray(reason, dtype=object), n),
-            "wait_terms": np.where(single, -1, np.where(since != NEVER, term - since, 0))}
         converted = np.flatnonzero(converting)
-        if len(converted) == 0:  # academies moving: joins alone, if any
-            if record:
-                model.events.record("join", term, **join_columns)
-            return
-        was_ordered = ordered[converted] != NEVER
-        conversion_columns = {
-            "school": school[converted], "trust": trust[converted],
-            "old_trust": np.full(len(converted), -1),
-            "detail": np.where(was_ordered, "sponsored", "converter").astype(object),
-            "wait_terms": np.where(was_ordered, term - ordered[converted], -1)}
+        if len(converted) == 0 and not record:
+            return  # academies moving, their joins recorded by the caller
+        if len(converted):
+            was_ordered = ordered[converted] != NEVER
+            conversion_detail = np.where(was_ordered, "sponsored", "converter").astype(object)
+            conversion_wait = np.where(was_ordered, term - ordered[converted], -1)
         if not record:
-            model.events.record("conversion", term, **conversion_columns)
+            model.events.record("conversion", term, school=school[converted],
+                                trust=trust[converted], old_trust=np.full(len(converted), -1),
+                                detail=conversion_detail, wait_terms=conversion_wait)
+            return
+        join_wait = np.where(single, -1, np.where(since != NEVER, term - since, 0))
+        if len(converted) == 0:
+            # Copies: the log keeps what it is given, and the caller may change its arrays.
+            model.events.record("join", term, school=school.copy(), trust=trust.copy(),
+                                old_trust=old,
+                                detail=np.full(n, reason, dtype=object) if isinstance(reason, str)
+                                else np.asarray(reason, dtype=object),
+                                wait_terms=join_wait)
             return
         # A school's conversion comes just before its join.
-        order = np.argsort(np.concatenate([2 * converted, 2 * np.arange(n) + 1]), kind="stable")
-        kind = np.concatenate([np.full(len(converted), "conversion", dtype=object),
-                               np.full(n, "join", dtype=object)])[order]
-        model.events.record(kind, term, **{
-            name: np.concatenate([conversion_columns[name], join_columns[name]])[order]
-            for name in join_columns})
+        conversion_at, join_at = interleave(converted, n)
 
-    def _open_hubs(self, school: np.ndarray, trust: np.ndarray, size: np.ndarray) -> None:
-        """A MAT of `new_hub_min_schools` or more that takes a school far from all its hubs
-        opens one there; the schools are taken in turn, each with its trust's size then
-        (`new_hub_min_schools` or more for each)."""
-        model = self.model
-        hubs, x, y = model.hubs, model.schools.x_km, model.schools.y_km
-        far_from = NEW_HUB_DISTANCE_SHARE * model.trusts.hub_radius_km[trust]
-        # Far from every hub its trust had before these joins: only those can open one.
-        involved = np.zeros(len(model.trusts.active), bool)
-        involved[trust] = True
-        own_hubs = np.flatnonzero(involved[hubs.trust])
-        which, hub = pairs_within_groups(np.arange(len(school)), trust,
-                                         own_hubs, hubs.trust[own_hubs])
-        near = np.hypot(hubs.x_km[hub] - x[school[which]], hubs.y_km[hub] - y[school[which]]) \
-            <= far_from[which]
-        covered = np.zeros(len(school), bool)
-        covered[which[near]] = True
-        opened: dict[int, list[tuple[float, float]]] = {}
-        new_hubs: list[tuple[int, float, float]] = []
-        for index in np.flatnonzero(~covered).tolist():
-            member, row = int(school[index]), int(trust[index])
-            here = (float(x[member]), float(y[member]))
-            own = opened.setdefault(row, [])
-            if all(math.hypot(a - here[0], b - here[1]) > far_from[index] for a, b in own):
-                new_hubs.append((row, *here))
-                own.append(here)
-        if new_hubs:
-            hubs.extend(*zip(*new_hubs, strict=True))  # in the order opened
+        def both(dtype: type, conversion_column: object, join_column: object) -> np.ndarray:
+            return interleaved(conversion_at, join_at, dtype, conversion_column, join_column)
+
+        model.events.record(
+            both(object, "conversion", "join"), term,
+            school=both(np.int64, school[converted], school),
+            trust=both(np.int64, trust[converted], trust),
+            old_trust=both(np.int64, -1, old),
+            detail=both(object, conversion_detail, reason),
+            wait_terms=both(np.int64, conversion_wait, join_wait))

@@ -34,10 +34,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import compiled
+from sim.state import TrustKind
 
 if TYPE_CHECKING:  # scipy is loaded where a place is brokered, not with the config
     from scipy.spatial import cKDTree
 
+_MULTI_ACADEMY_TRUST = int(TrustKind.MULTI_ACADEMY_TRUST)
 # The k-d tree is asked for pairs this little beyond the radius (a relative margin), so
 # that its own rounding of a distance cannot leave out a hub the rule keeps; the pairs are
 # then judged on the distance as written above.
@@ -79,11 +81,57 @@ def nearest_hubs(school_x: np.ndarray, school_y: np.ndarray, hub_tree: cKDTree,
     return position[keep], hub[keep], distance[keep]
 
 
+def hub_map(hub_trust: np.ndarray, hub_x: np.ndarray, hub_y: np.ndarray, active: np.ndarray,
+            kind: np.ndarray, hub_radius_km: np.ndarray, use_kernel: bool,
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    """A broker's map: the hubs of active MATs (their rows among all hubs, places and
+    trusts), whether each hub's trust has several on the map, and the widest hub radius of
+    a trust on it (0 if none). In one compiled pass if `use_kernel` (England)."""
+    if use_kernel:
+        return _hub_map_compiled(hub_trust, hub_x, hub_y, active, kind, hub_radius_km)
+    on_map = active[hub_trust] & (kind[hub_trust] == _MULTI_ACADEMY_TRUST)
+    rows = np.flatnonzero(on_map)
+    trust = hub_trust[rows].astype(np.int64)
+    hubs_on_map = np.bincount(trust, minlength=len(active))
+    return (rows, hub_x[rows].astype(np.float64), hub_y[rows].astype(np.float64), trust,
+            hubs_on_map[trust] > 1, float(hub_radius_km[trust].max(initial=0.0)))
+
+
+@compiled.kernel
+def _hub_map_compiled(hub_trust: np.ndarray, hub_x: np.ndarray, hub_y: np.ndarray,
+                      active: np.ndarray, kind: np.ndarray, hub_radius_km: np.ndarray,
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                 float]:
+    """`hub_map` in two passes over the hubs: count each trust's hubs on the map, then
+    list them."""
+    hubs_on_map = np.zeros(len(active), np.int64)
+    n_on_map = 0
+    for hub in range(len(hub_trust)):
+        trust = hub_trust[hub]
+        if active[trust] and kind[trust] == _MULTI_ACADEMY_TRUST:
+            hubs_on_map[trust] += 1
+            n_on_map += 1
+    rows, trusts = np.empty(n_on_map, np.int64), np.empty(n_on_map, np.int64)
+    x, y, several = np.empty(n_on_map), np.empty(n_on_map), np.empty(n_on_map, np.bool_)
+    widest = 0.0
+    listed = 0
+    for hub in range(len(hub_trust)):
+        trust = hub_trust[hub]
+        if active[trust] and kind[trust] == _MULTI_ACADEMY_TRUST:
+            rows[listed], trusts[listed] = hub, trust
+            x[listed], y[listed] = hub_x[hub], hub_y[hub]
+            several[listed] = hubs_on_map[trust] > 1
+            widest = max(widest, hub_radius_km[trust])
+            listed += 1
+    return rows, x, y, trusts, several, widest
+
+
 @dataclass
 class HubGrid:
     """The hubs of a map binned on square cells at least `radius_km` wide: the hubs of
     cell (column, row), counted from `origin`, are `cell_hubs[cell_start[c]:cell_start[c +
-    1]]` with `c = row * columns + column`."""
+    1]]` with `c = row * columns + column`. Any points bin alike: England's schools are
+    binned so too, for founders' neighbourhoods (`SchoolSystemModel.school_grid`)."""
 
     origin_x: float
     origin_y: float
@@ -96,17 +144,44 @@ class HubGrid:
     @classmethod
     def of(cls, hub_x: np.ndarray, hub_y: np.ndarray, radius_km: float) -> HubGrid:
         """Bin the hubs (at least one). Cells are a little wider than the radius, so a hub
-        in reach is never two cells away however the division rounds."""
+        in reach is never two cells away however the division rounds. Only England's
+        search uses a grid, so the binning is compiled (`_bin_hubs`)."""
         cell_km = max(radius_km, 1e-6) * (1 + 1e-6)
-        origin_x, origin_y = float(hub_x.min()), float(hub_y.min())
-        column = np.floor((hub_x - origin_x) / cell_km).astype(np.int64)
-        row = np.floor((hub_y - origin_y) / cell_km).astype(np.int64)
-        columns, rows = int(column.max()) + 1, int(row.max()) + 1
-        cell = row * columns + column
-        cell_hubs = np.argsort(cell, kind="stable")
-        cell_start = np.zeros(columns * rows + 1, np.int64)
-        np.cumsum(np.bincount(cell, minlength=columns * rows), out=cell_start[1:])
-        return cls(origin_x, origin_y, cell_km, columns, rows, cell_start, cell_hubs)
+        origin_x, origin_y, columns, rows, cell_start, cell_hubs = _bin_hubs(hub_x, hub_y,
+                                                                             cell_km)
+        return cls(float(origin_x), float(origin_y), cell_km, int(columns), int(rows),
+                   cell_start, cell_hubs)
+
+
+@compiled.kernel
+def _bin_hubs(hub_x: np.ndarray, hub_y: np.ndarray,
+              cell_km: float) -> tuple[float, float, int, int, np.ndarray, np.ndarray]:
+    """The grid's origin (the least coordinates), shape and hubs by cell, each cell's in
+    hub order (as a stable sort on the cell gives them): a counting sort, in three passes
+    over the hubs, several times faster than numpy's calls."""
+    origin_x, origin_y = hub_x[0], hub_y[0]
+    for hub in range(1, len(hub_x)):
+        origin_x = min(origin_x, hub_x[hub])
+        origin_y = min(origin_y, hub_y[hub])
+    column = np.empty(len(hub_x), np.int64)
+    row = np.empty(len(hub_x), np.int64)
+    columns = rows = 0
+    for hub in range(len(hub_x)):
+        column[hub] = int(np.floor((hub_x[hub] - origin_x) / cell_km))
+        row[hub] = int(np.floor((hub_y[hub] - origin_y) / cell_km))
+        columns, rows = max(columns, column[hub] + 1), max(rows, row[hub] + 1)
+    cell_start = np.zeros(columns * rows + 1, np.int64)
+    for hub in range(len(hub_x)):
+        cell_start[row[hub] * columns + column[hub] + 1] += 1
+    for cell in range(columns * rows):
+        cell_start[cell + 1] += cell_start[cell]
+    filled = cell_start[:-1].copy()
+    cell_hubs = np.empty(len(hub_x), np.int64)
+    for hub in range(len(hub_x)):
+        cell = row[hub] * columns + column[hub]
+        cell_hubs[filled[cell]] = hub
+        filled[cell] += 1
+    return origin_x, origin_y, columns, rows, cell_start, cell_hubs
 
 
 @compiled.kernel
@@ -114,13 +189,16 @@ def grid_shortlists(school_x: np.ndarray, school_y: np.ndarray, exclude: np.ndar
                     hub_x: np.ndarray, hub_y: np.ndarray, hub_trust: np.ndarray,
                     active: np.ndarray, origin_x: float, origin_y: float, cell_km: float,
                     columns: int, rows: int, cell_start: np.ndarray, cell_hubs: np.ndarray,
-                    radius_km: float, nearest: int, position: np.ndarray, trust: np.ndarray,
-                    distance_km: np.ndarray, start: np.ndarray, near_distance: np.ndarray,
-                    near_trust: np.ndarray) -> int:
+                    radius_km: float, squared_reach: bool, nearest: int, position: np.ndarray,
+                    trust: np.ndarray, distance_km: np.ndarray, start: np.ndarray,
+                    near_distance: np.ndarray, near_trust: np.ndarray) -> int:
     """Each school's candidates by the rule above, written into `position`, `trust` and
     `distance_km` and the school's `start`; returns how many pairs there are, or -1 if
     they would not fit (the caller makes room and asks again). `near_distance` and
-    `near_trust` are scratch with room for every hub."""
+    `near_trust` are scratch with room for every hub. With `squared_reach`, a hub is in
+    reach when its squared distance is at most the radius squared, as scipy's k-d tree
+    judges it (`Broker.candidates` without a shortlist), rather than by the distance."""
+    radius_squared = radius_km * radius_km
     capacity = len(trust)
     # The last school whose list holds each trust: a trust is listed once, at its nearest hub.
     listed_for = np.full(len(active), -1, np.int64)
@@ -139,8 +217,9 @@ def grid_shortlists(school_x: np.ndarray, school_y: np.ndarray, exclude: np.ndar
                 for at_cell in range(cell_start[cell], cell_start[cell + 1]):
                     hub = cell_hubs[at_cell]
                     dx, dy = x - hub_x[hub], y - hub_y[hub]
-                    distance = np.sqrt(dx * dx + dy * dy)
-                    if distance > radius_km or (
+                    squared = dx * dx + dy * dy
+                    distance = np.sqrt(squared)
+                    if (squared > radius_squared if squared_reach else distance > radius_km) or (
                             found >= nearest and distance > near_distance[nearest - 1]):
                         continue
                     listed = hub_trust[hub]

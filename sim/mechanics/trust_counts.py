@@ -1,9 +1,11 @@
 """The broker's per-trust counts: its givers, takers and sizes, kept in step with joins.
 
 A broker counts each trust's members, givers and takers when it is made
-(`count_members`), and keeps them in step with every join (`count_joins`, for
-`Broker.join`), along with the trusts' joins this year and the size of each joining
-school's trust just after it joins (which decides whether the trust opens a hub).
+(`count_members`), and keeps them in step with every join (`count_joins`, the numpy twin
+of `sim.mechanics.joins`, for `Broker.join`), along with the trusts' joins this year and
+the size of each joining school's trust just after it joins (which decides whether the
+trust opens a hub). Once a year the trusts' update counts each trust's members, their
+grades and the weak among them (`tally_grades`).
 
 For England each is one compiled pass (`sim.compiled`); the numpy twins, for smaller
 places, make several counts over every school or every join. Every count is a whole number
@@ -23,6 +25,8 @@ from sim.state import Grade, count_by_trust, trust_index
 if TYPE_CHECKING:
     from sim.state import SchoolArrays
 
+_REQUIRES_IMPROVEMENT = int(Grade.REQUIRES_IMPROVEMENT)
+
 
 class Counts(Protocol):
     """Per-trust counts, float64, changed in place."""
@@ -36,12 +40,12 @@ def count_members(schools: SchoolArrays, n_trusts: int) -> tuple[np.ndarray, np.
                                                                    np.ndarray]:
     """Each trust's givers, takers (members graded below good, and weak schools placed
     with it and not yet open) and size, as float64."""
-    weak = schools.grade >= Grade.REQUIRES_IMPROVEMENT
     if compiled.worth_compiling(schools.n):
         givers, takers, sizes = (np.zeros(n_trusts) for _ in range(3))
-        _count_members(schools.trust, schools.sponsor_trust, schools.is_giver, weak,
+        _count_members(schools.trust, schools.sponsor_trust, schools.is_giver, schools.grade,
                        givers, takers, sizes)
         return givers, takers, sizes
+    weak = schools.grade >= Grade.REQUIRES_IMPROVEMENT
     index = trust_index(schools.trust)
     takers = count_by_trust(weak, index, n_trusts) + count_by_trust(
         weak & schools.placed_with_sponsor, trust_index(schools.sponsor_trust), n_trusts)
@@ -49,18 +53,31 @@ def count_members(schools: SchoolArrays, n_trusts: int) -> tuple[np.ndarray, np.
             count_by_trust(None, index, n_trusts))
 
 
+def tally_grades(schools: SchoolArrays, n_trusts: int) -> tuple[np.ndarray, np.ndarray,
+                                                                  np.ndarray]:
+    """Each trust's members, the sum of their grades, and how many are graded below good,
+    as float64."""
+    if compiled.worth_compiling(schools.n):
+        sizes, grade_sum, weak = (np.zeros(n_trusts) for _ in range(3))
+        _tally_grades(schools.trust, schools.grade, sizes, grade_sum, weak)
+        return sizes, grade_sum, weak
+    index = trust_index(schools.trust)
+    in_trust = schools.trust >= 0
+    return (count_by_trust(None, index, n_trusts),
+            np.bincount(schools.trust[in_trust], weights=schools.grade[in_trust],
+                        minlength=n_trusts),
+            count_by_trust(schools.grade >= Grade.REQUIRES_IMPROVEMENT, index, n_trusts))
+
+
 def count_joins(counts: Counts, joins: np.ndarray, old: np.ndarray, trust: np.ndarray,
                 giver: np.ndarray, weak: np.ndarray, into_mat: np.ndarray, placed: bool,
-                hub_min_schools: int, use_kernel: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Count schools moving from their `old` trusts (-1: none) into `trust` in turn, as
-    `_count_joins` describes (with the kernel if `use_kernel`). Returns the joins into a MAT whose trust has
-    `hub_min_schools` or more just after it (those may open a hub), and those sizes."""
-    if use_kernel:
-        size_after = np.empty(len(trust))
-        _count_joins(old, trust, giver, weak, into_mat, placed, counts.sizes, counts.givers,
-                     counts.takers, joins, size_after)
-        large = np.flatnonzero(into_mat & (size_after >= hub_min_schools))
-        return large, size_after[large]
+                hub_min_schools: int) -> tuple[np.ndarray, np.ndarray]:
+    """Count schools moving from their `old` trusts (-1: none) into `trust` in turn: out
+    of the old trust's size, givers and takers and into the new one's, with a join this
+    year for a school into a MAT (a `placed` school is already among its sponsor's takers
+    and joins). Returns the joins into a MAT whose trust has `hub_min_schools` or more just
+    after it (those may open a hub), and those sizes. The numpy twin of England's compiled
+    joins (`sim.mechanics.joins`)."""
     sizes_before = counts.sizes.copy()
     n_trusts = len(sizes_before)
     leaving = old >= 0
@@ -104,7 +121,7 @@ def _sizes_after_each(before: np.ndarray, trust: np.ndarray, old: np.ndarray) ->
 
 @compiled.kernel
 def _count_members(trust: np.ndarray, sponsor_trust: np.ndarray, is_giver: np.ndarray,
-                   weak: np.ndarray, givers: np.ndarray, takers: np.ndarray,
+                   grade: np.ndarray, givers: np.ndarray, takers: np.ndarray,
                    sizes: np.ndarray) -> None:
     """Add each school in a trust to its trust's `sizes`, `givers` (if it gives support)
     and `takers` (if weak, graded below good); a weak school placed with a sponsor and not
@@ -114,35 +131,25 @@ def _count_members(trust: np.ndarray, sponsor_trust: np.ndarray, is_giver: np.nd
     memory), several times the cost of the branches (measured: 107 -> 14 us for England)."""
     for school in range(len(trust)):
         row = trust[school]
+        weak = grade[school] >= _REQUIRES_IMPROVEMENT
         if row >= 0:
             sizes[row] += 1.0
             givers[row] += is_giver[school]
-            takers[row] += weak[school]
+            takers[row] += weak
         sponsor = sponsor_trust[school]
         if sponsor >= 0:
-            takers[sponsor] += weak[school]
+            takers[sponsor] += weak
 
 
 @compiled.kernel
-def _count_joins(old: np.ndarray, trust: np.ndarray, giver: np.ndarray, weak: np.ndarray,
-                into_mat: np.ndarray, placed: bool, sizes: np.ndarray, givers: np.ndarray,
-                takers: np.ndarray, joins: np.ndarray, size_after: np.ndarray) -> None:
-    """Move each school from its `old` trust (-1: none) into `trust`, in turn: counted out
-    of the old trust's size, givers and takers, and into the new one's, with a join this
-    year for a school into a MAT. A `placed` school is already among its sponsor's takers
-    and joins. `size_after` is each trust's size just after its school joins."""
-    for join in range(len(trust)):
-        leaves, joins_trust = old[join], trust[join]
-        gives = 1.0 if giver[join] else 0.0
-        takes = 1.0 if weak[join] else 0.0
-        if leaves >= 0:
-            sizes[leaves] -= 1.0
-            givers[leaves] -= gives
-            takers[leaves] -= takes
-        sizes[joins_trust] += 1.0
-        givers[joins_trust] += gives
-        if not placed:
-            takers[joins_trust] += takes
-            if into_mat[join]:
-                joins[joins_trust] += 1
-        size_after[join] = sizes[joins_trust]
+def _tally_grades(trust: np.ndarray, grade: np.ndarray, sizes: np.ndarray,
+                  grade_sum: np.ndarray, weak: np.ndarray) -> None:
+    """Add each school in a trust to its trust's `sizes`, its grade to `grade_sum`, and
+    itself to `weak` if graded below good; a school in no trust is skipped (a branch, as
+    in `_count_members`)."""
+    for school in range(len(trust)):
+        row = trust[school]
+        if row >= 0:
+            sizes[row] += 1.0
+            grade_sum[row] += grade[school]
+            weak[row] += grade[school] >= _REQUIRES_IMPROVEMENT

@@ -112,3 +112,40 @@ def test_the_twins_agree_on_the_rounds_of_a_run(monkeypatch):
     for _ in range(5):
         model.step()
     assert len(rounds) >= 5 and sum(rounds) > 100
+
+
+@pytest.mark.parametrize("radius_km", [5.0, 40.0, 120.0])
+def test_the_twins_agree_on_every_hub_in_reach(monkeypatch, radius_km):
+    """Without a shortlist (every trust with a hub in reach, as mergers ask), England's
+    compiled search and its twin's k-d tree give the same pairs and distances: every
+    school of a quarter of England, some hubs shared by trusts on one spot, some trusts
+    closed."""
+    model = make_model("scenario=national", "scenario.scale=0.25", "seed=4")
+    schools, trusts, hubs = model.schools, model.trusts, model.hubs
+    mats = np.flatnonzero(trusts.active & (trusts.kind == TrustKind.MULTI_ACADEMY_TRUST))
+    for trust, other in zip(mats[:40], mats[40:80], strict=True):
+        spot = np.flatnonzero(hubs.trust == other)[0]
+        hubs.add(int(trust), hubs.x_km[spot], hubs.y_km[spot])
+    broker = Broker(model)
+    trusts.active[mats[80:90]] = False
+    kernel, twin = _both_twins(monkeypatch, broker, np.arange(schools.n), radius_km)
+    _assert_equal(kernel, twin)
+    assert len(kernel.trust) > schools.n
+
+
+def test_the_brokers_map_is_the_twins():
+    """England's compiled map of hubs (`shortlist.hub_map`) is its numpy twin's: the hubs
+    of active MATs, trusts with several, and the widest hub radius, with some trusts
+    closed."""
+    from sim.mechanics.shortlist import hub_map
+
+    model = make_model("scenario=national", "scenario.scale=0.25", "seed=4")
+    trusts, hubs = model.trusts, model.hubs
+    mats = np.flatnonzero(trusts.active & (trusts.kind == TrustKind.MULTI_ACADEMY_TRUST))
+    trusts.active[mats[:20]] = False
+    trusts.hub_radius_km[mats[20:30]] = np.arange(10.0, 20.0)
+    maps = [hub_map(hubs.trust, hubs.x_km, hubs.y_km, trusts.active, trusts.kind,
+                    trusts.hub_radius_km, use_kernel) for use_kernel in (True, False)]
+    for kernel, twin in zip(*maps, strict=True):
+        assert np.array_equal(kernel, twin)
+    assert maps[0][4].any() and not maps[0][4].all()

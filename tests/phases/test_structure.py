@@ -323,3 +323,26 @@ def test_joining_many_at_once_is_joining_them_one_at_a_time():
               for model in (at_once, one_by_one)]
     assert events[0].equals(events[1]) and (events[0]["kind"] == "conversion").any()
 
+
+
+def test_founding_trusts_at_once_is_founding_them_in_turn():
+    """`create_trusts` gives the trusts, hubs and agents that `create_trust` one after
+    another gives: the same draws, rows and hub places."""
+    kinds = [TrustKind.MULTI_ACADEMY_TRUST, TrustKind.SINGLE_ACADEMY_TRUST,
+             TrustKind.MULTI_ACADEMY_TRUST]
+    hub_schools = [3, 10, 7]
+    made = []
+    for at_once in (True, False):
+        model = make_model("scenario=opportunity_area", "seed=2")
+        if at_once:
+            rows = model.create_trusts(kinds, hub_schools)
+        else:
+            rows = [model.create_trust(kind, school)
+                    for kind, school in zip(kinds, hub_schools, strict=True)]
+        made.append((rows, model.trusts, model.hubs, len(model.trust_agents)))
+    (rows, trusts, hubs, agents), (twin_rows, twin_trusts, twin_hubs, twin_agents) = made
+    assert rows == twin_rows and agents == twin_agents
+    for table, twin in ((trusts, twin_trusts), (hubs, twin_hubs)):
+        for name, column in vars(table).items():
+            if isinstance(column, np.ndarray):
+                assert np.array_equal(column, getattr(twin, name)), name

@@ -56,12 +56,20 @@ invariant, which its test checks against the plain, slow way:
   date when next read, rewriting only the rows of the groups that changed. Invariant:
   they equal a rebuild from scratch, bit for bit. A closed trust's hubs are dropped at
   the next structure update (`SchoolSystemModel.rebuild_structure`).
+- For England, the passes over every school or hub are compiled (`sim.compiled`), each
+  with a numpy twin for smaller places that a test compares with it: the term's academy
+  orders with the waiting and opening schools (`orders`), a broker's counts and map
+  (`sim.mechanics.trust_counts`, `shortlist.hub_map`), a round's pairs and walk (`walk`),
+  joins (`sim.mechanics.joins`), new hubs (`sim.mechanics.new_hubs`), founders'
+  neighbourhoods (`sim.mechanics.neighbours`), and who converts, moves or is flagged.
 """
 
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from sim.mechanics.brokering import Broker
 from sim.phases.structure.brokering import place_waiting_schools
@@ -79,7 +87,7 @@ from sim.phases.structure.orders import (
     issue_academy_orders,
 )
 from sim.phases.structure.parameters import StructureParameters
-from sim.state import TERMS_PER_YEAR
+from sim.state import NEVER, TERMS_PER_YEAR
 
 if TYPE_CHECKING:
     from sim.model import SchoolSystemModel
@@ -91,15 +99,16 @@ def run_term(model: SchoolSystemModel) -> None:
     """The commissioner's work every term, after the term's inspections: academy orders for
     maintained schools just judged inadequate, placed schools opening as academies, and a
     brokering round for every school waiting for a trust."""
-    schools = model.schools
-    issue_academy_orders(model)
-    waiting = schools.awaiting_sponsor & ~schools.under_contract
-    opening = schools.placed_with_sponsor & (schools.opening_term <= model.term)
-    if not (waiting.any() or opening.any()):
+    waiting, opening = issue_academy_orders(model)
+    if len(waiting) == 0 and len(opening) == 0:
         return
     broker = Broker(model)
-    changed = broker.open_placed_schools() + place_waiting_schools(broker)
-    if changed:
+    opened = broker.open_placed_schools(opening)
+    # A placed school whose sponsor has closed waits again, from its order.
+    schools = model.schools
+    waiting_again = opening[(schools.awaiting_sponsor_since_term[opening] != NEVER)
+                            & (schools.contract_trust[opening] < 0)]
+    if opened + place_waiting_schools(broker, np.concatenate([waiting, waiting_again])):
         model.rebuild_structure()
 
 

@@ -20,14 +20,16 @@ from __future__ import annotations
 import numpy as np
 
 from sim import compiled
+from sim.events import interleave, interleaved
 from sim.mechanics.brokering import Broker
-from sim.phases.structure.walk import static_refusals, walk
-from sim.state import Grade
+from sim.phases.structure.walk import judge_pairs, walk
+from sim.state import Governance, Grade
 
 RULES = ("hub_distance", "growth_cap", "giver_taker_ratio", "risk_appetite")
 # A waiting school's outcome event, and its detail, by 2 x (taken) + (is an academy).
 _OUTCOMES = np.array(["orphan", "rebrokering_wait", "placement", "join"], dtype=object)
 _DETAILS = np.array([None, None, "sponsored", "rebrokered"], dtype=object)
+_RULES = np.array(RULES, dtype=object)
 
 
 def _code(rule: str) -> int:
@@ -35,18 +37,20 @@ def _code(rule: str) -> int:
     return 1 + RULES.index(rule)
 
 
-def place_waiting_schools(broker: Broker) -> int:
-    """One brokering round for every school waiting for a sponsor, longest wait first.
+def place_waiting_schools(broker: Broker, waiting: np.ndarray | None = None) -> int:
+    """One brokering round for every school waiting for a sponsor (not under a contract),
+    longest wait first: those in `waiting`, if the caller has found them, in any order.
 
     A maintained school under an academy order is placed with the trust that takes it and
     opens as its academy later (`Broker.place`); an academy being rebrokered moves at
     once. Returns how many schools changed trust."""
     model = broker.model
     schools = model.schools
-    waiting = np.flatnonzero(schools.awaiting_sponsor & ~schools.under_contract)
+    if waiting is None:
+        waiting = np.flatnonzero(schools.awaiting_sponsor & ~schools.under_contract)
     waiting = waiting[np.lexsort((schools.urn[waiting],
                                   schools.awaiting_sponsor_since_term[waiting]))]
-    academy = schools.is_academy[waiting]
+    academy = schools.governance[waiting] != Governance.MAINTAINED
     wait_terms = model.term - schools.awaiting_sponsor_since_term[waiting]
     old_trust = schools.trust[waiting].copy()
     brokering = BrokeringRound(broker, waiting, exclude=old_trust,
@@ -71,24 +75,20 @@ def _record_round(broker: Broker, brokering: BrokeringRound, waiting: np.ndarray
     joined = taken_by >= 0
     # Each school's outcome event and its detail, by whether it was taken and is an academy.
     case = 2 * joined + academy
-    n_refused, n_schools = len(position), len(waiting)
-    order = np.argsort(np.concatenate([2 * position, 2 * np.arange(n_schools) + 1]),
-                       kind="stable")
-    none = np.full(n_refused, -1)
+    refusal_at, outcome_at = interleave(position, len(waiting))
 
-    def both(refusal_column: np.ndarray, outcome_column: np.ndarray) -> np.ndarray:
-        return np.concatenate([refusal_column, outcome_column])[order]
+    def both(dtype: type, refusal_column: object, outcome_column: object) -> np.ndarray:
+        return interleaved(refusal_at, outcome_at, dtype, refusal_column, outcome_column)
 
     model.events.record(
-        both(np.full(n_refused, "brokering_refusal", dtype=object), _OUTCOMES[case]), model.term,
-        school=both(waiting[position], waiting),
-        trust=both(refusing, taken_by),
-        rule=both(np.asarray(RULES, dtype=object)[code - 1],
-                  np.full(n_schools, None, dtype=object)),
-        old_grade=both(grade[position], np.where(joined, -1, grade)),
-        wait_terms=both(none, wait_terms),
-        old_trust=both(none, np.where(joined & academy, old_trust, -1)),
-        detail=both(np.full(n_refused, None, dtype=object), _DETAILS[case]))
+        both(object, "brokering_refusal", _OUTCOMES[case]), model.term,
+        school=both(np.int64, waiting[position], waiting),
+        trust=both(np.int64, refusing, taken_by),
+        rule=both(object, _RULES[code - 1], None),
+        old_grade=both(np.int64, grade[position], np.where(joined, -1, grade)),
+        wait_terms=both(np.int64, -1, wait_terms),
+        old_trust=both(np.int64, -1, np.where(joined & academy, old_trust, -1)),
+        detail=both(object, None, _DETAILS[case]))
 
 
 class BrokeringRound:
@@ -133,29 +133,39 @@ class BrokeringRound:
         trust = pairs.trust
         school_grade = model.schools.grade[schools]
         grade = school_grade[pairs.position]
-        appetite = trusts.risk_appetite[trust]
-        accept_probability = np.where(grade >= Grade.INADEQUATE, appetite,
-                                      np.where(grade == Grade.REQUIRES_IMPROVEMENT,
-                                               (1 + appetite) / 2, 1.0))
-        # One draw per pair a trust could accept (within the widest hub radius), in order.
-        in_reach = pairs.distance_km <= self.radius_km
-        draw = np.ones(len(trust))
-        draw[in_reach] = rng.random(int(in_reach.sum()))
-        self.too_far = pairs.distance_km > trusts.hub_radius_km[trust]
-        self.unwilling = in_reach & (draw > accept_probability)
-        self.weak = grade >= Grade.REQUIRES_IMPROVEMENT
-        self.initial_capped, self.initial_full_for_weak = self._standing()
-        self._school_weak = school_grade >= Grade.REQUIRES_IMPROVEMENT
-        moving = np.broadcast_to(moving, len(schools))
-        self._brings_giver = model.schools.is_giver[schools] & moving
-        self._leaves = np.where(moving, model.schools.trust[schools], -1)
         # England's rounds are walked by a compiled kernel (`walk`), which judges every
         # pair as it goes; the twin sorts each school's options and keeps a log of the
         # standings that changed: trust, first position judged on the change, and the new
         # standing.
         self._compiled = compiled.worth_compiling(model.schools.n)
+        # One draw per pair a trust could accept (within the widest hub radius), in order.
+        in_reach = pairs.distance_km <= self.radius_km
+        draws = rng.random(int(np.count_nonzero(in_reach)))
+        if self._compiled:
+            self.too_far, self.unwilling = np.empty(len(trust), bool), np.empty(len(trust), bool)
+            self._static_refusal = np.empty(len(trust), np.int8)
+            judge_pairs(pairs.position, trust, pairs.distance_km, school_grade,
+                        trusts.risk_appetite, trusts.hub_radius_km, self.radius_km, draws,
+                        self.too_far, self.unwilling, self._static_refusal)
+        else:
+            appetite = trusts.risk_appetite[trust]
+            accept_probability = np.where(grade >= Grade.INADEQUATE, appetite,
+                                          np.where(grade == Grade.REQUIRES_IMPROVEMENT,
+                                                   (1 + appetite) / 2, 1.0))
+            draw = np.ones(len(trust))
+            draw[in_reach] = draws
+            self.too_far = pairs.distance_km > trusts.hub_radius_km[trust]
+            self.unwilling = in_reach & (draw > accept_probability)
+        self.weak = grade >= Grade.REQUIRES_IMPROVEMENT
+        self.initial_capped, self.initial_full_for_weak = self._standing()
+        self._school_weak = school_grade >= Grade.REQUIRES_IMPROVEMENT
+        if isinstance(moving, (bool, np.bool_)):  # one for all (np.broadcast_to is slower)
+            moving = np.full(len(schools), moving)
+        self._brings_giver = model.schools.is_giver[schools] & moving
+        self._leaves = np.where(moving, model.schools.trust[schools], -1)
         self._log: list[tuple[int, int, bool, bool]] = []
         self._refusal: np.ndarray | None = None
+        self._logged: tuple[int, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
 
     def _options(self) -> tuple[np.ndarray, np.ndarray]:
         """Each school's options, the pairs neither too far nor unwilling, by school, then
@@ -250,14 +260,21 @@ class BrokeringRound:
         has_turn = np.ones(len(self.schools), bool)
         if skip is not None:
             has_turn[skip] = False
-        self._refusal = np.empty(len(self.pairs.trust), np.int8)
-        walk(has_turn, self.pairs.start, self.pairs.trust,
-             static_refusals(self.too_far, self.unwilling), trusts.reputation[:n],
-             self._school_weak, self._brings_giver, self._leaves.astype(np.int64),
-             trusts.joins_this_year[:n].copy(), trusts.growth_cap_per_year[:n],
-             broker.givers[:n].copy(), broker.takers[:n].copy(),
-             trusts.giver_taker_threshold[:n], self.initial_capped.copy(),
-             self.initial_full_for_weak.copy(), taken_by, self._refusal)
+        n_pairs = len(self.pairs.trust)
+        self._refusal = np.empty(n_pairs, np.int8)
+        # The refusals the round's events log, kept as the walk judges them.
+        per_school = self.broker.model.parameters.model.structure.candidates_logged
+        position, trust = np.empty(n_pairs, np.int64), np.empty(n_pairs, np.int64)
+        code = np.empty(n_pairs, np.int8)
+        logged = walk(has_turn, self.pairs.start, self.pairs.trust,
+                      self._static_refusal, trusts.reputation[:n],
+                      self._school_weak, self._brings_giver, self._leaves.astype(np.int64),
+                      trusts.joins_this_year[:n].copy(), trusts.growth_cap_per_year[:n],
+                      broker.givers[:n].copy(), broker.takers[:n].copy(),
+                      trusts.giver_taker_threshold[:n], self.initial_capped.copy(),
+                      self.initial_full_for_weak.copy(), taken_by, self._refusal,
+                      per_school, position, trust, code)
+        self._logged = (per_school, (position[:logged], trust[:logged], code[:logged]))
         return taken_by
 
     @property
@@ -291,14 +308,18 @@ class BrokeringRound:
 
     def logged_refusals(self, per_school: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The first `per_school` refusals of each school, nearest trust first: positions,
-        trusts and refusal codes (1 + index in `RULES`), in position order."""
+        trusts and refusal codes (1 + index in `RULES`), in position order (as the compiled
+        walk logged them, if it logged as many)."""
+        if self._logged is not None and self._logged[0] == per_school:
+            return self._logged[1]
         refusal = self.refusal
         is_refused = refusal > 0
         refused = np.flatnonzero(is_refused)
         position = self.pairs.position[refused]
         # Each refusal's rank among its school's: refusals before it in the pair list,
         # less those before the school's first pair.
-        refusals_before = np.r_[0, np.cumsum(is_refused)]
+        refusals_before = np.zeros(len(refusal) + 1, np.int64)
+        np.cumsum(is_refused, out=refusals_before[1:])
         keep = (refusals_before[refused] - refusals_before[self.pairs.start[position]]
                 < per_school)
         refused, position = refused[keep], position[keep]

@@ -6,6 +6,10 @@ a few MAT academies transfer voluntarily to another nearby MAT that accepts them
 academy transfers data counts these with rebrokering), and small MATs merge into nearby
 larger ones. Then trusts update: central teams follow size, reputation is refreshed, and
 prescriptiveness adapts to the trust's mix of schools (seed 004 finding 2).
+
+For England, who converts and who moves voluntarily are each found in one compiled pass
+over the schools (`_converters`, `_movers`); their numpy twins serve smaller places (a
+test runs a year's conversions and transfers both ways).
 """
 
 from __future__ import annotations
@@ -14,16 +18,21 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import compiled
+from sim.mechanics import trust_counts
 from sim.mechanics.brokering import Broker
+from sim.mechanics.neighbours import schools_within
 from sim.mechanics.trusts import NEW_TRUST_REPUTATION
 from sim.phases.structure.brokering import BrokeringRound
-from sim.state import Governance, Grade, TrustKind, count_by_trust, trust_index
+from sim.state import NEVER, Governance, Grade, TrustKind, trust_index
 
 # A MAT whose mix of schools is England's prefers the mean prescriptiveness: 14% of
 # England's schools were graded below good in 2019 (Ofsted, 86% good or outstanding).
 ENGLAND_SHARE_BELOW_GOOD = 0.14
 # No trust prescribes everything or nothing (judgement).
 PRESCRIPTIVENESS_RANGE = (0.05, 0.95)
+_MAINTAINED, _MULTI_ACADEMY_TRUST = int(Governance.MAINTAINED), int(Governance.MULTI_ACADEMY_TRUST)
+_GOOD = int(Grade.GOOD)
 
 if TYPE_CHECKING:
     from sim.model import SchoolSystemModel
@@ -44,10 +53,17 @@ def convert_voluntarily(model: SchoolSystemModel, broker: Broker) -> None:
     schools, p = model.schools, model.parameters.model.structure
     rng = model.streams.yearly("conversions", model.term)
     draw, route = rng.random(schools.n), rng.random(schools.n)
-    rate = np.asarray(p.conversion_rate_by_phase)[schools.phase]
-    converting = np.flatnonzero(
-        (schools.governance == Governance.MAINTAINED) & (schools.grade <= Grade.GOOD)
-        & ~schools.under_academy_order & (draw < rate))
+    rates = np.asarray(p.conversion_rate_by_phase, np.float64)
+    if compiled.worth_compiling(schools.n):
+        found = np.empty(schools.n, np.int64)
+        converting = found[:_converters(schools.governance, schools.grade,
+                                        schools.awaiting_sponsor_since_term,
+                                        schools.sponsor_trust, schools.phase, rates, draw,
+                                        found)].copy()
+    else:
+        converting = np.flatnonzero(
+            (schools.governance == Governance.MAINTAINED) & (schools.grade <= Grade.GOOD)
+            & ~schools.under_academy_order & (draw < rates[schools.phase]))
     joins_mat = route[converting] < p.converter_joins_mat_share
     forms_mat = ~joins_mat & (route[converting] < p.converter_joins_mat_share
                               + p.converter_forms_mat_share)
@@ -56,30 +72,39 @@ def convert_voluntarily(model: SchoolSystemModel, broker: Broker) -> None:
     founding_sizes = rng.integers(p.new_mat_founding_schools[0],
                                   p.new_mat_founding_schools[1] + 1, size=len(converting))
     founders = _founders(model, converting, forms_mat, founding_sizes)
-    swept = np.isin(converting, np.concatenate([[], *founders.values()]).astype(np.int64)) \
-        & ~np.isin(np.arange(len(converting)), list(founders))
+    # Swept into a new MAT: a founding school that founds none itself.
+    founding = np.zeros(schools.n, bool)
+    founding[np.concatenate([[], *founders.values()]).astype(np.int64)] = True
+    swept = founding[converting]
+    swept[list(founders)] = False
     taken_by = np.full(len(converting), -1, np.int64)
     taken_by[joins_mat] = brokering.settle(skip=np.flatnonzero(swept[joins_mat]))
-    # In the converters' order: found each new trust, then make every join at once.
+    # In the converters' order: the new trusts, founded at once, and every join at once.
     school_order, trust_order, reasons, single = [], [], [], []
+    new_trusts: list[tuple[TrustKind, int, int, int]] = []  # kind, hub, first join, joins
     for index in np.flatnonzero(~swept).tolist():
         school = int(converting[index])
         if index in founders:
-            trust = broker.create_trust(TrustKind.MULTI_ACADEMY_TRUST, hub_school=school)
             members = founders[index].tolist()
+            new_trusts.append((TrustKind.MULTI_ACADEMY_TRUST, school, len(trust_order),
+                               len(members)))
             school_order += members
-            trust_order += [trust] * len(members)
+            trust_order += [-1] * len(members)
             reasons += ["founded_mat"] * len(members)
             single += [False] * len(members)
             continue
         trust = int(taken_by[index])
         joined = trust >= 0
         if not joined:
-            trust = broker.create_trust(TrustKind.SINGLE_ACADEMY_TRUST, hub_school=school)
+            new_trusts.append((TrustKind.SINGLE_ACADEMY_TRUST, school, len(trust_order), 1))
         school_order.append(school)
         trust_order.append(trust)
         reasons.append("converted" if joined else "converted_single")
         single.append(not joined)
+    rows = broker.create_trusts([kind for kind, *_ in new_trusts],
+                                [hub for _, hub, *_ in new_trusts])
+    for (_, _, first, joins), row in zip(new_trusts, rows, strict=True):
+        trust_order[first:first + joins] = [row] * joins
     broker.join(np.array(school_order, np.int64), np.array(trust_order, np.int64),
                 np.array(reasons, dtype=object), single=np.array(single, bool))
 
@@ -99,20 +124,20 @@ def _founders(model: SchoolSystemModel, converting: np.ndarray, forms_mat: np.nd
     forming = np.flatnonzero(forms_mat)
     # Every would-be founder's neighbourhood in one search (schools do not move); who of
     # them is still free is judged in turn below.
-    neighbourhoods = model.school_tree.query_ball_point(
-        np.column_stack([schools.x_km[converting[forming]], schools.y_km[converting[forming]]]),
-        radius_km, return_sorted=True) if len(forming) else []
-    for index, neighbourhood in zip(forming.tolist(), neighbourhoods, strict=True):
+    neighbourhoods = schools_within(model, schools.x_km[converting[forming]],
+                                    schools.y_km[converting[forming]], radius_km)
+    for index, nearby in zip(forming.tolist(), neighbourhoods, strict=True):
         school = int(converting[index])
         maintained[converting[converted_up_to:index]] = False
         converted_up_to = index
         if not maintained[school]:
             continue  # already swept into a new MAT founded by a neighbour this year
         point = (schools.x_km[school], schools.y_km[school])
-        nearby = np.asarray(neighbourhood, np.int64)
         near = np.hypot(schools.x_km[nearby] - point[0], schools.y_km[nearby] - point[1])
+        # Not under an academy order: not waiting for a sponsor, nor placed with one.
         eligible = (maintained[nearby] & (schools.grade[nearby] <= Grade.GOOD)
-                    & ~schools.under_academy_order[nearby] & (near < radius_km)
+                    & (schools.awaiting_sponsor_since_term[nearby] == NEVER)
+                    & (schools.sponsor_trust[nearby] < 0) & (near < radius_km)
                     & (nearby != school))
         partners = nearby[eligible][np.argsort(near[eligible], kind="stable")]
         founders[index] = np.concatenate([[school], partners[:founding_sizes[index] - 1]]) \
@@ -132,7 +157,7 @@ def single_academy_trusts_join(model: SchoolSystemModel, broker: Broker) -> None
     school_of_trust = np.full(trusts.n, -1, np.int64)
     school_of_trust[schools.trust[in_trust]] = in_trust  # the only member, for a SAT
     members = school_of_trust[asking]
-    free = ~schools.awaiting_sponsor[members]
+    free = schools.awaiting_sponsor_since_term[members] == NEVER
     asking, members = asking[free], members[free]
     brokering = BrokeringRound(broker, members, exclude=asking, rng=rng)
     taken_by = brokering.settle()
@@ -147,8 +172,13 @@ def transfer_voluntarily(model: SchoolSystemModel, broker: Broker) -> None:
     rate = model.parameters.model.structure.voluntary_transfer_rate
     rng = model.streams.yearly("transfers", model.term)
     draw = rng.random(schools.n)
-    movers = np.flatnonzero((schools.governance == Governance.MULTI_ACADEMY_TRUST)
-                            & ~schools.awaiting_sponsor & (draw < rate))
+    if compiled.worth_compiling(schools.n):
+        found = np.empty(schools.n, np.int64)
+        movers = found[:_movers(schools.governance, schools.awaiting_sponsor_since_term, draw,
+                                rate, found)].copy()
+    else:
+        movers = np.flatnonzero((schools.governance == Governance.MULTI_ACADEMY_TRUST)
+                                & ~schools.awaiting_sponsor & (draw < rate))
     brokering = BrokeringRound(broker, movers, exclude=schools.trust[movers].astype(np.int64),
                                rng=rng)
     taken_by = brokering.settle()
@@ -162,20 +192,26 @@ def merge_small_trusts(model: SchoolSystemModel, broker: Broker) -> None:
     small = np.flatnonzero(trusts.active & (trusts.kind == TrustKind.MULTI_ACADEMY_TRUST)
                            & (broker.sizes <= p.small_mat_max_schools)
                            & (draw < p.small_mat_merger_rate))
+    # The small trusts' schools, in school order, found in one pass over the schools.
+    is_small = np.zeros(trusts.n + 1, bool)
+    is_small[small + 1] = True
+    rows = np.flatnonzero(is_small[trust_index(schools.trust)])
+    listed: dict[int, list[int]] = {}
+    for school, trust in zip(rows.tolist(), schools.trust[rows].tolist(), strict=True):
+        listed.setdefault(trust, []).append(school)
+    members_of = {trust: np.array(members, np.int64) for trust, members in listed.items()}
     # A trust looks for partners round its first school (the lowest row) on this year's map.
-    in_trust = np.flatnonzero(schools.trust >= 0)
-    first_school = np.full(trusts.n, -1, np.int64)
-    first_school[schools.trust[in_trust[::-1]]] = in_trust[::-1]
-    small = small[first_school[small] >= 0]
-    pairs = broker.candidates(first_school[small], p.search_radius_km)
+    small = np.array([trust for trust in small.tolist() if trust in members_of], np.int64)
+    pairs = broker.candidates(np.array([members_of[trust][0] for trust in small.tolist()],
+                                       np.int64), p.search_radius_km)
     # Mergers are agreed one after another, each on the trusts as the ones before left
-    # them (`trust_now`, `sizes`), and made in batches of joins: a batch is made before a
+    # them (`members_of`, `sizes`), and made in batches of joins: a batch is made before a
     # merger that would move a school it already moves (a trust that took one in).
-    trust_now, sizes = schools.trust.copy(), broker.sizes.copy()
+    sizes = broker.sizes.copy()
     batch: list[tuple[np.ndarray, int]] = []
     in_batch = np.zeros(schools.n, bool)
     for position, trust in enumerate(small.tolist()):
-        members = np.flatnonzero(trust_now == trust)
+        members = members_of.pop(trust)
         if len(members) == 0:
             continue
         candidates = pairs.trust[pairs.of(position)]
@@ -190,7 +226,8 @@ def merge_small_trusts(model: SchoolSystemModel, broker: Broker) -> None:
         target = int(larger[0])
         batch.append((members, target))
         in_batch[members] = True
-        trust_now[members] = target
+        if target in members_of:  # a small trust yet to have its turn grows
+            members_of[target] = np.sort(np.concatenate([members_of[target], members]))
         sizes[target] += len(members)
         sizes[trust] -= len(members)
         model.close_trust(trust)
@@ -205,18 +242,18 @@ def _merge(broker: Broker, batch: list[tuple[np.ndarray, int]]) -> None:
                     "merger")
 
 
-def adapt_prescriptiveness(model: SchoolSystemModel, sizes: np.ndarray) -> None:
+def adapt_prescriptiveness(model: SchoolSystemModel, sizes: np.ndarray,
+                           weak: np.ndarray) -> None:
     """Trusts become more prescriptive the more weak schools they hold (seed 004 finding 2).
 
     "Below average performing" trusts "working to stabilise underperforming schools tended
     to be more prescriptive", while "above average performers" were "consciously resisting"
     standardisation. Each MAT closes `prescriptiveness_adaptation_per_year` of the gap to
     `prescriptiveness_mean + prescriptiveness_mix_slope x (share below good - ENGLAND_SHARE_BELOW_GOOD)`,
-    kept within `PRESCRIPTIVENESS_RANGE`.
+    kept within `PRESCRIPTIVENESS_RANGE`. `sizes` and `weak` count each trust's members
+    and those graded below good.
     """
-    schools, trusts, rules = model.schools, model.trusts, model.parameters.model.trusts
-    weak = count_by_trust(schools.grade >= Grade.REQUIRES_IMPROVEMENT,
-                          trust_index(schools.trust), trusts.n)
+    trusts, rules = model.trusts, model.parameters.model.trusts
     weak_share = np.divide(weak, sizes, out=np.zeros(trusts.n), where=sizes > 0)
     preferred = np.clip(rules.prescriptiveness_mean
                         + rules.prescriptiveness_mix_slope * (weak_share - ENGLAND_SHARE_BELOW_GOOD),
@@ -228,18 +265,49 @@ def adapt_prescriptiveness(model: SchoolSystemModel, sizes: np.ndarray) -> None:
 
 
 def update_trusts(model: SchoolSystemModel) -> None:
-    schools, trusts = model.schools, model.trusts
+    trusts = model.trusts
     capacity = model.parameters.model.capacity
-    sizes = count_by_trust(None, trust_index(schools.trust), trusts.n)
+    # Members, their grades and the weak among them, in one count (compiled for England).
+    sizes, grade_sum, weak = trust_counts.tally_grades(model.schools, trusts.n)
     mat = trusts.kind == TrustKind.MULTI_ACADEMY_TRUST
     trusts.central_team_fte = np.where(
         mat & trusts.active,
         capacity.central_team_base_fte + capacity.central_team_fte_per_school * sizes, 0.0)
-    grade_sum = np.bincount(schools.trust[schools.trust >= 0],
-                            weights=schools.grade[schools.trust >= 0], minlength=trusts.n)
     trusts.reputation = np.divide(grade_sum, sizes, out=np.full(trusts.n, NEW_TRUST_REPUTATION),
                                   where=sizes > 0)
-    adapt_prescriptiveness(model, sizes)
+    adapt_prescriptiveness(model, sizes, weak)
     # A MAT left with no schools closes.
     for trust in np.flatnonzero(trusts.active & mat & (sizes == 0)):
         model.close_trust(int(trust))
+
+
+@compiled.kernel
+def _converters(governance: np.ndarray, grade: np.ndarray, awaiting_since: np.ndarray,
+                sponsor_trust: np.ndarray, phase: np.ndarray, rates: np.ndarray,
+                draw: np.ndarray, converting: np.ndarray) -> int:
+    """The schools that convert this year, in one pass (`convert_voluntarily`): good or
+    better maintained schools under no academy order whose draw falls below their phase's
+    conversion rate, listed in `converting`; returns how many."""
+    count = 0
+    for school in range(len(governance)):
+        # The rarest condition first: the branch is then mostly foreseen.
+        if (draw[school] < rates[phase[school]] and governance[school] == _MAINTAINED
+                and grade[school] <= _GOOD and awaiting_since[school] == NEVER
+                and sponsor_trust[school] < 0):
+            converting[count] = school
+            count += 1
+    return count
+
+
+@compiled.kernel
+def _movers(governance: np.ndarray, awaiting_since: np.ndarray, draw: np.ndarray,
+            rate: float, movers: np.ndarray) -> int:
+    """The MAT academies not waiting to move whose draw falls below `rate`, in one pass
+    (`transfer_voluntarily`), listed in `movers`; returns how many."""
+    count = 0
+    for school in range(len(governance)):
+        if (draw[school] < rate and governance[school] == _MULTI_ACADEMY_TRUST
+                and awaiting_since[school] == NEVER):
+            movers[count] = school
+            count += 1
+    return count

@@ -20,17 +20,40 @@ from __future__ import annotations
 import numpy as np
 
 from sim import compiled
+from sim.state import Grade
 
 # Refusal codes: 1 + the rule's index in `brokering.RULES` (0: accepted).
 HUB_DISTANCE, GROWTH_CAP, GIVER_TAKER_RATIO, RISK_APPETITE = 1, 2, 3, 4
+_REQUIRES_IMPROVEMENT, _INADEQUATE = int(Grade.REQUIRES_IMPROVEMENT), int(Grade.INADEQUATE)
 
 
-def static_refusals(too_far: np.ndarray, unwilling: np.ndarray) -> np.ndarray:
-    """Each pair's refusal on the rules that do not depend on counts (int8): hub distance
-    first, then risk appetite, 0 where neither refuses."""
-    code = np.where(unwilling, RISK_APPETITE, 0).astype(np.int8)
-    code[too_far] = HUB_DISTANCE
-    return code
+@compiled.kernel
+def judge_pairs(position: np.ndarray, trust: np.ndarray, distance_km: np.ndarray,
+                school_grade: np.ndarray, risk_appetite: np.ndarray,
+                hub_radius_km: np.ndarray, radius_km: float, draws: np.ndarray,
+                too_far: np.ndarray, unwilling: np.ndarray, static_refusal: np.ndarray) -> None:
+    """The rules that do not depend on counts, for every pair in one pass (`BrokeringRound`
+    does it in numpy for smaller places): `too_far` beyond the trust's hub radius;
+    `unwilling` where the pair's draw exceeds the chance the trust accepts the school (its
+    risk appetite for an inadequate school, halfway to certain for one requiring
+    improvement); and the pair's `static_refusal`, the code of the first of the two that
+    refuses (0 for neither). `draws` hold one draw for each pair within `radius_km`, in
+    pair order; the others draw none."""
+    drawn = 0
+    for pair in range(len(trust)):
+        row, grade = trust[pair], school_grade[position[pair]]
+        far = distance_km[pair] > hub_radius_km[row]
+        refuses = False
+        if distance_km[pair] <= radius_km:
+            accept = 1.0
+            if grade >= _INADEQUATE:
+                accept = risk_appetite[row]
+            elif grade == _REQUIRES_IMPROVEMENT:
+                accept = (1 + risk_appetite[row]) / 2
+            refuses = draws[drawn] > accept
+            drawn += 1
+        too_far[pair], unwilling[pair] = far, refuses
+        static_refusal[pair] = HUB_DISTANCE if far else (RISK_APPETITE if refuses else 0)
 
 
 @compiled.kernel
@@ -38,17 +61,23 @@ def walk(has_turn: np.ndarray, pair_start: np.ndarray, pair_trust: np.ndarray,
          static_refusal: np.ndarray, reputation: np.ndarray, weak_school: np.ndarray,
          brings_giver: np.ndarray, leaves: np.ndarray, joins: np.ndarray, cap: np.ndarray,
          givers: np.ndarray, takers: np.ndarray, threshold: np.ndarray, capped: np.ndarray,
-         full_for_weak: np.ndarray, taken_by: np.ndarray, refusal: np.ndarray) -> None:
+         full_for_weak: np.ndarray, taken_by: np.ndarray, refusal: np.ndarray,
+         per_school: int, logged_position: np.ndarray, logged_trust: np.ndarray,
+         logged_code: np.ndarray) -> int:
     """Judge the schools in turn (position order): write each pair's `refusal` as judged
     at its school's turn, and the trust that takes each school with a turn into `taken_by`
     (left as is where none does). The per-trust counts and standings (`joins`, `givers`,
     `takers`, `capped`, `full_for_weak`) are the round's own copies and change as schools
     are taken: a move counts for the trust joined and the one left (`leaves`, -1 for
-    none), as `Broker.join` or `Broker.place` will count it."""
+    none), as `Broker.join` or `Broker.place` will count it. The first `per_school`
+    refusals of each school are logged as they are judged (its position, the trust and
+    the code, as `BrokeringRound.logged_refusals` gives them); returns how many."""
+    logged = 0
     for position in range(len(has_turn)):
         weak = weak_school[position]
         chosen = -1
         best = 0.0
+        logged_here = 0
         for pair in range(pair_start[position], pair_start[position + 1]):
             trust = pair_trust[pair]
             code = static_refusal[pair]
@@ -58,6 +87,11 @@ def walk(has_turn: np.ndarray, pair_start: np.ndarray, pair_trust: np.ndarray,
                 elif weak and full_for_weak[trust]:
                     code = GIVER_TAKER_RATIO
             refusal[pair] = code
+            if code != 0 and logged_here < per_school:
+                logged_position[logged], logged_trust[logged] = position, trust
+                logged_code[logged] = code
+                logged += 1
+                logged_here += 1
             # Strictly better only: among equal reputations the earliest pair wins.
             if code == 0 and (chosen < 0 or reputation[trust] < best):
                 chosen, best = trust, reputation[trust]
@@ -79,3 +113,4 @@ def walk(has_turn: np.ndarray, pair_start: np.ndarray, pair_trust: np.ndarray,
                 capped[changed] = joins[changed] >= cap[changed]
                 full_for_weak[changed] = \
                     givers[changed] / (takers[changed] + 1) < threshold[changed]
+    return logged
