@@ -258,7 +258,10 @@ def school_panel(model: SchoolSystemModel) -> dict[str, np.ndarray]:
     authority, place on the map and share of pupils on free school meals): every year
     shares the model's own array rather than a copy. A copy would be a quarter of the
     panel's memory, some 0.8 MB a year for England, and a run's new memory costs its page
-    faults (about 2 microseconds a page here) in the term after it is taken.
+    faults (about 2 microseconds a page here) in the term after it is taken. For the same
+    reason the year's counts (the flows of teachers, the inspection category, the trust)
+    are kept in 32 or 8 bits, all they need, and `panel_frame` widens them to the 64-bit
+    integers the table has always had (`_KEPT_NARROW`).
     """
     schools, trusts, tallies = model.schools, model.trusts, model.tallies
 
@@ -280,7 +283,7 @@ def school_panel(model: SchoolSystemModel) -> dict[str, np.ndarray]:
         "y_km": schools.y_km,
         "fsm_share": schools.fsm_share,
         "governance": kept(schools.governance),
-        "trust_id": trust_id,
+        "trust_id": trust_id.astype(np.int32),
         "effectiveness": kept(schools.effectiveness),
         "grade": kept(schools.grade),
         "leadership": kept(schools.leadership),
@@ -291,17 +294,25 @@ def school_panel(model: SchoolSystemModel) -> dict[str, np.ndarray]:
         "vacancies": schools.vacancies,
         "early_career_teachers": schools.early_career_year1 + schools.early_career_year2,
         "support_received_fte": kept(tallies.support_this_year),
-        **{flow: kept(so_far) for flow, so_far in tallies.flows_this_year.items()},
+        **{flow: so_far.astype(np.int32) for flow, so_far in tallies.flows_this_year.items()},
         "inspected": inspected,
         # The year's latest inspection: 0 none, 1 graded, 2 ungraded (categories below).
-        "inspection": np.where(inspected, np.where(schools.last_inspection_graded, 1, 2), 0),
+        "inspection": np.where(inspected, np.where(schools.last_inspection_graded, 1, 2),
+                               0).astype(np.int8),
         "awaiting_sponsor": schools.awaiting_sponsor,
         "under_academy_order": schools.under_academy_order,
     }
 
 
+# Panel columns `school_panel` keeps narrower than the table's 64-bit integers, besides
+# the flows of teachers (the keys of `model.tallies.flows_this_year`).
+_KEPT_NARROW = ("trust_id", "inspection")
+
+
 def panel_frame(snapshots: list[dict[str, np.ndarray]], model: SchoolSystemModel) -> pd.DataFrame:
     columns = {name: np.concatenate([s[name] for s in snapshots]) for name in snapshots[0]}
+    for name in (*_KEPT_NARROW, *model.tallies.flows_this_year):
+        columns[name] = columns[name].astype(np.int64)
     frame = pd.DataFrame(columns)
     frame["phase"] = pd.Categorical.from_codes(
         frame["phase"], categories=[p.name.lower() for p in Phase])
