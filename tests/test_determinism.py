@@ -53,27 +53,3 @@ def test_each_yearly_step_has_its_own_stream_each_year():
               RandomStreams(seed=6).yearly("heads", term=2).random(3),
               RandomStreams(seed=5, purpose=1).yearly("heads", term=2).random(3)]
     assert all(not np.array_equal(first, other) for other in others)
-
-
-def test_step_streams_are_numpys_seed_sequences():
-    """The steps' streams are seeded without numpy's SeedSequence (`streams._StepSeeds`,
-    for speed) but exactly as it would seed them: spawn key (structure's, year or term,
-    step), for seeds of one word and of several, with and without a purpose."""
-    from sim.streams import TERMLY_STEPS, YEARLY_STEPS
-
-    for seed, purpose in ((0, 0), (5, 0), (2**40 + 3, 0), (7, 1)):
-        streams = RandomStreams(seed=seed, purpose=purpose)
-        parent = streams._structure_seed
-        for term in (-7, 0, 4, 2**33):
-            for index, step in enumerate(YEARLY_STEPS):
-                key = (*parent.spawn_key, (term // 3) % 2**32, index)
-                expected = np.random.default_rng(
-                    np.random.SeedSequence(parent.entropy, spawn_key=key))
-                assert (streams.yearly(step, term).bit_generator.state
-                        == expected.bit_generator.state)
-            for index, step in enumerate(TERMLY_STEPS):
-                key = (*parent.spawn_key, term % 2**32, len(YEARLY_STEPS) + index)
-                expected = np.random.default_rng(
-                    np.random.SeedSequence(parent.entropy, spawn_key=key))
-                assert (streams.termly(step, term).bit_generator.state
-                        == expected.bit_generator.state)
