@@ -71,18 +71,26 @@ def test_hubs_tied_at_the_cut_all_make_the_list(monkeypatch):
     assert kernel.trust.tolist() == sorted([near_a, near_b])
 
 
-@pytest.mark.parametrize("nearest", [1, 5, 30])
-def test_the_twins_agree_on_every_school(monkeypatch, nearest):
-    """Every school of a quarter of England, asked at once, its own trust left out and
-    some trusts closed; hubs shared by trusts on one spot tie at some cuts."""
+def _quarter_of_england_with_ties():
+    """A quarter of England (seed 4) where 40 MATs have a second hub on another MAT's hub
+    (ties at some cuts), and a broker of it after 10 MATs close."""
     model = make_model("scenario=national", "scenario.scale=0.25", "seed=4")
-    schools, trusts, hubs = model.schools, model.trusts, model.hubs
+    trusts, hubs = model.trusts, model.hubs
     mats = np.flatnonzero(trusts.active & (trusts.kind == TrustKind.MULTI_ACADEMY_TRUST))
     for trust, other in zip(mats[:40], mats[40:80], strict=True):
         spot = np.flatnonzero(hubs.trust == other)[0]
         hubs.add(int(trust), hubs.x_km[spot], hubs.y_km[spot])
     broker = Broker(model)
     trusts.active[mats[80:90]] = False
+    return model, broker
+
+
+@pytest.mark.parametrize("nearest", [1, 5, 30])
+def test_the_twins_agree_on_every_school(monkeypatch, nearest):
+    """Every school of a quarter of England, asked at once, its own trust left out and
+    some trusts closed; hubs shared by trusts on one spot tie at some cuts."""
+    model, broker = _quarter_of_england_with_ties()
+    schools = model.schools
     asking = np.arange(schools.n)
     kernel, twin = _both_twins(monkeypatch, broker, asking, 40.0,
                                schools.trust.astype(np.int64), nearest=nearest)
@@ -120,14 +128,8 @@ def test_the_twins_agree_on_every_hub_in_reach(monkeypatch, radius_km):
     compiled search and its twin's k-d tree give the same pairs and distances: every
     school of a quarter of England, some hubs shared by trusts on one spot, some trusts
     closed."""
-    model = make_model("scenario=national", "scenario.scale=0.25", "seed=4")
-    schools, trusts, hubs = model.schools, model.trusts, model.hubs
-    mats = np.flatnonzero(trusts.active & (trusts.kind == TrustKind.MULTI_ACADEMY_TRUST))
-    for trust, other in zip(mats[:40], mats[40:80], strict=True):
-        spot = np.flatnonzero(hubs.trust == other)[0]
-        hubs.add(int(trust), hubs.x_km[spot], hubs.y_km[spot])
-    broker = Broker(model)
-    trusts.active[mats[80:90]] = False
+    model, broker = _quarter_of_england_with_ties()
+    schools = model.schools
     kernel, twin = _both_twins(monkeypatch, broker, np.arange(schools.n), radius_km)
     _assert_equal(kernel, twin)
     assert len(kernel.trust) > schools.n

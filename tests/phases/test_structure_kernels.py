@@ -126,6 +126,22 @@ def test_joins_are_made_as_by_the_twin(monkeypatch):
         assert len(results[0][4]) > 0  # some trusts grew large enough to open hubs
 
 
+def _both_twins_from_one_start(monkeypatch, model, act) -> list[tuple]:
+    """What `act()` returns with every kernel (MIN_SIZE 0) and then with every twin, each
+    from the school arrays as they are now, fresh streams of seed 4 (the same draws) and
+    an empty event log."""
+    schools = model.schools
+    start = {name: value.copy() for name, value in vars(schools).items()}
+    results = []
+    for minimum_size in (0, sys.maxsize):
+        monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+        for name, value in start.items():
+            setattr(schools, name, value.copy())
+        model.streams, model.events = RandomStreams(seed=4), EventLog()
+        results.append(act())
+    return results
+
+
 def test_academy_orders_are_issued_as_by_the_twin(monkeypatch):
     """The compiled pass of `orders.issue_academy_orders` orders, and finds the waiting
     and opening schools, as its numpy twin does: some schools made inadequate, some placed
@@ -140,16 +156,14 @@ def test_academy_orders_are_issued_as_by_the_twin(monkeypatch):
     schools.opening_term[placed] = rng.integers(-2, 3, 60)
     waiting = np.flatnonzero(schools.awaiting_sponsor)
     schools.contract_trust[waiting[::3]] = 0
-    model.term, start = 0, {name: value.copy() for name, value in vars(schools).items()}
-    results = []
-    for minimum_size in (0, sys.maxsize):
-        monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
-        for name, value in start.items():
-            setattr(schools, name, value.copy())
-        model.streams, model.events = RandomStreams(seed=4), EventLog()  # the same draws
+    model.term = 0
+
+    def issue() -> tuple:
         found = orders.issue_academy_orders(model)
-        results.append((*found, schools.awaiting_sponsor_since_term, schools.academy_order_term,
-                        model.events.count("academy_order")))
+        return (*found, schools.awaiting_sponsor_since_term, schools.academy_order_term,
+                model.events.count("academy_order"))
+
+    results = _both_twins_from_one_start(monkeypatch, model, issue)
     for kernel, twin in zip(*results, strict=True):
         assert np.array_equal(kernel, twin)
     assert all(len(part) for part in results[0][:2]) and results[0][-1] > 0
@@ -205,17 +219,14 @@ def test_academies_are_flagged_for_rebrokering_as_by_the_twin(monkeypatch):
     weak = rng.choice(academies, 1500, replace=False)
     schools.grade[weak], schools.previous_grade[weak] = 3, 4
     schools.last_inspection_term[weak] = rng.integers(-6, 1, len(weak))
-    model.term, start = 2, {name: value.copy() for name, value in vars(schools).items()}
-    results = []
-    for minimum_size in (0, sys.maxsize):
-        monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
-        for name, value in start.items():
-            setattr(schools, name, value.copy())
-        model.streams, model.events = RandomStreams(seed=4), EventLog()  # the same draws
+    model.term = 2
+
+    def flag() -> tuple:
         orders.flag_for_rebrokering(model, year_start=0)
-        results.append((schools.awaiting_sponsor_since_term,
-                        model.events.count("rebrokering_withdrawn"),
-                        model.events.count("rebrokering_ordered")))
+        return (schools.awaiting_sponsor_since_term, model.events.count("rebrokering_withdrawn"),
+                model.events.count("rebrokering_ordered"))
+
+    results = _both_twins_from_one_start(monkeypatch, model, flag)
     for kernel, twin in zip(*results, strict=True):
         assert np.array_equal(kernel, twin)
     assert results[0][1] > 0 and results[0][2] > 0
