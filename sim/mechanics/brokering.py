@@ -20,7 +20,7 @@ import numpy as np
 
 from sim import compiled
 from sim.errors import ConfigError
-from sim.events import interleave, interleaved
+from sim.events import interleave, interleaved, text_code
 from sim.mechanics import joins, new_hubs, trust_counts
 from sim.mechanics.shortlist import HubGrid, grid_shortlists, hub_map, nearest_hubs
 from sim.scenario import scaled_region_km, schools_built
@@ -35,6 +35,9 @@ if TYPE_CHECKING:
     from sim.schema import RunConfig
 
 _REQUIRES_IMPROVEMENT = int(Grade.REQUIRES_IMPROVEMENT)
+# The texts of join events, as the event log's codes (`sim.events.text_code`).
+_CONVERSION, _JOIN = text_code("conversion"), text_code("join")
+_SPONSORED, _CONVERTER = text_code("sponsored"), text_code("converter")
 ENGLAND_SCHOOLS = 21_750  # state-funded schools in England (DfE, Schools, pupils 2019)
 
 # A brokering round holds at most `candidates_per_school` (school, trust) pairs per school,
@@ -281,9 +284,10 @@ class Broker:
         """Move schools into trusts one after another, in the order given, keeping counts,
         hubs and the graph in step; in a few array operations, with the result of moving
         them one at a time. A school appears once. `reason` is the join event's detail,
-        one for all or one per school. A `placed` school is already counted among its
-        sponsor's takers and joins. Schools marked `single` convert into the single-academy
-        trust just founded for each (counted as its one member, nothing more)."""
+        one text for all or one code per school (`sim.events.text_codes`). A `placed`
+        school is already counted among its sponsor's takers and joins. Schools marked
+        `single` convert into the single-academy trust just founded for each (counted as
+        its one member, nothing more)."""
         model = self.model
         school = np.atleast_1d(np.asarray(schools, dtype=np.int64))
         trust = np.atleast_1d(np.asarray(trusts, dtype=np.int64))
@@ -300,7 +304,8 @@ class Broker:
                       reason: str | np.ndarray, since: np.ndarray, ordered: np.ndarray,
                       converting: np.ndarray, single: np.ndarray, record: bool) -> None:
         """`join`'s events, school by school: its conversion if it was maintained, then its
-        join (if `record`)."""
+        join (if `record`). `reason` is one text for all, or one code a school
+        (`sim.events.text_codes`)."""
         model = self.model
         term, n = model.term, len(school)
         converted = np.flatnonzero(converting)
@@ -308,21 +313,18 @@ class Broker:
             return  # academies moving, their joins recorded by the caller
         if len(converted):
             was_ordered = ordered[converted] != NEVER
-            conversion_detail = np.where(was_ordered, "sponsored", "converter").astype(object)
+            conversion_detail = np.where(was_ordered, _SPONSORED, _CONVERTER)
             conversion_wait = np.where(was_ordered, term - ordered[converted], -1)
         if not record:
             model.events.record("conversion", term, school=school[converted],
-                                trust=trust[converted], old_trust=np.full(len(converted), -1),
+                                trust=trust[converted], old_trust=-1,
                                 detail=conversion_detail, wait_terms=conversion_wait)
             return
         join_wait = np.where(single, -1, np.where(since != NEVER, term - since, 0))
         if len(converted) == 0:
             # Copies: the log keeps what it is given, and the caller may change its arrays.
             model.events.record("join", term, school=school.copy(), trust=trust.copy(),
-                                old_trust=old,
-                                detail=np.full(n, reason, dtype=object) if isinstance(reason, str)
-                                else np.asarray(reason, dtype=object),
-                                wait_terms=join_wait)
+                                old_trust=old, detail=reason, wait_terms=join_wait)
             return
         # A school's conversion comes just before its join.
         conversion_at, join_at = interleave(converted, n)
@@ -331,9 +333,10 @@ class Broker:
             return interleaved(conversion_at, join_at, dtype, conversion_column, join_column)
 
         model.events.record(
-            both(object, "conversion", "join"), term,
+            both(np.int16, _CONVERSION, _JOIN), term,
             school=both(np.int64, school[converted], school),
             trust=both(np.int64, trust[converted], trust),
             old_trust=both(np.int64, -1, old),
-            detail=both(object, conversion_detail, reason),
+            detail=both(np.int16, conversion_detail,
+                        text_code(reason) if isinstance(reason, str) else reason),
             wait_terms=both(np.int64, conversion_wait, join_wait))

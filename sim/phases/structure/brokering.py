@@ -20,16 +20,18 @@ from __future__ import annotations
 import numpy as np
 
 from sim import compiled
-from sim.events import interleave, interleaved
+from sim.events import interleave, interleaved, text_code, text_codes
 from sim.mechanics.brokering import Broker
 from sim.phases.structure.walk import judge_pairs, walk
 from sim.state import Governance, Grade
 
 RULES = ("hub_distance", "growth_cap", "giver_taker_ratio", "risk_appetite")
-# A waiting school's outcome event, and its detail, by 2 x (taken) + (is an academy).
-_OUTCOMES = np.array(["orphan", "rebrokering_wait", "placement", "join"], dtype=object)
-_DETAILS = np.array([None, None, "sponsored", "rebrokered"], dtype=object)
-_RULES = np.array(RULES, dtype=object)
+# A waiting school's outcome event, and its detail, by 2 x (taken) + (is an academy), as
+# the event log's text codes (`sim.events.text_code`), as are the rules.
+_OUTCOMES = text_codes(["orphan", "rebrokering_wait", "placement", "join"])
+_DETAILS = text_codes([None, None, "sponsored", "rebrokered"])
+_RULES = text_codes(RULES)
+_REFUSAL, _NOT_APPLICABLE = text_code("brokering_refusal"), text_code(None)
 
 
 def _code(rule: str) -> int:
@@ -81,14 +83,14 @@ def _record_round(broker: Broker, brokering: BrokeringRound, waiting: np.ndarray
         return interleaved(refusal_at, outcome_at, dtype, refusal_column, outcome_column)
 
     model.events.record(
-        both(object, "brokering_refusal", _OUTCOMES[case]), model.term,
+        both(np.int16, _REFUSAL, _OUTCOMES[case]), model.term,
         school=both(np.int64, waiting[position], waiting),
         trust=both(np.int64, refusing, taken_by),
-        rule=both(object, _RULES[code - 1], None),
+        rule=both(np.int16, _RULES[code - 1], _NOT_APPLICABLE),
         old_grade=both(np.int64, grade[position], np.where(joined, -1, grade)),
         wait_terms=both(np.int64, -1, wait_terms),
         old_trust=both(np.int64, -1, np.where(joined & academy, old_trust, -1)),
-        detail=both(object, None, _DETAILS[case]))
+        detail=both(np.int16, _NOT_APPLICABLE, _DETAILS[case]))
 
 
 class BrokeringRound:
