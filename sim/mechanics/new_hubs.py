@@ -44,17 +44,19 @@ def open_hubs(model: SchoolSystemModel, school: np.ndarray, trust: np.ndarray) -
         <= far_from[which]
     covered = np.zeros(len(school), bool)
     covered[which[near]] = True
-    # Those left open hubs in turn, unless one opened for an earlier school is near.
+    # Those left open hubs in turn, unless one opened for an earlier school is near. The
+    # loop reads plain lists: a list gives up an element several times faster than an
+    # array.
+    left = np.flatnonzero(~covered)
     opened: dict[int, list[tuple[float, float]]] = {}
     new_hubs: list[tuple[int, float, float]] = []
-    far_from = far_from.tolist()
-    for index in np.flatnonzero(~covered).tolist():
-        member, row = int(school[index]), int(trust[index])
-        here = (float(x[member]), float(y[member]))
+    for row, here_x, here_y, reach in zip(trust[left].tolist(), x[school[left]].tolist(),
+                                          y[school[left]].tolist(), far_from[left].tolist(),
+                                          strict=True):
         own = opened.setdefault(row, [])
-        if all(math.hypot(a - here[0], b - here[1]) > far_from[index] for a, b in own):
-            new_hubs.append((row, *here))
-            own.append(here)
+        if all(math.hypot(a - here_x, b - here_y) > reach for a, b in own):
+            new_hubs.append((row, here_x, here_y))
+            own.append((here_x, here_y))
     if new_hubs:
         hubs.extend(*zip(*new_hubs, strict=True))  # in the order opened
 
