@@ -134,7 +134,6 @@ class BrokeringRound:
                                                nearest=structure.candidates_per_school)
         trust = pairs.trust
         school_grade = model.schools.grade[schools]
-        grade = school_grade[pairs.position]
         # England's rounds are walked by a compiled kernel (`walk`), which judges every
         # pair as it goes; the twin sorts each school's options and keeps a log of the
         # standings that changed: trust, first position judged on the change, and the new
@@ -150,6 +149,7 @@ class BrokeringRound:
                         trusts.risk_appetite, trusts.hub_radius_km, self.radius_km, draws,
                         self.too_far, self.unwilling, self._static_refusal)
         else:
+            grade = school_grade[pairs.position]
             appetite = trusts.risk_appetite[trust]
             accept_probability = np.where(grade >= Grade.INADEQUATE, appetite,
                                           np.where(grade == Grade.REQUIRES_IMPROVEMENT,
@@ -158,13 +158,12 @@ class BrokeringRound:
             draw[in_reach] = draws
             self.too_far = pairs.distance_km > trusts.hub_radius_km[trust]
             self.unwilling = in_reach & (draw > accept_probability)
-        self.weak = grade >= Grade.REQUIRES_IMPROVEMENT
         self.initial_capped, self.initial_full_for_weak = self._standing()
         self._school_weak = school_grade >= Grade.REQUIRES_IMPROVEMENT
         if isinstance(moving, (bool, np.bool_)):  # one for all (np.broadcast_to is slower)
             moving = np.full(len(schools), moving)
         self._brings_giver = model.schools.is_giver[schools] & moving
-        self._leaves = np.where(moving, model.schools.trust[schools], -1)
+        self._leaves = np.where(moving, model.schools.trust[schools], np.int64(-1))
         self._log: list[tuple[int, int, bool, bool]] = []
         self._refusal: np.ndarray | None = None
         self._logged: tuple[int, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
@@ -270,7 +269,7 @@ class BrokeringRound:
         code = np.empty(n_pairs, np.int8)
         logged = walk(has_turn, self.pairs.start, self.pairs.trust,
                       self._static_refusal, trusts.reputation[:n],
-                      self._school_weak, self._brings_giver, self._leaves.astype(np.int64),
+                      self._school_weak, self._brings_giver, self._leaves,
                       trusts.joins_this_year[:n].copy(), trusts.growth_cap_per_year[:n],
                       broker.givers[:n].copy(), broker.takers[:n].copy(),
                       trusts.giver_taker_threshold[:n], self.initial_capped.copy(),
@@ -303,7 +302,7 @@ class BrokeringRound:
             full_for_weak[changed] = log_full[order][latest[changed]]
         # The first rule refused on wins: later rules are written first, earlier over them.
         refusal = np.where(self.unwilling, _code("risk_appetite"), 0).astype(np.int8)
-        refusal[self.weak & full_for_weak] = _code("giver_taker_ratio")
+        refusal[self._school_weak[pairs.position] & full_for_weak] = _code("giver_taker_ratio")
         refusal[capped] = _code("growth_cap")
         refusal[self.too_far] = _code("hub_distance")
         return refusal

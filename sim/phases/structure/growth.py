@@ -86,8 +86,10 @@ def convert_voluntarily(model: SchoolSystemModel, broker: Broker) -> None:
     # In the converters' order: the new trusts, founded at once, and every join at once.
     school_order, trust_order, reasons, single = [], [], [], []
     new_trusts: list[tuple[TrustKind, int, int, int]] = []  # kind, hub, first join, joins
+    # Plain lists: the loop reads single entries, which lists give up several times faster.
+    converter, taken = converting.tolist(), taken_by.tolist()
     for index in np.flatnonzero(~swept).tolist():
-        school = int(converting[index])
+        school = converter[index]
         if index in founders:
             members = founders[index].tolist()
             new_trusts.append((TrustKind.MULTI_ACADEMY_TRUST, school, len(trust_order),
@@ -97,7 +99,7 @@ def convert_voluntarily(model: SchoolSystemModel, broker: Broker) -> None:
             reasons += [_FOUNDED_MAT] * len(members)
             single += [False] * len(members)
             continue
-        trust = int(taken_by[index])
+        trust = taken[index]
         joined = trust >= 0
         if not joined:
             new_trusts.append((TrustKind.SINGLE_ACADEMY_TRUST, school, len(trust_order), 1))
