@@ -171,16 +171,19 @@ def test_academy_orders_are_issued_as_by_the_twin(monkeypatch):
 
 def test_joining_schools_meet_their_trusts_hubs_as_in_the_twin():
     """The compiled pairing of joining schools with their trusts' hubs
-    (`sim.mechanics.new_hubs`) gives the twin's pairs in its order: trusts with several
-    hubs, none, and several schools joining one trust."""
+    (`sim.mechanics.new_hubs`) gives the twin's pairs and offsets in its order: trusts
+    with several hubs, none, and several schools joining one trust."""
     model = make_model("scenario=national", "scenario.scale=0.25", "seed=4")
-    hub_trust = model.hubs.trust
+    schools = model.schools
     rng = np.random.default_rng(8)
     trust = rng.choice(np.flatnonzero(model.trusts.active), 300).astype(np.int64)
-    pairs = [new_hubs.own_hub_pairs(hub_trust, trust, model.trusts.n, use_kernel)
+    school = rng.choice(schools.n, 300, replace=False).astype(np.int64)
+    far_from = rng.uniform(1, 30, 300)
+    pairs = [new_hubs.own_hub_offsets(model.hubs, school, trust, schools.x_km, schools.y_km,
+                                      far_from, model.trusts.n, use_kernel)
              for use_kernel in (True, False)]
     for kernel, twin in zip(*pairs, strict=True):
-        assert np.array_equal(kernel, twin)
+        assert kernel.dtype == twin.dtype and np.array_equal(kernel, twin)
     assert len(pairs[0][0]) > len(trust)  # some trusts have several hubs
 
 
