@@ -1,8 +1,9 @@
 """The structure phase's compiled kernels (`sim.compiled`) and their numpy twins give the
 same results on the same inputs: a brokering round's shortlists and walk
 (`sim.mechanics.shortlist`, `sim.phases.structure.walk`), the broker's per-trust counts
-(`sim.mechanics.trust_counts`) and the term's academy orders (`orders`). The rewrite of the
-network's matrices is checked in tests/test_proximity.py.
+(`sim.mechanics.trust_counts`), the term's academy orders (`orders`) and the year's new
+heads (`heads`). The rewrite of the network's matrices is checked in
+tests/test_proximity.py.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sim.events import EventLog
 from sim.mechanics import joins as joins_module
 from sim.mechanics import neighbours, new_hubs, trust_counts
 from sim.mechanics.brokering import Broker
-from sim.phases.structure import orders
+from sim.phases.structure import heads, orders
 from sim.phases.structure.brokering import BrokeringRound
 from sim.streams import RandomStreams
 from tests.conftest import make_model
@@ -257,3 +258,26 @@ def test_conversions_and_transfers_are_made_as_by_the_twins(monkeypatch):
     assert n_trusts == twin[2]
     pandas.testing.assert_frame_equal(events, twin[3])
     assert {"conversion", "join"} <= set(events["kind"].astype(str))
+
+
+def test_heads_are_replaced_as_by_the_twin(monkeypatch):
+    """The compiled pass of `heads.replace_heads` replaces the heads its numpy twin does,
+    with the same new heads: some schools judged inadequate this year, in trusts and not."""
+    model = make_model("scenario=national", "scenario.scale=0.25", "seed=4")
+    schools = model.schools
+    rng = np.random.default_rng(5)
+    judged = rng.choice(schools.n, 400, replace=False)
+    schools.grade[judged] = 4
+    schools.last_inspection_term[judged] = rng.integers(-3, 3, 400)
+    model.term = 2
+
+    def replace() -> tuple:
+        heads.replace_heads(model, 0)
+        return (schools.leadership, schools.head_tenure_terms,
+                schools.self_assessment_accuracy, model.events.count("head_replaced"))
+
+    results = _both_twins_from_one_start(monkeypatch, model, replace)
+    for kernel, twin in zip(*results, strict=True):
+        assert np.array_equal(kernel, twin)
+    inadequate_heads = results[0][1][judged[schools.last_inspection_term[judged] >= 0]]
+    assert results[0][-1] > 0 and (inadequate_heads == 0).any()
