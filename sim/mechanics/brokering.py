@@ -93,6 +93,12 @@ class Candidates:
 
 
 
+def _none_near(n_schools: int) -> Candidates:
+    """No candidates for any of `n_schools` schools."""
+    empty = np.zeros(0, np.int64)
+    return Candidates(empty, empty, np.zeros(0), np.zeros(n_schools + 1, np.int64))
+
+
 class Broker:
     """The commissioner's view of trusts for one term's (or one year's) work: the map of
     hubs, and each trust's size, givers and takers.
@@ -150,21 +156,19 @@ class Broker:
         work per school does not grow with the density of trusts: only the trusts of the
         hubs on the map within the radius no further than the school's `nearest`-th
         nearest there, exact ties included (`sim.mechanics.shortlist`)."""
-        from scipy.spatial import cKDTree
-
         model = self.model
         schools = np.asarray(schools, dtype=np.int64)
-        empty = np.zeros(0, np.int64)
-        none_near = Candidates(empty, empty, np.zeros(0), np.zeros(len(schools) + 1, np.int64))
         if len(self.hub_rows) == 0 or len(schools) == 0:
-            return none_near
-        school_x = model.schools.x_km[schools].astype(np.float64)
-        school_y = model.schools.y_km[schools].astype(np.float64)
+            return _none_near(len(schools))
+        school_x = model.schools.x_km[schools].astype(np.float64, copy=False)
+        school_y = model.schools.y_km[schools].astype(np.float64, copy=False)
         if nearest is None and compiled.worth_compiling(model.schools.n):
             # Every hub in reach is a shortlist as long as the map.
             return self._shortlists(school_x, school_y, radius_km, exclude, len(self.hub_rows),
                                     squared_reach=True)
         if nearest is None:
+            from scipy.spatial import cKDTree
+
             near = cKDTree(np.column_stack([school_x, school_y])).sparse_distance_matrix(
                 self.tree, radius_km, output_type="ndarray")
             position, hub, distance = near["i"].astype(np.int64), near["j"], near["v"]
@@ -176,7 +180,7 @@ class Broker:
                                                    self.hub_y, radius_km, nearest)
             sorted_by_distance = True  # row by row, each school's hubs nearest first
         if len(position) == 0:
-            return none_near
+            return _none_near(len(schools))
         trust = self.hub_trust[hub]
         n_trusts = model.trusts.n
         keep = model.trusts.active[trust]
@@ -196,7 +200,7 @@ class Broker:
             pair = position[by_pair] * n_trusts + trust[by_pair]
             keep[by_pair[1:][pair[1:] == pair[:-1]]] = False
         if not keep.any():
-            return none_near
+            return _none_near(len(schools))
         position, trust, distance = position[keep], trust[keep], distance[keep]
         # Nearest first within each school, ties (two hubs on one spot) by trust row. Pairs
         # found nearest first need sorting only where two of a school's are equally near.
@@ -270,11 +274,11 @@ class Broker:
             opening = np.flatnonzero(schools.placed_with_sponsor
                                      & (schools.opening_term <= model.term))
         sponsor = schools.sponsor_trust[opening].astype(np.int64)
-        orphaned = opening[~trusts.active[sponsor]]
+        opened = trusts.active[sponsor]
+        orphaned = opening[~opened]
         schools.sponsor_trust[orphaned] = -1
         schools.opening_term[orphaned] = NEVER
         schools.awaiting_sponsor_since_term[orphaned] = schools.academy_order_term[orphaned]
-        opened = trusts.active[sponsor]
         self.join(opening[opened], sponsor[opened], "sponsored", placed=True)
         return int(opened.sum())
 
