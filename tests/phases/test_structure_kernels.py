@@ -18,15 +18,16 @@ from sim.mechanics import joins as joins_module
 from sim.mechanics import neighbours, new_hubs, trust_counts
 from sim.mechanics.brokering import Broker
 from sim.phases.structure import heads, orders
-from sim.phases.structure.brokering import BrokeringRound
+from sim.phases.structure.brokering import BrokeringRound, round_event_columns
 from sim.streams import RandomStreams
 from tests.conftest import make_model
 
 
 def test_the_compiled_round_and_its_twin_agree(monkeypatch):
     """The compiled shortlists, judging of pairs and walk (`sim.mechanics.shortlist`,
-    `sim.phases.structure.walk`) and their numpy twins give the same pairs, decisions and
-    refusals on the same round, with counts that close doors and schools that move."""
+    `sim.phases.structure.walk`) and their numpy twins give the same pairs, decisions,
+    refusals and events on the same round, with counts that close doors and schools that
+    move."""
     model = make_model("scenario=national", "scenario.scale=0.25", "seed=4")
     schools, trusts = model.schools, model.trusts
     trusts.growth_cap_per_year[:] = 2
@@ -60,6 +61,16 @@ def test_the_compiled_round_and_its_twin_agree(monkeypatch):
     assert (taken_by[skip] == -1).all()
     assert 50 < (taken_by >= 0).sum() < len(asking) - 50  # both outcomes occur
     assert set(np.unique(refusal).tolist()) == {0, 1, 2, 3, 4}  # every rule refuses
+    # The round's events, in one compiled pass and by the twin's interleaving.
+    wait_terms = np.random.default_rng(3).integers(0, 9, len(asking)).astype(np.int32)
+    events = [round_event_columns(asking, logged[:3], taken_by, moving, wait_terms, exclude,
+                                  schools.grade[asking], use_kernel) for use_kernel in (True, False)]
+    (kind, columns), (twin_kind, twin_columns) = events
+    assert kind.dtype == twin_kind.dtype and np.array_equal(kind, twin_kind)
+    assert columns.keys() == twin_columns.keys()
+    for name, column in columns.items():
+        assert column.dtype == twin_columns[name].dtype, name
+        assert np.array_equal(column, twin_columns[name]), name
 
 
 

@@ -22,7 +22,7 @@ import numpy as np
 from sim import compiled
 from sim.events import interleave, interleaved, text_code, text_codes
 from sim.mechanics.brokering import Broker
-from sim.phases.structure.walk import judge_pairs, walk
+from sim.phases.structure.walk import judge_pairs, round_events, walk
 from sim.state import Governance, Grade
 
 RULES = ("hub_distance", "growth_cap", "giver_taker_ratio", "risk_appetite")
@@ -71,9 +71,28 @@ def _record_round(broker: Broker, brokering: BrokeringRound, waiting: np.ndarray
                   old_trust: np.ndarray) -> None:
     """The round's events, school by school: the first refusals, then the outcome."""
     model = broker.model
-    grade = model.schools.grade[waiting]
-    position, refusing, code = brokering.logged_refusals(
-        model.parameters.model.structure.candidates_logged)
+    refusals = brokering.logged_refusals(model.parameters.model.structure.candidates_logged)
+    kind, columns = round_event_columns(waiting, refusals, taken_by, academy, wait_terms,
+                                        old_trust, model.schools.grade[waiting],
+                                        compiled.worth_compiling(model.schools.n))
+    model.events.record(kind, model.term, **columns)
+
+
+def round_event_columns(waiting: np.ndarray, refusals: tuple[np.ndarray, np.ndarray, np.ndarray],
+                        taken_by: np.ndarray, academy: np.ndarray, wait_terms: np.ndarray,
+                        old_trust: np.ndarray, grade: np.ndarray,
+                        use_kernel: bool) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """A round's events as the log's kind codes and columns: each school's logged
+    `refusals` (positions, trusts, codes, as `BrokeringRound.logged_refusals` gives them),
+    then its outcome, by whether it was taken and is an academy. With `use_kernel` in one
+    compiled pass (`walk.round_events`), else by interleaving numpy columns."""
+    position, refusing, code = refusals
+    if use_kernel:
+        kind, school, trust, rule, old_grade, wait, left, detail = round_events(
+            waiting, position, refusing, code, taken_by, academy, wait_terms, old_trust, grade,
+            _OUTCOMES, _DETAILS, _RULES, _REFUSAL, _NOT_APPLICABLE)
+        return kind, {"school": school, "trust": trust, "rule": rule, "old_grade": old_grade,
+                      "wait_terms": wait, "old_trust": left, "detail": detail}
     joined = taken_by >= 0
     # Each school's outcome event and its detail, by whether it was taken and is an academy.
     case = 2 * joined + academy
@@ -82,15 +101,14 @@ def _record_round(broker: Broker, brokering: BrokeringRound, waiting: np.ndarray
     def both(dtype: type, refusal_column: object, outcome_column: object) -> np.ndarray:
         return interleaved(refusal_at, outcome_at, dtype, refusal_column, outcome_column)
 
-    model.events.record(
-        both(np.int16, _REFUSAL, _OUTCOMES[case]), model.term,
-        school=both(np.int64, waiting[position], waiting),
-        trust=both(np.int64, refusing, taken_by),
-        rule=both(np.int16, _RULES[code - 1], _NOT_APPLICABLE),
-        old_grade=both(np.int64, grade[position], np.where(joined, -1, grade)),
-        wait_terms=both(np.int64, -1, wait_terms),
-        old_trust=both(np.int64, -1, np.where(joined & academy, old_trust, -1)),
-        detail=both(np.int16, _NOT_APPLICABLE, _DETAILS[case]))
+    return both(np.int16, _REFUSAL, _OUTCOMES[case]), {
+        "school": both(np.int64, waiting[position], waiting),
+        "trust": both(np.int64, refusing, taken_by),
+        "rule": both(np.int16, _RULES[code - 1], _NOT_APPLICABLE),
+        "old_grade": both(np.int64, grade[position], np.where(joined, -1, grade)),
+        "wait_terms": both(np.int64, -1, wait_terms),
+        "old_trust": both(np.int64, -1, np.where(joined & academy, old_trust, -1)),
+        "detail": both(np.int16, _NOT_APPLICABLE, _DETAILS[case])}
 
 
 class BrokeringRound:

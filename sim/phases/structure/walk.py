@@ -13,6 +13,9 @@ A school's options are its pairs that neither `hub_distance` nor `risk_appetite`
 earliest pair among equals. The walk finds it by one scan of the school's pairs rather
 than by sorting the options: the first pair with the least reputation is the first option
 in the twin's order (reputation, then pair order) that passes.
+
+The round's events (each school's logged refusals, then its outcome) are written in one
+pass too (`round_events`), rather than interleaved column by column as the twin does.
 """
 
 from __future__ import annotations
@@ -114,3 +117,38 @@ def walk(has_turn: np.ndarray, pair_start: np.ndarray, pair_trust: np.ndarray,
                 full_for_weak[changed] = \
                     givers[changed] / (takers[changed] + 1) < threshold[changed]
     return logged
+
+
+@compiled.kernel
+def round_events(waiting: np.ndarray, position: np.ndarray, refusing: np.ndarray,
+                 code: np.ndarray, taken_by: np.ndarray, academy: np.ndarray,
+                 wait_terms: np.ndarray, old_trust: np.ndarray, grade: np.ndarray,
+                 outcome_codes: np.ndarray, detail_codes: np.ndarray, rule_codes: np.ndarray,
+                 refusal_code: int, not_applicable: int,
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                            np.ndarray, np.ndarray, np.ndarray]:
+    """A round's event columns in one pass (`brokering.round_event_columns`, whose numpy
+    twin interleaves them): for each school in turn, its logged refusals (`position`
+    non-decreasing), then its outcome. Returns the kind codes, schools, trusts, rule codes,
+    old grades, waits, old trusts and detail codes; -1 where a column does not apply."""
+    n = len(position) + len(waiting)
+    kind, rule, detail = np.empty(n, np.int16), np.empty(n, np.int16), np.empty(n, np.int16)
+    school, trust, old_grade = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
+    wait, left = np.empty(n, np.int64), np.empty(n, np.int64)
+    row = refusal = 0
+    for at in range(len(waiting)):
+        while refusal < len(position) and position[refusal] == at:
+            kind[row], school[row], trust[row] = refusal_code, waiting[at], refusing[refusal]
+            rule[row], old_grade[row] = rule_codes[code[refusal] - 1], grade[at]
+            wait[row], left[row], detail[row] = -1, -1, not_applicable
+            refusal += 1
+            row += 1
+        joined = taken_by[at] >= 0
+        case = 2 * joined + academy[at]
+        kind[row], school[row], trust[row] = outcome_codes[case], waiting[at], taken_by[at]
+        rule[row], old_grade[row] = not_applicable, -1 if joined else grade[at]
+        wait[row] = wait_terms[at]
+        left[row] = old_trust[at] if joined and academy[at] else -1
+        detail[row] = detail_codes[case]
+        row += 1
+    return kind, school, trust, rule, old_grade, wait, left, detail
