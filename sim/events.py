@@ -110,6 +110,20 @@ class EventLog:
         self._batches: list[dict[str, object]] = []
         self._pending: list[tuple[str, int, int, dict[str, object]]] = []
 
+    def __getstate__(self) -> dict[str, object]:
+        """The log with the texts its codes stand for: another process (a pickle's reader)
+        numbers texts in its own order (`text_code`)."""
+        self._flush()
+        return {"batches": self._batches, "texts": list(_TEXTS)}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        # This process's code of each code the log was written with.
+        recode = text_codes(state["texts"])  # type: ignore[arg-type]
+        self._pending = []
+        self._batches = [{name: _recoded(values, recode) if name in TEXT_COLUMNS else values
+                          for name, values in batch.items()}
+                         for batch in state["batches"]]  # type: ignore[attr-defined]
+
     def record_one(self, kind: str, term: int, *, school: int, **values: object) -> None:
         """Record one event; columns not given are not applicable to it."""
         unknown = set(values) - set(NOT_APPLICABLE)
@@ -210,6 +224,15 @@ def _kinds(codes: np.ndarray | None) -> pd.Categorical:
     position[used] = categories.get_indexer([_TEXTS[code] for code in used])
     return pd.Categorical.from_codes(position[codes],
                                      dtype=pd.CategoricalDtype(categories, ordered=False))
+
+
+def _recoded(values: object, recode: np.ndarray) -> object:
+    """A batch's text column with its codes (if codes) renumbered by `recode`."""
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iu":
+        return recode[values]
+    if isinstance(values, (int, np.integer)):
+        return int(recode[values])
+    return values  # texts, or one text for all
 
 
 def _kind_codes(batch: dict[str, object]) -> np.ndarray | int:

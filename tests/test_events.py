@@ -1,9 +1,12 @@
 """The event log: interleaving two lists of events (`sim.events.interleave`), the order a
 stable sort on (the event each comes before, then which list) gives, as the brokering
 round's refusals and outcomes and a join's conversions and joins were once put in order;
-and a batch's texts given as codes, one for all or texts, making the same table."""
+a batch's texts given as codes, one for all or texts, making the same table; and a log
+read from a pickle where texts are numbered otherwise."""
 
 from __future__ import annotations
+
+import pickle
 
 import numpy as np
 import pandas as pd
@@ -48,3 +51,26 @@ def test_texts_given_as_codes_one_for_all_or_texts_make_the_same_table():
         np.array(texts, dtype=object)), name="kind"))
     assert as_codes.count("join") == 3 and as_texts.count("orphan") == 1
     assert EventLog().to_frame(urn, trust_id, 2019).empty
+
+
+def test_a_pickled_log_reads_its_texts_in_another_numbering():
+    """A log's codes are this process's numbering of texts; a log pickled and read where
+    texts are numbered otherwise makes the same table."""
+    urn, trust_id = np.arange(100, 110), np.arange(50, 53)
+    log = EventLog()
+    log.record(text_codes(["join", "orphan"]), 1, school=np.array([1, 2]), detail="merger",
+               rule=text_codes(["growth_cap", None]))
+    log.record("inspection", 2, school=np.array([3]), outcome=np.array(["confirmed"], object))
+    expected = log.to_frame(urn, trust_id, 2019)
+    pd.testing.assert_frame_equal(pickle.loads(pickle.dumps(log)).to_frame(urn, trust_id, 2019),
+                                  expected)
+    # As another process might have numbered them: every text one code further on.
+    state = log.__getstate__()
+    state["texts"] = [None, "numbered elsewhere", *state["texts"][1:]]
+    for batch in state["batches"]:
+        for name in ("kind", "rule"):
+            if name in batch:
+                batch[name] = np.where(batch[name] > 0, batch[name] + 1, 0)
+    elsewhere = EventLog.__new__(EventLog)
+    elsewhere.__setstate__(state)
+    pd.testing.assert_frame_equal(elsewhere.to_frame(urn, trust_id, 2019), expected)
