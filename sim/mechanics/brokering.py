@@ -38,6 +38,7 @@ _REQUIRES_IMPROVEMENT = int(Grade.REQUIRES_IMPROVEMENT)
 # The texts of join events, as the event log's codes (`sim.events.text_code`).
 _CONVERSION, _JOIN = text_code("conversion"), text_code("join")
 _SPONSORED, _CONVERTER = text_code("sponsored"), text_code("converter")
+_NO_REASONS = np.zeros(0, np.int16)  # a join's detail is then one for all
 ENGLAND_SCHOOLS = 21_750  # state-funded schools in England (DfE, Schools, pupils 2019)
 
 # A brokering round holds at most `candidates_per_school` (school, trust) pairs per school,
@@ -309,12 +310,22 @@ class Broker:
                       converting: np.ndarray, single: np.ndarray, record: bool) -> None:
         """`join`'s events, school by school: its conversion if it was maintained, then its
         join (if `record`). `reason` is one text for all, or one code a school
-        (`sim.events.text_codes`)."""
+        (`sim.events.text_codes`). For England in one compiled pass (`joins.join_events`),
+        else by interleaving numpy columns."""
         model = self.model
         term, n = model.term, len(school)
         converted = np.flatnonzero(converting)
         if len(converted) == 0 and not record:
             return  # academies moving, their joins recorded by the caller
+        if compiled.worth_compiling(model.schools.n):
+            one_for_all = isinstance(reason, str)
+            kind, school_of, trust_of, old_trust, detail, wait = joins.join_events(
+                school, trust, old, since, ordered, converting, single,
+                _NO_REASONS if one_for_all else reason, text_code(reason) if one_for_all else 0,
+                term, record, _CONVERSION, _JOIN, _SPONSORED, _CONVERTER)
+            model.events.record(kind, term, school=school_of, trust=trust_of,
+                                old_trust=old_trust, detail=detail, wait_terms=wait)
+            return
         if len(converted):
             was_ordered = ordered[converted] != NEVER
             conversion_detail = np.where(was_ordered, _SPONSORED, _CONVERTER)

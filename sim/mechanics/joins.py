@@ -8,7 +8,7 @@ join this year for a school into a MAT. What the join's events need (the trust l
 wait, the order, whether the school was maintained) is read before. For England that is
 one compiled pass over the joining schools (`_join_compiled`); its numpy twin, for smaller
 places, gathers and writes with numpy and counts with `trust_counts.count_joins`. A test
-runs both on the same joins.
+runs both on the same joins. The joins' events are one compiled pass too (`join_events`).
 """
 
 from __future__ import annotations
@@ -128,3 +128,41 @@ def _join_compiled(school: np.ndarray, trust: np.ndarray, single: np.ndarray, pl
                 joins[joining] += 1
         size_after[join] = sizes[joining]
     return moves
+
+
+@compiled.kernel
+def join_events(school: np.ndarray, trust: np.ndarray, old: np.ndarray, since: np.ndarray,
+                ordered: np.ndarray, converting: np.ndarray, single: np.ndarray,
+                reasons: np.ndarray, reason: int, term: int, record: bool, conversion: int,
+                join: int, sponsored: int, converter: int,
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                           np.ndarray]:
+    """A batch of joins' events in one pass (`Broker.join`, whose numpy twin interleaves
+    them): for each join in turn, its conversion if the school was maintained (detail
+    `sponsored`, with its wait since its order, or `converter`), then its join if `record`
+    (detail: its code in `reasons`, or `reason` for all if `reasons` is empty; the wait
+    since `since`, none for a single-academy trust). The texts are the event log's codes.
+    Returns the kind codes, schools, trusts, old trusts, detail codes and waits; -1 where
+    a column does not apply."""
+    n = 0
+    for at in range(len(school)):
+        n += (1 if converting[at] else 0) + (1 if record else 0)
+    kind, detail = np.empty(n, np.int16), np.empty(n, np.int16)
+    school_of, trust_of = np.empty(n, np.int64), np.empty(n, np.int64)
+    old_trust, wait = np.empty(n, np.int64), np.empty(n, np.int64)
+    row = 0
+    for at in range(len(school)):
+        if converting[at]:
+            was_ordered = ordered[at] != NEVER
+            kind[row], school_of[row], trust_of[row] = conversion, school[at], trust[at]
+            old_trust[row] = -1
+            detail[row] = sponsored if was_ordered else converter
+            wait[row] = term - ordered[at] if was_ordered else -1
+            row += 1
+        if record:
+            kind[row], school_of[row], trust_of[row] = join, school[at], trust[at]
+            old_trust[row] = old[at]
+            detail[row] = reasons[at] if len(reasons) else reason
+            wait[row] = -1 if single[at] else (term - since[at] if since[at] != NEVER else 0)
+            row += 1
+    return kind, school_of, trust_of, old_trust, detail, wait

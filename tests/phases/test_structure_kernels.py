@@ -248,9 +248,9 @@ def test_academies_are_flagged_for_rebrokering_as_by_the_twin(monkeypatch):
 
 
 def test_conversions_and_transfers_are_made_as_by_the_twins(monkeypatch):
-    """A year's conversions and voluntary transfers, every step compiled (who converts and
-    who moves, the rounds, the joins) or every step numpy, leave the same schools, trusts
-    and events."""
+    """Placed schools opening, a year's conversions and voluntary transfers, every step
+    compiled (who converts and who moves, the rounds, the joins and their events) or every
+    step numpy, leave the same schools, trusts and events."""
     from sim.mechanics.brokering import Broker as Commissioner
     from sim.phases.structure import growth
 
@@ -259,7 +259,14 @@ def test_conversions_and_transfers_are_made_as_by_the_twins(monkeypatch):
         monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
         model = make_model("scenario=national", "scenario.scale=0.25", "seed=4")
         model.term = 2
+        # Some maintained schools placed with sponsors open now (a conversion, then a join).
+        schools = model.schools
+        opening = np.flatnonzero(schools.governance == 0)[::40][:30]
+        schools.sponsor_trust[opening] = np.flatnonzero(model.trusts.active)[:30]
+        schools.opening_term[opening] = model.term
+        schools.academy_order_term[opening] = np.arange(30) % 3 - 2
         broker = Commissioner(model)
+        broker.open_placed_schools()
         growth.convert_voluntarily(model, broker)
         growth.transfer_voluntarily(model, broker)
         events = model.events.to_frame(model.schools.urn, model.trusts.trust_id, 2020)
@@ -269,6 +276,7 @@ def test_conversions_and_transfers_are_made_as_by_the_twins(monkeypatch):
     assert n_trusts == twin[2]
     pandas.testing.assert_frame_equal(events, twin[3])
     assert {"conversion", "join"} <= set(events["kind"].astype(str))
+    assert {"sponsored", "converter", "voluntary_transfer"} <= set(events["detail"].dropna())
 
 
 def test_heads_are_replaced_as_by_the_twin(monkeypatch):
