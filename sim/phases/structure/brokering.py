@@ -32,6 +32,7 @@ _OUTCOMES = text_codes(["orphan", "rebrokering_wait", "placement", "join"])
 _DETAILS = text_codes([None, None, "sponsored", "rebrokered"])
 _RULES = text_codes(RULES)
 _REFUSAL, _NOT_APPLICABLE = text_code("brokering_refusal"), text_code(None)
+_NO_SKIP = np.zeros(0, np.int64)  # every school has its turn
 
 
 def _code(rule: str) -> int:
@@ -276,24 +277,16 @@ class BrokeringRound:
         """`settle` by the compiled walk, which also keeps each pair's refusal."""
         trusts, broker = self.broker.model.trusts, self.broker
         n = trusts.n
-        has_turn = np.ones(len(self.schools), bool)
-        if skip is not None:
-            has_turn[skip] = False
-        n_pairs = len(self.pairs.trust)
-        self._refusal = np.empty(n_pairs, np.int8)
         # The refusals the round's events log, kept as the walk judges them.
         per_school = self.broker.model.parameters.model.structure.candidates_logged
-        position, trust = np.empty(n_pairs, np.int64), np.empty(n_pairs, np.int64)
-        code = np.empty(n_pairs, np.int8)
-        logged = walk(has_turn, self.pairs.start, self.pairs.trust,
-                      self._static_refusal, trusts.reputation[:n],
-                      self._school_weak, self._brings_giver, self._leaves,
-                      trusts.joins_this_year[:n].copy(), trusts.growth_cap_per_year[:n],
-                      broker.givers[:n].copy(), broker.takers[:n].copy(),
-                      trusts.giver_taker_threshold[:n], self.initial_capped.copy(),
-                      self.initial_full_for_weak.copy(), taken_by, self._refusal,
-                      per_school, position, trust, code)
-        self._logged = (per_school, (position[:logged], trust[:logged], code[:logged]))
+        self._refusal, position, trust, code = walk(
+            _NO_SKIP if skip is None else np.asarray(skip, np.int64), self.pairs.start,
+            self.pairs.trust, self._static_refusal, trusts.reputation[:n], self._school_weak,
+            self._brings_giver, self._leaves, trusts.joins_this_year[:n],
+            trusts.growth_cap_per_year[:n], broker.givers[:n], broker.takers[:n],
+            trusts.giver_taker_threshold[:n], self.initial_capped, self.initial_full_for_weak,
+            taken_by, per_school)
+        self._logged = (per_school, (position, trust, code))
         return taken_by
 
     @property

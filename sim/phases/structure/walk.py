@@ -60,21 +60,28 @@ def judge_pairs(position: np.ndarray, trust: np.ndarray, distance_km: np.ndarray
 
 
 @compiled.kernel
-def walk(has_turn: np.ndarray, pair_start: np.ndarray, pair_trust: np.ndarray,
+def walk(skip: np.ndarray, pair_start: np.ndarray, pair_trust: np.ndarray,
          static_refusal: np.ndarray, reputation: np.ndarray, weak_school: np.ndarray,
          brings_giver: np.ndarray, leaves: np.ndarray, joins: np.ndarray, cap: np.ndarray,
          givers: np.ndarray, takers: np.ndarray, threshold: np.ndarray, capped: np.ndarray,
-         full_for_weak: np.ndarray, taken_by: np.ndarray, refusal: np.ndarray,
-         per_school: int, logged_position: np.ndarray, logged_trust: np.ndarray,
-         logged_code: np.ndarray) -> int:
-    """Judge the schools in turn (position order): write each pair's `refusal` as judged
-    at its school's turn, and the trust that takes each school with a turn into `taken_by`
-    (left as is where none does). The per-trust counts and standings (`joins`, `givers`,
-    `takers`, `capped`, `full_for_weak`) are the round's own copies and change as schools
-    are taken: a move counts for the trust joined and the one left (`leaves`, -1 for
-    none), as `Broker.join` or `Broker.place` will count it. The first `per_school`
-    refusals of each school are logged as they are judged (its position, the trust and
-    the code, as `BrokeringRound.logged_refusals` gives them); returns how many."""
+         full_for_weak: np.ndarray, taken_by: np.ndarray, per_school: int,
+         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Judge the schools in turn (position order), those in `skip` having no turn: write
+    the trust that takes each school with a turn into `taken_by` (left as is where none
+    does), and return each pair's refusal as judged at its school's turn, and the first
+    `per_school` refusals of each school as they are judged (their positions, trusts and
+    codes, as `BrokeringRound.logged_refusals` gives them). The per-trust counts and
+    standings (`joins`, `givers`, `takers`, `capped`, `full_for_weak`) are copied first,
+    and the copies change as schools are taken: a move counts for the trust joined and the
+    one left (`leaves`, -1 for none), as `Broker.join` or `Broker.place` will count it."""
+    joins, givers, takers = joins.copy(), givers.copy(), takers.copy()
+    capped, full_for_weak = capped.copy(), full_for_weak.copy()
+    has_turn = np.ones(len(weak_school), np.bool_)
+    for position in skip:
+        has_turn[position] = False
+    n_pairs = len(pair_trust)
+    refusal, logged_code = np.empty(n_pairs, np.int8), np.empty(n_pairs, np.int8)
+    logged_position, logged_trust = np.empty(n_pairs, np.int64), np.empty(n_pairs, np.int64)
     logged = 0
     for position in range(len(has_turn)):
         weak = weak_school[position]
@@ -116,7 +123,7 @@ def walk(has_turn: np.ndarray, pair_start: np.ndarray, pair_trust: np.ndarray,
                 capped[changed] = joins[changed] >= cap[changed]
                 full_for_weak[changed] = \
                     givers[changed] / (takers[changed] + 1) < threshold[changed]
-    return logged
+    return (refusal, logged_position[:logged], logged_trust[:logged], logged_code[:logged])
 
 
 @compiled.kernel
