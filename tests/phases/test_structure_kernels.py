@@ -46,11 +46,13 @@ def test_the_compiled_round_and_its_twin_agree(monkeypatch):
         logged = (*brokering.logged_refusals(model.parameters.model.structure.candidates_logged),
                   *brokering.logged_refusals(3))
         rounds[name] = (brokering.pairs, taken_by, brokering.refusal.copy(), logged,
-                        (brokering.too_far, brokering.unwilling))
+                        (brokering.too_far, brokering.unwilling, brokering.initial_capped,
+                         brokering.initial_full_for_weak))
     (pairs, taken_by, refusal, logged, static), (twin_pairs, twin_taken_by, twin_refusal,
                                                  twin_logged, twin_static) = \
         rounds["compiled"], rounds["numpy"]
-    for rule, twin_rule in zip(static, twin_static, strict=True):  # too far, unwilling
+    # Too far, unwilling, and the trusts' standing at the start.
+    for rule, twin_rule in zip(static, twin_static, strict=True):
         assert np.array_equal(rule, twin_rule)
     for part in ("position", "trust", "distance_km", "start"):
         assert np.array_equal(getattr(pairs, part), getattr(twin_pairs, part)), part

@@ -22,7 +22,7 @@ import numpy as np
 from sim import compiled
 from sim.events import interleave, interleaved, text_code, text_codes
 from sim.mechanics.brokering import Broker
-from sim.phases.structure.walk import judge_pairs, round_events, walk
+from sim.phases.structure.walk import judge_pairs, round_events, standing, walk
 from sim.state import Governance, Grade
 
 RULES = ("hub_distance", "growth_cap", "giver_taker_ratio", "risk_appetite")
@@ -162,11 +162,9 @@ class BrokeringRound:
         in_reach = pairs.distance_km <= self.radius_km
         draws = rng.random(int(np.count_nonzero(in_reach)))
         if self._compiled:
-            self.too_far, self.unwilling = np.empty(len(trust), bool), np.empty(len(trust), bool)
-            self._static_refusal = np.empty(len(trust), np.int8)
-            judge_pairs(pairs.position, trust, pairs.distance_km, school_grade,
-                        trusts.risk_appetite, trusts.hub_radius_km, self.radius_km, draws,
-                        self.too_far, self.unwilling, self._static_refusal)
+            self.too_far, self.unwilling, self._static_refusal = judge_pairs(
+                pairs.position, trust, pairs.distance_km, school_grade, trusts.risk_appetite,
+                trusts.hub_radius_km, self.radius_km, draws)
         else:
             grade = school_grade[pairs.position]
             appetite = trusts.risk_appetite[trust]
@@ -207,9 +205,13 @@ class BrokeringRound:
 
     def _standing(self) -> tuple[np.ndarray, np.ndarray]:
         """Whether each trust is at its growth cap, and whether one more weak school would
-        take its giver:taker ratio below its threshold."""
+        take its giver:taker ratio below its threshold (one compiled pass for England)."""
         trusts, broker = self.broker.model.trusts, self.broker
         n = trusts.n
+        if self._compiled:
+            return standing(trusts.joins_this_year[:n], trusts.growth_cap_per_year[:n],
+                            broker.givers[:n], broker.takers[:n],
+                            trusts.giver_taker_threshold[:n])
         capped = trusts.joins_this_year[:n] >= trusts.growth_cap_per_year[:n]
         full_for_weak = broker.givers[:n] / (broker.takers[:n] + 1) \
             < trusts.giver_taker_threshold[:n]

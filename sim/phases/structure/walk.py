@@ -33,15 +33,17 @@ _REQUIRES_IMPROVEMENT, _INADEQUATE = int(Grade.REQUIRES_IMPROVEMENT), int(Grade.
 @compiled.kernel
 def judge_pairs(position: np.ndarray, trust: np.ndarray, distance_km: np.ndarray,
                 school_grade: np.ndarray, risk_appetite: np.ndarray,
-                hub_radius_km: np.ndarray, radius_km: float, draws: np.ndarray,
-                too_far: np.ndarray, unwilling: np.ndarray, static_refusal: np.ndarray) -> None:
+                hub_radius_km: np.ndarray, radius_km: float,
+                draws: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The rules that do not depend on counts, for every pair in one pass (`BrokeringRound`
     does it in numpy for smaller places): `too_far` beyond the trust's hub radius;
     `unwilling` where the pair's draw exceeds the chance the trust accepts the school (its
     risk appetite for an inadequate school, halfway to certain for one requiring
     improvement); and the pair's `static_refusal`, the code of the first of the two that
-    refuses (0 for neither). `draws` hold one draw for each pair within `radius_km`, in
-    pair order; the others draw none."""
+    refuses (0 for neither); returns the three. `draws` hold one draw for each pair within
+    `radius_km`, in pair order; the others draw none."""
+    too_far, unwilling = np.empty(len(trust), np.bool_), np.empty(len(trust), np.bool_)
+    static_refusal = np.empty(len(trust), np.int8)
     drawn = 0
     for pair in range(len(trust)):
         row, grade = trust[pair], school_grade[position[pair]]
@@ -57,6 +59,20 @@ def judge_pairs(position: np.ndarray, trust: np.ndarray, distance_km: np.ndarray
             drawn += 1
         too_far[pair], unwilling[pair] = far, refuses
         static_refusal[pair] = HUB_DISTANCE if far else (RISK_APPETITE if refuses else 0)
+    return too_far, unwilling, static_refusal
+
+
+@compiled.kernel
+def standing(joins: np.ndarray, cap: np.ndarray, givers: np.ndarray, takers: np.ndarray,
+             threshold: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each trust's standing in one pass (`BrokeringRound._standing`, numpy for smaller
+    places): whether it is at its growth cap, and whether one more weak school would take
+    its giver:taker ratio below its threshold (a division, rounded as numpy rounds it)."""
+    capped, full_for_weak = np.empty(len(joins), np.bool_), np.empty(len(joins), np.bool_)
+    for trust in range(len(joins)):
+        capped[trust] = joins[trust] >= cap[trust]
+        full_for_weak[trust] = givers[trust] / (takers[trust] + 1) < threshold[trust]
+    return capped, full_for_weak
 
 
 @compiled.kernel
