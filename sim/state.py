@@ -362,7 +362,12 @@ class Hubs:
 
     def drop_trusts(self, trusts: np.ndarray) -> None:
         """Drop the hubs of these trusts (closed ones); the other hubs keep their order."""
-        keep = ~np.isin(self.trust, trusts)
+        if len(self.trust) == 0 or len(trusts) == 0:
+            return
+        # A mask over trust rows: several times faster than np.isin's sort for a few trusts.
+        closed = np.zeros(max(int(self.trust.max()), int(np.max(trusts))) + 1, bool)
+        closed[trusts] = True
+        keep = ~closed[self.trust]
         if not keep.all():
             self.trust, self.x_km, self.y_km = self.trust[keep], self.x_km[keep], self.y_km[keep]
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from sim import compiled
 from sim.errors import ConfigError
-from sim.events import interleave, interleaved
+from sim.events import interleave, interleaved, text_code
 from sim.mechanics import joins, new_hubs, trust_counts
 from sim.mechanics.shortlist import HubGrid, grid_shortlists, hub_map, nearest_hubs
 from sim.scenario import scaled_region_km, schools_built
@@ -35,6 +35,10 @@ if TYPE_CHECKING:
     from sim.schema import RunConfig
 
 _REQUIRES_IMPROVEMENT = int(Grade.REQUIRES_IMPROVEMENT)
+# The texts of join events, as the event log's codes (`sim.events.text_code`).
+_CONVERSION, _JOIN = text_code("conversion"), text_code("join")
+_SPONSORED, _CONVERTER = text_code("sponsored"), text_code("converter")
+_NO_REASONS = np.zeros(0, np.int16)  # a join's detail is then one for all
 ENGLAND_SCHOOLS = 21_750  # state-funded schools in England (DfE, Schools, pupils 2019)
 
 # A brokering round holds at most `candidates_per_school` (school, trust) pairs per school,
@@ -88,6 +92,12 @@ class Candidates:
     def of(self, position: int) -> slice:
         return slice(int(self.start[position]), int(self.start[position + 1]))
 
+
+
+def _none_near(n_schools: int) -> Candidates:
+    """No candidates for any of `n_schools` schools."""
+    empty = np.zeros(0, np.int64)
+    return Candidates(empty, empty, np.zeros(0), np.zeros(n_schools + 1, np.int64))
 
 
 class Broker:
@@ -147,21 +157,19 @@ class Broker:
         work per school does not grow with the density of trusts: only the trusts of the
         hubs on the map within the radius no further than the school's `nearest`-th
         nearest there, exact ties included (`sim.mechanics.shortlist`)."""
-        from scipy.spatial import cKDTree
-
         model = self.model
         schools = np.asarray(schools, dtype=np.int64)
-        empty = np.zeros(0, np.int64)
-        none_near = Candidates(empty, empty, np.zeros(0), np.zeros(len(schools) + 1, np.int64))
         if len(self.hub_rows) == 0 or len(schools) == 0:
-            return none_near
-        school_x = model.schools.x_km[schools].astype(np.float64)
-        school_y = model.schools.y_km[schools].astype(np.float64)
+            return _none_near(len(schools))
+        school_x = model.schools.x_km[schools].astype(np.float64, copy=False)
+        school_y = model.schools.y_km[schools].astype(np.float64, copy=False)
         if nearest is None and compiled.worth_compiling(model.schools.n):
             # Every hub in reach is a shortlist as long as the map.
             return self._shortlists(school_x, school_y, radius_km, exclude, len(self.hub_rows),
                                     squared_reach=True)
         if nearest is None:
+            from scipy.spatial import cKDTree
+
             near = cKDTree(np.column_stack([school_x, school_y])).sparse_distance_matrix(
                 self.tree, radius_km, output_type="ndarray")
             position, hub, distance = near["i"].astype(np.int64), near["j"], near["v"]
@@ -173,7 +181,7 @@ class Broker:
                                                    self.hub_y, radius_km, nearest)
             sorted_by_distance = True  # row by row, each school's hubs nearest first
         if len(position) == 0:
-            return none_near
+            return _none_near(len(schools))
         trust = self.hub_trust[hub]
         n_trusts = model.trusts.n
         keep = model.trusts.active[trust]
@@ -193,7 +201,7 @@ class Broker:
             pair = position[by_pair] * n_trusts + trust[by_pair]
             keep[by_pair[1:][pair[1:] == pair[:-1]]] = False
         if not keep.any():
-            return none_near
+            return _none_near(len(schools))
         position, trust, distance = position[keep], trust[keep], distance[keep]
         # Nearest first within each school, ties (two hubs on one spot) by trust row. Pairs
         # found nearest first need sorting only where two of a school's are equally near.
@@ -267,11 +275,11 @@ class Broker:
             opening = np.flatnonzero(schools.placed_with_sponsor
                                      & (schools.opening_term <= model.term))
         sponsor = schools.sponsor_trust[opening].astype(np.int64)
-        orphaned = opening[~trusts.active[sponsor]]
+        opened = trusts.active[sponsor]
+        orphaned = opening[~opened]
         schools.sponsor_trust[orphaned] = -1
         schools.opening_term[orphaned] = NEVER
         schools.awaiting_sponsor_since_term[orphaned] = schools.academy_order_term[orphaned]
-        opened = trusts.active[sponsor]
         self.join(opening[opened], sponsor[opened], "sponsored", placed=True)
         return int(opened.sum())
 
@@ -281,9 +289,10 @@ class Broker:
         """Move schools into trusts one after another, in the order given, keeping counts,
         hubs and the graph in step; in a few array operations, with the result of moving
         them one at a time. A school appears once. `reason` is the join event's detail,
-        one for all or one per school. A `placed` school is already counted among its
-        sponsor's takers and joins. Schools marked `single` convert into the single-academy
-        trust just founded for each (counted as its one member, nothing more)."""
+        one text for all or one code per school (`sim.events.text_codes`). A `placed`
+        school is already counted among its sponsor's takers and joins. Schools marked
+        `single` convert into the single-academy trust just founded for each (counted as
+        its one member, nothing more)."""
         model = self.model
         school = np.atleast_1d(np.asarray(schools, dtype=np.int64))
         trust = np.atleast_1d(np.asarray(trusts, dtype=np.int64))
@@ -300,29 +309,37 @@ class Broker:
                       reason: str | np.ndarray, since: np.ndarray, ordered: np.ndarray,
                       converting: np.ndarray, single: np.ndarray, record: bool) -> None:
         """`join`'s events, school by school: its conversion if it was maintained, then its
-        join (if `record`)."""
+        join (if `record`). `reason` is one text for all, or one code a school
+        (`sim.events.text_codes`). For England in one compiled pass (`joins.join_events`),
+        else by interleaving numpy columns."""
         model = self.model
         term, n = model.term, len(school)
         converted = np.flatnonzero(converting)
         if len(converted) == 0 and not record:
             return  # academies moving, their joins recorded by the caller
+        if compiled.worth_compiling(model.schools.n):
+            one_for_all = isinstance(reason, str)
+            kind, school_of, trust_of, old_trust, detail, wait = joins.join_events(
+                school, trust, old, since, ordered, converting, single,
+                _NO_REASONS if one_for_all else reason, text_code(reason) if one_for_all else 0,
+                term, record, _CONVERSION, _JOIN, _SPONSORED, _CONVERTER)
+            model.events.record(kind, term, school=school_of, trust=trust_of,
+                                old_trust=old_trust, detail=detail, wait_terms=wait)
+            return
         if len(converted):
             was_ordered = ordered[converted] != NEVER
-            conversion_detail = np.where(was_ordered, "sponsored", "converter").astype(object)
+            conversion_detail = np.where(was_ordered, _SPONSORED, _CONVERTER)
             conversion_wait = np.where(was_ordered, term - ordered[converted], -1)
         if not record:
             model.events.record("conversion", term, school=school[converted],
-                                trust=trust[converted], old_trust=np.full(len(converted), -1),
+                                trust=trust[converted], old_trust=-1,
                                 detail=conversion_detail, wait_terms=conversion_wait)
             return
         join_wait = np.where(single, -1, np.where(since != NEVER, term - since, 0))
         if len(converted) == 0:
             # Copies: the log keeps what it is given, and the caller may change its arrays.
             model.events.record("join", term, school=school.copy(), trust=trust.copy(),
-                                old_trust=old,
-                                detail=np.full(n, reason, dtype=object) if isinstance(reason, str)
-                                else np.asarray(reason, dtype=object),
-                                wait_terms=join_wait)
+                                old_trust=old, detail=reason, wait_terms=join_wait)
             return
         # A school's conversion comes just before its join.
         conversion_at, join_at = interleave(converted, n)
@@ -331,9 +348,10 @@ class Broker:
             return interleaved(conversion_at, join_at, dtype, conversion_column, join_column)
 
         model.events.record(
-            both(object, "conversion", "join"), term,
+            both(np.int16, _CONVERSION, _JOIN), term,
             school=both(np.int64, school[converted], school),
             trust=both(np.int64, trust[converted], trust),
             old_trust=both(np.int64, -1, old),
-            detail=both(object, conversion_detail, reason),
+            detail=both(np.int16, conversion_detail,
+                        text_code(reason) if isinstance(reason, str) else reason),
             wait_terms=both(np.int64, conversion_wait, join_wait))

@@ -8,7 +8,7 @@ join this year for a school into a MAT. What the join's events need (the trust l
 wait, the order, whether the school was maintained) is read before. For England that is
 one compiled pass over the joining schools (`_join_compiled`); its numpy twin, for smaller
 places, gathers and writes with numpy and counts with `trust_counts.count_joins`. A test
-runs both on the same joins.
+runs both on the same joins. The joins' events are one compiled pass too (`join_events`).
 """
 
 from __future__ import annotations
@@ -48,18 +48,14 @@ def apply_joins(broker: Broker, school: np.ndarray, trust: np.ndarray, single: n
     already counted among its sponsor's takers and joins; a `single` one converts into the
     single-academy trust just founded for it (counted as its one member, nothing more)."""
     model = broker.model
-    schools, n = model.schools, len(school)
+    schools = model.schools
     hub_min_schools = model.parameters.model.structure.new_hub_min_schools
     if compiled.worth_compiling(schools.n):
-        old, since, ordered = (np.empty(n, np.int64) for _ in range(3))
-        converting, size_after = np.empty(n, bool), np.empty(n)
-        moves = _join_compiled(
-            school, trust, single, placed, schools.trust, schools.governance,
+        moves, old, since, ordered, converting, opening = _join_compiled(
+            school, trust, single, placed, hub_min_schools, schools.trust, schools.governance,
             schools.awaiting_sponsor_since_term, schools.academy_order_term,
             schools.sponsor_trust, schools.opening_term, schools.grade, schools.is_giver,
-            broker.sizes, broker.givers, broker.takers, model.trusts.joins_this_year, old,
-            since, ordered, converting, size_after)
-        opening = np.flatnonzero(~single & (size_after >= hub_min_schools))
+            broker.sizes, broker.givers, broker.takers, model.trusts.joins_this_year)
     else:
         into_mat = ~single
         old = schools.trust[school].astype(np.int64)
@@ -86,17 +82,21 @@ def apply_joins(broker: Broker, school: np.ndarray, trust: np.ndarray, single: n
 
 @compiled.kernel
 def _join_compiled(school: np.ndarray, trust: np.ndarray, single: np.ndarray, placed: bool,
-                   school_trust: np.ndarray, governance: np.ndarray,
+                   hub_min_schools: int, school_trust: np.ndarray, governance: np.ndarray,
                    awaiting_since: np.ndarray, order_term: np.ndarray,
                    sponsor_trust: np.ndarray, opening_term: np.ndarray, grade: np.ndarray,
                    is_giver: np.ndarray, sizes: np.ndarray, givers: np.ndarray,
-                   takers: np.ndarray, joins: np.ndarray, old: np.ndarray, since: np.ndarray,
-                   ordered: np.ndarray, converting: np.ndarray, size_after: np.ndarray) -> int:
-    """`apply_joins` in one pass: for each join in turn, read what its events need into
-    `old`, `since`, `ordered` and `converting`, write the school's arrays, and count it out
-    of its old trust and into its new one (`sizes`, `givers`, `takers`, and `joins` this
-    year); `size_after` is its trust's size just after it joins. Returns how many of the
-    schools left a trust."""
+                   takers: np.ndarray, joins: np.ndarray,
+                   ) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """`apply_joins` in one pass: for each join in turn, read what its events need (`old`,
+    `since`, `ordered`, `converting`), write the school's arrays, and count it out of its
+    old trust and into its new one (`sizes`, `givers`, `takers`, and `joins` this year).
+    Returns how many of the schools left a trust, those four, and the joins into a MAT of
+    `hub_min_schools` or more just after it joins (`opening`: those may open a hub)."""
+    n = len(school)
+    old, since, ordered = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
+    converting, opens = np.empty(n, np.bool_), np.empty(n, np.int64)
+    n_opening = 0
     moves = 0
     for join in range(len(school)):
         row, joining = school[join], trust[join]
@@ -126,5 +126,45 @@ def _join_compiled(school: np.ndarray, trust: np.ndarray, single: np.ndarray, pl
             takers[joining] += takes
             if into_mat:
                 joins[joining] += 1
-        size_after[join] = sizes[joining]
-    return moves
+        if into_mat and sizes[joining] >= hub_min_schools:
+            opens[n_opening] = join
+            n_opening += 1
+    return moves, old, since, ordered, converting, opens[:n_opening]
+
+
+@compiled.kernel
+def join_events(school: np.ndarray, trust: np.ndarray, old: np.ndarray, since: np.ndarray,
+                ordered: np.ndarray, converting: np.ndarray, single: np.ndarray,
+                reasons: np.ndarray, reason: int, term: int, record: bool, conversion: int,
+                join: int, sponsored: int, converter: int,
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                           np.ndarray]:
+    """A batch of joins' events in one pass (`Broker.join`, whose numpy twin interleaves
+    them): for each join in turn, its conversion if the school was maintained (detail
+    `sponsored`, with its wait since its order, or `converter`), then its join if `record`
+    (detail: its code in `reasons`, or `reason` for all if `reasons` is empty; the wait
+    since `since`, none for a single-academy trust). The texts are the event log's codes.
+    Returns the kind codes, schools, trusts, old trusts, detail codes and waits; -1 where
+    a column does not apply."""
+    n = 0
+    for at in range(len(school)):
+        n += (1 if converting[at] else 0) + (1 if record else 0)
+    kind, detail = np.empty(n, np.int16), np.empty(n, np.int16)
+    school_of, trust_of = np.empty(n, np.int64), np.empty(n, np.int64)
+    old_trust, wait = np.empty(n, np.int64), np.empty(n, np.int64)
+    row = 0
+    for at in range(len(school)):
+        if converting[at]:
+            was_ordered = ordered[at] != NEVER
+            kind[row], school_of[row], trust_of[row] = conversion, school[at], trust[at]
+            old_trust[row] = -1
+            detail[row] = sponsored if was_ordered else converter
+            wait[row] = term - ordered[at] if was_ordered else -1
+            row += 1
+        if record:
+            kind[row], school_of[row], trust_of[row] = join, school[at], trust[at]
+            old_trust[row] = old[at]
+            detail[row] = reasons[at] if len(reasons) else reason
+            wait[row] = -1 if single[at] else (term - since[at] if since[at] != NEVER else 0)
+            row += 1
+    return kind, school_of, trust_of, old_trust, detail, wait

@@ -199,6 +199,10 @@ def grid_shortlists(school_x: np.ndarray, school_y: np.ndarray, exclude: np.ndar
     reach when its squared distance is at most the radius squared, as scipy's k-d tree
     judges it (`Broker.candidates` without a shortlist), rather than by the distance."""
     radius_squared = radius_km * radius_km
+    # A hub whose squared distance exceeds this is out of reach by either judgement,
+    # whatever the rounding (the margin is millions of times the rounding's): its
+    # distance need not be taken.
+    beyond_squared = radius_squared * (1 + 1e-9)
     capacity = len(trust)
     # The last school whose list holds each trust: a trust is listed once, at its nearest hub.
     listed_for = np.full(len(active), -1, np.int64)
@@ -218,6 +222,8 @@ def grid_shortlists(school_x: np.ndarray, school_y: np.ndarray, exclude: np.ndar
                     hub = cell_hubs[at_cell]
                     dx, dy = x - hub_x[hub], y - hub_y[hub]
                     squared = dx * dx + dy * dy
+                    if squared > beyond_squared:
+                        continue
                     distance = np.sqrt(squared)
                     if (squared > radius_squared if squared_reach else distance > radius_km) or (
                             found >= nearest and distance > near_distance[nearest - 1]):

@@ -16,7 +16,7 @@ from sim.mechanics.brokering import Broker
 from sim.network import school_node, trust_node
 from sim.phases.structure import heads, orders
 from sim.phases.structure.brokering import RULES, BrokeringRound
-from sim.state import Governance, Grade, TrustKind
+from sim.state import Governance, Grade, Hubs, TrustKind
 from tests.conftest import largest_mat, make_model
 
 
@@ -346,3 +346,17 @@ def test_founding_trusts_at_once_is_founding_them_in_turn():
         for name, column in vars(table).items():
             if isinstance(column, np.ndarray):
                 assert np.array_equal(column, getattr(twin, name)), name
+
+
+def test_dropping_closed_trusts_hubs_keeps_the_others_in_order():
+    """`Hubs.drop_trusts` leaves the hubs of every other trust, in their order."""
+    trust = np.array([3, 0, 7, 3, 2, 9, 7], np.int32)
+    hubs = Hubs(trust.copy(), np.arange(7.0), -np.arange(7.0))
+    hubs.drop_trusts(np.array([7, 4, 3]))
+    kept = ~np.isin(trust, [7, 4, 3])
+    assert np.array_equal(hubs.trust, trust[kept]) and hubs.trust.dtype == np.int32
+    assert np.array_equal(hubs.x_km, np.arange(7.0)[kept])
+    assert np.array_equal(hubs.y_km, -np.arange(7.0)[kept])
+    hubs.drop_trusts(np.array([12]))  # a trust with no hubs
+    hubs.drop_trusts(np.zeros(0, np.int64))
+    assert np.array_equal(hubs.trust, trust[kept])

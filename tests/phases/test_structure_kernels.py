@@ -1,8 +1,9 @@
 """The structure phase's compiled kernels (`sim.compiled`) and their numpy twins give the
 same results on the same inputs: a brokering round's shortlists and walk
 (`sim.mechanics.shortlist`, `sim.phases.structure.walk`), the broker's per-trust counts
-(`sim.mechanics.trust_counts`) and the term's academy orders (`orders`). The rewrite of the
-network's matrices is checked in tests/test_proximity.py.
+(`sim.mechanics.trust_counts`), the term's academy orders (`orders`) and the year's new
+heads (`heads`). The rewrite of the network's matrices is checked in
+tests/test_proximity.py.
 """
 
 from __future__ import annotations
@@ -16,16 +17,17 @@ from sim.events import EventLog
 from sim.mechanics import joins as joins_module
 from sim.mechanics import neighbours, new_hubs, trust_counts
 from sim.mechanics.brokering import Broker
-from sim.phases.structure import orders
-from sim.phases.structure.brokering import BrokeringRound
+from sim.phases.structure import heads, orders
+from sim.phases.structure.brokering import BrokeringRound, round_event_columns
 from sim.streams import RandomStreams
 from tests.conftest import make_model
 
 
 def test_the_compiled_round_and_its_twin_agree(monkeypatch):
     """The compiled shortlists, judging of pairs and walk (`sim.mechanics.shortlist`,
-    `sim.phases.structure.walk`) and their numpy twins give the same pairs, decisions and
-    refusals on the same round, with counts that close doors and schools that move."""
+    `sim.phases.structure.walk`) and their numpy twins give the same pairs, decisions,
+    refusals and events on the same round, with counts that close doors and schools that
+    move."""
     model = make_model("scenario=national", "scenario.scale=0.25", "seed=4")
     schools, trusts = model.schools, model.trusts
     trusts.growth_cap_per_year[:] = 2
@@ -44,11 +46,13 @@ def test_the_compiled_round_and_its_twin_agree(monkeypatch):
         logged = (*brokering.logged_refusals(model.parameters.model.structure.candidates_logged),
                   *brokering.logged_refusals(3))
         rounds[name] = (brokering.pairs, taken_by, brokering.refusal.copy(), logged,
-                        (brokering.too_far, brokering.unwilling))
+                        (brokering.too_far, brokering.unwilling, brokering.initial_capped,
+                         brokering.initial_full_for_weak))
     (pairs, taken_by, refusal, logged, static), (twin_pairs, twin_taken_by, twin_refusal,
                                                  twin_logged, twin_static) = \
         rounds["compiled"], rounds["numpy"]
-    for rule, twin_rule in zip(static, twin_static, strict=True):  # too far, unwilling
+    # Too far, unwilling, and the trusts' standing at the start.
+    for rule, twin_rule in zip(static, twin_static, strict=True):
         assert np.array_equal(rule, twin_rule)
     for part in ("position", "trust", "distance_km", "start"):
         assert np.array_equal(getattr(pairs, part), getattr(twin_pairs, part)), part
@@ -59,6 +63,16 @@ def test_the_compiled_round_and_its_twin_agree(monkeypatch):
     assert (taken_by[skip] == -1).all()
     assert 50 < (taken_by >= 0).sum() < len(asking) - 50  # both outcomes occur
     assert set(np.unique(refusal).tolist()) == {0, 1, 2, 3, 4}  # every rule refuses
+    # The round's events, in one compiled pass and by the twin's interleaving.
+    wait_terms = np.random.default_rng(3).integers(0, 9, len(asking)).astype(np.int32)
+    events = [round_event_columns(asking, logged[:3], taken_by, moving, wait_terms, exclude,
+                                  schools.grade[asking], use_kernel) for use_kernel in (True, False)]
+    (kind, columns), (twin_kind, twin_columns) = events
+    assert kind.dtype == twin_kind.dtype and np.array_equal(kind, twin_kind)
+    assert columns.keys() == twin_columns.keys()
+    for name, column in columns.items():
+        assert column.dtype == twin_columns[name].dtype, name
+        assert np.array_equal(column, twin_columns[name]), name
 
 
 
@@ -171,16 +185,19 @@ def test_academy_orders_are_issued_as_by_the_twin(monkeypatch):
 
 def test_joining_schools_meet_their_trusts_hubs_as_in_the_twin():
     """The compiled pairing of joining schools with their trusts' hubs
-    (`sim.mechanics.new_hubs`) gives the twin's pairs in its order: trusts with several
-    hubs, none, and several schools joining one trust."""
+    (`sim.mechanics.new_hubs`) gives the twin's pairs and offsets in its order: trusts
+    with several hubs, none, and several schools joining one trust."""
     model = make_model("scenario=national", "scenario.scale=0.25", "seed=4")
-    hub_trust = model.hubs.trust
+    schools = model.schools
     rng = np.random.default_rng(8)
     trust = rng.choice(np.flatnonzero(model.trusts.active), 300).astype(np.int64)
-    pairs = [new_hubs.own_hub_pairs(hub_trust, trust, model.trusts.n, use_kernel)
+    school = rng.choice(schools.n, 300, replace=False).astype(np.int64)
+    far_from = rng.uniform(1, 30, 300)
+    pairs = [new_hubs.own_hub_offsets(model.hubs, school, trust, schools.x_km, schools.y_km,
+                                      far_from, model.trusts.n, use_kernel)
              for use_kernel in (True, False)]
     for kernel, twin in zip(*pairs, strict=True):
-        assert np.array_equal(kernel, twin)
+        assert kernel.dtype == twin.dtype and np.array_equal(kernel, twin)
     assert len(pairs[0][0]) > len(trust)  # some trusts have several hubs
 
 
@@ -233,9 +250,9 @@ def test_academies_are_flagged_for_rebrokering_as_by_the_twin(monkeypatch):
 
 
 def test_conversions_and_transfers_are_made_as_by_the_twins(monkeypatch):
-    """A year's conversions and voluntary transfers, every step compiled (who converts and
-    who moves, the rounds, the joins) or every step numpy, leave the same schools, trusts
-    and events."""
+    """Placed schools opening, a year's conversions and voluntary transfers, every step
+    compiled (who converts and who moves, the rounds, the joins and their events) or every
+    step numpy, leave the same schools, trusts and events."""
     from sim.mechanics.brokering import Broker as Commissioner
     from sim.phases.structure import growth
 
@@ -244,7 +261,14 @@ def test_conversions_and_transfers_are_made_as_by_the_twins(monkeypatch):
         monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
         model = make_model("scenario=national", "scenario.scale=0.25", "seed=4")
         model.term = 2
+        # Some maintained schools placed with sponsors open now (a conversion, then a join).
+        schools = model.schools
+        opening = np.flatnonzero(schools.governance == 0)[::40][:30]
+        schools.sponsor_trust[opening] = np.flatnonzero(model.trusts.active)[:30]
+        schools.opening_term[opening] = model.term
+        schools.academy_order_term[opening] = np.arange(30) % 3 - 2
         broker = Commissioner(model)
+        broker.open_placed_schools()
         growth.convert_voluntarily(model, broker)
         growth.transfer_voluntarily(model, broker)
         events = model.events.to_frame(model.schools.urn, model.trusts.trust_id, 2020)
@@ -254,3 +278,27 @@ def test_conversions_and_transfers_are_made_as_by_the_twins(monkeypatch):
     assert n_trusts == twin[2]
     pandas.testing.assert_frame_equal(events, twin[3])
     assert {"conversion", "join"} <= set(events["kind"].astype(str))
+    assert {"sponsored", "converter", "voluntary_transfer"} <= set(events["detail"].dropna())
+
+
+def test_heads_are_replaced_as_by_the_twin(monkeypatch):
+    """The compiled pass of `heads.replace_heads` replaces the heads its numpy twin does,
+    with the same new heads: some schools judged inadequate this year, in trusts and not."""
+    model = make_model("scenario=national", "scenario.scale=0.25", "seed=4")
+    schools = model.schools
+    rng = np.random.default_rng(5)
+    judged = rng.choice(schools.n, 400, replace=False)
+    schools.grade[judged] = 4
+    schools.last_inspection_term[judged] = rng.integers(-3, 3, 400)
+    model.term = 2
+
+    def replace() -> tuple:
+        heads.replace_heads(model, 0)
+        return (schools.leadership, schools.head_tenure_terms,
+                schools.self_assessment_accuracy, model.events.count("head_replaced"))
+
+    results = _both_twins_from_one_start(monkeypatch, model, replace)
+    for kernel, twin in zip(*results, strict=True):
+        assert np.array_equal(kernel, twin)
+    inadequate_heads = results[0][1][judged[schools.last_inspection_term[judged] >= 0]]
+    assert results[0][-1] > 0 and (inadequate_heads == 0).any()

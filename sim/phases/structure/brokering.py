@@ -20,16 +20,19 @@ from __future__ import annotations
 import numpy as np
 
 from sim import compiled
-from sim.events import interleave, interleaved
+from sim.events import interleave, interleaved, text_code, text_codes
 from sim.mechanics.brokering import Broker
-from sim.phases.structure.walk import judge_pairs, walk
+from sim.phases.structure.walk import judge_pairs, round_events, standing, walk
 from sim.state import Governance, Grade
 
 RULES = ("hub_distance", "growth_cap", "giver_taker_ratio", "risk_appetite")
-# A waiting school's outcome event, and its detail, by 2 x (taken) + (is an academy).
-_OUTCOMES = np.array(["orphan", "rebrokering_wait", "placement", "join"], dtype=object)
-_DETAILS = np.array([None, None, "sponsored", "rebrokered"], dtype=object)
-_RULES = np.array(RULES, dtype=object)
+# A waiting school's outcome event, and its detail, by 2 x (taken) + (is an academy), as
+# the event log's text codes (`sim.events.text_code`), as are the rules.
+_OUTCOMES = text_codes(["orphan", "rebrokering_wait", "placement", "join"])
+_DETAILS = text_codes([None, None, "sponsored", "rebrokered"])
+_RULES = text_codes(RULES)
+_REFUSAL, _NOT_APPLICABLE = text_code("brokering_refusal"), text_code(None)
+_NO_SKIP = np.zeros(0, np.int64)  # every school has its turn
 
 
 def _code(rule: str) -> int:
@@ -69,9 +72,28 @@ def _record_round(broker: Broker, brokering: BrokeringRound, waiting: np.ndarray
                   old_trust: np.ndarray) -> None:
     """The round's events, school by school: the first refusals, then the outcome."""
     model = broker.model
-    grade = model.schools.grade[waiting]
-    position, refusing, code = brokering.logged_refusals(
-        model.parameters.model.structure.candidates_logged)
+    refusals = brokering.logged_refusals(model.parameters.model.structure.candidates_logged)
+    kind, columns = round_event_columns(waiting, refusals, taken_by, academy, wait_terms,
+                                        old_trust, model.schools.grade[waiting],
+                                        compiled.worth_compiling(model.schools.n))
+    model.events.record(kind, model.term, **columns)
+
+
+def round_event_columns(waiting: np.ndarray, refusals: tuple[np.ndarray, np.ndarray, np.ndarray],
+                        taken_by: np.ndarray, academy: np.ndarray, wait_terms: np.ndarray,
+                        old_trust: np.ndarray, grade: np.ndarray,
+                        use_kernel: bool) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """A round's events as the log's kind codes and columns: each school's logged
+    `refusals` (positions, trusts, codes, as `BrokeringRound.logged_refusals` gives them),
+    then its outcome, by whether it was taken and is an academy. With `use_kernel` in one
+    compiled pass (`walk.round_events`), else by interleaving numpy columns."""
+    position, refusing, code = refusals
+    if use_kernel:
+        kind, school, trust, rule, old_grade, wait, left, detail = round_events(
+            waiting, position, refusing, code, taken_by, academy, wait_terms, old_trust, grade,
+            _OUTCOMES, _DETAILS, _RULES, _REFUSAL, _NOT_APPLICABLE)
+        return kind, {"school": school, "trust": trust, "rule": rule, "old_grade": old_grade,
+                      "wait_terms": wait, "old_trust": left, "detail": detail}
     joined = taken_by >= 0
     # Each school's outcome event and its detail, by whether it was taken and is an academy.
     case = 2 * joined + academy
@@ -80,15 +102,14 @@ def _record_round(broker: Broker, brokering: BrokeringRound, waiting: np.ndarray
     def both(dtype: type, refusal_column: object, outcome_column: object) -> np.ndarray:
         return interleaved(refusal_at, outcome_at, dtype, refusal_column, outcome_column)
 
-    model.events.record(
-        both(object, "brokering_refusal", _OUTCOMES[case]), model.term,
-        school=both(np.int64, waiting[position], waiting),
-        trust=both(np.int64, refusing, taken_by),
-        rule=both(object, _RULES[code - 1], None),
-        old_grade=both(np.int64, grade[position], np.where(joined, -1, grade)),
-        wait_terms=both(np.int64, -1, wait_terms),
-        old_trust=both(np.int64, -1, np.where(joined & academy, old_trust, -1)),
-        detail=both(object, None, _DETAILS[case]))
+    return both(np.int16, _REFUSAL, _OUTCOMES[case]), {
+        "school": both(np.int64, waiting[position], waiting),
+        "trust": both(np.int64, refusing, taken_by),
+        "rule": both(np.int16, _RULES[code - 1], _NOT_APPLICABLE),
+        "old_grade": both(np.int64, grade[position], np.where(joined, -1, grade)),
+        "wait_terms": both(np.int64, -1, wait_terms),
+        "old_trust": both(np.int64, -1, np.where(joined & academy, old_trust, -1)),
+        "detail": both(np.int16, _NOT_APPLICABLE, _DETAILS[case])}
 
 
 class BrokeringRound:
@@ -132,7 +153,6 @@ class BrokeringRound:
                                                nearest=structure.candidates_per_school)
         trust = pairs.trust
         school_grade = model.schools.grade[schools]
-        grade = school_grade[pairs.position]
         # England's rounds are walked by a compiled kernel (`walk`), which judges every
         # pair as it goes; the twin sorts each school's options and keeps a log of the
         # standings that changed: trust, first position judged on the change, and the new
@@ -142,12 +162,11 @@ class BrokeringRound:
         in_reach = pairs.distance_km <= self.radius_km
         draws = rng.random(int(np.count_nonzero(in_reach)))
         if self._compiled:
-            self.too_far, self.unwilling = np.empty(len(trust), bool), np.empty(len(trust), bool)
-            self._static_refusal = np.empty(len(trust), np.int8)
-            judge_pairs(pairs.position, trust, pairs.distance_km, school_grade,
-                        trusts.risk_appetite, trusts.hub_radius_km, self.radius_km, draws,
-                        self.too_far, self.unwilling, self._static_refusal)
+            self.too_far, self.unwilling, self._static_refusal = judge_pairs(
+                pairs.position, trust, pairs.distance_km, school_grade, trusts.risk_appetite,
+                trusts.hub_radius_km, self.radius_km, draws)
         else:
+            grade = school_grade[pairs.position]
             appetite = trusts.risk_appetite[trust]
             accept_probability = np.where(grade >= Grade.INADEQUATE, appetite,
                                           np.where(grade == Grade.REQUIRES_IMPROVEMENT,
@@ -156,13 +175,12 @@ class BrokeringRound:
             draw[in_reach] = draws
             self.too_far = pairs.distance_km > trusts.hub_radius_km[trust]
             self.unwilling = in_reach & (draw > accept_probability)
-        self.weak = grade >= Grade.REQUIRES_IMPROVEMENT
         self.initial_capped, self.initial_full_for_weak = self._standing()
         self._school_weak = school_grade >= Grade.REQUIRES_IMPROVEMENT
         if isinstance(moving, (bool, np.bool_)):  # one for all (np.broadcast_to is slower)
             moving = np.full(len(schools), moving)
         self._brings_giver = model.schools.is_giver[schools] & moving
-        self._leaves = np.where(moving, model.schools.trust[schools], -1)
+        self._leaves = np.where(moving, model.schools.trust[schools], np.int64(-1))
         self._log: list[tuple[int, int, bool, bool]] = []
         self._refusal: np.ndarray | None = None
         self._logged: tuple[int, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
@@ -187,9 +205,13 @@ class BrokeringRound:
 
     def _standing(self) -> tuple[np.ndarray, np.ndarray]:
         """Whether each trust is at its growth cap, and whether one more weak school would
-        take its giver:taker ratio below its threshold."""
+        take its giver:taker ratio below its threshold (one compiled pass for England)."""
         trusts, broker = self.broker.model.trusts, self.broker
         n = trusts.n
+        if self._compiled:
+            return standing(trusts.joins_this_year[:n], trusts.growth_cap_per_year[:n],
+                            broker.givers[:n], broker.takers[:n],
+                            trusts.giver_taker_threshold[:n])
         capped = trusts.joins_this_year[:n] >= trusts.growth_cap_per_year[:n]
         full_for_weak = broker.givers[:n] / (broker.takers[:n] + 1) \
             < trusts.giver_taker_threshold[:n]
@@ -257,24 +279,16 @@ class BrokeringRound:
         """`settle` by the compiled walk, which also keeps each pair's refusal."""
         trusts, broker = self.broker.model.trusts, self.broker
         n = trusts.n
-        has_turn = np.ones(len(self.schools), bool)
-        if skip is not None:
-            has_turn[skip] = False
-        n_pairs = len(self.pairs.trust)
-        self._refusal = np.empty(n_pairs, np.int8)
         # The refusals the round's events log, kept as the walk judges them.
         per_school = self.broker.model.parameters.model.structure.candidates_logged
-        position, trust = np.empty(n_pairs, np.int64), np.empty(n_pairs, np.int64)
-        code = np.empty(n_pairs, np.int8)
-        logged = walk(has_turn, self.pairs.start, self.pairs.trust,
-                      self._static_refusal, trusts.reputation[:n],
-                      self._school_weak, self._brings_giver, self._leaves.astype(np.int64),
-                      trusts.joins_this_year[:n].copy(), trusts.growth_cap_per_year[:n],
-                      broker.givers[:n].copy(), broker.takers[:n].copy(),
-                      trusts.giver_taker_threshold[:n], self.initial_capped.copy(),
-                      self.initial_full_for_weak.copy(), taken_by, self._refusal,
-                      per_school, position, trust, code)
-        self._logged = (per_school, (position[:logged], trust[:logged], code[:logged]))
+        self._refusal, position, trust, code = walk(
+            _NO_SKIP if skip is None else np.asarray(skip, np.int64), self.pairs.start,
+            self.pairs.trust, self._static_refusal, trusts.reputation[:n], self._school_weak,
+            self._brings_giver, self._leaves, trusts.joins_this_year[:n],
+            trusts.growth_cap_per_year[:n], broker.givers[:n], broker.takers[:n],
+            trusts.giver_taker_threshold[:n], self.initial_capped, self.initial_full_for_weak,
+            taken_by, per_school)
+        self._logged = (per_school, (position, trust, code))
         return taken_by
 
     @property
@@ -301,7 +315,7 @@ class BrokeringRound:
             full_for_weak[changed] = log_full[order][latest[changed]]
         # The first rule refused on wins: later rules are written first, earlier over them.
         refusal = np.where(self.unwilling, _code("risk_appetite"), 0).astype(np.int8)
-        refusal[self.weak & full_for_weak] = _code("giver_taker_ratio")
+        refusal[self._school_weak[pairs.position] & full_for_weak] = _code("giver_taker_ratio")
         refusal[capped] = _code("growth_cap")
         refusal[self.too_far] = _code("hub_distance")
         return refusal

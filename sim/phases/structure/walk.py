@@ -13,6 +13,9 @@ A school's options are its pairs that neither `hub_distance` nor `risk_appetite`
 earliest pair among equals. The walk finds it by one scan of the school's pairs rather
 than by sorting the options: the first pair with the least reputation is the first option
 in the twin's order (reputation, then pair order) that passes.
+
+The round's events (each school's logged refusals, then its outcome) are written in one
+pass too (`round_events`), rather than interleaved column by column as the twin does.
 """
 
 from __future__ import annotations
@@ -30,15 +33,17 @@ _REQUIRES_IMPROVEMENT, _INADEQUATE = int(Grade.REQUIRES_IMPROVEMENT), int(Grade.
 @compiled.kernel
 def judge_pairs(position: np.ndarray, trust: np.ndarray, distance_km: np.ndarray,
                 school_grade: np.ndarray, risk_appetite: np.ndarray,
-                hub_radius_km: np.ndarray, radius_km: float, draws: np.ndarray,
-                too_far: np.ndarray, unwilling: np.ndarray, static_refusal: np.ndarray) -> None:
+                hub_radius_km: np.ndarray, radius_km: float,
+                draws: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The rules that do not depend on counts, for every pair in one pass (`BrokeringRound`
     does it in numpy for smaller places): `too_far` beyond the trust's hub radius;
     `unwilling` where the pair's draw exceeds the chance the trust accepts the school (its
     risk appetite for an inadequate school, halfway to certain for one requiring
     improvement); and the pair's `static_refusal`, the code of the first of the two that
-    refuses (0 for neither). `draws` hold one draw for each pair within `radius_km`, in
-    pair order; the others draw none."""
+    refuses (0 for neither); returns the three. `draws` hold one draw for each pair within
+    `radius_km`, in pair order; the others draw none."""
+    too_far, unwilling = np.empty(len(trust), np.bool_), np.empty(len(trust), np.bool_)
+    static_refusal = np.empty(len(trust), np.int8)
     drawn = 0
     for pair in range(len(trust)):
         row, grade = trust[pair], school_grade[position[pair]]
@@ -54,24 +59,45 @@ def judge_pairs(position: np.ndarray, trust: np.ndarray, distance_km: np.ndarray
             drawn += 1
         too_far[pair], unwilling[pair] = far, refuses
         static_refusal[pair] = HUB_DISTANCE if far else (RISK_APPETITE if refuses else 0)
+    return too_far, unwilling, static_refusal
 
 
 @compiled.kernel
-def walk(has_turn: np.ndarray, pair_start: np.ndarray, pair_trust: np.ndarray,
+def standing(joins: np.ndarray, cap: np.ndarray, givers: np.ndarray, takers: np.ndarray,
+             threshold: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each trust's standing in one pass (`BrokeringRound._standing`, numpy for smaller
+    places): whether it is at its growth cap, and whether one more weak school would take
+    its giver:taker ratio below its threshold (a division, rounded as numpy rounds it)."""
+    capped, full_for_weak = np.empty(len(joins), np.bool_), np.empty(len(joins), np.bool_)
+    for trust in range(len(joins)):
+        capped[trust] = joins[trust] >= cap[trust]
+        full_for_weak[trust] = givers[trust] / (takers[trust] + 1) < threshold[trust]
+    return capped, full_for_weak
+
+
+@compiled.kernel
+def walk(skip: np.ndarray, pair_start: np.ndarray, pair_trust: np.ndarray,
          static_refusal: np.ndarray, reputation: np.ndarray, weak_school: np.ndarray,
          brings_giver: np.ndarray, leaves: np.ndarray, joins: np.ndarray, cap: np.ndarray,
          givers: np.ndarray, takers: np.ndarray, threshold: np.ndarray, capped: np.ndarray,
-         full_for_weak: np.ndarray, taken_by: np.ndarray, refusal: np.ndarray,
-         per_school: int, logged_position: np.ndarray, logged_trust: np.ndarray,
-         logged_code: np.ndarray) -> int:
-    """Judge the schools in turn (position order): write each pair's `refusal` as judged
-    at its school's turn, and the trust that takes each school with a turn into `taken_by`
-    (left as is where none does). The per-trust counts and standings (`joins`, `givers`,
-    `takers`, `capped`, `full_for_weak`) are the round's own copies and change as schools
-    are taken: a move counts for the trust joined and the one left (`leaves`, -1 for
-    none), as `Broker.join` or `Broker.place` will count it. The first `per_school`
-    refusals of each school are logged as they are judged (its position, the trust and
-    the code, as `BrokeringRound.logged_refusals` gives them); returns how many."""
+         full_for_weak: np.ndarray, taken_by: np.ndarray, per_school: int,
+         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Judge the schools in turn (position order), those in `skip` having no turn: write
+    the trust that takes each school with a turn into `taken_by` (left as is where none
+    does), and return each pair's refusal as judged at its school's turn, and the first
+    `per_school` refusals of each school as they are judged (their positions, trusts and
+    codes, as `BrokeringRound.logged_refusals` gives them). The per-trust counts and
+    standings (`joins`, `givers`, `takers`, `capped`, `full_for_weak`) are copied first,
+    and the copies change as schools are taken: a move counts for the trust joined and the
+    one left (`leaves`, -1 for none), as `Broker.join` or `Broker.place` will count it."""
+    joins, givers, takers = joins.copy(), givers.copy(), takers.copy()
+    capped, full_for_weak = capped.copy(), full_for_weak.copy()
+    has_turn = np.ones(len(weak_school), np.bool_)
+    for position in skip:
+        has_turn[position] = False
+    n_pairs = len(pair_trust)
+    refusal, logged_code = np.empty(n_pairs, np.int8), np.empty(n_pairs, np.int8)
+    logged_position, logged_trust = np.empty(n_pairs, np.int64), np.empty(n_pairs, np.int64)
     logged = 0
     for position in range(len(has_turn)):
         weak = weak_school[position]
@@ -113,4 +139,39 @@ def walk(has_turn: np.ndarray, pair_start: np.ndarray, pair_trust: np.ndarray,
                 capped[changed] = joins[changed] >= cap[changed]
                 full_for_weak[changed] = \
                     givers[changed] / (takers[changed] + 1) < threshold[changed]
-    return logged
+    return (refusal, logged_position[:logged], logged_trust[:logged], logged_code[:logged])
+
+
+@compiled.kernel
+def round_events(waiting: np.ndarray, position: np.ndarray, refusing: np.ndarray,
+                 code: np.ndarray, taken_by: np.ndarray, academy: np.ndarray,
+                 wait_terms: np.ndarray, old_trust: np.ndarray, grade: np.ndarray,
+                 outcome_codes: np.ndarray, detail_codes: np.ndarray, rule_codes: np.ndarray,
+                 refusal_code: int, not_applicable: int,
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                            np.ndarray, np.ndarray, np.ndarray]:
+    """A round's event columns in one pass (`brokering.round_event_columns`, whose numpy
+    twin interleaves them): for each school in turn, its logged refusals (`position`
+    non-decreasing), then its outcome. Returns the kind codes, schools, trusts, rule codes,
+    old grades, waits, old trusts and detail codes; -1 where a column does not apply."""
+    n = len(position) + len(waiting)
+    kind, rule, detail = np.empty(n, np.int16), np.empty(n, np.int16), np.empty(n, np.int16)
+    school, trust, old_grade = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
+    wait, left = np.empty(n, np.int64), np.empty(n, np.int64)
+    row = refusal = 0
+    for at in range(len(waiting)):
+        while refusal < len(position) and position[refusal] == at:
+            kind[row], school[row], trust[row] = refusal_code, waiting[at], refusing[refusal]
+            rule[row], old_grade[row] = rule_codes[code[refusal] - 1], grade[at]
+            wait[row], left[row], detail[row] = -1, -1, not_applicable
+            refusal += 1
+            row += 1
+        joined = taken_by[at] >= 0
+        case = 2 * joined + academy[at]
+        kind[row], school[row], trust[row] = outcome_codes[case], waiting[at], taken_by[at]
+        rule[row], old_grade[row] = not_applicable, -1 if joined else grade[at]
+        wait[row] = wait_terms[at]
+        left[row] = old_trust[at] if joined and academy[at] else -1
+        detail[row] = detail_codes[case]
+        row += 1
+    return kind, school, trust, rule, old_grade, wait, left, detail
