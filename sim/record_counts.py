@@ -1,7 +1,8 @@
 """The term's record counts over the schools, in one compiled pass for a big place.
 
-`sim.metrics.term_measures` counts schools by grade, teachers and their flows, givers,
-takers, orphans and academies. numpy does that as some thirty passes over the school
+`sim.metrics.term_measures` counts schools by grade (and those good or better among the
+least and the most disadvantaged fifths), teachers and their flows, givers, takers,
+orphans and academies. numpy does that as some thirty passes over the school
 arrays; for a place big enough to repay a compiled loop (`sim.compiled`, England)
 `school_counts` counts them all in one. The counts are exact integers either way
 (tests/phases/test_compiled_passes.py compares the twins).
@@ -19,6 +20,10 @@ from sim.state import NEVER, Governance, Grade, Phase
 if TYPE_CHECKING:
     from sim.model import SchoolSystemModel
 
+# The bits of `sim.metrics.StaticGroups.fifths`: a school in the least disadvantaged fifth
+# (by share of pupils on free school meals), in the most.
+LEAST, MOST = 1, 2
+
 
 class SchoolCounts(NamedTuple):
     """What the term's record counts over the schools, each an exact integer."""
@@ -26,6 +31,8 @@ class SchoolCounts(NamedTuple):
     by_grade: tuple[int, int, int, int]  # outstanding, good, requires improvement, inadequate
     good_or_better_primary: int
     good_or_better_secondary: int
+    good_or_better_least_disadvantaged: int
+    good_or_better_most_disadvantaged: int
     teachers: int
     teachers_at_risk: int
     posts: int
@@ -48,8 +55,9 @@ def school_counts(model: SchoolSystemModel) -> SchoolCounts:
     """The record's counts over the schools: one compiled pass for a big place
     (`sim.compiled`), numpy's counts and sums for a small one; integers either way."""
     schools = model.schools
-    arguments = (schools.grade, schools.phase, schools.teachers, schools.teachers_at_risk,
-                 schools.establishment, schools.early_career_year1_at_risk, schools.leavers,
+    arguments = (schools.grade, schools.phase, model.groups.fifths, schools.teachers,
+                 schools.teachers_at_risk, schools.establishment,
+                 schools.early_career_year1_at_risk, schools.leavers,
                  schools.movers, schools.early_career_year1_leavers, schools.early_career_year1,
                  schools.early_career_year2, schools.is_giver, schools.is_taker,
                  schools.awaiting_sponsor_since_term, schools.governance,
@@ -60,7 +68,7 @@ def school_counts(model: SchoolSystemModel) -> SchoolCounts:
                         *(int(count) for count in counted[4:]))
 
 
-def _school_counts_numpy(grade, phase, teachers, teachers_at_risk, establishment,
+def _school_counts_numpy(grade, phase, fifths, teachers, teachers_at_risk, establishment,
                          early_career_year1_at_risk, leavers, movers, early_career_year1_leavers,
                          early_career_year1, early_career_year2, is_giver, is_taker,
                          awaiting_sponsor_since, governance, contract_trust, term):
@@ -71,7 +79,9 @@ def _school_counts_numpy(grade, phase, teachers, teachers_at_risk, establishment
     academy = governance != Governance.MAINTAINED
     orphan = waiting_for_sponsor & ~academy & (contract_trust < 0)
     return (*by_grade, np.count_nonzero(good_or_better & primary),
-            np.count_nonzero(good_or_better & secondary), teachers.sum(),
+            np.count_nonzero(good_or_better & secondary),
+            np.count_nonzero(good_or_better & ((fifths & LEAST) > 0)),
+            np.count_nonzero(good_or_better & ((fifths & MOST) > 0)), teachers.sum(),
             teachers_at_risk.sum(), establishment.sum(), early_career_year1_at_risk.sum(),
             leavers.sum(), movers.sum(), early_career_year1_leavers.sum(),
             early_career_year1.sum() + early_career_year2.sum(), np.count_nonzero(is_giver),
@@ -82,7 +92,7 @@ def _school_counts_numpy(grade, phase, teachers, teachers_at_risk, establishment
 
 
 @compiled.kernel
-def _school_counts_compiled(grade, phase, teachers, teachers_at_risk, establishment,
+def _school_counts_compiled(grade, phase, fifths, teachers, teachers_at_risk, establishment,
                             early_career_year1_at_risk, leavers, movers,
                             early_career_year1_leavers, early_career_year1, early_career_year2,
                             is_giver, is_taker, awaiting_sponsor_since, governance,
@@ -90,6 +100,7 @@ def _school_counts_compiled(grade, phase, teachers, teachers_at_risk, establishm
     # Each count in a variable of its own, which the compiler keeps in a register.
     outstanding = good = requires_improvement = inadequate = 0
     good_or_better_primary = good_or_better_secondary = 0
+    good_or_better_least = good_or_better_most = 0
     teachers_in_post = at_risk = posts = early_career_at_risk = 0
     leaving = moving = early_career_leaving = early_career = givers = takers = 0
     orphans = orphan_wait = rebrokering = contracted = academies_primary = academies_secondary = 0
@@ -105,6 +116,8 @@ def _school_counts_compiled(grade, phase, teachers, teachers_at_risk, establishm
         orphan = waiting_for_sponsor & (not academy) & (contract_trust[i] < 0)
         good_or_better_primary += (graded <= 2) & primary
         good_or_better_secondary += (graded <= 2) & secondary
+        good_or_better_least += (graded <= 2) & ((fifths[i] & LEAST) > 0)
+        good_or_better_most += (graded <= 2) & ((fifths[i] & MOST) > 0)
         teachers_in_post += teachers[i]
         at_risk += teachers_at_risk[i]
         posts += establishment[i]
@@ -122,6 +135,7 @@ def _school_counts_compiled(grade, phase, teachers, teachers_at_risk, establishm
         academies_primary += academy & primary
         academies_secondary += academy & secondary
     return (outstanding, good, requires_improvement, inadequate, good_or_better_primary,
-            good_or_better_secondary, teachers_in_post, at_risk, posts, early_career_at_risk,
+            good_or_better_secondary, good_or_better_least, good_or_better_most,
+            teachers_in_post, at_risk, posts, early_career_at_risk,
             leaving, moving, early_career_leaving, early_career, givers, takers, orphans,
             orphan_wait, rebrokering, contracted, academies_primary, academies_secondary)

@@ -87,6 +87,14 @@ def test_the_fifths_are_the_lowest_and_highest_fsm_shares(model):
     assert np.array_equal(groups.most_disadvantaged, np.flatnonzero(most))
     assert model.schools.fsm_share[groups.least_disadvantaged].max() \
         < model.schools.fsm_share[groups.most_disadvantaged].min()
+    assert np.array_equal(groups.fifths, least * 1 + most * 2)
+
+
+def test_the_records_gap_from_its_counts_is_the_gap_from_the_grades(model):
+    """The record counts the fifths' good or better schools in its pass
+    (`sim.record_counts`): the same number, to the bit, as the means of the masks."""
+    assert metrics.term_measures(model)["good_or_better_gap"] == metrics.good_or_better_gap(
+        model.schools.grade, model.groups)
 
 
 def test_a_run_starts_with_a_positive_gap(run):
