@@ -81,6 +81,18 @@ def share(mask: np.ndarray, rows: np.ndarray | None = None) -> float:
     return np.count_nonzero(mask) / len(mask) if len(mask) else float("nan")
 
 
+def median(values: np.ndarray) -> float:
+    """The median of finite `values` (nan of none), as `np.median` gives it: the middle
+    value in order, or the mean of the middle two, (a + b) / 2, as its mean of two works it
+    out. By a sort: np.median's general path (partition, then a mean over an axis) costs
+    several times a sort of a record's thousand ratios."""
+    ordered = np.sort(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return float(ordered[middle])
+    return float((ordered[middle - 1] + ordered[middle]) / 2) if middle else float("nan")
+
+
 def fraction(count: int, total: int) -> float:
     """`count` out of `total` (nan out of none), as `share` gives it."""
     return count / total if total else float("nan")
@@ -179,7 +191,7 @@ def term_measures(model: SchoolSystemModel) -> dict[str, float | int]:
         "n_givers": counted.givers,
         "n_takers": counted.takers,
         "giver_taker_ratio_median":
-            float(np.median(ratio[mats_with_takers])) if mats_with_takers.any() else float("nan"),
+            median(ratio[mats_with_takers]) if mats_with_takers.any() else float("nan"),
         "share_trusts_below_threshold":
             share(ratio < trusts.giver_taker_threshold, mats_with_takers)
             if mats_with_takers.any() else 0.0,
