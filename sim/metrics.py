@@ -15,7 +15,6 @@ import pandas as pd
 
 from sim import compiled, record_counts
 from sim.errors import NonFiniteOutputError
-from sim.phases.capacity import giver_taker_ratios
 from sim.phases.careers import Cohorts
 from sim.state import (
     GOVERNANCE_NAMES,
@@ -23,7 +22,6 @@ from sim.state import (
     Grade,
     Phase,
     SchoolArrays,
-    TrustKind,
     per_school,
     trust_index,
 )
@@ -137,8 +135,7 @@ class StaticGroups:
 
 
 def term_measures(model: SchoolSystemModel) -> dict[str, float | int]:
-    schools, trusts = model.schools, model.trusts
-    groups = model.groups
+    schools, groups = model.schools, model.groups
     counted = record_counts.school_counts(model)
     n_primary, n_secondary = len(groups.primary), len(groups.secondary)
     teachers = max(counted.teachers, 1)
@@ -147,9 +144,8 @@ def term_measures(model: SchoolSystemModel) -> dict[str, float | int]:
     ect1 = max(counted.early_career_year1_at_risk, 1)
     leavers = counted.leavers + model.tallies.unplaced_movers
     movers = counted.movers - model.tallies.unplaced_movers
-    _, takers, ratio = giver_taker_ratios(model)
-    mats = trusts.active & (trusts.kind == TrustKind.MULTI_ACADEMY_TRUST)
-    mats_with_takers = mats & (takers > 0)
+    by_trust = record_counts.trust_counts(model)
+    mats_with_takers = len(by_trust.ratios_with_takers)
     spending = model.support.spending_gbp
     goal = model.parameters.model.diagnosis.goal_effectiveness
     need = np.maximum(0.0, goal - schools.effectiveness)
@@ -191,12 +187,13 @@ def term_measures(model: SchoolSystemModel) -> dict[str, float | int]:
         "n_givers": counted.givers,
         "n_takers": counted.takers,
         "giver_taker_ratio_median":
-            median(ratio[mats_with_takers]) if mats_with_takers.any() else float("nan"),
+            median(by_trust.ratios_with_takers) if mats_with_takers else float("nan"),
         "share_trusts_below_threshold":
-            share(ratio < trusts.giver_taker_threshold, mats_with_takers)
-            if mats_with_takers.any() else 0.0,
+            fraction(by_trust.below_threshold_with_takers, mats_with_takers)
+            if mats_with_takers else 0.0,
         "share_mats_below_threshold":
-            share(ratio < trusts.giver_taker_threshold, mats) if mats.any() else 0.0,
+            fraction(by_trust.below_threshold, by_trust.multi_academy_trusts)
+            if by_trust.multi_academy_trusts else 0.0,
         "support_per_taker_fte":
             float(schools.support_received[schools.is_taker].mean()) if counted.takers else 0.0,
         "targeting_correlation": correlation(schools.support_received, need),
@@ -208,9 +205,8 @@ def term_measures(model: SchoolSystemModel) -> dict[str, float | int]:
         "active_contracts": counted.under_contract,
         "academy_share_primary": fraction(counted.academies_primary, n_primary),
         "academy_share_secondary": fraction(counted.academies_secondary, n_secondary),
-        "n_multi_academy_trusts": int(mats.sum()),
-        "n_single_academy_trusts":
-            int((trusts.active & (trusts.kind == TrustKind.SINGLE_ACADEMY_TRUST)).sum()),
+        "n_multi_academy_trusts": by_trust.multi_academy_trusts,
+        "n_single_academy_trusts": by_trust.single_academy_trusts,
     }
     for source, pounds in spending.items():
         measures[f"spending_{source}_gbp"] = pounds

@@ -4,7 +4,9 @@
 least and the most disadvantaged fifths), teachers and their flows, givers, takers,
 orphans and academies. numpy does that as some thirty passes over the school
 arrays; for a place big enough to repay a compiled loop (`sim.compiled`, England)
-`school_counts` counts them all in one. The counts are exact integers either way
+`school_counts` counts them all in one. Then `trust_counts` counts the trusts, and the
+MATs' giver:taker ratios against their thresholds, in one more pass over the trusts
+(some twenty numpy calls otherwise). The counts are exact integers either way
 (tests/phases/test_compiled_passes.py compares the twins).
 """
 
@@ -15,7 +17,8 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from sim import compiled
-from sim.state import NEVER, Governance, Grade, Phase
+from sim.phases.capacity_passes import givers_and_takers
+from sim.state import NEVER, Governance, Grade, Phase, TrustKind
 
 if TYPE_CHECKING:
     from sim.model import SchoolSystemModel
@@ -139,3 +142,59 @@ def _school_counts_compiled(grade, phase, fifths, teachers, teachers_at_risk, es
             teachers_in_post, at_risk, posts, early_career_at_risk,
             leaving, moving, early_career_leaving, early_career, givers, takers, orphans,
             orphan_wait, rebrokering, contracted, academies_primary, academies_secondary)
+
+
+class TrustCounts(NamedTuple):
+    """What the term's record counts over the trusts (open trusts only)."""
+
+    multi_academy_trusts: int
+    single_academy_trusts: int
+    # The giver:taker ratios (givers over takers, `sim.phases.capacity.giver_taker_ratios`)
+    # of the MATs with takers, in trust order, and how many of them, and of all MATs,
+    # fall below their trust's threshold (a MAT with no takers has an infinite ratio).
+    ratios_with_takers: np.ndarray
+    below_threshold_with_takers: int
+    below_threshold: int
+
+
+def trust_counts(model: SchoolSystemModel) -> TrustCounts:
+    """The record's counts over the trusts: one compiled pass after the count of givers
+    and takers for a big place (by its schools, as `school_counts`), numpy's otherwise."""
+    schools, trusts = model.schools, model.trusts
+    givers, takers = givers_and_takers(schools.is_giver, schools.grade, schools.trust,
+                                       schools.contract_trust, trusts.n)
+    counted = (_trust_counts_compiled if compiled.worth_compiling(schools.n)
+               else _trust_counts_numpy)(trusts.kind, trusts.active,
+                                         trusts.giver_taker_threshold, givers, takers)
+    mats, single, ratios, below_with_takers, below = counted
+    return TrustCounts(int(mats), int(single), ratios, int(below_with_takers), int(below))
+
+
+def _trust_counts_numpy(kind, active, threshold, givers, takers):
+    ratio = np.divide(givers, takers, out=np.full(len(givers), np.inf), where=takers > 0)
+    mats = active & (kind == TrustKind.MULTI_ACADEMY_TRUST)
+    with_takers = mats & (takers > 0)
+    below = ratio < threshold
+    return (np.count_nonzero(mats),
+            np.count_nonzero(active & (kind == TrustKind.SINGLE_ACADEMY_TRUST)),
+            ratio[with_takers], np.count_nonzero(below & with_takers),
+            np.count_nonzero(below & mats))
+
+
+@compiled.kernel
+def _trust_counts_compiled(kind, active, threshold, givers, takers):  # pragma: no cover
+    n = len(kind)
+    ratios = np.empty(n)
+    mats = single = with_takers = below_with_takers = below = 0
+    for t in range(n):
+        mat = active[t] & (kind[t] == 2)
+        single += active[t] & (kind[t] == 1)
+        ratio = givers[t] / takers[t] if takers[t] > 0 else np.inf
+        is_below = ratio < threshold[t]
+        mats += mat
+        below += mat & is_below
+        if mat and takers[t] > 0:
+            ratios[with_takers] = ratio
+            with_takers += 1
+            below_with_takers += is_below
+    return mats, single, ratios[:with_takers].copy(), below_with_takers, below
