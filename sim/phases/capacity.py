@@ -163,16 +163,11 @@ def run_term(model: SchoolSystemModel) -> None:
         p.giver_min_head_tenure_terms, p.giver_capacity_fte, p.outstanding_giver_bonus,
         p.peer_support_share if peer_share is None else peer_share)
     schools.is_giver = found.is_giver
-    ratio = _ratio(found.givers[1:], found.takers[1:])
-
     # Overloaded trusts drain their givers, in proportion to how far their ratio falls
-    # short of their threshold. No ratio falls short of a threshold of 0 (the rule switched
-    # off), nor is a trust with no takers (ratio inf) overloaded.
-    threshold = trusts.giver_taker_threshold
-    below = ratio < threshold
-    shortfall = np.zeros(trusts.n)
-    shortfall[below] = 1.0 - ratio[below] / threshold[below]
-    drain_by_trust = np.concatenate(([0.0], p.giver_drain_rate * shortfall))
+    # short of their threshold (`capacity_passes.drain_by_trust`).
+    drain_by_trust = capacity_passes.drain_by_trust(
+        found.givers, found.takers, trusts.giver_taker_threshold, float(p.giver_drain_rate),
+        compiled.worth_compiling(schools.n))
 
     # Givers in the same MAT share their capacity evenly among the trust's takers (support
     # goes to the schools seeking it, `is_taker`, which include good schools that see a
