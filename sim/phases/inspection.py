@@ -140,15 +140,12 @@ def run_term(model: SchoolSystemModel) -> None:
         converted = _ungraded_inspections(model, ungraded, noise[ungraded] * p.noise_sd,
                                           jitter[ungraded])
     # Graded inspections: those due, and those converted from ungraded ones (no school is
-    # both: an ungraded inspection was due as one).
-    if len(converted):
-        graded = np.sort(np.concatenate((graded, converted)))
+    # both: an ungraded inspection was due as one), in school order; a converted
+    # inspection gathers its own evidence, a fresh draw of inspectors' error.
+    graded, was_converted = inspection_passes.with_converted(graded, converted,
+                                                             compiled.worth_compiling(n))
     if len(graded) == 0:
         return
-    # A converted inspection gathers its own evidence: a fresh draw of inspectors' error.
-    # (both are sorted, and every converted school is among the graded ones)
-    was_converted = np.zeros(len(graded), dtype=bool)
-    was_converted[np.searchsorted(graded, converted)] = True
     if compiled.worth_compiling(n):
         old_grade, new_grade, grades_gained, moved_to_good = \
             inspection_passes.graded_inspections(
