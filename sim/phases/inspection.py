@@ -228,7 +228,7 @@ def _ungraded_inspections_compiled(model: SchoolSystemModel, inspected: np.ndarr
     if len(inspected) == 0:
         return inspected
     low, high = p.graded_follow_up_years
-    outcome = inspection_passes.ungraded_inspections(
+    outcome, converted = inspection_passes.ungraded_inspections(
         inspected, noise, jitter, float(p.noise_sd), schools.effectiveness, schools.grade,
         np.asarray(p.cut_points, dtype=np.float64),
         np.asarray(p.interval_years_by_grade, dtype=np.float64), float(p.interval_jitter_years),
@@ -242,7 +242,7 @@ def _ungraded_inspections_compiled(model: SchoolSystemModel, inspected: np.ndarr
         "inspection", model.term, school=inspected, old_grade=grade, new_grade=grade,
         trust=schools.trust[inspected], detail=_same_text("ungraded", len(inspected)),
         outcome=_OUTCOMES[outcome])
-    return inspected[outcome == 2]
+    return converted
 
 
 def _feedback(model: SchoolSystemModel, inspected: np.ndarray) -> None:

@@ -110,8 +110,11 @@ def ungraded_inspections(inspected, noise, jitter, noise_sd, effectiveness, grad
                          next_inspection_graded):  # pragma: no cover
     """`inspection._ungraded_inspections` for the schools `inspected`, with `noise` and
     `jitter` per school (not yet scaled or selected): writes the school arrays, and returns
-    each inspection's outcome (0 confirmed, 1 a graded inspection next, 2 converted)."""
+    each inspection's outcome (0 confirmed, 1 a graded inspection next, 2 converted) and
+    the schools whose inspection converted, in the order of `inspected`."""
     outcome = np.empty(len(inspected), np.int64)
+    converted_schools = np.empty(len(inspected), np.int64)
+    n_converted = 0
     for k in range(len(inspected)):
         i = inspected[k]
         observed = effectiveness[i] + noise[i] * noise_sd
@@ -139,7 +142,9 @@ def ungraded_inspections(inspected, noise, jitter, noise_sd, effectiveness, grad
             accuracy = self_assessment_accuracy[i]
             self_assessment_accuracy[i] = accuracy + accuracy_gain * (1.0 - accuracy)
         outcome[k] = follow_up + 2 * converted
-    return outcome
+        converted_schools[n_converted] = i  # (kept only if converted: no branch)
+        n_converted += converted
+    return outcome, converted_schools[:n_converted].copy()
 
 
 @compiled.kernel
