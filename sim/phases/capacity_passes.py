@@ -350,34 +350,6 @@ def _support_pass_compiled(is_taker, trust, cluster, area, seekers, same_trust_f
             giver_drain)
 
 
-def drain_by_trust(givers: np.ndarray, takers: np.ndarray, threshold: np.ndarray,
-                   drain_rate: float, compiled_pass: bool) -> np.ndarray:
-    """Per trust slot, the effectiveness each of its givers loses this term: `drain_rate`
-    times how far the trust's giver:taker ratio falls short of its threshold, as a share
-    of it. No ratio falls short of a threshold of 0 (the rule switched off), nor is a
-    trust with no takers (ratio inf) overloaded. `givers` and `takers` are per slot
-    (`SchoolPass`), `threshold` per trust; one compiled pass over the trusts for a big
-    place (`compiled_pass`), a dozen numpy calls otherwise."""
-    if compiled_pass:
-        return _drain_by_trust_compiled(givers, takers, threshold, drain_rate)
-    givers, takers = givers[1:], takers[1:]
-    ratio = np.divide(givers, takers, out=np.full(len(givers), np.inf), where=takers > 0)
-    below = ratio < threshold
-    shortfall = np.zeros(len(threshold))
-    shortfall[below] = 1.0 - ratio[below] / threshold[below]
-    return np.concatenate(([0.0], drain_rate * shortfall))
-
-
-@compiled.kernel
-def _drain_by_trust_compiled(givers, takers, threshold, drain_rate):  # pragma: no cover
-    drain = np.zeros(len(threshold) + 1)
-    for t in range(len(threshold)):
-        ratio = givers[t + 1] / takers[t + 1] if takers[t + 1] > 0 else np.inf
-        shortfall = 1.0 - ratio / threshold[t] if ratio < threshold[t] else 0.0
-        drain[t + 1] = drain_rate * shortfall
-    return drain
-
-
 def givers_and_takers(is_giver: np.ndarray, grade: np.ndarray, trust: np.ndarray,
                       contract_trust: np.ndarray, n_trusts: int) -> tuple[np.ndarray, np.ndarray]:
     """Per trust, its givers and its takers (members graded below good, and schools it
