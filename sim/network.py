@@ -45,18 +45,23 @@ def trust_node(row: int) -> tuple[str, int]:
 def same_mat(trust: np.ndarray, trusts: TrustArrays) -> np.ndarray:
     """Each school's trust if that is an active MAT, else -1: the groups whose members
     support one another."""
+    if compiled.worth_compiling(len(trust)):
+        return _same_mat_compiled(trust, trusts.kind, trusts.active)
     # Per trust row + 1 (0: no trust), the group its members are in.
     group_of = np.full(trusts.n + 1, -1, np.int64)
     open_mat = np.flatnonzero((trusts.kind == TrustKind.MULTI_ACADEMY_TRUST) & trusts.active)
     group_of[open_mat + 1] = open_mat
-    if compiled.worth_compiling(len(trust)):
-        return _gather_by_trust(trust, group_of)
     return group_of[trust_index(trust)]
 
 
 @compiled.kernel
-def _gather_by_trust(trust, group_of):  # pragma: no cover
-    """`group_of[trust_index(trust)]` in one pass, without the index array."""
+def _same_mat_compiled(trust, kind, active):  # pragma: no cover
+    """`same_mat`: each trust's group in one pass over the trusts, then
+    `group_of[trust_index(trust)]` in one over the schools, without the index array."""
+    group_of = np.empty(len(kind) + 1, np.int64)
+    group_of[0] = -1
+    for row in range(len(kind)):
+        group_of[row + 1] = row if (kind[row] == 2) & active[row] else -1
     group = np.empty(len(trust), np.int64)
     for school in range(len(trust)):
         group[school] = group_of[trust[school] + 1]

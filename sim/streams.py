@@ -28,6 +28,8 @@ YEARLY_STEPS = ("heads", "academy_orders", "rebrokering", "brokering", "conversi
 # The commissioner's steps every term (academy orders after the term's inspections, its
 # brokering round), each with its own stream every term, as the yearly steps have.
 TERMLY_STEPS = ("academy_orders", "brokering")
+# The yearly steps that keep their places but no longer draw (above).
+RETIRED_YEARLY_STEPS = ("academy_orders", "brokering")
 
 
 class RandomStreams:
@@ -46,6 +48,9 @@ class RandomStreams:
                 setattr(self, name, np.random.default_rng(child))
         self._this_year: tuple[int, dict[str, np.random.Generator]] = (0, {})
         self._this_term: tuple[int, dict[str, np.random.Generator]] = (0, {})
+        # The streams of one year not yet handed out, by (place among the steps, year or
+        # term), made together (`_made_ahead`).
+        self._ahead: tuple[int | None, dict[tuple[int, int], np.random.Generator]] = (None, {})
 
     def yearly(self, step: str, term: int) -> np.random.Generator:
         """The stream of one step of the yearly phase in the year of `term`: the same
@@ -55,11 +60,7 @@ class RandomStreams:
             self._this_year = (year, {})
         generators = self._this_year[1]
         if step not in generators:
-            parent = self._structure_seed
-            # A spawn key must be non-negative; the spin-up's years are negative.
-            key = (*parent.spawn_key, year % 2**32, YEARLY_STEPS.index(step))
-            generators[step] = np.random.default_rng(
-                np.random.SeedSequence(parent.entropy, spawn_key=key))
+            generators[step] = self._fresh(YEARLY_STEPS.index(step), year, year)
         return generators[step]
 
     def termly(self, step: str, term: int) -> np.random.Generator:
@@ -69,8 +70,34 @@ class RandomStreams:
             self._this_term = (term, {})
         generators = self._this_term[1]
         if step not in generators:
-            parent = self._structure_seed
-            key = (*parent.spawn_key, term % 2**32, len(YEARLY_STEPS) + TERMLY_STEPS.index(step))
-            generators[step] = np.random.default_rng(
-                np.random.SeedSequence(parent.entropy, spawn_key=key))
+            generators[step] = self._fresh(len(YEARLY_STEPS) + TERMLY_STEPS.index(step), term,
+                                           term // TERMS_PER_YEAR)
         return generators[step]
+
+    def _fresh(self, place: int, when: int, year: int) -> np.random.Generator:
+        """A new Generator for the step at `place` (among the yearly steps, then the termly
+        ones) in `when` (its year, or its term), nothing drawn from it yet.
+
+        Made with the rest of `year`'s streams the first time one of them is asked for:
+        each Generator costs about 10 microseconds to make when numpy's seeding code is
+        in the processor's caches, and five times that when a term's work over the schools
+        has pushed it out, as it has by the time a step asks for its stream. Made together,
+        a year's thirteen streams pay that once. They are the same streams: each depends on
+        the seed, its step and its year or term alone, not on when it is made."""
+        if self._ahead[0] != year:
+            first_term = year * TERMS_PER_YEAR
+            self._ahead = (year, {
+                **{(YEARLY_STEPS.index(step), year): self._new(YEARLY_STEPS.index(step), year)
+                   for step in YEARLY_STEPS if step not in RETIRED_YEARLY_STEPS},
+                **{(len(YEARLY_STEPS) + index, term): self._new(len(YEARLY_STEPS) + index, term)
+                   for term in range(first_term, first_term + TERMS_PER_YEAR)
+                   for index in range(len(TERMLY_STEPS))}})
+        made = self._ahead[1].pop((place, when), None)
+        return made if made is not None else self._new(place, when)
+
+    def _new(self, place: int, when: int) -> np.random.Generator:
+        """The stream of the step at `place` in `when`, spawned from the `structure` seed."""
+        parent = self._structure_seed
+        # A spawn key must be non-negative; the spin-up's years and terms are negative.
+        key = (*parent.spawn_key, when % 2**32, place)
+        return np.random.default_rng(np.random.SeedSequence(parent.entropy, spawn_key=key))

@@ -53,3 +53,28 @@ def test_each_yearly_step_has_its_own_stream_each_year():
               RandomStreams(seed=6).yearly("heads", term=2).random(3),
               RandomStreams(seed=5, purpose=1).yearly("heads", term=2).random(3)]
     assert all(not np.array_equal(first, other) for other in others)
+
+
+def test_a_years_streams_made_together_are_the_streams_made_one_by_one():
+    """The yearly and termly streams are made a year at a time (`RandomStreams._fresh`):
+    each is the Generator its step, year or term and seed alone give, asked for in any
+    order, in the spin-up's negative terms too, and a new one when a past term is asked
+    for again, as when each was made on its own."""
+    from sim.streams import STREAMS, TERMLY_STEPS, YEARLY_STEPS
+
+    def alone(seed: int, place: int, when: int) -> np.ndarray:
+        parent = np.random.SeedSequence(seed).spawn(len(STREAMS))[STREAMS.index("structure")]
+        key = (*parent.spawn_key, when % 2**32, place)
+        return np.random.default_rng(np.random.SeedSequence(parent.entropy,
+                                                            spawn_key=key)).random(4)
+
+    streams = RandomStreams(seed=7)
+    for term in (-4, -3, 0, 1, 2, 5, 1):
+        for step in reversed(TERMLY_STEPS):
+            place = len(YEARLY_STEPS) + TERMLY_STEPS.index(step)
+            assert np.array_equal(streams.termly(step, term).random(4), alone(7, place, term))
+        for step in YEARLY_STEPS:
+            drawn = streams.yearly(step, term).random(4)
+            if term % 3 == 0:  # the year's first ask: nothing drawn from it yet
+                year = term // 3
+                assert np.array_equal(drawn, alone(7, YEARLY_STEPS.index(step), year)), step

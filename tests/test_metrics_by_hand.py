@@ -87,6 +87,14 @@ def test_the_fifths_are_the_lowest_and_highest_fsm_shares(model):
     assert np.array_equal(groups.most_disadvantaged, np.flatnonzero(most))
     assert model.schools.fsm_share[groups.least_disadvantaged].max() \
         < model.schools.fsm_share[groups.most_disadvantaged].min()
+    assert np.array_equal(groups.fifths, least * 1 + most * 2)
+
+
+def test_the_records_gap_from_its_counts_is_the_gap_from_the_grades(model):
+    """The record counts the fifths' good or better schools in its pass
+    (`sim.record_counts`): the same number, to the bit, as the means of the masks."""
+    assert metrics.term_measures(model)["good_or_better_gap"] == metrics.good_or_better_gap(
+        model.schools.grade, model.groups)
 
 
 def test_a_run_starts_with_a_positive_gap(run):
@@ -241,3 +249,15 @@ def test_the_summary_agrees_with_the_runs_tables(run):
     moved = summary["schools_moved_to_good"]
     assert summary["average_cost_per_school_moved_to_good_gbp"] == (pytest.approx(
         summary["spending_total_gbp"] / moved) if moved > 0 else None)
+
+
+def test_the_median_is_numpys_to_the_bit():
+    """`metrics.median` (a sort) gives np.median's value, to the last bit, for odd and even
+    counts of ratios of small counts (many ties) and of spread values."""
+    rng = np.random.default_rng(4)
+    for size in range(1, 40):
+        ratios = rng.integers(0, 12, size) / np.maximum(rng.integers(0, 5, size), 1)
+        spread = rng.random(size) * 1e3
+        for values in (ratios, spread):
+            assert np.float64(metrics.median(values)).tobytes() == \
+                np.float64(np.median(values)).tobytes()

@@ -128,6 +128,33 @@ def _ratio(givers: np.ndarray, takers: np.ndarray) -> np.ndarray:
     return np.divide(givers, takers, out=np.full(len(givers), np.inf), where=takers > 0)
 
 
+def giver_drain_by_trust(givers: np.ndarray, takers: np.ndarray, threshold: np.ndarray,
+                         drain_rate: float, compiled_pass: bool) -> np.ndarray:
+    """Per trust slot, the effectiveness each of its givers loses this term: `drain_rate`
+    times how far the trust's giver:taker ratio falls short of its threshold, as a share
+    of it. No ratio falls short of a threshold of 0 (the rule switched off), nor is a
+    trust with no takers (ratio inf) overloaded. `givers` and `takers` are per slot
+    (`SchoolPass`), `threshold` per trust; one compiled pass over the trusts for a big
+    place (`compiled_pass`), a dozen numpy calls otherwise."""
+    if compiled_pass:
+        return _giver_drain_compiled(givers, takers, threshold, drain_rate)
+    ratio = _ratio(givers[1:], takers[1:])
+    below = ratio < threshold
+    shortfall = np.zeros(len(threshold))
+    shortfall[below] = 1.0 - ratio[below] / threshold[below]
+    return np.concatenate(([0.0], drain_rate * shortfall))
+
+
+@compiled.kernel
+def _giver_drain_compiled(givers, takers, threshold, drain_rate):  # pragma: no cover
+    drain = np.zeros(len(threshold) + 1)
+    for t in range(len(threshold)):
+        ratio = givers[t + 1] / takers[t + 1] if takers[t + 1] > 0 else np.inf
+        shortfall = 1.0 - ratio / threshold[t] if ratio < threshold[t] else 0.0
+        drain[t + 1] = drain_rate * shortfall
+    return drain
+
+
 def local_authority_capacity_fte(model: SchoolSystemModel) -> np.ndarray:
     """Improvement capacity (FTE) of each local authority this term.
 
@@ -163,16 +190,11 @@ def run_term(model: SchoolSystemModel) -> None:
         p.giver_min_head_tenure_terms, p.giver_capacity_fte, p.outstanding_giver_bonus,
         p.peer_support_share if peer_share is None else peer_share)
     schools.is_giver = found.is_giver
-    ratio = _ratio(found.givers[1:], found.takers[1:])
-
     # Overloaded trusts drain their givers, in proportion to how far their ratio falls
-    # short of their threshold. No ratio falls short of a threshold of 0 (the rule switched
-    # off), nor is a trust with no takers (ratio inf) overloaded.
-    threshold = trusts.giver_taker_threshold
-    below = ratio < threshold
-    shortfall = np.zeros(trusts.n)
-    shortfall[below] = 1.0 - ratio[below] / threshold[below]
-    drain_by_trust = np.concatenate(([0.0], p.giver_drain_rate * shortfall))
+    # short of their threshold (`giver_drain_by_trust`).
+    drain_by_trust = giver_drain_by_trust(
+        found.givers, found.takers, trusts.giver_taker_threshold, float(p.giver_drain_rate),
+        compiled.worth_compiling(schools.n))
 
     # Givers in the same MAT share their capacity evenly among the trust's takers (support
     # goes to the schools seeking it, `is_taker`, which include good schools that see a

@@ -335,11 +335,11 @@ def _run_term_compiled(model: SchoolSystemModel, termly_shock: np.ndarray,
         schools.effectiveness, goal, float(p.need_scale), float(p.fit_weight),
         support.trust_givers, support.central_team,
         schools.buy_in, trusts.prescriptiveness, schools.trust, support.contract,
-        schools.contract_trust, bool(schools.under_contract.any()), support.local_authority,
+        schools.contract_trust, support.local_authority,
         float(capacity_parameters.local_authority_prescriptiveness), support.peers,
-        float(capacity_parameters.peer_prescriptiveness), bool(support.peers.any()),
+        float(capacity_parameters.peer_prescriptiveness),
         support.budget, float(capacity_parameters.budget_prescriptiveness),
-        bool(support.budget.any()), float(p.support_effect), schools.behaviour,
+        float(p.support_effect), schools.behaviour,
         schools.self_assessment_accuracy, NO_TRUST_PRESCRIPTIVENESS)
     schools.effective_support = effective
     schools.effectiveness, schools.behaviour = improvement_passes.advance(

@@ -34,10 +34,12 @@ def capacity_fte(model: SchoolSystemModel) -> float:
 
 def allocate(model: SchoolSystemModel) -> np.ndarray:
     """Support (FTE) each school gets from the budget this term."""
+    fte = capacity_fte(model)
+    if fte <= 0:  # no budget (England's scenario): no need to add up the need
+        return np.zeros(model.schools.n)
     need = model.schools.area_view_of_need
     total = need.sum()
-    fte = capacity_fte(model)
-    if fte <= 0 or total <= 0:
+    if total <= 0:
         return np.zeros(model.schools.n)
     return fte * need / total
 

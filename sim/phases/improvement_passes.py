@@ -35,10 +35,10 @@ LOWEST_RATE, HIGHEST_RATE = OWN_IMPROVEMENT_RATE_RANGE
 @compiled.kernel
 def support_exponent(effectiveness, goal, need_scale, fit_weight, trust_givers, central_team,
                      buy_in,
-                     trust_prescriptiveness, trust, contract, contract_trust, has_contract,
+                     trust_prescriptiveness, trust, contract, contract_trust,
                      local_authority, local_authority_prescriptiveness, peers,
-                     peer_prescriptiveness, has_peers, budget, budget_prescriptiveness,
-                     has_budget, support_effect, behaviour,
+                     peer_prescriptiveness, budget, budget_prescriptiveness,
+                     support_effect, behaviour,
                      self_assessment_accuracy, outside_prescriptiveness):  # pragma: no cover
     """Per school: effective support, its prescriptive part, and the exponent of support's
     effect. `trust_prescriptiveness` is per trust;
@@ -48,6 +48,13 @@ def support_exponent(effectiveness, goal, need_scale, fit_weight, trust_givers, 
         return min(max(1.0 - fit_weight * abs(prescriptiveness - need_level), 0.0), 1.0)
 
     n = len(effectiveness)
+    # Whether any school is under contract, or gets peers' or the budget's support (numpy's
+    # `.any()`: nonzero, nan included), found in a pass here rather than four numpy calls.
+    has_contract = has_peers = has_budget = False
+    for i in range(n):
+        has_contract |= contract_trust[i] >= 0
+        has_peers |= peers[i] != 0.0
+        has_budget |= budget[i] != 0.0
     # The trusts' prescriptiveness first, in a loop of its own: looking it up in a table
     # would keep the compiler from turning the arithmetic below into vector instructions.
     trust_prescription = np.empty(n)

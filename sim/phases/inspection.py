@@ -140,15 +140,12 @@ def run_term(model: SchoolSystemModel) -> None:
         converted = _ungraded_inspections(model, ungraded, noise[ungraded] * p.noise_sd,
                                           jitter[ungraded])
     # Graded inspections: those due, and those converted from ungraded ones (no school is
-    # both: an ungraded inspection was due as one).
-    if len(converted):
-        graded = np.sort(np.concatenate((graded, converted)))
+    # both: an ungraded inspection was due as one), in school order; a converted
+    # inspection gathers its own evidence, a fresh draw of inspectors' error.
+    graded, was_converted = inspection_passes.with_converted(graded, converted,
+                                                             compiled.worth_compiling(n))
     if len(graded) == 0:
         return
-    # A converted inspection gathers its own evidence: a fresh draw of inspectors' error.
-    # (both are sorted, and every converted school is among the graded ones)
-    was_converted = np.zeros(len(graded), dtype=bool)
-    was_converted[np.searchsorted(graded, converted)] = True
     if compiled.worth_compiling(n):
         old_grade, new_grade, grades_gained, moved_to_good = \
             inspection_passes.graded_inspections(
@@ -231,7 +228,7 @@ def _ungraded_inspections_compiled(model: SchoolSystemModel, inspected: np.ndarr
     if len(inspected) == 0:
         return inspected
     low, high = p.graded_follow_up_years
-    outcome = inspection_passes.ungraded_inspections(
+    outcome, converted = inspection_passes.ungraded_inspections(
         inspected, noise, jitter, float(p.noise_sd), schools.effectiveness, schools.grade,
         np.asarray(p.cut_points, dtype=np.float64),
         np.asarray(p.interval_years_by_grade, dtype=np.float64), float(p.interval_jitter_years),
@@ -245,7 +242,7 @@ def _ungraded_inspections_compiled(model: SchoolSystemModel, inspected: np.ndarr
         "inspection", model.term, school=inspected, old_grade=grade, new_grade=grade,
         trust=schools.trust[inspected], detail=_same_text("ungraded", len(inspected)),
         outcome=_OUTCOMES[outcome])
-    return inspected[outcome == 2]
+    return converted
 
 
 def _feedback(model: SchoolSystemModel, inspected: np.ndarray) -> None:

@@ -70,6 +70,38 @@ def _due_compiled(term, inspection_due_term, next_inspection_graded, effectivene
     return ungraded[:found_ungraded].copy(), graded[:found_graded].copy()
 
 
+def with_converted(graded: np.ndarray, converted: np.ndarray,
+                   compiled_pass: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The schools `graded` and `converted` (each in school order, none in both) together
+    in school order, and whether each was converted: a merge of the two in one compiled
+    pass for a big place (`compiled_pass`), a sort and a search in numpy otherwise."""
+    if compiled_pass:
+        return _merge_compiled(graded, converted)
+    if len(converted):
+        graded = np.sort(np.concatenate((graded, converted)))
+    was_converted = np.zeros(len(graded), dtype=bool)
+    was_converted[np.searchsorted(graded, converted)] = True
+    return graded, was_converted
+
+
+@compiled.kernel
+def _merge_compiled(graded, converted):  # pragma: no cover
+    count = len(graded) + len(converted)
+    merged, was_converted = np.empty(count, np.int64), np.empty(count, np.bool_)
+    from_graded = from_converted = 0
+    for k in range(count):
+        take_converted = from_graded == len(graded) or (
+            from_converted < len(converted) and converted[from_converted] < graded[from_graded])
+        if take_converted:
+            merged[k] = converted[from_converted]
+            from_converted += 1
+        else:
+            merged[k] = graded[from_graded]
+            from_graded += 1
+        was_converted[k] = take_converted
+    return merged, was_converted
+
+
 @compiled.kernel
 def ungraded_inspections(inspected, noise, jitter, noise_sd, effectiveness, grade, cut_points,
                          interval_years_by_grade, interval_jitter_years, follow_up_earliest,
@@ -78,8 +110,11 @@ def ungraded_inspections(inspected, noise, jitter, noise_sd, effectiveness, grad
                          next_inspection_graded):  # pragma: no cover
     """`inspection._ungraded_inspections` for the schools `inspected`, with `noise` and
     `jitter` per school (not yet scaled or selected): writes the school arrays, and returns
-    each inspection's outcome (0 confirmed, 1 a graded inspection next, 2 converted)."""
+    each inspection's outcome (0 confirmed, 1 a graded inspection next, 2 converted) and
+    the schools whose inspection converted, in the order of `inspected`."""
     outcome = np.empty(len(inspected), np.int64)
+    converted_schools = np.empty(len(inspected), np.int64)
+    n_converted = 0
     for k in range(len(inspected)):
         i = inspected[k]
         observed = effectiveness[i] + noise[i] * noise_sd
@@ -107,7 +142,9 @@ def ungraded_inspections(inspected, noise, jitter, noise_sd, effectiveness, grad
             accuracy = self_assessment_accuracy[i]
             self_assessment_accuracy[i] = accuracy + accuracy_gain * (1.0 - accuracy)
         outcome[k] = follow_up + 2 * converted
-    return outcome
+        converted_schools[n_converted] = i  # (kept only if converted: no branch)
+        n_converted += converted
+    return outcome, converted_schools[:n_converted].copy()
 
 
 @compiled.kernel

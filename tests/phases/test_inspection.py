@@ -76,3 +76,22 @@ def test_inspections_per_term_have_no_wave():
     assert len(per_term) == model.horizon_terms
     ratio = per_term / per_term.mean()
     assert ratio.between(0.8, 1.2).all(), ratio.round(2).tolist()
+
+
+def test_the_graded_and_converted_inspections_merge_the_same_compiled_or_not():
+    """`inspection_passes.with_converted`: the merge's compiled pass and its numpy twin
+    give the same schools, in school order, and the same flags, for no conversions, no
+    due graded inspections, neither, and both interleaved."""
+    from sim.phases import inspection_passes
+
+    rng = np.random.default_rng(2)
+    schools = rng.permutation(500)
+    cases = [(np.sort(schools[:40]), np.sort(schools[40:70])), (np.sort(schools[:40]),
+             np.zeros(0, np.int64)), (np.zeros(0, np.int64), np.sort(schools[:9])),
+             (np.zeros(0, np.int64), np.zeros(0, np.int64))]
+    for graded, converted in cases:
+        merged, flags = inspection_passes.with_converted(graded, converted, True)
+        expected, expected_flags = inspection_passes.with_converted(graded, converted, False)
+        assert merged.dtype == expected.dtype and np.array_equal(merged, expected)
+        assert np.array_equal(flags, expected_flags)
+        assert np.array_equal(merged[flags], converted)
