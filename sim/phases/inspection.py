@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import compiled
+from sim.events import text_codes
 from sim.mechanics.grading import grade_from_effectiveness
 from sim.parameters import JUDGEMENT, fitted, parameter
 from sim.phases import inspection_passes
@@ -89,21 +90,9 @@ def lower_cut_point_by_grade(cut_points: list[float], margin: float = 0.0) -> np
 
 # Outcomes of an ungraded inspection, by follow-up + 2 x converted (as strings already,
 # which the event log keeps: no array of text is made and converted every term).
-_OUTCOMES = np.array(["confirmed", "graded_inspection_next", "converted_to_graded"], dtype=object)
-
-
-def _same_text(text: str, length: int) -> np.ndarray:
-    """`text` for each of `length` events, as a read-only view of one string: filling an
-    array of objects takes longer than all else the event log does with a batch. (The view
-    is cut from a long one made once per text: making a view costs more than cutting one.)"""
-    views = _TEXT_VIEWS.get(text)
-    if views is None or len(views) < length:
-        views = _TEXT_VIEWS[text] = np.broadcast_to(np.asarray(text, dtype=object),
-                                                    max(length, 1 << 16))
-    return views[:length]
-
-
-_TEXT_VIEWS: dict[str, np.ndarray] = {}
+# An ungraded inspection's outcomes, as the event log's codes (`sim.events.text_code`):
+# one small integer an event rather than an array of strings.
+_OUTCOMES = text_codes(["confirmed", "graded_inspection_next", "converted_to_graded"])
 
 
 def schedule_next(model: SchoolSystemModel, inspected: np.ndarray, jitter: np.ndarray) -> None:
@@ -182,7 +171,7 @@ def _record_graded(model: SchoolSystemModel, graded: np.ndarray, old_grade: np.n
                    new_grade: np.ndarray) -> None:
     model.events.record(
         "inspection", model.term, school=graded, old_grade=old_grade, new_grade=new_grade,
-        trust=model.schools.trust[graded], detail=_same_text("graded", len(graded)))
+        trust=model.schools.trust[graded], detail="graded")
 
 
 def _ungraded_inspections(model: SchoolSystemModel, inspected: np.ndarray, error: np.ndarray,
@@ -215,7 +204,7 @@ def _ungraded_inspections(model: SchoolSystemModel, inspected: np.ndarray, error
     outcome = _OUTCOMES[follow_up + 2 * converted]
     model.events.record(
         "inspection", model.term, school=inspected, old_grade=grade, new_grade=grade,
-        trust=schools.trust[inspected], detail=_same_text("ungraded", len(inspected)),
+        trust=schools.trust[inspected], detail="ungraded",
         outcome=outcome)
     return inspected[converted]
 
@@ -240,7 +229,7 @@ def _ungraded_inspections_compiled(model: SchoolSystemModel, inspected: np.ndarr
     grade = schools.grade[inspected]
     model.events.record(
         "inspection", model.term, school=inspected, old_grade=grade, new_grade=grade,
-        trust=schools.trust[inspected], detail=_same_text("ungraded", len(inspected)),
+        trust=schools.trust[inspected], detail="ungraded",
         outcome=_OUTCOMES[outcome])
     return converted
 
