@@ -65,8 +65,6 @@ def binomial(rng: np.random.Generator, count: np.ndarray,
     count = np.asarray(count)
     uniform = rng.random(len(count))
     walk_compiled = compiled.worth_compiling(len(count))
-    if walk_compiled and np.ndim(probability) != 0:
-        return _invert_compiled(rng, count, np.asarray(probability, np.float64), uniform)
     positive = count > 0
     if 4 * np.count_nonzero(positive) < len(count):
         # Mostly empty (open posts): work on the rest only.
@@ -140,7 +138,7 @@ def _invert(rng: np.random.Generator, n: np.ndarray, p: float | np.ndarray,
         return _continue(result, rows, n[rows], u[rows], pmf[rows], float(p) / q)
     p = np.full(len(n), p, dtype=np.float64) if np.ndim(p) == 0 else np.asarray(p, np.float64)
     if walk_compiled:
-        return _invert_compiled(rng, n, p, u)
+        return _invert_compiled(rng, n, p, u, result)
     largest_p = p.max()
     if largest_p >= 1.0 or largest_n * largest_p > INVERSION_MAX_MEAN:
         # Rare here: certain events, and large means, which numpy's own sampler handles.
@@ -157,33 +155,26 @@ def _invert(rng: np.random.Generator, n: np.ndarray, p: float | np.ndarray,
     return _continue(result, rows, n[rows], u[rows], pmf[rows], p[rows] / q[rows])
 
 
-def _invert_compiled(rng: np.random.Generator, n: np.ndarray, p: np.ndarray,
-                     u: np.ndarray) -> np.ndarray:
-    """`_invert` for a probability per element, compiled: one pass gathers the elements
-    with a count (most have none where posts are drawn: open posts), the walk finds the
-    certain events and the large means, and numpy then draws the large ones (the walk
-    draws nothing, so the stream moves on exactly as in `_invert`). An element without a
-    count has no event, as in `_invert`.
+def _invert_compiled(rng: np.random.Generator, n: np.ndarray, p: np.ndarray, u: np.ndarray,
+                     result: np.ndarray) -> np.ndarray:
+    """`_invert` for a probability per element, the walk compiled: the kernel also finds
+    the certain events and the large means, and numpy then draws the large ones (the walk
+    draws nothing, so the stream moves on exactly as in `_invert`).
 
-    P(X = 0) is only needed where there may be no event and may be one: for a certain
-    event its logarithm's argument is 1 rather than 1 - p, which gives no element a
-    different draw, and spares numpy's log the zeros it takes a slow path for.
+    P(X = 0) is only needed where there may be no event and may be one: elsewhere (no
+    count, or a certain event) its logarithm's argument is 1 rather than 1 - p, which
+    gives no element a different draw, and spares numpy's exp and log the zeros and
+    infinities they take a slow path for (open posts are mostly none, or certain).
     """
-    size = len(n)
-    count, probability, uniform = np.empty(size, np.int64), np.empty(size), np.empty(size)
-    no_event, at = np.empty(size), np.empty(size, np.int64)
-    gathered = _gather_counted(n, p, u, count, probability, uniform, no_event, at)
-    count, probability, uniform = count[:gathered], probability[:gathered], uniform[:gathered]
-    no_event = no_event[:gathered]
-    np.log(no_event, out=no_event)
-    np.exp(np.multiply(count, no_event, out=no_event), out=no_event)
-    drawn = np.zeros(gathered, np.int32)
-    if _walk_each(drawn[np.newaxis], uniform[np.newaxis], count[np.newaxis],
-                  no_event[np.newaxis], probability[np.newaxis], False):
-        large = np.flatnonzero(drawn < 0)
-        drawn[large] = rng.binomial(count[large], probability[large])
-    result = np.zeros(size, np.int32)
-    result[at[:gathered]] = drawn
+    no_event = np.empty(len(p))
+    _no_event_argument(n, p, no_event)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        np.log(no_event, out=no_event)
+        np.exp(np.multiply(n, no_event, out=no_event), out=no_event)
+    if _walk_each(result[np.newaxis], u[np.newaxis], n[np.newaxis], no_event[np.newaxis],
+                  p[np.newaxis], False):
+        large = np.flatnonzero(result < 0)
+        result[large] = rng.binomial(n[large], p[large])
     return result
 
 
@@ -347,23 +338,13 @@ def _walk_each(result: np.ndarray, u: np.ndarray, n: np.ndarray, no_event: np.nd
 
 
 @compiled.kernel
-def _gather_counted(n: np.ndarray, p: np.ndarray, u: np.ndarray, count: np.ndarray,
-                    probability: np.ndarray, uniform: np.ndarray, argument: np.ndarray,
-                    at: np.ndarray) -> int:
-    """The elements with a count, in order, into the front of `count`, `probability`,
-    `uniform` and `at` (where each was); returns how many. `argument` gets the argument
-    of the logarithm of P(X = 0) = (1 - p)^n: 1 - p, or 1 for a certain event (the twin
-    of `np.flatnonzero(n > 0)`, the selections and `1.0 - p` for `_invert_compiled`).
-    Most elements have no count, so a branch skips them well predicted."""
-    gathered = 0
+def _no_event_argument(n: np.ndarray, p: np.ndarray, argument: np.ndarray) -> None:
+    """1 - p, the argument of the logarithm of P(X = 0) = (1 - p)^n, where 0 < n and p < 1;
+    1 elsewhere, where the walk does not read P(X = 0) or finds it 1 whatever p is (the
+    twin of `1.0 - p` for `_invert_compiled`)."""
     for element in range(len(n)):
-        if n[element] > 0:
-            chance = p[element]
-            count[gathered], probability[gathered] = n[element], chance
-            uniform[gathered], at[gathered] = u[element], element
-            argument[gathered] = 1.0 - chance if chance < 1.0 else 1.0
-            gathered += 1
-    return gathered
+        needed = (n[element] > 0) & (p[element] < 1.0)
+        argument[element] = 1.0 - p[element] if needed else 1.0
 
 
 @compiled.kernel
