@@ -110,10 +110,6 @@ class PartnershipNetwork:
                                        for t in self._trusts_to_draw)
             self._trusts_to_draw = []
 
-    def set_trust(self, schools: SchoolArrays, school: int, trust: int) -> None:
-        """Move a school to a trust (or to none with -1); the graph follows when read."""
-        schools.trust[school] = trust
-
     def _sync_members(self) -> None:
         """Bring member edges into line with the schools' `trust` array."""
         self._draw_trusts()

@@ -357,9 +357,6 @@ class Hubs:
         self.x_km = np.concatenate([self.x_km, np.asarray(x_km, self.x_km.dtype)])
         self.y_km = np.concatenate([self.y_km, np.asarray(y_km, self.y_km.dtype)])
 
-    def of_trust(self, trust: int) -> np.ndarray:
-        return np.flatnonzero(self.trust == trust)
-
     def drop_trusts(self, trusts: np.ndarray) -> None:
         """Drop the hubs of these trusts (closed ones); the other hubs keep their order."""
         if len(self.trust) == 0 or len(trusts) == 0:
