@@ -198,7 +198,7 @@ class MatContracting(Lever):
                 model.events.record(
                     "brokering_refusal", model.term, school=np.full(len(shown), school),
                     trust=candidates[shown], rule=refusal[shown],
-                    detail=np.full(len(shown), "contract", dtype=object))
+                    detail="contract")
             accepted = np.flatnonzero(refusal == "")
             if len(accepted) == 0:
                 continue
