@@ -1,9 +1,14 @@
-"""The benchmark scripts still work (CI smoke run); their timings are not judged here."""
+"""The benchmark scripts still work (CI smoke run); their timings are not judged here.
+
+The smoke run of every script takes about 20 s, so it is marked slow: CI runs it
+(`.ci/run` passes `--slow`)."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+
+import pytest
 
 from benchmarks.common import Measure, spread, table
 from benchmarks.drift import drift
@@ -11,6 +16,7 @@ from benchmarks.scaling import fitted_slope
 from tests.conftest import REPOSITORY
 
 
+@pytest.mark.slow
 def test_every_benchmark_script_runs_and_reports(tmp_path):
     results = tmp_path / "RESULTS.md"
     finished = subprocess.run(

@@ -4,7 +4,9 @@ sim's own launcher (the default, `hydra/launcher=local`) and Hydra's joblib laun
 this machine's cores; Ray starts a local Ray instance (as it would join a cluster with
 `hydra.launcher.ray.init.address`); submitit's local executor runs each job as SLURM would,
 in a process of its own. The Ray and submitit launchers come with the `ray` and `slurm`
-extras, which `scripts/test` installs.
+extras, which `scripts/test` installs. The sweeps take about half a minute of set-up, so the
+module is marked slow: CI runs it (`--slow`), a developer with `scripts/test --slow` or
+`-m slow`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import pytest
 
 from sim.outputs import OUTPUT_FILES
 from tests.conftest import run_cli
+
+pytestmark = pytest.mark.slow
 
 SWEEP = ("-m", "seed=1,2", "policy=status_quo,mat_contracting", "horizon_years=1",
          "output.root=out")
