@@ -53,7 +53,7 @@ class ImprovementParameters:
 
     own_improvement_rate: float = parameter(
         0.07, "share of the gap to potential a typical school closes per term",
-        source=fitted("0.053-0.107"),
+        source=fitted("0.053-0.114"),
         low=0.0, high=1.0, why="natural: a share of the gap a term")
     leadership_weight: float = parameter(
         2.0, "potential gained per unit of head capacity above the mean", source=JUDGEMENT, low=0.0,
