@@ -49,7 +49,7 @@ class RandomStreams:
         self._this_year: tuple[int, dict[str, np.random.Generator]] = (0, {})
         self._this_term: tuple[int, dict[str, np.random.Generator]] = (0, {})
         # The streams of one year not yet handed out, by (place among the steps, year or
-        # term), made together (`_made_ahead`).
+        # term), made together (`_fresh`).
         self._ahead: tuple[int | None, dict[tuple[int, int], np.random.Generator]] = (None, {})
 
     def yearly(self, step: str, term: int) -> np.random.Generator:
