@@ -64,7 +64,7 @@ def binomial(rng: np.random.Generator, count: np.ndarray,
     """
     count = np.asarray(count)
     uniform = rng.random(len(count))
-    walk_compiled = compiled.worth_compiling(len(count))
+    walk_compiled = compiled.worth_compiling(len(count))  # one per school
     positive = count > 0
     if 4 * np.count_nonzero(positive) < len(count):
         # Mostly empty (open posts): work on the rest only.
@@ -89,7 +89,7 @@ def binomial_rows(rng: np.random.Generator, count: np.ndarray, probability: np.n
     between the rows' uniforms: then row by row, as `binomial` draws them.
     """
     per_row = probability.shape[-1] == 1
-    if compiled.worth_compiling(count.size) and count.shape[1] > 0:
+    if compiled.worth_compiling(count.shape[1]) and count.shape[1] > 0:
         # Rows that share their probabilities (a view of one row) are checked once, and
         # take its logarithm once.
         shared = probability[:1] if probability.strides[0] == 0 else probability

@@ -5,6 +5,9 @@ for a small place.
   same run with none sent (the sampler's own twins are compared in tests/test_sampling.py).
 - Importing the model and running an Opportunity Area does not import numba: its start-up
   would cost such a short run more than the kernels gain.
+- A place goes one way: every step asks `worth_compiling` with the place's number of
+  schools, whatever the array at hand (a register's members, a (stage, school) array), so
+  no place runs some steps compiled and others with numpy.
 """
 
 from __future__ import annotations
@@ -15,12 +18,15 @@ from dataclasses import fields
 
 import numpy as np
 import pandas as pd
+import pytest
+
+from sim import compiled
 
 from tests.conftest import REPOSITORY, environment, make_model
 
 
 def finished_run(monkeypatch, minimum_size: int) -> tuple[object, object]:
-    monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+    monkeypatch.setattr("sim.compiled.MIN_SCHOOLS", minimum_size)
     model = make_model("scenario=opportunity_area", "seed=3", "horizon_years=2",
                        "policy=combined")
     model.run()
@@ -38,6 +44,25 @@ def test_the_kernels_give_the_run_their_numpy_twins_give(monkeypatch):
         assert np.array_equal(getattr(compiled_model.schools, column.name),
                               getattr(numpy_model.schools, column.name)), column.name
     assert np.array_equal(compiled_model.cohorts.cell, numpy_model.cohorts.cell)
+
+
+@pytest.mark.parametrize("minimum_schools", [0, sys.maxsize], ids=["compiled", "numpy"])
+def test_every_step_asks_with_the_places_number_of_schools(monkeypatch, minimum_schools):
+    monkeypatch.setattr("sim.compiled.MIN_SCHOOLS", minimum_schools)
+    asked: list[int] = []
+    decide = compiled.worth_compiling
+
+    def spy(schools: int) -> bool:
+        asked.append(schools)
+        return decide(schools)
+
+    monkeypatch.setattr("sim.compiled.worth_compiling", spy)
+    model = make_model("scenario=opportunity_area", "seed=3", "horizon_years=3",
+                       "policy=combined")
+    model.run()
+    model.results()
+    assert len(asked) > 100
+    assert set(asked) == {model.schools.n}
 
 
 def test_a_small_place_never_imports_numba():

@@ -194,7 +194,7 @@ def test_the_correlation_is_the_same_compiled_or_not(monkeypatch):
     for a, b in cases:
         found = []
         for size in (0, sys.maxsize):
-            monkeypatch.setattr("sim.compiled.MIN_SIZE", size)
+            monkeypatch.setattr("sim.compiled.MIN_SCHOOLS", size)
             found.append(metrics.correlation(a, b))
         compiled_way, numpy_way = found
         assert np.array_equal(np.float64(compiled_way).view(np.int64),

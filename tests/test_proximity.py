@@ -68,7 +68,7 @@ def busy_run(request):
     """A run full of structural change, checked against rebuilds after every term: with
     every array sent to the compiled kernels, and with none."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("sim.compiled.MIN_SIZE", request.param)
+        patch.setattr("sim.compiled.MIN_SCHOOLS", request.param)
         model = make_model(*BUSY)
         closed_at_start = int((~model.trusts.active).sum())
         return model, closed_at_start, run_checking_views(model)
@@ -112,7 +112,7 @@ def test_an_update_rewrites_only_the_groups_that_changed(monkeypatch, minimum_si
     kept = GroupDecay(x, y, 15.0)
     held = []
     for update in range(20):
-        monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_sizes[update % len(minimum_sizes)])
+        monkeypatch.setattr("sim.compiled.MIN_SCHOOLS", minimum_sizes[update % len(minimum_sizes)])
         movers = rng.choice(n, 12, replace=False)
         group = group.copy()
         group[movers] = rng.integers(-1, 35, len(movers))  # into new groups, and out
@@ -133,7 +133,7 @@ def test_the_rows_wanted_are_written_and_the_others_wait(monkeypatch):
     those rows are a rebuild's, and so is the whole matrix when read now and then."""
     from sim.mechanics.proximity import as_csr
 
-    monkeypatch.setattr("sim.compiled.MIN_SIZE", 0)
+    monkeypatch.setattr("sim.compiled.MIN_SCHOOLS", 0)
     rng = np.random.default_rng(7)
     n = 400
     x, y = rng.random(n) * 50, rng.random(n) * 50
@@ -178,7 +178,7 @@ def test_the_compiled_nearest_hub_update_equals_the_numpy_way(monkeypatch):
         hub_x = np.r_[hub_x[kept_hubs], rng.random(3) * 80]
         hub_y = np.r_[hub_y[kept_hubs], rng.random(3) * 80]
         for size, hubs in kept.items():
-            monkeypatch.setattr("sim.compiled.MIN_SIZE", size)
+            monkeypatch.setattr("sim.compiled.MIN_SCHOOLS", size)
             hubs.update(trust, hub_trust, hub_x, hub_y, n_trusts)
         compiled_way, numpy_way = kept[0], kept[sys.maxsize]
         assert np.array_equal(compiled_way.nearest_km, numpy_way.nearest_km)
@@ -192,7 +192,7 @@ def test_same_mat_is_the_same_compiled_or_not(monkeypatch):
     schools, trusts = model.schools, model.trusts
     found = {}
     for size in (0, sys.maxsize):
-        monkeypatch.setattr("sim.compiled.MIN_SIZE", size)
+        monkeypatch.setattr("sim.compiled.MIN_SCHOOLS", size)
         found[size] = same_mat(schools.trust, trusts)
     assert np.array_equal(found[0], found[sys.maxsize])
     assert found[0].dtype == found[sys.maxsize].dtype

@@ -65,7 +65,7 @@ def test_the_compiled_walk_draws_what_numpy_draws(probability, monkeypatch):
         probability[50:100] = 1.0
     draws = {}
     for minimum_size in (0, size + 1):
-        monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+        monkeypatch.setattr("sim.compiled.MIN_SCHOOLS", minimum_size)
         stream = np.random.default_rng(6)
         draws[minimum_size] = (binomial(stream, count, probability), stream.random())
     (compiled, after_compiled), (numpy, after_numpy) = draws.values()
@@ -73,9 +73,9 @@ def test_the_compiled_walk_draws_what_numpy_draws(probability, monkeypatch):
     assert np.array_equal(compiled, numpy) and after_compiled == after_numpy
     # Mostly empty arrays (open posts) are drawn on their non-empty elements only.
     sparse_count = np.where(rng.random(size) < 0.05, count, 0)
-    monkeypatch.setattr("sim.compiled.MIN_SIZE", 0)
+    monkeypatch.setattr("sim.compiled.MIN_SCHOOLS", 0)
     compiled = binomial(np.random.default_rng(7), sparse_count, probability)
-    monkeypatch.setattr("sim.compiled.MIN_SIZE", size + 1)
+    monkeypatch.setattr("sim.compiled.MIN_SCHOOLS", size + 1)
     assert np.array_equal(compiled, binomial(np.random.default_rng(7), sparse_count, probability))
 
 
@@ -94,7 +94,7 @@ def test_rows_are_drawn_as_binomial_draws_them_row_after_row(probability, monkey
     if probability == "a large mean":
         count[2, :20] = 60
         chances[2, :20] = 0.9
-    monkeypatch.setattr("sim.compiled.MIN_SIZE", 0)
+    monkeypatch.setattr("sim.compiled.MIN_SCHOOLS", 0)
     stream = np.random.default_rng(9)
     rows = binomial_rows(stream, count, chances)
     after = stream.random()

@@ -14,7 +14,7 @@ A distance is `sqrt(dx * dx + dy * dy)` in kilometres, worked out the same way b
 ways of finding the list (sqrt, +, - and * are rounded exactly by IEEE 754, so the two
 agree to the bit; the rule's ties and the radius are judged on these very numbers):
 
-- `nearest_hubs`, with numpy and scipy, for places under `sim.compiled.MIN_SIZE` schools:
+- `nearest_hubs`, with numpy and scipy, for places under `sim.compiled.MIN_SCHOOLS` schools:
   the pairs within the radius from a k-d tree (asked a hair further, then judged on the
   distance above), cut per school after the `nearest`-th distance. `Broker.candidates`
   turns its hubs into trusts.

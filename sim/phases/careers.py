@@ -209,7 +209,7 @@ class Cohorts:
         """`remove` the members who are `gone`, then `enter` cohort `cohort`'s new members;
         for a national register in one compiled pass, rather than numpy's passes of each
         (a mask, two selections and two concatenations of the register)."""
-        if not compiled.worth_compiling(len(self.cell)):
+        if not compiled.worth_compiling(self.n_schools):
             self.remove(gone)
             self.enter(cohort, new_by_school)
             return

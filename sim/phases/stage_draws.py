@@ -39,7 +39,7 @@ def draw_by_stage(rng: np.random.Generator, member_rng: np.random.Generator,
     registered. Returns the events by cell (int64 from numpy where there are members,
     int32 otherwise and from the kernels: the same numbers) and whether each member had one.
     """
-    if compiled.worth_compiling(counts.size):
+    if compiled.worth_compiling(counts.shape[1]):
         unregistered = np.empty(counts.shape, np.int32)  # half the memory traffic of int64
         largest = workforce_kernels.unregistered_counts(counts, registered, unregistered)
         drawn = binomial_rows(rng, unregistered, probability, largest)
@@ -67,7 +67,7 @@ def promote_by_stage(rng: np.random.Generator, member_rng: np.random.Generator,
     schools = counts.shape[1]
     per_stage = probability[:, np.newaxis]
     top = (len(counts) - 1) * schools
-    if compiled.worth_compiling(counts.size):
+    if compiled.worth_compiling(counts.shape[1]):
         unregistered = np.empty((len(counts) - 1, schools), np.int32)
         largest = workforce_kernels.unregistered_counts(counts[:-1], registered[:-1],
                                                         unregistered)
@@ -135,7 +135,7 @@ def place_movers(rng: np.random.Generator, movers: np.ndarray, member_cells: np.
     who found no post (and left).
     """
     n_schools = movers.shape[1]
-    if compiled.worth_compiling(movers.size):
+    if compiled.worth_compiling(movers.shape[1]):
         placed = np.zeros(movers.shape, dtype=np.int32)  # int64 from numpy: the same numbers
         to_entrants = np.zeros(n_schools, dtype=np.int64)
         member_destination = np.full(len(member_cells), -1, dtype=np.int64)
@@ -180,12 +180,13 @@ def place_movers(rng: np.random.Generator, movers: np.ndarray, member_cells: np.
     return placed, to_entrants, member_destination
 
 
-def members_who_may_move(cells: np.ndarray, leaving: np.ndarray,
-                         first_cell: int) -> tuple[np.ndarray, np.ndarray]:
+def members_who_may_move(cells: np.ndarray, leaving: np.ndarray, first_cell: int,
+                         schools: int) -> tuple[np.ndarray, np.ndarray]:
     """The register's members who stay and are at `first_cell` or beyond (experienced
     teachers, who may move): their rows in the register, and their cells counted from
-    `first_cell` (flat indices into the experienced stages' counts)."""
-    if compiled.worth_compiling(len(cells)):
+    `first_cell` (flat indices into the experienced stages' counts of a place of
+    `schools` schools)."""
+    if compiled.worth_compiling(schools):
         # One spare element each: the kernel writes every member where the next goes.
         rows, relative = np.empty(len(cells) + 1, np.int64), np.empty(len(cells) + 1, np.int32)
         found = workforce_kernels.members_at_or_beyond(cells, leaving, first_cell, rows,
@@ -204,7 +205,7 @@ def settle_moved_members(cells: np.ndarray, moved: np.ndarray, move_cells: np.nd
     members of the stages from `first_cell` on, by cell). Returns who has left: the
     `leaving` members and the movers who found no post."""
     gone = leaving.copy()
-    if compiled.worth_compiling(len(cells)):
+    if compiled.worth_compiling(registered.shape[1]):
         workforce_kernels.settle_movers(cells, moved, move_cells, destination,
                                         registered.shape[1], first_cell,
                                         registered.reshape(-1), gone)

@@ -277,7 +277,7 @@ def run_term(model: SchoolSystemModel, rng: np.random.Generator | None = None) -
     # Experienced teachers who stay may move; registered ones keep their stage and cohort.
     first_experienced = CareerStage.POST_INDUCTION * n
     may_move, move_cells = members_who_may_move(register.cell, members_leaving,
-                                                first_experienced)
+                                                first_experienced, n)
     moving_probability = termly_probability(np.array([p.moving_rate]), moving)
     movers, members_moving = draw_by_stage(
         rng, variable_rng, counts[EXPERIENCED], registered[EXPERIENCED],
@@ -330,7 +330,7 @@ def termly_probability(yearly_rates: np.ndarray, multiplier: np.ndarray) -> np.n
     0, MAX_YEARLY_RATE))`, a (rate, school) array, computed in place (a national (stage,
     school) array's temporaries cost their pages' faults each term), for England the
     product, the cap and 1 - rate in one compiled pass."""
-    if compiled.worth_compiling(len(yearly_rates) * len(multiplier)):
+    if compiled.worth_compiling(len(multiplier)):
         staying = np.empty((len(yearly_rates), len(multiplier)))
         workforce_kernels.yearly_staying(yearly_rates, multiplier, MAX_YEARLY_RATE, staying)
     else:

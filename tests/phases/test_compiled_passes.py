@@ -53,7 +53,7 @@ def run_twice(monkeypatch, model: SchoolSystemModel, step) -> tuple[object, obje
     """(compiled model, numpy model, what step returned on each)."""
     results = []
     for minimum_size in (0, sys.maxsize):
-        monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+        monkeypatch.setattr("sim.compiled.MIN_SCHOOLS", minimum_size)
         copied = copy.deepcopy(model)
         results.append((copied, step(copied)))
     (compiled_model, compiled_result), (numpy_model, numpy_result) = results

@@ -22,7 +22,7 @@ def _both_twins(monkeypatch, broker: Broker, *arguments, **keywords) -> list[Can
     """The broker's candidates by the compiled search and by its twin."""
     answers = []
     for _, minimum_size in TWINS:
-        monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+        monkeypatch.setattr("sim.compiled.MIN_SCHOOLS", minimum_size)
         answers.append(broker.candidates(*arguments, **keywords))
     return answers
 
@@ -108,9 +108,9 @@ def test_the_twins_agree_on_the_rounds_of_a_run(monkeypatch):
     def both(broker, schools, radius_km, exclude=None, nearest=None):
         answers = []
         for _, minimum_size in TWINS:
-            monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+            monkeypatch.setattr("sim.compiled.MIN_SCHOOLS", minimum_size)
             answers.append(candidates(broker, schools, radius_km, exclude, nearest))
-        monkeypatch.setattr("sim.compiled.MIN_SIZE", sys.maxsize)
+        monkeypatch.setattr("sim.compiled.MIN_SCHOOLS", sys.maxsize)
         if nearest is not None:
             _assert_equal(*answers)
             rounds.append(len(schools))

@@ -55,7 +55,7 @@ def test_due_diligence_names_the_rule_that_refused():
 
 @pytest.mark.parametrize("minimum_size", [0, sys.maxsize], ids=["compiled", "numpy"])
 def test_candidates_are_each_trusts_nearest_hub_nearest_first(monkeypatch, minimum_size):
-    monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+    monkeypatch.setattr("sim.compiled.MIN_SCHOOLS", minimum_size)
     model = make_model("scenario=national", "scenario.scale=0.1", "seed=9")
     hubs, trusts, schools = model.hubs, model.trusts, model.schools
     # Two MATs with a hub on one spot: their tie goes by trust row.
@@ -194,7 +194,7 @@ def test_a_brokering_round_gives_what_brokering_one_school_at_a_time_gives(
     """The round settles rules for all pairs at once and re-judges only changed trusts; it
     must reach the decisions and refusals of the plain loop, joins changing counts as they
     happen: by the compiled walk and shortlists, and by their numpy twins."""
-    monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+    monkeypatch.setattr("sim.compiled.MIN_SCHOOLS", minimum_size)
     model = make_model("scenario=national", "scenario.scale=0.25", "seed=4")
     schools, trusts = model.schools, model.trusts
     trusts.growth_cap_per_year[:] = 1  # make the counts matter: joins close doors

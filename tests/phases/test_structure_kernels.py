@@ -38,7 +38,7 @@ def test_the_compiled_round_and_its_twin_agree(monkeypatch):
     skip = np.arange(0, len(asking), 9)
     rounds = {}
     for name, minimum_size in (("compiled", 0), ("numpy", sys.maxsize)):
-        monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+        monkeypatch.setattr("sim.compiled.MIN_SCHOOLS", minimum_size)
         brokering = BrokeringRound(broker, asking, exclude=exclude,
                                    rng=np.random.default_rng(5), moving=moving)
         taken_by = brokering.settle(skip=skip)
@@ -84,7 +84,7 @@ def test_the_broker_counts_members_as_its_twin_does(monkeypatch):
     schools.sponsor_trust[ordered] = np.flatnonzero(model.trusts.active)[:40]
     counted = {}
     for name, minimum_size in (("compiled", 0), ("numpy", sys.maxsize)):
-        monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+        monkeypatch.setattr("sim.compiled.MIN_SCHOOLS", minimum_size)
         counted[name] = trust_counts.count_members(schools, model.trusts.n)
     for kernel, twin in zip(counted["compiled"], counted["numpy"], strict=True):
         assert np.array_equal(kernel, twin)
@@ -95,7 +95,7 @@ def test_the_trusts_update_tallies_grades_as_its_twin_does(monkeypatch):
     model = make_model("scenario=national", "scenario.scale=0.25", "seed=4")
     tallied = {}
     for name, minimum_size in (("compiled", 0), ("numpy", sys.maxsize)):
-        monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+        monkeypatch.setattr("sim.compiled.MIN_SCHOOLS", minimum_size)
         tallied[name] = trust_counts.tally_grades(model.schools, model.trusts.n)
     for kernel, twin in zip(tallied["compiled"], tallied["numpy"], strict=True):
         assert np.array_equal(kernel, twin)
@@ -124,7 +124,7 @@ def test_joins_are_made_as_by_the_twin(monkeypatch):
     for placed in (False, True):
         results = []
         for minimum_size in (0, sys.maxsize):
-            monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+            monkeypatch.setattr("sim.compiled.MIN_SCHOOLS", minimum_size)
             for name, value in start.items():
                 setattr(schools, name, value.copy())
             trusts.joins_this_year = joins = start_joins.copy()
@@ -141,14 +141,14 @@ def test_joins_are_made_as_by_the_twin(monkeypatch):
 
 
 def _both_twins_from_one_start(monkeypatch, model, act) -> list[tuple]:
-    """What `act()` returns with every kernel (MIN_SIZE 0) and then with every twin, each
+    """What `act()` returns with every kernel (MIN_SCHOOLS 0) and then with every twin, each
     from the school arrays as they are now, fresh streams of seed 4 (the same draws) and
     an empty event log."""
     schools = model.schools
     start = {name: value.copy() for name, value in vars(schools).items()}
     results = []
     for minimum_size in (0, sys.maxsize):
-        monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+        monkeypatch.setattr("sim.compiled.MIN_SCHOOLS", minimum_size)
         for name, value in start.items():
             setattr(schools, name, value.copy())
         model.streams, model.events = RandomStreams(seed=4), EventLog()
@@ -218,7 +218,7 @@ def test_schools_near_a_point_are_the_k_d_trees(monkeypatch):
     for radius_km in (12.5, 40.0, exact):
         found = []
         for minimum_size in (0, sys.maxsize):
-            monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+            monkeypatch.setattr("sim.compiled.MIN_SCHOOLS", minimum_size)
             found.append(neighbours.schools_within(model, x, y, radius_km))
         for kernel, twin in zip(*found, strict=True):
             assert np.array_equal(kernel, twin)
@@ -258,7 +258,7 @@ def test_conversions_and_transfers_are_made_as_by_the_twins(monkeypatch):
 
     results = []
     for minimum_size in (0, sys.maxsize):
-        monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+        monkeypatch.setattr("sim.compiled.MIN_SCHOOLS", minimum_size)
         model = make_model("scenario=national", "scenario.scale=0.25", "seed=4")
         model.term = 2
         # Some maintained schools placed with sponsors open now (a conversion, then a join).

@@ -2,7 +2,7 @@
 twins give the same numbers, bit for bit, on the same inputs.
 
 Each step of a term's teacher flows is run twice on copies of the same (stage, school)
-counts and register, once with every array sent to the kernels (`sim.compiled.MIN_SIZE`
+counts and register, once with every array sent to the kernels (`sim.compiled.MIN_SCHOOLS`
 0) and once with none; the results, the arrays changed in place and the random streams
 after the step must agree. (tests/test_compiled.py compares whole runs the same way.)
 """
@@ -43,7 +43,7 @@ def twins(monkeypatch, step: Callable[[dict[str, Any]], Any],
     """`step` run on the same place through the kernels and through numpy."""
     runs = []
     for minimum_size in (0, sys.maxsize):
-        monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+        monkeypatch.setattr("sim.compiled.MIN_SCHOOLS", minimum_size)
         state = copy.deepcopy(place(seed))
         runs.append((step(state), state))
     return runs[0], runs[1]
@@ -112,7 +112,7 @@ def test_recruit_fills_the_same_posts(monkeypatch, opportunity_area, teacher_sup
     movers = rng.poisson(1.0, model.schools.n).astype(np.int32)
     runs = []
     for minimum_size in (0, sys.maxsize):
-        monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+        monkeypatch.setattr("sim.compiled.MIN_SCHOOLS", minimum_size)
         stream = np.random.default_rng(11)
         pull = recruitment.attractiveness(model.schools, model.parameters.model.workforce)
         runs.append((*recruitment.recruit(model, movers, pull, stream), stream.random()))
@@ -128,7 +128,7 @@ def test_the_register_turns_over_the_same(monkeypatch):
     first, second = rng.poisson(0.8, SCHOOLS), rng.poisson(0.5, SCHOOLS)
     registers = []
     for minimum_size in (0, sys.maxsize):
-        monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+        monkeypatch.setattr("sim.compiled.MIN_SCHOOLS", minimum_size)
         register = careers.Cohorts(SCHOOLS)
         register.enter(0, first)
         gone = np.random.default_rng(7).random(len(register.cell)) < 0.2
@@ -156,7 +156,7 @@ def test_movers_are_placed_in_the_same_posts(monkeypatch, areas_in_order):
     posts = rng.poisson(0.5 * (area % 3), SCHOOLS).astype(np.int32)
     runs = []
     for minimum_size in (0, sys.maxsize):
-        monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+        monkeypatch.setattr("sim.compiled.MIN_SCHOOLS", minimum_size)
         stream = np.random.default_rng(10)
         runs.append((*stage_draws.place_movers(stream, movers, member_cells, posts, area, 40),
                      stream.random()))
@@ -170,7 +170,7 @@ def test_movers_are_placed_in_the_same_posts(monkeypatch, areas_in_order):
 def test_stage_counts_are_read_and_written_the_same(monkeypatch, opportunity_area):
     results = []
     for minimum_size in (0, sys.maxsize):
-        monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+        monkeypatch.setattr("sim.compiled.MIN_SCHOOLS", minimum_size)
         schools = copy.deepcopy(opportunity_area.schools)
         counts = careers.stage_counts(schools)
         counts[:, ::2] += np.array([1, 0, 2, 3, 1], np.int32)[:, np.newaxis]
@@ -185,12 +185,12 @@ def test_registered_movers_are_found_and_settled_the_same(monkeypatch):
     new schools, or gone if they found no post."""
     results = []
     for minimum_size in (0, sys.maxsize):
-        monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+        monkeypatch.setattr("sim.compiled.MIN_SCHOOLS", minimum_size)
         state = place(12)
         cells, registered = state["cells"], state["registered"]
         leaving = np.random.default_rng(13).random(len(cells)) < 0.1
         first = 2 * SCHOOLS
-        may_move, move_cells = stage_draws.members_who_may_move(cells, leaving, first)
+        may_move, move_cells = stage_draws.members_who_may_move(cells, leaving, first, SCHOOLS)
         moving = np.random.default_rng(14).random(len(may_move)) < 0.3
         destination = np.random.default_rng(15).integers(0, SCHOOLS, moving.sum())
         destination[::4] = -1  # a quarter found no post
@@ -209,7 +209,7 @@ def test_workload_and_pulls_are_the_same(monkeypatch, opportunity_area, extra_wo
     moving multipliers and the pull on applicants, through the kernels and numpy."""
     results = []
     for minimum_size in (0, sys.maxsize):
-        monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+        monkeypatch.setattr("sim.compiled.MIN_SCHOOLS", minimum_size)
         model = copy.deepcopy(opportunity_area)
         model.schools.grade[::7] = 4  # some weak grades, whose pressure adds workload
         if extra_workload == "per school":
@@ -228,7 +228,7 @@ def test_termly_probabilities_are_the_same(monkeypatch):
     rates = np.array([0.115, 0.1, 0.09, 0.058, 0.18])
     results = []
     for minimum_size in (0, sys.maxsize):
-        monkeypatch.setattr("sim.compiled.MIN_SIZE", minimum_size)
+        monkeypatch.setattr("sim.compiled.MIN_SCHOOLS", minimum_size)
         results.append(workforce.termly_probability(rates, multiplier))
     assert np.array_equal(*results, equal_nan=True)
     assert np.isnan(results[0][:, 1]).all() and (results[0][:, 0] == 0).all()
