@@ -21,7 +21,6 @@ import pandas as pd
 import pytest
 
 from sim import compiled
-
 from tests.conftest import REPOSITORY, environment, make_model
 
 

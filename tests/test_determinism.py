@@ -78,3 +78,20 @@ def test_a_years_streams_made_together_are_the_streams_made_one_by_one():
             if term % 3 == 0:  # the year's first ask: nothing drawn from it yet
                 year = term // 3
                 assert np.array_equal(drawn, alone(7, YEARLY_STEPS.index(step), year)), step
+
+
+def test_a_streams_children_made_ahead_are_its_children_spawned_one_by_one():
+    """`RandomStreams.child` makes a phase's term children `CHILDREN_AHEAD` at a time: each
+    is the Generator `spawn(1)` would give at that point, whatever was drawn from the
+    parent in between, for each parent on its own."""
+    from sim.streams import CHILDREN_AHEAD
+
+    streams, others = RandomStreams(seed=5), RandomStreams(seed=5)
+    asked = 2 * CHILDREN_AHEAD + 3
+    for _ in range(asked):
+        for parent, other in ((streams.workforce, others.workforce),
+                              (streams.warm_up, others.warm_up)):
+            expected = other.spawn(1)[0].random(3)
+            assert np.array_equal(streams.child(parent).random(3), expected)
+            parent.random(2)  # draws from the parent do not move its children
+            other.random(2)

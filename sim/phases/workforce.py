@@ -257,7 +257,7 @@ def run_term(model: SchoolSystemModel, rng: np.random.Generator | None = None) -
     # Draws whose number depends on what happened (one per registered teacher, one per
     # mover) come from a child of the phase's stream, spawned once a term: the stream itself
     # draws the same number of values under every policy (common random numbers).
-    variable_rng = rng.spawn(1)[0]
+    variable_rng = model.streams.child(rng)
     n = schools.n
     # The register of the run's cohorts; None in the warm-up and spin-up, which enter none.
     cohorts = model.cohorts
