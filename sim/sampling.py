@@ -31,16 +31,19 @@ SCALAR_TAIL = 32
 _TABULATED = 8
 
 
-def standard_normal(rng: np.random.Generator, size: int) -> np.ndarray:
+def standard_normal(rng: np.random.Generator, size: int,
+                    schools: int | None = None) -> np.ndarray:
     """`size` standard normal draws from `rng`: exactly `rng.standard_normal(size)`, the
-    same values and the stream left in the same state.
+    same values and the stream left in the same state. `schools`, the place's number of
+    schools (`size` unless given), decides which way they are drawn
+    (`sim.compiled.worth_compiling`).
 
     For England's arrays numba draws them: its `Generator.standard_normal` is a port of
     numpy's ziggurat on the same bit generator (the same values; tests/test_sampling.py
     compares them), without numpy's per-draw call through its C-API, about three times
     faster (60 rather than 190 microseconds for England's 21,750 schools).
     """
-    if not compiled.worth_compiling(size):
+    if not compiled.worth_compiling(size if schools is None else schools):
         return rng.standard_normal(size)
     drawn = np.empty(size)
     _standard_normal_compiled(rng, drawn)
