@@ -118,15 +118,20 @@ def disadvantage_gap(schools: pd.DataFrame) -> pd.DataFrame:
     fifth = np.ceil(rank / size * 5).astype(int)  # 1 least disadvantaged .. 5 most
     ranked = pd.DataFrame({"year": schools["year"], "fifth": fifth,
                            "good": schools["grade"] <= 2})  # grade 1 outstanding, 2 good
+    # A place of fewer than five schools has no least disadvantaged fifth (a school's fifth
+    # is its rank's): such a fifth counts no schools, and its share is nan.
     counts = (ranked[ranked["fifth"].isin([1, 5])].groupby(["year", "fifth"])["good"]
-              .agg(["sum", "size"]).unstack("fifth", fill_value=0))
+              .agg(["sum", "size"]).unstack("fifth", fill_value=0)
+              .reindex(columns=pd.MultiIndex.from_product([["sum", "size"], [1, 5]]),
+                       fill_value=0))
     frame = pd.DataFrame({"year": counts.index.to_numpy(),
                           "least_good": counts[("sum", 1)].to_numpy(),
                           "least_schools": counts[("size", 1)].to_numpy(),
                           "most_good": counts[("sum", 5)].to_numpy(),
                           "most_schools": counts[("size", 5)].to_numpy()})
-    least_share = frame["least_good"] / frame["least_schools"]
-    most_share = frame["most_good"] / frame["most_schools"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        least_share = frame["least_good"] / frame["least_schools"]
+        most_share = frame["most_good"] / frame["most_schools"]
     least_low, least_high = wilson_interval(frame["least_good"], frame["least_schools"])
     most_low, most_high = wilson_interval(frame["most_good"], frame["most_schools"])
     gap = least_share - most_share

@@ -124,6 +124,9 @@ def _disadvantage(axes: Axes, files: RunFiles) -> None:
     gap = plot_data.disadvantage_gap(files.schools)
     counts = gap[["least_schools", "most_schools"]].to_numpy()
     fewest, most = int(counts.min()), int(counts.max())
+    if fewest == 0:
+        _missing(axes, "the place has fewer than five schools: no fifths to compare")
+        return
     size = f"{fewest}" if fewest == most else f"{fewest}-{most}"
     axes.axhline(0, color="#999999", linewidth=0.8)
     axes.errorbar(gap["time"], gap["gap_points"],

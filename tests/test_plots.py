@@ -214,3 +214,25 @@ def test_the_figure_is_drawn_from_the_files_with_or_without_the_panel(gias_run, 
     (without_panel / "schools.parquet").unlink()
     (without_panel / "summary.png").unlink()
     assert plot_run(without_panel).stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("n_schools", [1, 2, 4])
+def test_a_place_of_fewer_than_five_schools_has_no_fifths_and_still_gets_its_figure(
+        tmp_path, n_schools):
+    """Fifths are ranks: with fewer than five schools there is no least disadvantaged one
+    (a school of 1 ranks in the top fifth), so its count is 0 and its share nan, and the
+    figure says so rather than failing after the whole run."""
+    one_year = schools_panel([2] * 1, [3] * 1, middle=n_schools - 2) if n_schools >= 2 \
+        else pd.DataFrame({"year": [2018], "urn": [1], "fsm_share": [0.3], "grade": [2]})
+    gap = plot_data.disadvantage_gap(one_year)
+    assert gap["least_schools"].item() == 0 and gap["most_schools"].item() == 1
+    assert gap[["least_percent", "gap_points", "gap_low", "gap_high"]].isna().all(axis=None)
+    header, *rows = GIAS_FIXTURE.read_bytes().splitlines(keepends=True)  # (Windows-1252)
+    place = tmp_path / "gias.csv"
+    place.write_bytes(header + b"".join([row for row in rows
+                                         if b",Blackpool," in row][:n_schools]))
+    config = make_config("population=gias", f"population.path={place}",
+                         "population.areas=[Blackpool]", "horizon_years=1")
+    folder = tmp_path / "run"
+    write_run(folder, to_dict(config), simulate(config))
+    assert plot_run(folder).stat().st_size > 10_000
