@@ -130,6 +130,10 @@ def _run_in_folder(source: DictConfig | RunConfig, final: Path, multirun: bool, 
     # What to remove if the run fails: the folders Hydra created for it (for a sweep job,
     # its folder inside the sweep's own folder).
     created = [final] if multirun else _missing_before_run.pop(final, [])
+    # A folder the user made (an empty one they named, or the target of a link) is theirs:
+    # the run's files are moved into it, never the folder replaced (its permissions, its
+    # owner, a shell's working folder).
+    theirs = named and (final.is_symlink() or final not in created)
     final = folders.real_folder(final)  # a link to a folder: the run goes into its target
     _running[:] = [staging]
     try:
@@ -161,7 +165,7 @@ def _run_in_folder(source: DictConfig | RunConfig, final: Path, multirun: bool, 
         # A sweep's job names what the sweep varied on every row of its tables.
         swept = places.swept_values(final, config) if multirun else {}
         _write(staging, config, result, run.output.plots, parameter_set, swept)
-        placed = _place(staging, final, multirun, named, folders.run_key(config))
+        placed = _place(staging, final, multirun, named, folders.run_key(config), theirs)
     except BaseException as error:
         shutil.rmtree(staging, ignore_errors=True)  # first: it sits in a folder to remove
         folders.remove_if_empty(created)
@@ -188,8 +192,13 @@ def _write(staging: Path, config: dict[str, Any], result: SimulationResult, plot
         plot_run(staging)
 
 
-def _place(staging: Path, final: Path, multirun: bool, named: bool, key: str) -> Path:
-    """Rename the complete staging folder to the run folder (an empty one is replaced)."""
+def _place(staging: Path, final: Path, multirun: bool, named: bool, key: str,
+           theirs: bool = False) -> Path:
+    """Rename the complete staging folder to the run folder (an empty one Hydra made for
+    the run is replaced); into a folder that is `theirs`, the user's, move its files."""
+    if theirs and final.is_dir() and not folders.holds_files(final):
+        _move_files_into(staging, final)
+        return final
     while True:
         try:
             os.rename(staging, final)
@@ -209,6 +218,16 @@ def _place(staging: Path, final: Path, multirun: bool, named: bool, key: str) ->
             return final
         raise UserError(f"the run folder {folders.describe(final)} was filled by something "
                         f"else while the run ran; it was left as it is")
+
+
+def _move_files_into(staging: Path, final: Path) -> None:
+    """Move each of the staging folder's files into the (empty) run folder, each in one
+    rename, summary.json last: a reader takes a run folder for complete when it holds
+    summary.json (`folders.complete`), so it never sees a part of the run as the whole."""
+    marker = staging / "summary.json"
+    for entry in [*sorted(path for path in staging.iterdir() if path != marker), marker]:
+        os.rename(entry, final / entry.name)
+    staging.rmdir()
 
 
 def _record_failure(final: Path, overrides: list[str], error: BaseException) -> None:

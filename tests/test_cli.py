@@ -45,8 +45,23 @@ def test_hydra_run_dir_is_the_run_folder_and_nothing_goes_under_results(tmp_path
 
 def test_an_existing_empty_folder_is_used_and_one_with_files_is_refused_untouched(tmp_path):
     (tmp_path / "empty").mkdir()
+    (tmp_path / "empty").chmod(0o2750)
+    made = (tmp_path / "empty").stat()
     assert run_cli("horizon_years=1", "hydra.run.dir=empty", cwd=tmp_path).returncode == 0
-    assert (tmp_path / "empty" / "summary.json").exists()
+    assert sorted(p.name for p in (tmp_path / "empty").iterdir()) == sorted(
+        [*OUTPUT_FILES, "run.log"])
+    # The user's folder itself is kept (the files moved in), not replaced by another.
+    kept = (tmp_path / "empty").stat()
+    assert (kept.st_ino, kept.st_mode) == (made.st_ino, made.st_mode)
+    assert "finished in" in (tmp_path / "empty" / "run.log").read_text()
+    # The folder the command runs in, named as the run folder: the shell's folder stays.
+    (tmp_path / "here").mkdir()
+    here = (tmp_path / "here").stat().st_ino
+    result = run_cli("horizon_years=1", "hydra.run.dir=.", cwd=tmp_path / "here")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "here").stat().st_ino == here
+    assert (tmp_path / "here" / "summary.json").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "here"]
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "notes.txt").write_text("my work")
     before = snapshot(tmp_path)
