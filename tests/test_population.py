@@ -115,3 +115,11 @@ def test_no_school_is_piled_on_the_edge_of_its_place():
         near_edge = ((schools.x_km < 0.01) | (schools.x_km > width - 0.01)
                      | (schools.y_km < 0.01) | (schools.y_km > height - 0.01))
         assert near_edge.sum() <= max(2, 0.002 * schools.n), (overrides, near_edge.sum())
+
+
+def test_more_authorities_than_schools_builds_one_a_school_and_says_so(caplog):
+    model = make_model("scenario.n_local_authorities=50", "scenario.n_schools=10")
+    assert model.n_areas == 10
+    assert len(np.unique(model.schools.local_authority)) == 10
+    assert any("asks for 50 local authorities but has 10 schools" in record.message
+               for record in caplog.records)

@@ -14,6 +14,7 @@ the same population, whatever policy is run afterwards (common random numbers).
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -45,6 +46,8 @@ from sim.state import (
     Population,
     SchoolArrays,
 )
+
+log = logging.getLogger("sim")
 
 if TYPE_CHECKING:
     from sim.scenario import ScenarioParameters
@@ -197,7 +200,12 @@ def build_synthetic_population(
     """Build schools, trusts, hubs and peer clusters for a scenario."""
     n_schools = schools_built(scenario)
     # Every local authority has a school: no more authorities than schools.
-    n_areas = min(scaled_count(scenario.n_local_authorities, scenario.scale), n_schools)
+    asked = scaled_count(scenario.n_local_authorities, scenario.scale)
+    n_areas = min(asked, n_schools)
+    if n_areas < asked:
+        log.warning("the scenario asks for %d local authorities but has %d schools: %d "
+                    "authorities are built, one school each at least", asked, n_schools,
+                    n_areas)
     places = _place_schools(n_schools, n_areas, scenario, population, rng)
     schools = _draw_schools(places, scenario, population, model, rng)
     trusts, hubs = form_trusts(schools, scenario, population, model, rng)
