@@ -71,7 +71,7 @@ class Rule:
         if self.kind == "flag":
             text = "true or false"
         elif self.kind == "text":
-            text = "a text value"
+            text = "a text value, not blank"
         elif self.kind == "name":
             text = ("a name of letters, digits, '_', '-' and '.' (at most 64, starting with a "
                     "letter or digit)")

@@ -122,7 +122,7 @@ CLI = [
     # Names and paths
     Case("scenario name climbing out", ("scenario.name=../../x",), "scenario.name must be a name"),
     Case("policy name as an absolute path", ("policy.name=/abs/path",), "policy.name must be a name"),
-    Case("empty output root", ("output.root=",), "output.root must be a text value"),
+    Case("empty output root", ("output.root=",), "output.root must be a text value, not blank"),
     Case("unset environment variable", ("output.root=${oc.env:SIM_NOT_SET}",), "SIM_NOT_SET"),
     Case("run folder holding the user's files", ("hydra.run.dir=.",), "already holds files"),
     Case("mistake with the run folder the user's", ("hydra.run.dir=.", "seed=abc"),
