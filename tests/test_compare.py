@@ -1015,3 +1015,14 @@ def test_a_signal_while_the_files_are_moved_into_place_waits_for_them(work):
     assert manifest["complete"] is True
     assert sorted(path.name for path in output.iterdir()) == sorted(
         [*manifest["files"], "comparison.json"])
+
+
+def test_a_run_whose_summary_was_removed_is_named_damaged_not_unrun(planned_sweep, tmp_path,
+                                                                      capsys):
+    done = next(run for run in planned_sweep.iterdir()
+                if run.name.startswith("mat_contracting_seed2"))
+    (done / "summary.json").unlink()
+    status, _, err = compare([str(planned_sweep), "--output", str(tmp_path / "out")], capsys)
+    assert status == 0, err
+    assert ("sim: warning: missing: policy=mat_contracting seed=2 (damaged: its folder has "
+            "files but no summary.json)") in err.splitlines()

@@ -7,7 +7,9 @@ column per swept key holding the job's value. A planned run is complete when
 (`policy=mat_contracting seed=3`) with why it is not there: `failed: <error line>` when the
 sweep recorded the failure in `<sweep>/.failed/<run>.txt` (first line `overrides: ...`,
 then `error: ...`), `killed or still running` when a hidden staging folder
-`<sweep>/.<run>.<host>-<pid>.staging` is left, and `not run or killed` otherwise. A
+`<sweep>/.<run>.<host>-<pid>.staging` is left, `damaged: its folder has files but no
+summary.json` when it has (a run is placed whole, so its files without the summary were
+changed since), and `not run or killed` otherwise. A
 failure record whose run is now complete was retried, and is ignored. While the sweep is
 still running (its process holds the lock `sim.folders.sweep_running` tests), a run being
 written is `running` and one still to come `not yet run (the sweep is still running)`.
@@ -105,6 +107,8 @@ def missing_in_sweep(sweep: Path, plan: Plan | None, running: bool = False) -> l
                 reason = f"failed: {failures[run][1]}"
             elif run in staging:
                 reason = "running" if running else "killed or still running"
+            elif any((sweep / run).glob("*.parquet")):
+                reason = "damaged: its folder has files but no summary.json"
             else:
                 reason = "not yet run (the sweep is still running)" if running \
                     else "not run or killed"
