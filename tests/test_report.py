@@ -185,6 +185,27 @@ def test_a_run_whose_summary_lacks_what_the_page_reads_is_refused(run_folder, tm
     assert "Traceback" not in refused.stderr and len(refused.stderr.splitlines()) == 1
 
 
+def test_a_run_whose_time_series_is_another_table_is_refused(run_folder, tmp_path):
+    """A timeseries.parquet that is a copy of the run's events.parquet (readable, but not a
+    time series) is refused in one line naming the columns it lacks, as sim.compare and
+    sim.validate refuse it; nothing is written."""
+    import shutil
+
+    copy = tmp_path / "run"
+    shutil.copytree(run_folder, copy)
+    for written in ("report.html", "report.pdf"):  # another test may have reported on it
+        (copy / written).unlink(missing_ok=True)
+    shutil.copyfile(copy / "events.parquet", copy / "timeseries.parquet")
+    before = sorted(copy.iterdir())
+    refused = report(str(copy), "--no-pdf", cwd=tmp_path)
+    assert refused.returncode == 2, refused.stderr
+    lines = refused.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sim: error: the run in "), lines
+    assert "timeseries.parquet has no column term_of_year" in lines[0]
+    assert "spending_total_gbp" in lines[0] and "run it again" in lines[0]
+    assert sorted(copy.iterdir()) == before
+
+
 def test_a_pdf_not_printed_by_chromium_is_never_replaced(run_folder, tmp_path):
     page = tmp_path / "page.html"
     written = report(str(run_folder), "--no-pdf", "--output", str(page), cwd=tmp_path)
