@@ -5,8 +5,8 @@ The command line is Hydra's own (`-m` for a sweep, `--cfg job` to print the conf
 with Hydra's parser (flags may follow overrides), refuses the few of Hydra's flags that
 would bypass the project's config or its checks, and runs Hydra as `@hydra.main` does, with
 `HYDRA_FULL_ERROR` set so that Hydra's errors come back here instead of being printed.
-`sim.explain` says them in the project's words; everything else goes to `sim.errors`, the
-one top-level handler.
+`sim.explain.explained_errors` says them in the project's words; everything else goes to
+`sim.errors`, the one top-level handler.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 from sim import CONFIG_DIR, __version__
 from sim.config import register
 from sim.errors import UserError, refuse_bad_arguments
-from sim.explain import explain
+from sim.explain import explained_errors
 from sim.run import raise_failure_of_single_run, remove_folders_of_failed_run, run_job
 
 
@@ -43,20 +43,12 @@ def main(argv: list[str] | None = None) -> int:
     overrides = list(arguments.overrides or [])
 
     try:
-        _check_arguments(arguments, overrides)
-        with _help_without_hydra_group_listing(arguments.help):
-            _run_hydra(args=arguments, args_parser=parser, task_function=run_job,
-                       config_path=str(CONFIG_DIR), config_name="config")
-        raise_failure_of_single_run()
-    except UserError:
-        remove_folders_of_failed_run()
-        raise
-    except Exception as error:
-        remove_folders_of_failed_run()
-        explained = explain(error, overrides)
-        if explained is None:
-            raise
-        raise explained from error
+        with explained_errors(overrides):
+            _check_arguments(arguments, overrides)
+            with _help_without_hydra_group_listing(arguments.help):
+                _run_hydra(args=arguments, args_parser=parser, task_function=run_job,
+                           config_path=str(CONFIG_DIR), config_name="config")
+            raise_failure_of_single_run()
     except BaseException:
         remove_folders_of_failed_run()
         raise

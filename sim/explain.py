@@ -6,12 +6,17 @@ of an option that was not chosen (with the option to add), a value of the wrong 
 what the parameter accepts), an option a group does not have (with those it has), an
 override the grammar cannot read (with how to quote it). It reads the error and the
 command line's overrides (with Hydra's own override parser), and never composes anything.
+`explained_errors` does the same for any command that composes a run's config from
+overrides it was given (`sim.validate --overrides`), so that every command says a mistake
+in the same words.
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +40,22 @@ KEY_IN_MESSAGE = (
     re.compile(r"Could not delete from config\. '(?P<key>[^']+)'"),
     re.compile(r"Could not delete from config\. The value of '(?P<key>[^']+)'"),
 )
+
+
+@contextlib.contextmanager
+def explained_errors(overrides: list[str]) -> Iterator[None]:
+    """Raise Hydra's and OmegaConf's errors from the block as `explain` says them, a
+    UserError (an input error, exit 2) raised from the original; a UserError and any
+    error `explain` has no words for go on as they are."""
+    try:
+        yield
+    except UserError:
+        raise
+    except Exception as error:
+        explained = explain(error, overrides)
+        if explained is None:
+            raise
+        raise explained from error
 
 
 def explain(error: Exception, overrides: list[str]) -> UserError | None:

@@ -5,6 +5,11 @@ hidden temporary file beside the target (same folder, so the same file system), 
 to disk, and renamed over the target in one step. An interrupted write, a full disk or a
 crash leaves the target as it was and removes the temporary file.
 
+Every hidden name a writer stages under, a file's (`.partial`) or a run's folder's
+(`.staging`, `sim.folders`), is made by `hidden_sibling`, which keeps it within the file
+system's limit on a name (NAME_MAX bytes, in the file system's encoding), so that any name
+the file system allows can be written.
+
 This module imports nothing heavy, so that readers of result files (`sim.compare`,
 `sim.sensitivity`, `sim.plots`) can use it without loading the model.
 """
@@ -12,6 +17,7 @@ This module imports nothing heavy, so that readers of result files (`sim.compare
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import math
 import os
@@ -20,10 +26,51 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+# The longest name of a file or folder on Linux's file systems, counted in bytes of the name
+# as the file system stores it, not in characters: 255 'a', but only 127 'é' (two bytes
+# each in UTF-8).
+NAME_MAX = 255
+
+
+def encoded_length(name: str) -> int:
+    """The name's length in bytes in the file system's encoding, which NAME_MAX limits."""
+    try:
+        return len(os.fsencode(name))
+    except UnicodeEncodeError:  # not a name this file system can hold; count it as UTF-8
+        return len(name.encode("utf-8", errors="surrogateescape"))
+
+
+def hidden_sibling(path: Path, kind: str) -> Path:
+    """A hidden name beside `path` to stage it under, unique to this process (so two writers
+    never collide): `.<name>.<host>-<pid>.<kind>`.
+
+    When that would be longer than NAME_MAX bytes, the name is shortened to as much of its
+    start as fits, then `~` and a hash of the whole name (two long names that start alike
+    still differ). Only the hidden name is shortened: what is renamed into place is `path`.
+    """
+    suffix = f".{socket.gethostname()}-{os.getpid()}.{kind}"
+    name = path.name
+    if encoded_length(f".{name}{suffix}") > NAME_MAX:
+        digest = hashlib.sha256(name.encode("utf-8", errors="surrogateescape")).hexdigest()[:12]
+        room = NAME_MAX - encoded_length(f".~{digest}{suffix}")
+        name = f"{_start_within(name, room)}~{digest}"
+    return path.with_name(f".{name}{suffix}")
+
+
+def _start_within(name: str, room: int) -> str:
+    """The longest start of `name` that is at most `room` bytes long, encoded (a character is
+    kept whole or left out, never cut between its bytes)."""
+    used = 0
+    for index, character in enumerate(name):
+        used += encoded_length(character)
+        if used > room:
+            return name[:index]
+    return name
+
 
 def temporary_name(path: Path) -> Path:
-    """A hidden name beside `path`, unique to this process (so two writers never collide)."""
-    return path.with_name(f".{path.name}.{socket.gethostname()}-{os.getpid()}.partial")
+    """The hidden file a write to `path` is staged in (`hidden_sibling`)."""
+    return hidden_sibling(path, "partial")
 
 
 def write_atomically(path: Path, write: Callable[[Path], None]) -> None:

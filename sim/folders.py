@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import UserError
+from sim.files import NAME_MAX, encoded_length, hidden_sibling
 
 STAGING = re.compile(r"^\.(?P<name>.+)\.(?P<host>[^.]+)-(?P<pid>\d+)\.staging$")
 FAILED_FOLDER = ".failed"
@@ -76,9 +77,6 @@ def run_name(config: dict[str, Any]) -> str:
     return f"{config['policy']['name']}_seed{config['seed']}{parameter_set}_{run_key(config)}"
 
 
-NAME_MAX = 255  # the longest name of a file or folder on Linux's file systems
-
-
 def real_folder(final: Path) -> Path:
     """The folder a run is written into: a symbolic link's target (a folder the user
     named, through the link), or the folder itself."""
@@ -89,14 +87,8 @@ def real_folder(final: Path) -> Path:
 def staging_folder(final: Path) -> Path:
     """The hidden sibling a run is written into before it is renamed to `final`; a long
     name is shortened, with a hash of the whole, so the sibling's name stays within
-    NAME_MAX."""
-    final = real_folder(final)
-    suffix = f".{socket.gethostname()}-{os.getpid()}.staging"
-    name = final.name
-    if len(f".{name}{suffix}".encode(errors="surrogateescape")) > NAME_MAX:
-        digest = hashlib.sha256(name.encode(errors="surrogateescape")).hexdigest()[:12]
-        name = f"{name[:NAME_MAX - len(suffix) - 80]}~{digest}"
-    return final.parent / f".{name}{suffix}"
+    NAME_MAX bytes (`sim.files.hidden_sibling`)."""
+    return hidden_sibling(real_folder(final), "staging")
 
 
 def staging_log(final: Path) -> Path:
@@ -107,10 +99,11 @@ def staging_log(final: Path) -> Path:
 def check_name_lengths(folder: Path, key: str) -> None:
     """Refuse a folder with a name longer than the file system allows, naming it."""
     for part in Path(folder).parts:
-        if len(part.encode(errors="surrogateescape")) > NAME_MAX:
-            raise UserError(f"{key}: the name '{part[:40]}...' is {len(part)} characters "
-                            f"long, more than a folder's name may be ({NAME_MAX}): choose "
-                            f"a shorter name")
+        length = encoded_length(part)
+        if length > NAME_MAX:
+            raise UserError(f"{key}: the name '{part[:40]}...' is {length} bytes long, more "
+                            f"than a folder's name may be ({NAME_MAX} bytes): choose a "
+                            f"shorter name")
 
 
 def file_in_the_way(folder: Path) -> Path | None:

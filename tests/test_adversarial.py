@@ -199,9 +199,9 @@ CLI = [
     Case("a run folder inside a file", ("hydra.run.dir=notes.txt/sub",),
          "is a file"),
     Case("a run folder's name too long", (f"hydra.run.dir=out/{'b' * 300}",),
-         "is 300 characters long, more than a folder's name may be (255): choose a shorter"),
+         "is 300 bytes long, more than a folder's name may be (255 bytes): choose a shorter"),
     Case("a sweep folder's name too long", ("-m", "seed=1,2", f"hydra.sweep.dir={'b' * 300}"),
-         "is 300 characters long"),
+         "is 300 bytes long"),
     # Hydra's settings that would write outside the run folder or around its checks
     Case("Hydra's own output folder", ("hydra.output_subdir=../data", "seed=-5"),
          "hydra.output_subdir must stay null"),

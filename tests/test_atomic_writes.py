@@ -11,12 +11,13 @@ from __future__ import annotations
 import errno
 import json
 import logging
+import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from sim import files
+from sim import files, folders
 from sim.cli import main as sim_main
 from sim.config import to_dict
 from sim.outputs import write_run
@@ -156,3 +157,38 @@ def test_the_same_run_without_the_fault_is_complete(tmp_path, monkeypatch, loggi
     assert {"config.yaml", "timeseries.parquet", "events.parquet", "summary.json"} \
         <= set(listing(tmp_path / "run"))
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["horizon_years"] == 1
+
+
+# Names of exactly NAME_MAX (255) bytes, the longest the file system allows: ASCII, and
+# characters of two, three and four bytes in UTF-8, where characters and bytes differ.
+LONGEST_NAMES = {"ascii": "a" * 255, "two bytes": "é" * 127 + "a", "three bytes": "€" * 85,
+                 "four bytes": "😀" * 63 + "abc", "a report's page": "é" * 125 + ".html"}
+
+
+@pytest.mark.parametrize("kind", ["partial", "staging"])
+@pytest.mark.parametrize("name", LONGEST_NAMES.values(), ids=LONGEST_NAMES.keys())
+def test_every_hidden_name_fits_the_name_limit_in_bytes(tmp_path, name, kind):
+    """A hidden name to stage under (a file's, a run folder's) is at most 255 bytes however
+    many bytes the name's characters take; two names alike but for the end differ."""
+    assert len(os.fsencode(name)) == files.NAME_MAX
+    hidden = files.hidden_sibling(tmp_path / name, kind)
+    assert hidden.parent == tmp_path and hidden.name.startswith(".")
+    assert hidden.name.endswith(f"-{os.getpid()}.{kind}")
+    assert len(os.fsencode(hidden.name)) <= files.NAME_MAX
+    assert hidden != files.hidden_sibling(tmp_path / f"{name[:-1]}b", kind)
+    assert files.hidden_sibling(tmp_path / "short", kind).name.startswith(".short.")
+
+
+@pytest.mark.parametrize("name", LONGEST_NAMES.values(), ids=LONGEST_NAMES.keys())
+def test_a_file_and_a_run_folder_of_the_longest_names_are_written_under_their_own(tmp_path,
+                                                                                  name):
+    """A file written atomically, and a staging folder renamed into place, end under the
+    user's exact name, with nothing else left beside them."""
+    files.write_text(tmp_path / name, "whole\n")
+    assert [path.name for path in tmp_path.iterdir()] == [name]
+    assert (tmp_path / name).read_text() == "whole\n"
+    (tmp_path / name).unlink()
+    staging = folders.staging_folder(tmp_path / name)
+    staging.mkdir()
+    os.rename(staging, tmp_path / name)
+    assert [path.name for path in tmp_path.iterdir()] == [name]

@@ -185,6 +185,43 @@ def test_a_run_whose_summary_lacks_what_the_page_reads_is_refused(run_folder, tm
     assert "Traceback" not in refused.stderr and len(refused.stderr.splitlines()) == 1
 
 
+def test_a_run_whose_time_series_is_another_table_is_refused(run_folder, tmp_path):
+    """A timeseries.parquet that is a copy of the run's events.parquet (readable, but not a
+    time series) is refused in one line naming the columns it lacks, as sim.compare and
+    sim.validate refuse it; nothing is written."""
+    import shutil
+
+    copy = tmp_path / "run"
+    shutil.copytree(run_folder, copy)
+    for written in ("report.html", "report.pdf"):  # another test may have reported on it
+        (copy / written).unlink(missing_ok=True)
+    shutil.copyfile(copy / "events.parquet", copy / "timeseries.parquet")
+    before = sorted(copy.iterdir())
+    refused = report(str(copy), "--no-pdf", cwd=tmp_path)
+    assert refused.returncode == 2, refused.stderr
+    lines = refused.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sim: error: the run in "), lines
+    assert "timeseries.parquet has no column term_of_year" in lines[0]
+    assert "spending_total_gbp" in lines[0] and "run it again" in lines[0]
+    assert sorted(copy.iterdir()) == before
+
+
+@pytest.mark.parametrize("name", ["r" * 250 + ".html", "é" * 125 + ".html"],
+                         ids=["255 bytes ASCII", "255 bytes UTF-8"])
+def test_a_page_of_the_longest_name_is_written_under_that_name(run_folder, tmp_path, name):
+    """A page's name of 255 bytes (the most a file's name may be) is staged under a shorter
+    hidden name and ends as given; one byte more is refused in one line."""
+    written = report(str(run_folder), "--no-pdf", "--output", str(tmp_path / name),
+                     cwd=tmp_path)
+    assert written.returncode == 0, written.stderr
+    assert [path.name for path in tmp_path.iterdir()] == [name]
+    longer = tmp_path / f"r{name}"
+    refused = report(str(run_folder), "--no-pdf", "--output", str(longer), cwd=tmp_path)
+    assert refused.returncode == 2 and len(refused.stderr.splitlines()) == 1, refused.stderr
+    assert "bytes long, more than a file's name may be (255 bytes)" in refused.stderr
+    assert [path.name for path in tmp_path.iterdir()] == [name]
+
+
 def test_a_pdf_not_printed_by_chromium_is_never_replaced(run_folder, tmp_path):
     page = tmp_path / "page.html"
     written = report(str(run_folder), "--no-pdf", "--output", str(page), cwd=tmp_path)

@@ -193,9 +193,12 @@ def test_a_sweep_job_folder_that_links_to_an_empty_folder_receives_the_run(tmp_p
     assert (tmp_path / "sweep" / "1" / "summary.json").exists()
 
 
-def test_a_long_legal_run_folder_name_is_staged_within_the_name_limit(tmp_path):
-    name = "c" * 250
-    result = shell(f"{PYTHON} -m sim {SMALL} hydra.run.dir={name}", tmp_path)
+@pytest.mark.parametrize("name", ["c" * 250, "c" * 255, "é" * 127 + "c"],
+                         ids=["250 ASCII", "255 bytes ASCII", "255 bytes UTF-8"])
+def test_a_long_legal_run_folder_name_is_staged_within_the_name_limit(tmp_path, name):
+    """The longest names (255 bytes in the file system's encoding, as many characters or
+    about half as many) are staged under a shortened hidden name and end as given."""
+    result = shell(f"{PYTHON} -m sim {SMALL} \"hydra.run.dir='{name}'\"", tmp_path)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / name / "summary.json").exists()
     assert [p.name for p in tmp_path.iterdir()] == [name]

@@ -375,10 +375,18 @@ def test_by_default_the_files_go_to_a_new_folder_under_results(tiny_run, tmp_pat
     (["--overrides", "{tmp}/absent.txt"], "cannot be read"),
     (["--overrides", "{tmp}/file.txt"], "is not a model parameter's KEY=VALUE"),
     (["--overrides", "{tmp}/bad_value.txt"], "support_effect"),
+    # A key the config does not have, said as `python -m sim` says it (Hydra refuses it
+    # while composing, before sim's own checks).
+    (["--overrides", "{tmp}/misspelt.txt"], "--overrides {tmp}/misspelt.txt: unknown parameter "
+                                            "'model.trusts.giver_taker_treshold'; did you mean "
+                                            "'model.trusts.giver_taker_threshold'?"),
+    (["--overrides", "{tmp}/unknown.txt"], "unknown parameter 'model.nonsense'"),
     (["--runs", "{run}", "--overrides", "{tmp}/overrides.txt"], "--overrides is for new runs"),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(tiny_run, tmp_path, capsys, arguments, said):
     (tmp_path / "bad_value.txt").write_text("model.improvement.support_effect=-3\n")
+    (tmp_path / "misspelt.txt").write_text("model.trusts.giver_taker_treshold=4\n")
+    (tmp_path / "unknown.txt").write_text("model.nonsense=3\n")
     (tmp_path / "overrides.txt").write_text("model.improvement.support_effect=0.6\n")
     (tmp_path / "empty").mkdir()
     (tmp_path / "file.txt").write_text("not a run")
@@ -389,6 +397,7 @@ def test_bad_input_is_one_line_and_writes_nothing(tiny_run, tmp_path, capsys, ar
                  for argument in arguments]
     status, out, err = validate(arguments, capsys)
     assert status == 2 and out == ""
+    said = said.format(tmp=tmp_path)
     assert err.startswith("sim: error: ") and err.count("\n") == 1 and said in err, err
     assert sorted(tmp_path.rglob("*")) + sorted(tiny_run.parent.rglob("*")) == before
 

@@ -24,7 +24,7 @@ import json
 import math
 import numbers
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -268,6 +268,16 @@ def read_config(run: Path) -> dict[str, Any]:
             for key, value in leaves(config) if not key.startswith(NOT_PARAMETERS)}
 
 
+def check_series(series: pd.DataFrame, columns: Iterable[str]) -> None:
+    """Refuse a run's time series without one of `columns`, or without rows: a damaged
+    file, or another of the run's tables copied over it (`sim.report` checks with it too)."""
+    absent = [c for c in columns if c not in series.columns]
+    if absent:
+        raise UnusableRunError(f"timeseries.parquet has no column {', '.join(absent)}")
+    if series.empty:
+        raise UnusableRunError("timeseries.parquet has no rows")
+
+
 def read_series(run: Path) -> pd.DataFrame:
     """The time series the figures draw, indexed by term (year * 3 + term of the year)."""
     path = run / "timeseries.parquet"
@@ -278,11 +288,7 @@ def read_series(run: Path) -> pd.DataFrame:
     except Exception as error:  # pyarrow's errors for a truncated or foreign file vary
         message = one_line(error).replace(str(path), path.name)
         raise UnusableRunError(f"timeseries.parquet cannot be read ({message[:160]})") from None
-    absent = [c for c in ("year", "term_of_year", *SERIES) if c not in series.columns]
-    if absent:
-        raise UnusableRunError(f"timeseries.parquet has no column {', '.join(absent)}")
-    if series.empty:
-        raise UnusableRunError("timeseries.parquet has no rows")
+    check_series(series, ("year", "term_of_year", *SERIES))
     terms = pd.to_numeric(series["year"], errors="coerce") * 3 + pd.to_numeric(
         series["term_of_year"], errors="coerce")
     if terms.isna().any() or terms.duplicated().any():

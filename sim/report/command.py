@@ -21,7 +21,7 @@ from typing import NoReturn
 
 import sim.errors
 from sim.errors import PREFIX, UserError, one_line
-from sim.files import write_text
+from sim.files import NAME_MAX, encoded_length, write_text
 from sim.labels import policy_colour, policy_name
 from sim.report import drivers, findings, graphics, pdf
 from sim.report.sources import Comparison, Run, read
@@ -62,6 +62,11 @@ def check_output(html: Path, write_pdf: bool) -> Path:
                         f"existing folder")
     if html.suffix.lower() not in (".html", ".htm"):
         raise UserError(f"--output {html} must end in .html")
+    length = encoded_length(html.name)
+    if length > NAME_MAX:
+        raise UserError(f"--output: the name '{html.name[:40]}...' is {length} bytes long, "
+                        f"more than a file's name may be ({NAME_MAX} bytes): choose a shorter "
+                        f"name")
     pdf_path = html.with_suffix(".pdf")
     if html.exists() and not is_report(html):
         raise UserError(f"{html} exists and is not a page sim.report wrote: give another "

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from sim.compare.reading import UnusableRunError, check_series
 from sim.errors import UserError
 from sim.plot_data import place_name
 
@@ -23,6 +24,11 @@ RUN_FILES = ("summary.json", "timeseries.parquet")
 SUMMARY_KEYS = ("policy", "seed", "horizon_years", "good_or_better_start",
                 "good_or_better_final", "good_or_better_change", "teacher_leaving_rate_mean",
                 "orphans_final", "orphan_terms")
+# What the page reads from a run's timeseries.parquet (`findings`, `drivers`), checked as
+# `sim.compare` checks the columns it reads: a run without them is refused.
+SERIES_READ = ("year", "term_of_year", "spending_total_gbp", "teacher_leaving_rate",
+               "early_career_year1_leaving_rate", "vacancy_rate", "giver_taker_ratio_median",
+               "share_mats_below_threshold")
 COMPARISON_MANIFEST = "comparison.json"
 
 
@@ -67,7 +73,13 @@ def read(path: Path) -> Run | Comparison:
     if (path / COMPARISON_MANIFEST).is_file():
         return read_comparison(path)
     if all((path / name).is_file() for name in RUN_FILES):
-        return read_run(path)
+        run = read_run(path)
+        try:  # the page reads these columns; a comparison's map reads only the panel
+            check_series(run.timeseries, SERIES_READ)
+        except UnusableRunError as problem:
+            raise UserError(f"the run in {path} cannot be reported: {problem} (damaged, or "
+                            f"written by another version): run it again") from None
+        return run
     if any(path.glob("*/summary.json")):
         raise UserError(f"{path} is a sweep that has not been compared: run "
                         f"'python -m sim.compare {path}' first, then report on it")

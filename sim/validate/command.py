@@ -26,6 +26,7 @@ import sim.errors
 from sim import folders
 from sim.config import configure
 from sim.errors import UserError, refuse_bad_arguments, signals_held
+from sim.explain import explained_errors
 from sim.files import write_text
 from sim.model import SchoolSystemModel
 from sim.scorecard.measures import RunTables
@@ -164,7 +165,12 @@ def read_overrides(text: str | None) -> list[str]:
             raise UserError(f"--overrides {folders.describe(path)}: {override!r} is not a "
                             f"model parameter's KEY=VALUE (model.BLOCK.NAME=VALUE, as "
                             f"`python -m sim.calibrate fit` writes them)")
-    configure(["scenario=national", *overrides])
+    composed = ["scenario=national", *overrides]
+    try:
+        with explained_errors(composed):  # in the words `python -m sim` has for them
+            configure(composed)
+    except UserError as error:
+        raise UserError(f"--overrides {folders.describe(path)}: {error}") from error
     return overrides
 
 
