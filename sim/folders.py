@@ -25,8 +25,10 @@ This is the one place that decides folders. Its rules:
   letters, digits and `-` (`sim.places.place_folder`), so no value can reach outside a
   folder.
 
-The sweep folder's own rules (it must be new, empty or a sweep's; `plan.csv`) are in
-`hydra_plugins/sim_sweeper`, which calls `check_sweep_folder` and `check_subdir` here.
+The sweep folder's own rules (it must be new, empty or a sweep's; `plan.csv`; another
+sweep's folder is refused, `sim.sweep_plans`) are in `sim.sweeps`, which the sweeper
+(`hydra_plugins/sim_sweeper`) calls, and which calls `check_sweep_folder` and
+`check_subdir` here.
 """
 
 from __future__ import annotations

@@ -14,9 +14,11 @@ launcher its worker processes plan the jobs in parallel, and run them as planned
 | one per swept key | that job's value, as text |
 
 Several sweeps into one folder (a resumed sweep, a sweep with more seeds) merge their rows
-(unique by `run`), under a lock, so two at once are safe. A plan that is not one a sweep
-wrote (edited, not UTF-8 text, without its `run` and `overrides` columns) is refused
-before anything is written, naming the file: remove it to have the sweep write a new one.
+(unique by `run`), under a lock, so two at once are safe. A sweep whose runs differ from
+those the folder's plan holds in anything but what one of the two sweeps sweeps (another
+horizon, say) is another sweep, and is refused before anything is written; so is a plan
+that is not one a sweep wrote (edited, not UTF-8 text, without its `run` and `overrides`
+columns), naming the file: remove it to have the sweep write a new one (`sim.sweep_plans`).
 `sim.compare` reads the plan to name the runs a sweep should have and has not.
 
 While a sweep runs, its process holds a shared lock (flock) on `<sweep>/.running.lock`,
@@ -52,6 +54,7 @@ from sim.errors import UserError
 from sim.files import write_atomically, write_text
 from sim.population.gias import GiasPopulation, check_extract_and_areas
 from sim.schema import RunConfig
+from sim.sweep_plans import check_same_sweep, read_plan
 
 
 class SweepFailedError(UserError):
@@ -124,7 +127,10 @@ def plan_sweep(sweep_config: DictConfig, jobs: Sequence[Sequence[str]],
                         "command line gives no values")
     sweep = Path(os.path.abspath(str(sweep_config.hydra.sweep.dir)))
     folders.check_sweep_folder(sweep)
-    read_plan(sweep)  # one the sweep could not merge with is refused now, not once started
+    # A plan the sweep could not merge with, or another sweep's, is refused now, before any
+    # job is composed (start_sweep checks again, under the plan's lock, for a sweep that
+    # started into the folder meanwhile).
+    check_same_sweep(sweep, read_plan(sweep), jobs)
 
     def plan_job(number: int, job: Sequence[str], seen: dict[str, int] | None = None) -> JobPlan:
         return _plan_job(sweep, compose_job, number, job, seen)
@@ -242,10 +248,12 @@ def start_sweep(plan: Plan, sweep_config: DictConfig) -> None:
     plan.sweep.mkdir(parents=True, exist_ok=True)
     folders.hold_running_lock(plan.sweep)  # before the plan: a reader of the plan sees it held
     folders.remove_stale_staging(plan.sweep)
-    write_text(plan.sweep / "multirun.yaml", OmegaConf.to_yaml(sweep_config))
     with open(plan.sweep / ".plan.lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # another sweep into this folder may be merging too
-        merged = {row["run"]: row for row in read_plan(plan.sweep)}
+        planned = read_plan(plan.sweep)
+        check_same_sweep(plan.sweep, planned, plan.overrides)  # one started meanwhile
+        write_text(plan.sweep / "multirun.yaml", OmegaConf.to_yaml(sweep_config))
+        merged = {row["run"]: row for row in planned}
         merged.update({row["run"]: row for row in plan.rows()})
         columns = ["run", "overrides"]
         for row in merged.values():
@@ -260,32 +268,6 @@ def start_sweep(plan: Plan, sweep_config: DictConfig) -> None:
     errors.interruption_note = (f"the runs already complete are kept in "
                                 f"{folders.describe(plan.sweep)}; run the same command again "
                                 f"to resume")
-
-
-def read_plan(sweep: Path) -> list[dict[str, str]]:
-    """The rows of a sweep folder's plan.csv (none if it has no plan); a UserError naming
-    the file if it is not a plan a sweep wrote."""
-    path = Path(sweep) / folders.PLAN_FILE
-    try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            reader = csv.DictReader(handle)
-            rows = list(reader)
-            columns = reader.fieldnames or []
-    except FileNotFoundError:
-        return []
-    except (OSError, UnicodeDecodeError, csv.Error) as error:
-        why = "not UTF-8 text" if isinstance(error, UnicodeDecodeError) else errors.one_line(
-            error.strerror if isinstance(error, OSError) else error)
-        raise _not_a_plan(path, why) from None
-    if not {"run", "overrides"} <= set(columns):
-        raise _not_a_plan(path, "it has no 'run' and 'overrides' columns")
-    return rows
-
-
-def _not_a_plan(path: Path, why: str) -> UserError:
-    return UserError(f"{folders.describe(path)} is not a plan a sweep wrote ({why}); nothing "
-                     f"was changed: remove it to have the sweep write a new one, or choose "
-                     f"another sweep folder (hydra.sweep.dir=PATH)")
 
 
 def workers_start_deaf_to_ctrl_c() -> None:

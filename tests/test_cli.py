@@ -116,6 +116,28 @@ def test_a_sweep_writes_its_plan_and_resumes_skipping_completed_runs(tmp_path):
     assert len(pd.read_csv(sweep / "plan.csv")) == 3
 
 
+def test_another_sweep_into_a_sweep_folder_is_refused_and_the_folder_left_as_it_was(tmp_path):
+    """A sweep whose runs differ from the folder's in keys neither sweeps (here the policy
+    and the horizon) would mix runs sim.compare cannot compare, and rewrite the record of
+    the folder's sweep (multirun.yaml, plan.csv): it is refused in one line, before anything
+    is written. The folder's own command still resumes it."""
+    assert run_cli(*SWEEP, cwd=tmp_path).returncode == 0
+    before = snapshot(tmp_path)
+    other = run_cli("-m", "policy=combined", "seed=5", "horizon_years=2", "output.plots=false",
+                    "hydra.sweep.dir=out/sweep", "hydra.launcher.n_jobs=1", cwd=tmp_path)
+    assert other.returncode == 2, other.stderr
+    assert "Traceback" not in other.stderr
+    (line,) = other.stderr.strip().splitlines()
+    assert line.startswith("sim: error: the sweep folder out/sweep holds another sweep"), line
+    assert "policy: not given in its runs, combined in this sweep's" in line
+    assert "horizon_years: 1 in its runs, 2 in this sweep's" in line
+    assert "choose another folder (hydra.sweep.dir=PATH), or run that sweep's own command " \
+           "again to resume it" in line
+    assert snapshot(tmp_path) == before
+    again = run_cli(*SWEEP, cwd=tmp_path)
+    assert again.returncode == 0 and "(2 already complete)" in again.stderr, again.stderr
+
+
 def test_a_sweep_with_a_failed_run_finishes_the_others_and_exits_with_one_line(tmp_path):
     """A run that fails as it runs (here: its folder cannot be replaced, being immutable) is
     recorded; the others finish; the sweep ends with one line and exit status 1."""

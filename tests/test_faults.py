@@ -129,18 +129,18 @@ def test_killing_a_sweep_leaves_no_process_running(tmp_path, how):
         assert staging(sweep) == []
         assert all(any(p.iterdir()) for p in sweep.iterdir() if p.is_dir())
     wait_for(lambda: session_processes(session) == [], timeout=30)
-    # Run again with other settings into the same folder: nothing of the killed runs leaks
-    # into the new ones, and what they staged is cleared.
-    again = subprocess.run([sys.executable, "-m", "sim", "-m", "seed=1,2", "horizon_years=1",
-                            "output.plots=false", "hydra.sweep.dir=sweep"], cwd=tmp_path,
+    # Resume part of the sweep (another sweep into its folder is refused, tests/test_cli.py):
+    # nothing of the killed runs leaks into the runs made again, and what they staged is
+    # cleared.
+    again = subprocess.run([sys.executable, "-m", "sim", "-m", "seed=1,2", *LONG_RUN,
+                            "hydra.sweep.dir=sweep"], cwd=tmp_path,
                            capture_output=True, text=True, env=environment(), timeout=300)
     assert again.returncode == 0, again.stderr
     sweep = tmp_path / "sweep"
     assert staging(sweep) == []
-    for run in (p for p in sweep.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        if (run / "summary.json").exists() and "horizon_years: 1\n" in (
-                run / "config.yaml").read_text():
-            assert sorted(p.name for p in run.iterdir()) == RUN_FILES
+    for seed in (1, 2):  # a national run's files, and its areas
+        (run,) = sweep.glob(f"status_quo_seed{seed}_*")
+        assert sorted(p.name for p in run.iterdir()) == sorted([*RUN_FILES, "areas.parquet"])
 
 
 def _tmpfs(folder: Path, size: str) -> list[str] | None:

@@ -6,7 +6,8 @@ given, in batches for the launcher), and:
   so a mistake anywhere stops the sweep with one line and writes nothing; each job is
   composed once (`sim.composer`), and with sim's own launcher by its worker processes, in
   parallel, which then run the jobs as planned (`sim.launcher`);
-- writes the sweep's `plan.csv` (and Hydra's `multirun.yaml`);
+- refuses a sweep into a folder that holds another sweep (`sim.sweep_plans`), and writes
+  the sweep's `plan.csv` (and Hydra's `multirun.yaml`);
 - runs every batch even when jobs fail, and ends with one line naming the failed runs and
   a non-zero exit status (`BasicSweeper` stops at the first failed batch).
 
@@ -42,11 +43,13 @@ class SimSweeper(BasicSweeper):
         try:
             plan = sweeps.plan_sweep(self.config, jobs, JobComposer(loader, self.config).compose,
                                      plan_all)
+            # Inside the try: it refuses another sweep that started into the folder
+            # meanwhile, and the workers must then end as for a refused plan.
+            sweeps.start_sweep(plan, self.config)
         except BaseException:
             with errors.signals_held():
                 self._end_workers(at_once=True)
             raise
-        sweeps.start_sweep(plan, self.config)
         sweeps.workers_start_deaf_to_ctrl_c()
         if hasattr(self.launcher, "take_plan"):
             self.launcher.take_plan(plan)
