@@ -276,6 +276,10 @@ def check_hydra_settings(config: Any, sweep: bool) -> None:
     key = "hydra.sweep.dir" if sweep else "hydra.run.dir"
     folder = str(OmegaConf.select(config, key))
     if ".." in Path(folder).parts:
+        # The folder is the user's own, or made under output.root: name what they set.
+        root = str(OmegaConf.select(config, "output.root", default=""))
+        if root and ".." in Path(root).parts and folder.startswith(root):
+            key, folder = "output.root", root
         raise UserError(f"{key}={folder} must not contain '..': name the folder itself")
     check_name_lengths(Path(folder), key)
 

@@ -210,6 +210,8 @@ CLI = [
     Case("a run folder through ..", ("hydra.run.dir=data/x/..",), "must not contain '..'"),
     Case("a sweep folder through ..", ("-m", "seed=1,2", "hydra.sweep.dir=data/x/.."),
          "must not contain '..'"),
+    Case("the output root through ..", ("output.root=data/..",),
+         "output.root=data/.. must not contain '..'"),
     Case("removing sim's callbacks", ("hydra.callbacks=null",), "cannot be changed"),
     Case("another primary config", ("-cn", "opportunity_areas"), "--config-name"),
     Case("another config path", ("--config-path", "/tmp"), "--config-path"),
