@@ -231,7 +231,7 @@ def check_settings(sweep_config: DictConfig) -> None:
     if ("joblib" in target or ours) and (not isinstance(jobs, int) or isinstance(jobs, bool)
                                          or jobs == 0 or jobs < -64):
         raise UserError(f"hydra.launcher.n_jobs={jobs} must be a whole number of at least 1, "
-                        f"or -1 for every core")
+                        f"or -1 for every core (-2 all but one, and so on, as joblib counts)")
     timeout = OmegaConf.select(hydra, "launcher.timeout")
     if ours and timeout is not None and (not isinstance(timeout, int | float)
                                          or isinstance(timeout, bool) or not timeout > 0):
