@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from sim import folders
-from sim.errors import one_line
+from sim.errors import UserError, one_line
 from sim.run import SWEEP_PROCESS, load_model, run_planned_job, stop_with_the_sweep
 from sim.sweeps import JobPlan, PlannedJob
 
@@ -284,7 +284,11 @@ def _run(job: PlannedJob) -> tuple[bool, Any]:
             outcome: tuple[bool, Any] = (True, run_planned_job(job.run, job.folder,
                                                                job.overrides))
     except Exception as error:  # the job failed; its record is written, the others go on
-        outcome = (False, one_line(error) or type(error).__name__)
+        # A user's error says itself; another is named by its type as well (a KeyError's
+        # message alone, "('sum', 1)", says nothing).
+        said = one_line(error)
+        outcome = (False, said if isinstance(error, UserError) and said
+                   else f"{type(error).__name__}: {said}" if said else type(error).__name__)
     for handler in logging.getLogger().handlers:
         with contextlib.suppress(Exception):
             handler.flush()

@@ -360,10 +360,12 @@ def finish_sweep(plan: Plan, returns: Sequence[Any]) -> None:
     if failed:
         shown = "; ".join(f"{name} ({why})" for name, why in failed[:3])
         more = f"; and {len(failed) - 3} more" if len(failed) > 3 else ""
-        raise SweepFailedError(f"{len(failed)} of {len(returns)} runs failed: {shown}{more}. The "
-                          f"others are complete in {where}; each failure is recorded in "
-                          f"{where}/{folders.FAILED_FOLDER}/; run the same command again to "
-                          f"retry the failed runs")
+        others = ("None is complete" if len(failed) == len(returns)
+                  else f"The others are complete in {where}")
+        raise SweepFailedError(f"{len(failed)} of {len(returns)} runs failed: {shown}{more}. "
+                               f"{others}; each failure is recorded in "
+                               f"{where}/{folders.FAILED_FOLDER}/; run the same command again "
+                               f"to retry the failed runs")
     already = f" ({skipped} already complete)" if skipped else ""
     print(f"sim: sweep of {len(returns)} runs complete{already}; results in {where}",
           file=sys.stderr)

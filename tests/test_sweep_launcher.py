@@ -29,6 +29,7 @@ from omegaconf import OmegaConf
 from sim import CONFIG_DIR, launcher
 from sim.composer import JobComposer
 from sim.config import load, register
+from sim.errors import UserError
 from sim.run import SWEEP_PROCESS
 from tests.conftest import as_at_a_terminal, environment, session_processes, wait_for
 
@@ -191,3 +192,40 @@ def test_ctrl_c_while_the_workers_plan_writes_nothing_and_leaves_no_process(tmp_
     assert stderr.strip().splitlines() == ["sim: interrupted; nothing was written"]
     assert list(tmp_path.iterdir()) == []
     wait_for(lambda: session_processes(process.pid) == [], timeout=30)
+
+
+@pytest.mark.parametrize(("error", "said"), [
+    (KeyError(("sum", 1)), "KeyError: ('sum', 1)"),
+    (UserError("the job's folder holds other files"), "the job's folder holds other files")])
+def test_a_failed_job_is_named_by_its_error_and_a_bug_by_its_type(monkeypatch, tmp_path,
+                                                                   error, said):
+    """A KeyError's message alone ("('sum', 1)") says nothing in the sweep's last line."""
+    from types import SimpleNamespace
+
+    def fail(run, folder, overrides):  # type: ignore[no-untyped-def]
+        raise error
+
+    monkeypatch.setattr(launcher, "run_planned_job", fail)
+    monkeypatch.setattr("hydra.core.utils.configure_log", lambda *arguments: None)
+    job = SimpleNamespace(logging={"version": 1}, folder=tmp_path / "job", verbose=False,
+                          environment={}, run=None, overrides=["seed=1"])
+    assert launcher._run(job) == (False, said)
+
+
+def test_a_sweep_whose_every_run_failed_does_not_say_the_others_are_complete(tmp_path):
+    from hydra.core.utils import JobReturn, JobStatus
+
+    from sim.sweeps import SweepFailedError, finish_sweep
+
+    def failed(why: str) -> JobReturn:
+        job = JobReturn()
+        job.status, job._return_value = JobStatus.FAILED, why
+        return job
+
+    from types import SimpleNamespace
+
+    plan = SimpleNamespace(sweep=tmp_path, overrides=[["seed=1"], ["seed=2"]])
+    with pytest.raises(SweepFailedError) as both:
+        finish_sweep(plan, [failed("KeyError: 1"), failed("KeyError: 2")])
+    assert "2 of 2 runs failed" in str(both.value) and "None is complete" in str(both.value)
+    assert "others are complete" not in str(both.value)
