@@ -221,12 +221,37 @@ def _place(staging: Path, final: Path, multirun: bool, named: bool, key: str,
 
 
 def _move_files_into(staging: Path, final: Path) -> None:
-    """Move each of the staging folder's files into the (empty) run folder, each in one
-    rename, summary.json last: a reader takes a run folder for complete when it holds
-    summary.json (`folders.complete`), so it never sees a part of the run as the whole."""
+    """Move each of the staging folder's files into the (empty) run folder, summary.json
+    last: a reader takes a run folder for complete when it holds summary.json
+    (`folders.complete`), so it never sees a part of the run as the whole.
+
+    Each file is linked in under its name, which fails if the name is taken (a rename
+    would replace the file), then unlinked from the staging folder: another run into the
+    same folder at the same time finds its files there and stops, and this run takes back
+    what it had linked and leaves theirs. (A file system without hard links gets renames.)"""
     marker = staging / "summary.json"
-    for entry in [*sorted(path for path in staging.iterdir() if path != marker), marker]:
-        os.rename(entry, final / entry.name)
+    linked: list[Path] = []
+    try:
+        for entry in [*sorted(path for path in staging.iterdir() if path != marker), marker]:
+            target = final / entry.name
+            try:
+                os.link(entry, target)
+            except FileExistsError:
+                raise UserError(f"the run folder {folders.describe(final)} was filled by "
+                                f"something else while the run ran; it was left as it "
+                                f"is") from None
+            except OSError:  # no hard links here: a rename, unless the name is taken
+                if target.exists():
+                    raise
+                os.rename(entry, target)
+                continue
+            linked.append(target)
+            entry.unlink()
+    except BaseException:
+        for target in linked:  # what this run put there, and nothing else
+            with contextlib.suppress(OSError):
+                target.unlink()
+        raise
     staging.rmdir()
 
 

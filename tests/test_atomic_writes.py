@@ -192,3 +192,31 @@ def test_a_file_and_a_run_folder_of_the_longest_names_are_written_under_their_ow
     staging.mkdir()
     os.rename(staging, tmp_path / name)
     assert [path.name for path in tmp_path.iterdir()] == [name]
+
+
+def test_files_moved_into_a_users_folder_never_replace_what_another_run_put_there(tmp_path):
+    """A run into an empty folder the user made moves its files in (`sim.run`); if another
+    run into the same folder got there first, this one stops, takes back the files it had
+    moved in, and leaves the other's as they are."""
+    from sim.errors import UserError
+    from sim.run import _move_files_into
+
+    staging, final = tmp_path / ".run.host-1.staging", tmp_path / "run"
+    staging.mkdir()
+    final.mkdir()
+    for name in ("config.yaml", "events.parquet", "summary.json", "timeseries.parquet"):
+        (staging / name).write_text(f"this run's {name}")
+    (final / "timeseries.parquet").write_text("the other run's")
+    with pytest.raises(UserError, match="was filled by something else"):
+        _move_files_into(staging, final)
+    assert {p.name: p.read_text() for p in final.iterdir()} == {
+        "timeseries.parquet": "the other run's"}
+    # Into an empty folder: every file, under its name, and the staging folder gone.
+    (final / "timeseries.parquet").unlink()
+    for name in ("config.yaml", "events.parquet"):
+        if not (staging / name).exists():
+            (staging / name).write_text(f"this run's {name}")
+    _move_files_into(staging, final)
+    assert sorted(p.name for p in final.iterdir()) == [
+        "config.yaml", "events.parquet", "summary.json", "timeseries.parquet"]
+    assert not staging.exists()
