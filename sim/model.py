@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from sim import at_rest, mesa_space, metrics
+from sim import at_rest, compiled, draw_ahead, mesa_space, metrics
 from sim.agents import School, Trust
 from sim.errors import NonFiniteOutputError
 from sim.events import EventLog
@@ -56,6 +56,8 @@ log = logging.getLogger(__name__)
 
 # The phases of a term, in order; each module's `run_term(model)` is the phase.
 TERM_PHASES = (workforce, diagnosis, capacity, improvement, inspection, structure)
+# Each phase's name, which is also its random stream's (`sim.streams`).
+_PHASE_NAMES = tuple(phase.__name__.rsplit(".", 1)[-1] for phase in TERM_PHASES)
 # After the summer term: heads, rebrokering orders, conversions, trust growth.
 YEARLY_PHASE = structure
 
@@ -131,6 +133,7 @@ class SchoolSystemModel(mesa.Model):
         self.tallies.start_year(schools.n)
         # The run's cohorts of early-career entrants: the warm-up and spin-up enter none.
         self.cohorts: careers.Cohorts | None = None
+        self.termly_probabilities = workforce.TermlyProbabilities()
         self._closed_since_rebuild: list[int] = []  # trusts whose hubs are still listed
         self._space: tuple[int, mesa.discrete_space.Network] | None = None  # (term, `grid`)
         self.rebuild_structure()
@@ -152,6 +155,10 @@ class SchoolSystemModel(mesa.Model):
         self.rebuild_structure()
         self.cohorts = careers.Cohorts(
             schools.n, followed_years=self.parameters.model.workforce.cohort_years_followed)
+        # A big place's phases get their next term's random numbers drawn on a second
+        # thread while the rest of the term runs (`sim.draw_ahead`: the same numbers).
+        if compiled.worth_compiling(schools.n) and draw_ahead.wanted():
+            self.streams.draw_ahead()
 
         self._timeseries: list[dict[str, float | int]] = []
         self._panel: list[dict[str, np.ndarray]] = []
@@ -166,8 +173,9 @@ class SchoolSystemModel(mesa.Model):
             "good_or_better_gap": metrics.good_or_better_gap(self.schools.grade, self.groups)}
 
     def _run_term_phases(self) -> None:
-        for phase in TERM_PHASES:
+        for phase, name in zip(TERM_PHASES, _PHASE_NAMES, strict=True):
             phase.run_term(self)
+            self.streams.phase_done(name)
 
     # -- structure ---------------------------------------------------------------------
 
@@ -277,6 +285,7 @@ class SchoolSystemModel(mesa.Model):
             tallies.academies_by_year.append(int(self.schools.is_academy.sum()))
             if self.cohorts is not None:
                 self.cohorts.record_year(self.term // TERMS_PER_YEAR)
+                workforce.expect_member_draws(self)  # the register changed: expect anew
         self._timeseries.append(metrics.term_measures(self))
         if end_of_year:
             if self.parameters.output.school_panel:
@@ -296,6 +305,7 @@ class SchoolSystemModel(mesa.Model):
                          self.term // TERMS_PER_YEAR, self.horizon_terms // TERMS_PER_YEAR,
                          100 * row["share_good_or_better"], row["n_orphans"],
                          100 * row["teacher_leaving_rate"])
+        self.streams.stop_drawing_ahead()
 
     # -- results -----------------------------------------------------------------------
 
@@ -307,6 +317,7 @@ class SchoolSystemModel(mesa.Model):
         no number may be infinite. A summary value that is undefined is None. Anything
         else raises `NonFiniteOutputError`, so nothing wrong is ever written.
         """
+        self.streams.stop_drawing_ahead()
         timeseries = pd.DataFrame(self._timeseries)
         events = self.events.to_frame(self.schools.urn, self.trusts.trust_id,
                                       self.parameters.scenario.start_year)

@@ -12,8 +12,11 @@ step that year, never which heads leave or which schools get academy orders.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
+from sim.draw_ahead import Draw, DrawnAhead, shared_worker
 from sim.state import TERMS_PER_YEAR
 
 # Spawned in this order from the seed; the order fixes each stream's numbers.
@@ -30,6 +33,9 @@ YEARLY_STEPS = ("heads", "academy_orders", "rebrokering", "brokering", "conversi
 TERMLY_STEPS = ("academy_orders", "brokering")
 # The yearly steps that keep their places but no longer draw (above).
 RETIRED_YEARLY_STEPS = ("academy_orders", "brokering")
+# The phases' streams that draw the same values every term, drawn ahead for a big place
+# (`RandomStreams.draw_ahead`).
+DRAWN_AHEAD = ("workforce", "diagnosis", "improvement", "inspection")
 # Children of a phase's stream made at a time (`child`): a year's terms, four years ahead.
 CHILDREN_AHEAD = 4 * TERMS_PER_YEAR
 
@@ -56,6 +62,40 @@ class RandomStreams:
         # Children of the phases' streams made ahead (`child`), by the parent's identity;
         # the parent is kept with them, so that its identity is never another's.
         self._children: dict[int, tuple[np.random.Generator, list[np.random.Generator]]] = {}
+        self._worker: ThreadPoolExecutor | None = None  # while drawing ahead (`draw_ahead`)
+
+    def draw_ahead(self) -> None:
+        """From now on, once a phase of `DRAWN_AHEAD` has run its term, draw its next term's
+        values on a worker thread (`sim.draw_ahead`): the same values, sooner."""
+        worker = self._worker = shared_worker()
+        for name in DRAWN_AHEAD:
+            stream = getattr(self, name)
+            if not isinstance(stream, DrawnAhead):
+                setattr(self, name, DrawnAhead(stream, worker))
+
+    def phase_done(self, name: str) -> None:
+        """The phase `name` has run its term: its stream may draw the next term's ahead."""
+        stream = getattr(self, name, None)
+        if isinstance(stream, DrawnAhead):
+            stream.draw_ahead()
+
+    def expect_from_child(self, parent: np.random.Generator, plan: list[Draw]) -> None:
+        """If drawing ahead, start drawing `plan` from the next child of `parent` (the one
+        `child` hands out next), in place of any plan expected of it before."""
+        if self._worker is None:
+            return
+        waiting = self._waiting_children(parent)
+        if not isinstance(waiting[-1], DrawnAhead):
+            waiting[-1] = DrawnAhead(waiting[-1], self._worker)
+        waiting[-1].expect(plan)
+
+    def stop_drawing_ahead(self) -> None:
+        """Put each stream drawn ahead where the values handed out leave it (the end of a
+        run: no stream's state is then ahead of the run)."""
+        for name in DRAWN_AHEAD:
+            stream = getattr(self, name)
+            if isinstance(stream, DrawnAhead):
+                stream.stop()
 
     def child(self, parent: np.random.Generator) -> np.random.Generator:
         """The next child of `parent`: `parent.spawn(1)[0]`, the same Generator, but made
@@ -63,13 +103,18 @@ class RandomStreams:
         `parent` before it, so making them ahead changes no draw; made one a term, each
         cost about 90 microseconds (numpy's seeding code, pushed out of the processor's
         caches by a term's work), made together about 10 each after the first."""
+        return self._waiting_children(parent).pop()
+
+    def _waiting_children(self, parent: np.random.Generator) -> list[np.random.Generator]:
+        """The children of `parent` made and not yet handed out, the next last (never
+        none)."""
         kept = self._children.get(id(parent))
         if kept is None or kept[0] is not parent:
             kept = self._children[id(parent)] = (parent, [])
         waiting = kept[1]
         if not waiting:
             waiting.extend(reversed(parent.spawn(CHILDREN_AHEAD)))
-        return waiting.pop()
+        return waiting
 
     def yearly(self, step: str, term: int) -> np.random.Generator:
         """The stream of one step of the yearly phase in the year of `term`: the same

@@ -31,7 +31,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("foundation", ("sim", "sim.errors", "sim.standard_streams", "sim.files", "sim.framework",
                     "sim.loading", "sim.parameters", "sim.state", "sim.tallies", "sim.compiled",
                     "sim.sampling", "sim.events",
-                    "sim.scenario", "sim.streams", "sim.labels")),
+                    "sim.scenario", "sim.streams", "sim.draw_ahead", "sim.labels")),
     ("mechanics", ("sim.mechanics", "sim.network", "sim.agents")),
     ("phases, policies and population builders", ("sim.phases", "sim.policies",
                                                   "sim.population")),

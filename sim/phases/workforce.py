@@ -30,17 +30,19 @@ Yearly rates are converted to terms as 1 - (1 - rate)^(1/3). Counts are drawn wi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim import compiled
+from sim.draw_ahead import Draw
 from sim.mechanics.rates import MAX_YEARLY_RATE
 from sim.parameters import JUDGEMENT, fitted, parameter
 from sim.phases import workforce_kernels
 from sim.phases.careers import (
     EXPERIENCED,
+    N_STAGES,
     Cohorts,
     progression_per_term,
     split_experienced,
@@ -270,7 +272,7 @@ def run_term(model: SchoolSystemModel, rng: np.random.Generator | None = None) -
     schools.early_career_year1_at_risk = counts[CareerStage.EARLY_CAREER_YEAR1].copy()
     schools.teachers_at_risk = schools.teachers.copy()
     # A yearly rate in [0, MAX_YEARLY_RATE] gives a termly one in [0, 0.64].
-    leaving_probability = termly_probability(yearly_leaving_rates(p), leaving)
+    leaving_probability = model.termly_probabilities.leaving(yearly_leaving_rates(p), leaving)
     registered = register.by_cell
     leavers, members_leaving = draw_by_stage(
         rng, variable_rng, counts, registered, leaving_probability, register.cell)
@@ -278,7 +280,7 @@ def run_term(model: SchoolSystemModel, rng: np.random.Generator | None = None) -
     first_experienced = CareerStage.POST_INDUCTION * n
     may_move, move_cells = members_who_may_move(register.cell, members_leaving,
                                                 first_experienced, n)
-    moving_probability = termly_probability(np.array([p.moving_rate]), moving)
+    moving_probability = model.termly_probabilities.moving(np.array([p.moving_rate]), moving)
     movers, members_moving = draw_by_stage(
         rng, variable_rng, counts[EXPERIENCED], registered[EXPERIENCED],
         np.broadcast_to(moving_probability, counts[EXPERIENCED].shape), move_cells)
@@ -310,6 +312,20 @@ def run_term(model: SchoolSystemModel, rng: np.random.Generator | None = None) -
                                     destination, first_experienced, registered[EXPERIENCED],
                                     members_leaving)
         cohorts.turn_over(gone, model.term // TERMS_PER_YEAR, new_early_career)
+        expect_member_draws(model)
+
+
+def expect_member_draws(model: SchoolSystemModel) -> None:
+    """Where the run's streams draw ahead (`sim.draw_ahead`), start drawing the register's
+    members' uniforms for the next term's progression and leaving (`_progress`, then
+    `draw_by_stage`), as the register now stands: one for each member below the top
+    stage, then one for each member."""
+    cells = model.cohorts.cell if model.cohorts is not None else None
+    if cells is None or not len(cells):
+        return
+    below_top = int(np.count_nonzero(cells < (N_STAGES - 1) * model.schools.n))
+    model.streams.expect_from_child(model.streams.workforce, [
+        Draw("random", below_top, "float32"), Draw("random", len(cells), "float32")])
 
 
 def _progress(counts: np.ndarray, register: Cohorts, progression: np.ndarray,
@@ -340,3 +356,38 @@ def termly_probability(yearly_rates: np.ndarray, multiplier: np.ndarray) -> np.n
     # The rest of per_term's arithmetic: 1 - (1 - rate)^(1 / terms a year).
     np.power(staying, 1.0 / TERMS_PER_YEAR, out=staying)
     return np.subtract(1.0, staying, out=staying)
+
+
+class RememberedProbabilities:
+    """`termly_probability`, remembered from one call to the next and worked out again
+    only for the schools whose multiplier changed since (about one in twenty a term:
+    those whose grade, trust or workload changed). The same numbers: each school's are
+    computed from its own multiplier alone. The array returned is kept for the next call,
+    which may change it: read it, never change it."""
+
+    def __init__(self) -> None:
+        self._yearly_rates = np.zeros(0)
+        self._multiplier = np.zeros(0)
+        self._probability = np.zeros((0, 0))
+
+    def __call__(self, yearly_rates: np.ndarray, multiplier: np.ndarray) -> np.ndarray:
+        if (len(multiplier) != len(self._multiplier)
+                or not np.array_equal(yearly_rates, self._yearly_rates)):
+            self._yearly_rates, self._multiplier = yearly_rates.copy(), multiplier.copy()
+            self._probability = termly_probability(yearly_rates, multiplier)
+            return self._probability
+        changed = np.flatnonzero(multiplier != self._multiplier)
+        if len(changed):
+            self._multiplier[changed] = multiplier[changed]
+            # A contiguous copy of the changed schools' multipliers: numpy's power gives
+            # each element the same value in any contiguous array.
+            self._probability[:, changed] = termly_probability(yearly_rates, multiplier[changed])
+        return self._probability
+
+
+@dataclass
+class TermlyProbabilities:
+    """A model's remembered termly probabilities of leaving (by stage) and of moving."""
+
+    leaving: RememberedProbabilities = field(default_factory=RememberedProbabilities)
+    moving: RememberedProbabilities = field(default_factory=RememberedProbabilities)

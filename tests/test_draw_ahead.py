@@ -1,0 +1,114 @@
+"""Draws made ahead on a second thread (`sim.draw_ahead`) are the stream's own values.
+
+- A stream drawn ahead hands out, call by call, exactly what the stream itself would,
+  whether the calls are the ones expected or not (another size, another sampler, another
+  precision, a sampler it does not draw ahead, calls left out or added), and is left in
+  the stream's own state at the end.
+- A run that draws ahead writes the same tables, bit for bit, as one that does not, and
+  leaves every stream where that one leaves it; `SIM_DRAW_AHEAD=0` turns it off.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import fields
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import draw_ahead
+from sim.draw_ahead import Draw, DrawnAhead, shared_worker
+from sim.streams import DRAWN_AHEAD
+from tests.conftest import make_model
+
+CALLS = [Draw("random", 5), Draw("standard_normal", 7, schools=0),
+         Draw("random", 3, "float32"), Draw("random", 11, "float32"), Draw("random", 1),
+         Draw("standard_normal", 4, schools=sys.maxsize)]
+
+
+def ask(stream: np.random.Generator | DrawnAhead, call: Draw | str) -> np.ndarray:
+    """One call, on a stream drawn ahead or a plain one alike."""
+    if call == "binomial":
+        return stream.binomial(np.arange(6), 0.3)
+    if call.sampler == "random":
+        return stream.random(call.size, dtype=np.dtype(call.dtype))
+    from sim.sampling import standard_normal
+
+    return standard_normal(stream, call.size, call.schools)
+
+
+def terms_of_calls(seed: int) -> list[list[Draw | str]]:
+    """Six terms of calls: mostly the last term's again, sometimes changed."""
+    rng = np.random.default_rng(seed)
+    terms = [list(CALLS)]
+    for _ in range(5):
+        calls = list(terms[-1])
+        change = rng.integers(6)
+        if change == 1 and calls:  # one call of another size
+            at = int(rng.integers(len(calls)))
+            if isinstance(calls[at], Draw):
+                calls[at] = Draw(calls[at].sampler, calls[at].size + 1, calls[at].dtype,
+                                 calls[at].schools)
+        elif change == 2:  # a sampler the stream does not draw ahead
+            calls.insert(int(rng.integers(len(calls) + 1)), "binomial")
+        elif change == 3 and calls:  # a call left out
+            calls.pop(int(rng.integers(len(calls))))
+        elif change == 4:  # a call added
+            calls.append(CALLS[int(rng.integers(len(CALLS)))])
+        terms.append(calls)
+    return terms
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_a_stream_drawn_ahead_hands_out_its_own_values(seed):
+    plain = np.random.default_rng(seed)
+    ahead = DrawnAhead(np.random.default_rng(seed), shared_worker())
+    for calls in terms_of_calls(seed):
+        for call in calls:
+            expected, got = ask(plain, call), ask(ahead, call)
+            assert got.dtype == expected.dtype
+            assert np.array_equal(got, expected), call
+        ahead.draw_ahead()  # the term is over: its calls are drawn again, ahead
+    ahead.stop()
+    assert ahead.stream.bit_generator.state == plain.bit_generator.state
+
+
+def test_an_expected_plan_never_handed_out_leaves_the_stream_untouched():
+    plain = np.random.default_rng(1)
+    ahead = DrawnAhead(np.random.default_rng(1), shared_worker())
+    ahead.expect([Draw("random", 100), Draw("random", 9, "float32")])
+    ahead.expect([Draw("random", 3, "float32")])  # expected anew: the first plan is undone
+    assert np.array_equal(ahead.random(3, dtype=np.float32),
+                          plain.random(3, dtype=np.float32))
+    assert np.array_equal(ahead.random(4), plain.random(4))
+    ahead.stop()
+    assert ahead.stream.bit_generator.state == plain.bit_generator.state
+
+
+def finished_run(monkeypatch, switch: str) -> object:
+    # An Opportunity Area made to go the way a big place goes (compiled kernels, and so
+    # drawing ahead) unless switched off.
+    monkeypatch.setattr("sim.compiled.MIN_SCHOOLS", 0)
+    monkeypatch.setenv(draw_ahead.SWITCH, switch)
+    model = make_model("scenario=opportunity_area", "seed=4", "horizon_years=2",
+                       "policy=combined")
+    model.run()
+    return model
+
+
+def test_a_run_drawn_ahead_is_the_same_run(monkeypatch):
+    ahead, plain = finished_run(monkeypatch, "1"), finished_run(monkeypatch, "0")
+    assert all(isinstance(getattr(ahead.streams, name), DrawnAhead) for name in DRAWN_AHEAD)
+    assert not any(isinstance(getattr(plain.streams, name), DrawnAhead) for name in DRAWN_AHEAD)
+    ahead_results, plain_results = ahead.results(), plain.results()
+    for name in ("timeseries", "events", "cohorts"):
+        pd.testing.assert_frame_equal(getattr(ahead_results, name), getattr(plain_results, name),
+                                      check_exact=True)
+    assert ahead_results.summary == plain_results.summary
+    for column in fields(ahead.schools):
+        assert np.array_equal(getattr(ahead.schools, column.name),
+                              getattr(plain.schools, column.name)), column.name
+    for name in DRAWN_AHEAD:
+        assert (getattr(ahead.streams, name).stream.bit_generator.state
+                == getattr(plain.streams, name).bit_generator.state), name
