@@ -12,7 +12,7 @@ step that year, never which heads leave or which schools get academy orders.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
@@ -63,6 +63,8 @@ class RandomStreams:
         # the parent is kept with them, so that its identity is never another's.
         self._children: dict[int, tuple[np.random.Generator, list[np.random.Generator]]] = {}
         self._worker: ThreadPoolExecutor | None = None  # while drawing ahead (`draw_ahead`)
+        # The next year's streams (`_fresh`), being made on the worker while drawing ahead.
+        self._next_year: Future[tuple[int, dict[tuple[int, int], np.random.Generator]]] | None = None
 
     def draw_ahead(self) -> None:
         """From now on, once a phase of `DRAWN_AHEAD` has run its term, draw its next term's
@@ -146,18 +148,28 @@ class RandomStreams:
         each Generator costs about 10 microseconds to make when numpy's seeding code is
         in the processor's caches, and five times that when a term's work over the schools
         has pushed it out, as it has by the time a step asks for its stream. Made together,
-        a year's thirteen streams pay that once. They are the same streams: each depends on
-        the seed, its step and its year or term alone, not on when it is made."""
+        a year's thirteen streams pay that once; while drawing ahead (`draw_ahead`), the
+        worker makes them during the year before. They are the same streams: each depends
+        on the seed, its step and its year or term alone, not on when or where it is made."""
         if self._ahead[0] != year:
-            first_term = year * TERMS_PER_YEAR
-            self._ahead = (year, {
-                **{(YEARLY_STEPS.index(step), year): self._new(YEARLY_STEPS.index(step), year)
-                   for step in YEARLY_STEPS if step not in RETIRED_YEARLY_STEPS},
-                **{(len(YEARLY_STEPS) + index, term): self._new(len(YEARLY_STEPS) + index, term)
-                   for term in range(first_term, first_term + TERMS_PER_YEAR)
-                   for index in range(len(TERMLY_STEPS))}})
+            made = self._next_year.result() if self._next_year is not None else None
+            self._ahead = (year, made[1] if made is not None and made[0] == year
+                           else self._year_of_streams(year))
+            if self._worker is not None:  # next year's made meanwhile on the worker
+                self._next_year = self._worker.submit(
+                    lambda: (year + 1, self._year_of_streams(year + 1)))
         made = self._ahead[1].pop((place, when), None)
         return made if made is not None else self._new(place, when)
+
+    def _year_of_streams(self, year: int) -> dict[tuple[int, int], np.random.Generator]:
+        """The streams of `year`'s steps and of its terms' steps, by (place, when)."""
+        first_term = year * TERMS_PER_YEAR
+        return {
+            **{(YEARLY_STEPS.index(step), year): self._new(YEARLY_STEPS.index(step), year)
+               for step in YEARLY_STEPS if step not in RETIRED_YEARLY_STEPS},
+            **{(len(YEARLY_STEPS) + index, term): self._new(len(YEARLY_STEPS) + index, term)
+               for term in range(first_term, first_term + TERMS_PER_YEAR)
+               for index in range(len(TERMLY_STEPS))}}
 
     def _new(self, place: int, when: int) -> np.random.Generator:
         """The stream of the step at `place` in `when`, spawned from the `structure` seed."""

@@ -237,7 +237,8 @@ def support_pass(found: SchoolPass, is_taker: np.ndarray, trust: np.ndarray,
     capacity = found.trust_capacity
     plain = len(capacity) == 0 or (capacity.min() >= 0.0 and capacity.max() <= CAPACITY_BOUND)
     trust_rows = same_trust.rows(is_taker if plain else None)
-    partner_rows = partners.rows() if clustered else trust_rows
+    # A school that seeks no support gets nothing from its peers whatever its row holds.
+    partner_rows = partners.rows(is_taker) if clustered else trust_rows
     return SupportPass(*_support_pass_compiled(
         is_taker, trust, cluster, area, found.seekers, trust_rows.first, trust_rows.stop,
         trust_rows.columns, trust_rows.values, found.trust_capacity, partner_rows.first,
@@ -315,7 +316,10 @@ def _support_pass_compiled(is_taker, trust, cluster, area, seekers, same_trust_f
     if clustered:
         for i in range(n):
             row_sum = 0.0
-            for entry in range(partner_first[i], partner_stop[i]):
+            # (only takers' rows are read: a school seeking no support takes 0.0 from its
+            # peers below whatever its sum; `support_pass` wrote only those rows)
+            stop = partner_stop[i] if is_taker[i] else partner_first[i]
+            for entry in range(partner_first[i], stop):
                 row_sum += partner_decay[entry] * peer_capacity[partner_columns[entry]]
             peer_reach[i] = row_sum
     trust_givers, central_team = np.empty(n), np.empty(n)
