@@ -64,7 +64,7 @@ class Draw:
         return sampling.standard_normal(generator, self.size, self.schools)
 
 
-# "0" turns drawing ahead off (any other value, or none, leaves it on). sim's own sweep
+# "0" (or "false", "no", "off") turns drawing ahead off; unset, it is on. sim's own sweep
 # launcher sets it for its workers when it runs several at once: they use every core
 # already, and a second thread each would only add its own cost.
 SWITCH = "SIM_DRAW_AHEAD"
@@ -74,7 +74,7 @@ _workers: dict[int, ThreadPoolExecutor] = {}
 
 def wanted() -> bool:
     """Whether this process draws ahead for big places (`SWITCH`)."""
-    return os.environ.get(SWITCH, "1").strip() != "0"
+    return os.environ.get(SWITCH, "1").strip().lower() not in ("0", "false", "no", "off")
 
 
 def shared_worker() -> ThreadPoolExecutor:

@@ -112,3 +112,14 @@ def test_a_run_drawn_ahead_is_the_same_run(monkeypatch):
     for name in DRAWN_AHEAD:
         assert (getattr(ahead.streams, name).stream.bit_generator.state
                 == getattr(plain.streams, name).bit_generator.state), name
+
+
+@pytest.mark.parametrize(("value", "wanted"), [(None, True), ("1", True), ("0", False),
+                                                (" off ", False), ("False", False),
+                                                ("no", False), ("yes", True)])
+def test_the_switch(monkeypatch, value, wanted):
+    if value is None:
+        monkeypatch.delenv(draw_ahead.SWITCH, raising=False)
+    else:
+        monkeypatch.setenv(draw_ahead.SWITCH, value)
+    assert draw_ahead.wanted() is wanted

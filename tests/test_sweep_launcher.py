@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
-from sim import CONFIG_DIR, launcher
+from sim import CONFIG_DIR, draw_ahead, launcher
 from sim.composer import JobComposer
 from sim.config import load, register
 from sim.errors import UserError
@@ -229,3 +229,16 @@ def test_a_sweep_whose_every_run_failed_does_not_say_the_others_are_complete(tmp
         finish_sweep(plan, [failed("KeyError: 1"), failed("KeyError: 2")])
     assert "2 of 2 runs failed" in str(both.value) and "None is complete" in str(both.value)
     assert "others are complete" not in str(both.value)
+
+
+@pytest.mark.parametrize(("workers", "drawn_ahead"), [(1, True), (2, False)])
+def test_workers_draw_ahead_only_when_alone(monkeypatch, sweep_process, workers, drawn_ahead):
+    # Several workers use the cores already: none adds a second thread (`sim.draw_ahead`).
+    monkeypatch.delenv(draw_ahead.SWITCH, raising=False)
+    pool = started_pool(monkeypatch, lambda job: (True, None),
+                        lambda number, job: (f"run{number}", draw_ahead.wanted()), workers, 2)
+    try:
+        planned = pool.plan([[f"seed={number}"] for number in range(2)])
+    finally:
+        pool.finish()
+    assert [p[1] for p in planned] == [drawn_ahead, drawn_ahead]

@@ -340,13 +340,15 @@ def _progress(counts: np.ndarray, register: Cohorts, progression: np.ndarray,
                      register.cell)
 
 
-def termly_probability(yearly_rates: np.ndarray, multiplier: np.ndarray) -> np.ndarray:
+def termly_probability(yearly_rates: np.ndarray, multiplier: np.ndarray,
+                       schools: int | None = None) -> np.ndarray:
     """Each school's termly probability at each of the yearly rates times its multiplier,
     capped at MAX_YEARLY_RATE: `per_term(np.clip(yearly_rates[:, np.newaxis] * multiplier,
     0, MAX_YEARLY_RATE))`, a (rate, school) array, computed in place (a national (stage,
     school) array's temporaries cost their pages' faults each term), for England the
-    product, the cap and 1 - rate in one compiled pass."""
-    if compiled.worth_compiling(len(multiplier)):
+    product, the cap and 1 - rate in one compiled pass. `schools`, the place's number of
+    schools (`len(multiplier)` unless given), decides which (`sim.compiled`)."""
+    if compiled.worth_compiling(len(multiplier) if schools is None else schools):
         staying = np.empty((len(yearly_rates), len(multiplier)))
         workforce_kernels.yearly_staying(yearly_rates, multiplier, MAX_YEARLY_RATE, staying)
     else:
@@ -381,7 +383,8 @@ class RememberedProbabilities:
             self._multiplier[changed] = multiplier[changed]
             # A contiguous copy of the changed schools' multipliers: numpy's power gives
             # each element the same value in any contiguous array.
-            self._probability[:, changed] = termly_probability(yearly_rates, multiplier[changed])
+            self._probability[:, changed] = termly_probability(
+                yearly_rates, multiplier[changed], len(multiplier))
         return self._probability
 
 
