@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from sim.loading import loading_libraries
 from sim.standard_streams import guard_standard_streams, standard_output_failure
+from sim.swallowed_signals import raise_swallowed_signals_again
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
@@ -138,6 +139,7 @@ def install_signal_handlers() -> None:
     signal.signal(signal.SIGTERM, _terminate)
     if not _interrupt_ignored_at_start:
         signal.signal(signal.SIGINT, _interrupt)
+    raise_swallowed_signals_again(signals_received)
 
 
 def _interrupt(signal_number: int, frame: object) -> None:

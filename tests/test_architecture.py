@@ -28,7 +28,8 @@ from tests.conftest import REPOSITORY, environment
 
 SOURCE = REPOSITORY / "sim"
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("foundation", ("sim", "sim.errors", "sim.standard_streams", "sim.files", "sim.framework",
+    ("foundation", ("sim", "sim.errors", "sim.standard_streams", "sim.swallowed_signals",
+                    "sim.files", "sim.framework",
                     "sim.loading", "sim.parameters", "sim.state", "sim.tallies", "sim.compiled",
                     "sim.sampling", "sim.events",
                     "sim.scenario", "sim.streams", "sim.draw_ahead", "sim.labels")),
