@@ -83,10 +83,12 @@ def binomial(rng: np.random.Generator, count: np.ndarray,
 
 
 def binomial_rows(rng: np.random.Generator, count: np.ndarray, probability: np.ndarray,
-                  largest_count: np.ndarray | None = None) -> np.ndarray:
+                  largest_count: np.ndarray | None = None,
+                  log_staying: np.ndarray | None = None) -> np.ndarray:
     """`binomial` of each row of a 2-d `count` in turn, at a probability per element or
     per row (a column), as an int32 array of the same shape. `largest_count`, each row's
-    largest count, may be given if known.
+    largest count, and `log_staying`, log(1 - p) shaped as `probability` (computed as
+    here), may be given if known.
 
     For England's arrays all rows are drawn at once, from one call for the uniforms (the
     stream's values in the same order as row after row) and one compiled walk, unless a
@@ -106,15 +108,19 @@ def binomial_rows(rng: np.random.Generator, count: np.ndarray, probability: np.n
             result = np.zeros(count.shape, dtype=np.int32)
             # numpy's exp and log give each element the same value whatever the array's
             # shape, so these are the values `binomial` computes row by row.
-            log_q = np.subtract(1.0, shared)
-            np.log(log_q, out=log_q)
+            if log_staying is None:
+                log_q = np.subtract(1.0, shared)
+                np.log(log_q, out=log_q)
+            else:  # the caller's: never written here
+                log_q = log_staying[:1] if log_staying.strides[0] == 0 else log_staying
             if per_row:
                 no_event = np.exp(np.arange(int(largest_count.max()) + 1) * log_q)
                 return _walk_from_tables(result, uniform, count, no_event,
                                          probability[:, 0] / (1.0 - probability[:, 0]))
             # Computed in place where the shapes allow: each fresh temporary of a national
             # (stage, school) array costs some of its pages' faults.
-            no_event = log_q if log_q.shape == count.shape else np.empty(count.shape)
+            no_event = log_q if log_q.shape == count.shape and log_staying is None \
+                else np.empty(count.shape)
             _exponent_of_no_event(count, log_q, no_event)
             _walk_each(result, uniform, count, np.exp(no_event, out=no_event), probability,
                        True)

@@ -25,7 +25,8 @@ from sim.sampling import binomial_rows
 
 def draw_by_stage(rng: np.random.Generator, member_rng: np.random.Generator,
                   counts: np.ndarray, registered: np.ndarray, probability: np.ndarray,
-                  member_cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                  member_cells: np.ndarray, log_staying: np.ndarray | None = None,
+                  single: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Events in each (stage, school) cell of `counts`, and which register members had one;
     the events are taken out of `counts`, and the members' out of `registered` (in place).
 
@@ -38,16 +39,19 @@ def draw_by_stage(rng: np.random.Generator, member_rng: np.random.Generator,
     policy). The two add up to a Binomial(count, probability) draw, as if nobody were
     registered. Returns the events by cell (int64 from numpy where there are members,
     int32 otherwise and from the kernels: the same numbers) and whether each member had one.
+    `log_staying`, log(1 - p), and `single`, p in single precision, shaped as
+    `probability`, may be given if known (`sim.phases.workforce.RememberedProbabilities`).
     """
     if compiled.worth_compiling(counts.shape[1]):
         unregistered = np.empty(counts.shape, np.int32)  # half the memory traffic of int64
         largest = workforce_kernels.unregistered_counts(counts, registered, unregistered)
-        drawn = binomial_rows(rng, unregistered, probability, largest)
+        drawn = binomial_rows(rng, unregistered, probability, largest, log_staying)
         happened = np.empty(len(member_cells), dtype=bool)
         workforce_kernels.take_events(
             counts.reshape(-1), registered.reshape(-1), drawn.reshape(-1),
             _member_uniforms(member_rng, len(member_cells)), member_cells,
-            _single_precision(probability, counts.shape), happened)
+            _single_precision(probability if single is None else single, counts.shape),
+            happened)
         return drawn, happened
     drawn, happened, of_members = _draw_with_numpy(rng, member_rng, counts, registered,
                                                    probability, member_cells)
@@ -108,7 +112,7 @@ def _single_precision(probability: np.ndarray, shape: tuple[int, ...]) -> np.nda
     over the cells: numpy converts a view whose rows share one row's values (stride 0)
     thirty times slower than the row itself."""
     shared = probability[:1] if probability.strides[0] == 0 else probability
-    return np.broadcast_to(shared.astype(np.float32), shape).ravel()
+    return np.broadcast_to(shared.astype(np.float32, copy=False), shape).ravel()
 
 
 def _member_uniforms(member_rng: np.random.Generator, members: int) -> np.ndarray:

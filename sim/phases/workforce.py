@@ -272,18 +272,23 @@ def run_term(model: SchoolSystemModel, rng: np.random.Generator | None = None) -
     schools.early_career_year1_at_risk = counts[CareerStage.EARLY_CAREER_YEAR1].copy()
     schools.teachers_at_risk = schools.teachers.copy()
     # A yearly rate in [0, MAX_YEARLY_RATE] gives a termly one in [0, 0.64].
-    leaving_probability = model.termly_probabilities.leaving(yearly_leaving_rates(p), leaving)
+    remembered = model.termly_probabilities
+    leaving_probability = remembered.leaving(yearly_leaving_rates(p), leaving)
     registered = register.by_cell
     leavers, members_leaving = draw_by_stage(
-        rng, variable_rng, counts, registered, leaving_probability, register.cell)
+        rng, variable_rng, counts, registered, leaving_probability, register.cell,
+        remembered.leaving.log_staying, remembered.leaving.single)
     # Experienced teachers who stay may move; registered ones keep their stage and cohort.
     first_experienced = CareerStage.POST_INDUCTION * n
     may_move, move_cells = members_who_may_move(register.cell, members_leaving,
                                                 first_experienced, n)
-    moving_probability = model.termly_probabilities.moving(np.array([p.moving_rate]), moving)
+    moving_probability = remembered.moving(np.array([p.moving_rate]), moving)
+    experienced = counts[EXPERIENCED].shape
     movers, members_moving = draw_by_stage(
         rng, variable_rng, counts[EXPERIENCED], registered[EXPERIENCED],
-        np.broadcast_to(moving_probability, counts[EXPERIENCED].shape), move_cells)
+        np.broadcast_to(moving_probability, experienced), move_cells,
+        np.broadcast_to(remembered.moving.log_staying, experienced),
+        np.broadcast_to(remembered.moving.single, experienced))
     write_stage_counts(schools, counts)  # the posts they left are open to recruitment
 
     movers_out = movers.sum(axis=0, dtype=np.int32)
@@ -363,29 +368,43 @@ def termly_probability(yearly_rates: np.ndarray, multiplier: np.ndarray,
 class RememberedProbabilities:
     """`termly_probability`, remembered from one call to the next and worked out again
     only for the schools whose multiplier changed since (about one in twenty a term:
-    those whose grade, trust or workload changed). The same numbers: each school's are
-    computed from its own multiplier alone. The array returned is kept for the next call,
-    which may change it: read it, never change it."""
+    those whose grade, trust or workload changed), with what the draws derive from it:
+    `log_staying`, log(1 - p), and `single`, p in single precision
+    (`sim.phases.stage_draws.draw_by_stage`). The same numbers: each school's are computed
+    from its own multiplier alone, and numpy's power and log give an element the same
+    value in any contiguous array. The arrays are kept for the next call, which may
+    change them: read them, never change them."""
 
     def __init__(self) -> None:
         self._yearly_rates = np.zeros(0)
         self._multiplier = np.zeros(0)
-        self._probability = np.zeros((0, 0))
+        self.probability = np.zeros((0, 0))
+        self.log_staying = np.zeros((0, 0))
+        self.single = np.zeros((0, 0), np.float32)
 
     def __call__(self, yearly_rates: np.ndarray, multiplier: np.ndarray) -> np.ndarray:
+        """The termly probabilities (`termly_probability(yearly_rates, multiplier)`)."""
         if (len(multiplier) != len(self._multiplier)
                 or not np.array_equal(yearly_rates, self._yearly_rates)):
             self._yearly_rates, self._multiplier = yearly_rates.copy(), multiplier.copy()
-            self._probability = termly_probability(yearly_rates, multiplier)
-            return self._probability
+            self.probability = termly_probability(yearly_rates, multiplier)
+            self.log_staying, self.single = _derived(self.probability)
+            return self.probability
         changed = np.flatnonzero(multiplier != self._multiplier)
         if len(changed):
             self._multiplier[changed] = multiplier[changed]
-            # A contiguous copy of the changed schools' multipliers: numpy's power gives
-            # each element the same value in any contiguous array.
-            self._probability[:, changed] = termly_probability(
-                yearly_rates, multiplier[changed], len(multiplier))
-        return self._probability
+            # A contiguous copy of the changed schools' multipliers.
+            probability = termly_probability(yearly_rates, multiplier[changed],
+                                             len(multiplier))
+            self.probability[:, changed] = probability
+            self.log_staying[:, changed], self.single[:, changed] = _derived(probability)
+        return self.probability
+
+
+def _derived(probability: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """log(1 - p) as `sim.sampling.binomial_rows` computes it, and p in single precision."""
+    log_staying = np.subtract(1.0, probability)
+    return np.log(log_staying, out=log_staying), probability.astype(np.float32)
 
 
 @dataclass
