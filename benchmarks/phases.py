@@ -5,12 +5,13 @@
 
 England at full scale (seed 0) for 30 terms; each repetition builds a fresh model and times
 each phase's `run_term` (and the yearly phase's `run_year`, the term's record) with
-`time.thread_time` round the call: the main thread's CPU time, so a busy machine's waiting
-does not count, nor does the second thread that draws the next term's random numbers
-meanwhile (`sim.draw_ahead`), which gets a line of its own. The build (warm-up and
-spin-up, which also run phases) is not timed. The main thread's figures are the budget the
-ratio to BoltzmannWealth (`throughput.py`) is spent on; "other" is the rest of `step()`
-(policy, tallies). Timing each call adds a microsecond or two per phase, not more.
+`time.thread_time` round the call: the CPU time of the thread that runs it, so a busy
+machine's waiting does not count. England uses a second thread, for the phases that run
+beside the workforce phase (`sim.term_phases.BESIDE_WORKFORCE`, marked so) and to draw the next
+term's random numbers (`sim.draw_ahead`, a line of its own); "whole term" is the main
+thread's, and "other" the rest of its `step()` (policy, tallies). The build (warm-up and
+spin-up, which also run phases) is not timed. Timing each call adds a microsecond or two
+per phase, not more.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ def timed_phases(seconds: dict[str, float]) -> Iterator[None]:
 
 
 def measure(smoke: bool, repetitions: int, warm_up: int) -> list[Measure]:
+    from sim import term_phases
     from sim.model import SchoolSystemModel
 
     scale, terms = (0.02, 3) if smoke else (1.0, NATIONAL_TERMS)
@@ -75,21 +77,28 @@ def measure(smoke: bool, repetitions: int, warm_up: int) -> list[Measure]:
         with timed_phases(seconds):
             model.run()
         total = time.thread_time() - started
-        seconds["other"] = total - sum(seconds.values())
+        # Phases run on the second thread beside the workforce phase, if the place does.
+        beside = {phase.__name__.rsplit(".", 1)[-1] for phase in term_phases.BESIDE_WORKFORCE
+                  } if model._second_thread is not None else set()
+        seconds["other"] = total - sum(value for label, value in seconds.items()
+                                       if label not in beside)
         seconds["whole term"] = total
-        # The worker thread's draws made ahead (`sim.draw_ahead`), beside the main thread.
+        # The second thread's draws made ahead (`sim.draw_ahead`).
         seconds["draws ahead (second thread)"] = max(
-            0.0, time.process_time() - started_process - total)
+            0.0, time.process_time() - started_process - total
+            - sum(seconds[label] for label in beside))
+        for label in beside:
+            seconds[f"{label} (second thread)"] = seconds.pop(label)
         for label, value in seconds.items():
             per_term[label].append(1000 * value / terms)
         print(f"  repetition {repetition + 1}: {1000 * total / terms:.1f} ms a term on the main "
               f"thread", flush=True)
     place = f"{model.schools.n:,} schools, {terms} terms; CPU time, by thread"
-    beside = ("whole term", "draws ahead (second thread)")
-    order = sorted((label for label in per_term if label not in beside),
+    last = ("whole term", "draws ahead (second thread)")
+    order = sorted((label for label in per_term if label not in last),
                    key=lambda label: -sorted(per_term[label])[len(per_term[label]) // 2])
     return [Measure.of(f"phase: {label}", per_term[label], "ms/term", None, place)
-            for label in [*order, *beside]]
+            for label in [*order, *last]]
 
 
 def main() -> None:

@@ -64,22 +64,25 @@ class Draw:
         return sampling.standard_normal(generator, self.size, self.schools)
 
 
-# "0" (or "false", "no", "off") turns drawing ahead off; unset, it is on. sim's own sweep
-# launcher sets it for its workers when it runs several at once: they use every core
-# already, and a second thread each would only add its own cost.
-SWITCH = "SIM_DRAW_AHEAD"
+# "0" (or "false", "no", "off") keeps a run to one thread: no draws made ahead, and no
+# phases run beside the workforce phase (`sim.term_phases.BESIDE_WORKFORCE`); unset, a big place
+# uses a second thread for both. sim's own sweep launcher sets it for its workers when it
+# runs several at once: they use every core already, and a second thread each would only
+# add its own cost.
+SWITCH = "SIM_SECOND_THREAD"
 
 _workers: dict[int, ThreadPoolExecutor] = {}
 
 
 def wanted() -> bool:
-    """Whether this process draws ahead for big places (`SWITCH`)."""
+    """Whether this process uses a second thread for big places (`SWITCH`)."""
     return os.environ.get(SWITCH, "1").strip().lower() not in ("0", "false", "no", "off")
 
 
 def shared_worker() -> ThreadPoolExecutor:
-    """The process's worker thread for draws made ahead, started when first asked for (a
-    process forked from one that had it gets its own: threads do not survive a fork)."""
+    """The process's second thread, for draws made ahead (and the phases beside the
+    workforce phase), started when first asked for (a process forked from one that had it
+    gets its own: threads do not survive a fork)."""
     worker = _workers.get(os.getpid())
     if worker is None:
         worker = _workers[os.getpid()] = ThreadPoolExecutor(

@@ -1,8 +1,9 @@
 """The school-system model: set-up, the order of a term, and what a run produces.
 
-The order of a term is declared once, here: `TERM_PHASES` (each phase its own module under
-`sim.phases`), then, after the summer term, `YEARLY_PHASE` and the policy's yearly action,
-then the record (`sim.metrics`). `step()` and the spin-up before a run both follow it, and
+The order of a term is declared once: `TERM_PHASES` (`sim.term_phases`, which runs them;
+each phase its own module under `sim.phases`), then, after the summer term,
+`YEARLY_PHASE` and the policy's yearly action, then the record (`sim.metrics`). `step()`
+and the spin-up before a run both follow it, and
 docs/ODD.md section 3 describes it. Beyond the school and trust arrays, everything a term
 reads and writes is declared in `SchoolSystemModel.__init__`: `support` (this term's
 support and spending, `TermSupport`), `tallies` (the run's counts, `RunTallies`) and
@@ -26,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from sim import at_rest, compiled, draw_ahead, mesa_space, metrics
+from sim import at_rest, compiled, draw_ahead, mesa_space, metrics, term_phases
 from sim.agents import School, Trust
 from sim.errors import NonFiniteOutputError
 from sim.events import EventLog
@@ -35,11 +36,8 @@ from sim.mechanics.shortlist import HubGrid
 from sim.mechanics.trusts import new_trust_values
 from sim.network import PartnershipNetwork
 from sim.phases import (
-    capacity,
     careers,
-    diagnosis,
     improvement,
-    inspection,
     structure,
     workforce,
 )
@@ -50,14 +48,14 @@ from sim.streams import RandomStreams
 from sim.tallies import SPENDING_SOURCES, RunTallies, TermSupport
 
 if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+
     from sim.schema import RunConfig
 
 log = logging.getLogger(__name__)
 
-# The phases of a term, in order; each module's `run_term(model)` is the phase.
-TERM_PHASES = (workforce, diagnosis, capacity, improvement, inspection, structure)
-# Each phase's name, which is also its random stream's (`sim.streams`).
-_PHASE_NAMES = tuple(phase.__name__.rsplit(".", 1)[-1] for phase in TERM_PHASES)
+# The phases of a term, in order (`sim.term_phases`, which runs them).
+TERM_PHASES = term_phases.TERM_PHASES
 # After the summer term: heads, rebrokering orders, conversions, trust growth.
 YEARLY_PHASE = structure
 
@@ -157,8 +155,12 @@ class SchoolSystemModel(mesa.Model):
             schools.n, followed_years=self.parameters.model.workforce.cohort_years_followed)
         # A big place's phases get their next term's random numbers drawn on a second
         # thread while the rest of the term runs (`sim.draw_ahead`: the same numbers).
+        # And the phases that read nothing the workforce phase writes run beside it there
+        # (`sim.term_phases`).
+        self._second_thread: ThreadPoolExecutor | None = None
         if compiled.worth_compiling(schools.n) and draw_ahead.wanted():
             self.streams.draw_ahead()
+            self._second_thread = draw_ahead.shared_worker()
 
         self._timeseries: list[dict[str, float | int]] = []
         self._panel: list[dict[str, np.ndarray]] = []
@@ -173,9 +175,7 @@ class SchoolSystemModel(mesa.Model):
             "good_or_better_gap": metrics.good_or_better_gap(self.schools.grade, self.groups)}
 
     def _run_term_phases(self) -> None:
-        for phase, name in zip(TERM_PHASES, _PHASE_NAMES, strict=True):
-            phase.run_term(self)
-            self.streams.phase_done(name)
+        term_phases.run_term(self, self._second_thread)
 
     # -- structure ---------------------------------------------------------------------
 

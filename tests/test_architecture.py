@@ -36,7 +36,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("mechanics", ("sim.mechanics", "sim.network", "sim.agents")),
     ("phases, policies and population builders", ("sim.phases", "sim.policies",
                                                   "sim.population")),
-    ("model", ("sim.model", "sim.metrics", "sim.record_counts", "sim.at_rest",
+    ("model", ("sim.model", "sim.term_phases", "sim.metrics", "sim.record_counts", "sim.at_rest",
                "sim.mesa_space")),
     ("runner", ("sim.schema", "sim.parameter_sets", "sim.config", "sim.folders", "sim.places",
                 "sim.areas", "sim.outputs",

@@ -4,8 +4,12 @@
   whether the calls are the ones expected or not (another size, another sampler, another
   precision, a sampler it does not draw ahead, calls left out or added), and is left in
   the stream's own state at the end.
-- A run that draws ahead writes the same tables, bit for bit, as one that does not, and
-  leaves every stream where that one leaves it; `SIM_DRAW_AHEAD=0` turns it off.
+- A run that draws ahead (and runs the phases of `sim.term_phases.BESIDE_WORKFORCE` on the
+  second thread beside the workforce phase) writes the same tables, bit for bit, as one
+  that does not, and leaves every stream where that one leaves it; `SIM_SECOND_THREAD=0`
+  turns both off.
+- The phases beside the workforce phase touch no column of the schools' or trusts' tables
+  that either side changes, and share nothing else on the model that a phase changes.
 """
 
 from __future__ import annotations
@@ -123,3 +127,84 @@ def test_the_switch(monkeypatch, value, wanted):
     else:
         monkeypatch.setenv(draw_ahead.SWITCH, value)
     assert draw_ahead.wanted() is wanted
+
+
+class Recorded:
+    """Names of the attributes read or set on an object while recording (its class swapped
+    for a subclass that notes them)."""
+
+    def __init__(self, target: object) -> None:
+        self.target, self.names = target, set()
+        names, original = self.names, type(target)
+
+        class Recording(original):  # type: ignore[misc, valid-type]
+            def __getattribute__(self, name: str) -> object:
+                names.add(name)
+                return original.__getattribute__(self, name)
+
+            def __setattr__(self, name: str, value: object) -> None:
+                names.add(name)
+                original.__setattr__(self, name, value)
+
+        self.original, self.recording = original, Recording
+
+    def __enter__(self) -> set[str]:
+        self.target.__class__ = self.recording
+        return self.names
+
+    def __exit__(self, *exception: object) -> None:
+        self.target.__class__ = self.original
+
+
+def arrays_of(state: object) -> dict[str, np.ndarray]:
+    return {column.name: np.array(getattr(state, column.name), copy=True)
+            for column in fields(state)}
+
+
+def changed(before: dict[str, np.ndarray], state: object) -> set[str]:
+    after = arrays_of(state)
+    return {name for name in before
+            if before[name].shape != after[name].shape
+            or not np.array_equal(before[name], after[name],
+                                  equal_nan=before[name].dtype.kind == "f")}
+
+
+@pytest.mark.parametrize("minimum_schools", [0, sys.maxsize], ids=["compiled", "numpy"])
+def test_the_phases_beside_the_workforce_share_nothing_either_changes(monkeypatch,
+                                                                       minimum_schools):
+    # A big place runs `BESIDE_WORKFORCE` on the second thread while the workforce phase runs
+    # (`sim.term_phases.run_term`): that is only the same run if neither side
+    # reads or writes any school's or trust's column that the other changes.
+    from sim import term_phases
+
+    monkeypatch.setattr("sim.compiled.MIN_SCHOOLS", minimum_schools)
+    monkeypatch.setenv(draw_ahead.SWITCH, "0")  # one thread: each side recorded alone
+    model = make_model("scenario=opportunity_area", "seed=5", "horizon_years=2",
+                       "policy=combined")
+    for _ in range(4):  # into a year, with trusts and orphans moving
+        model.step()
+    touched: dict[str, dict[str, set[str]]] = {}
+    changes: dict[str, dict[str, set[str]]] = {}
+    sides = {"workforce": (term_phases.workforce,), "beside": term_phases.BESIDE_WORKFORCE}
+    for side, phases in sides.items():
+        before = {"schools": arrays_of(model.schools), "trusts": arrays_of(model.trusts)}
+        with (Recorded(model.schools) as schools, Recorded(model.trusts) as trusts,
+              Recorded(model) as on_model):
+            for phase in phases:
+                phase.run_term(model)
+        touched[side] = {"schools": schools, "trusts": trusts, "model": on_model}
+        changes[side] = {name: changed(before[name], getattr(model, name))
+                         for name in ("schools", "trusts")}
+    # On the model itself, the two sides share only its tables (checked below), its
+    # streams (each side draws from its own) and what no phase changes.
+    assert touched["workforce"]["model"] & touched["beside"]["model"] <= {
+        "__class__", "schools", "trusts", "streams", "parameters", "policy_effects", "term",
+        "n_areas", "area_index"}
+    for table in ("schools", "trusts"):
+        shared = touched["workforce"][table] & touched["beside"][table]
+        if table == "schools":  # (the check sees what each side changes)
+            assert {"teachers", "workload"} <= changes["workforce"][table]
+            assert {"is_giver", "support_received"} <= changes["beside"][table]
+        assert not shared & (changes["workforce"][table] | changes["beside"][table]), table
+        assert not touched["beside"][table] & changes["workforce"][table], table
+        assert not touched["workforce"][table] & changes["beside"][table], table
