@@ -176,18 +176,24 @@ def test_the_dashboard_runs_a_changed_choice_and_shows_its_result(browser, tmp_p
         wait_until_served(url, server, SERVER_START_SECONDS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(url)
-        try:
-            page.get_by_text("No run yet").wait_for(timeout=SERVER_START_SECONDS * 1000)
-        except Exception:
-            errors.seek(0)
-            if "Could not load URL" not in errors.read():
-                raise
-            # Solara's browser files are neither in its cache nor reachable.
-            message = ("the page's browser files are missing: run scripts/dashboard-assets "
-                       "(needs npm)")
-            if os.environ.get("SIM_REQUIRE_BROWSER"):
-                pytest.fail(message)
-            pytest.skip(message)
+        # Second by second, so that a page whose browser files are missing (Solara's
+        # server then says so at once) is skipped at once, not after the whole wait.
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        while True:
+            try:
+                page.get_by_text("No run yet").wait_for(timeout=1000)
+                break
+            except Exception:
+                errors.seek(0)
+                if "Could not load URL" in errors.read():
+                    # Solara's browser files are neither in its cache nor reachable.
+                    message = ("the page's browser files are missing: run "
+                               "scripts/dashboard-assets (needs npm)")
+                    if os.environ.get("SIM_REQUIRE_BROWSER"):
+                        pytest.fail(message)
+                    pytest.skip(message)
+                if time.monotonic() > deadline:
+                    raise
         # Change the policy and shorten the horizon, as an analyst would.
         page.locator(".v-select", has=page.get_by_label("Policy")).click()
         page.get_by_role("option", name="Local governance").click()
