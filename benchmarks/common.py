@@ -35,7 +35,7 @@ import sim  # noqa: E402, F401
 LOAD_AT_START = os.getloadavg()
 REPETITIONS = 11
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
-                    "NUMBA_NUM_THREADS")
+                    "NUMBA_NUM_THREADS", "SIM_SECOND_THREAD")  # (the last: sim.draw_ahead)
 
 
 @dataclass

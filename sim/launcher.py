@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from sim import folders
-from sim.draw_ahead import SWITCH as DRAW_AHEAD
+from sim.draw_ahead import SWITCH as SECOND_THREAD
 from sim.errors import UserError, one_line
 from sim.run import SWEEP_PROCESS, load_model, run_planned_job, stop_with_the_sweep
 from sim.sweeps import JobPlan, PlannedJob
@@ -110,7 +110,7 @@ class Pool:
                 stream.flush()
         os.environ[SWEEP_PROCESS] = str(os.getpid())  # how a worker knows it is one
         if count > 1:  # the workers use the cores: no second thread each (a user's own wins)
-            os.environ.setdefault(DRAW_AHEAD, "0")
+            os.environ.setdefault(SECOND_THREAD, "0")
         sweep = os.getpid()
         blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         try:

@@ -7,9 +7,11 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sim.config import configure
@@ -29,6 +31,20 @@ def make_config(*overrides: str) -> RunConfig:
 
 def make_model(*overrides: str) -> SchoolSystemModel:
     return SchoolSystemModel(make_config(*overrides))
+
+
+def assert_same_run(one: SchoolSystemModel, other: SchoolSystemModel) -> None:
+    """Two finished runs wrote the same tables and summary, bit for bit, and left every
+    school's columns and the register of cohorts the same."""
+    one_results, other_results = one.results(), other.results()
+    for name in ("timeseries", "events", "cohorts"):
+        pd.testing.assert_frame_equal(getattr(one_results, name), getattr(other_results, name),
+                                      check_exact=True)
+    assert one_results.summary == other_results.summary
+    for column in fields(one.schools):
+        assert np.array_equal(getattr(one.schools, column.name),
+                              getattr(other.schools, column.name)), column.name
+    assert np.array_equal(one.cohorts.cell, other.cohorts.cell)
 
 
 def environment() -> dict[str, str]:

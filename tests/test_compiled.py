@@ -14,35 +14,23 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from dataclasses import fields
 
-import numpy as np
-import pandas as pd
 import pytest
 
 from sim import compiled
-from tests.conftest import REPOSITORY, environment, make_model
+from tests.conftest import REPOSITORY, assert_same_run, environment, make_model
 
 
-def finished_run(monkeypatch, minimum_size: int) -> tuple[object, object]:
+def finished_run(monkeypatch, minimum_size: int) -> object:
     monkeypatch.setattr("sim.compiled.MIN_SCHOOLS", minimum_size)
     model = make_model("scenario=opportunity_area", "seed=3", "horizon_years=2",
                        "policy=combined")
     model.run()
-    return model, model.results()
+    return model
 
 
 def test_the_kernels_give_the_run_their_numpy_twins_give(monkeypatch):
-    compiled_model, compiled = finished_run(monkeypatch, 0)
-    numpy_model, numpy_run = finished_run(monkeypatch, sys.maxsize)
-    for name in ("timeseries", "events", "cohorts"):
-        pd.testing.assert_frame_equal(getattr(compiled, name), getattr(numpy_run, name),
-                                      check_exact=True)
-    assert compiled.summary == numpy_run.summary
-    for column in fields(compiled_model.schools):
-        assert np.array_equal(getattr(compiled_model.schools, column.name),
-                              getattr(numpy_model.schools, column.name)), column.name
-    assert np.array_equal(compiled_model.cohorts.cell, numpy_model.cohorts.cell)
+    assert_same_run(finished_run(monkeypatch, 0), finished_run(monkeypatch, sys.maxsize))
 
 
 @pytest.mark.parametrize("minimum_schools", [0, sys.maxsize], ids=["compiled", "numpy"])

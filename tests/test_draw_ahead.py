@@ -18,13 +18,12 @@ import sys
 from dataclasses import fields
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from sim import draw_ahead
 from sim.draw_ahead import Draw, DrawnAhead, shared_worker
 from sim.streams import DRAWN_AHEAD
-from tests.conftest import make_model
+from tests.conftest import assert_same_run, make_model
 
 CALLS = [Draw("random", 5), Draw("standard_normal", 7, schools=0),
          Draw("random", 3, "float32"), Draw("random", 11, "float32"), Draw("random", 1),
@@ -105,14 +104,7 @@ def test_a_run_drawn_ahead_is_the_same_run(monkeypatch):
     ahead, plain = finished_run(monkeypatch, "1"), finished_run(monkeypatch, "0")
     assert all(isinstance(getattr(ahead.streams, name), DrawnAhead) for name in DRAWN_AHEAD)
     assert not any(isinstance(getattr(plain.streams, name), DrawnAhead) for name in DRAWN_AHEAD)
-    ahead_results, plain_results = ahead.results(), plain.results()
-    for name in ("timeseries", "events", "cohorts"):
-        pd.testing.assert_frame_equal(getattr(ahead_results, name), getattr(plain_results, name),
-                                      check_exact=True)
-    assert ahead_results.summary == plain_results.summary
-    for column in fields(ahead.schools):
-        assert np.array_equal(getattr(ahead.schools, column.name),
-                              getattr(plain.schools, column.name)), column.name
+    assert_same_run(ahead, plain)
     for name in DRAWN_AHEAD:
         assert (getattr(ahead.streams, name).stream.bit_generator.state
                 == getattr(plain.streams, name).bit_generator.state), name
